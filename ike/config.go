@@ -1,0 +1,213 @@
+package ike
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Connection is one IKE connection of a node, in the vocabulary of strongSwan's
+// swanctl.conf: who the peers are, what they offer, how they authenticate, and the
+// Child SAs they build. Both IKE engines read it; scenario files fill it in.
+type Connection struct {
+	Name        string
+	Version     int // 1 or 2
+	LocalAddrs  []netip.Addr
+	RemoteAddrs []netip.Addr
+	Proposals   []Proposal // IKE (phase 1) proposals, preferred first
+	Local       AuthConfig
+	Remote      AuthConfig
+	Children    []*ChildConfig
+	DPDDelay    time.Duration // 0 = no liveness checks
+	RekeyTime   time.Duration // IKE SA rekey interval; 0 = never
+	LifeTime    time.Duration // hard IKE SA lifetime; 0 = none
+	Encap       bool          // force UDP encapsulation (pretend a NAT)
+	Aggressive  bool          // IKEv1 aggressive mode
+	Childless   bool          // IKEv2: IKE_AUTH without a Child SA (RFC 6023)
+	// Retransmission: the first timeout, the factor it grows by, and how many tries.
+	RetransmitTimeout time.Duration
+	RetransmitBase    float64
+	RetransmitTries   int
+	// Keepalive is the NAT keep-alive interval when behind a NAT (RFC 3948); 0 = 20 s.
+	Keepalive time.Duration
+	// CookieThreshold makes a responder demand a COOKIE once this many half-open IKE SAs
+	// exist (0 = never).
+	CookieThreshold int
+	// Pools are the virtual IP pools a responder assigns from (Mode Config / CP).
+	Pools []netip.Prefix
+	DNS   []netip.Addr
+	// RequestVIP makes an initiator ask for a virtual IP (CP / Mode Config).
+	RequestVIP bool
+	XAuth      *XAuthConfig
+}
+
+// AuthConfig is one side's authentication: method, identity and key material.
+type AuthConfig struct {
+	Method string // "psk" (pubkey and eap are added by later work)
+	ID     Identity
+	// PSK is the pre-shared key this side uses; scenarios fill it from their secrets.
+	PSK []byte
+}
+
+// XAuthConfig holds IKEv1 XAUTH credentials (client side) or the user table (server side).
+type XAuthConfig struct {
+	User, Password string
+	Users          map[string]string
+}
+
+// ChildConfig is one Child SA (IKEv1: one quick mode SA pair) of a connection.
+type ChildConfig struct {
+	Name         string
+	LocalTS      []TrafficSelector
+	RemoteTS     []TrafficSelector
+	ESPProposals []Proposal
+	Transport    bool   // transport mode instead of tunnel mode
+	StartAction  string // "trigger", "start" or "none"
+	RekeyTime    time.Duration
+	LifeTime     time.Duration
+	LifeBytes    uint64
+	ReqID        uint32 // assigned by the engine; names the policies of this child
+}
+
+// Identity is an IKE identity (ID payload type and value), e.g. FQDN gw-a.example.
+type Identity struct {
+	Type  uint8 // IKEv2 ID type: 1 IPV4_ADDR, 2 FQDN, 3 RFC822_ADDR, 5 IPV6_ADDR, 9 DER_ASN1_DN, 11 KEY_ID
+	Value []byte
+}
+
+// ID types shared by IKEv1 (RFC 2407 4.6.2.1) and IKEv2 (RFC 7296 3.5) for the common cases.
+const (
+	IDIPv4Addr   uint8 = 1
+	IDFQDN       uint8 = 2
+	IDRFC822Addr uint8 = 3
+	IDIPv6Addr   uint8 = 5
+	IDDERASN1DN  uint8 = 9
+	IDKeyID      uint8 = 11
+)
+
+// ParseIdentity reads an identity in strongSwan's notation: an IP address, an email
+// address (user@host), or any other string as an FQDN.
+func ParseIdentity(s string) (Identity, error) {
+	if s == "" {
+		return Identity{}, fmt.Errorf("ike: empty identity")
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Is4() {
+			b := a.As4()
+			return Identity{Type: IDIPv4Addr, Value: b[:]}, nil
+		}
+		b := a.As16()
+		return Identity{Type: IDIPv6Addr, Value: b[:]}, nil
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' && i > 0 {
+			return Identity{Type: IDRFC822Addr, Value: []byte(s)}, nil
+		}
+	}
+	return Identity{Type: IDFQDN, Value: []byte(s)}, nil
+}
+
+// String gives the identity back in strongSwan's notation.
+func (id Identity) String() string {
+	switch id.Type {
+	case IDIPv4Addr, IDIPv6Addr:
+		if a, ok := netip.AddrFromSlice(id.Value); ok {
+			return a.String()
+		}
+	case IDFQDN, IDRFC822Addr:
+		return string(id.Value)
+	}
+	return fmt.Sprintf("%x", id.Value)
+}
+
+// Equal reports whether two identities have the same type and value.
+func (id Identity) Equal(o Identity) bool {
+	return id.Type == o.Type && string(id.Value) == string(o.Value)
+}
+
+// TrafficSelector is an address range with an IP protocol and port range
+// (RFC 7296, Section 3.13.1). Proto 0 and ports 0-65535 mean "any".
+type TrafficSelector struct {
+	Proto     uint8
+	StartPort uint16
+	EndPort   uint16
+	Start     netip.Addr
+	End       netip.Addr
+}
+
+// TSFromPrefix makes a selector covering a whole prefix, any protocol and port.
+func TSFromPrefix(p netip.Prefix) TrafficSelector {
+	p = p.Masked()
+	start := p.Addr()
+	end := start
+	bits := start.BitLen() - p.Bits()
+	b := end.AsSlice()
+	for i := len(b) - 1; i >= 0 && bits > 0; i-- {
+		n := min(bits, 8)
+		b[i] |= byte(1<<n - 1)
+		bits -= n
+	}
+	end, _ = netip.AddrFromSlice(b)
+	return TrafficSelector{Start: start, End: end, EndPort: 65535}
+}
+
+// Contains reports whether a packet with this protocol, address and port falls inside.
+func (ts TrafficSelector) Contains(proto uint8, a netip.Addr, port uint16) bool {
+	if ts.Proto != 0 && ts.Proto != proto {
+		return false
+	}
+	if port < ts.StartPort || port > ts.EndPort {
+		// ICMP and other port-less protocols carry port 0, which only "any" (0-65535) admits.
+		return false
+	}
+	return a.Compare(ts.Start) >= 0 && a.Compare(ts.End) <= 0
+}
+
+// Narrow returns the intersection of two selectors, and whether it is non-empty.
+func (ts TrafficSelector) Narrow(o TrafficSelector) (TrafficSelector, bool) {
+	r := ts
+	if ts.Proto == 0 {
+		r.Proto = o.Proto
+	} else if o.Proto != 0 && o.Proto != ts.Proto {
+		return TrafficSelector{}, false
+	}
+	r.StartPort = max(ts.StartPort, o.StartPort)
+	r.EndPort = min(ts.EndPort, o.EndPort)
+	if r.StartPort > r.EndPort || ts.Start.Is4() != o.Start.Is4() {
+		return TrafficSelector{}, false
+	}
+	if o.Start.Compare(r.Start) > 0 {
+		r.Start = o.Start
+	}
+	if o.End.Compare(r.End) < 0 {
+		r.End = o.End
+	}
+	if r.Start.Compare(r.End) > 0 {
+		return TrafficSelector{}, false
+	}
+	return r, true
+}
+
+// String prints the selector as a prefix when it is one, else as a range.
+func (ts TrafficSelector) String() string {
+	s := ts.Start.String() + "-" + ts.End.String()
+	for bits := 0; bits <= ts.Start.BitLen(); bits++ {
+		p := netip.PrefixFrom(ts.Start, bits)
+		if q := TSFromPrefix(p); q.Start == ts.Start && q.End == ts.End {
+			s = p.String()
+			break
+		}
+	}
+	if ts.Proto != 0 {
+		s += fmt.Sprintf("[%d", ts.Proto)
+		if ts.StartPort != 0 || ts.EndPort != 65535 {
+			if ts.StartPort == ts.EndPort {
+				s += fmt.Sprintf("/%d", ts.StartPort)
+			} else {
+				s += fmt.Sprintf("/%d-%d", ts.StartPort, ts.EndPort)
+			}
+		}
+		s += "]"
+	}
+	return s
+}

@@ -1,0 +1,160 @@
+package ike
+
+import (
+	"io"
+	"net/netip"
+	"time"
+)
+
+// The IKE engines know nothing of the simulator. They take datagrams in through
+// Daemon.HandleDatagram and give them out through a Transport, read time from a Clock
+// and randomness from an io.Reader, and report what they do to an Observer. The
+// simulator implements all three; a real UDP socket and the wall clock can too.
+
+// Env is what an engine is given to run in.
+type Env struct {
+	Transport Transport
+	Clock     Clock
+	Rand      io.Reader // every random byte: SPIs, nonces, IVs, DH private values
+	Observer  Observer
+}
+
+// Transport sends one IKE datagram. Data is the IKE message without any non-ESP
+// marker; the transport adds the marker on port 4500.
+type Transport interface {
+	Send(p Datagram)
+	// SendKeepalive sends a NAT-keepalive (RFC 3948 2.3: one 0xFF byte on port 4500).
+	SendKeepalive(local, remote netip.AddrPort)
+}
+
+// Datagram is one IKE message in flight, with what the sender knows about it.
+type Datagram struct {
+	Local, Remote netip.AddrPort
+	Data          []byte
+	Info          *MessageInfo
+}
+
+// MessageInfo describes an IKE message for the trace: it is filled in by the engine that
+// built or received the message, which alone can decrypt it.
+type MessageInfo struct {
+	Version    int    // 1 or 2
+	Exchange   string // "IKE_SA_INIT", "Main Mode", ...
+	Summary    string // "HDR, SAi1, KEi, Ni"
+	MessageID  uint32
+	Response   bool
+	Retransmit bool
+	Dissection *Field // the message as the sender (or receiver) could read it, decrypted
+	Weak       []string
+}
+
+// Clock is the engine's view of time. Timers fire on the caller's event loop: an
+// engine never runs two callbacks at once.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc runs f after d. The name says what the timer is for, in words
+	// ("retransmit IKE_SA_INIT request", "DPD").
+	AfterFunc(d time.Duration, name string, f func()) Timer
+}
+
+// Timer is a pending Clock callback.
+type Timer interface {
+	// Stop cancels the timer; it reports whether the timer was still pending.
+	Stop() bool
+}
+
+// Observer receives what an engine does, for the event bus.
+type Observer interface {
+	// Action is a step the node takes, in words a student understands.
+	Action(text string)
+	// State is a state change of a state machine (an IKE SA, a quick mode, ...).
+	State(machine, from, to string)
+	// Received reports an IKE datagram the engine accepted, with its dissection as the
+	// receiver could read it; Dropped reports one it discarded and why.
+	Received(p Datagram)
+	Dropped(p Datagram, reason string)
+	// IKESAUp and IKESADown report IKE SAs (with their keys, for key tables).
+	IKESAUp(sa *IKESAInfo)
+	IKESADown(sa *IKESAInfo, reason string)
+	// ChildSAUp asks the host to install a Child SA pair and its policies; ChildSADown
+	// to remove it.
+	ChildSAUp(sa *ChildSAInfo)
+	ChildSADown(sa *ChildSAInfo, reason string)
+	// Error reports a failure that ends an exchange (a notify sent or received, a
+	// timeout), in words.
+	Error(text string)
+}
+
+// Daemon is one node's IKE engine (IKEv1 or IKEv2).
+type Daemon interface {
+	// HandleDatagram processes one received IKE message (without a non-ESP marker).
+	HandleDatagram(local, remote netip.AddrPort, data []byte)
+	// Traps lists the Child SAs whose policies trigger IKE (start_action trigger).
+	Traps() []Trap
+	// Acquire starts negotiating the Child SA with this reqid, as a trap policy asked.
+	Acquire(reqid uint32)
+	// Initiate starts a connection, or a named child of an established one.
+	Initiate(conn, child string) error
+	// Rekey rekeys a child (or the IKE SA when child is "") of a connection.
+	Rekey(conn, child string) error
+	// Delete deletes a child (or the whole IKE SA when child is "").
+	Delete(conn, child string) error
+	// Liveness sends a liveness check (empty INFORMATIONAL / DPD R-U-THERE).
+	Liveness(conn string) error
+	// SetPSK changes the pre-shared key this node uses for a connection.
+	SetPSK(conn string, psk []byte) error
+	// Close stops all timers (the node is restarted or the run ends).
+	Close()
+}
+
+// Trap is a policy that triggers IKE: traffic from LocalTS to RemoteTS with no SA.
+type Trap struct {
+	ReqID     uint32
+	Conn      string
+	Child     string
+	LocalTS   []TrafficSelector
+	RemoteTS  []TrafficSelector
+	Transport bool
+}
+
+// IKESAInfo describes an IKE SA (IKEv2) or ISAKMP SA (IKEv1).
+type IKESAInfo struct {
+	Version   int
+	Conn      string
+	SPIi      uint64 // IKEv1: initiator cookie
+	SPIr      uint64 // IKEv1: responder cookie
+	Initiator bool
+	Local     netip.AddrPort
+	Remote    netip.AddrPort
+	LocalID   Identity
+	RemoteID  Identity
+	Proposal  Proposal // the selected transforms
+	// IKEv2 keys (RFC 7296 2.14); IKEv1 uses SKEYIDe / EncKey.
+	SKd, SKai, SKar, SKei, SKer, SKpi, SKpr []byte
+	EncKey                                 []byte // IKEv1: the encryption key (Wireshark's table)
+	Established                            time.Time
+}
+
+// ChildSAInfo describes an established Child SA pair (IKEv2) or IPsec SA pair (IKEv1
+// quick mode): what the host must install in its SAD and SPD.
+type ChildSAInfo struct {
+	Conn, Child string
+	ReqID       uint32
+	Protocol    Protocol // ESP (AH is not carried)
+	Transport   bool
+	Local       netip.AddrPort // outer addresses; port 4500 when Encap
+	Remote      netip.AddrPort
+	Encap       bool
+	SPIIn       uint32 // the SPI the peer puts on packets to us
+	SPIOut      uint32
+	Proposal    Proposal // the selected ESP transforms
+	EncrKeyIn   []byte
+	IntegKeyIn  []byte
+	EncrKeyOut  []byte
+	IntegKeyOut []byte
+	LocalTS     []TrafficSelector
+	RemoteTS    []TrafficSelector
+	LifeTime    time.Duration
+	Established time.Time
+	// Rekeyed names the SPI (inbound) of the SA this one replaces, if any.
+	Rekeyed uint32
+}

@@ -1,0 +1,339 @@
+package ikev2
+
+// The IKEv2 engine: one Daemon per node, holding that node's connections and IKE SAs.
+//
+// Flow of a datagram (HandleDatagram):
+//  1. Parse the IKE header and payloads; a message that does not parse is dropped (or
+//     answered with INVALID_SYNTAX inside an established SA).
+//  2. Find the IKE SA by the SPI this side chose; an IKE_SA_INIT request with a zero
+//     SPIr starts a new responder SA.
+//  3. Requests: a retransmitted request gets the cached response again; a new one must
+//     carry the next message ID. Responses must answer the outstanding request.
+//  4. Decrypt and verify the SK payload, then hand the inner payloads to the handler of
+//     the exchange, which sends the response or finishes the request.
+//
+// Timers (retransmission, rekey, lifetime, liveness, NAT keep-alive) run on the Clock
+// of the ike.Env; the engine never runs two callbacks at once.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Daemon is the IKEv2 engine of one node.
+type Daemon struct {
+	env    ike.Env
+	node   string
+	conns  []*ike.Connection
+	sas    map[uint64]*ikeSA // by the SPI this side chose
+	serial      int // numbers IKE SAs for state-machine names
+	childSerial int // numbers Child SAs
+	reqids map[uint32]*childRef
+	closed bool
+	// cookieSecret makes stateless COOKIE values (RFC 7296 2.6).
+	cookieSecret []byte
+	halfOpen     int
+}
+
+type childRef struct {
+	conn  *ike.Connection
+	child *ike.ChildConfig
+}
+
+// New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
+func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
+	d := &Daemon{env: env, node: node, sas: map[uint64]*ikeSA{}, reqids: map[uint32]*childRef{}}
+	d.cookieSecret = make([]byte, 32)
+	if _, err := io.ReadFull(env.Rand, d.cookieSecret); err != nil {
+		return nil, fmt.Errorf("ikev2: %v", err)
+	}
+	for _, c := range conns {
+		if c.Version != 2 {
+			continue
+		}
+		if len(c.Proposals) == 0 {
+			return nil, fmt.Errorf("ikev2: connection %s has no proposals", c.Name)
+		}
+		d.conns = append(d.conns, c)
+		for _, ch := range c.Children {
+			if ch.ReqID == 0 {
+				ch.ReqID = uint32(len(d.reqids) + 1)
+			}
+			d.reqids[ch.ReqID] = &childRef{c, ch}
+		}
+	}
+	return d, nil
+}
+
+var _ ike.Daemon = (*Daemon)(nil)
+
+func (d *Daemon) action(format string, args ...any) {
+	d.env.Observer.Action(fmt.Sprintf(format, args...))
+}
+
+func (d *Daemon) conn(name string) (*ike.Connection, error) {
+	for _, c := range d.conns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("ikev2: no connection %q on %s", name, d.node)
+}
+
+func (c *childRef) trap() ike.Trap {
+	return ike.Trap{ReqID: c.child.ReqID, Conn: c.conn.Name, Child: c.child.Name,
+		LocalTS: c.child.LocalTS, RemoteTS: c.child.RemoteTS, Transport: c.child.Transport}
+}
+
+// Traps lists children with start_action trigger.
+func (d *Daemon) Traps() []ike.Trap {
+	var t []ike.Trap
+	for _, c := range d.conns {
+		for _, ch := range c.Children {
+			if ch.StartAction == "trigger" {
+				t = append(t, d.reqids[ch.ReqID].trap())
+			}
+		}
+	}
+	return t
+}
+
+// Acquire starts the child whose trap policy matched a packet.
+func (d *Daemon) Acquire(reqid uint32) {
+	ref := d.reqids[reqid]
+	if ref == nil {
+		d.env.Observer.Error(fmt.Sprintf("acquire for unknown reqid %d", reqid))
+		return
+	}
+	d.action("Acquire for policy %s/%s: start IKE for Child SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)
+	d.startChild(ref.conn, ref.child)
+}
+
+// Initiate starts a connection (all its children with start_action "start" or, when
+// child names one, that child) or a new child on an established IKE SA.
+func (d *Daemon) Initiate(conn, child string) error {
+	c, err := d.conn(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		if len(c.Children) == 0 || c.Childless {
+			d.startIKE(c, nil)
+			return nil
+		}
+		for _, ch := range c.Children {
+			d.startChild(c, ch)
+		}
+		return nil
+	}
+	for _, ch := range c.Children {
+		if ch.Name == child {
+			d.startChild(c, ch)
+			return nil
+		}
+	}
+	return fmt.Errorf("ikev2: connection %s has no child %q", conn, child)
+}
+
+// startChild sets up a child on the connection's IKE SA, making one if needed.
+func (d *Daemon) startChild(c *ike.Connection, ch *ike.ChildConfig) {
+	if sa := d.activeSA(c); sa != nil {
+		if sa.state == stateEstablished {
+			sa.queueRequest(func() { sa.createChild(ch, nil) })
+		} else {
+			sa.pendingChildren = append(sa.pendingChildren, ch)
+		}
+		return
+	}
+	d.startIKE(c, ch)
+}
+
+// activeSA is the connection's IKE SA that is up or coming up, if any.
+func (d *Daemon) activeSA(c *ike.Connection) *ikeSA {
+	var best *ikeSA
+	for _, sa := range d.sortedSAs() {
+		if sa.conn == c && (sa.state == stateConnecting || sa.state == stateEstablished || sa.state == stateRekeying) {
+			best = sa
+		}
+	}
+	return best
+}
+
+// sortedSAs lists the IKE SAs in the order they were made, for determinism.
+func (d *Daemon) sortedSAs() []*ikeSA {
+	list := make([]*ikeSA, 0, len(d.sas))
+	for _, sa := range d.sas {
+		list = append(list, sa)
+	}
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && list[j].serial < list[j-1].serial; j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+	return list
+}
+
+func (d *Daemon) saFor(conn string) (*ikeSA, error) {
+	c, err := d.conn(conn)
+	if err != nil {
+		return nil, err
+	}
+	sa := d.activeSA(c)
+	if sa == nil || sa.state != stateEstablished {
+		return nil, fmt.Errorf("ikev2: connection %s has no established IKE SA", conn)
+	}
+	return sa, nil
+}
+
+// Rekey rekeys a child, or the IKE SA when child is "".
+func (d *Daemon) Rekey(conn, child string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		sa.queueRequest(sa.rekeyIKE)
+		return nil
+	}
+	ch := sa.childByName(child)
+	if ch == nil {
+		return fmt.Errorf("ikev2: connection %s has no installed child %q", conn, child)
+	}
+	sa.queueRequest(func() { sa.createChild(ch.cfg, ch) })
+	return nil
+}
+
+// Delete deletes a child, or the IKE SA with all its children when child is "".
+func (d *Daemon) Delete(conn, child string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		sa.queueRequest(sa.deleteIKE)
+		return nil
+	}
+	ch := sa.childByName(child)
+	if ch == nil {
+		return fmt.Errorf("ikev2: connection %s has no installed child %q", conn, child)
+	}
+	sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) })
+	return nil
+}
+
+// Liveness sends an empty INFORMATIONAL request.
+func (d *Daemon) Liveness(conn string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	sa.queueRequest(sa.liveness)
+	return nil
+}
+
+// SetPSK changes this node's pre-shared key for a connection (both directions).
+func (d *Daemon) SetPSK(conn string, psk []byte) error {
+	c, err := d.conn(conn)
+	if err != nil {
+		return err
+	}
+	c.Local.PSK = append([]byte(nil), psk...)
+	c.Remote.PSK = append([]byte(nil), psk...)
+	d.action("Pre-shared key of connection %s changed", conn)
+	return nil
+}
+
+// Close stops every timer.
+func (d *Daemon) Close() {
+	d.closed = true
+	for _, sa := range d.sas {
+		sa.stopTimers()
+	}
+}
+
+// HandleDatagram processes one received IKE message.
+func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
+	if d.closed {
+		return
+	}
+	dg := ike.Datagram{Local: local, Remote: remote, Data: data}
+	m, err := Parse(data)
+	if err != nil {
+		dg.Info = &ike.MessageInfo{Version: 2, Dissection: Dissect(data, nil)}
+		d.env.Observer.Dropped(dg, "malformed IKEv2 message: "+err.Error())
+		return
+	}
+	h := &m.Header
+	isResp := h.Flags&FlagResponse != 0
+	fromInit := h.Flags&FlagInitiator != 0
+	// Our SPI is SPIr when the message comes from the original initiator.
+	mine := h.SPIr
+	if !fromInit {
+		mine = h.SPIi
+	}
+	sa := d.sas[mine]
+	if sa == nil && h.Exchange == IKE_SA_INIT && !isResp && h.SPIr == 0 && h.MessageID == 0 {
+		// A retransmitted IKE_SA_INIT request is answered by the SA it created.
+		for _, s := range d.sortedSAs() {
+			if !s.initiator && s.spiI == h.SPIi && s.remote == remote {
+				sa = s
+			}
+		}
+		if sa == nil {
+			d.respondInit(local, remote, m)
+			return
+		}
+	}
+	if sa == nil {
+		dg.Info = &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID,
+			Response: isResp, Dissection: Dissect(data, nil)}
+		d.env.Observer.Dropped(dg, fmt.Sprintf("no IKE SA with SPI %016x (unknown or already deleted)", mine))
+		return
+	}
+	sa.handle(local, remote, m)
+}
+
+// spi draws a non-zero random 64-bit SPI.
+func (d *Daemon) spi64() uint64 {
+	var b [8]byte
+	for {
+		io.ReadFull(d.env.Rand, b[:])
+		if v := binary.BigEndian.Uint64(b[:]); v != 0 && d.sas[v] == nil {
+			return v
+		}
+	}
+}
+
+// spi32 draws a random ESP SPI (RFC 4303: values 1-255 are reserved).
+func (d *Daemon) spi32() uint32 {
+	var b [4]byte
+	for {
+		io.ReadFull(d.env.Rand, b[:])
+		if v := binary.BigEndian.Uint32(b[:]); v > 255 {
+			return v
+		}
+	}
+}
+
+func (d *Daemon) nonce(n int) []byte {
+	b := make([]byte, n)
+	io.ReadFull(d.env.Rand, b)
+	return b
+}
+
+// Retransmission defaults (strongSwan's are 4 s, 1.8, 5 tries; a classroom needs shorter).
+const (
+	defaultRetransmitTimeout = 2 * time.Second
+	defaultRetransmitBase    = 1.8
+	defaultRetransmitTries   = 5
+	defaultKeepalive         = 20 * time.Second
+	nonceSize                = 32
+)
+
+var errAbort = errors.New("ikev2: exchange aborted")

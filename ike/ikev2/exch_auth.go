@@ -1,0 +1,238 @@
+package ikev2
+
+import (
+	"crypto/hmac"
+	"fmt"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// IKE_AUTH (RFC 7296 1.2) with a pre-shared key (2.15):
+//
+//	HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr}  -->
+//	                                            <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+//
+// AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>), where the
+// initiator signs RealMessage1 | NonceRData | prf(SK_pi, IDi') and the responder
+// RealMessage2 | NonceIData | prf(SK_pr, IDr').
+
+const keyPad = "Key Pad for IKEv2"
+
+// idBody is RestOfInitIDPayload / RestOfRespIDPayload: ID type, three reserved bytes, data.
+func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id.Value...) }
+
+// pskAuth computes the AUTH value for a pre-shared key.
+func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
+	var msg, nonce, skp []byte
+	if forInitiator {
+		msg, nonce, skp = sa.initRequest, sa.nr, sa.keys.SKpi
+	} else {
+		msg, nonce, skp = sa.initReply, sa.ni, sa.keys.SKpr
+	}
+	maced := sa.prf.Sum(skp, idBody(id))
+	octets := append(append(append([]byte(nil), msg...), nonce...), maced...)
+	return sa.prf.Sum(sa.prf.Sum(psk, []byte(keyPad)), octets)
+}
+
+func toID(id ike.Identity, responder bool) *ID {
+	return &ID{Responder: responder, Type: IDType(id.Type), Data: id.Value}
+}
+
+func fromID(p *ID) ike.Identity { return ike.Identity{Type: uint8(p.Type), Value: p.Data} }
+
+// sendAuth sends the initiator's IKE_AUTH request, with the first Child SA.
+func (sa *ikeSA) sendAuth() {
+	d := sa.d
+	c := sa.conn
+	if len(c.Local.PSK) == 0 {
+		sa.fail("no pre-shared key for %s", c.Local.ID)
+		return
+	}
+	auth := sa.pskAuth(c.Local.PSK, true, c.Local.ID)
+	d.action("Compute AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT request | Nr | prf(SK_pi, IDi)) to prove we know the pre-shared key")
+	ps := []Payload{toID(c.Local.ID, false)}
+	if len(c.Remote.ID.Value) > 0 {
+		ps = append(ps, toID(c.Remote.ID, true))
+	}
+	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: auth})
+	var ch *ike.ChildConfig
+	if len(sa.pendingChildren) > 0 && !c.Childless {
+		ch = sa.pendingChildren[0]
+		sa.pendingChildren = sa.pendingChildren[1:]
+	}
+	var spi uint32
+	if ch != nil {
+		spi = d.spi32()
+		if ch.Transport {
+			ps = append(ps, &Notify{Type: USE_TRANSPORT_MODE})
+		}
+		ps = append(ps, NewSA(spiBytes(spi), withoutDH(ch.ESPProposals)...), toWireTS(ch.LocalTS, false), toWireTS(ch.RemoteTS, true))
+		d.action("Propose Child SA %s with inbound SPI 0x%08x, ESP proposals %s, TSi %s, TSr %s", ch.Name, spi,
+			proposalList(withoutDH(ch.ESPProposals)), tsList(ch.LocalTS), tsList(ch.RemoteTS))
+	}
+	sa.sendRequest(IKE_AUTH, ps, func(m *Message, inner []Payload) { sa.onAuthReply(inner, ch, spi) })
+}
+
+// onAuthReply checks the responder's AUTH and installs the first Child SA.
+func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
+	d := sa.d
+	c := sa.conn
+	idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
+	if auth == nil || idr == nil {
+		if n := errorNotify(inner); n != nil {
+			sa.fail("IKE_AUTH failed: responder says %s", n.Type)
+		} else {
+			sa.fail("IKE_AUTH response lacks IDr or AUTH")
+		}
+		return
+	}
+	peer := fromID(idr)
+	if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
+		sa.fail("AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
+		return
+	}
+	want := sa.pskAuth(c.Remote.PSK, false, peer)
+	d.action("Verify the responder's AUTH payload with the pre-shared key")
+	if auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, want) {
+		sa.fail("AUTHENTICATION_FAILED: the responder's AUTH does not verify (pre-shared keys differ)")
+		return
+	}
+	sa.establish()
+	if ch != nil {
+		sa.finishChild(inner, ch, spi, sa.ni, sa.nr, nil, nil)
+	}
+	for _, p := range sa.pendingChildren {
+		p := p
+		sa.queueRequest(func() { sa.createChild(p, nil) })
+	}
+	sa.pendingChildren = nil
+}
+
+// finishChild reads an initiator's view of a response that creates a Child SA.
+func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, ni, nr, gir []byte, old *childSA) {
+	if n := errorNotify(inner); n != nil {
+		sa.d.env.Observer.Error(fmt.Sprintf("%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type))
+		if old != nil {
+			old.setState("INSTALLED")
+		}
+		return
+	}
+	sap := payloadOf[*SA](inner)
+	tsi, tsr := tsPayload(inner, false), tsPayload(inner, true)
+	if sap == nil || len(sap.Proposals) != 1 || tsi == nil || tsr == nil {
+		sa.d.env.Observer.Error(fmt.Sprintf("%s: Child SA %s: response lacks SA, TSi or TSr", sa.name(), ch.Name))
+		return
+	}
+	p := sap.Proposals[0]
+	chosen := p.IKE()
+	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, ch.ESPProposals); !ok {
+		if _, _, ok2 := ike.SelectProposal([]ike.Proposal{chosen}, withoutDH(ch.ESPProposals)); !ok2 {
+			sa.d.env.Observer.Error(fmt.Sprintf("%s: responder chose ESP %s, which we did not offer", sa.name(), chosen))
+			return
+		}
+	}
+	transport := ch.Transport && notifyIn(inner, USE_TRANSPORT_MODE) != nil
+	sa.installChild(ch, chosen, spi, spiValue(p.SPI), fromWireTS(tsi), fromWireTS(tsr), transport, true, ni, nr, gir, old)
+}
+
+// establish marks the IKE SA up and starts its timers.
+func (sa *ikeSA) establish() {
+	if !sa.initiator {
+		sa.d.halfOpen--
+	}
+	if t := sa.timers["IKE_SA_INIT half-open timeout"]; t != nil {
+		t.Stop()
+		delete(sa.timers, "IKE_SA_INIT half-open timeout")
+	}
+	sa.setState(stateEstablished)
+	sa.d.env.Observer.IKESAUp(sa.info())
+	sa.d.action("%s established between %s and %s (%s)", sa.name(), sa.local, sa.remote, sa.proposal)
+	sa.armTimers()
+}
+
+// respondAuth handles the initiator's IKE_AUTH request.
+func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
+	d := sa.d
+	c := sa.conn
+	id := m.Header.MessageID
+	idi, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
+	if sa.state != stateConnecting || idi == nil || auth == nil {
+		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
+		sa.fail("IKE_AUTH request lacks IDi or AUTH")
+		return
+	}
+	peer := fromID(idi)
+	d.action("Verify the initiator's identity %s and its AUTH payload with the pre-shared key", peer)
+	want := sa.pskAuth(c.Remote.PSK, true, peer)
+	if (len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID)) || auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, want) {
+		why := "the AUTH payload does not verify (pre-shared keys differ)"
+		if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
+			why = fmt.Sprintf("initiator identifies as %s, expected %s", peer, c.Remote.ID)
+		}
+		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
+		sa.fail("AUTHENTICATION_FAILED: %s", why)
+		return
+	}
+	ps := []Payload{toID(c.Local.ID, true)}
+	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: sa.pskAuth(c.Local.PSK, false, c.Local.ID)})
+	d.action("Compute our AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT response | Ni | prf(SK_pr, IDr))")
+	sa.establish()
+	var install func()
+	if sap := payloadOf[*SA](inner); sap != nil && !c.Childless {
+		saPs, tsPs, in := sa.acceptChild(inner, sa.ni, sa.nr, nil, nil, false)
+		ps = append(append(ps, saPs...), tsPs...)
+		install = in
+	}
+	sa.sendResponse(IKE_AUTH, id, ps)
+	if install != nil {
+		install()
+	}
+}
+
+// acceptChild answers a proposed Child SA as responder: it returns the response payloads
+// (the SA payload, or an error notify, and the narrowed TSi and TSr) and a function
+// that installs the SA once the response is sent. ni and nr are the exchange's nonces,
+// gir its PFS secret (nil without); pfs says whether the proposals may carry a DH group.
+func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, pfs bool) (saPs, tsPs []Payload, install func()) {
+	d := sa.d
+	c := sa.conn
+	sap := payloadOf[*SA](inner)
+	tsi, tsr := fromWireTS(tsPayload(inner, false)), fromWireTS(tsPayload(inner, true))
+	var cfg *ike.ChildConfig
+	var ntsi, ntsr []ike.TrafficSelector
+	if old != nil {
+		cfg, ntsi, ntsr = old.cfg, old.remoteTS, old.localTS
+	} else {
+		cfg, ntsi, ntsr = pickChildConfig(c, tsi, tsr)
+	}
+	if cfg == nil {
+		d.env.Observer.Error(fmt.Sprintf("%s: TS_UNACCEPTABLE: proposed TSi %s / TSr %s match no child of %s",
+			sa.name(), tsList(tsi), tsList(tsr), c.Name))
+		return []Payload{&Notify{Type: TS_UNACCEPTABLE}}, nil, nil
+	}
+	d.action("Traffic selectors TSi %s, TSr %s fit child %s: narrowed to %s ↔ %s", tsList(tsi), tsList(tsr), cfg.Name,
+		tsList(ntsi), tsList(ntsr))
+	local := cfg.ESPProposals
+	if !pfs {
+		local = withoutDH(local)
+	}
+	offered := sap.IKEProposals()
+	chosen, idx, ok := ike.SelectProposal(offered, local)
+	if !ok {
+		d.env.Observer.Error(fmt.Sprintf("%s: NO_PROPOSAL_CHOSEN for child %s: offered %s, accepted %s", sa.name(), cfg.Name,
+			proposalList(offered), proposalList(local)))
+		return []Payload{&Notify{Type: NO_PROPOSAL_CHOSEN}}, nil, nil
+	}
+	spi := d.spi32()
+	peerSPI := spiValue(sap.Proposals[idx].SPI)
+	transport := cfg.Transport && notifyIn(inner, USE_TRANSPORT_MODE) != nil
+	d.action("Select ESP proposal %s for child %s; choose inbound SPI 0x%08x", chosen, cfg.Name, spi)
+	var ps []Payload
+	if transport {
+		ps = append(ps, &Notify{Type: USE_TRANSPORT_MODE})
+	}
+	ps = append(ps, &SA{Proposals: []*Proposal{NewProposal(sap.Proposals[idx].Number, spiBytes(spi), chosen)}})
+	return ps, []Payload{toWireTS(ntsi, false), toWireTS(ntsr, true)}, func() {
+		sa.installChild(cfg, chosen, spi, peerSPI, ntsr, ntsi, transport, false, ni, nr, gir, old)
+	}
+}

@@ -1,0 +1,153 @@
+package ikev2
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// INFORMATIONAL (RFC 7296 1.4): HDR, SK {[N,] [D,] [CP,] ...}. An empty one is a
+// liveness check (dead peer detection); Delete payloads close Child SAs or the IKE SA.
+
+// liveness sends an empty INFORMATIONAL request.
+func (sa *ikeSA) liveness() {
+	if sa.state != stateEstablished {
+		return
+	}
+	sa.d.action("Liveness check: send an empty INFORMATIONAL request; the peer must answer")
+	sa.sendRequest(INFORMATIONAL, nil, func(*Message, []Payload) {
+		sa.d.action("The peer answered the liveness check: it is alive")
+	})
+}
+
+// deleteChildren deletes Child SAs with one Delete payload.
+func (sa *ikeSA) deleteChildren(list []*childSA) {
+	var spis [][]byte
+	var live []*childSA
+	for _, ch := range list {
+		if ch.state == "DESTROYED" || ch.state == "DELETING" {
+			continue
+		}
+		ch.setState("DELETING")
+		spis = append(spis, spiBytes(ch.spiIn))
+		live = append(live, ch)
+	}
+	if len(live) == 0 {
+		return
+	}
+	sa.d.action("Delete %d Child SA(s): send Delete with our inbound SPI(s)", len(live))
+	sa.sendRequest(INFORMATIONAL, []Payload{&Delete{Protocol: ike.ProtoESP, SPISize: 4, SPIs: spis}}, func(*Message, []Payload) {
+		for _, ch := range live {
+			sa.removeChild(ch, "deleted")
+		}
+	})
+}
+
+// deleteIKE deletes the IKE SA and with it every Child SA.
+func (sa *ikeSA) deleteIKE() {
+	if sa.state == stateDestroyed || sa.state == stateDeleting {
+		return
+	}
+	sa.setState(stateDeleting)
+	sa.d.action("Delete %s: send Delete for the IKE SA (its Child SAs go with it)", sa.name())
+	sa.sendRequest(INFORMATIONAL, []Payload{&Delete{Protocol: ike.ProtoIKE}}, func(*Message, []Payload) {
+		sa.destroy("deleted")
+	})
+}
+
+// respondInformational answers an INFORMATIONAL request.
+func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
+	d := sa.d
+	id := m.Header.MessageID
+	var resp []Payload
+	deleteIKE := false
+	for _, p := range inner {
+		switch p := p.(type) {
+		case *Delete:
+			switch p.Protocol {
+			case ike.ProtoIKE:
+				deleteIKE = true
+			case ike.ProtoESP, ike.ProtoAH:
+				var ours [][]byte
+				for _, spi := range p.SPIs {
+					v := spiValue(spi)
+					for _, ch := range sa.children {
+						if ch.spiOut == v && ch.state != "DESTROYED" {
+							ours = append(ours, spiBytes(ch.spiIn))
+							d.action("Peer deletes the Child SA with our outbound SPI 0x%08x: delete ours (inbound 0x%08x) too", v, ch.spiIn)
+							sa.removeChild(ch, "deleted by peer")
+							break
+						}
+					}
+				}
+				if len(ours) > 0 {
+					resp = append(resp, &Delete{Protocol: p.Protocol, SPISize: 4, SPIs: ours})
+				}
+			}
+		case *Notify:
+			if p.Type.IsError() {
+				d.env.Observer.Error(fmt.Sprintf("%s: peer reports %s", sa.name(), p.Type))
+			}
+		}
+	}
+	if len(inner) == 0 {
+		d.action("Liveness check from the peer: answer with an empty INFORMATIONAL response")
+	}
+	if deleteIKE {
+		d.action("Peer deletes %s: answer, then remove it and all its Child SAs", sa.name())
+		sa.sendResponse(INFORMATIONAL, id, nil)
+		sa.destroy("deleted by peer")
+		return
+	}
+	sa.sendResponse(INFORMATIONAL, id, resp)
+}
+
+// armTimers starts the IKE SA's liveness, rekey, lifetime and NAT keep-alive timers.
+func (sa *ikeSA) armTimers() {
+	c := sa.conn
+	if c.DPDDelay > 0 {
+		var dpd func()
+		dpd = func() {
+			if sa.state != stateEstablished {
+				return
+			}
+			if sa.d.env.Clock.Now().Sub(sa.lastIn) >= c.DPDDelay && sa.outstanding == nil {
+				sa.d.action("Nothing heard from the peer for %s: dead peer detection", c.DPDDelay)
+				sa.queueRequest(sa.liveness)
+			}
+			sa.startTimer("DPD", c.DPDDelay, dpd)
+		}
+		sa.startTimer("DPD", c.DPDDelay, dpd)
+	}
+	if c.RekeyTime > 0 && sa.initiator {
+		sa.startTimer("IKE SA rekey", c.RekeyTime, func() {
+			sa.d.action("Rekey time of %s reached: rekey it", sa.name())
+			sa.queueRequest(sa.rekeyIKE)
+		})
+	}
+	if c.LifeTime > 0 {
+		sa.startTimer("IKE SA lifetime", c.LifeTime, func() {
+			sa.d.action("Hard lifetime of %s expired", sa.name())
+			sa.queueRequest(sa.deleteIKE)
+		})
+	}
+	if sa.natLocal {
+		every := c.Keepalive
+		if every <= 0 {
+			every = defaultKeepalive
+		}
+		var ka func()
+		ka = func() {
+			if sa.state == stateDestroyed || sa.state == stateRekeyed {
+				return
+			}
+			sa.d.action("Behind a NAT: send a NAT-keepalive to keep the mapping alive")
+			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+			sa.startTimer("NAT keep-alive", every, ka)
+		}
+		sa.startTimer("NAT keep-alive", every, ka)
+	}
+}
+
+var _ = time.Second

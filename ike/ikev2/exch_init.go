@@ -1,0 +1,397 @@
+package ikev2
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// IKE_SA_INIT (RFC 7296 1.2):
+//
+//	HDR, SAi1, KEi, Ni, N(NAT_DETECTION_*)  -->
+//	                                        <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*)
+//
+// A responder under load answers HDR, N(COOKIE) first (2.6); one that wants another
+// Diffie-Hellman group answers HDR, N(INVALID_KE_PAYLOAD) (1.2, 2.7).
+
+// startIKE makes a new IKE SA as initiator and sends IKE_SA_INIT.
+func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) {
+	if len(c.LocalAddrs) == 0 || len(c.RemoteAddrs) == 0 {
+		d.env.Observer.Error(fmt.Sprintf("connection %s needs local_addrs and remote_addrs to initiate", c.Name))
+		return
+	}
+	local := netip.AddrPortFrom(c.LocalAddrs[0], 500)
+	remote := netip.AddrPortFrom(c.RemoteAddrs[0], 500)
+	sa := d.newSA(c, true, local, remote)
+	sa.spiI = d.spi64()
+	d.sas[sa.spiI] = sa
+	if ch != nil {
+		sa.pendingChildren = append(sa.pendingChildren, ch)
+	}
+	sa.setState(stateConnecting)
+	sa.keGroup = firstGroup(c.Proposals)
+	d.action("Start %s with %s: choose initiator SPI %016x", sa.name(), remote.Addr(), sa.spiI)
+	sa.sendInit()
+}
+
+func firstGroup(ps []ike.Proposal) uint16 {
+	for _, p := range ps {
+		for _, t := range p.Transforms {
+			if t.Type == ike.TransformDH {
+				return t.ID
+			}
+		}
+	}
+	return 0
+}
+
+// offersGroup reports whether any proposal offers group g.
+func offersGroup(ps []ike.Proposal, g uint16) bool {
+	for _, p := range ps {
+		for _, t := range p.Transforms {
+			if t.Type == ike.TransformDH && t.ID == g {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (sa *ikeSA) sendInit() {
+	d := sa.d
+	sa.dh = ike.DH(sa.keGroup)
+	if sa.dh == nil {
+		sa.fail("no supported Diffie-Hellman group in the proposals")
+		return
+	}
+	var err error
+	if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
+		sa.fail("Diffie-Hellman: %v", err)
+		return
+	}
+	sa.ni = d.nonce(nonceSize)
+	props := make([]string, len(sa.conn.Proposals))
+	for i, p := range sa.conn.Proposals {
+		props[i] = p.String()
+	}
+	d.action("Offer IKE proposals %v; generate a Diffie-Hellman private value and compute KEi for group %s; generate nonce Ni (%d bytes)",
+		props, sa.dh.Name, len(sa.ni))
+	var ps []Payload
+	if sa.cookie != nil {
+		ps = append(ps, &Notify{Type: COOKIE, Data: sa.cookie})
+	}
+	ps = append(ps, NewSA(nil, sa.conn.Proposals...), &KE{Group: sa.keGroup, Data: sa.dhPriv.Public()},
+		&Nonce{Data: sa.ni})
+	ps = append(ps, sa.natDetection()...)
+	sa.nextRequestID = 0
+	sa.sendRequest(IKE_SA_INIT, ps, sa.onInitReply)
+	if sa.outstanding != nil {
+		sa.initRequest = sa.outstanding.raw
+	}
+}
+
+// natHash is SHA-1(SPIi | SPIr | IP | Port) (RFC 7296 2.23).
+func natHash(spiI, spiR uint64, ap netip.AddrPort) []byte {
+	h := sha1.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], spiI)
+	h.Write(b[:])
+	binary.BigEndian.PutUint64(b[:], spiR)
+	h.Write(b[:])
+	h.Write(ap.Addr().AsSlice())
+	binary.BigEndian.PutUint16(b[:2], ap.Port())
+	h.Write(b[:2])
+	return h.Sum(nil)
+}
+
+// natDetection makes this side's NAT_DETECTION_SOURCE_IP and _DESTINATION_IP notifies.
+// With encap forced, the source hash is made wrong on purpose, so the peer sees a NAT.
+func (sa *ikeSA) natDetection() []Payload {
+	src := natHash(sa.spiI, sa.spiR, sa.local)
+	if sa.conn != nil && sa.conn.Encap {
+		src = natHash(sa.spiI, sa.spiR, netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+	}
+	return []Payload{
+		&Notify{Type: NAT_DETECTION_SOURCE_IP, Data: src},
+		&Notify{Type: NAT_DETECTION_DESTINATION_IP, Data: natHash(sa.spiI, sa.spiR, sa.remote)},
+	}
+}
+
+// checkNAT compares the peer's NAT detection hashes with the addresses the message
+// really had, and says what it finds. The hashes cover the SPIs of the message's own
+// header: in the IKE_SA_INIT request SPIr is still zero.
+func (sa *ikeSA) checkNAT(h *Header, ps []Payload, local, remote netip.AddrPort) {
+	src, dst := notifyIn(ps, NAT_DETECTION_SOURCE_IP), notifyIn(ps, NAT_DETECTION_DESTINATION_IP)
+	if src == nil || dst == nil {
+		return
+	}
+	sa.natRemote = !bytes.Equal(src.Data, natHash(h.SPIi, h.SPIr, remote))
+	sa.natLocal = !bytes.Equal(dst.Data, natHash(h.SPIi, h.SPIr, local))
+	switch {
+	case sa.natLocal && sa.natRemote:
+		sa.d.action("NAT detection: both sides are behind a NAT")
+	case sa.natLocal:
+		sa.d.action("NAT detection: the hash of our address does not match: this side is behind a NAT")
+	case sa.natRemote:
+		sa.d.action("NAT detection: the peer's source hash does not match %s: the peer is behind a NAT", remote)
+	default:
+		sa.d.action("NAT detection: both hashes match: no NAT between the peers")
+	}
+}
+
+func (sa *ikeSA) behindNAT() bool { return sa.natLocal || sa.natRemote }
+
+func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
+	d := sa.d
+	ps := m.Payloads
+	if n := notifyIn(ps, COOKIE); n != nil {
+		if sa.initTries++; sa.initTries > 3 {
+			sa.fail("responder keeps asking for a COOKIE")
+			return
+		}
+		d.action("Responder demands a COOKIE (it is under load): send IKE_SA_INIT again with N(COOKIE) first")
+		sa.cookie = n.Data
+		sa.sendInit()
+		return
+	}
+	if n := notifyIn(ps, INVALID_KE_PAYLOAD); n != nil {
+		if len(n.Data) != 2 {
+			sa.fail("INVALID_KE_PAYLOAD without a group")
+			return
+		}
+		g := binary.BigEndian.Uint16(n.Data)
+		if sa.initTries++; sa.initTries > 3 || !offersGroup(sa.conn.Proposals, g) || g == sa.keGroup {
+			sa.fail("responder wants Diffie-Hellman group %d, which we do not offer", g)
+			return
+		}
+		gname := fmt.Sprint(g)
+		if grp := ike.DH(g); grp != nil {
+			gname = grp.Name
+		}
+		d.action("INVALID_KE_PAYLOAD: the responder wants group %s: compute a new KEi for it and retry", gname)
+		sa.keGroup = g
+		sa.sendInit()
+		return
+	}
+	if n := errorNotify(ps); n != nil {
+		sa.fail("IKE_SA_INIT failed: responder says %s", n.Type)
+		return
+	}
+	sap, ke, nr := payloadOf[*SA](ps), payloadOf[*KE](ps), noncePayload(ps)
+	if sap == nil || ke == nil || nr == nil || len(sap.Proposals) != 1 || m.Header.SPIr == 0 {
+		sa.fail("IKE_SA_INIT response lacks SA, KE or Nr, or has no responder SPI")
+		return
+	}
+	chosen := sap.Proposals[0].IKE()
+	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, sa.conn.Proposals); !ok {
+		sa.fail("responder chose %s, which we did not offer", chosen)
+		return
+	}
+	sa.spiR = m.Header.SPIr
+	if err := sa.setTransforms(chosen); err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	if ke.Group != sa.keGroup {
+		sa.fail("responder's KE uses group %d, not %d", ke.Group, sa.keGroup)
+		return
+	}
+	sa.nr = nr.Data
+	sa.initReply = m.Raw
+	d.action("Responder selected %s", chosen)
+	if err := sa.deriveKeys(ke.Data); err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	sa.checkNAT(&m.Header, ps, sa.local, sa.remote)
+	if sa.behindNAT() {
+		sa.local = netip.AddrPortFrom(sa.local.Addr(), 4500)
+		sa.remote = netip.AddrPortFrom(sa.remote.Addr(), 4500)
+		d.action("A NAT is in the path: move IKE to UDP port 4500 (with the non-ESP marker) for IKE_AUTH and ESP in UDP")
+	}
+	sa.sendAuth()
+}
+
+// setTransforms looks up the algorithms of the selected IKE proposal.
+func (sa *ikeSA) setTransforms(p ike.Proposal) error {
+	sa.proposal = p
+	sa.encr, sa.integ, sa.prf, sa.dh = nil, nil, nil, nil
+	for _, t := range p.Transforms {
+		switch t.Type {
+		case ike.TransformENCR:
+			sa.encr, sa.encrBits = ike.Encr(t.ID), t.KeyLen
+		case ike.TransformINTEG:
+			sa.integ = ike.Integ(t.ID)
+		case ike.TransformPRF:
+			sa.prf = ike.PRF(t.ID)
+		case ike.TransformDH:
+			sa.dh = ike.DH(t.ID)
+		}
+	}
+	if sa.encr == nil || sa.prf == nil || sa.dh == nil || (sa.integ == nil && !sa.encr.AEAD()) {
+		return fmt.Errorf("selected proposal %s lacks a usable ENCR, PRF, INTEG or DH transform", p)
+	}
+	if sa.encrBits == 0 && len(sa.encr.KeyBits) > 0 {
+		sa.encrBits = sa.encr.KeyBits[0]
+	}
+	return nil
+}
+
+// deriveKeys computes g^ir, SKEYSEED and the seven keys (RFC 7296 2.14).
+func (sa *ikeSA) deriveKeys(peerKE []byte) error {
+	gir, err := sa.dhPriv.Shared(peerKE)
+	if err != nil {
+		return fmt.Errorf("Diffie-Hellman with the peer's KE payload failed: %v", err)
+	}
+	skeyseed := ike.SKEYSEED(sa.prf, sa.ni, sa.nr, gir)
+	sa.keys = ike.DeriveIKEKeys(sa.prf, skeyseed, sa.ni, sa.nr, sa.spiI, sa.spiR, sa.encr, sa.encrBits, sa.integ)
+	sa.d.action("Compute the Diffie-Hellman shared secret g^ir (%d bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr with prf+",
+		len(gir))
+	return nil
+}
+
+// cookieFor is the stateless cookie for a request (RFC 7296 2.6): a version byte and
+// SHA-256(Ni | IPi | SPIi | secret).
+func (d *Daemon) cookieFor(ni []byte, remote netip.AddrPort, spiI uint64) []byte {
+	h := hmac.New(sha256.New, d.cookieSecret)
+	h.Write(ni)
+	h.Write(remote.Addr().AsSlice())
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], spiI)
+	h.Write(b[:])
+	return append([]byte{1}, h.Sum(nil)...)
+}
+
+// findConn picks the connection for a peer: local and remote addresses must match (an
+// empty list matches any).
+func (d *Daemon) findConn(local, remote netip.Addr) *ike.Connection {
+	for _, c := range d.conns {
+		if (len(c.LocalAddrs) == 0 || slices.Contains(c.LocalAddrs, local)) &&
+			(len(c.RemoteAddrs) == 0 || slices.Contains(c.RemoteAddrs, remote)) {
+			return c
+		}
+	}
+	return nil
+}
+
+// replyStateless answers an IKE_SA_INIT request without making state.
+func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *Notify) {
+	m := &Message{Header: Header{SPIi: req.Header.SPIi, Exchange: IKE_SA_INIT, Flags: FlagResponse}, Payloads: []Payload{n}}
+	raw, err := m.Marshal(nil, nil)
+	if err != nil {
+		d.env.Observer.Error(fmt.Sprintf("cannot build IKE_SA_INIT response: %v", err))
+		return
+	}
+	info := &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Response: true, Summary: Summary(m, false),
+		Dissection: Dissect(raw, nil)}
+	d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: raw, Info: info})
+}
+
+// respondInit handles an IKE_SA_INIT request that starts a new IKE SA.
+func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
+	obs := d.env.Observer
+	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
+		Info: &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Summary: Summary(m, true), Dissection: Dissect(m.Raw, nil), Weak: weakIn(m)}}
+	c := d.findConn(local.Addr(), remote.Addr())
+	if c == nil {
+		obs.Dropped(dg, fmt.Sprintf("no IKEv2 connection configured for %s → %s", remote.Addr(), local.Addr()))
+		return
+	}
+	obs.Received(dg)
+	ps := m.Payloads
+	sap, ke, ni := payloadOf[*SA](ps), payloadOf[*KE](ps), noncePayload(ps)
+	if sap == nil || ke == nil || ni == nil {
+		d.action("IKE_SA_INIT request lacks SA, KE or Ni: answer INVALID_SYNTAX")
+		d.replyStateless(local, remote, m, &Notify{Type: INVALID_SYNTAX})
+		return
+	}
+	if c.CookieThreshold > 0 && d.halfOpen >= c.CookieThreshold {
+		want := d.cookieFor(ni.Data, remote, m.Header.SPIi)
+		got := notifyIn(ps, COOKIE)
+		if got == nil || !hmac.Equal(got.Data, want) {
+			d.action("%d half-open IKE SAs reach the threshold of %d: answer statelessly with N(COOKIE) to prove the initiator's address",
+				d.halfOpen, c.CookieThreshold)
+			d.replyStateless(local, remote, m, &Notify{Type: COOKIE, Data: want})
+			return
+		}
+		d.action("The COOKIE matches: the initiator really is at %s", remote.Addr())
+	}
+	offered := sap.IKEProposals()
+	d.action("Compare the initiator's proposals with local policy and select one")
+	chosen, idx, ok := ike.SelectProposal(offered, c.Proposals)
+	if !ok {
+		obs.Error(fmt.Sprintf("NO_PROPOSAL_CHOSEN: initiator offered %s, connection %s accepts %s",
+			proposalList(offered), c.Name, proposalList(c.Proposals)))
+		d.replyStateless(local, remote, m, &Notify{Type: NO_PROPOSAL_CHOSEN})
+		return
+	}
+	group, _ := pickTransform(chosen, ike.TransformDH)
+	if ke.Group != group.ID {
+		var data [2]byte
+		binary.BigEndian.PutUint16(data[:], group.ID)
+		d.action("Initiator's KE uses group %d but the selected proposal has group %d: answer INVALID_KE_PAYLOAD", ke.Group, group.ID)
+		d.replyStateless(local, remote, m, &Notify{Type: INVALID_KE_PAYLOAD, Data: data[:]})
+		return
+	}
+	sa := d.newSA(c, false, local, remote)
+	sa.spiI = m.Header.SPIi
+	sa.spiR = d.spi64()
+	d.sas[sa.spiR] = sa
+	d.halfOpen++
+	sa.setState(stateConnecting)
+	if err := sa.setTransforms(chosen); err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	var err error
+	if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
+		sa.fail("Diffie-Hellman: %v", err)
+		return
+	}
+	sa.ni, sa.nr = ni.Data, d.nonce(nonceSize)
+	sa.initRequest = m.Raw
+	d.action("Selected %s; choose responder SPI %016x; generate a Diffie-Hellman private value, KEr and nonce Nr", chosen, sa.spiR)
+	if err := sa.deriveKeys(ke.Data); err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	sa.checkNAT(&m.Header, ps, local, remote)
+	sa.nextPeerID = 1
+	resp := []Payload{&SA{Proposals: []*Proposal{NewProposal(sap.Proposals[idx].Number, nil, chosen)}},
+		&KE{Group: group.ID, Data: sa.dhPriv.Public()}, &Nonce{Data: sa.nr}}
+	resp = append(resp, sa.natDetection()...)
+	sa.sendResponse(IKE_SA_INIT, 0, resp)
+	sa.initReply = sa.lastReply
+	sa.startTimer("IKE_SA_INIT half-open timeout", 30*defaultRetransmitTimeout, func() {
+		if sa.state == stateConnecting {
+			sa.fail("IKE_AUTH never came: half-open IKE SA times out")
+		}
+	})
+}
+
+func pickTransform(p ike.Proposal, t ike.TransformType) (ike.Transform, bool) {
+	for _, x := range p.Transforms {
+		if x.Type == t {
+			return x, true
+		}
+	}
+	return ike.Transform{}, false
+}
+
+func proposalList(ps []ike.Proposal) string {
+	s := ""
+	for i, p := range ps {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.String()
+	}
+	return s
+}

@@ -1,0 +1,494 @@
+package ikev2
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// saState is the state of an IKE SA, named as strongSwan names them.
+type saState int
+
+const (
+	stateCreated saState = iota
+	stateConnecting
+	stateEstablished
+	stateRekeying
+	stateRekeyed
+	stateDeleting
+	stateDestroyed
+)
+
+var saStateNames = [...]string{"CREATED", "CONNECTING", "ESTABLISHED", "REKEYING", "REKEYED", "DELETING", "DESTROYED"}
+
+func (s saState) String() string { return saStateNames[s] }
+
+// ikeSA is one IKE SA and everything it owns.
+type ikeSA struct {
+	d         *Daemon
+	conn      *ike.Connection
+	serial    int
+	initiator bool // this side is the original initiator
+	spiI      uint64
+	spiR      uint64
+	local     netip.AddrPort
+	remote    netip.AddrPort
+	state     saState
+
+	// Negotiated transforms.
+	proposal ike.Proposal
+	encr     *ike.EncrAlg
+	encrBits int
+	integ    *ike.IntegAlg
+	prf      *ike.PRFAlg
+	dh       *ike.DHGroup
+	keys     ike.IKEKeys
+
+	// IKE_SA_INIT material, kept for AUTH (RFC 7296 2.15).
+	ni, nr      []byte
+	dhPriv      ike.DHPrivate
+	initRequest []byte // RealMessage1
+	initReply   []byte // RealMessage2
+	cookie      []byte
+	keGroup     uint16 // the group the initiator's KE uses
+	initTries   int
+
+	// NAT traversal (RFC 7296 2.23).
+	natLocal  bool // this side is behind a NAT
+	natRemote bool // the peer is behind a NAT
+
+	// Message IDs and the window of one outstanding request (RFC 7296 2.3).
+	nextRequestID uint32 // ID of the next request this side sends
+	nextPeerID    uint32 // ID of the next request expected from the peer
+	outstanding   *request
+	waiting       []func()
+	lastReply     []byte // the last response sent, for retransmitted requests
+	lastReplyID   uint32
+	lastReplyInfo *ike.MessageInfo
+
+	children        []*childSA
+	pendingChildren []*ike.ChildConfig
+	firstChild      *childSA // the child negotiated in IKE_AUTH
+
+	timers  map[string]ike.Timer
+	lastIn  time.Time
+	rekeyed *ikeSA // the SA that replaced this one
+	failed  string
+}
+
+// request is a request this side sent and the handler of its response.
+type request struct {
+	exchange ExchangeType
+	id       uint32
+	raw      []byte
+	info     *ike.MessageInfo
+	tries    int
+	timer    ike.Timer
+	onReply  func(m *Message, inner []Payload)
+}
+
+func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *ikeSA {
+	d.serial++
+	sa := &ikeSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
+		timers: map[string]ike.Timer{}}
+	return sa
+}
+
+func (sa *ikeSA) name() string {
+	if sa.conn == nil {
+		return fmt.Sprintf("IKE SA #%d", sa.serial)
+	}
+	return fmt.Sprintf("IKE SA %s[%d]", sa.conn.Name, sa.serial)
+}
+
+func (sa *ikeSA) setState(s saState) {
+	if sa.state == s {
+		return
+	}
+	sa.d.env.Observer.State(sa.name(), sa.state.String(), s.String())
+	sa.state = s
+}
+
+// mySPI is the SPI this side chose: the key of d.sas.
+func (sa *ikeSA) mySPI() uint64 {
+	if sa.initiator {
+		return sa.spiI
+	}
+	return sa.spiR
+}
+
+func (sa *ikeSA) retransmitParams() (time.Duration, float64, int) {
+	t, b, n := defaultRetransmitTimeout, defaultRetransmitBase, defaultRetransmitTries
+	if sa.conn != nil {
+		if sa.conn.RetransmitTimeout > 0 {
+			t = sa.conn.RetransmitTimeout
+		}
+		if sa.conn.RetransmitBase > 0 {
+			b = sa.conn.RetransmitBase
+		}
+		if sa.conn.RetransmitTries > 0 {
+			n = sa.conn.RetransmitTries
+		}
+	}
+	return t, b, n
+}
+
+// skOut and skIn are the SK payload keys for messages this side sends and receives.
+func (sa *ikeSA) skOut() *SKCrypto { return sa.sk(sa.initiator) }
+func (sa *ikeSA) skIn() *SKCrypto  { return sa.sk(!sa.initiator) }
+
+// sk returns the keys of messages sent by the original initiator (fromInitiator) or
+// by the original responder.
+func (sa *ikeSA) sk(fromInitiator bool) *SKCrypto {
+	if sa.encr == nil || sa.keys.SKei == nil {
+		return nil
+	}
+	c := &SKCrypto{Encr: sa.encr, EncrKeyBits: sa.encrBits, Integ: sa.integ}
+	if fromInitiator {
+		c.EncrKey, c.IntegKey = sa.keys.SKei, sa.keys.SKai
+	} else {
+		c.EncrKey, c.IntegKey = sa.keys.SKer, sa.keys.SKar
+	}
+	return c
+}
+
+func (sa *ikeSA) header(ex ExchangeType, id uint32, response bool) Header {
+	h := Header{SPIi: sa.spiI, SPIr: sa.spiR, Exchange: ex, MessageID: id}
+	if sa.initiator {
+		h.Flags |= FlagInitiator
+	}
+	if response {
+		h.Flags |= FlagResponse
+	}
+	return h
+}
+
+// build marshals a message (encrypting an *Encrypted payload with this side's keys) and
+// describes it for the trace.
+func (sa *ikeSA) build(m *Message) ([]byte, *ike.MessageInfo, error) {
+	sk := sa.skOut()
+	raw, err := m.Marshal(sk, sa.d.env.Rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	return raw, sa.describe(m, raw, sk), nil
+}
+
+func (sa *ikeSA) describe(m *Message, raw []byte, sk *SKCrypto) *ike.MessageInfo {
+	info := &ike.MessageInfo{Version: 2, Exchange: m.Header.Exchange.String(), MessageID: m.Header.MessageID,
+		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, m.Header.Flags&FlagInitiator != 0),
+		Dissection: Dissect(raw, sk)}
+	info.Weak = weakIn(m)
+	return info
+}
+
+// weakIn lists the weak algorithms offered or chosen in a message's SA payloads.
+func weakIn(m *Message) []string {
+	var weak []string
+	seen := map[string]bool{}
+	var visit func(ps []Payload)
+	visit = func(ps []Payload) {
+		for _, p := range ps {
+			switch p := p.(type) {
+			case *SA:
+				for _, prop := range p.IKEProposals() {
+					for _, w := range prop.Weak() {
+						if !seen[w] {
+							seen[w] = true
+							weak = append(weak, w)
+						}
+					}
+				}
+			case *KE:
+				if g := ike.DH(p.Group); g != nil && g.Weak && !seen[g.Name] {
+					seen[g.Name] = true
+					weak = append(weak, g.Name)
+				}
+			case *Encrypted:
+				visit(p.Inner)
+			}
+		}
+	}
+	visit(m.Payloads)
+	return weak
+}
+
+func (sa *ikeSA) send(raw []byte, info *ike.MessageInfo) {
+	sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: raw, Info: info})
+}
+
+// queueRequest runs start when the window of one outstanding request is free.
+func (sa *ikeSA) queueRequest(start func()) {
+	if sa.outstanding != nil || sa.state == stateConnecting {
+		sa.waiting = append(sa.waiting, start)
+		return
+	}
+	start()
+}
+
+// nextQueued starts the next waiting request, if the window is free.
+func (sa *ikeSA) nextQueued() {
+	for sa.outstanding == nil && len(sa.waiting) > 0 && sa.state != stateDestroyed {
+		f := sa.waiting[0]
+		sa.waiting = sa.waiting[1:]
+		f()
+	}
+}
+
+// sendRequest sends a request with the next message ID and arms its retransmission.
+func (sa *ikeSA) sendRequest(ex ExchangeType, payloads []Payload, onReply func(*Message, []Payload)) {
+	m := &Message{Header: sa.header(ex, sa.nextRequestID, false), Payloads: payloads}
+	if ex != IKE_SA_INIT {
+		m.Payloads = []Payload{&Encrypted{Inner: payloads}}
+	}
+	raw, info, err := sa.build(m)
+	if err != nil {
+		sa.d.env.Observer.Error(fmt.Sprintf("%s: cannot build %s request: %v", sa.name(), ex, err))
+		return
+	}
+	r := &request{exchange: ex, id: sa.nextRequestID, raw: raw, info: info, onReply: onReply}
+	sa.outstanding = r
+	sa.send(raw, info)
+	sa.armRetransmit(r)
+}
+
+func (sa *ikeSA) armRetransmit(r *request) {
+	timeout, base, tries := sa.retransmitParams()
+	d := time.Duration(float64(timeout) * math.Pow(base, float64(r.tries)))
+	r.timer = sa.d.env.Clock.AfterFunc(d, fmt.Sprintf("retransmit %s request %d", r.exchange, r.id), func() {
+		if sa.outstanding != r {
+			return
+		}
+		r.tries++
+		if r.tries >= tries {
+			sa.d.env.Observer.Error(fmt.Sprintf("%s: no response to %s request %d after %d tries: giving up, peer is dead",
+				sa.name(), r.exchange, r.id, tries))
+			sa.outstanding = nil
+			sa.destroy("peer did not answer")
+			return
+		}
+		sa.d.action("No response to %s request %d within %s: retransmit it (try %d of %d)", r.exchange, r.id,
+			d.Round(time.Millisecond), r.tries+1, tries)
+		info := *r.info
+		info.Retransmit = true
+		sa.send(r.raw, &info)
+		sa.armRetransmit(r)
+	})
+}
+
+// sendResponse sends the response to the peer's current request and caches it.
+func (sa *ikeSA) sendResponse(ex ExchangeType, id uint32, payloads []Payload) {
+	m := &Message{Header: sa.header(ex, id, true), Payloads: payloads}
+	if ex != IKE_SA_INIT {
+		m.Payloads = []Payload{&Encrypted{Inner: payloads}}
+	}
+	raw, info, err := sa.build(m)
+	if err != nil {
+		sa.d.env.Observer.Error(fmt.Sprintf("%s: cannot build %s response: %v", sa.name(), ex, err))
+		return
+	}
+	sa.lastReply, sa.lastReplyID, sa.lastReplyInfo = raw, id, info
+	sa.send(raw, info)
+}
+
+// handle processes a message that belongs to this SA.
+func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
+	h := &m.Header
+	obs := sa.d.env.Observer
+	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw}
+	isResp := h.Flags&FlagResponse != 0
+	sk := sa.skIn()
+	infoIn := &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID, Response: isResp}
+	if isResp {
+		r := sa.outstanding
+		if r == nil || r.id != h.MessageID || r.exchange != h.Exchange {
+			infoIn.Dissection = Dissect(m.Raw, sk)
+			dg.Info = infoIn
+			obs.Dropped(dg, fmt.Sprintf("unexpected %s response with message ID %d", h.Exchange, h.MessageID))
+			return
+		}
+	} else {
+		switch {
+		case h.MessageID+1 == sa.nextPeerID && sa.lastReply != nil:
+			infoIn.Dissection = Dissect(m.Raw, sk)
+			dg.Info = infoIn
+			obs.Received(dg)
+			sa.d.action("Request %d is a retransmission: send the cached response again", h.MessageID)
+			info := *sa.lastReplyInfo
+			info.Retransmit = true
+			sa.send(sa.lastReply, &info)
+			return
+		case h.MessageID != sa.nextPeerID:
+			infoIn.Dissection = Dissect(m.Raw, sk)
+			dg.Info = infoIn
+			obs.Dropped(dg, fmt.Sprintf("request message ID %d, expected %d", h.MessageID, sa.nextPeerID))
+			return
+		}
+	}
+	var inner []Payload
+	if h.Exchange != IKE_SA_INIT {
+		if sk == nil {
+			dg.Info = infoIn
+			obs.Dropped(dg, "encrypted message before the keys exist")
+			return
+		}
+		if err := m.Decrypt(m.Raw, sk); err != nil {
+			infoIn.Dissection = Dissect(m.Raw, sk)
+			dg.Info = infoIn
+			obs.Dropped(dg, fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
+			return
+		}
+		enc, ok := encryptedOf(m)
+		if !ok {
+			infoIn.Dissection = Dissect(m.Raw, sk)
+			dg.Info = infoIn
+			obs.Dropped(dg, fmt.Sprintf("%s message without an SK payload", h.Exchange))
+			return
+		}
+		inner = enc.Inner
+	}
+	infoIn.Summary = Summary(m, h.Flags&FlagInitiator != 0)
+	infoIn.Dissection = Dissect(m.Raw, sk)
+	dg.Info = infoIn
+	obs.Received(dg)
+	sa.lastIn = sa.d.env.Clock.Now()
+	if remote != sa.remote && sa.state != stateCreated {
+		sa.d.action("Peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
+		sa.remote = remote
+	}
+	if isResp {
+		r := sa.outstanding
+		r.timer.Stop()
+		sa.outstanding = nil
+		sa.nextRequestID++
+		r.onReply(m, inner)
+		sa.nextQueued()
+		return
+	}
+	sa.nextPeerID = h.MessageID + 1
+	switch h.Exchange {
+	case IKE_AUTH:
+		sa.respondAuth(m, inner)
+	case CREATE_CHILD_SA:
+		sa.respondCreateChild(m, inner)
+	case INFORMATIONAL:
+		sa.respondInformational(m, inner)
+	default:
+		sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
+		obs.Error(fmt.Sprintf("%s: unexpected %s request", sa.name(), h.Exchange))
+	}
+}
+
+func encryptedOf(m *Message) (*Encrypted, bool) {
+	for _, p := range m.Payloads {
+		if e, ok := p.(*Encrypted); ok {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// notifyIn returns the first notify of type t among ps.
+func notifyIn(ps []Payload, t NotifyType) *Notify {
+	for _, p := range ps {
+		if n, ok := p.(*Notify); ok && n.Type == t {
+			return n
+		}
+	}
+	return nil
+}
+
+// errorNotify returns the first error notify among ps.
+func errorNotify(ps []Payload) *Notify {
+	for _, p := range ps {
+		if n, ok := p.(*Notify); ok && n.Type.IsError() {
+			return n
+		}
+	}
+	return nil
+}
+
+func payloadOf[T Payload](ps []Payload) T {
+	var zero T
+	for _, p := range ps {
+		if t, ok := p.(T); ok {
+			return t
+		}
+	}
+	return zero
+}
+
+func tsPayload(ps []Payload, responder bool) *TS {
+	for _, p := range ps {
+		if t, ok := p.(*TS); ok && t.Responder == responder {
+			return t
+		}
+	}
+	return nil
+}
+
+func noncePayload(ps []Payload) *Nonce { return payloadOf[*Nonce](ps) }
+
+func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) {
+	if t := sa.timers[name]; t != nil {
+		t.Stop()
+	}
+	sa.timers[name] = sa.d.env.Clock.AfterFunc(d, name, func() {
+		delete(sa.timers, name)
+		f()
+	})
+}
+
+func (sa *ikeSA) stopTimers() {
+	for name, t := range sa.timers {
+		t.Stop()
+		delete(sa.timers, name)
+	}
+	if sa.outstanding != nil && sa.outstanding.timer != nil {
+		sa.outstanding.timer.Stop()
+	}
+}
+
+func (sa *ikeSA) info() *ike.IKESAInfo {
+	i := &ike.IKESAInfo{Version: 2, SPIi: sa.spiI, SPIr: sa.spiR, Initiator: sa.initiator, Local: sa.local,
+		Remote: sa.remote, Proposal: sa.proposal, SKd: sa.keys.SKd, SKai: sa.keys.SKai, SKar: sa.keys.SKar,
+		SKei: sa.keys.SKei, SKer: sa.keys.SKer, SKpi: sa.keys.SKpi, SKpr: sa.keys.SKpr, Established: sa.d.env.Clock.Now()}
+	if sa.conn != nil {
+		i.Conn = sa.conn.Name
+		i.LocalID = sa.conn.Local.ID
+		i.RemoteID = sa.conn.Remote.ID
+	}
+	return i
+}
+
+// destroy ends the SA and all its children without telling the peer.
+func (sa *ikeSA) destroy(reason string) {
+	if sa.state == stateDestroyed {
+		return
+	}
+	sa.stopTimers()
+	for _, ch := range sa.children {
+		ch.down(reason)
+	}
+	sa.children = nil
+	if sa.keys.SKd != nil {
+		sa.d.env.Observer.IKESADown(sa.info(), reason)
+	}
+	if !sa.initiator && sa.state == stateCreated {
+		sa.d.halfOpen--
+	}
+	sa.setState(stateDestroyed)
+	delete(sa.d.sas, sa.mySPI())
+	sa.outstanding = nil
+	sa.waiting = nil
+}
+
+// fail ends an SA that could not be established.
+func (sa *ikeSA) fail(format string, args ...any) {
+	sa.failed = fmt.Sprintf(format, args...)
+	sa.d.env.Observer.Error(fmt.Sprintf("%s: %s", sa.name(), sa.failed))
+	sa.destroy(sa.failed)
+}

@@ -1,0 +1,27 @@
+package ike
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"hash"
+)
+
+// integAlgs is the integrity registry, sorted by ID. AUTH_NONE has no entry.
+var integAlgs = []*IntegAlg{
+	hmacInteg(AUTH_HMAC_MD5_96, "AUTH_HMAC_MD5_96", md5.New, 12, true),                              // RFC 2403
+	hmacInteg(AUTH_HMAC_SHA1_96, "AUTH_HMAC_SHA1_96", sha1.New, 12, false),                          // RFC 2404
+	{ID: AUTH_AES_XCBC_96, Name: "AUTH_AES_XCBC_96", KeySize: xcbcBlock, ICVSize: 12, New: newXCBC}, // RFC 3566
+	hmacInteg(AUTH_HMAC_SHA2_256_128, "AUTH_HMAC_SHA2_256_128", sha256.New, 16, false),              // RFC 4868
+	hmacInteg(AUTH_HMAC_SHA2_384_192, "AUTH_HMAC_SHA2_384_192", sha512.New384, 24, false),
+	hmacInteg(AUTH_HMAC_SHA2_512_256, "AUTH_HMAC_SHA2_512_256", sha512.New, 32, false),
+}
+
+// hmacInteg makes an HMAC integrity algorithm truncated to icv bytes, keyed with a key
+// as long as the hash output (RFC 2403, RFC 2404, RFC 4868 Section 2.1.1).
+func hmacInteg(id uint16, name string, h func() hash.Hash, icv int, weak bool) *IntegAlg {
+	return &IntegAlg{ID: id, Name: name, KeySize: h().Size(), ICVSize: icv, Weak: weak,
+		New: func(key []byte) hash.Hash { return hmac.New(h, key) }}
+}

@@ -1,0 +1,105 @@
+package ike
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRegistryLists checks that every list is sorted by ID and agrees with its lookup.
+func TestRegistryLists(t *testing.T) {
+	checkIDs := func(kind string, ids []uint16, lookupOK func(uint16) bool) {
+		t.Helper()
+		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+			t.Errorf("%s IDs %v are not sorted and unique", kind, ids)
+		}
+		for _, id := range ids {
+			if !lookupOK(id) {
+				t.Errorf("%s %d is listed but not found", kind, id)
+			}
+		}
+	}
+	var ids []uint16
+	for _, a := range EncrAlgs() {
+		ids = append(ids, a.ID)
+	}
+	checkIDs("ENCR", ids, func(id uint16) bool { return Encr(id).ID == id })
+	ids = ids[:0]
+	for _, a := range PRFAlgs() {
+		ids = append(ids, a.ID)
+	}
+	checkIDs("PRF", ids, func(id uint16) bool { return PRF(id).ID == id })
+	ids = ids[:0]
+	for _, a := range IntegAlgs() {
+		ids = append(ids, a.ID)
+	}
+	checkIDs("INTEG", ids, func(id uint16) bool { return Integ(id).ID == id })
+	ids = ids[:0]
+	for _, a := range DHGroups() {
+		ids = append(ids, a.ID)
+	}
+	checkIDs("DH", ids, func(id uint16) bool { return DH(id).ID == id })
+
+	if Encr(13) != nil || PRF(0) != nil || Integ(AUTH_NONE) != nil || DH(0) != nil {
+		t.Error("lookup of an unimplemented ID is not nil")
+	}
+	EncrAlgs()[0] = nil
+	if EncrAlgs()[0] == nil {
+		t.Error("EncrAlgs returns the registry itself")
+	}
+}
+
+// TestRegistryNames checks every entry's name against its IANA constant.
+func TestRegistryNames(t *testing.T) {
+	want := map[string]uint16{
+		"ENCR_DES": ENCR_DES, "ENCR_3DES": ENCR_3DES, "ENCR_NULL": ENCR_NULL, "ENCR_AES_CBC": ENCR_AES_CBC,
+		"ENCR_AES_GCM_8": ENCR_AES_GCM_8, "ENCR_AES_GCM_12": ENCR_AES_GCM_12, "ENCR_AES_GCM_16": ENCR_AES_GCM_16,
+		"ENCR_CHACHA20_POLY1305": ENCR_CHACHA20_POLY1305,
+	}
+	for _, a := range EncrAlgs() {
+		if id, ok := want[a.Name]; !ok || id != a.ID {
+			t.Errorf("ENCR %d is named %q", a.ID, a.Name)
+		}
+		if a.AEAD() != strings.Contains(a.Name, "GCM") && a.ID != ENCR_CHACHA20_POLY1305 {
+			t.Errorf("%s: AEAD() = %v", a.Name, a.AEAD())
+		}
+	}
+	for _, a := range PRFAlgs() {
+		if !strings.HasPrefix(a.Name, "PRF_") || a.Size == 0 || a.KeySize == 0 {
+			t.Errorf("PRF %d: %+v", a.ID, a)
+		}
+	}
+	for _, g := range DHGroups() {
+		if g.Weak != (g.ID == MODP_768 || g.ID == MODP_1024 || g.ID == MODP_1536) {
+			t.Errorf("%s: Weak = %v", g.Name, g.Weak)
+		}
+	}
+}
+
+func TestTransformName(t *testing.T) {
+	for _, tc := range []struct {
+		t    Transform
+		want string
+	}{
+		{Transform{Type: TransformENCR, ID: ENCR_AES_CBC, KeyLen: 128}, "ENCR_AES_CBC (128)"},
+		{Transform{Type: TransformENCR, ID: ENCR_AES_GCM_16, KeyLen: 256}, "ENCR_AES_GCM_16 (256)"},
+		{Transform{Type: TransformENCR, ID: ENCR_3DES}, "ENCR_3DES"},
+		{Transform{Type: TransformPRF, ID: PRF_AES128_XCBC}, "PRF_AES128_XCBC"},
+		{Transform{Type: TransformINTEG, ID: AUTH_NONE}, "AUTH_NONE"},
+		{Transform{Type: TransformINTEG, ID: AUTH_HMAC_SHA2_512_256}, "AUTH_HMAC_SHA2_512_256"},
+		{Transform{Type: TransformDH, ID: MODP_2048}, "MODP_2048"},
+		{Transform{Type: TransformDH, ID: Curve25519}, "Curve25519"},
+		{Transform{Type: TransformESN, ID: NO_ESN}, "NO_ESN"},
+		{Transform{Type: TransformESN, ID: ESN}, "ESN"},
+		{Transform{Type: TransformENCR, ID: 13}, "ENCR 13 (unknown)"},
+		{Transform{Type: TransformDH, ID: 32}, "DH 32 (unknown)"},
+		{Transform{Type: 9, ID: 1}, "TransformType(9) 1 (unknown)"},
+	} {
+		if got := TransformName(tc.t); got != tc.want {
+			t.Errorf("TransformName(%+v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+	if ProtoESP.String() != "ESP" || Protocol(7).String() != "Protocol(7)" {
+		t.Error("Protocol.String")
+	}
+}

@@ -1,0 +1,148 @@
+// Package testenv gives tests what they need from the machine: external tools such as
+// tshark (installed from Debian's packages when missing) and the project's shared folder
+// of reference captures.
+//
+// It imports only the standard library and is imported only by tests; it must never
+// import another ikesim package.
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// LockFile serialises package installs across test binaries running in parallel.
+const LockFile = "/tmp/ikesim-apt.lock"
+
+// preseeds are debconf answers given before installing a package, so that installs
+// never stop to ask.
+var preseeds = map[string][]string{
+	"tshark":           {"wireshark-common wireshark-common/install-setuid boolean false"},
+	"wireshark-common": {"wireshark-common wireshark-common/install-setuid boolean false"},
+}
+
+// installMu serialises installs inside one test binary; the lock file does it across
+// binaries.
+var installMu sync.Mutex
+
+// Tool returns the path of the command name, installing the Debian package
+// debianPackage with apt-get when the command is missing. It fails the test when the
+// tool cannot be had.
+func Tool(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	installMu.Lock()
+	defer installMu.Unlock()
+	unlock, err := lock(LockFile)
+	if err != nil {
+		t.Fatalf("testenv: %s is missing and the install lock failed: %v", name, err)
+	}
+	defer unlock()
+	// Another binary may have installed it while this one waited for the lock.
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if out, err := install(debianPackage); err != nil {
+		t.Fatalf("testenv: %s is missing and installing Debian package %s failed: %v\n%s", name, debianPackage, err, out)
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("testenv: installed Debian package %s but %s is still not on PATH: %v", debianPackage, name, err)
+	}
+	return p
+}
+
+// install runs apt-get install, and when that fails apt-get update and the install
+// again. It returns the combined output of the commands it ran.
+func install(pkg string) (string, error) {
+	var log strings.Builder
+	run := func(stdin string, args ...string) error {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		fmt.Fprintf(&log, "$ %s\n%s", strings.Join(args, " "), out)
+		return err
+	}
+	if answers := preseeds[pkg]; len(answers) > 0 {
+		if err := run(strings.Join(answers, "\n")+"\n", "debconf-set-selections"); err != nil {
+			return log.String(), fmt.Errorf("debconf-set-selections: %w", err)
+		}
+	}
+	installCmd := []string{"apt-get", "install", "-y", "--no-install-recommends", pkg}
+	if err := run("", installCmd...); err == nil {
+		return log.String(), nil
+	}
+	if err := run("", "apt-get", "update"); err != nil {
+		return log.String(), fmt.Errorf("apt-get update: %w", err)
+	}
+	if err := run("", installCmd...); err != nil {
+		return log.String(), fmt.Errorf("apt-get install: %w", err)
+	}
+	return log.String(), nil
+}
+
+// lock takes an exclusive flock on path and returns its release.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// Shared returns the project's shared folder: the directory "shared" beside the module
+// root (the first directory holding go.mod above the working directory). It fails the
+// test when there is none.
+func Shared(t testing.TB) string {
+	t.Helper()
+	dir, err := sharedDir()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return dir
+}
+
+func sharedDir() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(filepath.Dir(root), "shared")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("no shared folder at %s beside the module root %s", dir, root)
+	}
+	return dir, nil
+}
+
+// moduleRoot walks up from dir to the first directory that holds go.mod.
+func moduleRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("no go.mod above " + dir)
+		}
+	}
+}

@@ -1,0 +1,541 @@
+package ipsec
+
+import (
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// RFC 4303, Section 2: an ESP packet is SPI (4 bytes), Sequence Number (4), the payload
+// (IV, then the protected data), Padding (0-255), Pad Length (1), Next Header (1) and the
+// ICV.
+const (
+	espHeaderLen  = 8
+	espTrailerLen = 2
+)
+
+// encrNullAuthAESGMAC is ENCR_NULL_AUTH_AES_GMAC (RFC 4543), whose ESP layout (payload in
+// clear, all of it authenticated) this package does not build.
+const encrNullAuthAESGMAC = 21
+
+// Mode is an SA's mode (RFC 4301, Section 4.1).
+type Mode uint8
+
+const (
+	// Tunnel protects a whole IPv4 packet inside a new outer header (Next Header 4).
+	Tunnel Mode = iota + 1
+	// Transport protects the payload of a packet and keeps its header.
+	Transport
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Tunnel:
+		return "tunnel"
+	case Transport:
+		return "transport"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// UDPEncap is the UDP encapsulation of an SA behind a NAT (RFC 3948, Section 2.1): the
+// ports of the outer UDP header, 4500 on both sides unless a NAT rewrote them.
+type UDPEncap struct {
+	SrcPort, DstPort uint16
+}
+
+// An SA is one direction of an ESP Child SA (RFC 4301, Section 4.4.2): what the Security
+// Association Database holds for it. Fill in the exported fields, then use it through a
+// SAD or directly with Protect; the fields must not change once the SA is in use. An SA
+// is safe for concurrent use.
+//
+// IVs: a CBC cipher takes an unpredictable IV read from Rand (RFC 3602, Section 2.1).
+// Counter-based ciphers (the AEAD ciphers and any cipher whose BlockSize is 1) need only
+// an IV that never repeats under one key, so they take the 64-bit sequence number, as
+// RFC 4106, Section 3.1 allows (the IV "MAY be a counter"): it is unique per packet,
+// costs no randomness and leaves Rand untouched.
+type SA struct {
+	SPI uint32
+	// Src and Dst are the outer addresses: the tunnel endpoints, or in transport mode
+	// the two hosts. Protect writes them into a tunnel mode outer header.
+	Src, Dst netip.Addr
+	// Reqid ties the SA to the policy that uses it (Policy.Reqid); a SAD finds its
+	// outbound SAs by it.
+	Reqid uint32
+
+	Encr        *ike.EncrAlg
+	EncrKeyBits int    // the negotiated key length; 0 for the algorithm's only size
+	EncrKey     []byte // Encr.KeyBytes(EncrKeyBits) bytes: the key, then an AEAD cipher's salt
+	Integ       *ike.IntegAlg
+	IntegKey    []byte // Integ.KeySize bytes; nil with an AEAD cipher
+
+	Mode  Mode
+	ESN   bool      // 64-bit Extended Sequence Numbers (RFC 4303, Section 2.2.1)
+	Encap *UDPEncap // nil: plain ESP, IP protocol 50
+
+	// Rand is the source of CBC IVs: the simulator's seeded source.
+	Rand io.Reader
+	// WindowSize is the inbound anti-replay window in packets: 0 means
+	// DefaultReplayWindow, a negative value turns the replay check off (RFC 4303,
+	// Section 3.4.3 lets a receiver do so).
+	WindowSize int
+	// TTL of a tunnel mode outer header; 0 means 64.
+	TTL uint8
+	// NextID returns the Identification of a tunnel mode outer header (the node's IP ID
+	// counter); nil uses the low 16 bits of the sequence number.
+	NextID func() uint16
+	// Created is when the SA was installed, on the simulator's clock.
+	Created time.Time
+
+	mu        sync.Mutex
+	ready     bool
+	cipher    ike.Cipher
+	fast      appendCipher // the cipher's in-place form, when there is one
+	mac       hash.Hash
+	sum       []byte   // scratch for the MAC output
+	scratch   [12]byte // scratch for ESN associated data
+	ivFromSeq bool
+	align     int // padding alignment: the block size and 4 (RFC 4303, Section 2.4)
+	ivSize    int
+	icvSize   int
+
+	seq    uint64 // outbound: the last sequence number sent
+	replay ReplayWindow
+	stats  Stats
+}
+
+// Stats are an SA's counters.
+type Stats struct {
+	Packets uint64 // packets protected (outbound) or accepted (inbound)
+	Bytes   uint64 // bytes of their inner IP packets
+	// Seq is the last sequence number sent (outbound) or the highest accepted (inbound).
+	Seq         uint64
+	ReplayDrops uint64 // inbound packets the anti-replay window refused
+	ICVFailures uint64 // inbound packets whose ICV did not verify
+}
+
+// Stats returns a copy of the SA's counters.
+func (sa *SA) Stats() Stats {
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	st := sa.stats
+	st.Seq = max(st.Seq, sa.replay.Top())
+	return st
+}
+
+func (sa *SA) String() string {
+	name := "?"
+	if sa.Encr != nil {
+		name = sa.Encr.Name
+		if sa.EncrKeyBits != 0 {
+			name += fmt.Sprintf("/%d", sa.EncrKeyBits)
+		}
+	}
+	if sa.Integ != nil {
+		name += "+" + sa.Integ.Name
+	}
+	s := fmt.Sprintf("ESP SPI 0x%08x %v -> %v %v %s", sa.SPI, sa.Src, sa.Dst, sa.Mode, name)
+	if sa.ESN {
+		s += " ESN"
+	}
+	if sa.Encap != nil {
+		s += fmt.Sprintf(" UDP %d->%d", sa.Encap.SrcPort, sa.Encap.DstPort)
+	}
+	return s
+}
+
+// Init checks the SA's configuration and builds its cipher and MAC. Protect and a SAD
+// call it; call it yourself to see a configuration error early.
+func (sa *SA) Init() error {
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	return sa.prepare()
+}
+
+func (sa *SA) drop(r DropReason, seq uint64, format string, args ...any) *DropError {
+	return &DropError{Reason: r, SPI: sa.SPI, Seq: seq, Detail: fmt.Sprintf(format, args...)}
+}
+
+// prepare is Init with sa.mu held.
+func (sa *SA) prepare() error {
+	if sa.ready {
+		return nil
+	}
+	e := sa.Encr
+	switch {
+	case e == nil || e.New == nil:
+		return sa.drop(DropConfig, 0, "no encryption algorithm")
+	case e.ID == encrNullAuthAESGMAC:
+		return sa.drop(DropConfig, 0, "%s (RFC 4543) is not supported", e.Name)
+	case sa.Mode != Tunnel && sa.Mode != Transport:
+		return sa.drop(DropConfig, 0, "mode not set")
+	case !sa.Src.Is4() || !sa.Dst.Is4():
+		return sa.drop(DropConfig, 0, "addresses %v -> %v are not IPv4", sa.Src, sa.Dst)
+	case sa.EncrKeyBits != 0 && !slices.Contains(e.KeyBits, sa.EncrKeyBits):
+		return sa.drop(DropConfig, 0, "%s has no %d-bit key", e.Name, sa.EncrKeyBits)
+	case len(sa.EncrKey) != e.KeyBytes(sa.EncrKeyBits):
+		return sa.drop(DropConfig, 0, "%s takes %d bytes of key material, have %d", e.Name, e.KeyBytes(sa.EncrKeyBits), len(sa.EncrKey))
+	case e.AEAD() && sa.Integ != nil:
+		// RFC 7296, Section 3.3: a combined-mode cipher takes no integrity transform.
+		return sa.drop(DropConfig, 0, "%s is a combined-mode cipher and takes no integrity algorithm", e.Name)
+	case e.ID == ike.ENCR_NULL && sa.Integ == nil:
+		// RFC 4303, Section 3.2: NULL encryption with no integrity protects nothing.
+		return sa.drop(DropConfig, 0, "ENCR_NULL without an integrity algorithm")
+	case sa.Integ != nil && (sa.Integ.New == nil || len(sa.IntegKey) != sa.Integ.KeySize):
+		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
+	case e.IVSize < 0 || e.BlockSize > 256 || e.ICVSize < 0:
+		return sa.drop(DropConfig, 0, "%s: IV size %d, block size %d, ICV size %d", e.Name, e.IVSize, e.BlockSize, e.ICVSize)
+	}
+	c, err := e.New(sa.EncrKey)
+	if err != nil {
+		return sa.drop(DropConfig, 0, "%s: %v", e.Name, err)
+	}
+	sa.cipher = c
+	if sa.fast, _ = c.(appendCipher); sa.fast == nil {
+		sa.fast = newAEADCipher(e, sa.EncrKey)
+	}
+	sa.mac, sa.icvSize = nil, e.ICVSize
+	if sa.Integ != nil {
+		sa.mac = sa.Integ.New(sa.IntegKey)
+		sa.sum = make([]byte, 0, sa.mac.Size())
+		sa.icvSize = sa.Integ.ICVSize
+		if sa.icvSize > sa.mac.Size() {
+			return sa.drop(DropConfig, 0, "%s: ICV of %d bytes from a %d-byte MAC", sa.Integ.Name, sa.icvSize, sa.mac.Size())
+		}
+	}
+	sa.ivSize = e.IVSize
+	sa.ivFromSeq = e.AEAD() || e.BlockSize <= 1
+	if !sa.ivFromSeq && sa.ivSize > 0 && sa.Rand == nil {
+		return sa.drop(DropConfig, 0, "%s needs random IVs and the SA has no Rand", e.Name)
+	}
+	sa.align = max(e.BlockSize, 1)
+	for sa.align%4 != 0 {
+		sa.align *= 2 // block sizes are powers of two: this is their LCM with 4
+	}
+	sa.replay.Size = sa.WindowSize
+	sa.ready = true
+	return nil
+}
+
+// espLen is the length of the ESP packet (SPI to ICV) around a payload of n bytes, and
+// the Pad Length it takes: payload, padding and trailer fill a multiple of the alignment
+// (RFC 4303, Section 2.4).
+func (sa *SA) espLen(n int) (total, padLen int) {
+	padLen = (sa.align - (n+espTrailerLen)%sa.align) % sa.align
+	return espHeaderLen + sa.ivSize + n + padLen + espTrailerLen + sa.icvSize, padLen
+}
+
+// Protect applies ESP to an outbound IPv4 packet (RFC 4303, Section 3.3) and returns the
+// outer IPv4 packet: protocol 50, or UDP between the Encap ports with a zero checksum
+// (RFC 3948, Sections 2.1 and 3.1.1).
+//
+// In tunnel mode the whole packet is the payload (Next Header 4) behind a new header from
+// Src to Dst that copies the inner TOS and DF bit (RFC 4301, Section 5.1.2.1). In
+// transport mode the packet's header stays, with Protocol and Total Length rewritten,
+// and its payload is protected (Next Header is the inner protocol); fragments are
+// refused.
+func (sa *SA) Protect(inner []byte) ([]byte, error) { return sa.AppendProtect(nil, inner) }
+
+// AppendProtect is Protect appending the outer packet to dst, so that a caller with a
+// buffer to reuse allocates nothing.
+func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
+	ip, err := ParseIPv4(inner)
+	if err != nil {
+		return nil, err
+	}
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	if err := sa.prepare(); err != nil {
+		return nil, err
+	}
+
+	// RFC 4303, Section 3.3.1: what the payload is in each mode.
+	hl := ipv4HeaderLen
+	payload, nextHeader := inner[:ip.HeaderLen()+len(ip.Payload)], ProtoIPIP
+	if sa.Mode == Transport {
+		if ip.IsFragment() {
+			return nil, sa.drop(DropFragment, 0, "transport mode cannot protect a fragment (RFC 4301, Section 4.1)")
+		}
+		hl = ip.HeaderLen()
+		payload, nextHeader = ip.Payload, ip.Protocol
+	}
+
+	// RFC 4303, Section 3.3.3: the counter must not cycle.
+	limit := uint64(math.MaxUint32)
+	if sa.ESN {
+		limit = math.MaxUint64
+	}
+	if sa.seq >= limit {
+		return nil, sa.drop(DropSeqOverflow, sa.seq, "rekey the SA")
+	}
+	seq := sa.seq + 1
+
+	udpLen, proto := 0, ProtoESP
+	if sa.Encap != nil {
+		udpLen, proto = udpHeaderLen, ProtoUDP
+	}
+	espLen, _ := sa.espLen(len(payload))
+	total := hl + udpLen + espLen
+	if total > ipv4MaxLen {
+		return nil, sa.drop(DropMalformed, 0, "%d bytes after ESP exceed 65535", total)
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, total)[:start+total]
+	out := dst[start:]
+
+	// RFC 4303, Section 3.3.2: the outer header.
+	if sa.Mode == Tunnel {
+		h := IPv4{TOS: ip.TOS, ID: uint16(seq), Flags: ip.Flags & FlagDF, TTL: sa.TTL, Protocol: proto, Src: sa.Src, Dst: sa.Dst}
+		if h.TTL == 0 {
+			h.TTL = defaultTTL
+		}
+		if sa.NextID != nil {
+			h.ID = sa.NextID()
+		}
+		putIPv4Header(out, &h, total)
+	} else {
+		copy(out, inner[:hl])
+		fixIPv4Header(out, hl, total, proto)
+	}
+	if sa.Encap != nil {
+		putUDPHeader(out[hl:], sa.Encap.SrcPort, sa.Encap.DstPort, udpLen+espLen)
+	}
+	if err := sa.seal(out[hl+udpLen:], seq, payload, nextHeader, nil); err != nil {
+		return nil, err
+	}
+	sa.seq = seq
+	sa.stats.Seq = seq
+	sa.stats.Packets++
+	sa.stats.Bytes += uint64(len(inner))
+	return dst, nil
+}
+
+// seal writes the ESP packet carrying payload into esp, which is exactly
+// sa.espLen(len(payload)) bytes (RFC 4303, Sections 3.3.2 to 3.3.4). iv, when not nil,
+// replaces the IV the SA would choose (known-answer tests inject it).
+func (sa *SA) seal(esp []byte, seq uint64, payload []byte, nextHeader uint8, iv []byte) error {
+	_, padLen := sa.espLen(len(payload))
+	binary.BigEndian.PutUint32(esp, sa.SPI)
+	binary.BigEndian.PutUint32(esp[4:], uint32(seq))
+	ivb := esp[espHeaderLen : espHeaderLen+sa.ivSize]
+	switch {
+	case iv != nil:
+		copy(ivb, iv)
+	case sa.ivFromSeq:
+		putSeqIV(ivb, seq)
+	case sa.ivSize > 0:
+		if _, err := io.ReadFull(sa.Rand, ivb); err != nil {
+			return sa.drop(DropConfig, seq, "reading the IV: %v", err)
+		}
+	}
+
+	// RFC 4303, Section 2.4: Padding bytes are 1, 2, 3, ...; then Pad Length and
+	// Next Header.
+	body := esp[espHeaderLen+sa.ivSize : len(esp)-sa.icvSize]
+	n := copy(body, payload)
+	for i := range padLen {
+		body[n+i] = byte(i + 1)
+	}
+	body[len(body)-2] = byte(padLen)
+	body[len(body)-1] = nextHeader
+
+	if sa.Encr.AEAD() {
+		// RFC 4106, Section 5: the AAD is SPI and sequence number; the cipher
+		// appends the ICV.
+		return sa.encrypt(esp[espHeaderLen+sa.ivSize:], ivb, body, sa.aeadAAD(esp, seq))
+	}
+	if err := sa.encrypt(body, ivb, body, nil); err != nil {
+		return err
+	}
+	if sa.mac != nil {
+		// RFC 4303, Section 3.3.4: the ICV covers SPI through Next Header.
+		copy(esp[len(esp)-sa.icvSize:], sa.computeICV(esp[:len(esp)-sa.icvSize], seq))
+	}
+	return nil
+}
+
+// putSeqIV writes the sequence number into a counter IV, right-aligned.
+func putSeqIV(iv []byte, seq uint64) {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	if len(iv) >= len(b) {
+		clear(iv[:len(iv)-len(b)])
+		copy(iv[len(iv)-len(b):], b[:])
+	} else {
+		copy(iv, b[len(b)-len(iv):])
+	}
+}
+
+// aeadAAD is the associated data of RFC 4106, Section 5: SPI and the 32-bit sequence
+// number, or with ESN the SPI, the high 32 bits and the low 32 bits.
+func (sa *SA) aeadAAD(esp []byte, seq uint64) []byte {
+	if !sa.ESN {
+		return esp[:espHeaderLen]
+	}
+	copy(sa.scratch[:4], esp[:4])
+	binary.BigEndian.PutUint32(sa.scratch[4:], uint32(seq>>32))
+	binary.BigEndian.PutUint32(sa.scratch[8:], uint32(seq))
+	return sa.scratch[:]
+}
+
+// computeICV is the truncated MAC over covered and, with ESN, the high 32 bits of the
+// sequence number, which are authenticated but not sent (RFC 4303, Section 2.2.1). The
+// result aliases a scratch buffer of the SA.
+func (sa *SA) computeICV(covered []byte, seq uint64) []byte {
+	sa.mac.Reset()
+	sa.mac.Write(covered)
+	if sa.ESN {
+		binary.BigEndian.PutUint32(sa.scratch[:4], uint32(seq>>32))
+		sa.mac.Write(sa.scratch[:4])
+	}
+	sa.sum = sa.mac.Sum(sa.sum[:0])
+	return sa.sum[:sa.icvSize]
+}
+
+// opened is a decrypted ESP payload: plain holds payload, padding and trailer, at the
+// end of buf (the caller's dst with the plaintext appended).
+type opened struct {
+	buf, plain []byte
+	payloadLen int
+	nextHeader uint8
+}
+
+func (o opened) payload() []byte { return o.plain[:o.payloadLen] }
+
+// open verifies and decrypts an ESP packet whose full sequence number is seq (RFC 4303,
+// Sections 3.4.4 and 3.4.5), without touching the SA's state. The plaintext is appended
+// to dst, and o.plain is that tail of it. Errors are *DropError with reason
+// DropTruncated, DropMalformed, DropICV or DropBadPadding.
+func (sa *SA) open(dst, esp []byte, seq uint64) (o opened, err error) {
+	if min := espHeaderLen + sa.ivSize + espTrailerLen + sa.icvSize; len(esp) < min {
+		return o, sa.drop(DropTruncated, seq, "%d bytes, %s needs at least %d", len(esp), sa.Encr.Name, min)
+	}
+	ivb := esp[espHeaderLen : espHeaderLen+sa.ivSize]
+	ct := esp[espHeaderLen+sa.ivSize : len(esp)-sa.icvSize]
+	if bs := sa.Encr.BlockSize; bs > 1 && len(ct)%bs != 0 {
+		return o, sa.drop(DropMalformed, seq, "%d bytes of ciphertext are not a multiple of the %d-byte block", len(ct), bs)
+	}
+	start := len(dst)
+	if sa.Encr.AEAD() {
+		if dst, err = sa.decrypt(dst, ivb, esp[espHeaderLen+sa.ivSize:], sa.aeadAAD(esp, seq)); err != nil {
+			return o, sa.drop(DropICV, seq, "%v", err)
+		}
+	} else {
+		if sa.mac != nil && subtle.ConstantTimeCompare(sa.computeICV(esp[:len(esp)-sa.icvSize], seq), esp[len(esp)-sa.icvSize:]) != 1 {
+			return o, sa.drop(DropICV, seq, "%s does not verify", sa.Integ.Name)
+		}
+		if dst, err = sa.decrypt(dst, ivb, ct, nil); err != nil {
+			return o, sa.drop(DropMalformed, seq, "%v", err)
+		}
+	}
+	o.buf, o.plain = dst, dst[start:]
+	n := len(o.plain)
+	if n < espTrailerLen {
+		return o, sa.drop(DropTruncated, seq, "no room for the trailer")
+	}
+	padLen := int(o.plain[n-2])
+	o.nextHeader = o.plain[n-1]
+	if padLen > n-espTrailerLen {
+		return o, sa.drop(DropBadPadding, seq, "Pad Length %d exceeds the %d bytes before it", padLen, n-espTrailerLen)
+	}
+	o.payloadLen = n - espTrailerLen - padLen
+	// RFC 4303, Section 2.4: the receiver SHOULD inspect the Padding field.
+	for i, b := range o.plain[o.payloadLen : n-espTrailerLen] {
+		if b != byte(i+1) {
+			return o, sa.drop(DropBadPadding, seq, "padding byte %d is 0x%02x, want 0x%02x", i+1, b, i+1)
+		}
+	}
+	return o, nil
+}
+
+// seqOf is the full sequence number of a received packet: the 32 bits it carries, widened
+// with ESN by the anti-replay window (RFC 4303, Appendix A2).
+func (sa *SA) seqOf(esp []byte) uint64 {
+	low := binary.BigEndian.Uint32(esp[4:])
+	if sa.ESN {
+		return sa.replay.InferSeq(low)
+	}
+	return uint64(low)
+}
+
+// unprotect is inbound ESP processing on this SA (RFC 4303, Section 3.4) of the packet
+// outer, whose parsed header is ip and whose ESP part is esp; encap says it came in UDP.
+// It appends the inner packet to dst: the decrypted one in tunnel mode, the rebuilt one
+// in transport mode.
+func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]byte, error) {
+	sa.mu.Lock()
+	defer sa.mu.Unlock()
+	if err := sa.prepare(); err != nil {
+		return nil, err
+	}
+	if encap != (sa.Encap != nil) {
+		if encap {
+			return nil, sa.drop(DropEncapMismatch, 0, "the SA expects plain ESP")
+		}
+		return nil, sa.drop(DropEncapMismatch, 0, "the SA expects UDP encapsulation")
+	}
+	// RFC 4303, Section 3.4.3: the cheap replay check comes before the ICV...
+	seq := sa.seqOf(esp)
+	if sa.WindowSize >= 0 {
+		if err := sa.replay.Check(seq); err != nil {
+			sa.stats.ReplayDrops++
+			de := err.(*DropError)
+			de.SPI, de.Seq = sa.SPI, seq
+			return nil, de
+		}
+	}
+	// In transport mode the header goes first and the payload is decrypted after it.
+	start, hl := len(dst), ip.HeaderLen()
+	if sa.Mode == Transport {
+		dst = append(dst, outer[:hl]...)
+	}
+	o, err := sa.open(dst, esp, seq)
+	if err != nil {
+		if errors.Is(err, DropICV) {
+			sa.stats.ICVFailures++
+		}
+		return nil, err
+	}
+	// ... and the window moves only once the ICV has verified.
+	sa.replay.Update(seq)
+
+	var inner []byte
+	switch {
+	case o.nextHeader == ProtoNone:
+		return nil, sa.drop(DropDummy, seq, "")
+	case sa.Mode == Tunnel:
+		if o.nextHeader != ProtoIPIP {
+			return nil, sa.drop(DropBadNextHeader, seq, "tunnel mode SA carries %s, not IPv4", ProtoName(o.nextHeader))
+		}
+		in, err := ParseIPv4(o.payload())
+		if err != nil {
+			de := err.(*DropError)
+			de.SPI, de.Seq, de.Detail = sa.SPI, seq, "inner packet: "+de.Detail
+			return nil, de
+		}
+		inner = o.buf[start : start+in.HeaderLen()+len(in.Payload)]
+	default:
+		// RFC 4303, Section 3.4.4.1: the packet rebuilt from the outer header and
+		// the decrypted payload.
+		inner = o.buf[start : start+hl+o.payloadLen]
+		fixIPv4Header(inner, hl, len(inner), o.nextHeader)
+		if encap && o.nextHeader == ProtoUDP && o.payloadLen >= udpHeaderLen {
+			// RFC 3948, Section 3.1.2: the NAT changed the addresses under the
+			// inner UDP checksum; with no original address to fix it from, zero it.
+			inner[hl+6], inner[hl+7] = 0, 0
+		}
+	}
+	sa.stats.Packets++
+	sa.stats.Bytes += uint64(len(inner))
+	return o.buf[:start+len(inner)], nil
+}

@@ -1,0 +1,227 @@
+package ipsec
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// SAD is the Security Association Database of one node (RFC 4301, Section 4.4.2). Inbound
+// SAs are found by SPI alone, which the receiver chose and which is therefore unique
+// among its own SAs (RFC 4301, Section 4.1 allows the SPI alone for unicast SAs).
+// Outbound SAs are found by Reqid, the policy's link to its Child SA; after a rekey the
+// SA added last for a Reqid is the one used, while the old one stays until deleted.
+//
+// The zero value is an empty database ready to use; it is safe for concurrent use.
+type SAD struct {
+	mu  sync.RWMutex
+	in  map[uint32]*SA
+	out []*SA // in the order added
+}
+
+// AddInbound installs an inbound SA after checking its configuration (SA.Init).
+func (d *SAD) AddInbound(sa *SA) error {
+	if sa.SPI < 256 {
+		// RFC 4303, Section 2.1: SPI values 1 to 255 are reserved and 0 is local use.
+		return fmt.Errorf("ipsec: inbound SPI 0x%08x is reserved", sa.SPI)
+	}
+	if err := sa.Init(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old := d.in[sa.SPI]; old != nil {
+		return fmt.Errorf("ipsec: inbound SPI 0x%08x is already in use by %v", sa.SPI, old)
+	}
+	if d.in == nil {
+		d.in = make(map[uint32]*SA)
+	}
+	d.in[sa.SPI] = sa
+	return nil
+}
+
+// AddOutbound installs an outbound SA after checking its configuration (SA.Init). It
+// becomes the SA that Outbound returns for its Reqid.
+func (d *SAD) AddOutbound(sa *SA) error {
+	if err := sa.Init(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.out = append(d.out, sa)
+	return nil
+}
+
+// Inbound returns the inbound SA with this SPI, or nil.
+func (d *SAD) Inbound(spi uint32) *SA {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.in[spi]
+}
+
+// Outbound returns the newest outbound SA for the Reqid, or nil.
+func (d *SAD) Outbound(reqid uint32) *SA {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for i := len(d.out) - 1; i >= 0; i-- {
+		if d.out[i].Reqid == reqid {
+			return d.out[i]
+		}
+	}
+	return nil
+}
+
+// DeleteInbound removes the inbound SA with this SPI and returns it, or nil.
+func (d *SAD) DeleteInbound(spi uint32) *SA {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	sa := d.in[spi]
+	delete(d.in, spi)
+	return sa
+}
+
+// DeleteOutbound removes the outbound SA with this SPI and returns it, or nil.
+func (d *SAD) DeleteOutbound(spi uint32) *SA {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := slices.IndexFunc(d.out, func(sa *SA) bool { return sa.SPI == spi })
+	if i < 0 {
+		return nil
+	}
+	sa := d.out[i]
+	d.out = slices.Delete(d.out, i, i+1)
+	return sa
+}
+
+// SAs returns the inbound SAs by SPI, then the outbound SAs in the order added.
+func (d *SAD) SAs() (in, out []*SA) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, sa := range d.in {
+		in = append(in, sa)
+	}
+	slices.SortFunc(in, func(a, b *SA) int { return cmp.Compare(a.SPI, b.SPI) })
+	return in, slices.Clone(d.out)
+}
+
+// Protect applies the newest outbound SA of the Reqid to an IPv4 packet (SA.Protect).
+func (d *SAD) Protect(reqid uint32, inner []byte) ([]byte, *SA, error) {
+	sa := d.Outbound(reqid)
+	if sa == nil {
+		return nil, nil, &DropError{Reason: DropNoSA, Detail: fmt.Sprintf("no outbound SA for reqid %d", reqid)}
+	}
+	out, err := sa.Protect(inner)
+	return out, sa, err
+}
+
+// Unprotect is inbound IPsec processing (RFC 4303, Section 3.4) of an IPv4 packet that
+// carries ESP (protocol 50) or UDP-encapsulated ESP (UDP with port 4500 on either side,
+// RFC 3948). It finds the SA by SPI, checks the anti-replay window and the ICV, decrypts,
+// checks the padding and returns the inner IPv4 packet: the decrypted one in tunnel mode,
+// or the original rebuilt in transport mode. The outer packet is not modified.
+//
+// A refused packet returns a *DropError. Two of its reasons are not faults: DropIKE (UDP
+// 4500 with the non-ESP marker: hand the payload after the marker to IKE) and
+// DropKeepalive (a NAT-keepalive, to be discarded silently).
+func (d *SAD) Unprotect(outer []byte) (inner []byte, sa *SA, err error) {
+	return d.AppendUnprotect(nil, outer)
+}
+
+// AppendUnprotect is Unprotect appending the inner packet to dst, so that a caller with a
+// buffer to reuse allocates nothing. On error dst is not returned.
+func (d *SAD) AppendUnprotect(dst, outer []byte) (inner []byte, sa *SA, err error) {
+	ip, err := ParseIPv4(outer)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ip.IsFragment() {
+		return nil, nil, dropf(DropFragment, "reassemble before ESP processing (RFC 4303, Section 3.4.1)")
+	}
+	esp, encap, err := espOf(&ip)
+	if err != nil {
+		return nil, nil, err
+	}
+	spi := binary.BigEndian.Uint32(esp)
+	if sa = d.Inbound(spi); sa == nil {
+		return nil, nil, &DropError{Reason: DropUnknownSPI, SPI: spi, Seq: uint64(binary.BigEndian.Uint32(esp[4:]))}
+	}
+	inner, err = sa.unprotect(dst, outer, &ip, esp, encap)
+	return inner, sa, err
+}
+
+// espOf finds the ESP packet in an IPv4 packet: its payload for protocol 50, or the UDP
+// payload on port 4500 after telling ESP from a non-ESP marker and a NAT-keepalive
+// (RFC 3948, Sections 2.2 and 2.3).
+func espOf(ip *IPv4) (esp []byte, encap bool, err error) {
+	switch ip.Protocol {
+	case ProtoESP:
+		esp = ip.Payload
+	case ProtoUDP:
+		u, err := ParseUDP(ip.Payload, ip.Src, ip.Dst)
+		if err != nil {
+			return nil, false, err
+		}
+		if u.SrcPort != PortNATT && u.DstPort != PortNATT {
+			return nil, false, dropf(DropNotESP, "UDP %d -> %d is not the NAT-T port %d", u.SrcPort, u.DstPort, PortNATT)
+		}
+		switch natTKind(u.Payload) {
+		case natTKeepalive:
+			return nil, false, &DropError{Reason: DropKeepalive}
+		case natTIKE:
+			return nil, false, &DropError{Reason: DropIKE}
+		}
+		esp, encap = u.Payload, true
+	default:
+		return nil, false, dropf(DropNotESP, "IP protocol %s", ProtoName(ip.Protocol))
+	}
+	if len(esp) < espHeaderLen {
+		return nil, false, dropf(DropTruncated, "ESP header needs 8 bytes, have %d", len(esp))
+	}
+	return esp, encap, nil
+}
+
+// What a UDP payload on port 4500 is (RFC 3948, Sections 2.2 and 2.3).
+type natTPayload uint8
+
+const (
+	natTESP       natTPayload = iota
+	natTIKE                   // starts with the 4-byte non-ESP marker (zero, where an SPI cannot be)
+	natTKeepalive             // the single byte 0xFF
+)
+
+func natTKind(p []byte) natTPayload {
+	switch {
+	case len(p) == 1 && p[0] == 0xff:
+		return natTKeepalive
+	case len(p) >= 4 && p[0]|p[1]|p[2]|p[3] == 0:
+		return natTIKE
+	}
+	return natTESP
+}
+
+// Dissect dissects an IPv4 packet like DissectIPv4 and opens ESP with this database's
+// keys: the inbound SA of the SPI, or an outbound SA with that SPI (a packet this node
+// sent). It does not change any SA's state.
+func (d *SAD) Dissect(b []byte) *ike.Field {
+	return Dissector{SA: d.lookup}.IPv4(b)
+}
+
+// lookup finds the SA that can open an ESP packet with this SPI sent to dst.
+func (d *SAD) lookup(spi uint32, dst netip.Addr) *SA {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if sa := d.in[spi]; sa != nil && (sa.Dst == dst || !dst.IsValid()) {
+		return sa
+	}
+	for i := len(d.out) - 1; i >= 0; i-- {
+		if d.out[i].SPI == spi {
+			return d.out[i]
+		}
+	}
+	return d.in[spi]
+}

@@ -1,0 +1,293 @@
+package ipsec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+)
+
+// Direction is the direction a policy applies to (RFC 4301, Section 4.4.1).
+type Direction uint8
+
+const (
+	Out Direction = iota + 1 // packets this node sends
+	In                       // packets this node receives, after ESP processing
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Out:
+		return "out"
+	case In:
+		return "in"
+	}
+	return fmt.Sprintf("Direction(%d)", uint8(d))
+}
+
+// Action is what a policy does with the packets it matches (RFC 4301, Section 4.4.1).
+type Action uint8
+
+const (
+	ActionProtect Action = iota + 1 // PROTECT: apply (or, inbound, require) the Child SA of Reqid
+	ActionBypass                    // BYPASS: pass without IPsec
+	ActionDiscard                   // DISCARD: drop
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActionProtect:
+		return "protect"
+	case ActionBypass:
+		return "bypass"
+	case ActionDiscard:
+		return "discard"
+	}
+	return fmt.Sprintf("Action(%d)", uint8(a))
+}
+
+// AddrRange is an inclusive range of IPv4 addresses, as IKEv2 traffic selectors carry them
+// (RFC 7296, Section 3.13.1). The zero value matches any address.
+type AddrRange struct {
+	First, Last netip.Addr
+}
+
+// PrefixRange is the range of addresses of a prefix.
+func PrefixRange(p netip.Prefix) AddrRange {
+	p = p.Masked()
+	first := p.Addr()
+	a := first.As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	if p.Bits() == 0 {
+		host = ^uint32(0)
+	}
+	binary.BigEndian.PutUint32(a[:], binary.BigEndian.Uint32(a[:])|host)
+	return AddrRange{First: first, Last: netip.AddrFrom4(a)}
+}
+
+// IsAny reports whether the range matches every address.
+func (r AddrRange) IsAny() bool { return !r.First.IsValid() && !r.Last.IsValid() }
+
+// Contains reports whether a lies in the range.
+func (r AddrRange) Contains(a netip.Addr) bool {
+	if r.IsAny() {
+		return true
+	}
+	return r.First.Compare(a) <= 0 && a.Compare(r.Last) <= 0
+}
+
+func (r AddrRange) String() string {
+	if r.IsAny() {
+		return "any"
+	}
+	if r.First == r.Last {
+		return r.First.String()
+	}
+	return r.First.String() + "-" + r.Last.String()
+}
+
+// size is the number of addresses in the range, for specificity.
+func (r AddrRange) size() uint64 {
+	if r.IsAny() || !r.First.Is4() || !r.Last.Is4() {
+		return 1 << 32
+	}
+	f, l := r.First.As4(), r.Last.As4()
+	return uint64(binary.BigEndian.Uint32(l[:])) - uint64(binary.BigEndian.Uint32(f[:])) + 1
+}
+
+// PortRange is an inclusive range of ports. The zero value, like 0-65535, matches any
+// port.
+type PortRange struct {
+	First, Last uint16
+}
+
+// IsAny reports whether the range matches every port.
+func (r PortRange) IsAny() bool { return r.First == 0 && (r.Last == 0 || r.Last == 0xffff) }
+
+// Contains reports whether p lies in the range.
+func (r PortRange) Contains(p uint16) bool { return r.IsAny() || (r.First <= p && p <= r.Last) }
+
+func (r PortRange) String() string {
+	switch {
+	case r.IsAny():
+		return "any"
+	case r.First == r.Last:
+		return fmt.Sprint(r.First)
+	}
+	return fmt.Sprintf("%d-%d", r.First, r.Last)
+}
+
+// Selector is the traffic a policy covers (RFC 4301, Section 4.4.1.1): source and
+// destination address ranges, the next layer protocol (0 for any) and, for TCP, UDP and
+// ICMP, port ranges. For ICMP the 16-bit value Type<<8|Code stands for both ports, as in
+// IKEv2 traffic selectors (RFC 7296, Section 3.13.1).
+type Selector struct {
+	Src, Dst         AddrRange
+	Proto            uint8
+	SrcPort, DstPort PortRange
+}
+
+// Matches reports whether the flow lies in the selector.
+func (s Selector) Matches(f Flow) bool {
+	return s.Src.Contains(f.Src) && s.Dst.Contains(f.Dst) &&
+		(s.Proto == 0 || s.Proto == f.Proto) &&
+		s.SrcPort.Contains(f.SrcPort) && s.DstPort.Contains(f.DstPort)
+}
+
+func (s Selector) String() string {
+	proto := "any"
+	if s.Proto != 0 {
+		proto = ProtoName(s.Proto)
+	}
+	return fmt.Sprintf("%v[%v] -> %v[%v] proto %s", s.Src, s.SrcPort, s.Dst, s.DstPort, proto)
+}
+
+// DefaultPriority ranks a selector by how specific it is: smaller addresses ranges, a
+// protocol and port ranges give a smaller number, which Lookup consults first. Use it as
+// Policy.Priority when policies come from negotiated traffic selectors, so that a narrow
+// policy is not hidden behind a broad one.
+func DefaultPriority(s Selector) int {
+	// Bits of freedom left in each part: 32 per address range, 8 for the protocol,
+	// 16 per port range. Fewer bits means more specific.
+	free := bitsOf(s.Src.size()) + bitsOf(s.Dst.size())
+	if s.Proto == 0 {
+		free += 8
+	}
+	for _, p := range []PortRange{s.SrcPort, s.DstPort} {
+		n := uint64(1 << 16)
+		if !p.IsAny() && p.Last >= p.First {
+			n = uint64(p.Last-p.First) + 1
+		}
+		free += bitsOf(n)
+	}
+	return 1000 + free
+}
+
+// bitsOf is the number of bits needed to count n values.
+func bitsOf(n uint64) int {
+	b := 0
+	for n > 1 {
+		n = (n + 1) / 2
+		b++
+	}
+	return b
+}
+
+// Flow is what a policy lookup looks at in a packet: addresses, protocol and ports. For
+// ICMP both ports hold Type<<8|Code; a non-first fragment has no ports (0).
+type Flow struct {
+	Src, Dst         netip.Addr
+	Proto            uint8
+	SrcPort, DstPort uint16
+}
+
+func (f Flow) String() string {
+	return fmt.Sprintf("%v:%d -> %v:%d %s", f.Src, f.SrcPort, f.Dst, f.DstPort, ProtoName(f.Proto))
+}
+
+// FlowOf reads the flow of an IPv4 packet.
+func FlowOf(pkt []byte) (Flow, error) {
+	ip, err := ParseIPv4(pkt)
+	if err != nil {
+		return Flow{}, err
+	}
+	f := Flow{Src: ip.Src, Dst: ip.Dst, Proto: ip.Protocol}
+	if ip.FragOff != 0 {
+		return f, nil
+	}
+	switch p := ip.Payload; ip.Protocol {
+	case ProtoTCP, ProtoUDP:
+		if len(p) < 4 {
+			return f, dropf(DropTruncated, "%s ports need 4 bytes, have %d", ProtoName(ip.Protocol), len(p))
+		}
+		f.SrcPort, f.DstPort = binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:])
+	case ProtoICMP:
+		if len(p) < 2 {
+			return f, dropf(DropTruncated, "ICMP type and code need 2 bytes, have %d", len(p))
+		}
+		f.SrcPort = binary.BigEndian.Uint16(p)
+		f.DstPort = f.SrcPort
+	}
+	return f, nil
+}
+
+// Policy is one entry of the Security Policy Database (RFC 4301, Section 4.4.1).
+type Policy struct {
+	Name      string // for the trace and for Remove
+	Priority  int    // smaller is consulted first; see SPD.Lookup
+	Direction Direction
+	Selector  Selector
+	Action    Action
+	// Reqid names the Child SA that protects the traffic (SA.Reqid) when Action is
+	// ActionProtect.
+	Reqid uint32
+}
+
+func (p *Policy) String() string {
+	s := fmt.Sprintf("%s %s %v %v", p.Name, p.Direction, p.Selector, p.Action)
+	if p.Action == ActionProtect {
+		s += fmt.Sprintf(" reqid %d", p.Reqid)
+	}
+	return s
+}
+
+// SPD is the Security Policy Database of one node (RFC 4301, Section 4.4.1): an ordered
+// list of policies per direction. The zero value is an empty database ready to use; it is
+// safe for concurrent use.
+type SPD struct {
+	mu       sync.RWMutex
+	policies []*Policy // sorted by Priority, then by the order added
+}
+
+// Add inserts a policy after every policy of the same or smaller Priority.
+func (s *SPD) Add(p *Policy) error {
+	switch {
+	case p.Direction != In && p.Direction != Out:
+		return fmt.Errorf("ipsec: policy %q has no direction", p.Name)
+	case p.Action < ActionProtect || p.Action > ActionDiscard:
+		return fmt.Errorf("ipsec: policy %q has no action", p.Name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(s.policies, p.Priority, func(q *Policy, prio int) int {
+		if q.Priority <= prio {
+			return -1
+		}
+		return 1
+	})
+	s.policies = slices.Insert(s.policies, i, p)
+	return nil
+}
+
+// Remove deletes the policies with this name and reports how many there were.
+func (s *SPD) Remove(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.policies)
+	s.policies = slices.DeleteFunc(s.policies, func(p *Policy) bool { return p.Name == name })
+	return n - len(s.policies)
+}
+
+// Policies returns the policies in lookup order.
+func (s *SPD) Policies() []*Policy {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.policies)
+}
+
+// Lookup returns the first policy of the direction whose selector matches the flow, in
+// order of Priority (smaller first) and, among equal priorities, in the order added: the
+// SPD is an ordered list, as RFC 4301, Section 4.4.1 describes it. Selectors are matched
+// as written: an inbound policy's Src is the remote side. It returns nil when nothing
+// matches; RFC 4301, Section 5 then discards the packet.
+func (s *SPD) Lookup(dir Direction, f Flow) *Policy {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, p := range s.policies {
+		if p.Direction == dir && p.Selector.Matches(f) {
+			return p
+		}
+	}
+	return nil
+}

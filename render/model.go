@@ -1,0 +1,280 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ikesim/ikesim/sim"
+)
+
+// Options choose what a diagram shows.
+type Options struct {
+	Nodes         []string      // lanes to show, in order; empty: every node, in order of appearance
+	From, To      time.Duration // time window; To 0 means to the end
+	HideESP       bool          // leave out ESP and plain IP traffic
+	HideActions   bool          // leave out action rows
+	HideStates    bool          // leave out state changes
+	ShowTimers    bool          // show timers started, fired and cancelled
+	CollapseRetx  bool          // fold retransmissions into the row of the first send
+	HideForwarded bool          // leave out messages that only pass through (hops next to hosts)
+}
+
+// RowKind is what a diagram row shows.
+type RowKind int
+
+const (
+	RowPhase   RowKind = iota // a phase header across all lanes
+	RowMessage                // an arrow from one lane to another
+	RowAction                 // an action box beside a lane
+	RowState                  // a state change of a lane's state machine
+	RowTimer                  // a timer event
+	RowDrop                   // a message dropped at a lane (not on the wire)
+	RowError                  // a failure
+	RowSA                     // an SA coming up or going down
+	RowNote                   // scenario bookkeeping (timeline steps, links)
+)
+
+// Lane is one node's lifeline.
+type Lane struct {
+	Name string
+}
+
+// Row is one line of the diagram.
+type Row struct {
+	Kind       RowKind
+	T          time.Duration
+	Arrive     time.Duration // messages: arrival time (0 when lost)
+	Step       int           // the event's sequence number in the trace
+	Lane       int           // the lane of actions, states, drops (the sender for messages)
+	From, To   int           // messages
+	Label      string        // summary or text
+	Exchange   string
+	Proto      string
+	Lost       bool // the message never arrived
+	Retransmit bool
+	Retries    int // with CollapseRetx: how many retransmissions were folded in
+	Weak       []string
+	Event      *sim.Event
+}
+
+// Span is the lifetime of an SA on a lane, from the row where it comes up to the row
+// where it goes down (-1: still up at the end).
+type Span struct {
+	Lane       int
+	Label      string
+	Start, End int
+	Child      bool
+}
+
+// Diagram is the model every front end draws.
+type Diagram struct {
+	Lanes []Lane
+	Rows  []Row
+	Spans []Span
+}
+
+// phaseOf names the phase a message belongs to, as the classic diagrams head them.
+func phaseOf(e *sim.Event) string {
+	switch e.Exchange {
+	case "IKE_SA_INIT":
+		return "IKE SA Setup"
+	case "IKE_AUTH":
+		return "Authentication and Traffic SA Setup"
+	case "CREATE_CHILD_SA":
+		return "Child SA Setup and Rekeying"
+	case "INFORMATIONAL":
+		if strings.Contains(e.Summary, "D") {
+			return "Informational: Delete and Liveness"
+		}
+		return "Informational: Delete and Liveness"
+	case "":
+		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
+			return "IPsec Message Flow"
+		}
+		return ""
+	}
+	return e.Exchange
+}
+
+// Build makes the diagram model of a trace.
+func Build(tr *sim.Trace, o Options) *Diagram {
+	d := &Diagram{}
+	lane := map[string]int{}
+	addLane := func(n string) int {
+		if n == "" {
+			return -1
+		}
+		if i, ok := lane[n]; ok {
+			return i
+		}
+		if len(o.Nodes) > 0 && !slices.Contains(o.Nodes, n) {
+			return -1
+		}
+		lane[n] = len(d.Lanes)
+		d.Lanes = append(d.Lanes, Lane{Name: n})
+		return lane[n]
+	}
+	for _, n := range o.Nodes {
+		addLane(n)
+	}
+	lost := map[int]bool{}
+	for _, e := range tr.Events {
+		if e.Kind == sim.KindDrop && e.Ref != 0 && e.From != "" {
+			lost[e.Ref] = true
+		}
+	}
+	if len(o.Nodes) == 0 {
+		for _, e := range tr.Events {
+			if e.Kind == sim.KindMessage {
+				addLane(e.From)
+				addLane(e.To)
+			} else if e.Node != "" && e.Kind != sim.KindInfo {
+				addLane(e.Node)
+			}
+		}
+	}
+	phase := ""
+	firstRow := map[string]int{} // retransmission folding: exchange|msgid|from -> row
+	open := map[string]int{}     // SA spans by key -> index in d.Spans
+	for _, e := range tr.Events {
+		t := e.T.Duration()
+		if t < o.From || (o.To > 0 && t > o.To) {
+			continue
+		}
+		r := Row{T: t, Step: e.Seq, Event: e, Weak: e.Weak, Lane: -1, From: -1, To: -1}
+		switch e.Kind {
+		case sim.KindMessage:
+			if o.HideESP && !strings.HasPrefix(e.Proto, "ike") {
+				continue
+			}
+			r.Kind, r.From, r.To = RowMessage, lane[e.From], lane[e.To]
+			if _, ok := lane[e.From]; !ok {
+				continue
+			}
+			if _, ok := lane[e.To]; !ok {
+				continue
+			}
+			r.Lane = r.From
+			r.Label, r.Exchange, r.Proto = e.Summary, e.Exchange, e.Proto
+			if r.Label == "" {
+				r.Label = e.Proto
+			}
+			if e.Exchange != "" {
+				r.Label = e.Exchange + " " + r.Label
+				if e.Response {
+					r.Label = e.Exchange + " response " + e.Summary
+				} else {
+					r.Label = e.Exchange + " request " + e.Summary
+				}
+			}
+			r.Retransmit = e.Retransmit
+			r.Lost = lost[e.Seq]
+			if e.Arrive != nil {
+				r.Arrive = e.Arrive.Duration()
+			}
+			if o.CollapseRetx && e.MessageID != nil {
+				k := retxKey(e)
+				if i, ok := firstRow[k]; ok && e.Retransmit {
+					d.Rows[i].Retries++
+					if !r.Lost {
+						d.Rows[i].Lost = false
+					}
+					continue
+				}
+				firstRow[k] = len(d.Rows) + 1
+			}
+			if p := phaseOf(e); p != "" && p != phase {
+				phase = p
+				d.Rows = append(d.Rows, Row{Kind: RowPhase, T: t, Step: e.Seq, Label: p, Lane: -1, From: -1, To: -1})
+				if o.CollapseRetx && e.MessageID != nil {
+					firstRow[retxKey(e)] = len(d.Rows)
+				}
+			}
+		case sim.KindAction:
+			if o.HideActions {
+				continue
+			}
+			r.Kind, r.Label = RowAction, e.Text
+		case sim.KindState:
+			if o.HideStates {
+				continue
+			}
+			r.Kind, r.Label = RowState, e.Machine+": "+e.FromState+" → "+e.ToState
+		case sim.KindTimer:
+			if !o.ShowTimers {
+				continue
+			}
+			r.Kind, r.Label = RowTimer, "timer "+e.Op+": "+e.Timer
+		case sim.KindDrop:
+			if e.From != "" {
+				continue // a loss on the wire: drawn on its message row
+			}
+			if o.HideESP && e.Proto != "" && !strings.HasPrefix(e.Proto, "ike") {
+				continue
+			}
+			r.Kind, r.Label = RowDrop, "drop: "+e.Text
+		case sim.KindError:
+			r.Kind, r.Label = RowError, e.Text
+		case sim.KindSA:
+			if e.SA == nil {
+				continue
+			}
+			r.Kind = RowSA
+			r.Label = saLabel(e)
+		case sim.KindInfo:
+			r.Kind, r.Label = RowNote, e.Text
+		default:
+			continue
+		}
+		if r.Kind != RowMessage && r.Kind != RowNote {
+			i, ok := lane[e.Node]
+			if !ok {
+				continue
+			}
+			r.Lane = i
+		}
+		d.Rows = append(d.Rows, r)
+		if r.Kind == RowSA {
+			k := e.Node + "|" + e.SA.Type + "|" + e.SA.SPIi + e.SA.SPIr + e.SA.SPIIn
+			if e.Op == "up" {
+				open[k] = len(d.Spans)
+				d.Spans = append(d.Spans, Span{Lane: r.Lane, Label: r.Label, Start: len(d.Rows) - 1, End: -1, Child: e.SA.Type == "child"})
+			} else if i, ok := open[k]; ok {
+				d.Spans[i].End = len(d.Rows) - 1
+				delete(open, k)
+			}
+		}
+	}
+	return d
+}
+
+// retxKey identifies a message and its retransmissions.
+func retxKey(e *sim.Event) string {
+	return fmt.Sprintf("%s|%s|%d|%t", e.Exchange, e.From, *e.MessageID, e.Response)
+}
+
+func saLabel(e *sim.Event) string {
+	s := e.SA
+	var b strings.Builder
+	if s.Type == "ike" {
+		b.WriteString("IKE SA ")
+		b.WriteString(e.Op)
+		if s.SPIi != "" {
+			b.WriteString(" " + s.SPIi + "_i " + s.SPIr + "_r")
+		}
+	} else {
+		b.WriteString("Child SA " + s.Child + " " + e.Op)
+		if s.SPIIn != "" {
+			b.WriteString(" SPI in 0x" + s.SPIIn + " out 0x" + s.SPIOut)
+		}
+	}
+	if s.Proposal != "" {
+		b.WriteString(" (" + s.Proposal + ")")
+	}
+	if s.Reason != "" {
+		b.WriteString(": " + s.Reason)
+	}
+	return b.String()
+}

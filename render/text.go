@@ -1,0 +1,101 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// TextOptions shape the text diagram.
+type TextOptions struct {
+	LaneWidth int // columns between lifelines (0: fitted to the names)
+}
+
+// WriteText draws the diagram with box-drawing characters: one line per row, the time,
+// the lifelines with the arrow or marker, and the label.
+func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
+	lw := o.LaneWidth
+	if lw == 0 {
+		lw = 12
+		for _, l := range d.Lanes {
+			lw = max(lw, utf8.RuneCountInString(l.Name)+3)
+		}
+	}
+	width := lw*max(len(d.Lanes)-1, 0) + 1
+	col := func(i int) int { return i * lw }
+	var b strings.Builder
+	// Header: lane names centred on their lifelines.
+	head := []rune(strings.Repeat(" ", width+lw))
+	for i, l := range d.Lanes {
+		name := []rune(l.Name)
+		start := max(0, col(i)-len(name)/2)
+		for j, r := range name {
+			if start+j < len(head) {
+				head[start+j] = r
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%9s  %s\n", "time", strings.TrimRight(string(head), " "))
+	for _, r := range d.Rows {
+		line := []rune(strings.Repeat(" ", width))
+		for i := range d.Lanes {
+			line[col(i)] = '│'
+		}
+		label := r.Label
+		switch r.Kind {
+		case RowPhase:
+			for i := range line {
+				line[i] = '═'
+			}
+			label = "[ " + r.Label + " ]"
+		case RowMessage:
+			a, z := col(r.From), col(r.To)
+			lo, hi := min(a, z), max(a, z)
+			for i := lo + 1; i < hi; i++ {
+				line[i] = '─'
+			}
+			if a < z {
+				line[a], line[z-1] = '├', '▶'
+			} else {
+				line[a], line[z+1] = '┤', '◀'
+			}
+			if r.Lost {
+				line[(lo+hi)/2] = '✗'
+				label += "  (lost)"
+			}
+			if r.Retransmit {
+				label += "  (retransmission)"
+			}
+			if r.Retries > 0 {
+				label += fmt.Sprintf("  (+%d retransmissions)", r.Retries)
+			}
+		case RowAction:
+			line[col(r.Lane)] = '•'
+			label = d.Lanes[r.Lane].Name + ": " + label
+		case RowState:
+			line[col(r.Lane)] = '◆'
+			label = d.Lanes[r.Lane].Name + ": " + label
+		case RowTimer:
+			line[col(r.Lane)] = '⏱'
+			label = d.Lanes[r.Lane].Name + ": " + label
+		case RowDrop:
+			line[col(r.Lane)] = '✗'
+			label = d.Lanes[r.Lane].Name + ": " + label
+		case RowError:
+			line[col(r.Lane)] = '!'
+			label = d.Lanes[r.Lane].Name + ": ERROR " + label
+		case RowSA:
+			line[col(r.Lane)] = '■'
+			label = d.Lanes[r.Lane].Name + ": " + label
+		case RowNote:
+			label = "— " + label
+		}
+		if len(r.Weak) > 0 && r.Kind != RowAction {
+			label += "  [weak: " + strings.Join(r.Weak, ", ") + "]"
+		}
+		fmt.Fprintf(&b, "%8.3fs  %s  %s\n", r.T.Seconds(), string(line), label)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

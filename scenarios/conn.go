@@ -1,0 +1,249 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/sim"
+)
+
+func nodeKind(s string) (sim.NodeKind, error) {
+	switch s {
+	case "host", "":
+		return sim.KindHost, nil
+	case "gateway":
+		return sim.KindGateway, nil
+	case "router":
+		return sim.KindRouter, nil
+	case "nat":
+		return sim.KindNAT, nil
+	}
+	return "", fmt.Errorf("node kind %q is not one of host, gateway, router, nat%s", s,
+		didYouMean(s, []string{"host", "gateway", "router", "nat"}))
+}
+
+// connection converts one connection spec into the engine's configuration, reporting
+// problems at their place in the file.
+func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
+	spec := v.f.Connections[node][name]
+	before := len(v.errs)
+	if spec == nil {
+		v.errorf(p, "connection %q is empty", name)
+		return nil, fmt.Errorf("empty")
+	}
+	c := &ike.Connection{Name: name, Version: spec.Version, DPDDelay: spec.DPDDelay.D(), RekeyTime: spec.RekeyTime.D(),
+		LifeTime: spec.LifeTime.D(), Encap: spec.Encap, Aggressive: spec.Aggressive, Childless: spec.Childless,
+		Keepalive: spec.Keepalive.D(), CookieThreshold: spec.CookieThreshold}
+	if c.Version == 0 {
+		c.Version = 2
+	}
+	if c.Version != 1 && c.Version != 2 {
+		v.errorf(p+".version", "IKE version is 1 or 2, not %d", spec.Version)
+	}
+	if c.Version == 1 {
+		v.errorf(p+".version", "IKEv1 connections are not supported yet")
+	}
+	own := map[netip.Addr]bool{}
+	if n := v.nodes[node]; n != nil {
+		for _, a := range append([]string{n.Address}, n.Addresses...) {
+			if pf, err := parsePrefix(a); err == nil {
+				own[pf.Addr()] = true
+			}
+		}
+	}
+	for i, a := range spec.LocalAddrs {
+		ip, err := netip.ParseAddr(a)
+		switch {
+		case err != nil:
+			v.errorf(fmt.Sprintf("%s.local_addrs[%d]", p, i), "%q is not an IP address", a)
+		case !own[ip]:
+			v.errorf(fmt.Sprintf("%s.local_addrs[%d]", p, i), "%s is not an address of node %q", a, node)
+		default:
+			c.LocalAddrs = append(c.LocalAddrs, ip)
+		}
+	}
+	for i, a := range spec.RemoteAddrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s.remote_addrs[%d]", p, i), "%q is not an IP address", a)
+			continue
+		}
+		c.RemoteAddrs = append(c.RemoteAddrs, ip)
+	}
+	if len(spec.Proposals) == 0 {
+		v.errorf(p, "connection %q has no proposals (e.g. proposals: [aes128-sha256-modp2048])", name)
+	}
+	for i, s := range spec.Proposals {
+		pr, err := ike.ParseProposal(s, ike.ProtoIKE)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s.proposals[%d]", p, i), "%v", trimPkg(err))
+			continue
+		}
+		c.Proposals = append(c.Proposals, pr)
+	}
+	var err error
+	if c.Local, err = v.auth(spec.Local, p+".local"); err == nil {
+		c.Remote, _ = v.auth(spec.Remote, p+".remote")
+	}
+	if spec.Retransmit != nil {
+		c.RetransmitTimeout, c.RetransmitBase, c.RetransmitTries = spec.Retransmit.Timeout.D(), spec.Retransmit.Base, spec.Retransmit.Tries
+	}
+	for i, s := range spec.Pools {
+		pf, err := netip.ParsePrefix(s)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s.pools[%d]", p, i), "pool %q is not a prefix like 10.10.10.0/24", s)
+			continue
+		}
+		c.Pools = append(c.Pools, pf)
+	}
+	// PSKs from the secrets section: the first that names both identities and this node.
+	if strings.EqualFold(spec.Local.Auth, "psk") || spec.Local.Auth == "" {
+		psk := v.secret(node, spec.Local.ID, spec.Remote.ID)
+		if psk == nil {
+			v.errorf(p+".local", "no secret of type ike names ids %q and %q for node %q", spec.Local.ID, spec.Remote.ID, node)
+		}
+		c.Local.PSK, c.Remote.PSK = psk, psk
+	}
+	for _, cn := range sortedKeys(spec.Children) {
+		ch := v.child(spec.Children[cn], cn, p+".children."+key(cn))
+		if ch != nil {
+			c.Children = append(c.Children, ch)
+		}
+	}
+	if len(v.errs) > before {
+		return nil, fmt.Errorf("invalid")
+	}
+	return c, nil
+}
+
+func trimPkg(err error) string { return strings.TrimPrefix(err.Error(), "ike: ") }
+
+func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
+	if a.Auth != "" && a.Auth != "psk" {
+		v.errorf(p+".auth", "authentication %q is not supported (psk)", a.Auth)
+		return ike.AuthConfig{}, fmt.Errorf("auth")
+	}
+	ac := ike.AuthConfig{Method: "psk"}
+	if a.ID == "" {
+		v.errorf(p, "missing id (e.g. id: gw-a.example)")
+		return ac, fmt.Errorf("id")
+	}
+	id, err := ike.ParseIdentity(a.ID)
+	if err != nil {
+		v.errorf(p+".id", "%v", trimPkg(err))
+		return ac, err
+	}
+	ac.ID = id
+	return ac, nil
+}
+
+func (v *validator) secret(node, local, remote string) []byte {
+	var found []byte
+	specific := false
+	for _, s := range v.f.Secrets {
+		if s.Type != "" && s.Type != "ike" {
+			continue
+		}
+		if len(s.IDs) > 0 && !(slices.Contains(s.IDs, local) && slices.Contains(s.IDs, remote)) &&
+			!(len(s.IDs) == 1 && (s.IDs[0] == remote || s.IDs[0] == local)) {
+			continue
+		}
+		if len(s.Nodes) > 0 {
+			if slices.Contains(s.Nodes, node) && !specific {
+				found, specific = []byte(s.Secret), true
+			}
+			continue
+		}
+		if found == nil {
+			found = []byte(s.Secret)
+		}
+	}
+	return found
+}
+
+func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
+	if spec == nil {
+		v.errorf(p, "child %q is empty", name)
+		return nil
+	}
+	ch := &ike.ChildConfig{Name: name, StartAction: spec.StartAction, RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D()}
+	ts := func(list []string, field string) []ike.TrafficSelector {
+		var out []ike.TrafficSelector
+		for i, s := range list {
+			pf, err := netip.ParsePrefix(s)
+			if err != nil {
+				if a, err2 := netip.ParseAddr(s); err2 == nil {
+					pf = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					v.errorf(fmt.Sprintf("%s.%s[%d]", p, field, i), "traffic selector %q is not a prefix like 10.1.0.0/24", s)
+					continue
+				}
+			}
+			out = append(out, ike.TSFromPrefix(pf))
+		}
+		if len(out) == 0 && len(list) == 0 {
+			v.errorf(p, "child %q needs %s", name, field)
+		}
+		return out
+	}
+	ch.LocalTS = ts(spec.LocalTS, "local_ts")
+	ch.RemoteTS = ts(spec.RemoteTS, "remote_ts")
+	props := spec.ESPProposals
+	if len(props) == 0 {
+		props = []string{"aes128gcm16", "aes128-sha256"}
+	}
+	for i, s := range props {
+		pr, err := ike.ParseProposal(s, ike.ProtoESP)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s.esp_proposals[%d]", p, i), "%v", trimPkg(err))
+			continue
+		}
+		ch.ESPProposals = append(ch.ESPProposals, pr)
+	}
+	switch spec.Mode {
+	case "", "tunnel":
+	case "transport":
+		ch.Transport = true
+	default:
+		v.errorf(p+".mode", "mode is tunnel or transport, not %q", spec.Mode)
+	}
+	switch spec.StartAction {
+	case "", "none", "trigger", "start":
+	default:
+		v.errorf(p+".start_action", "start_action is trigger, start or none, not %q%s", spec.StartAction,
+			didYouMean(spec.StartAction, []string{"trigger", "start", "none"}))
+	}
+	return ch
+}
+
+// faultOf converts a fault spec into the simulator's rule.
+func faultOf(f FaultSpec) (*sim.Fault, error) {
+	var m *MatchSpec
+	var action string
+	n := 0
+	for _, c := range []struct {
+		name string
+		m    *MatchSpec
+	}{{"drop", f.Drop}, {"duplicate", f.Duplicate}, {"delay", f.Delay}, {"corrupt", f.Corrupt}} {
+		if c.m != nil {
+			m, action = c.m, c.name
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("a fault has exactly one action (drop, duplicate, delay, corrupt); this one has %d", n)
+	}
+	if action == "delay" && m.By <= 0 {
+		return nil, fmt.Errorf("a delay fault needs by: (e.g. by: 3s)")
+	}
+	if m.Exchange != "" && !slices.Contains(exchanges, m.Exchange) {
+		return nil, fmt.Errorf("unknown exchange %q%s", m.Exchange, didYouMean(m.Exchange, exchanges))
+	}
+	return &sim.Fault{Action: action, Delay: m.By.D(), Proto: m.Proto, Exchange: m.Exchange, Response: m.Response,
+		From: m.From, Nth: m.Message, Times: m.Times}, nil
+}
+
+var exchanges = []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL"}

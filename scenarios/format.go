@@ -1,0 +1,276 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// File is a scenario file as written.
+type File struct {
+	Name        string                          `yaml:"name"`
+	Description string                          `yaml:"description"`
+	Seed        *uint64                         `yaml:"seed"`
+	Duration    Duration                        `yaml:"duration"`
+	Topology    Topology                        `yaml:"topology"`
+	Connections map[string]map[string]*ConnSpec `yaml:"connections"`
+	Secrets     []SecretSpec                    `yaml:"secrets"`
+	Timeline    []Step                          `yaml:"timeline"`
+	Faults      []FaultSpec                     `yaml:"faults"`
+	Expect      []Expect                        `yaml:"expect"`
+}
+
+// Topology is the network: nodes and the links between them.
+type Topology struct {
+	Nodes []NodeSpec `yaml:"nodes"`
+	Links []LinkSpec `yaml:"links"`
+}
+
+// NodeSpec is one node.
+type NodeSpec struct {
+	Name      string   `yaml:"name"`
+	Kind      string   `yaml:"kind"` // host, gateway, router, nat
+	Address   string   `yaml:"address"`
+	Addresses []string `yaml:"addresses"`
+	Gateway   string   `yaml:"gateway"`
+	NAT       *NATSpec `yaml:"nat"`
+}
+
+// NATSpec configures a NAT node.
+type NATSpec struct {
+	Outside string   `yaml:"outside"` // the outside address (default: the last one)
+	Timeout Duration `yaml:"timeout"` // idle mapping lifetime (default 60s)
+}
+
+// LinkSpec is one link and its impairments.
+type LinkSpec struct {
+	Between   []string `yaml:"between"`
+	Delay     Duration `yaml:"delay"`
+	Jitter    Duration `yaml:"jitter"`
+	Loss      Percent  `yaml:"loss"`
+	Duplicate Percent  `yaml:"duplicate"`
+	Reorder   Percent  `yaml:"reorder"`
+	Corrupt   Percent  `yaml:"corrupt"`
+	MTU       int      `yaml:"mtu"`
+}
+
+// ConnSpec is one IKE connection, as in swanctl.conf's connections section.
+type ConnSpec struct {
+	Version         int                   `yaml:"version"`
+	LocalAddrs      []string              `yaml:"local_addrs"`
+	RemoteAddrs     []string              `yaml:"remote_addrs"`
+	Proposals       []string              `yaml:"proposals"`
+	Local           AuthSpec              `yaml:"local"`
+	Remote          AuthSpec              `yaml:"remote"`
+	DPDDelay        Duration              `yaml:"dpd_delay"`
+	RekeyTime       Duration              `yaml:"rekey_time"`
+	LifeTime        Duration              `yaml:"life_time"`
+	Encap           bool                  `yaml:"encap"`
+	Aggressive      bool                  `yaml:"aggressive"`
+	Childless       bool                  `yaml:"childless"`
+	Keepalive       Duration              `yaml:"keepalive"`
+	CookieThreshold int                   `yaml:"cookie_threshold"`
+	Retransmit      *RetransmitSpec       `yaml:"retransmit"`
+	Pools           []string              `yaml:"pools"`
+	Children        map[string]*ChildSpec `yaml:"children"`
+}
+
+// RetransmitSpec tunes retransmission: the first timeout, its growth factor, the tries.
+type RetransmitSpec struct {
+	Timeout Duration `yaml:"timeout"`
+	Base    float64  `yaml:"base"`
+	Tries   int      `yaml:"tries"`
+}
+
+// AuthSpec is one side's authentication round.
+type AuthSpec struct {
+	Auth string `yaml:"auth"` // psk
+	ID   string `yaml:"id"`
+}
+
+// ChildSpec is one Child SA of a connection.
+type ChildSpec struct {
+	LocalTS      []string `yaml:"local_ts"`
+	RemoteTS     []string `yaml:"remote_ts"`
+	ESPProposals []string `yaml:"esp_proposals"`
+	Mode         string   `yaml:"mode"`         // tunnel (default) or transport
+	StartAction  string   `yaml:"start_action"` // trigger, start or none
+	RekeyTime    Duration `yaml:"rekey_time"`
+	LifeTime     Duration `yaml:"life_time"`
+}
+
+// SecretSpec is a shared secret for a set of identities, as in swanctl.conf's secrets.
+// Nodes limits it to some nodes (a lab can give one side a wrong key).
+type SecretSpec struct {
+	Type   string   `yaml:"type"` // ike
+	IDs    []string `yaml:"ids"`
+	Secret string   `yaml:"secret"`
+	Nodes  []string `yaml:"nodes"`
+}
+
+// Step is one timeline entry: exactly one action at a virtual time.
+type Step struct {
+	At       Duration  `yaml:"at"`
+	Ping     *PingStep `yaml:"ping"`
+	Initiate *ConnStep `yaml:"initiate"`
+	Rekey    *ConnStep `yaml:"rekey"`
+	Delete   *ConnStep `yaml:"delete"`
+	Liveness *ConnStep `yaml:"liveness"`
+	Link     *LinkStep `yaml:"link"`
+	SetPSK   *PSKStep  `yaml:"set_psk"`
+	Restart  *NodeStep `yaml:"restart"`
+}
+
+// PingStep sends ICMP echo requests.
+type PingStep struct {
+	From     string   `yaml:"from"`
+	To       string   `yaml:"to"`
+	Count    int      `yaml:"count"`
+	Interval Duration `yaml:"interval"`
+}
+
+// ConnStep names a connection (and optionally a child) on a node.
+type ConnStep struct {
+	Node       string `yaml:"node"`
+	Connection string `yaml:"connection"`
+	Child      string `yaml:"child"`
+}
+
+// LinkStep takes a link down or up.
+type LinkStep struct {
+	Between []string `yaml:"between"`
+	State   string   `yaml:"state"` // down or up
+}
+
+// PSKStep changes the pre-shared key a node uses for a connection.
+type PSKStep struct {
+	Node       string `yaml:"node"`
+	Connection string `yaml:"connection"`
+	Secret     string `yaml:"secret"`
+}
+
+// NodeStep names a node.
+type NodeStep struct {
+	Node string `yaml:"node"`
+}
+
+// FaultSpec is one fault rule: exactly one of its actions.
+type FaultSpec struct {
+	Drop      *MatchSpec `yaml:"drop"`
+	Duplicate *MatchSpec `yaml:"duplicate"`
+	Delay     *MatchSpec `yaml:"delay"`
+	Corrupt   *MatchSpec `yaml:"corrupt"`
+}
+
+// MatchSpec says which messages a fault hits.
+type MatchSpec struct {
+	Exchange string   `yaml:"exchange"`
+	Proto    string   `yaml:"proto"`
+	From     string   `yaml:"from"`
+	Message  int      `yaml:"message"`  // the Nth matching message (1-based); 0 = every one
+	Response *bool    `yaml:"response"` // only responses (true) or requests (false)
+	Times    int      `yaml:"times"`
+	By       Duration `yaml:"by"` // delay only
+}
+
+// Expect is one expectation with the sentence a student reads.
+type Expect struct {
+	Says     string          `yaml:"says"`
+	IKESA    *ExpectIKESA    `yaml:"ike_sa"`
+	ChildSAs *ExpectChildSAs `yaml:"child_sas"`
+	Pings    *ExpectPings    `yaml:"pings"`
+	Message  *ExpectMessage  `yaml:"message"`
+	State    *ExpectState    `yaml:"state"`
+	Dropped  *ExpectDropped  `yaml:"dropped"`
+}
+
+// ExpectIKESA: an IKE SA between two nodes is established, or fails with a notify.
+type ExpectIKESA struct {
+	Between []string `yaml:"between"`
+	State   string   `yaml:"state"`  // established (default) or failed
+	Notify  string   `yaml:"notify"` // with failed: the notify that ends it
+}
+
+// ExpectChildSAs: how many Child SAs a node brought up.
+type ExpectChildSAs struct {
+	Node  string `yaml:"node"`
+	Count int    `yaml:"count"`
+}
+
+// ExpectPings: how many pings from a node were answered.
+type ExpectPings struct {
+	From     string `yaml:"from"`
+	Answered int    `yaml:"answered"`
+	Of       int    `yaml:"of"`
+}
+
+// ExpectMessage: a message is present (or absent).
+type ExpectMessage struct {
+	Exchange string `yaml:"exchange"`
+	Proto    string `yaml:"proto"`
+	From     string `yaml:"from"`
+	Notify   string `yaml:"notify"`
+	Absent   bool   `yaml:"absent"`
+	Count    int    `yaml:"count"` // at least this many (default 1)
+}
+
+// ExpectState: a node reaches a state.
+type ExpectState struct {
+	Node  string `yaml:"node"`
+	State string `yaml:"state"`
+}
+
+// ExpectDropped: a packet was dropped for a reason.
+type ExpectDropped struct {
+	Node   string `yaml:"node"`
+	Reason string `yaml:"reason"` // a part of the drop reason
+}
+
+// Duration is a time span written as "20ms", "1.5s", "2m" or a number of seconds.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 {
+			return fmt.Errorf("duration %q is negative", s)
+		}
+		*d = Duration(f * float64(time.Second))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (write it like 20ms, 1.5s or 2m)", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D is the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Percent is a probability written as "30%" or a fraction like 0.3.
+type Percent float64
+
+// UnmarshalYAML reads a probability.
+func (p *Percent) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	pct := strings.HasSuffix(s, "%")
+	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a percentage (write it like 30%% or 0.3)", s)
+	}
+	if pct {
+		f /= 100
+	}
+	if f < 0 || f > 1 {
+		return fmt.Errorf("%q is not between 0%% and 100%%", s)
+	}
+	*p = Percent(f)
+	return nil
+}

@@ -1,0 +1,453 @@
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// Scenario is a parsed and checked scenario file.
+type Scenario struct {
+	File   *File
+	Path   string // file name for messages ("builtin/ikev2-ping.yaml" for built-ins)
+	Source []byte
+	Seed   uint64
+}
+
+// Error is one problem in a scenario file, with its position and source line.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+	Source    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	} else {
+		fmt.Fprintf(&b, "%s: %s", e.File, e.Msg)
+	}
+	if e.Source != "" {
+		fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", e.Line, e.Source, strings.Repeat(" ", max(0, e.Col-1)))
+	}
+	return b.String()
+}
+
+// ErrorList is every problem found in a file.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Builtins lists the built-in scenarios by name, sorted.
+func Builtins() []string {
+	ents, _ := builtinFS.ReadDir("builtin")
+	var names []string
+	for _, e := range ents {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Default is the scenario that runs when none is named.
+const Default = "ikev2-ping"
+
+// Load reads a built-in scenario by name, or a scenario file by path.
+func Load(nameOrPath string) (*Scenario, error) {
+	if data, err := builtinFS.ReadFile("builtin/" + nameOrPath + ".yaml"); err == nil {
+		return Parse(data, "builtin/"+nameOrPath+".yaml")
+	}
+	data, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("scenario: %q is neither a built-in scenario (see 'ikesim list') nor a file", nameOrPath)
+		}
+		return nil, fmt.Errorf("scenario: %v", err)
+	}
+	return Parse(data, nameOrPath)
+}
+
+// Parse decodes and checks a scenario file. The error is an ErrorList naming every
+// problem found, each with its line and column.
+func Parse(data []byte, path string) (*Scenario, error) {
+	lines := strings.Split(string(data), "\n")
+	mk := func(line, col int, msg string) *Error {
+		e := &Error{File: path, Line: line, Col: col, Msg: msg}
+		if line > 0 && line <= len(lines) {
+			e.Source = strings.TrimRight(lines[line-1], "\r")
+		}
+		return e
+	}
+	var f File
+	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict()); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) && ye.GetToken() != nil {
+			p := ye.GetToken().Position
+			return nil, ErrorList{mk(p.Line, p.Column, cleanYAMLMessage(ye.GetMessage()))}
+		}
+		return nil, ErrorList{mk(0, 0, cleanYAMLMessage(err.Error()))}
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, ErrorList{mk(0, 0, err.Error())}
+	}
+	v := &validator{f: &f, file: file, mk: mk}
+	if f.Name == "" {
+		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	v.check()
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	s := &Scenario{File: &f, Path: path, Source: data}
+	if f.Seed != nil {
+		s.Seed = *f.Seed
+	} else {
+		s.Seed = 1
+	}
+	return s, nil
+}
+
+func cleanYAMLMessage(m string) string {
+	m = strings.TrimSpace(m)
+	m = strings.ReplaceAll(m, "scenarios.", "")
+	return m
+}
+
+// validator checks the semantics of a decoded file, collecting every error.
+type validator struct {
+	f     *File
+	file  *ast.File
+	mk    func(line, col int, msg string) *Error
+	errs  ErrorList
+	nodes map[string]*NodeSpec
+}
+
+// at turns a YAML path like "$.topology.nodes[1].address" into a position.
+func (v *validator) at(path string) (int, int) {
+	for path != "" && path != "$" {
+		if p, err := yaml.PathString(path); err == nil {
+			if n, err := p.FilterFile(v.file); err == nil && n != nil && n.GetToken() != nil {
+				pos := n.GetToken().Position
+				return pos.Line, pos.Column
+			}
+		}
+		// Fall back to the enclosing element.
+		i := strings.LastIndexAny(path, ".[")
+		if i <= 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0, 0
+}
+
+func (v *validator) errorf(path, format string, args ...any) {
+	l, c := v.at(path)
+	v.errs = append(v.errs, v.mk(l, c, fmt.Sprintf(format, args...)))
+}
+
+// key quotes a map key for a YAML path.
+func key(k string) string {
+	for _, r := range k {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "'" + k + "'"
+		}
+	}
+	return k
+}
+
+func (v *validator) check() {
+	f := v.f
+	v.nodes = map[string]*NodeSpec{}
+	if len(f.Topology.Nodes) == 0 {
+		v.errorf("$.topology", "the topology has no nodes")
+	}
+	for i := range f.Topology.Nodes {
+		n := &f.Topology.Nodes[i]
+		p := fmt.Sprintf("$.topology.nodes[%d]", i)
+		switch {
+		case n.Name == "":
+			v.errorf(p, "node without a name")
+			continue
+		case v.nodes[n.Name] != nil:
+			v.errorf(p+".name", "node %q is defined twice", n.Name)
+			continue
+		}
+		v.nodes[n.Name] = n
+		if _, err := nodeKind(n.Kind); err != nil {
+			v.errorf(p+".kind", "%v", err)
+		}
+		addrs := n.Addresses
+		ap := p + ".addresses"
+		if n.Address != "" {
+			addrs = append([]string{n.Address}, addrs...)
+			ap = p + ".address"
+		}
+		if len(addrs) == 0 {
+			v.errorf(p, "node %q has no address", n.Name)
+		}
+		for j, a := range addrs {
+			if _, err := parsePrefix(a); err != nil {
+				q := ap
+				if ap == p+".addresses" {
+					q = fmt.Sprintf("%s[%d]", ap, j)
+				}
+				v.errorf(q, "%v", err)
+			}
+		}
+		if n.NAT != nil && n.Kind != "nat" {
+			v.errorf(p+".nat", "nat settings on node %q, which is a %s, not a nat", n.Name, n.Kind)
+		}
+		if n.Gateway != "" {
+			if _, err := netip.ParseAddr(n.Gateway); err != nil {
+				v.errorf(p+".gateway", "gateway %q is not an IPv4 address", n.Gateway)
+			}
+		}
+	}
+	for i, l := range f.Topology.Links {
+		p := fmt.Sprintf("$.topology.links[%d]", i)
+		if len(l.Between) != 2 {
+			v.errorf(p, "a link is between exactly two nodes (between: [a, b])")
+			continue
+		}
+		for j, name := range l.Between {
+			v.node(fmt.Sprintf("%s.between[%d]", p, j), name)
+		}
+		if l.Between[0] == l.Between[1] {
+			v.errorf(p+".between", "link joins node %q to itself", l.Between[0])
+		}
+		if l.MTU != 0 && (l.MTU < 576 || l.MTU > 65535) {
+			v.errorf(p+".mtu", "MTU %d is out of range (576 to 65535)", l.MTU)
+		}
+	}
+	for _, nodeName := range sortedKeys(f.Connections) {
+		np := "$.connections." + key(nodeName)
+		if !v.node(np, nodeName) {
+			continue
+		}
+		for _, cn := range sortedKeys(f.Connections[nodeName]) {
+			if _, err := v.connection(nodeName, cn, np+"."+key(cn)); err != nil {
+				continue
+			}
+		}
+	}
+	for i, st := range f.Timeline {
+		v.step(fmt.Sprintf("$.timeline[%d]", i), &st)
+	}
+	for i, ft := range f.Faults {
+		p := fmt.Sprintf("$.faults[%d]", i)
+		if _, err := faultOf(ft); err != nil {
+			v.errorf(p, "%v", err)
+		}
+	}
+	for i, e := range f.Expect {
+		v.expect(fmt.Sprintf("$.expect[%d]", i), &e)
+	}
+}
+
+func (v *validator) node(path, name string) bool {
+	if v.nodes[name] != nil {
+		return true
+	}
+	v.errorf(path, "unknown node %q%s", name, didYouMean(name, sortedKeys(v.nodes)))
+	return false
+}
+
+func (v *validator) connRef(path, node, conn, child string) {
+	if !v.node(path+".node", node) {
+		return
+	}
+	conns := v.f.Connections[node]
+	if conn == "" {
+		if len(conns) == 1 {
+			return
+		}
+		if child != "" {
+			for _, c := range conns {
+				if _, ok := c.Children[child]; ok {
+					return
+				}
+			}
+			v.errorf(path+".child", "node %q has no child %q", node, child)
+			return
+		}
+		v.errorf(path, "node %q has %d connections: name one (connection: NAME)", node, len(conns))
+		return
+	}
+	c := conns[conn]
+	if c == nil {
+		v.errorf(path+".connection", "node %q has no connection %q%s", node, conn, didYouMean(conn, sortedKeys(conns)))
+		return
+	}
+	if child != "" && c.Children[child] == nil {
+		v.errorf(path+".child", "connection %q has no child %q%s", conn, child, didYouMean(child, sortedKeys(c.Children)))
+	}
+}
+
+func (v *validator) step(p string, st *Step) {
+	n := 0
+	for _, set := range []bool{st.Ping != nil, st.Initiate != nil, st.Rekey != nil, st.Delete != nil, st.Liveness != nil,
+		st.Link != nil, st.SetPSK != nil, st.Restart != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		v.errorf(p, "a timeline step has exactly one action (ping, initiate, rekey, delete, liveness, link, set_psk, restart); this one has %d", n)
+		return
+	}
+	switch {
+	case st.Ping != nil:
+		v.node(p+".ping.from", st.Ping.From)
+		if _, err := netip.ParseAddr(st.Ping.To); err != nil && v.nodes[st.Ping.To] == nil {
+			v.errorf(p+".ping.to", "ping target %q is neither an address nor a node", st.Ping.To)
+		}
+	case st.Initiate != nil:
+		v.connRef(p+".initiate", st.Initiate.Node, st.Initiate.Connection, st.Initiate.Child)
+	case st.Rekey != nil:
+		v.connRef(p+".rekey", st.Rekey.Node, st.Rekey.Connection, st.Rekey.Child)
+	case st.Delete != nil:
+		v.connRef(p+".delete", st.Delete.Node, st.Delete.Connection, st.Delete.Child)
+	case st.Liveness != nil:
+		v.connRef(p+".liveness", st.Liveness.Node, st.Liveness.Connection, "")
+	case st.SetPSK != nil:
+		v.connRef(p+".set_psk", st.SetPSK.Node, st.SetPSK.Connection, "")
+	case st.Restart != nil:
+		v.node(p+".restart.node", st.Restart.Node)
+	case st.Link != nil:
+		if len(st.Link.Between) != 2 {
+			v.errorf(p+".link", "link step needs between: [a, b]")
+			return
+		}
+		v.node(p+".link.between[0]", st.Link.Between[0])
+		v.node(p+".link.between[1]", st.Link.Between[1])
+		if st.Link.State != "up" && st.Link.State != "down" {
+			v.errorf(p+".link.state", "link state is up or down, not %q", st.Link.State)
+		}
+	}
+}
+
+func (v *validator) expect(p string, e *Expect) {
+	n := 0
+	for _, set := range []bool{e.IKESA != nil, e.ChildSAs != nil, e.Pings != nil, e.Message != nil, e.State != nil, e.Dropped != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		v.errorf(p, "an expectation has exactly one check (ike_sa, child_sas, pings, message, state, dropped); this one has %d", n)
+		return
+	}
+	switch {
+	case e.IKESA != nil:
+		if len(e.IKESA.Between) != 2 {
+			v.errorf(p+".ike_sa", "ike_sa needs between: [a, b]")
+		} else {
+			v.node(p+".ike_sa.between[0]", e.IKESA.Between[0])
+			v.node(p+".ike_sa.between[1]", e.IKESA.Between[1])
+		}
+		if s := e.IKESA.State; s != "" && s != "established" && s != "failed" {
+			v.errorf(p+".ike_sa.state", "ike_sa state is established or failed, not %q", s)
+		}
+	case e.ChildSAs != nil:
+		v.node(p+".child_sas.node", e.ChildSAs.Node)
+	case e.Pings != nil:
+		v.node(p+".pings.from", e.Pings.From)
+	case e.State != nil:
+		v.node(p+".state.node", e.State.Node)
+	case e.Dropped != nil:
+		if e.Dropped.Node != "" {
+			v.node(p+".dropped.node", e.Dropped.Node)
+		}
+	case e.Message != nil:
+		if e.Message.From != "" {
+			v.node(p+".message.from", e.Message.From)
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// parsePrefix reads "10.1.0.1/24" (a bare address counts as /32).
+func parsePrefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with prefix length (like 10.1.0.1/24)", s)
+		}
+		return netip.PrefixFrom(a, 32), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with prefix length (like 10.1.0.1/24)", s)
+	}
+	return p, nil
+}
+
+// didYouMean suggests the nearest of the known names, if one is near.
+func didYouMean(s string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" && bestD <= max(2, len(s)/3) {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+var _ = bytes.Equal
+var _ = ike.ProtoIKE

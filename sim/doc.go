@@ -1,0 +1,13 @@
+// Package sim is ikesim's discrete-event simulator: a virtual clock and scheduler,
+// nodes with IPv4 stacks, links that delay, lose, duplicate, reorder and corrupt
+// datagrams, NAT boxes, and the event bus that records every message, action, state
+// change, timer and SA into a Trace.
+//
+// sim hosts the protocol engines (ike/ikev2, ike/ikev1) through the ike.Transport,
+// ike.Clock and ike.Observer interfaces and installs the Child SAs they report into each
+// node's ipsec SAD and SPD. It must never import scenarios, render or any UI package.
+//
+// Everything random comes from one seed: each consumer gets its own stream derived from
+// the seed and a name, so that, for example, changing a link's loss does not change the
+// SPIs a gateway draws. The same seed gives byte-identical traces.
+package sim

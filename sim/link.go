@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ipsec"
+)
+
+// transmit puts a packet on the wire of ifc: it records the message event, applies the
+// faults and the link's impairments, and schedules the arrival at the far end.
+func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta) {
+	l := ifc.Link
+	peer := ifc.Peer()
+	dir := 0
+	if ifc == l.B {
+		dir = 1
+	}
+	e := &Event{Kind: KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt}
+	describe(e, pkt, meta)
+	verdict := n.applyFaults(e)
+	var reason string
+	switch {
+	case ifc.Node.down:
+		reason = "node is down"
+	case l.Down:
+		reason = "link " + l.Name() + " is down"
+	case len(pkt) > l.MTU:
+		reason = fmt.Sprintf("%d bytes exceed the link MTU of %d (DF set, no fragmentation)", len(pkt), l.MTU)
+	case verdict.drop:
+		reason = "dropped by fault rule: " + verdict.rule
+	case l.rand.Chance(l.Loss):
+		reason = fmt.Sprintf("lost on link %s (%.0f%% loss)", l.Name(), l.Loss*100)
+	}
+	at := n.Sim.Now()
+	if reason == "" {
+		at = l.arrival(n.Sim.Now(), dir) + verdict.delay
+		a := Seconds(at)
+		e.Arrive = &a
+	}
+	ifc.Node.emit(e)
+	if reason != "" {
+		ifc.Node.emit(&Event{Kind: KindDrop, Ref: e.Seq, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
+			Proto: e.Proto, Exchange: e.Exchange, Text: reason})
+		return
+	}
+	deliverAt := func(at time.Duration, b []byte, why string) {
+		ref := e.Seq
+		n.Sim.After(at-n.Sim.Now(), func() {
+			r := &Event{Kind: KindRecv, Ref: ref, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
+				Proto: e.Proto, Exchange: e.Exchange, Summary: e.Summary, Text: why}
+			peer.Node.emit(r)
+			peer.Node.lastRecv = r
+			peer.Node.receive(peer, b, meta, ref)
+			peer.Node.lastRecv = nil
+		})
+	}
+	b := pkt
+	if verdict.corrupt || l.rand.Chance(l.Corrupt) {
+		b = append([]byte(nil), pkt...)
+		i := 20 + l.rand.IntN(max(1, len(b)-20)) // spare the IP header, so the packet arrives
+		if i >= len(b) {
+			i = len(b) - 1
+		}
+		b[i] ^= 0x5a
+		deliverAt(at, b, fmt.Sprintf("corrupted on the wire: byte %d flipped", i))
+	} else {
+		deliverAt(at, b, "")
+	}
+	if verdict.duplicate || l.rand.Chance(l.Duplicate) {
+		deliverAt(at+time.Millisecond, pkt, "duplicate copy")
+	}
+}
+
+// describe fills in a message event's addresses, protocol, summary and dissection.
+func describe(e *Event, pkt []byte, meta *packetMeta) {
+	ip, err := parseIP(pkt)
+	if err != nil {
+		e.Proto, e.Summary = "ip", "malformed IPv4 packet"
+		return
+	}
+	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	root := ipsec.DissectIPv4(pkt)
+	e.Dissection = root
+	if ip.Protocol == protoUDP {
+		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
+			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
+			e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
+			if len(u.Payload) == 1 && u.Payload[0] == 0xff {
+				e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+			}
+		}
+	}
+	if ip.Protocol == protoICMP {
+		e.Summary = innerSummary(ip)
+	}
+	if meta == nil {
+		return
+	}
+	switch {
+	case meta.ike != nil:
+		e.Proto = fmt.Sprintf("ikev%d", meta.ike.Version)
+		e.Exchange = meta.ike.Exchange
+		e.Summary = meta.ike.Summary
+		id := meta.ike.MessageID
+		e.MessageID = &id
+		e.Response = meta.ike.Response
+		e.Retransmit = meta.ike.Retransmit
+		e.Weak = meta.ike.Weak
+		if meta.ike.Dissection != nil {
+			root.Children = append(root.Children, meta.ike.Dissection)
+		}
+	case meta.esp != nil:
+		e.Summary = meta.summary
+		root.Children = append(root.Children, meta.esp)
+	}
+}
+
+// shifted returns a copy of f with every offset in the message's byte space moved by n
+// (offsets below a decrypted payload index its plaintext and stay as they are).
+func shifted(f *ike.Field, n int) *ike.Field {
+	if f == nil {
+		return nil
+	}
+	c := *f
+	c.Offset += n
+	if f.Plain != nil {
+		return &c
+	}
+	c.Children = make([]*ike.Field, len(f.Children))
+	for i, ch := range f.Children {
+		c.Children[i] = shifted(ch, n)
+	}
+	return &c
+}

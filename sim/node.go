@@ -1,0 +1,343 @@
+package sim
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ipsec"
+)
+
+// IKE's UDP ports (RFC 7296 2.23, RFC 3948).
+const (
+	PortIKE    = 500
+	PortNATT   = 4500
+	protoICMP  = 1
+	protoUDP   = 17
+	protoESP   = 50
+	defaultTTL = 64
+)
+
+// Node is a simulated machine: interfaces, a routing table, an SPD and SAD, and
+// optionally an IKE daemon and a NAT table.
+type Node struct {
+	Name   string
+	Kind   NodeKind
+	Ifaces []*Iface
+	// NATOutside is the index of a NAT's outside interface (-1: the last one).
+	NATOutside int
+	// NATTimeout is how long an idle NAT mapping lives (0: 60 s).
+	NATTimeout time.Duration
+	// VirtualIP is an inner address assigned by Mode Config or CP.
+	VirtualIP netip.Addr
+
+	SPD *ipsec.SPD
+	SAD *ipsec.SAD
+	IKE ike.Daemon
+	// Reboot makes a fresh IKE daemon when the node restarts.
+	Reboot func() (ike.Daemon, error)
+
+	net      *Network
+	rand     *Rand
+	routes   []route
+	acquired map[uint32][]queued
+	ipID     uint16
+	down     bool // restarted / powered off
+	natMap   map[natKey]*natEntry
+	natRev   map[natKey]*natEntry
+	natPort  uint16
+	pings    map[uint16]*Ping
+	lastRecv *Event // the recv event of the datagram being handled
+	curRef   int    // the message event of the datagram being handled
+}
+
+// packetMeta travels with a packet across the wire: what the sender knew about it.
+type packetMeta struct {
+	proto    string
+	exchange string
+	summary  string
+	ike      *ike.MessageInfo // IKE messages: the sender's view, decrypted
+	esp      *ike.Field       // ESP: the sender's dissection of the ESP payload, decrypted
+	espSum   string
+	weak     []string
+	appOff   int // offset of the IKE or ESP payload in the IP packet
+	keep     bool
+}
+
+func (nd *Node) emit(e *Event) {
+	e.T = Seconds(nd.net.Sim.Now())
+	if e.Node == "" {
+		e.Node = nd.Name
+	}
+	nd.net.Sim.Trace.Emit(e)
+}
+
+// Action records a step the node takes.
+func (nd *Node) Action(text string) { nd.emit(&Event{Kind: KindAction, Text: text}) }
+
+func (nd *Node) drop(pkt []byte, ref int, reason string) {
+	e := &Event{Kind: KindDrop, Ref: ref, Text: reason, Bytes: pkt}
+	if ip, err := parseIP(pkt); err == nil {
+		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	}
+	nd.emit(e)
+}
+
+func protoName(ip *ipsec.IPv4) string {
+	switch ip.Protocol {
+	case protoICMP:
+		return "icmp"
+	case protoESP:
+		return "esp"
+	case protoUDP:
+		return "udp"
+	}
+	return "ip"
+}
+
+// SendIP originates an IPv4 packet: outbound policy (protect, bypass, discard), then
+// routing. Packets that need an SA which does not exist yet wait for IKE.
+func (nd *Node) SendIP(pkt []byte, meta *packetMeta) {
+	ip, err := parseIP(pkt)
+	if err != nil {
+		nd.drop(pkt, 0, "malformed IPv4 packet: "+err.Error())
+		return
+	}
+	nd.outbound(ip, pkt, meta, 0)
+}
+
+// outbound applies the SPD to a packet the node originates or forwards.
+func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+	flow, err := ipsec.FlowOf(pkt)
+	if err != nil {
+		nd.drop(pkt, ref, err.Error())
+		return
+	}
+	pol := nd.SPD.Lookup(ipsec.Out, flow)
+	if pol == nil || pol.Action == ipsec.ActionBypass {
+		nd.output(ip.Dst, pkt, meta, ref)
+		return
+	}
+	if pol.Action == ipsec.ActionDiscard {
+		nd.drop(pkt, ref, fmt.Sprintf("discarded by policy %s", pol.Name))
+		return
+	}
+	sa := nd.SAD.Outbound(pol.Reqid)
+	if sa == nil {
+		nd.acquire(pol, pkt, meta)
+		return
+	}
+	nd.protect(sa, ip, pkt, ref)
+}
+
+func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
+	out, err := sa.Protect(pkt)
+	if err != nil {
+		nd.drop(pkt, ref, "ESP: "+err.Error())
+		return
+	}
+	m := &packetMeta{proto: "esp"}
+	if sa.Encap != nil {
+		m.appOff = 28 // IPv4 + UDP headers
+	} else {
+		m.appOff = 20
+	}
+	m.esp = ipsec.DissectESP(out[m.appOff:], sa)
+	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, innerSummary(ip))
+	nd.output(sa.Dst, out, m, ref)
+}
+
+func innerSummary(ip *ipsec.IPv4) string {
+	if ip.Protocol == protoICMP {
+		if ic, err := ipsec.ParseICMP(ip.Payload); err == nil {
+			name := "ICMP type " + fmt.Sprint(ic.Type)
+			switch ic.Type {
+			case ipsec.ICMPEchoRequest:
+				name = "ICMP echo request"
+			case ipsec.ICMPEchoReply:
+				name = "ICMP echo reply"
+			}
+			return fmt.Sprintf("%s %s → %s seq %d", name, ip.Src, ip.Dst, ic.Seq)
+		}
+	}
+	return fmt.Sprintf("%s %s → %s", protoName(ip), ip.Src, ip.Dst)
+}
+
+// acquire queues a packet and asks IKE for the SA of its policy, once.
+func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
+	q := nd.acquired[pol.Reqid]
+	if len(q) >= 32 {
+		nd.drop(pkt, 0, "acquire queue full while waiting for the IPsec SA")
+		return
+	}
+	nd.acquired[pol.Reqid] = append(q, queued{pkt, meta})
+	if len(q) > 0 {
+		nd.Action(fmt.Sprintf("Queue the packet: the IPsec SA for policy %s is still being negotiated", pol.Name))
+		return
+	}
+	nd.Action(fmt.Sprintf("Packet matches IPsec policy %s but no SA exists: queue it and ask IKE for an SA (acquire)", pol.Name))
+	if nd.IKE == nil {
+		nd.Action("No IKE daemon on this node: the packet waits in vain")
+		return
+	}
+	nd.IKE.Acquire(pol.Reqid)
+}
+
+// output routes a packet and puts it on the wire.
+func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
+	ifc := nd.route(dst)
+	if ifc == nil || ifc.Link == nil {
+		nd.drop(pkt, ref, fmt.Sprintf("no route to %s", dst))
+		return
+	}
+	nd.net.transmit(ifc, pkt, meta)
+}
+
+// receive handles a packet that arrived on an interface.
+func (nd *Node) receive(ifc *Iface, pkt []byte, meta *packetMeta, ref int) {
+	if nd.down {
+		nd.drop(pkt, ref, "node is down")
+		return
+	}
+	ip, err := parseIP(pkt)
+	if err != nil {
+		nd.drop(pkt, ref, "malformed IPv4 packet: "+err.Error())
+		return
+	}
+	if nd.Kind == KindNAT {
+		nd.natReceive(ifc, ip, pkt, meta, ref)
+		return
+	}
+	if nd.HasAddr(ip.Dst) {
+		nd.deliver(ip, pkt, meta, ref)
+		return
+	}
+	nd.forward(ip, pkt, meta, ref)
+}
+
+// forward passes on a packet that is not for this node.
+func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+	if nd.Kind == KindHost {
+		nd.drop(pkt, ref, fmt.Sprintf("not for this host (%s) and hosts do not forward", ip.Dst))
+		return
+	}
+	if ip.TTL <= 1 {
+		nd.drop(pkt, ref, "TTL expired")
+		return
+	}
+	ip.TTL--
+	if pkt = marshalIP(ip); pkt != nil {
+		nd.outbound(ip, pkt, meta, ref)
+	}
+}
+
+// deliver handles a packet addressed to this node.
+func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+	switch ip.Protocol {
+	case protoESP:
+		nd.unprotect(pkt, ref)
+	case protoUDP:
+		u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
+		if err != nil {
+			nd.drop(pkt, ref, "malformed UDP datagram: "+err.Error())
+			return
+		}
+		local := netip.AddrPortFrom(ip.Dst, u.DstPort)
+		remote := netip.AddrPortFrom(ip.Src, u.SrcPort)
+		switch {
+		case u.DstPort == PortIKE:
+			nd.toIKE(local, remote, u.Payload, pkt, ref)
+		case u.DstPort == PortNATT:
+			switch {
+			case len(u.Payload) == 1 && u.Payload[0] == 0xff:
+				// RFC 3948 2.3: a NAT-keepalive; nothing to do.
+			case len(u.Payload) >= 4 && u.Payload[0]|u.Payload[1]|u.Payload[2]|u.Payload[3] == 0:
+				nd.toIKE(local, remote, u.Payload[4:], pkt, ref)
+			default:
+				nd.unprotect(pkt, ref)
+			}
+		default:
+			nd.drop(pkt, ref, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
+		}
+	case protoICMP:
+		nd.icmp(ip, pkt, ref)
+	default:
+		nd.drop(pkt, ref, fmt.Sprintf("protocol %d not handled", ip.Protocol))
+	}
+}
+
+func (nd *Node) toIKE(local, remote netip.AddrPort, data, pkt []byte, ref int) {
+	if nd.IKE == nil {
+		nd.drop(pkt, ref, "no IKE daemon on this node")
+		return
+	}
+	nd.curRef = ref
+	nd.IKE.HandleDatagram(local, remote, data)
+	nd.curRef = 0
+}
+
+// unprotect opens an ESP packet and handles the inner packet as if it had arrived.
+func (nd *Node) unprotect(pkt []byte, ref int) {
+	inner, sa, err := nd.SAD.Unprotect(pkt)
+	if err != nil {
+		nd.drop(pkt, ref, "ESP: "+err.Error())
+		return
+	}
+	ip, err := parseIP(inner)
+	if err != nil {
+		nd.drop(pkt, ref, "ESP: inner packet: "+err.Error())
+		return
+	}
+	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, innerSummary(ip)))
+	if nd.HasAddr(ip.Dst) {
+		nd.deliver(ip, inner, nil, ref)
+		return
+	}
+	nd.forward(ip, inner, nil, ref)
+}
+
+// icmp answers echo requests and gives echo replies to the ping that waits for them.
+func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
+	ic, err := ipsec.ParseICMP(ip.Payload)
+	if err != nil {
+		nd.drop(pkt, ref, "malformed ICMP: "+err.Error())
+		return
+	}
+	switch ic.Type {
+	case ipsec.ICMPEchoRequest:
+		nd.ipID++
+		reply, err := ipsec.EchoReply(pkt, nd.ipID)
+		if err != nil {
+			nd.drop(pkt, ref, "cannot answer echo request: "+err.Error())
+			return
+		}
+		nd.SendIP(reply, nil)
+	case ipsec.ICMPEchoReply:
+		if p := nd.pings[ic.ID]; p != nil {
+			p.reply(ic.Seq)
+		}
+	}
+}
+
+// newIP builds an IPv4 packet from this node with the next IP ID.
+func (nd *Node) newIP(src, dst netip.Addr, proto uint8, payload []byte) []byte {
+	nd.ipID++
+	ip := &ipsec.IPv4{ID: nd.ipID, TTL: defaultTTL, Protocol: proto, Src: src, Dst: dst, Payload: payload}
+	return marshalIP(ip)
+}
+
+func parseIP(pkt []byte) (*ipsec.IPv4, error) {
+	ip, err := ipsec.ParseIPv4(pkt)
+	return &ip, err
+}
+
+// marshalIP builds a packet; it is nil only for one larger than IPv4 allows, which the
+// simulator never makes.
+func marshalIP(ip *ipsec.IPv4) []byte {
+	b, err := ip.Marshal()
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,137 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// WritePcap writes every datagram put on a wire (every message event) as a raw IPv4
+// pcap, timestamped with virtual time from Epoch.
+func WritePcap(tr *Trace, w io.Writer) error {
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeIPv4); err != nil {
+		return fmt.Errorf("sim: pcap: %v", err)
+	}
+	for _, e := range tr.Events {
+		if e.Kind != KindMessage || len(e.Bytes) == 0 {
+			continue
+		}
+		ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes), Length: len(e.Bytes)}
+		if err := pw.WritePacket(ci, e.Bytes); err != nil {
+			return fmt.Errorf("sim: pcap: %v", err)
+		}
+	}
+	return nil
+}
+
+// KeyTables are Wireshark's decryption tables for a trace, one record per line.
+type KeyTables struct {
+	IKEv2 []string // ikev2_decryption_table
+	IKEv1 []string // ikev1_decryption_table
+	ESP   []string // esp_sa
+	// Skipped says which SAs tshark cannot decrypt, and why.
+	Skipped []string
+}
+
+// Keys collects the key tables from the SA events of a trace. Each SA is listed once,
+// whichever of its ends reported it. ESP records use wildcard addresses, so that they
+// apply on every link, before and after a NAT.
+func Keys(tr *Trace) KeyTables {
+	var k KeyTables
+	seen := map[string]bool{}
+	once := func(key string) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		return true
+	}
+	for _, e := range tr.Events {
+		s := e.SA
+		if e.Kind != KindSA || e.Op != "up" || s == nil {
+			continue
+		}
+		switch {
+		case s.Type == "ike" && s.Version == 1:
+			spi, err := strconv.ParseUint(s.SPIi, 16, 64)
+			if err == nil && once("v1/"+s.SPIi) {
+				k.IKEv1 = append(k.IKEv1, ike.IKEv1Keys{ICookie: spi, EncKey: s.EncKey}.Line())
+			}
+		case s.Type == "ike":
+			spiI, err1 := strconv.ParseUint(s.SPIi, 16, 64)
+			spiR, err2 := strconv.ParseUint(s.SPIr, 16, 64)
+			if err1 != nil || err2 != nil || !once("v2/"+s.SPIi+s.SPIr) {
+				continue
+			}
+			line, err := ike.IKEv2Keys{SPIi: spiI, SPIr: spiR, SKei: s.SKei, SKer: s.SKer, Encr: s.Encr, EncrKeyBits: s.EncrKeyBits,
+				SKai: s.SKai, SKar: s.SKar, Integ: s.Integ}.Line()
+			if err != nil {
+				k.Skipped = append(k.Skipped, fmt.Sprintf("IKE SA %s_i %s_r: %v", s.SPIi, s.SPIr, err))
+				continue
+			}
+			k.IKEv2 = append(k.IKEv2, line)
+		case s.Type == "child":
+			for _, dir := range []struct {
+				spi         string
+				encr, integ []byte
+			}{{s.SPIOut, s.EncrKeyOut, s.IntegKeyOut}, {s.SPIIn, s.EncrKeyIn, s.IntegKeyIn}} {
+				spi, err := strconv.ParseUint(dir.spi, 16, 32)
+				if err != nil || !once("esp/"+dir.spi) {
+					continue
+				}
+				line, err := ike.ESPKeys{SPI: uint32(spi), Encr: s.Encr, EncrKeyBits: s.EncrKeyBits, EncrKey: dir.encr,
+					Integ: s.Integ, IntegKey: dir.integ}.Line()
+				if err != nil {
+					k.Skipped = append(k.Skipped, fmt.Sprintf("ESP SA 0x%s: %v", dir.spi, err))
+					continue
+				}
+				k.ESP = append(k.ESP, line)
+			}
+		}
+	}
+	return k
+}
+
+// Write puts the three tables into dir (made if missing), one file each, as tshark
+// reads them from a profile or from -o uat:NAME:RECORD options.
+func (k KeyTables) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sim: key tables: %v", err)
+	}
+	var errs []error
+	for name, lines := range map[string][]string{"ikev2_decryption_table": k.IKEv2, "ikev1_decryption_table": k.IKEv1, "esp_sa": k.ESP} {
+		body := strings.Join(lines, "\n")
+		if body != "" {
+			body += "\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// TsharkArgs are the options that make tshark decrypt with these tables.
+func (k KeyTables) TsharkArgs() []string {
+	args := []string{"-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE"}
+	for _, t := range []struct {
+		name  string
+		lines []string
+	}{{"ikev2_decryption_table", k.IKEv2}, {"ikev1_decryption_table", k.IKEv1}, {"esp_sa", k.ESP}} {
+		for _, l := range t.lines {
+			args = append(args, "-o", "uat:"+t.name+":"+l)
+		}
+	}
+	return args
+}

@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/ikesim/ikesim/ipsec"
+)
+
+// Ping is a run of ICMP echo requests from one node, and the replies it got.
+type Ping struct {
+	From     string
+	To       netip.Addr
+	Count    int
+	Interval time.Duration
+	ID       uint16
+	Sent     int
+	Answered int
+	replied  map[uint16]bool
+	node     *Node
+}
+
+// pingPayload is the data of every echo request: 32 recognisable bytes.
+var pingPayload = []byte("ikesim echo data 0123456789abcde")
+
+// Ping sends count echo requests from node from to dst, one every interval, starting now.
+func (n *Network) Ping(from string, dst netip.Addr, count int, interval time.Duration) (*Ping, error) {
+	nd := n.byName[from]
+	if nd == nil {
+		return nil, fmt.Errorf("sim: ping from unknown node %q", from)
+	}
+	if count <= 0 {
+		count = 1
+	}
+	if interval <= 0 {
+		interval = time.Second
+	}
+	id := uint16(0x1000 + len(nd.pings))
+	p := &Ping{From: from, To: dst, Count: count, Interval: interval, ID: id, replied: map[uint16]bool{}, node: nd}
+	nd.pings[id] = p
+	n.Pings = append(n.Pings, p)
+	for i := 0; i < count; i++ {
+		seq := uint16(i + 1)
+		n.Sim.After(time.Duration(i)*interval, func() {
+			if nd.down {
+				return
+			}
+			p.Sent++
+			src := nd.sourceFor(dst)
+			if nd.VirtualIP.IsValid() {
+				src = nd.VirtualIP
+			}
+			nd.Action(fmt.Sprintf("ping %s: send ICMP echo request %d of %d", dst, seq, count))
+			nd.ipID++
+			pkt, err := ipsec.NewEchoRequest(src, dst, nd.ipID, id, seq, pingPayload)
+			if err != nil {
+				nd.Error("ping: " + err.Error())
+				return
+			}
+			nd.SendIP(pkt, nil)
+		})
+	}
+	return p, nil
+}
+
+func (p *Ping) reply(seq uint16) {
+	if p.replied[seq] {
+		p.node.Action(fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
+		return
+	}
+	p.replied[seq] = true
+	p.Answered++
+	p.node.Action(fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
+}
