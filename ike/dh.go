@@ -35,7 +35,7 @@ const maxScalarDraws = 16
 // and share the x coordinate; Curve25519 (RFC 8031, Section 3.1) carries the 32-byte
 // u coordinate and shares X25519's output.
 func ecdhGroup(id uint16, name string, curve ecdh.Curve, size int, topMask byte) *DHGroup {
-	ecp := curve != ecdh.X25519()
+	ecp := id != Curve25519
 	pubSize := size
 	if ecp {
 		pubSize = 2 * size

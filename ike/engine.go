@@ -130,8 +130,8 @@ type IKESAInfo struct {
 	Proposal  Proposal // the selected transforms
 	// IKEv2 keys (RFC 7296 2.14); IKEv1 uses SKEYIDe / EncKey.
 	SKd, SKai, SKar, SKei, SKer, SKpi, SKpr []byte
-	EncKey                                 []byte // IKEv1: the encryption key (Wireshark's table)
-	Established                            time.Time
+	EncKey                                  []byte // IKEv1: the encryption key (Wireshark's table)
+	Established                             time.Time
 }
 
 // ChildSAInfo describes an established Child SA pair (IKEv2) or IPsec SA pair (IKEv1

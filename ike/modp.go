@@ -21,7 +21,6 @@ import (
 type modp struct {
 	name    string
 	bits    int // n, the bit length of p
-	k       int64
 	expBits int // bit length of private exponents
 	prime   func() *big.Int
 }
@@ -77,7 +76,7 @@ func modpPrime(n int, k int64) *big.Int {
 // 8) asks for exponents of at least twice the group's strength, and the values here are
 // the top of its ranges; for the 768 and 1024-bit groups it is 256 bits.
 func modpGroup(id uint16, name string, bits int, k int64, expBits int, weak bool) *DHGroup {
-	g := &modp{name: name, bits: bits, k: k, expBits: expBits}
+	g := &modp{name: name, bits: bits, expBits: expBits}
 	g.prime = sync.OnceValue(func() *big.Int { return modpPrime(bits, k) })
 	return &DHGroup{ID: id, Name: name, PublicSize: bits / 8, Weak: weak, Generate: g.generate}
 }

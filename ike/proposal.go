@@ -146,7 +146,7 @@ func ProposalKeywords() []string { return slices.Clone(sortedKeywords) }
 func ParseProposal(s string, proto Protocol) (Proposal, error) {
 	p := Proposal{Protocol: proto}
 	if proto != ProtoIKE && proto != ProtoESP && proto != ProtoAH {
-		return p, fmt.Errorf("ike: proposal %q for unknown protocol %d", s, uint8(proto))
+		return Proposal{}, fmt.Errorf("ike: proposal %q for unknown protocol %d", s, uint8(proto))
 	}
 	for _, tok := range strings.Split(s, "-") {
 		name := strings.ToLower(strings.TrimSpace(tok))

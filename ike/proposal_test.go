@@ -55,6 +55,7 @@ func TestParseProposal(t *testing.T) {
 			[]Transform{tf(TransformENCR, ENCR_CHACHA20_POLY1305, 0), prf256, tf(TransformDH, ECP_521, 0), tf(TransformDH, MODP_768, 0)}},
 
 		{"aes128-sha256", ProtoESP, []Transform{encAES128, integSHA256, esnNo}},
+		{"aes128", ProtoESP, []Transform{encAES128, esnNo}}, // encryption only: RFC 4303 allows it
 		{"aes128-sha256-modp2048", ProtoESP, []Transform{encAES128, integSHA256, dhMODP2048, esnNo}},
 		{"aes256gcm16", ProtoESP, []Transform{tf(TransformENCR, ENCR_AES_GCM_16, 256), esnNo}},
 		{"aes256gcm128", ProtoESP, []Transform{tf(TransformENCR, ENCR_AES_GCM_16, 256), esnNo}},

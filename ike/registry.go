@@ -148,52 +148,45 @@ func TransformName(t Transform) string {
 }
 
 func transformIDName(typ TransformType, id uint16) string {
-	switch typ {
-	case TransformENCR:
-		if a := Encr(id); a != nil {
-			return a.Name
-		}
-	case TransformPRF:
-		if a := PRF(id); a != nil {
-			return a.Name
-		}
-	case TransformINTEG:
-		if id == AUTH_NONE {
-			return "AUTH_NONE"
-		}
-		if a := Integ(id); a != nil {
-			return a.Name
-		}
-	case TransformDH:
-		if a := DH(id); a != nil {
-			return a.Name
-		}
-	case TransformESN:
-		switch id {
-		case NO_ESN:
-			return "NO_ESN"
-		case ESN:
-			return "ESN"
-		}
+	if name, _, ok := registered(typ, id); ok {
+		return name
+	}
+	switch {
+	case typ == TransformINTEG && id == AUTH_NONE:
+		return "AUTH_NONE"
+	case typ == TransformESN && id == NO_ESN:
+		return "NO_ESN"
+	case typ == TransformESN && id == ESN:
+		return "ESN"
 	}
 	return fmt.Sprintf("%s %d (unknown)", typ, id)
 }
 
 // weakTransform reports whether t names an algorithm the registry marks weak.
 func weakTransform(t Transform) bool {
-	switch t.Type {
+	_, weak, _ := registered(t.Type, t.ID)
+	return weak
+}
+
+// registered looks a transform up in the registry of its type.
+func registered(typ TransformType, id uint16) (name string, weak, ok bool) {
+	switch typ {
 	case TransformENCR:
-		a := Encr(t.ID)
-		return a != nil && a.Weak
+		if a := Encr(id); a != nil {
+			return a.Name, a.Weak, true
+		}
 	case TransformPRF:
-		a := PRF(t.ID)
-		return a != nil && a.Weak
+		if a := PRF(id); a != nil {
+			return a.Name, a.Weak, true
+		}
 	case TransformINTEG:
-		a := Integ(t.ID)
-		return a != nil && a.Weak
+		if a := Integ(id); a != nil {
+			return a.Name, a.Weak, true
+		}
 	case TransformDH:
-		a := DH(t.ID)
-		return a != nil && a.Weak
+		if a := DH(id); a != nil {
+			return a.Name, a.Weak, true
+		}
 	}
-	return false
+	return "", false, false
 }

@@ -6,39 +6,27 @@ import (
 	"testing"
 )
 
-// TestRegistryLists checks that every list is sorted by ID and agrees with its lookup.
-func TestRegistryLists(t *testing.T) {
-	checkIDs := func(kind string, ids []uint16, lookupOK func(uint16) bool) {
-		t.Helper()
-		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
-			t.Errorf("%s IDs %v are not sorted and unique", kind, ids)
-		}
-		for _, id := range ids {
-			if !lookupOK(id) {
-				t.Errorf("%s %d is listed but not found", kind, id)
-			}
-		}
-	}
+// checkRegistry checks that a registry list is sorted by unique IDs and that the
+// lookup by ID finds each entry.
+func checkRegistry[T any](t *testing.T, kind string, list []*T, id func(*T) uint16, lookup func(uint16) *T) {
+	t.Helper()
 	var ids []uint16
-	for _, a := range EncrAlgs() {
-		ids = append(ids, a.ID)
+	for _, a := range list {
+		ids = append(ids, id(a))
+		if lookup(id(a)) != a {
+			t.Errorf("%s %d is listed but not found", kind, id(a))
+		}
 	}
-	checkIDs("ENCR", ids, func(id uint16) bool { return Encr(id).ID == id })
-	ids = ids[:0]
-	for _, a := range PRFAlgs() {
-		ids = append(ids, a.ID)
+	if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		t.Errorf("%s IDs %v are not sorted and unique", kind, ids)
 	}
-	checkIDs("PRF", ids, func(id uint16) bool { return PRF(id).ID == id })
-	ids = ids[:0]
-	for _, a := range IntegAlgs() {
-		ids = append(ids, a.ID)
-	}
-	checkIDs("INTEG", ids, func(id uint16) bool { return Integ(id).ID == id })
-	ids = ids[:0]
-	for _, a := range DHGroups() {
-		ids = append(ids, a.ID)
-	}
-	checkIDs("DH", ids, func(id uint16) bool { return DH(id).ID == id })
+}
+
+func TestRegistryLists(t *testing.T) {
+	checkRegistry(t, "ENCR", EncrAlgs(), func(a *EncrAlg) uint16 { return a.ID }, Encr)
+	checkRegistry(t, "PRF", PRFAlgs(), func(a *PRFAlg) uint16 { return a.ID }, PRF)
+	checkRegistry(t, "INTEG", IntegAlgs(), func(a *IntegAlg) uint16 { return a.ID }, Integ)
+	checkRegistry(t, "DH", DHGroups(), func(a *DHGroup) uint16 { return a.ID }, DH)
 
 	if Encr(13) != nil || PRF(0) != nil || Integ(AUTH_NONE) != nil || DH(0) != nil {
 		t.Error("lookup of an unimplemented ID is not nil")

@@ -10,14 +10,14 @@ import (
 
 // transmit puts a packet on the wire of ifc: it records the message event, applies the
 // faults and the link's impairments, and schedules the arrival at the far end.
-func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta) {
+func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded bool) {
 	l := ifc.Link
 	peer := ifc.Peer()
 	dir := 0
 	if ifc == l.B {
 		dir = 1
 	}
-	e := &Event{Kind: KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt}
+	e := &Event{Kind: KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
 	var reason string

@@ -21,9 +21,9 @@ const (
 
 // Network is the simulated internetwork: nodes joined by links, on one Sim.
 type Network struct {
-	Sim   *Sim
-	Nodes []*Node
-	Links []*Link
+	Sim    *Sim
+	Nodes  []*Node
+	Links  []*Link
 	byName map[string]*Node
 	// Faults are message rules checked on every transmission (drop, duplicate, delay,
 	// corrupt the Nth message of an exchange).

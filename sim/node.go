@@ -145,7 +145,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 	}
 	m.esp = ipsec.DissectESP(out[m.appOff:], sa)
 	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, innerSummary(ip))
-	nd.output(sa.Dst, out, m, ref)
+	nd.output(sa.Dst, out, m, 0) // a new packet, made here
 }
 
 func innerSummary(ip *ipsec.IPv4) string {
@@ -184,14 +184,15 @@ func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
 	nd.IKE.Acquire(pol.Reqid)
 }
 
-// output routes a packet and puts it on the wire.
+// output routes a packet and puts it on the wire. ref is the message event of the
+// packet this one was received as (0 for a packet made here).
 func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
 	ifc := nd.route(dst)
 	if ifc == nil || ifc.Link == nil {
 		nd.drop(pkt, ref, fmt.Sprintf("no route to %s", dst))
 		return
 	}
-	nd.net.transmit(ifc, pkt, meta)
+	nd.net.transmit(ifc, pkt, meta, ref != 0)
 }
 
 // receive handles a packet that arrived on an interface.

@@ -16,15 +16,17 @@ import (
 	"github.com/ikesim/ikesim/ike"
 )
 
-// WritePcap writes every datagram put on a wire (every message event) as a raw IPv4
-// pcap, timestamped with virtual time from Epoch.
-func WritePcap(tr *Trace, w io.Writer) error {
+// WritePcap writes the datagrams of a trace as a raw IPv4 pcap, timestamped with virtual
+// time from Epoch. Each packet appears once, as the node that made it put it on the wire;
+// with allHops, every hop of a forwarded packet appears too (as captures on every link
+// would show it).
+func WritePcap(tr *Trace, w io.Writer, allHops bool) error {
 	pw := pcapgo.NewWriter(w)
 	if err := pw.WriteFileHeader(65535, layers.LinkTypeIPv4); err != nil {
 		return fmt.Errorf("sim: pcap: %v", err)
 	}
 	for _, e := range tr.Events {
-		if e.Kind != KindMessage || len(e.Bytes) == 0 {
+		if e.Kind != KindMessage || len(e.Bytes) == 0 || (e.Forwarded && !allHops) {
 			continue
 		}
 		ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes), Length: len(e.Bytes)}

@@ -89,6 +89,7 @@ type Event struct {
 	MessageID  *uint32    `json:"msgid,omitempty"`
 	Response   bool       `json:"response,omitempty"`
 	Retransmit bool       `json:"retransmit,omitempty"`
+	Forwarded  bool       `json:"forwarded,omitempty"` // message: passed on by a router, gateway or NAT, not made here
 	Arrive     *Seconds   `json:"arrive,omitempty"` // message: when it reaches the far end (absent when lost)
 	Ref        int        `json:"ref,omitempty"`    // recv, drop: the seq of the message event
 	Bytes      Hex        `json:"bytes,omitempty"`

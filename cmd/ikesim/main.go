@@ -21,7 +21,7 @@ const usage = `ikesim: IKE and IPsec on a simulated network, as sequence diagram
 usage:
   ikesim list                                   built-in scenarios
   ikesim run SCENARIO [--seed N] [--json]       run and print the text diagram (or the JSON Lines trace)
-  ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables
+  ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops]
   ikesim check SCENARIO                         run and grade the scenario's expectations
   ikesim validate FILE                          check a scenario file
 
@@ -234,6 +234,7 @@ func cmdPcap(args []string, w io.Writer) error {
 	fs.Var(&seed, "seed", "random seed (default: the scenario's)")
 	out := fs.String("o", "", "the pcap file to write")
 	keys := fs.String("keys", "", "directory for the Wireshark key tables")
+	allHops := fs.Bool("all-hops", false, "also write every forwarded copy of a packet (one per link it crosses)")
 	pos, err := parse(fs, args, 1, "one SCENARIO")
 	if err != nil {
 		return err
@@ -249,7 +250,7 @@ func cmdPcap(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := sim.WritePcap(r.Sim.Trace, f); err != nil {
+	if err := sim.WritePcap(r.Sim.Trace, f, *allHops); err != nil {
 		f.Close()
 		return err
 	}

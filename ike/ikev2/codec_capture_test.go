@@ -188,62 +188,75 @@ func TestCaptureDecrypt(t *testing.T) {
 // fields, transform IDs, key lengths, nonces, DH groups, identities, traffic selectors,
 // notify types and ICVs.
 func TestCaptureTshark(t *testing.T) {
-	tshark := testenv.Tool(t, "tshark", "tshark")
 	dir := filepath.Join(testenv.Shared(t), "captures")
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)
 			keys := captureKeys(t, pcap)
-			args := []string{"-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
-			for _, k := range keys {
-				line, err := k.Line()
-				if err != nil {
-					t.Fatal(err)
-				}
-				args = append(args, "-o", "uat:ikev2_decryption_table:"+line)
-			}
-			args = append(args, "-e", "frame.number")
-			for _, f := range tsharkFields {
-				args = append(args, "-e", f.name)
-			}
-			cmd := exec.Command(tshark, args...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("tshark: %v\n%s", err, stderr.String())
-			}
-			want := map[int][]string{}
-			for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-				cols := strings.Split(line, "\t")
-				n, err := strconv.Atoi(cols[0])
-				if err != nil || len(cols) != len(tsharkFields)+1 {
-					t.Fatalf("tshark line %q", line)
-				}
-				want[n] = cols[1:]
-			}
-			msgs := readCaptureIKE(t, pcap)
-			for _, c := range msgs {
-				m, err := Parse(c.data)
-				if err != nil {
-					t.Fatalf("frame %d: %v", c.frame, err)
-				}
-				if m.Encrypted() != nil {
-					if err := m.Decrypt(nil, skFor(keys, &m.Header)); err != nil {
-						t.Fatalf("frame %d: %v", c.frame, err)
-					}
-				}
-				got := ourFields(m)
-				for i, f := range tsharkFields {
-					if got[i] != want[c.frame][i] {
-						t.Errorf("frame %d %s: ikesim %q, tshark %q", c.frame, f.name, got[i], want[c.frame][i])
-					}
-				}
-			}
-			if len(msgs) != countIKEFrames(want) {
-				t.Errorf("ikesim found %d IKE messages, tshark %d", len(msgs), countIKEFrames(want))
-			}
+			compareWithTshark(t, pcap, keys, readCaptureIKE(t, pcap))
 		})
+	}
+}
+
+// compareWithTshark runs tshark on pcap with the key table keys and checks that every
+// field of tsharkFields reads the same in tshark as in ikesim's parse of msgs, and that
+// tshark reports no expert warning (such as a wrong ICV) on any IKE frame.
+func compareWithTshark(t *testing.T, pcap string, keys []ike.IKEv2Keys, msgs []capturedIKE) {
+	t.Helper()
+	tshark := testenv.Tool(t, "tshark", "tshark")
+	args := []string{"-r", pcap, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"}
+	for _, k := range keys {
+		line, err := k.Line()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-o", "uat:ikev2_decryption_table:"+line)
+	}
+	args = append(args, "-e", "frame.number", "-e", "_ws.expert.message")
+	for _, f := range tsharkFields {
+		args = append(args, "-e", f.name)
+	}
+	cmd := exec.Command(tshark, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v\n%s", err, stderr.String())
+	}
+	want := map[int][]string{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		cols := strings.Split(line, "\t")
+		n, err := strconv.Atoi(cols[0])
+		if err != nil || len(cols) != len(tsharkFields)+2 {
+			t.Fatalf("tshark line %q", line)
+		}
+		if cols[1] != "" {
+			t.Errorf("frame %d: tshark says %q", n, cols[1])
+		}
+		want[n] = cols[2:]
+	}
+	for _, c := range msgs {
+		m, err := Parse(c.data)
+		if err != nil {
+			t.Fatalf("frame %d: %v", c.frame, err)
+		}
+		icv := 0
+		if m.Encrypted() != nil {
+			sk := skFor(keys, &m.Header)
+			if err := m.Decrypt(nil, sk); err != nil {
+				t.Fatalf("frame %d: %v", c.frame, err)
+			}
+			icv = sk.icvSize()
+		}
+		got := ourFields(m, icv)
+		for i, f := range tsharkFields {
+			if got[i] != want[c.frame][i] {
+				t.Errorf("frame %d %s: ikesim %q, tshark %q", c.frame, f.name, got[i], want[c.frame][i])
+			}
+		}
+	}
+	if len(msgs) != countIKEFrames(want) {
+		t.Errorf("ikesim found %d IKE messages, tshark %d", len(msgs), countIKEFrames(want))
 	}
 }
 
@@ -408,7 +421,7 @@ var tsharkFields = []struct {
 	{"isakmp.ts.end_ipv4", eachSelector(func(w *fieldWriter, s TrafficSelector) { w.add(s.EndAddr.String()) })},
 	{"isakmp.enc.icd", func(w *fieldWriter, m *Message) {
 		if e := m.Encrypted(); e != nil {
-			w.add(fmt.Sprintf("%x", e.Ciphertext[len(e.Ciphertext)-16:]))
+			w.add(fmt.Sprintf("%x", e.Ciphertext[len(e.Ciphertext)-w.icv:]))
 		}
 	}},
 	{"isakmp.enc.pad_length", func(w *fieldWriter, m *Message) {
@@ -418,15 +431,19 @@ var tsharkFields = []struct {
 	}},
 }
 
-// fieldWriter collects the occurrences of one field.
-type fieldWriter struct{ vals []string }
+// fieldWriter collects the occurrences of one field; icv is the ICV length of the
+// message's SK payload.
+type fieldWriter struct {
+	vals []string
+	icv  int
+}
 
 func (w *fieldWriter) add(v string) { w.vals = append(w.vals, v) }
 
-func ourFields(m *Message) []string {
+func ourFields(m *Message, icv int) []string {
 	out := make([]string, len(tsharkFields))
 	for i, f := range tsharkFields {
-		var w fieldWriter
+		w := fieldWriter{icv: icv}
 		f.our(&w, m)
 		out[i] = strings.Join(w.vals, ",")
 	}
@@ -618,16 +635,19 @@ func tsharkRanges(fields []pdmlField, base int, plain bool, out []fieldRange) []
 
 func ourRanges(f *ike.Field, plain bool, out []fieldRange) []fieldRange {
 	g, ok := offsetGroups[f.Name]
-	switch {
-	case strings.HasPrefix(f.Name, "Proposal #"), strings.HasPrefix(f.Name, "Transform ") && !ok:
-		g, ok = "container", true
-	case f.Name == "Next Payload" && !plain && f.Offset == 16:
-		// the header's Next Payload
-	}
-	for t := PayloadType(1); t != 0; t++ {
-		if payloadLongNames[t] == f.Name && t != PayloadNone {
-			g, ok = "container", true
+	if !ok {
+		for _, v := range offsetGroups {
+			if v == f.Name {
+				g, ok = v, true
+			}
 		}
+	}
+	isPayload := false
+	for _, name := range payloadLongNames {
+		isPayload = isPayload || name == f.Name
+	}
+	if !ok && (isPayload || strings.HasPrefix(f.Name, "Proposal #") || strings.HasPrefix(f.Name, "Transform ")) {
+		g, ok = "container", true
 	}
 	if ok {
 		out = append(out, fieldRange{g, plain, f.Offset, f.Length})

@@ -28,14 +28,14 @@ import (
 
 // Daemon is the IKEv2 engine of one node.
 type Daemon struct {
-	env    ike.Env
-	node   string
-	conns  []*ike.Connection
-	sas    map[uint64]*ikeSA // by the SPI this side chose
-	serial      int // numbers IKE SAs for state-machine names
-	childSerial int // numbers Child SAs
-	reqids map[uint32]*childRef
-	closed bool
+	env         ike.Env
+	node        string
+	conns       []*ike.Connection
+	sas         map[uint64]*ikeSA // by the SPI this side chose
+	serial      int               // numbers IKE SAs for state-machine names
+	childSerial int               // numbers Child SAs
+	reqids      map[uint32]*childRef
+	closed      bool
 	// cookieSecret makes stateless COOKIE values (RFC 7296 2.6).
 	cookieSecret []byte
 	halfOpen     int

@@ -359,6 +359,10 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		sa.d.action("Peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
 		sa.remote = remote
 	}
+	if local != sa.local {
+		sa.d.action("The peer moved to %s: answer from there (UDP encapsulation, RFC 3948)", local)
+		sa.local = local
+	}
 	if isResp {
 		r := sa.outstanding
 		r.timer.Stop()
