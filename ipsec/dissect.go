@@ -81,7 +81,11 @@ func (d Dissector) ipv4(b []byte, base int) *ike.Field {
 	if p.Flags&FlagMF != 0 {
 		flags = append(flags, "More Fragments")
 	}
-	field(f, "Flags", fmt.Sprintf("0x%x %s", p.Flags, strings.Join(flags, ", ")), base+6, 1, "DF forbids fragmentation; MF says more fragments follow")
+	fv := fmt.Sprintf("0x%x", p.Flags)
+	if len(flags) > 0 {
+		fv += " (" + strings.Join(flags, ", ") + ")"
+	}
+	field(f, "Flags", fv, base+6, 1, "DF forbids fragmentation; MF says more fragments follow")
 	field(f, "Fragment Offset", fmt.Sprint(p.FragOff), base+6, 2, "where this fragment goes, in units of 8 bytes")
 	field(f, "Time to Live", fmt.Sprint(p.TTL), base+8, 1, "hops left before the packet is discarded")
 	field(f, "Protocol", fmt.Sprintf("%s (%d)", ProtoName(p.Protocol), p.Protocol), base+9, 1, "what the payload is")

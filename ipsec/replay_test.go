@@ -77,17 +77,17 @@ func TestInferSeq(t *testing.T) {
 		low  uint32
 		want uint64
 	}{
-		{0, 1, 1},                       // nothing received yet
-		{0, 0xffffffff, 0xffffffff},     // case B at the very start: no subspace below 0
-		{1000, 1001, 1001},              // case A, ahead
-		{1000, 900, 900},                // case A, inside the window
-		{1000, 872, 1<<32 + 872},        // case A, below the window: the next subspace
-		{1<<32 - 10, 5, 1<<32 + 5},      // case A, wrapped ahead
+		{0, 1, 1},                   // nothing received yet
+		{0, 0xffffffff, 0xffffffff}, // case B at the very start: no subspace below 0
+		{1000, 1001, 1001},          // case A, ahead
+		{1000, 900, 900},            // case A, inside the window
+		{1000, 872, 1<<32 + 872},    // case A, below the window: the next subspace
+		{1<<32 - 10, 5, 1<<32 + 5},  // case A, wrapped ahead
 		{1<<32 - 10, 1<<32 - 20, 1<<32 - 20},
-		{1<<32 + 10, 1<<32 - 5, 1<<32 - 5},         // case B, from the previous subspace
-		{1<<32 + 10, 20, 1<<32 + 20},               // case B, ahead
-		{1<<32 + 10, 1<<32 - 200, 2<<32 - 200},     // case B, far behind: taken as ahead, the ICV decides
-		{5<<32 + 1000, 999, 5<<32 + 999},           // case A in a later subspace
+		{1<<32 + 10, 1<<32 - 5, 1<<32 - 5},           // case B, from the previous subspace
+		{1<<32 + 10, 20, 1<<32 + 20},                 // case B, ahead
+		{1<<32 + 10, 1<<32 - 200, 2<<32 - 200},       // case B, far behind: taken as ahead, the ICV decides
+		{5<<32 + 1000, 999, 5<<32 + 999},             // case A in a later subspace
 		{5<<32 + 50, 0xfffffff0, 4<<32 + 0xfffffff0}, // case B in a later subspace
 	}
 	for _, tt := range tests {

@@ -112,7 +112,7 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 			root.Children = append(root.Children, meta.ike.Dissection)
 		}
 	case meta.esp != nil:
-		e.Summary = meta.summary
+		e.Proto, e.Summary = "esp", meta.summary
 		root.Children = append(root.Children, meta.esp)
 	}
 }

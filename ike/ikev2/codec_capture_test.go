@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/xml"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -676,4 +677,39 @@ func sameRanges(a, b []fieldRange) bool {
 		}
 	}
 	return true
+}
+
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz corpus in testdata/fuzz from the reference captures")
+
+// TestFuzzSeedsFromCaptures keeps the fuzz corpus in testdata/fuzz equal to the messages
+// of the reference captures: every IKE message seeds FuzzParse, and those of
+// ikev2-psk.pcap seed FuzzDecryptDissect, whose keys are that capture's. Run with
+// -update-seeds to rewrite the corpus.
+func TestFuzzSeedsFromCaptures(t *testing.T) {
+	dir := filepath.Join(testenv.Shared(t), "captures")
+	for _, name := range referenceCaptures {
+		targets := []string{"FuzzParse"}
+		if name == "ikev2-psk.pcap" {
+			targets = append(targets, "FuzzDecryptDissect")
+		}
+		for _, c := range readCaptureIKE(t, filepath.Join(dir, name)) {
+			seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", c.data)
+			file := fmt.Sprintf("%s-frame%02d", strings.TrimSuffix(name, ".pcap"), c.frame)
+			for _, target := range targets {
+				path := filepath.Join("testdata", "fuzz", target, file)
+				if *updateSeeds {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				if got, err := os.ReadFile(path); err != nil || string(got) != seed {
+					t.Errorf("%s missing or stale (run go test ./ike/ikev2 -run FuzzSeeds -update-seeds): %v", path, err)
+				}
+			}
+		}
+	}
 }

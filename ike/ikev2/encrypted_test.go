@@ -133,10 +133,32 @@ func TestEncryptDecrypt(t *testing.T) {
 	}
 }
 
+// The keys strongSwan 5.9.8 saved for the first IKE SA of the reference capture
+// ikev2-psk.pcap (shared/captures/ikev2-psk.keys/ikev2_decryption_table, line 1):
+// AES-CBC-128 with HMAC-SHA2-256-128.
+const (
+	pskSKei = "d58a8b9400aeb65cb46b638c9c7c0e14"
+	pskSKer = "31c02c2f81e8658b45603fba561babad"
+	pskSKai = "9c0c790270ee936f808624ff31cc771b927740d18b2b13278e48baa84462040c"
+	pskSKar = "214be51dc83df5623fe0eff775749ea579c0554fb2d4293c132ae5a361bcbf48"
+)
+
+// pskSK returns the SK protection of that IKE SA for messages from the original
+// initiator or from the original responder.
+func pskSK(fromInitiator bool) *SKCrypto {
+	e, a := pskSKer, pskSKar
+	if fromInitiator {
+		e, a = pskSKei, pskSKai
+	}
+	ek, _ := hex.DecodeString(e)
+	ak, _ := hex.DecodeString(a)
+	return &SKCrypto{Encr: ike.Encr(ike.ENCR_AES_CBC), EncrKeyBits: 128, EncrKey: ek,
+		Integ: ike.Integ(ike.AUTH_HMAC_SHA2_256_128), IntegKey: ak}
+}
+
 // TestStrongSwanFrame decrypts a message from the reference capture ikev2-psk.pcap
-// (frame 13, strongSwan 5.9.8: INFORMATIONAL deleting a Child SA, AES-CBC-128 with
-// HMAC-SHA2-256-128), with the keys strongSwan saved for it, and checks the fields tshark
-// 4.0.17 shows for it:
+// (frame 13, strongSwan 5.9.8: INFORMATIONAL deleting a Child SA), with the keys
+// strongSwan saved for it, and checks the fields tshark 4.0.17 shows for it:
 //
 //	Initialization Vector: d8fb7686f8f551c0f2c00cea114dd376
 //	Delete: Protocol ID ESP (3), SPI Size 4, Number of SPIs 1, Delete SPI e9c3f2c4
@@ -145,10 +167,7 @@ func TestEncryptDecrypt(t *testing.T) {
 func TestStrongSwanFrame(t *testing.T) {
 	msg, _ := hex.DecodeString("02010a6cd6d426efe39d293bf5cb42fa2e20250800000003000000502a000034" +
 		"d8fb7686f8f551c0f2c00cea114dd376d9d60a59849bae9215e7d000a974578afdb6664f0bae0940c8c5b86816fc68c8")
-	skei, _ := hex.DecodeString("d58a8b9400aeb65cb46b638c9c7c0e14")
-	skai, _ := hex.DecodeString("9c0c790270ee936f808624ff31cc771b927740d18b2b13278e48baa84462040c")
-	sk := &SKCrypto{Encr: ike.Encr(ike.ENCR_AES_CBC), EncrKeyBits: 128, EncrKey: skei,
-		Integ: ike.Integ(ike.AUTH_HMAC_SHA2_256_128), IntegKey: skai}
+	sk := pskSK(true)
 	m, err := Parse(msg)
 	if err != nil {
 		t.Fatal(err)
@@ -177,9 +196,8 @@ func TestStrongSwanFrame(t *testing.T) {
 			t.Errorf("%s: %+v, want %q", name, f, want)
 		}
 	}
-	// The wrong direction's keys (SK_er, SK_ar) must not verify.
-	sk.IntegKey = counting(32, 0)
-	if err := m.Decrypt(nil, sk); !errors.Is(err, ike.ErrIntegrity) {
+	// The other direction's keys (SK_er, SK_ar) must not verify.
+	if err := m.Decrypt(nil, pskSK(false)); !errors.Is(err, ike.ErrIntegrity) {
 		t.Fatalf("wrong SK_a: %v", err)
 	}
 }
@@ -292,19 +310,21 @@ func TestMarshalKeepsPlainPayloads(t *testing.T) {
 	}
 }
 
-// FuzzDecryptDissect decrypts and dissects arbitrary bytes under fixed keys: neither may
-// panic, and a message that decrypts must dissect with the decrypted payloads shown.
+// FuzzDecryptDissect decrypts and dissects arbitrary bytes with the keys of the first IKE
+// SA of ikev2-psk.pcap, chosen by the I flag: neither may panic, and a message that
+// decrypts must dissect with its decrypted payloads, every field inside its byte space.
+// The corpus in testdata/fuzz holds the messages of that capture.
 func FuzzDecryptDissect(f *testing.F) {
-	sk := testSK(f, ike.ENCR_AES_CBC, 128, ike.AUTH_HMAC_SHA2_256_128)
 	for _, p := range samplePayloads() {
 		m := &Message{Header: sampleHeader(IKE_AUTH), Payloads: []Payload{&Encrypted{Inner: []Payload{p}}}}
-		b, err := m.Marshal(sk, zeroReader{})
+		b, err := m.Marshal(pskSK(true), zeroReader{})
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		sk := pskSK(len(b) > 19 && Flags(b[19])&FlagInitiator != 0)
 		root := Dissect(b, sk)
 		m, err := Parse(b)
 		if err != nil || m.Encrypted() == nil {

@@ -1,0 +1,122 @@
+package ipsec
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Run one target with, for example:
+//
+//	go test ./ipsec/ -run '^$' -fuzz FuzzUnprotect -fuzztime 20s
+
+// fuzzSAD is a receiver with inbound SAs of several kinds (plain ESP, UDP-encapsulated,
+// transport mode with ESN and CBC) and outbound SAs that seal valid seeds for them.
+func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
+	configs := []saConfig{
+		{encr: gcm16, keyBits: 128, mode: Tunnel},
+		{encr: ike.Encr(ike.ENCR_CHACHA20_POLY1305), keyBits: 256, mode: Tunnel, encap: true},
+		{encr: aesCBC, keyBits: 128, integ: sha256I, mode: Transport, esn: true},
+		{encr: ike.Encr(ike.ENCR_NULL), integ: ike.Integ(ike.AUTH_HMAC_SHA1_96), mode: Tunnel},
+	}
+	sad := &SAD{}
+	var seeds [][]byte
+	for i, c := range configs {
+		out, in, _ := newPair(f, c)
+		out.SPI, in.SPI = 0x1000+uint32(i), 0x1000+uint32(i)
+		in.WindowSize = -1 // replayed seeds still reach the ICV check
+		if err := sad.AddInbound(in); err != nil {
+			f.Fatal(err)
+		}
+		for _, n := range []int{0, 20} {
+			b, err := out.Protect(ping(f, 1, n))
+			if err != nil {
+				f.Fatal(err)
+			}
+			seeds = append(seeds, b)
+		}
+	}
+	return sad, seeds
+}
+
+func FuzzUnprotect(f *testing.F) {
+	sad, seeds := fuzzSAD(f)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	keepalive, _ := NewUDPPacket(netip.AddrPortFrom(gwA, PortNATT), netip.AddrPortFrom(gwB, PortNATT), 1, []byte{0xff})
+	f.Add(keepalive)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		orig := bytes.Clone(b)
+		inner, sa, err := sad.Unprotect(b)
+		if !bytes.Equal(b, orig) {
+			t.Fatal("Unprotect changed its input")
+		}
+		if err != nil {
+			return
+		}
+		if sa == nil {
+			t.Fatal("no SA for an accepted packet")
+		}
+		if _, err := ParseIPv4(inner); err != nil {
+			t.Fatalf("accepted packet's inner packet does not parse: %v", err)
+		}
+	})
+}
+
+func FuzzDissectIPv4(f *testing.F) {
+	sad, seeds := fuzzSAD(f)
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Add(unhex(f, rfc3602Case5Inner))
+	f.Add(unhex(f, gcmTestUDP))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, fld := range []*ike.Field{DissectIPv4(b), sad.Dissect(b)} {
+			checkOffsets(t, fld, len(b))
+		}
+	})
+}
+
+func FuzzDissectESP(f *testing.F) {
+	sad, seeds := fuzzSAD(f)
+	for _, s := range seeds {
+		ip, _ := ParseIPv4(s)
+		f.Add(ip.Payload)
+	}
+	sas, _ := sad.SAs()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, sa := range sas {
+			checkOffsets(t, DissectESP(b, sa), len(b))
+		}
+	})
+}
+
+func FuzzParsePackets(f *testing.F) {
+	f.Add(unhex(f, rfc3602Case5Inner))
+	f.Add(unhex(f, gcmTestUDP))
+	// sameBut reports whether a and the start of b hold the same bytes outside the
+	// checksum at cs: a zero sum may be sent as 0x0000 or 0xFFFF.
+	sameBut := func(a, b []byte, cs int) bool {
+		return len(b) >= len(a) && bytes.Equal(a[:cs], b[:cs]) && bytes.Equal(a[cs+2:], b[cs+2:len(a)])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := ParseIPv4(b); err == nil {
+			if again, err := p.Marshal(); err != nil || !sameBut(again, b, 10) {
+				t.Fatalf("a parsed packet does not marshal back: %v", err)
+			}
+		}
+		if m, err := ParseICMP(b); err == nil && !sameBut(m.Marshal(), b, 2) {
+			t.Fatal("a parsed ICMP message does not marshal back")
+		}
+		if u, err := ParseUDP(b, gwA, gwB); err == nil && u.Checksum != 0 {
+			if again, err := u.Append(nil, gwA, gwB); err != nil || !sameBut(again, b, 6) {
+				t.Fatalf("a parsed UDP datagram does not marshal back: %v", err)
+			}
+		}
+		_, _ = FlowOf(b)
+		_, _ = EchoReply(b, 1)
+	})
+}

@@ -1,0 +1,161 @@
+package ipsec
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func prefix(s string) AddrRange { return PrefixRange(netip.MustParsePrefix(s)) }
+
+func TestPrefixRange(t *testing.T) {
+	tests := []struct{ prefix, first, last string }{
+		{"10.1.0.0/16", "10.1.0.0", "10.1.255.255"},
+		{"10.1.2.3/24", "10.1.2.0", "10.1.2.255"},
+		{"192.0.2.7/32", "192.0.2.7", "192.0.2.7"},
+		{"0.0.0.0/0", "0.0.0.0", "255.255.255.255"},
+	}
+	for _, tt := range tests {
+		r := prefix(tt.prefix)
+		if r.First != addr(tt.first) || r.Last != addr(tt.last) {
+			t.Errorf("%s: %v", tt.prefix, r)
+		}
+	}
+}
+
+func TestSelectorMatches(t *testing.T) {
+	flow := Flow{Src: addr("10.1.0.5"), Dst: addr("10.2.0.7"), Proto: ProtoUDP, SrcPort: 5000, DstPort: 53}
+	tests := []struct {
+		name string
+		sel  Selector
+		want bool
+	}{
+		{"any", Selector{}, true},
+		{"subnets", Selector{Src: prefix("10.1.0.0/16"), Dst: prefix("10.2.0.0/16")}, true},
+		{"wrong destination subnet", Selector{Src: prefix("10.1.0.0/16"), Dst: prefix("10.3.0.0/16")}, false},
+		{"reversed", Selector{Src: prefix("10.2.0.0/16"), Dst: prefix("10.1.0.0/16")}, false},
+		{"address range", Selector{Src: AddrRange{addr("10.1.0.1"), addr("10.1.0.5")}}, true},
+		{"range just below", Selector{Src: AddrRange{addr("10.1.0.1"), addr("10.1.0.4")}}, false},
+		{"protocol", Selector{Proto: ProtoUDP}, true},
+		{"other protocol", Selector{Proto: ProtoTCP}, false},
+		{"port", Selector{Proto: ProtoUDP, DstPort: PortRange{53, 53}}, true},
+		{"port range", Selector{SrcPort: PortRange{1024, 65535}}, true},
+		{"other port", Selector{DstPort: PortRange{80, 80}}, false},
+		{"full port range", Selector{DstPort: PortRange{0, 65535}}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.sel.Matches(flow); got != tt.want {
+			t.Errorf("%s (%v): got %v", tt.name, tt.sel, got)
+		}
+	}
+}
+
+func TestFlowOf(t *testing.T) {
+	echo := ping(t, 3, 8)
+	udp, err := NewUDPPacket(netip.MustParseAddrPort("10.1.0.5:5000"), netip.MustParseAddrPort("10.2.0.7:53"), 1, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := ping(t, 3, 8)
+	later[7] = 10 // fragment offset 80 bytes
+	fixIPv4Header(later, ipv4HeaderLen, len(later), ProtoICMP)
+	tests := []struct {
+		name string
+		pkt  []byte
+		want Flow
+	}{
+		{"ICMP echo: type 8 code 0", echo, Flow{Src: hostA, Dst: hostB, Proto: ProtoICMP, SrcPort: 0x0800, DstPort: 0x0800}},
+		{"UDP", udp, Flow{Src: hostA, Dst: hostB, Proto: ProtoUDP, SrcPort: 5000, DstPort: 53}},
+		{"later fragment has no ports", later, Flow{Src: hostA, Dst: hostB, Proto: ProtoICMP}},
+	}
+	for _, tt := range tests {
+		got, err := FlowOf(tt.pkt)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %v, %v", tt.name, got, err)
+		}
+	}
+	if _, err := FlowOf(echo[:10]); err == nil {
+		t.Error("a truncated packet gave a flow")
+	}
+}
+
+// TestSPDLookup checks the lookup order (priority, then the order added), directions and
+// actions, on a gateway policy set: protect subnet to subnet, bypass IKE, discard the
+// rest.
+func TestSPDLookup(t *testing.T) {
+	var spd SPD
+	policies := []*Policy{
+		{Name: "catch-all", Priority: 9999, Direction: Out, Action: ActionDiscard},
+		{Name: "net-net", Priority: 100, Direction: Out, Action: ActionProtect, Reqid: 1,
+			Selector: Selector{Src: prefix("10.1.0.0/16"), Dst: prefix("10.2.0.0/16")}},
+		{Name: "net-net-in", Priority: 100, Direction: In, Action: ActionProtect, Reqid: 1,
+			Selector: Selector{Src: prefix("10.2.0.0/16"), Dst: prefix("10.1.0.0/16")}},
+		{Name: "dns-clear", Priority: 50, Direction: Out, Action: ActionBypass,
+			Selector: Selector{Dst: prefix("10.2.0.53/32"), Proto: ProtoUDP, DstPort: PortRange{53, 53}}},
+		{Name: "ike", Priority: 10, Direction: Out, Action: ActionBypass,
+			Selector: Selector{Proto: ProtoUDP, SrcPort: PortRange{500, 500}}},
+		{Name: "net-net-2", Priority: 100, Direction: Out, Action: ActionDiscard,
+			Selector: Selector{Src: prefix("10.1.0.0/16"), Dst: prefix("10.2.0.0/16")}},
+	}
+	for _, p := range policies {
+		if err := spd.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		dir  Direction
+		flow Flow
+		want string // policy name, "" for none
+	}{
+		{Out, Flow{Src: addr("10.1.0.5"), Dst: addr("10.2.0.7"), Proto: ProtoICMP}, "net-net"},
+		{Out, Flow{Src: addr("10.1.0.5"), Dst: addr("10.2.0.53"), Proto: ProtoUDP, SrcPort: 999, DstPort: 53}, "dns-clear"},
+		{Out, Flow{Src: addr("10.1.0.5"), Dst: addr("10.2.0.53"), Proto: ProtoTCP, DstPort: 53}, "net-net"},
+		{Out, Flow{Src: addr("198.51.100.1"), Dst: addr("203.0.113.2"), Proto: ProtoUDP, SrcPort: 500, DstPort: 500}, "ike"},
+		{Out, Flow{Src: addr("198.51.100.1"), Dst: addr("8.8.8.8"), Proto: ProtoICMP}, "catch-all"},
+		{In, Flow{Src: addr("10.2.0.7"), Dst: addr("10.1.0.5"), Proto: ProtoICMP}, "net-net-in"},
+		{In, Flow{Src: addr("10.1.0.5"), Dst: addr("10.2.0.7"), Proto: ProtoICMP}, ""},
+	}
+	for _, tt := range tests {
+		p := spd.Lookup(tt.dir, tt.flow)
+		got := ""
+		if p != nil {
+			got = p.Name
+		}
+		if got != tt.want {
+			t.Errorf("%v %v: got %q, want %q", tt.dir, tt.flow, got, tt.want)
+		}
+	}
+	if got := spd.Policies(); got[0].Name != "ike" || got[len(got)-1].Name != "catch-all" {
+		t.Errorf("order: %v", got)
+	}
+	if n := spd.Remove("net-net"); n != 1 {
+		t.Errorf("Remove: %d", n)
+	}
+	if p := spd.Lookup(Out, tests[0].flow); p == nil || p.Name != "net-net-2" {
+		t.Errorf("after Remove: %v", p)
+	}
+	if err := spd.Add(&Policy{Name: "no direction", Action: ActionBypass}); err == nil {
+		t.Error("a policy without direction was added")
+	}
+	if err := spd.Add(&Policy{Name: "no action", Direction: In}); err == nil {
+		t.Error("a policy without action was added")
+	}
+}
+
+// TestDefaultPriority checks that a narrower selector gets a smaller number.
+func TestDefaultPriority(t *testing.T) {
+	order := []Selector{
+		{Src: prefix("10.1.0.5/32"), Dst: prefix("10.2.0.7/32"), Proto: ProtoTCP, DstPort: PortRange{80, 80}},
+		{Src: prefix("10.1.0.5/32"), Dst: prefix("10.2.0.7/32"), Proto: ProtoTCP},
+		{Src: prefix("10.1.0.5/32"), Dst: prefix("10.2.0.7/32")},
+		{Src: prefix("10.1.0.0/24"), Dst: prefix("10.2.0.0/24")},
+		{Src: prefix("10.1.0.0/16"), Dst: prefix("10.2.0.0/16")},
+		{},
+	}
+	for i := 1; i < len(order); i++ {
+		if a, b := DefaultPriority(order[i-1]), DefaultPriority(order[i]); a >= b {
+			t.Errorf("%v (%d) should come before %v (%d)", order[i-1], a, order[i], b)
+		}
+	}
+}

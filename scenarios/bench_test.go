@@ -1,0 +1,98 @@
+package scenarios
+
+// Benchmarks, reported as ratios against a baseline measured in the same run:
+//
+//	go test -run='^$' -bench='Handshake|X25519KeyExchanges' -benchtime=200x ./scenarios/
+//
+// BenchmarkHandshakeX25519 / BenchmarkX25519KeyExchanges is what a whole simulated IKEv2
+// handshake (IKE_SA_INIT and IKE_AUTH with a Child SA, every message built, encrypted,
+// sent across a link, decrypted, dissected and recorded) costs over its bare Diffie-
+// Hellman work: two X25519 key generations and two shared-secret computations.
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/sim"
+)
+
+const handshakeScenario = `
+name: bench-handshake
+duration: 5s
+topology:
+  nodes:
+    - {name: a, kind: gateway, address: 192.0.2.1/24}
+    - {name: b, kind: gateway, address: 192.0.2.2/24}
+  links:
+    - {between: [a, b], delay: 5ms}
+connections:
+  a:
+    c:
+      local_addrs: [192.0.2.1]
+      remote_addrs: [192.0.2.2]
+      proposals: [aes256gcm16-prfsha384-x25519]
+      local: {id: a.example}
+      remote: {id: b.example}
+      children:
+        net: {local_ts: [10.1.0.0/24], remote_ts: [10.2.0.0/24], esp_proposals: [aes256gcm16], start_action: start}
+  b:
+    c:
+      local_addrs: [192.0.2.2]
+      remote_addrs: [192.0.2.1]
+      proposals: [aes256gcm16-prfsha384-x25519]
+      local: {id: b.example}
+      remote: {id: a.example}
+      children:
+        net: {local_ts: [10.2.0.0/24], remote_ts: [10.1.0.0/24], esp_proposals: [aes256gcm16]}
+secrets:
+  - {ids: [a.example, b.example], secret: bench}
+`
+
+func BenchmarkHandshakeX25519(b *testing.B) {
+	s, err := Parse([]byte(handshakeScenario), "bench.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		r, err := Build(s, uint64(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Execute()
+		if n := countUp(r.Sim.Trace); n != 4 {
+			b.Fatalf("%d SAs up, want 2 IKE and 2 Child", n)
+		}
+	}
+}
+
+func countUp(tr *sim.Trace) int {
+	n := 0
+	for _, e := range tr.Events {
+		if e.Kind == sim.KindSA && e.Op == "up" {
+			n++
+		}
+	}
+	return n
+}
+
+func BenchmarkX25519KeyExchanges(b *testing.B) {
+	g := ike.DH(ike.Curve25519)
+	for i := 0; i < b.N; i++ {
+		r := rand.NewChaCha8([32]byte{byte(i), byte(i >> 8)})
+		x, err := g.Generate(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		y, err := g.Generate(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := x.Shared(y.Public()); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := y.Shared(x.Public()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/sim"
+)
+
+// tshark runs tshark on a pcap with the key tables' options and returns its output.
+func tshark(t *testing.T, bin, pcap string, keys sim.KeyTables, extra ...string) string {
+	t.Helper()
+	args := append([]string{"-r", pcap}, keys.TsharkArgs()...)
+	args = append(args, extra...)
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("tshark %v: %v", extra, err)
+	}
+	return string(out)
+}
+
+func lines(s string) int {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "\n") + 1
+}
+
+// TestTsharkDecryptsEveryBuiltinPcap exports each built-in scenario as a pcap with
+// its key tables and has tshark dissect and decrypt it: no malformed packet, no
+// expert warning, every SK payload decrypted with a correct ICD, every ESP packet
+// decrypted to its ICMP echo with a good ICV.
+func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
+	bin := testenv.Tool(t, "tshark", "tshark")
+	for _, name := range Builtins() {
+		t.Run(name, func(t *testing.T) {
+			s, err := Load(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, s, s.Seed)
+			tr := r.Sim.Trace
+			dir := t.TempDir()
+			pcap := filepath.Join(dir, name+".pcap")
+			f, err := os.Create(pcap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.WritePcap(tr, f, false); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			keys := sim.Keys(tr)
+			if len(keys.Skipped) > 0 {
+				t.Fatalf("SAs tshark cannot decrypt: %v", keys.Skipped)
+			}
+			if err := keys.Write(filepath.Join(dir, "keys")); err != nil {
+				t.Fatal(err)
+			}
+			var sk, esp, frames int
+			for _, e := range tr.Events {
+				if e.Kind != sim.KindMessage || e.Forwarded {
+					continue
+				}
+				frames++
+				switch {
+				case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
+					sk++
+				case e.Proto == "esp":
+					esp++
+				}
+			}
+			if sk == 0 || esp == 0 {
+				t.Fatalf("scenario has %d encrypted IKE messages and %d ESP packets; the test needs both", sk, esp)
+			}
+			if got := lines(tshark(t, bin, pcap, keys, "-T", "fields", "-e", "frame.number")); got != frames {
+				t.Errorf("tshark reads %d frames, the trace has %d", got, frames)
+			}
+			if bad := tshark(t, bin, pcap, keys, "-Y", "_ws.malformed or _ws.expert.severity >= 6291456",
+				"-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"); strings.TrimSpace(bad) != "" {
+				t.Errorf("malformed packets or expert warnings:\n%s", bad)
+			}
+			if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.enc.decrypted", "-T", "fields", "-e", "frame.number")); got != sk {
+				t.Errorf("tshark decrypted %d SK payloads, want %d", got, sk)
+			}
+			verbose := tshark(t, bin, pcap, keys, "-V")
+			correct := 0
+			for _, l := range strings.Split(verbose, "\n") {
+				if strings.Contains(l, "Integrity Checksum Data") && strings.HasSuffix(l, "[correct]") {
+					correct++
+				}
+			}
+			if got := correct; got != sk {
+				t.Errorf("tshark marks %d integrity checksums correct, want %d", got, sk)
+			}
+			if strings.Contains(verbose, "[incorrect") {
+				t.Error("tshark marks an integrity checksum incorrect")
+			}
+			for filter, want := range map[string]int{"esp": esp, "esp.icv_good == 1": esp, "esp and icmp.type == 8 or esp and icmp.type == 0": esp} {
+				if got := lines(tshark(t, bin, pcap, keys, "-Y", filter, "-T", "fields", "-e", "frame.number")); got != want {
+					t.Errorf("%q matches %d frames, want %d", filter, got, want)
+				}
+			}
+		})
+	}
+}
