@@ -43,7 +43,10 @@ type MessageInfo struct {
 	MessageID  uint32
 	Response   bool
 	Retransmit bool
-	Dissection *Field // the message as the sender (or receiver) could read it, decrypted
+	// Dissect returns the message's field tree as the sender (or receiver) could read
+	// it, decrypted. It is called only when someone looks, so that a run that is never
+	// inspected does not pay for dissecting every message.
+	Dissect func() *Field
 	Weak       []string
 }
 

@@ -27,7 +27,7 @@ const (
 	DropConfig                              // the SA is not usable as configured (key length, missing Rand)
 )
 
-var dropNames = map[DropReason]string{
+var dropNames = [...]string{
 	DropTruncated:     "truncated packet",
 	DropMalformed:     "malformed header",
 	DropChecksum:      "bad checksum",
@@ -47,12 +47,7 @@ var dropNames = map[DropReason]string{
 	DropConfig:        "SA misconfigured",
 }
 
-func (r DropReason) String() string {
-	if s, ok := dropNames[r]; ok {
-		return s
-	}
-	return fmt.Sprintf("DropReason(%d)", uint8(r))
-}
+func (r DropReason) String() string { return enumName(dropNames[:], uint8(r), "DropReason") }
 
 func (r DropReason) Error() string { return "ipsec: " + r.String() }
 
@@ -85,4 +80,12 @@ func (e *DropError) Unwrap() error { return e.Reason }
 // dropf builds a *DropError without SA context.
 func dropf(r DropReason, format string, args ...any) *DropError {
 	return &DropError{Reason: r, Detail: fmt.Sprintf(format, args...)}
+}
+
+// enumName is the name of v in a table indexed by value, or typ(v) when it has none.
+func enumName(names []string, v uint8, typ string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, v)
 }

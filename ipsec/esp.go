@@ -38,15 +38,9 @@ const (
 	Transport
 )
 
-func (m Mode) String() string {
-	switch m {
-	case Tunnel:
-		return "tunnel"
-	case Transport:
-		return "transport"
-	}
-	return fmt.Sprintf("Mode(%d)", uint8(m))
-}
+var modeNames = [...]string{Tunnel: "tunnel", Transport: "transport"}
+
+func (m Mode) String() string { return enumName(modeNames[:], uint8(m), "Mode") }
 
 // UDPEncap is the UDP encapsulation of an SA behind a NAT (RFC 3948, Section 2.1): the
 // ports of the outer UDP header, 4500 on both sides unless a NAT rewrote them.

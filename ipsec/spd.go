@@ -16,15 +16,9 @@ const (
 	In                       // packets this node receives, after ESP processing
 )
 
-func (d Direction) String() string {
-	switch d {
-	case Out:
-		return "out"
-	case In:
-		return "in"
-	}
-	return fmt.Sprintf("Direction(%d)", uint8(d))
-}
+var directionNames = [...]string{Out: "out", In: "in"}
+
+func (d Direction) String() string { return enumName(directionNames[:], uint8(d), "Direction") }
 
 // Action is what a policy does with the packets it matches (RFC 4301, Section 4.4.1).
 type Action uint8
@@ -35,17 +29,9 @@ const (
 	ActionDiscard                   // DISCARD: drop
 )
 
-func (a Action) String() string {
-	switch a {
-	case ActionProtect:
-		return "protect"
-	case ActionBypass:
-		return "bypass"
-	case ActionDiscard:
-		return "discard"
-	}
-	return fmt.Sprintf("Action(%d)", uint8(a))
-}
+var actionNames = [...]string{ActionProtect: "protect", ActionBypass: "bypass", ActionDiscard: "discard"}
+
+func (a Action) String() string { return enumName(actionNames[:], uint8(a), "Action") }
 
 // AddrRange is an inclusive range of IPv4 addresses, as IKEv2 traffic selectors carry them
 // (RFC 7296, Section 3.13.1). The zero value matches any address.

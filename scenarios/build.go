@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/goccy/go-yaml/parser"
-
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/sim"
@@ -63,8 +61,7 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 			return fail("%v", err)
 		}
 	}
-	file, _ := parser.ParseBytes(s.Source, 0)
-	v := &validator{f: f, file: file, mk: func(l, c int, m string) *Error { return &Error{File: s.Path, Line: l, Col: c, Msg: m} }}
+	v := &validator{f: f, file: s.ast, mk: func(l, c int, m string) *Error { return &Error{File: s.Path, Line: l, Col: c, Msg: m} }}
 	v.nodes = map[string]*NodeSpec{}
 	for i := range f.Topology.Nodes {
 		v.nodes[f.Topology.Nodes[i].Name] = &f.Topology.Nodes[i]

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-
-	"github.com/ikesim/ikesim/ike"
 )
 
 //go:embed builtin/*.yaml
@@ -27,6 +24,7 @@ type Scenario struct {
 	Path   string // file name for messages ("builtin/ikev2-ping.yaml" for built-ins)
 	Source []byte
 	Seed   uint64
+	ast    *ast.File // for positions of errors found while building
 }
 
 // Error is one problem in a scenario file, with its position and source line.
@@ -122,7 +120,7 @@ func Parse(data []byte, path string) (*Scenario, error) {
 	if len(v.errs) > 0 {
 		return nil, v.errs
 	}
-	s := &Scenario{File: &f, Path: path, Source: data}
+	s := &Scenario{File: &f, Path: path, Source: data, ast: file}
 	if f.Seed != nil {
 		s.Seed = *f.Seed
 	} else {
@@ -448,6 +446,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-
-var _ = bytes.Equal
-var _ = ike.ProtoIKE

@@ -97,7 +97,7 @@ func TestOtherSeedOtherSPIsNoncesKeys(t *testing.T) {
 	nonce := func(r *Run) string {
 		for _, e := range r.Sim.Trace.Events {
 			if e.Kind == sim.KindMessage && e.Exchange == "IKE_SA_INIT" {
-				if f := e.Dissection.Find("Nonce Data"); f != nil {
+				if f := e.Fields().Find("Nonce Data"); f != nil {
 					return f.Value
 				}
 			}
@@ -160,7 +160,9 @@ func TestWrongPSKEndsInAuthenticationFailed(t *testing.T) {
 	if !hasError(tr, "gw-a", "AUTHENTICATION_FAILED") {
 		t.Error("gw-a does not learn of AUTHENTICATION_FAILED")
 	}
-	if n := count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindMessage && strings.Contains(e.Summary, "N(AUTHENTICATION_FAILED)") }); n == 0 {
+	if n := count(tr, func(e *sim.Event) bool {
+		return e.Kind == sim.KindMessage && strings.Contains(e.Summary, "N(AUTHENTICATION_FAILED)")
+	}); n == 0 {
 		t.Error("no N(AUTHENTICATION_FAILED) on the wire")
 	}
 	if n := count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindSA && e.Op == "up" }); n != 0 {
@@ -198,7 +200,9 @@ func TestThirtyPercentLossConverges(t *testing.T) {
 		tr := run(t, s, seed).Sim.Trace
 		lost += count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindDrop && strings.Contains(e.Text, "loss") })
 		retx += count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindMessage && e.Retransmit })
-		if count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == "child" && e.Node == "gw-a" }) > 0 {
+		if count(tr, func(e *sim.Event) bool {
+			return e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == "child" && e.Node == "gw-a"
+		}) > 0 {
 			converged++
 		}
 	}

@@ -31,9 +31,7 @@ func (nd *Node) Send(dg ike.Datagram) {
 	pkt := nd.udpPacket(dg.Local, dg.Remote, data)
 	meta := &packetMeta{appOff: 28 + marker}
 	if dg.Info != nil {
-		info := *dg.Info
-		info.Dissection = shifted(info.Dissection, meta.appOff)
-		meta.ike = &info
+		meta.ike = dg.Info
 	}
 	nd.output(dg.Remote.Addr(), pkt, meta, 0)
 }
@@ -80,7 +78,7 @@ func (nd *Node) Received(dg ike.Datagram) {
 	if r := nd.lastRecv; r != nil && dg.Info != nil {
 		r.Exchange = dg.Info.Exchange
 		r.Summary = dg.Info.Summary
-		r.Dissection = dg.Info.Dissection
+		r.lazy = dg.Info.Dissect
 		id := dg.Info.MessageID
 		r.MessageID = &id
 		r.Response = dg.Info.Response
@@ -93,7 +91,7 @@ func (nd *Node) Dropped(dg ike.Datagram, reason string) {
 	if dg.Info != nil {
 		e.Proto = fmt.Sprintf("ikev%d", dg.Info.Version)
 		e.Exchange = dg.Info.Exchange
-		e.Dissection = dg.Info.Dissection
+		e.lazy = dg.Info.Dissect
 	}
 	nd.emit(e)
 }

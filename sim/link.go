@@ -81,8 +81,15 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 		return
 	}
 	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
-	root := ipsec.DissectIPv4(pkt)
-	e.Dissection = root
+	e.lazy = func() *ike.Field {
+		root := ipsec.DissectIPv4(pkt)
+		if meta != nil && meta.ike != nil && meta.ike.Dissect != nil {
+			root.Children = append(root.Children, shifted(meta.ike.Dissect(), meta.appOff))
+		} else if meta != nil && meta.esp != nil {
+			root.Children = append(root.Children, shifted(meta.esp(), meta.appOff))
+		}
+		return root
+	}
 	if ip.Protocol == protoUDP {
 		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
 			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
@@ -108,12 +115,8 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 		e.Response = meta.ike.Response
 		e.Retransmit = meta.ike.Retransmit
 		e.Weak = meta.ike.Weak
-		if meta.ike.Dissection != nil {
-			root.Children = append(root.Children, meta.ike.Dissection)
-		}
 	case meta.esp != nil:
 		e.Proto, e.Summary = "esp", meta.summary
-		root.Children = append(root.Children, meta.esp)
 	}
 }
 

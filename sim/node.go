@@ -58,7 +58,7 @@ type packetMeta struct {
 	exchange string
 	summary  string
 	ike      *ike.MessageInfo // IKE messages: the sender's view, decrypted
-	esp      *ike.Field       // ESP: the sender's dissection of the ESP payload, decrypted
+	esp      func() *ike.Field // ESP: the sender's dissection of the ESP payload, decrypted
 	espSum   string
 	weak     []string
 	appOff   int // offset of the IKE or ESP payload in the IP packet
@@ -143,7 +143,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 	} else {
 		m.appOff = 20
 	}
-	m.esp = ipsec.DissectESP(out[m.appOff:], sa)
+	m.esp = func() *ike.Field { return ipsec.DissectESP(out[m.appOff:], sa) }
 	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, innerSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
 }

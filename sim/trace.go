@@ -90,8 +90,8 @@ type Event struct {
 	Response   bool       `json:"response,omitempty"`
 	Retransmit bool       `json:"retransmit,omitempty"`
 	Forwarded  bool       `json:"forwarded,omitempty"` // message: passed on by a router, gateway or NAT, not made here
-	Arrive     *Seconds   `json:"arrive,omitempty"` // message: when it reaches the far end (absent when lost)
-	Ref        int        `json:"ref,omitempty"`    // recv, drop: the seq of the message event
+	Arrive     *Seconds   `json:"arrive,omitempty"`    // message: when it reaches the far end (absent when lost)
+	Ref        int        `json:"ref,omitempty"`       // recv, drop: the seq of the message event
 	Bytes      Hex        `json:"bytes,omitempty"`
 	Dissection *ike.Field `json:"dissection,omitempty"`
 
@@ -112,6 +112,18 @@ type Event struct {
 	SA *SARecord `json:"sa,omitempty"`
 
 	Weak []string `json:"weak,omitempty"`
+
+	// lazy makes Dissection when it is first asked for (see Fields).
+	lazy func() *ike.Field
+}
+
+// Fields returns the event's dissection, making it on first use.
+func (e *Event) Fields() *ike.Field {
+	if e.Dissection == nil && e.lazy != nil {
+		e.Dissection = e.lazy()
+		e.lazy = nil
+	}
+	return e.Dissection
 }
 
 // SARecord describes an SA that came up or went down, with its keys, so that key tables
@@ -176,6 +188,7 @@ func (t *Trace) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, e := range t.Events {
+		e.Fields()
 		if err := enc.Encode(e); err != nil {
 			return err
 		}

@@ -63,6 +63,11 @@ func add(parent *ike.Field, name, value string, off, n int, explain string) *ike
 	return f
 }
 
+// addReserved adds a reserved field, which senders set to zero and receivers ignore.
+func addReserved(parent *ike.Field, off, n int) {
+	add(parent, "Reserved", "", off, n, "Unused: sent as zero, ignored on receipt")
+}
+
 // named shows an enumerated value with its number: "IKE_SA_INIT (34)".
 func named(s fmt.Stringer, v any) string { return fmt.Sprintf("%v (%d)", s, v) }
 
@@ -148,7 +153,7 @@ func (d *dissector) chain(parent *ike.Field, b []byte, base int, first PayloadTy
 	off := 0
 	for next := first; next != PayloadNone; {
 		if len(b)-off < genericHeaderLen {
-			f := add(parent, next.LongName(), "", base+off, len(b)-off, "")
+			f := add(parent, next.LongName(), "", base+off, len(b)-off, payloadExplain(next, d.request))
 			f.Error = fmt.Sprintf("truncated generic payload header: %d of 4 bytes", len(b)-off)
 			parent.Error = f.Error
 			return
@@ -184,7 +189,7 @@ func (d *dissector) chain(parent *ike.Field, b []byte, base int, first PayloadTy
 			add(pf, "Data", hexValue(body), bodyOff, len(body), "The payload body, which could not be decoded")
 			pf.Error = fmt.Sprintf("malformed at offset %d: %v", at, err)
 		} else if ep, ok := p.(encryptedPayload); ok && inner {
-			add(pf, "Data", hexValue(body), bodyOff, len(body), "")
+			add(pf, "Data", hexValue(body), bodyOff, len(body), "The payload body, not read: encrypted payloads do not nest")
 			pf.Error = "an encrypted payload inside an encrypted payload"
 		} else {
 			if ok {
@@ -215,13 +220,13 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 	case *KE:
 		g := ike.TransformName(ike.Transform{Type: ike.TransformDH, ID: p.Group})
 		add(pf, "DH Group Num", fmt.Sprintf("%s (%d)", g, p.Group), o, 2, "The Diffie-Hellman group the public value belongs to")
-		add(pf, "Reserved", "", o+2, 2, "")
+		addReserved(pf, o+2, 2)
 		add(pf, "Key Exchange Data", hexValue(p.Data), o+4, len(p.Data),
 			fmt.Sprintf("%s's Diffie-Hellman public value for group %s", d.side(), g))
 		return g
 	case *ID:
 		add(pf, "ID Type", named(p.Type, uint8(p.Type)), o, 1, "How to read the identification data")
-		add(pf, "Reserved", "", o+1, 3, "")
+		addReserved(pf, o+1, 3)
 		add(pf, "Identification Data", p.String(), o+4, len(p.Data),
 			"The identity the sender claims; AUTH proves it, and the peer checks it against its configuration")
 		return p.String()
@@ -246,7 +251,7 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 		return p.Encoding.String()
 	case *Auth:
 		add(pf, "Auth Method", named(p.Method, uint8(p.Method)), o, 1, "How the authentication data was computed")
-		add(pf, "Reserved", "", o+1, 3, "")
+		addReserved(pf, o+1, 3)
 		add(pf, "Authentication Data", hexValue(p.Data), o+4, len(p.Data), authExplain(p.Method, d.side()))
 		return p.Method.String()
 	case *Nonce:
@@ -279,14 +284,14 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 		return d.encrypted(pf, p, body, o)
 	case *CP:
 		add(pf, "CFG Type", named(p.Type, uint8(p.Type)), o, 1, "Request, reply, set or acknowledge configuration")
-		add(pf, "Reserved", "", o+1, 3, "")
+		addReserved(pf, o+1, 3)
 		at := o + 4
 		for _, a := range p.Attributes {
 			af := add(pf, "Attribute", a.Type.String(), at, 4+len(a.Value), "One configuration item; empty in a request that asks for it")
-			add(af, "Attribute Type", named(a.Type, uint16(a.Type)), at, 2, "")
-			add(af, "Length", fmt.Sprint(len(a.Value)), at+2, 2, "")
+			add(af, "Attribute Type", named(a.Type, uint16(a.Type)), at, 2, "Which configuration item this is")
+			add(af, "Length", fmt.Sprint(len(a.Value)), at+2, 2, "Length of the value; 0 asks the peer for one")
 			if len(a.Value) > 0 {
-				add(af, "Value", cfgValue(a), at+4, len(a.Value), "")
+				add(af, "Value", cfgValue(a), at+4, len(a.Value), "The configuration value")
 				af.Value += " " + cfgValue(a)
 			}
 			at += 4 + len(a.Value)
@@ -298,7 +303,7 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 		add(pf, "Length", fmt.Sprint(len(p.Message)), o+2, 2, "Length of the EAP message")
 		if p.Code() == EAPRequest || p.Code() == EAPResponse {
 			add(pf, "Type", fmt.Sprint(p.Type()), o+4, 1, "The EAP method (1 Identity, 4 MD5-Challenge, 26 MSCHAPv2...)")
-			add(pf, "Type-Data", hexValue(p.Message[5:]), o+5, len(p.Message)-5, "")
+			add(pf, "Type-Data", hexValue(p.Message[5:]), o+5, len(p.Message)-5, "Data of the EAP method")
 		}
 		return fmt.Sprintf("code %d", p.Code())
 	case *EncryptedFragment:
@@ -340,11 +345,12 @@ func (d *dissector) sa(pf *ike.Field, p *SA, body []byte, o int) string {
 		pr := add(pf, fmt.Sprintf("Proposal #%d", prop.Number), summary, o+at, plen,
 			"One combination of algorithms the sender accepts (an offer) or chose (an answer)")
 		add(pr, "Last Substruc", fmt.Sprint(body[at]), o+at, 1, "2 if another proposal follows, 0 for the last")
-		add(pr, "Proposal Length", fmt.Sprint(plen), o+at+2, 2, "")
+		add(pr, "Proposal Length", fmt.Sprint(plen), o+at+2, 2, "Length of this proposal in bytes, its transforms included")
 		add(pr, "Proposal Num", fmt.Sprint(prop.Number), o+at+4, 1, "An answer repeats the number of the proposal it chose")
 		add(pr, "Protocol ID", prop.Protocol.String(), o+at+5, 1, "IKE for the IKE SA, ESP or AH for a Child SA")
-		add(pr, "SPI Size", fmt.Sprint(len(prop.SPI)), o+at+6, 1, "")
-		add(pr, "Num Transforms", fmt.Sprint(len(prop.Transforms)), o+at+7, 1, "")
+		add(pr, "SPI Size", fmt.Sprint(len(prop.SPI)), o+at+6, 1,
+			"0 when creating the IKE SA, 8 when rekeying it, 4 for an ESP or AH SA")
+		add(pr, "Num Transforms", fmt.Sprint(len(prop.Transforms)), o+at+7, 1, "How many transforms this proposal lists")
 		if len(prop.SPI) > 0 {
 			add(pr, "SPI", hex.EncodeToString(prop.SPI), o+at+8, len(prop.SPI),
 				"The SPI the sender wants the peer to put in packets it sends to it")
@@ -354,9 +360,10 @@ func (d *dissector) sa(pf *ike.Field, p *SA, body []byte, o int) string {
 			tlen := int(binary.BigEndian.Uint16(body[tat+2:]))
 			tf := add(pr, "Transform "+t.Type.String(), names[i], o+tat, tlen, transformExplain(t.Type))
 			add(tf, "Last Substruc", fmt.Sprint(body[tat]), o+tat, 1, "3 if another transform follows, 0 for the last")
-			add(tf, "Transform Length", fmt.Sprint(tlen), o+tat+2, 2, "")
-			add(tf, "Transform Type", fmt.Sprintf("%v (%d)", t.Type, uint8(t.Type)), o+tat+4, 1, "")
-			add(tf, "Transform ID", fmt.Sprintf("%s (%d)", names[i], t.ID), o+tat+6, 2, "")
+			add(tf, "Transform Length", fmt.Sprint(tlen), o+tat+2, 2, "Length of this transform in bytes, its attributes included")
+			add(tf, "Transform Type", fmt.Sprintf("%v (%d)", t.Type, uint8(t.Type)), o+tat+4, 1, "Which kind of algorithm this transform picks")
+			id := ike.TransformName(ike.Transform{Type: t.Type, ID: t.ID})
+			add(tf, "Transform ID", fmt.Sprintf("%s (%d)", id, t.ID), o+tat+6, 2, "The algorithm, by its IANA number")
 			for aat := tat + transformHeaderLen; aat < tat+tlen; {
 				typ, v := binary.BigEndian.Uint16(body[aat:]), int(binary.BigEndian.Uint16(body[aat+2:]))
 				n := attrHeaderLen
@@ -366,7 +373,7 @@ func (d *dissector) sa(pf *ike.Field, p *SA, body []byte, o int) string {
 				if typ&^attrFormatTV == AttrKeyLength {
 					add(tf, "Key Length", fmt.Sprintf("%d bits", v), o+aat, n, "Key size of a cipher that offers several")
 				} else {
-					add(tf, "Attribute", fmt.Sprintf("type %d", typ&^attrFormatTV), o+aat, n, "")
+					add(tf, "Attribute", fmt.Sprintf("type %d", typ&^attrFormatTV), o+aat, n, "A transform attribute this dissector does not know")
 				}
 				aat += n
 			}
@@ -403,7 +410,7 @@ func (d *dissector) notify(pf *ike.Field, p *Notify, o int) string {
 		proto = p.Protocol.String()
 	}
 	add(pf, "Protocol ID", proto, o, 1, "The kind of SA the SPI names; none when there is no SPI")
-	add(pf, "SPI Size", fmt.Sprint(len(p.SPI)), o+1, 1, "")
+	add(pf, "SPI Size", fmt.Sprint(len(p.SPI)), o+1, 1, "Length of the SPI; 0 when the notification concerns no particular SA")
 	kind := "Status"
 	if p.Type.IsError() {
 		kind = "Error"
@@ -477,8 +484,8 @@ func hashAlgName(id uint16) string {
 
 // RFC 7296, Section 3.13
 func (d *dissector) ts(pf *ike.Field, p *TS, o int) string {
-	add(pf, "Number of TSs", fmt.Sprint(len(p.Selectors)), o, 1, "")
-	add(pf, "Reserved", "", o+1, 3, "")
+	add(pf, "Number of TSs", fmt.Sprint(len(p.Selectors)), o, 1, "How many traffic selectors follow")
+	addReserved(pf, o+1, 3)
 	at := o + 4
 	var all []string
 	for i, ts := range p.Selectors {
@@ -489,17 +496,17 @@ func (d *dissector) ts(pf *ike.Field, p *TS, o int) string {
 		all = append(all, ts.String())
 		tf := add(pf, fmt.Sprintf("Traffic Selector #%d", i+1), ts.String(), at, n,
 			"Packets with addresses, protocol and ports in these ranges go through the Child SA")
-		add(tf, "TS Type", named(ts.Type, uint8(ts.Type)), at, 1, "")
+		add(tf, "TS Type", named(ts.Type, uint8(ts.Type)), at, 1, "IPv4 or IPv6 address range")
 		add(tf, "IP Protocol ID", fmt.Sprint(ts.IPProtocol), at+1, 1, "0 means any protocol")
-		add(tf, "Selector Length", fmt.Sprint(n), at+2, 2, "")
+		add(tf, "Selector Length", fmt.Sprint(n), at+2, 2, "Length of this selector in bytes")
 		if ts.Type == TSIPv4AddrRange || ts.Type == TSIPv6AddrRange {
 			size := ts.StartAddr.BitLen() / 8
-			add(tf, "Start Port", fmt.Sprint(ts.StartPort), at+4, 2, "")
+			add(tf, "Start Port", fmt.Sprint(ts.StartPort), at+4, 2, "Lowest port of the range")
 			add(tf, "End Port", fmt.Sprint(ts.EndPort), at+6, 2, "0-65535 means any port")
-			add(tf, "Starting Address", ts.StartAddr.String(), at+8, size, "")
-			add(tf, "Ending Address", ts.EndAddr.String(), at+8+size, size, "")
+			add(tf, "Starting Address", ts.StartAddr.String(), at+8, size, "Lowest address of the range")
+			add(tf, "Ending Address", ts.EndAddr.String(), at+8+size, size, "Highest address of the range")
 		} else {
-			add(tf, "Selector Data", hexValue(ts.Data), at+4, len(ts.Data), "")
+			add(tf, "Selector Data", hexValue(ts.Data), at+4, len(ts.Data), "Body of a selector type this dissector does not read")
 		}
 		at += n
 	}

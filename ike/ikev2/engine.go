@@ -265,7 +265,7 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	dg := ike.Datagram{Local: local, Remote: remote, Data: data}
 	m, err := Parse(data)
 	if err != nil {
-		dg.Info = &ike.MessageInfo{Version: 2, Dissection: Dissect(data, nil)}
+		dg.Info = &ike.MessageInfo{Version: 2, Dissect: lazyDissect(data, nil)}
 		d.env.Observer.Dropped(dg, "malformed IKEv2 message: "+err.Error())
 		return
 	}
@@ -292,7 +292,7 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	}
 	if sa == nil {
 		dg.Info = &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID,
-			Response: isResp, Dissection: Dissect(data, nil)}
+			Response: isResp, Dissect: lazyDissect(data, nil)}
 		d.env.Observer.Dropped(dg, fmt.Sprintf("no IKE SA with SPI %016x (unknown or already deleted)", mine))
 		return
 	}

@@ -180,7 +180,7 @@ func (sa *ikeSA) build(m *Message) ([]byte, *ike.MessageInfo, error) {
 func (sa *ikeSA) describe(m *Message, raw []byte, sk *SKCrypto) *ike.MessageInfo {
 	info := &ike.MessageInfo{Version: 2, Exchange: m.Header.Exchange.String(), MessageID: m.Header.MessageID,
 		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, m.Header.Flags&FlagInitiator != 0),
-		Dissection: Dissect(raw, sk)}
+		Dissect: lazyDissect(raw, sk)}
 	info.Weak = weakIn(m)
 	return info
 }
@@ -305,7 +305,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	if isResp {
 		r := sa.outstanding
 		if r == nil || r.id != h.MessageID || r.exchange != h.Exchange {
-			infoIn.Dissection = Dissect(m.Raw, sk)
+			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("unexpected %s response with message ID %d", h.Exchange, h.MessageID))
 			return
@@ -313,7 +313,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	} else {
 		switch {
 		case h.MessageID+1 == sa.nextPeerID && sa.lastReply != nil:
-			infoIn.Dissection = Dissect(m.Raw, sk)
+			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Received(dg)
 			sa.d.action("Request %d is a retransmission: send the cached response again", h.MessageID)
@@ -322,7 +322,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			sa.send(sa.lastReply, &info)
 			return
 		case h.MessageID != sa.nextPeerID:
-			infoIn.Dissection = Dissect(m.Raw, sk)
+			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("request message ID %d, expected %d", h.MessageID, sa.nextPeerID))
 			return
@@ -336,14 +336,14 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			return
 		}
 		if err := m.Decrypt(m.Raw, sk); err != nil {
-			infoIn.Dissection = Dissect(m.Raw, sk)
+			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
 			return
 		}
 		enc, ok := encryptedOf(m)
 		if !ok {
-			infoIn.Dissection = Dissect(m.Raw, sk)
+			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("%s message without an SK payload", h.Exchange))
 			return
@@ -351,7 +351,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		inner = enc.Inner
 	}
 	infoIn.Summary = Summary(m, h.Flags&FlagInitiator != 0)
-	infoIn.Dissection = Dissect(m.Raw, sk)
+	infoIn.Dissect = lazyDissect(m.Raw, sk)
 	dg.Info = infoIn
 	obs.Received(dg)
 	sa.lastIn = sa.d.env.Clock.Now()
@@ -495,4 +495,15 @@ func (sa *ikeSA) fail(format string, args ...any) {
 	sa.failed = fmt.Sprintf(format, args...)
 	sa.d.env.Observer.Error(fmt.Sprintf("%s: %s", sa.name(), sa.failed))
 	sa.destroy(sa.failed)
+}
+
+// lazyDissect defers Dissect until the trace is looked at; it keeps its own copy of the
+// keys, which the SA may replace meanwhile.
+func lazyDissect(raw []byte, sk *SKCrypto) func() *ike.Field {
+	var keys *SKCrypto
+	if sk != nil {
+		c := *sk
+		keys = &c
+	}
+	return func() *ike.Field { return Dissect(raw, keys) }
 }
