@@ -198,7 +198,7 @@ func TestKeytableParseErrors(t *testing.T) {
 		`"AES-CBC-128 [RFC3602]",` + strings.Repeat("00", 32) + "," + strings.Repeat("11", 32) + `,"HMAC_SHA2_256_128 [RFC4868]"`
 	tests := []struct {
 		name, table, want string
-		parse            func(string) error
+		parse             func(string) error
 	}{
 		{"short SPI", "# comment\n\n" + good + "\n" + strings.Replace(good, "0102030405060708", "0102", 1), "line 4", parseV2},
 		{"unknown cipher", strings.Replace(good, "AES-CBC-128", "AES-CBC-512", 1), "line 1", parseV2},

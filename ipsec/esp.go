@@ -241,7 +241,7 @@ func (sa *SA) espLen(n int) (total, padLen int) {
 func (sa *SA) Protect(inner []byte) ([]byte, error) { return sa.AppendProtect(nil, inner) }
 
 // AppendProtect is Protect appending the outer packet to dst, so that a caller with a
-// buffer to reuse allocates nothing.
+// buffer to reuse allocates nothing. On error dst is not returned.
 func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	ip, err := ParseIPv4(inner)
 	if err != nil {
@@ -310,7 +310,7 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	sa.seq = seq
 	sa.stats.Seq = seq
 	sa.stats.Packets++
-	sa.stats.Bytes += uint64(len(inner))
+	sa.stats.Bytes += uint64(ip.HeaderLen() + len(ip.Payload))
 	return dst, nil
 }
 
@@ -452,14 +452,22 @@ func (sa *SA) open(dst, esp []byte, seq uint64) (o opened, err error) {
 	return o, nil
 }
 
-// seqOf is the full sequence number of a received packet: the 32 bits it carries, widened
-// with ESN by the anti-replay window (RFC 4303, Appendix A2).
+// seqOf is the full sequence number of a packet: the 32 bits it carries, widened with
+// ESN by the anti-replay window (RFC 4303, Appendix A2), or on an outbound SA (which
+// dissects what it sent) by the last number sent.
 func (sa *SA) seqOf(esp []byte) uint64 {
 	low := binary.BigEndian.Uint32(esp[4:])
-	if sa.ESN {
-		return sa.replay.InferSeq(low)
+	switch {
+	case !sa.ESN:
+		return uint64(low)
+	case sa.seq > 0:
+		s := sa.seq&^math.MaxUint32 | uint64(low)
+		if s > sa.seq && s > math.MaxUint32 {
+			s -= 1 << 32
+		}
+		return s
 	}
-	return uint64(low)
+	return sa.replay.InferSeq(low)
 }
 
 // unprotect is inbound ESP processing on this SA (RFC 4303, Section 3.4) of the packet

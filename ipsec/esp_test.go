@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"sync"
 	"testing"
 
 	"github.com/ikesim/ikesim/ike"
@@ -497,6 +498,9 @@ func TestSAD(t *testing.T) {
 	if d.Outbound(7) != rekeyed || d.Outbound(9) != nil || d.Inbound(0x1000) == nil {
 		t.Error("lookup")
 	}
+	if _, sa, err := d.Protect(8, ping(t, 1, 8)); err != nil || sa.SPI != 0x4000 {
+		t.Errorf("Protect with reqid 8: %v, %v", sa, err)
+	}
 	if _, _, err := d.Protect(9, ping(t, 1, 8)); !errors.Is(err, DropNoSA) {
 		t.Errorf("Protect with no SA: %v", err)
 	}
@@ -550,5 +554,62 @@ func TestSplitKeymat(t *testing.T) {
 	ek[0] = 0xff
 	if keymat[0] != 0 {
 		t.Error("SplitKeymat aliases keymat")
+	}
+}
+
+func TestNames(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Tunnel.String(), "tunnel"}, {Mode(9).String(), "Mode(9)"},
+		{In.String(), "in"}, {ActionDiscard.String(), "discard"}, {Action(0).String(), "Action(0)"},
+		{DropICV.Error(), "ipsec: ICV mismatch"}, {DropReason(200).String(), "DropReason(200)"},
+		{(&DropError{Reason: DropReplay, SPI: 0x1234, Seq: 7, Detail: "already received"}).Error(),
+			"ipsec: replayed sequence number (SPI 0x00001234, seq 7): already received"},
+		{ProtoName(ProtoESP), "ESP"}, {ProtoName(200), "200"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestConcurrentUse protects and unprotects on one SA pair from several goroutines (run
+// it with -race): every packet gets its own sequence number and every one is accepted.
+func TestConcurrentUse(t *testing.T) {
+	out, in, sad := newPair(t, saConfig{encr: aesCBC, keyBits: 128, integ: sha256I, mode: Tunnel})
+	const workers, each = 4, 50
+	packets := make(chan []byte, workers*each)
+	errs := make(chan error, 2*workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				b, err := out.Protect(ping(t, uint16(w*each+i), 20))
+				if err != nil {
+					errs <- err
+					return
+				}
+				packets <- b
+			}
+		})
+	}
+	wg.Wait()
+	close(packets)
+	for range workers {
+		wg.Go(func() {
+			for b := range packets {
+				if _, _, err := sad.Unprotect(b); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := in.Stats(); st.Packets != workers*each || st.Seq != workers*each {
+		t.Errorf("inbound stats %+v", st)
 	}
 }

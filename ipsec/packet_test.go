@@ -364,7 +364,43 @@ func TestDissectESP(t *testing.T) {
 			}
 		})
 	}
+	// A sender past 2^32 dissects its own ESN packets with the right high bits.
+	out, _, _ := newPair(t, saConfig{encr: gcm16, keyBits: 128, mode: Tunnel, esn: true})
+	out.seq = 1<<32 + 4
+	outer, err := out.Protect(ping(t, 1, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, _ := ParseIPv4(outer)
+	if g := DissectESP(ip.Payload, out).Find("Extended Sequence Number"); g == nil || g.Value != "4294967301" {
+		t.Errorf("sender's ESN: %+v", g)
+	}
 	if f := DissectESP([]byte{1, 2, 3}, nil); f.Error == "" {
 		t.Error("short ESP has no error")
+	}
+}
+
+func TestDissectParts(t *testing.T) {
+	pkt := unhex(t, rfc3602Case5Inner)
+	if f := DissectICMP(pkt[ipv4HeaderLen:]); f.Value != "Echo Request id=0xa70a seq=0" || f.Offset != 0 {
+		t.Errorf("DissectICMP: %+v", f)
+	}
+	unreachable := (&ICMP{Type: ICMPDestUnreachable, Code: 3, Data: pkt[:28]}).Marshal()
+	if f := DissectICMP(unreachable); f.Find("Rest of Header") == nil || f.Value != "Destination Unreachable" {
+		t.Errorf("Destination Unreachable: %+v", f)
+	}
+	udp := unhex(t, gcmTestUDP)
+	if f := DissectUDP(udp[ipv4HeaderLen:], netip.Addr{}, netip.Addr{}); f.Find("Checksum").Value != "0x2343" {
+		t.Errorf("DissectUDP without addresses: %+v", f.Find("Checksum"))
+	}
+	tcp := IPv4{TTL: 64, Protocol: ProtoTCP, Src: hostA, Dst: hostB, Payload: []byte{0x30, 0x39, 0, 80, 0, 0, 0, 1}}
+	b, _ := tcp.Marshal()
+	if f := DissectIPv4(b).Find("TCP"); f == nil || f.Value != "12345 -> 80" {
+		t.Errorf("TCP: %+v", f)
+	}
+	frag := IPv4{TTL: 64, Protocol: ProtoUDP, FragOff: 100, Flags: FlagMF, Src: hostA, Dst: hostB, Payload: make([]byte, 16)}
+	b, _ = frag.Marshal()
+	if f := DissectIPv4(b); f.Find("Fragment Data") == nil || f.Find("Flags").Value != "0x1 (More Fragments)" {
+		t.Errorf("fragment: %+v", f)
 	}
 }

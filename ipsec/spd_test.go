@@ -159,3 +159,20 @@ func TestDefaultPriority(t *testing.T) {
 		}
 	}
 }
+
+func TestSPDStrings(t *testing.T) {
+	p := &Policy{Name: "net-net", Direction: Out, Action: ActionProtect, Reqid: 3, Selector: Selector{
+		Src: prefix("10.1.0.0/16"), Dst: AddrRange{addr("10.2.0.7"), addr("10.2.0.7")}, Proto: ProtoTCP,
+		DstPort: PortRange{80, 443}, SrcPort: PortRange{22, 22}}}
+	want := "net-net out 10.1.0.0-10.1.255.255[22] -> 10.2.0.7[80-443] proto TCP protect reqid 3"
+	if got := p.String(); got != want {
+		t.Errorf("Policy: %q\nwant %q", got, want)
+	}
+	if got := (Selector{}).String(); got != "any[any] -> any[any] proto any" {
+		t.Errorf("Selector: %q", got)
+	}
+	f := Flow{Src: hostA, Dst: hostB, Proto: ProtoUDP, SrcPort: 1, DstPort: 2}
+	if got := f.String(); got != "10.1.0.5:1 -> 10.2.0.7:2 UDP" {
+		t.Errorf("Flow: %q", got)
+	}
+}

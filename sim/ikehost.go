@@ -167,7 +167,7 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		Proposal: c.Proposal.String(), Mode: mode, Encap: c.Encap,
 		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut),
 		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
-		LocalTS: tsStrings(c.LocalTS), RemoteTS: tsStrings(c.RemoteTS)}
+		LocalTS: tsStrings(c.LocalTS), RemoteTS: tsStrings(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
 	if t, ok := pick(c.Proposal, ike.TransformENCR); ok {
 		r.Encr, r.EncrKeyBits = t.ID, t.KeyLen
 	}

@@ -163,6 +163,7 @@ type SARecord struct {
 	IntegKeyOut Hex      `json:"integ_key_out,omitempty"`
 	LocalTS     []string `json:"local_ts,omitempty"`
 	RemoteTS    []string `json:"remote_ts,omitempty"`
+	LifeTime    Seconds  `json:"life_time,omitempty"`
 }
 
 // Trace is the event bus and its record: every event, in order.

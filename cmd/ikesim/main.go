@@ -19,6 +19,8 @@ import (
 const usage = `ikesim: IKE and IPsec on a simulated network, as sequence diagrams
 
 usage:
+  ikesim                                        the terminal walkthrough of the default scenario
+  ikesim tui SCENARIO|TRACE.jsonl [--seed N]    the terminal walkthrough of any scenario or saved trace
   ikesim list                                   built-in scenarios
   ikesim run SCENARIO [--seed N] [--json]       run and print the text diagram (or the JSON Lines trace)
   ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops]
@@ -26,7 +28,8 @@ usage:
   ikesim validate FILE                          check a scenario file
 
 SCENARIO is a built-in name (see 'ikesim list') or a scenario file. Without a command,
-ikesim runs the default scenario (` + scenarios.Default + `).
+ikesim opens the walkthrough of the default scenario (` + scenarios.Default + `); without a
+terminal it prints its text diagram instead.
 `
 
 // usageError is a bad command line: one line on stderr, exit code 2.
@@ -60,7 +63,10 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return cmdRun([]string{scenarios.Default}, stdout)
+		if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+			return cmdRun([]string{scenarios.Default}, stdout)
+		}
+		return cmdTUI([]string{scenarios.Default}, stdout)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -78,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdPcap(rest, stdout)
 	case "check":
 		return cmdCheck(rest, stdout)
+	case "tui":
+		return cmdTUI(rest, stdout)
 	case "validate":
 		return cmdValidate(rest, stdout, stderr)
 	}

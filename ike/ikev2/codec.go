@@ -19,14 +19,14 @@ const Version2 = 0x20
 //
 // RFC 7296, Section 3.1
 type Header struct {
-	SPIi         uint64 // IKE SA Initiator's SPI
-	SPIr         uint64 // IKE SA Responder's SPI; zero in the first IKE_SA_INIT request
-	NextPayload  PayloadType
-	Version      uint8 // major version in the high nibble; Marshal writes Version2 when 0
-	Exchange     ExchangeType
-	Flags        Flags
-	MessageID    uint32
-	Length       uint32 // whole message including this header; Marshal sets it
+	SPIi        uint64 // IKE SA Initiator's SPI
+	SPIr        uint64 // IKE SA Responder's SPI; zero in the first IKE_SA_INIT request
+	NextPayload PayloadType
+	Version     uint8 // major version in the high nibble; Marshal writes Version2 when 0
+	Exchange    ExchangeType
+	Flags       Flags
+	MessageID   uint32
+	Length      uint32 // whole message including this header; Marshal sets it
 }
 
 // IsResponse reports whether the R flag is set.
@@ -245,8 +245,9 @@ func marshalChain(ps []Payload, after PayloadType) (first PayloadType, out []byt
 
 // Marshal encodes the message, fixing Next Payload and Length in the header. When the
 // last payload is an *Encrypted and sk is set, its inner payloads are encrypted with a
-// fresh IV from rand and the ICV is computed over the whole message; with sk nil an
-// *Encrypted is written back as its Ciphertext. Marshal stores the result in m.Raw.
+// fresh IV from rand and the ICV is computed over the whole message. An *Encrypted that
+// holds only ciphertext (parsed, never decrypted), or any *Encrypted when sk is nil, is
+// written back as its Ciphertext. Marshal stores the result in m.Raw.
 //
 // RFC 7296, Sections 3.1, 3.2 and 3.14
 func (m *Message) Marshal(sk *SKCrypto, rand io.Reader) ([]byte, error) {
@@ -254,8 +255,9 @@ func (m *Message) Marshal(sk *SKCrypto, rand io.Reader) ([]byte, error) {
 	var enc *Encrypted
 	if n := len(ps); n > 0 {
 		if e, ok := ps[n-1].(*Encrypted); ok {
+			opaque := e.Ciphertext != nil && e.Inner == nil && !e.Decrypted
 			switch {
-			case sk != nil:
+			case sk != nil && !opaque:
 				enc, ps = e, ps[:n-1]
 			case e.Ciphertext == nil:
 				return nil, errors.New("ikev2: the SK payload has no ciphertext and Marshal got no keys to encrypt it")

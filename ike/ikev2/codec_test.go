@@ -373,6 +373,14 @@ func TestIDString(t *testing.T) {
 			t.Errorf("%v: got %q, want %q", tt.id.Type, got, tt.want)
 		}
 	}
+	id, err := ike.ParseIdentity("carol@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewID(true, id)
+	if p.PayloadType() != PayloadIDr || p.Type != IDRFC822Addr || !p.Identity().Equal(id) {
+		t.Fatalf("NewID: %+v", p)
+	}
 }
 
 // FuzzParse checks that Parse never panics, that what it accepts marshals back to the
@@ -407,4 +415,42 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-marshaled message does not parse: %v", err)
 		}
 	})
+}
+
+// TestEncryptedPayloadsRoundTrip carries SK and SKF payloads as ciphertext (as a relay or
+// a capture reader sees them): Parse and Marshal without keys keep them unchanged, and
+// every truncation is an error.
+func TestEncryptedPayloadsRoundTrip(t *testing.T) {
+	for _, p := range []Payload{
+		&Encrypted{FirstPayload: PayloadIDi, Ciphertext: counting(48, 1)},
+		&EncryptedFragment{Number: 1, Total: 3, FirstPayload: PayloadIDi, Ciphertext: counting(40, 7)},
+		&EncryptedFragment{Number: 3, Total: 3, Ciphertext: counting(24, 9)},
+	} {
+		m := &Message{Header: sampleHeader(IKE_AUTH), Payloads: []Payload{&Notify{Type: COOKIE, Data: []byte{1}}, p}}
+		b := mustMarshal(t, m)
+		got, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := got.Payloads[1]
+		if e, ok := last.(*Encrypted); ok {
+			e.offset = 0 // where Parse found it; not part of the comparison
+		}
+		if !reflect.DeepEqual(last, p) {
+			t.Fatalf("got %#v, want %#v", last, p)
+		}
+		if again := mustMarshal(t, got); !bytes.Equal(again, b) {
+			t.Fatalf("re-marshal differs")
+		}
+		for n := HeaderLen; n < len(b); n++ {
+			cut := append([]byte(nil), b[:n]...)
+			setLength(cut, n)
+			if _, err := Parse(cut); err == nil {
+				t.Fatalf("%T cut to %d of %d bytes: no error", p, n, len(b))
+			}
+		}
+	}
+	if s := Summary(&Message{Payloads: []Payload{&EncryptedFragment{Number: 2, Total: 5}}}, true); s != "HDR, SKF(2/5)" {
+		t.Errorf("summary %q", s)
+	}
 }

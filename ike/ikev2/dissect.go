@@ -345,6 +345,7 @@ func (d *dissector) sa(pf *ike.Field, p *SA, body []byte, o int) string {
 		pr := add(pf, fmt.Sprintf("Proposal #%d", prop.Number), summary, o+at, plen,
 			"One combination of algorithms the sender accepts (an offer) or chose (an answer)")
 		add(pr, "Last Substruc", fmt.Sprint(body[at]), o+at, 1, "2 if another proposal follows, 0 for the last")
+		addReserved(pr, o+at+1, 1)
 		add(pr, "Proposal Length", fmt.Sprint(plen), o+at+2, 2, "Length of this proposal in bytes, its transforms included")
 		add(pr, "Proposal Num", fmt.Sprint(prop.Number), o+at+4, 1, "An answer repeats the number of the proposal it chose")
 		add(pr, "Protocol ID", prop.Protocol.String(), o+at+5, 1, "IKE for the IKE SA, ESP or AH for a Child SA")
@@ -360,8 +361,10 @@ func (d *dissector) sa(pf *ike.Field, p *SA, body []byte, o int) string {
 			tlen := int(binary.BigEndian.Uint16(body[tat+2:]))
 			tf := add(pr, "Transform "+t.Type.String(), names[i], o+tat, tlen, transformExplain(t.Type))
 			add(tf, "Last Substruc", fmt.Sprint(body[tat]), o+tat, 1, "3 if another transform follows, 0 for the last")
+			addReserved(tf, o+tat+1, 1)
 			add(tf, "Transform Length", fmt.Sprint(tlen), o+tat+2, 2, "Length of this transform in bytes, its attributes included")
 			add(tf, "Transform Type", fmt.Sprintf("%v (%d)", t.Type, uint8(t.Type)), o+tat+4, 1, "Which kind of algorithm this transform picks")
+			addReserved(tf, o+tat+5, 1)
 			id := ike.TransformName(ike.Transform{Type: t.Type, ID: t.ID})
 			add(tf, "Transform ID", fmt.Sprintf("%s (%d)", id, t.ID), o+tat+6, 2, "The algorithm, by its IANA number")
 			for aat := tat + transformHeaderLen; aat < tat+tlen; {

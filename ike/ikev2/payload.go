@@ -168,21 +168,25 @@ func (p *ID) check() error {
 	return nil
 }
 
-// String shows the identity the way configurations write it.
+// String shows the identity the way configurations write it; a distinguished name as
+// "CN=...,O=...".
 func (p *ID) String() string {
-	switch p.Type {
-	case IDIPv4Addr, IDIPv6Addr:
-		if a, ok := netip.AddrFromSlice(p.Data); ok {
-			return a.String()
-		}
-	case IDFQDN, IDRFC822Addr:
-		return string(p.Data)
-	case IDDERASN1DN:
+	if p.Type == IDDERASN1DN {
 		if dn, err := parseDN(p.Data); err == nil {
 			return dn
 		}
 	}
-	return fmt.Sprintf("%x", p.Data)
+	return p.Identity().String()
+}
+
+// Identity returns the identity as the engine configurations hold it.
+func (p *ID) Identity() ike.Identity {
+	return ike.Identity{Type: uint8(p.Type), Value: append([]byte(nil), p.Data...)}
+}
+
+// NewID builds an IDi (or, with responder, an IDr) payload carrying id.
+func NewID(responder bool, id ike.Identity) *ID {
+	return &ID{Responder: responder, Type: IDType(id.Type), Data: append([]byte(nil), id.Value...)}
 }
 
 // Cert is a Certificate payload.

@@ -179,7 +179,7 @@ func (sa *ikeSA) build(m *Message) ([]byte, *ike.MessageInfo, error) {
 
 func (sa *ikeSA) describe(m *Message, raw []byte, sk *SKCrypto) *ike.MessageInfo {
 	info := &ike.MessageInfo{Version: 2, Exchange: m.Header.Exchange.String(), MessageID: m.Header.MessageID,
-		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, m.Header.Flags&FlagInitiator != 0),
+		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, !m.IsResponse()),
 		Dissect: lazyDissect(raw, sk)}
 	info.Weak = weakIn(m)
 	return info
@@ -242,7 +242,7 @@ func (sa *ikeSA) nextQueued() {
 func (sa *ikeSA) sendRequest(ex ExchangeType, payloads []Payload, onReply func(*Message, []Payload)) {
 	m := &Message{Header: sa.header(ex, sa.nextRequestID, false), Payloads: payloads}
 	if ex != IKE_SA_INIT {
-		m.Payloads = []Payload{&Encrypted{Inner: payloads}}
+		m.Payloads = []Payload{&Encrypted{Inner: append([]Payload{}, payloads...)}} // non-nil: an empty SK shows as "SK {}"
 	}
 	raw, info, err := sa.build(m)
 	if err != nil {
@@ -283,7 +283,7 @@ func (sa *ikeSA) armRetransmit(r *request) {
 func (sa *ikeSA) sendResponse(ex ExchangeType, id uint32, payloads []Payload) {
 	m := &Message{Header: sa.header(ex, id, true), Payloads: payloads}
 	if ex != IKE_SA_INIT {
-		m.Payloads = []Payload{&Encrypted{Inner: payloads}}
+		m.Payloads = []Payload{&Encrypted{Inner: append([]Payload{}, payloads...)}} // non-nil: an empty SK shows as "SK {}"
 	}
 	raw, info, err := sa.build(m)
 	if err != nil {
@@ -350,7 +350,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		}
 		inner = enc.Inner
 	}
-	infoIn.Summary = Summary(m, h.Flags&FlagInitiator != 0)
+	infoIn.Summary = Summary(m, !h.IsResponse())
 	infoIn.Dissect = lazyDissect(m.Raw, sk)
 	dg.Info = infoIn
 	obs.Received(dg)

@@ -1,0 +1,165 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/ikesim/ikesim/sim"
+)
+
+// eventList is Packet Tracer's event list: every event so far, with filters and search.
+type eventList struct {
+	u      *UI
+	view   *tview.Flex
+	table  *tview.Table
+	input  *tview.InputField
+	filter map[rune]bool // m messages, a actions, s states, e ESP, x errors
+	query  string
+	shown  []*sim.Event
+	rowOf  map[int]int // event seq -> diagram row
+}
+
+var filterNames = []struct {
+	key  rune
+	name string
+}{{'m', "messages"}, {'a', "actions"}, {'s', "states"}, {'e', "ESP"}, {'x', "errors"}}
+
+func newEventList(u *UI) *eventList {
+	l := &eventList{u: u, filter: map[rune]bool{'m': true, 'a': true, 's': true, 'e': true, 'x': true}, rowOf: map[int]int{}}
+	for i, r := range u.diagram.Rows {
+		if _, ok := l.rowOf[r.Step]; !ok {
+			l.rowOf[r.Step] = i
+		}
+	}
+	l.table = tview.NewTable().SetSelectable(true, false).SetFixed(1, 0)
+	l.table.SetSelectedStyle(tcell.StyleDefault.Reverse(true))
+	l.table.SetSelectedFunc(func(row, _ int) {
+		if row >= 1 && row-1 < len(l.shown) {
+			if r, ok := l.rowOf[l.shown[row-1].Seq]; ok {
+				u.goToRow(r)
+				u.showPage("sequence")
+			}
+		}
+	})
+	l.input = tview.NewInputField().SetLabel("/").SetFieldBackgroundColor(tcell.ColorDefault)
+	l.input.SetDoneFunc(func(k tcell.Key) {
+		if k == tcell.KeyEscape {
+			l.input.SetText("")
+		}
+		l.query = strings.ToLower(l.input.GetText())
+		l.refresh()
+		u.app.SetFocus(l.table)
+	})
+	l.view = tview.NewFlex().SetDirection(tview.FlexRow).AddItem(l.input, 1, 0, false).AddItem(l.table, 0, 1, true)
+	l.view.SetBorder(true)
+	l.setTitle()
+	return l
+}
+
+func (l *eventList) setTitle() {
+	var b strings.Builder
+	b.WriteString(" Events  filters: ")
+	for _, f := range filterNames {
+		mark := "-"
+		if l.filter[f.key] {
+			mark = "+"
+		}
+		fmt.Fprintf(&b, "%s%c:%s ", mark, f.key, f.name)
+	}
+	b.WriteString(" Enter: go to  /: search ")
+	l.view.SetTitle(b.String())
+}
+
+func (l *eventList) searching() bool { return l.u.app.GetFocus() == l.input }
+
+func (l *eventList) startSearch() { l.u.app.SetFocus(l.input) }
+
+// filterKey toggles a filter; it reports whether the key was one.
+func (l *eventList) filterKey(r rune) bool {
+	if _, ok := l.filter[r]; !ok {
+		return false
+	}
+	l.filter[r] = !l.filter[r]
+	l.setTitle()
+	l.refresh()
+	return true
+}
+
+func (l *eventList) keep(e *sim.Event) bool {
+	switch e.Kind {
+	case sim.KindMessage, sim.KindRecv:
+		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
+			if !l.filter['e'] {
+				return false
+			}
+		} else if !l.filter['m'] {
+			return false
+		}
+	case sim.KindAction, sim.KindTimer, sim.KindInfo:
+		if !l.filter['a'] {
+			return false
+		}
+	case sim.KindState, sim.KindSA:
+		if !l.filter['s'] {
+			return false
+		}
+	case sim.KindError, sim.KindDrop:
+		if !l.filter['x'] {
+			return false
+		}
+	}
+	if l.query != "" && !strings.Contains(strings.ToLower(eventText(e)), l.query) {
+		return false
+	}
+	return true
+}
+
+func eventText(e *sim.Event) string {
+	switch e.Kind {
+	case sim.KindMessage, sim.KindRecv:
+		s := e.Summary
+		if e.Exchange != "" {
+			s = e.Exchange + " " + s
+		}
+		return fmt.Sprintf("%s → %s  %s", e.From, e.To, s)
+	case sim.KindState:
+		return e.Machine + ": " + e.FromState + " → " + e.ToState
+	case sim.KindTimer:
+		return "timer " + e.Op + ": " + e.Timer
+	case sim.KindSA:
+		if e.SA != nil {
+			return e.SA.Type + " SA " + e.Op + " " + e.SA.Proposal
+		}
+	}
+	return e.Text
+}
+
+// refresh lists the events up to the current step that pass the filters.
+func (l *eventList) refresh() {
+	upTo := l.u.curSeq()
+	l.shown = l.shown[:0]
+	for _, e := range l.u.cfg.Trace.Events {
+		if e.Seq > upTo {
+			break
+		}
+		if l.keep(e) {
+			l.shown = append(l.shown, e)
+		}
+	}
+	l.table.Clear()
+	for i, h := range []string{"time", "node", "kind", "event"} {
+		l.table.SetCell(0, i, tview.NewTableCell(h).SetSelectable(false).SetAttributes(tcell.AttrBold))
+	}
+	for i, e := range l.shown {
+		l.table.SetCell(i+1, 0, tview.NewTableCell(fmt.Sprintf("%8.3f", e.T.Duration().Seconds())))
+		l.table.SetCell(i+1, 1, tview.NewTableCell(e.Node))
+		l.table.SetCell(i+1, 2, tview.NewTableCell(string(e.Kind)))
+		l.table.SetCell(i+1, 3, tview.NewTableCell(tview.Escape(eventText(e))).SetExpansion(1))
+	}
+	if n := len(l.shown); n > 0 {
+		l.table.Select(n, 0)
+	}
+}

@@ -1,0 +1,218 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/ikesim/ikesim/render"
+	"github.com/ikesim/ikesim/scenarios"
+	"github.com/ikesim/ikesim/sim"
+)
+
+func pingTrace(t testing.TB) *sim.Trace {
+	t.Helper()
+	s, err := scenarios.Load("ikev2-ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := scenarios.Build(s, s.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Execute()
+	return r.Sim.Trace
+}
+
+// screenUI starts the walkthrough on a simulation screen of the given size.
+func screenUI(t *testing.T, tr *sim.Trace, w, h int) (*UI, tcell.SimulationScreen) {
+	t.Helper()
+	scr := tcell.NewSimulationScreen("UTF-8")
+	if err := scr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	u := New(Config{Title: "ikev2-ping", Description: "test", Trace: tr})
+	u.App().SetScreen(scr)
+	scr.SetSize(w, h)
+	done := make(chan error, 1)
+	go func() { done <- u.App().Run() }()
+	t.Cleanup(func() {
+		u.App().Stop()
+		<-done
+	})
+	draw(u)
+	return u, scr
+}
+
+// draw makes the application draw now and waits until it has.
+func draw(u *UI) {
+	ok := make(chan struct{})
+	u.App().QueueUpdateDraw(func() {})
+	u.App().QueueUpdate(func() { close(ok) })
+	<-ok
+	ok2 := make(chan struct{})
+	u.App().QueueUpdate(func() { close(ok2) })
+	<-ok2
+}
+
+func screenText(scr tcell.SimulationScreen) []string {
+	cells, w, h := scr.GetContents()
+	lines := make([]string, h)
+	for y := 0; y < h; y++ {
+		var b strings.Builder
+		for x := 0; x < w; x++ {
+			c := cells[y*w+x]
+			if len(c.Runes) > 0 {
+				b.WriteRune(c.Runes[0])
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		lines[y] = b.String()
+	}
+	return lines
+}
+
+func contains(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func key(u *UI, scr tcell.SimulationScreen, k tcell.Key, r rune) {
+	scr.InjectKey(k, r, tcell.ModNone)
+	draw(u)
+}
+
+func TestStepWithKeys(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 120, 40)
+	if contains(screenText(scr), "IKE_SA_INIT request") {
+		t.Fatal("IKE_SA_INIT is shown before stepping to it")
+	}
+	for i := 0; i < 12 && !contains(screenText(scr), "IKE_SA_INIT request"); i++ {
+		key(u, scr, tcell.KeyRune, 'n')
+	}
+	if !contains(screenText(scr), "IKE_SA_INIT request") {
+		t.Fatal("stepping with n never shows IKE_SA_INIT")
+	}
+	before := u.cur
+	key(u, scr, tcell.KeyRight, 0)
+	key(u, scr, tcell.KeyLeft, 0)
+	key(u, scr, tcell.KeyLeft, 0)
+	if u.cur != before-1 {
+		t.Errorf("→ ← ← moved from step %d to %d, want %d", before, u.cur, before-1)
+	}
+	key(u, scr, tcell.KeyRune, ']')
+	key(u, scr, tcell.KeyRune, ']')
+	if r := u.diagram.Rows[u.curRow()]; r.Exchange != "IKE_AUTH" {
+		t.Errorf("] ] lands on %q, want the IKE_AUTH request", r.Label)
+	}
+	key(u, scr, tcell.KeyEnd, 0)
+	if u.cur != len(u.steps)-1 {
+		t.Errorf("End goes to step %d of %d", u.cur+1, len(u.steps))
+	}
+	key(u, scr, tcell.KeyRune, 'g')
+	if u.cur != 0 {
+		t.Errorf("g goes to step %d, want 1", u.cur+1)
+	}
+}
+
+func TestClickMessageShowsFieldsAndBytes(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 120, 40)
+	key(u, scr, tcell.KeyRune, ']')
+	key(u, scr, tcell.KeyRune, ']') // the IKE_AUTH request is on screen now
+	key(u, scr, tcell.KeyRune, 'n')
+	key(u, scr, tcell.KeyRune, 'n')
+	lines := screenText(scr)
+	y := -1
+	for i, l := range lines {
+		if strings.Contains(l, "Fields:") {
+			break // the sequence pane ends here
+		}
+		if strings.Contains(l, "IKE_AUTH request") {
+			y = i
+		}
+	}
+	if y < 0 {
+		t.Fatal("the IKE_AUTH request is not on screen")
+	}
+	scr.InjectMouse(60, y, tcell.Button1, tcell.ModNone)
+	scr.InjectMouse(60, y, tcell.ButtonNone, tcell.ModNone)
+	draw(u)
+	if r := u.diagram.Rows[u.sel]; r.Kind != render.RowMessage || r.Exchange != "IKE_AUTH" {
+		t.Fatalf("the click selected %q", r.Label)
+	}
+	lines = screenText(scr)
+	for _, want := range []string{"IKEv2", "Encrypted and Authenticated", "0000  45 00"} {
+		if !contains(lines, want) {
+			t.Errorf("after the click the screen lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	// Open the decrypted payloads: walk the tree to IDi and check the hex pane follows.
+	var idi *fieldRefNode
+	walkTree(u, func(n fieldRefNode) {
+		if idi == nil && strings.HasPrefix(n.ref.f.Name, "Identification - Initiator") && n.ref.plain {
+			idi = &n
+		}
+	})
+	if idi == nil {
+		t.Fatal("the field tree has no decrypted IDi payload")
+	}
+	u.App().QueueUpdateDraw(func() {
+		u.app.SetFocus(u.tree)
+		u.tree.SetCurrentNode(idi.node)
+		u.showHex(idi.node)
+	})
+	draw(u)
+	lines = screenText(scr)
+	if !contains(lines, "decrypted") || !contains(lines, "field at") {
+		t.Errorf("the hex pane does not show the decrypted bytes of IDi:\n%s", strings.Join(lines, "\n"))
+	}
+	if idi.ref.f.Length == 0 || idi.ref.f.Offset+idi.ref.f.Length > len(idi.ref.bytes) {
+		t.Errorf("IDi's byte range %d+%d does not fit its %d decrypted bytes", idi.ref.f.Offset, idi.ref.f.Length, len(idi.ref.bytes))
+	}
+}
+
+func TestUsableAt80x24(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 80, 24)
+	for i := 0; i < 20; i++ {
+		key(u, scr, tcell.KeyRune, 'n')
+	}
+	lines := screenText(scr)
+	for _, want := range []string{"Sequence", "Fields", "Bytes", "step 21/", "gw-a", "gw-b"} {
+		if !contains(lines, want) {
+			t.Errorf("80x24 screen lacks %q:\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	key(u, scr, tcell.KeyRune, '?')
+	if !contains(screenText(scr), "walkthrough keys") {
+		t.Error("? does not open the help")
+	}
+	key(u, scr, tcell.KeyEscape, 0)
+	for i := 0; i < 30; i++ {
+		key(u, scr, tcell.KeyRune, 'n')
+	}
+	key(u, scr, tcell.KeyRune, '3')
+	if !contains(screenText(scr), "Child SA site-to-site/net") {
+		t.Errorf("the node pane does not list the Child SA:\n%s", strings.Join(screenText(scr), "\n"))
+	}
+}
+
+type fieldRefNode struct {
+	node *tview.TreeNode
+	ref  fieldRef
+}
+
+func walkTree(u *UI, fn func(fieldRefNode)) {
+	u.tree.GetRoot().Walk(func(n, _ *tview.TreeNode) bool {
+		if ref, ok := n.GetReference().(fieldRef); ok {
+			fn(fieldRefNode{node: n, ref: ref})
+		}
+		return true
+	})
+}
