@@ -57,7 +57,7 @@ type packetMeta struct {
 	proto    string
 	exchange string
 	summary  string
-	ike      *ike.MessageInfo // IKE messages: the sender's view, decrypted
+	ike      *ike.MessageInfo  // IKE messages: the sender's view, decrypted
 	esp      func() *ike.Field // ESP: the sender's dissection of the ESP payload, decrypted
 	espSum   string
 	weak     []string
