@@ -47,7 +47,7 @@ type MessageInfo struct {
 	// it, decrypted. It is called only when someone looks, so that a run that is never
 	// inspected does not pay for dissecting every message.
 	Dissect func() *Field
-	Weak       []string
+	Weak    []string
 }
 
 // Clock is the engine's view of time. Timers fire on the caller's event loop: an

@@ -71,12 +71,19 @@ func (sa *ikeSA) sendInit() {
 		sa.fail("no supported Diffie-Hellman group in the proposals")
 		return
 	}
-	var err error
-	if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
-		sa.fail("Diffie-Hellman: %v", err)
-		return
+	// A retry after a COOKIE repeats every other payload unchanged (RFC 7296 2.6); only a
+	// retry for another group (INVALID_KE_PAYLOAD) needs a new KE.
+	if sa.dhPriv == nil || sa.keGroupOf != sa.keGroup {
+		var err error
+		if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
+			sa.fail("Diffie-Hellman: %v", err)
+			return
+		}
+		sa.keGroupOf = sa.keGroup
 	}
-	sa.ni = d.nonce(nonceSize)
+	if sa.ni == nil {
+		sa.ni = d.nonce(nonceSize)
+	}
 	props := make([]string, len(sa.conn.Proposals))
 	for i, p := range sa.conn.Proposals {
 		props[i] = p.String()

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -54,6 +55,7 @@ type ikeSA struct {
 	initReply   []byte // RealMessage2
 	cookie      []byte
 	keGroup     uint16 // the group the initiator's KE uses
+	keGroupOf   uint16 // the group dhPriv belongs to
 	initTries   int
 
 	// NAT traversal (RFC 7296 2.23).
@@ -338,7 +340,16 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		if err := m.Decrypt(m.Raw, sk); err != nil {
 			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
-			obs.Dropped(dg, fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
+			if errors.Is(err, ike.ErrIntegrity) || isResp {
+				// RFC 7296 2.21.1: a message that fails its integrity check is dropped.
+				obs.Dropped(dg, fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
+				return
+			}
+			// It verifies, so it comes from the peer, but its payloads are malformed.
+			obs.Received(dg)
+			obs.Error(fmt.Sprintf("%s: malformed %s request: %v: answer INVALID_SYNTAX", sa.name(), h.Exchange, err))
+			sa.nextPeerID = h.MessageID + 1
+			sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
 			return
 		}
 		enc, ok := encryptedOf(m)
