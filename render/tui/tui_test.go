@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -34,6 +35,21 @@ func screenUI(t *testing.T, tr *sim.Trace, w, h int) (*UI, tcell.SimulationScree
 		t.Fatal(err)
 	}
 	u := New(Config{Title: "ikev2-ping", Description: "test", Trace: tr})
+	// Tell the test when each key and mouse event has been handled: injected events
+	// and queued updates are not ordered with each other.
+	handled = make(chan struct{}, 16)
+	keys := u.App().GetInputCapture()
+	u.App().SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		r := keys(ev)
+		defer func() { handled <- struct{}{} }()
+		return r
+	})
+	u.App().SetMouseCapture(func(ev *tcell.EventMouse, a tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+		if a == tview.MouseLeftClick {
+			defer func() { handled <- struct{}{} }()
+		}
+		return ev, a
+	})
 	u.App().SetScreen(scr)
 	scr.SetSize(w, h)
 	done := make(chan error, 1)
@@ -84,8 +100,22 @@ func contains(lines []string, s string) bool {
 	return false
 }
 
-func key(u *UI, scr tcell.SimulationScreen, k tcell.Key, r rune) {
+// handled receives once per key or click the application has processed.
+var handled chan struct{}
+
+func waitHandled(t *testing.T) {
+	t.Helper()
+	select {
+	case <-handled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the application did not handle the event")
+	}
+}
+
+func key(t *testing.T, u *UI, scr tcell.SimulationScreen, k tcell.Key, r rune) {
+	t.Helper()
 	scr.InjectKey(k, r, tcell.ModNone)
+	waitHandled(t)
 	draw(u)
 }
 
@@ -95,28 +125,28 @@ func TestStepWithKeys(t *testing.T) {
 		t.Fatal("IKE_SA_INIT is shown before stepping to it")
 	}
 	for i := 0; i < 12 && !contains(screenText(scr), "IKE_SA_INIT request"); i++ {
-		key(u, scr, tcell.KeyRune, 'n')
+		key(t, u, scr, tcell.KeyRune, 'n')
 	}
 	if !contains(screenText(scr), "IKE_SA_INIT request") {
 		t.Fatal("stepping with n never shows IKE_SA_INIT")
 	}
 	before := u.cur
-	key(u, scr, tcell.KeyRight, 0)
-	key(u, scr, tcell.KeyLeft, 0)
-	key(u, scr, tcell.KeyLeft, 0)
+	key(t, u, scr, tcell.KeyRight, 0)
+	key(t, u, scr, tcell.KeyLeft, 0)
+	key(t, u, scr, tcell.KeyLeft, 0)
 	if u.cur != before-1 {
 		t.Errorf("→ ← ← moved from step %d to %d, want %d", before, u.cur, before-1)
 	}
-	key(u, scr, tcell.KeyRune, ']')
-	key(u, scr, tcell.KeyRune, ']')
+	key(t, u, scr, tcell.KeyRune, ']')
+	key(t, u, scr, tcell.KeyRune, ']')
 	if r := u.diagram.Rows[u.curRow()]; r.Exchange != "IKE_AUTH" {
 		t.Errorf("] ] lands on %q, want the IKE_AUTH request", r.Label)
 	}
-	key(u, scr, tcell.KeyEnd, 0)
+	key(t, u, scr, tcell.KeyEnd, 0)
 	if u.cur != len(u.steps)-1 {
 		t.Errorf("End goes to step %d of %d", u.cur+1, len(u.steps))
 	}
-	key(u, scr, tcell.KeyRune, 'g')
+	key(t, u, scr, tcell.KeyRune, 'g')
 	if u.cur != 0 {
 		t.Errorf("g goes to step %d, want 1", u.cur+1)
 	}
@@ -124,10 +154,10 @@ func TestStepWithKeys(t *testing.T) {
 
 func TestClickMessageShowsFieldsAndBytes(t *testing.T) {
 	u, scr := screenUI(t, pingTrace(t), 120, 40)
-	key(u, scr, tcell.KeyRune, ']')
-	key(u, scr, tcell.KeyRune, ']') // the IKE_AUTH request is on screen now
-	key(u, scr, tcell.KeyRune, 'n')
-	key(u, scr, tcell.KeyRune, 'n')
+	key(t, u, scr, tcell.KeyRune, ']')
+	key(t, u, scr, tcell.KeyRune, ']') // the IKE_AUTH request is on screen now
+	key(t, u, scr, tcell.KeyRune, 'n')
+	key(t, u, scr, tcell.KeyRune, 'n')
 	lines := screenText(scr)
 	y := -1
 	for i, l := range lines {
@@ -143,6 +173,7 @@ func TestClickMessageShowsFieldsAndBytes(t *testing.T) {
 	}
 	scr.InjectMouse(60, y, tcell.Button1, tcell.ModNone)
 	scr.InjectMouse(60, y, tcell.ButtonNone, tcell.ModNone)
+	waitHandled(t)
 	draw(u)
 	if r := u.diagram.Rows[u.sel]; r.Kind != render.RowMessage || r.Exchange != "IKE_AUTH" {
 		t.Fatalf("the click selected %q", r.Label)
@@ -181,7 +212,7 @@ func TestClickMessageShowsFieldsAndBytes(t *testing.T) {
 func TestUsableAt80x24(t *testing.T) {
 	u, scr := screenUI(t, pingTrace(t), 80, 24)
 	for i := 0; i < 20; i++ {
-		key(u, scr, tcell.KeyRune, 'n')
+		key(t, u, scr, tcell.KeyRune, 'n')
 	}
 	lines := screenText(scr)
 	for _, want := range []string{"Sequence", "Fields", "Bytes", "step 21/", "gw-a", "gw-b"} {
@@ -189,15 +220,15 @@ func TestUsableAt80x24(t *testing.T) {
 			t.Errorf("80x24 screen lacks %q:\n%s", want, strings.Join(lines, "\n"))
 		}
 	}
-	key(u, scr, tcell.KeyRune, '?')
+	key(t, u, scr, tcell.KeyRune, '?')
 	if !contains(screenText(scr), "walkthrough keys") {
 		t.Error("? does not open the help")
 	}
-	key(u, scr, tcell.KeyEscape, 0)
+	key(t, u, scr, tcell.KeyEscape, 0)
 	for i := 0; i < 30; i++ {
-		key(u, scr, tcell.KeyRune, 'n')
+		key(t, u, scr, tcell.KeyRune, 'n')
 	}
-	key(u, scr, tcell.KeyRune, '3')
+	key(t, u, scr, tcell.KeyRune, '3')
 	if !contains(screenText(scr), "Child SA site-to-site/net") {
 		t.Errorf("the node pane does not list the Child SA:\n%s", strings.Join(screenText(scr), "\n"))
 	}
