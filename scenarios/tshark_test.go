@@ -75,7 +75,8 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 					esp++
 				}
 			}
-			if sk == 0 || esp == 0 {
+			if (sk == 0 || esp == 0) && !strings.HasPrefix(name, "lab-") {
+				// Labs may teach a failure; every walkthrough must exercise both.
 				t.Fatalf("scenario has %d encrypted IKE messages and %d ESP packets; the test needs both", sk, esp)
 			}
 			if got := lines(tshark(t, bin, pcap, keys, "-T", "fields", "-e", "frame.number")); got != frames {
