@@ -120,6 +120,11 @@ func pick(p ike.Proposal, t ike.TransformType) (ike.Transform, bool) {
 
 // IKESAUp records an IKE SA with its keys (ike.Observer).
 func (nd *Node) IKESAUp(sa *ike.IKESAInfo) {
+	nd.emit(&Event{Kind: KindSA, Op: "up", SA: ikeRecord(sa), Weak: sa.Proposal.Weak()})
+}
+
+// ikeRecord describes an IKE SA with its keys, for the trace and the key tables.
+func ikeRecord(sa *ike.IKESAInfo) *SARecord {
 	r := &SARecord{Type: "ike", Version: sa.Version, Conn: sa.Conn, Local: sa.Local.String(), Remote: sa.Remote.String(),
 		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
 		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
@@ -129,13 +134,16 @@ func (nd *Node) IKESAUp(sa *ike.IKESAInfo) {
 	if t, ok := pick(sa.Proposal, ike.TransformINTEG); ok {
 		r.Integ = t.ID
 	}
-	nd.emit(&Event{Kind: KindSA, Op: "up", SA: r, Weak: sa.Proposal.Weak()})
+	return r
 }
 
-// IKESADown records the end of an IKE SA (ike.Observer).
+// IKESADown records the end of an IKE SA (ike.Observer). It keeps the keys: an SA that
+// failed in IKE_AUTH (a wrong pre-shared key) had keys all the same, and its messages
+// can be decrypted with them.
 func (nd *Node) IKESADown(sa *ike.IKESAInfo, reason string) {
-	nd.emit(&Event{Kind: KindSA, Op: "down", SA: &SARecord{Type: "ike", Version: sa.Version, Conn: sa.Conn,
-		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), Reason: reason}})
+	r := ikeRecord(sa)
+	r.Reason = reason
+	nd.emit(&Event{Kind: KindSA, Op: "down", SA: r})
 }
 
 // ChildSAUp installs a Child SA pair and its policies, and sends what waited for it.

@@ -46,7 +46,8 @@ type KeyTables struct {
 	Skipped []string
 }
 
-// Keys collects the key tables from the SA events of a trace. Each SA is listed once,
+// Keys collects the key tables from the SA events of a trace (IKE SAs that never came up
+// too, when their keys were made). Each SA is listed once,
 // whichever of its ends reported it. ESP records use wildcard addresses, so that they
 // apply on every link, before and after a NAT.
 func Keys(tr *Trace) KeyTables {
@@ -61,7 +62,7 @@ func Keys(tr *Trace) KeyTables {
 	}
 	for _, e := range tr.Events {
 		s := e.SA
-		if e.Kind != KindSA || e.Op != "up" || s == nil {
+		if e.Kind != KindSA || s == nil || (e.Op != "up" && !(s.Type == "ike" && len(s.SKei) > 0)) {
 			continue
 		}
 		switch {

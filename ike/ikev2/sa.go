@@ -489,7 +489,7 @@ func (sa *ikeSA) destroy(reason string) {
 		ch.down(reason)
 	}
 	sa.children = nil
-	if sa.keys.SKd != nil {
+	if sa.keys.SKd != nil && sa.encr != nil {
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
 	if !sa.initiator && sa.state == stateCreated {
