@@ -98,13 +98,17 @@ func (n *Network) Connect(a, b string, addrA, addrB netip.Addr, p LinkParams) (*
 	if na == nb {
 		return nil, fmt.Errorf("sim: link joins node %q to itself", a)
 	}
-	ia, err := na.freeIface(addrA, nb)
-	if err != nil {
-		return nil, err
+	ia, ib := sameSubnet(na, nb, addrA, addrB)
+	var err error
+	if ia == nil {
+		if ia, err = na.freeIface(addrA, nb); err != nil {
+			return nil, err
+		}
 	}
-	ib, err := nb.freeIface(addrB, na)
-	if err != nil {
-		return nil, err
+	if ib == nil {
+		if ib, err = nb.freeIface(addrB, na); err != nil {
+			return nil, err
+		}
 	}
 	if p.MTU == 0 {
 		p.MTU = 1500
@@ -146,6 +150,22 @@ func (i *Iface) Peer() *Iface {
 	default:
 		return i.Link.A
 	}
+}
+
+// sameSubnet finds two free interfaces, one on each node, in the same subnet (the
+// natural ends of a link), unless addresses were given.
+func sameSubnet(a, b *Node, addrA, addrB netip.Addr) (*Iface, *Iface) {
+	if addrA.IsValid() || addrB.IsValid() {
+		return nil, nil
+	}
+	for _, ia := range a.Ifaces {
+		for _, ib := range b.Ifaces {
+			if ia.Link == nil && ib.Link == nil && ia.Prefix.Masked() == ib.Prefix.Masked() {
+				return ia, ib
+			}
+		}
+	}
+	return nil, nil
 }
 
 func (nd *Node) freeIface(addr netip.Addr, other *Node) (*Iface, error) {
