@@ -38,7 +38,8 @@ func TestBuiltinsPassTheirExpectations(t *testing.T) {
 				t.Errorf("%s:\n%s", name, FormatResults(res))
 			}
 			for _, e := range r.Sim.Trace.Events {
-				if e.Kind == sim.KindError && !expectsFailure(s) {
+				// Walkthroughs run clean; labs may teach failures, graded by their expectations.
+				if e.Kind == sim.KindError && !strings.HasPrefix(name, "lab-") && !expectsFailure(s) {
 					t.Errorf("%s: error event at %s on %s: %s", name, e.T, e.Node, e.Text)
 				}
 			}
