@@ -100,7 +100,26 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		return e
 	}
 	var f File
-	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict()); err != nil {
+	var early ErrorList // unknown fields: reported, and the checks go on
+	if file, err := parser.ParseBytes(data, 0); err == nil {
+		fatal := false
+		for _, e := range checkSchema(file) {
+			line, col := 0, 0
+			if e.node != nil && e.node.GetToken() != nil {
+				line, col = e.node.GetToken().Position.Line, e.node.GetToken().Position.Column
+			}
+			early = append(early, mk(line, col, e.msg))
+			fatal = fatal || !e.extra
+		}
+		if fatal {
+			return nil, early
+		}
+	}
+	opts := []yaml.DecodeOption{yaml.Strict()}
+	if len(early) > 0 {
+		opts = nil // the unknown fields are reported already
+	}
+	if err := yaml.UnmarshalWithOptions(data, &f, opts...); err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			p := ye.GetToken().Position
@@ -117,8 +136,14 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	v.check()
-	if len(v.errs) > 0 {
-		return nil, v.errs
+	if all := append(early, v.errs...); len(all) > 0 {
+		sort.SliceStable(all, func(i, j int) bool {
+			if all[i].Line != all[j].Line {
+				return all[i].Line < all[j].Line
+			}
+			return all[i].Col < all[j].Col
+		})
+		return nil, all
 	}
 	s := &Scenario{File: &f, Path: path, Source: data, ast: file}
 	if f.Seed != nil {
