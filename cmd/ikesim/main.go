@@ -26,6 +26,7 @@ usage:
   ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops]
   ikesim check SCENARIO                         run and grade the scenario's expectations
   ikesim validate FILE                          check a scenario file
+  ikesim new NAME                               write a commented starter scenario NAME.yaml
 
 SCENARIO is a built-in name (see 'ikesim list') or a scenario file. Without a command,
 ikesim opens the walkthrough of the default scenario (` + scenarios.Default + `); without a
@@ -86,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdCheck(rest, stdout)
 	case "tui":
 		return cmdTUI(rest, stdout)
+	case "new":
+		return cmdNew(rest, stdout)
 	case "validate":
 		return cmdValidate(rest, stdout, stderr)
 	}

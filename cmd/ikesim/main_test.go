@@ -173,3 +173,21 @@ func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
 	return s
 }
+
+func TestNewWritesAStarterThatPassesCheck(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "my-lab.yaml")
+	if _, err := ikesim(t, "new", "my-lab", "-o", path); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ikesim(t, "check", path)
+	if err != nil || !strings.Contains(out, "3 passed, 0 failed") || !strings.Contains(out, "my-lab") {
+		t.Fatalf("check of the starter: %v\n%s", err, out)
+	}
+	if _, err := ikesim(t, "new", "my-lab", "-o", path); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Errorf("new overwrote a file: %v", err)
+	}
+	if _, err := ikesim(t, "new", "../x y"); err == nil {
+		t.Error("new accepts a name with a space and a slash")
+	}
+}
