@@ -23,13 +23,11 @@ func (nd *Node) Send(dg ike.Datagram) {
 		return
 	}
 	data := dg.Data
-	marker := 0
 	if dg.Local.Port() == PortNATT || dg.Remote.Port() == PortNATT {
-		marker = 4 // RFC 3948 2.2: the non-ESP marker
-		data = append(make([]byte, 4), data...)
+		data = append(make([]byte, 4), data...) // RFC 3948 2.2: the non-ESP marker
 	}
 	pkt := nd.udpPacket(dg.Local, dg.Remote, data)
-	meta := &packetMeta{appOff: 28 + marker}
+	meta := &packetMeta{}
 	if dg.Info != nil {
 		meta.ike = dg.Info
 	}
@@ -98,6 +96,19 @@ func (nd *Node) Dropped(dg ike.Datagram, reason string) {
 
 // Error records a failure.
 func (nd *Node) Error(text string) { nd.emit(&Event{Kind: KindError, Text: text}) }
+
+var _ ike.VirtualIPHost = (*Node)(nil)
+
+// AssignVirtualIP takes the inner address Mode Config or CP assigned (ike.VirtualIPHost):
+// the node answers to it and sends its own traffic from it.
+func (nd *Node) AssignVirtualIP(a netip.Addr) {
+	if a.IsValid() {
+		nd.Action(fmt.Sprintf("Take virtual IP %s as the inner address: pings from this node now come from it", a))
+	} else if nd.VirtualIP.IsValid() {
+		nd.Action(fmt.Sprintf("Give back virtual IP %s", nd.VirtualIP))
+	}
+	nd.VirtualIP = a
+}
 
 func hex64(v uint64) string { return fmt.Sprintf("%016x", v) }
 

@@ -81,15 +81,7 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 		return
 	}
 	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
-	e.lazy = func() *ike.Field {
-		root := ipsec.DissectIPv4(pkt)
-		if meta != nil && meta.ike != nil && meta.ike.Dissect != nil {
-			root.Children = append(root.Children, shifted(meta.ike.Dissect(), meta.appOff))
-		} else if meta != nil && meta.esp != nil {
-			root.Children = append(root.Children, shifted(meta.esp(), meta.appOff))
-		}
-		return root
-	}
+	e.lazy = func() *ike.Field { return meta.dissector().IPv4(pkt) }
 	if ip.Protocol == protoUDP {
 		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
 			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
@@ -115,25 +107,7 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 		e.Response = meta.ike.Response
 		e.Retransmit = meta.ike.Retransmit
 		e.Weak = meta.ike.Weak
-	case meta.esp != nil:
+	case meta.sa != nil:
 		e.Proto, e.Summary = "esp", meta.summary
 	}
-}
-
-// shifted returns a copy of f with every offset in the message's byte space moved by n
-// (offsets below a decrypted payload index its plaintext and stay as they are).
-func shifted(f *ike.Field, n int) *ike.Field {
-	if f == nil {
-		return nil
-	}
-	c := *f
-	c.Offset += n
-	if f.Plain != nil {
-		return &c
-	}
-	c.Children = make([]*ike.Field, len(f.Children))
-	for i, ch := range f.Children {
-		c.Children[i] = shifted(ch, n)
-	}
-	return &c
 }

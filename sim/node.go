@@ -58,11 +58,26 @@ type packetMeta struct {
 	exchange string
 	summary  string
 	ike      *ike.MessageInfo  // IKE messages: the sender's view, decrypted
-	esp      func() *ike.Field // ESP: the sender's dissection of the ESP payload, decrypted
+	sa       *ipsec.SA        // ESP: the SA that made it, to show it decrypted
 	espSum   string
 	weak     []string
-	appOff   int // offset of the IKE or ESP payload in the IP packet
 	keep     bool
+}
+
+// dissector dissects a packet with what its sender knew: the IKE message as the engine
+// read it, or the ESP SA that protected it.
+func (m *packetMeta) dissector() ipsec.Dissector {
+	var d ipsec.Dissector
+	if m == nil {
+		return d
+	}
+	if m.ike != nil && m.ike.Dissect != nil {
+		d.IKE = func([]byte) *ike.Field { return m.ike.Dissect() }
+	}
+	if m.sa != nil {
+		d.SA = func(uint32, netip.Addr) *ipsec.SA { return m.sa }
+	}
+	return d
 }
 
 func (nd *Node) emit(e *Event) {
@@ -137,13 +152,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 		nd.drop(pkt, ref, "ESP: "+err.Error())
 		return
 	}
-	m := &packetMeta{proto: "esp"}
-	if sa.Encap != nil {
-		m.appOff = 28 // IPv4 + UDP headers
-	} else {
-		m.appOff = 20
-	}
-	m.esp = func() *ike.Field { return ipsec.DissectESP(out[m.appOff:], sa) }
+	m := &packetMeta{proto: "esp", sa: sa}
 	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, innerSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
 }
