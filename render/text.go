@@ -27,14 +27,16 @@ func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
 	var b strings.Builder
 	// Header: lane names centred on their lifelines.
 	head := []rune(strings.Repeat(" ", width+lw))
+	next := 0 // names never overlap
 	for i, l := range d.Lanes {
 		name := []rune(l.Name)
-		start := max(0, col(i)-len(name)/2)
+		start := max(next, col(i)-len(name)/2)
 		for j, r := range name {
 			if start+j < len(head) {
 				head[start+j] = r
 			}
 		}
+		next = start + len(name) + 1
 	}
 	fmt.Fprintf(&b, "%9s  %s\n", "time", strings.TrimRight(string(head), " "))
 	for _, r := range d.Rows {

@@ -247,3 +247,5 @@ func TestTraceJSONRoundTrip(t *testing.T) {
 		t.Errorf("bad line: %v", err)
 	}
 }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

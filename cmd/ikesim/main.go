@@ -27,6 +27,8 @@ usage:
   ikesim check SCENARIO                         run and grade the scenario's expectations
   ikesim validate FILE                          check a scenario file
   ikesim new NAME                               write a commented starter scenario NAME.yaml
+  ikesim import FILE.pcap [--keys DIR] [--json] [-o TRACE.jsonl]
+                                                a real capture (strongSwan's, say) as a trace
 
 SCENARIO is a built-in name (see 'ikesim list') or a scenario file. Without a command,
 ikesim opens the walkthrough of the default scenario (` + scenarios.Default + `); without a
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdTUI(rest, stdout)
 	case "new":
 		return cmdNew(rest, stdout)
+	case "import":
+		return cmdImport(rest, stdout)
 	case "validate":
 		return cmdValidate(rest, stdout, stderr)
 	}

@@ -1,0 +1,319 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/ikev2"
+	"github.com/ikesim/ikesim/ipsec"
+)
+
+// Importing a capture: every IKE and ESP datagram of a pcap (from ikesim or from a real
+// peer such as strongSwan) becomes a message event with the same dissection a simulated
+// run has, decrypted with Wireshark's key tables where they hold the keys. Nodes are the
+// IP addresses. Retransmissions are marked, and a message that cannot be decrypted is
+// kept, with the reason in its dissection; nothing is dropped silently.
+
+// ImportKeys are the parsed Wireshark key tables.
+type ImportKeys struct {
+	IKEv2 []ike.IKEv2Keys
+	IKEv1 []ike.IKEv1Keys
+	ESP   []ike.ESPKeys
+}
+
+// ReadKeyDir reads ikev2_decryption_table, ikev1_decryption_table and esp_sa from dir;
+// a missing table is empty, a malformed one an error naming the file and line.
+func ReadKeyDir(dir string) (ImportKeys, error) {
+	var k ImportKeys
+	open := func(name string) (*os.File, bool, error) {
+		f, err := os.Open(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, false, nil
+		}
+		return f, err == nil, err
+	}
+	var errs []error
+	if f, ok, err := open("ikev2_decryption_table"); ok {
+		k.IKEv2, err = ike.ParseIKEv2KeyTable(f)
+		f.Close()
+		errs = append(errs, wrapFile(dir, "ikev2_decryption_table", err))
+	} else {
+		errs = append(errs, err)
+	}
+	if f, ok, err := open("ikev1_decryption_table"); ok {
+		k.IKEv1, err = ike.ParseIKEv1KeyTable(f)
+		f.Close()
+		errs = append(errs, wrapFile(dir, "ikev1_decryption_table", err))
+	} else {
+		errs = append(errs, err)
+	}
+	if f, ok, err := open("esp_sa"); ok {
+		k.ESP, err = ike.ParseESPKeyTable(f)
+		f.Close()
+		errs = append(errs, wrapFile(dir, "esp_sa", err))
+	} else {
+		errs = append(errs, err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return k, fmt.Errorf("sim: key directory %s: not a directory", dir)
+	}
+	return k, errors.Join(errs...)
+}
+
+func wrapFile(dir, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %v", filepath.Join(dir, name), err)
+}
+
+// IKEv1Decoder lets a caller plug in IKEv1 dissection (which lives in ike/ikev1): it
+// returns the exchange name, a summary and a dissector for one IKEv1 message, given the
+// encryption key of its ISAKMP SA (nil when unknown).
+type IKEv1Decoder func(msg []byte, encKey []byte) (exchange, summary string, dissect func() *ike.Field)
+
+// ImportOptions say how to read a capture.
+type ImportOptions struct {
+	Keys  ImportKeys
+	IKEv1 IKEv1Decoder // nil: IKEv1 messages are listed but not dissected
+	// NATTPorts are UDP ports other than 4500 that carry RFC 3948 framing (the non-ESP
+	// marker before IKE, ESP otherwise), such as a daemon's charon.port_nat_t, or its
+	// charon.port when that is not 500.
+	NATTPorts []uint16
+}
+
+// Import reads a pcap and makes a trace of its IKE and ESP datagrams.
+func Import(r io.Reader, o ImportOptions) (*Trace, error) {
+	pr, err := pcapgo.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("sim: not a pcap file: %v", err)
+	}
+	im := &importer{keys: o.Keys, v1: o.IKEv1, tr: &Trace{}, seen: map[[32]byte]int{}, natt: map[uint16]bool{PortNATT: true}}
+	for _, p := range o.NATTPorts {
+		im.natt[p] = true
+	}
+	var start time.Time
+	for n := 1; ; n++ {
+		data, ci, err := pr.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return im.tr, fmt.Errorf("sim: frame %d: %v", n, err)
+		}
+		if start.IsZero() {
+			start = ci.Timestamp
+		}
+		ip := ipv4Of(data, pr.LinkType())
+		if ip == nil {
+			continue // not IPv4: ARP, IPv6 and the like are not IKE's business
+		}
+		im.packet(n, Seconds(ci.Timestamp.Sub(start)), ip)
+	}
+	if len(im.tr.Events) == 0 {
+		return im.tr, fmt.Errorf("sim: the capture holds no IKE or ESP datagram")
+	}
+	return im.tr, nil
+}
+
+// ipv4Of finds the IPv4 packet in a frame of any link type gopacket knows.
+func ipv4Of(data []byte, lt layers.LinkType) []byte {
+	if lt == layers.LinkTypeIPv4 || lt == layers.LinkTypeRaw {
+		if len(data) > 0 && data[0]>>4 == 4 {
+			return data
+		}
+		return nil
+	}
+	p := gopacket.NewPacket(data, lt, gopacket.Lazy)
+	l := p.Layer(layers.LayerTypeIPv4)
+	if l == nil {
+		return nil
+	}
+	ip := l.(*layers.IPv4)
+	return append(append([]byte(nil), ip.Contents...), ip.Payload...)
+}
+
+type importer struct {
+	keys ImportKeys
+	v1   IKEv1Decoder
+	tr   *Trace
+	seen map[[32]byte]int // IKE message hash -> first message event
+	natt map[uint16]bool  // ports with the non-ESP marker
+}
+
+func (im *importer) packet(frame int, t Seconds, pkt []byte) {
+	ip, err := ipsec.ParseIPv4(pkt)
+	if err != nil {
+		return
+	}
+	e := &Event{T: t, Kind: KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
+		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
+	var d ipsec.Dissector
+	switch ip.Protocol {
+	case protoESP:
+		im.esp(e, ip.Payload, ip.Dst, &d)
+	case protoUDP:
+		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
+		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
+		if err != nil || (u.SrcPort != PortIKE && u.DstPort != PortIKE && !natt) {
+			return
+		}
+		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
+		e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
+		msg := u.Payload
+		switch {
+		case natt && len(msg) == 1 && msg[0] == 0xff:
+			e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+		case natt && len(msg) >= 4 && binary.BigEndian.Uint32(msg) == 0:
+			im.ike(e, msg[4:], &d)
+		case natt:
+			im.esp(e, msg, ip.Dst, &d)
+		default:
+			im.ike(e, msg, &d)
+		}
+	default:
+		return
+	}
+	e.lazy = func() *ike.Field { return d.IPv4(pkt) }
+	im.tr.Emit(e)
+}
+
+// ike describes an IKE message and sets the dissector up to decrypt it.
+func (im *importer) ike(e *Event, msg []byte, d *ipsec.Dissector) {
+	if len(msg) < 28 {
+		e.Proto, e.Summary = "ike", fmt.Sprintf("truncated IKE message (%d bytes)", len(msg))
+		return
+	}
+	id := binary.BigEndian.Uint32(msg[20:24])
+	e.MessageID = &id
+	h := sha256.Sum256(msg)
+	if first, ok := im.seen[h]; ok {
+		e.Retransmit = true
+		e.Text = fmt.Sprintf("retransmission of message %d", first)
+	} else {
+		im.seen[h] = len(im.tr.Events) + 1
+	}
+	switch msg[17] >> 4 {
+	case 2:
+		e.Proto = "ikev2"
+		im.ikev2(e, msg, d)
+	case 1:
+		e.Proto = "ikev1"
+		var key []byte
+		icookie := binary.BigEndian.Uint64(msg[:8])
+		for _, k := range im.keys.IKEv1 {
+			if k.ICookie == icookie {
+				key = k.EncKey
+			}
+		}
+		if im.v1 != nil {
+			var dissect func() *ike.Field
+			e.Exchange, e.Summary, dissect = im.v1(msg, key)
+			d.IKE = func([]byte) *ike.Field { return dissect() }
+		} else {
+			e.Exchange, e.Summary = fmt.Sprintf("exchange %d", msg[18]), "ISAKMP"
+		}
+		e.Response = false
+	default:
+		e.Proto, e.Summary = "ike", fmt.Sprintf("IKE version 0x%02x", msg[17])
+	}
+}
+
+func (im *importer) ikev2(e *Event, msg []byte, d *ipsec.Dissector) {
+	m, err := ikev2.Parse(msg)
+	if err != nil {
+		e.Summary = "malformed: " + err.Error()
+		d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, nil) }
+		return
+	}
+	e.Exchange, e.Response = m.Exchange.String(), m.IsResponse()
+	var sk *ikev2.SKCrypto
+	for _, k := range im.keys.IKEv2 {
+		if k.SPIi == m.SPIi && k.SPIr == m.SPIr {
+			sk = skOf(k, m.FromInitiator())
+		}
+	}
+	if m.Encrypted() != nil {
+		switch {
+		case sk == nil:
+			e.Text = "no keys for this IKE SA in ikev2_decryption_table: the SK payload stays encrypted"
+		default:
+			if err := m.Decrypt(nil, sk); err != nil {
+				e.Text = "cannot decrypt the SK payload: " + err.Error()
+				sk = nil
+			}
+		}
+	}
+	e.Summary = ikev2.Summary(m, !m.IsResponse())
+	if e.Text != "" && !e.Retransmit {
+		e.Summary += " (undecryptable)"
+	}
+	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
+}
+
+// skOf turns a key table record into the keys of one direction.
+func skOf(k ike.IKEv2Keys, fromInitiator bool) *ikev2.SKCrypto {
+	encr, integ := ike.Encr(k.Encr), ike.Integ(k.Integ)
+	if encr == nil {
+		return nil
+	}
+	sk := &ikev2.SKCrypto{Encr: encr, EncrKeyBits: k.EncrKeyBits, Integ: integ}
+	if fromInitiator {
+		sk.EncrKey, sk.IntegKey = k.SKei, k.SKai
+	} else {
+		sk.EncrKey, sk.IntegKey = k.SKer, k.SKar
+	}
+	return sk
+}
+
+// esp describes an ESP packet and gives the dissector its SA, when the table has it.
+func (im *importer) esp(e *Event, b []byte, dst netip.Addr, d *ipsec.Dissector) {
+	e.Proto = "esp"
+	if len(b) < 8 {
+		e.Summary = "truncated ESP"
+		return
+	}
+	spi, seq := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
+	e.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
+	for _, k := range im.keys.ESP {
+		if k.SPI != spi || (k.Dst.IsValid() && k.Dst != dst) {
+			continue
+		}
+		sa := &ipsec.SA{SPI: spi, Src: k.Src, Dst: k.Dst, Encr: ike.Encr(k.Encr), EncrKeyBits: k.EncrKeyBits, EncrKey: k.EncrKey,
+			Integ: ike.Integ(k.Integ), IntegKey: k.IntegKey, Mode: ipsec.Tunnel, WindowSize: -1,
+			Rand: rand.NewChaCha8([32]byte{})} // only opened, never sealed: no IV is drawn
+		if sa.Encr == nil {
+			break
+		}
+		d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
+		if inner := innerOf(ipsec.DissectESP(b, sa)); inner != "" {
+			e.Summary += " {" + inner + "}"
+		}
+		return
+	}
+	e.Summary += " (no key in esp_sa)"
+}
+
+// innerOf summarizes the decrypted inner packet of an ESP dissection.
+func innerOf(f *ike.Field) string {
+	var s string
+	f.Walk(func(g *ike.Field, _ int) {
+		if s == "" && g.Name == "IPv4" && g != f {
+			s = g.Value
+		}
+	})
+	return s
+}
