@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ikesim/ikesim/assets"
 	"github.com/ikesim/ikesim/sim"
 )
 
@@ -57,6 +58,11 @@ type Row struct {
 	Retries    int // with CollapseRetx: how many retransmissions were folded in
 	Weak       []string
 	Event      *sim.Event
+	// Note explains what this kind of message does, with the RFC section in NoteRef
+	// (assets/explain/steps.txt). Only the first message of each kind carries it.
+	Note, NoteRef string
+	// LostReason says why a lost message never arrived (the drop's text).
+	LostReason string
 }
 
 // Span is the lifetime of an SA on a lane, from the row where it comes up to the row
@@ -119,10 +125,10 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 	for _, n := range o.Nodes {
 		addLane(n)
 	}
-	lost := map[int]bool{}
+	lost := map[int]string{} // message seq -> why it was lost
 	for _, e := range tr.Events {
 		if e.Kind == sim.KindDrop && e.Ref != 0 && e.From != "" {
-			lost[e.Ref] = true
+			lost[e.Ref] = e.Text
 		}
 	}
 	if len(o.Nodes) == 0 {
@@ -138,6 +144,7 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 	phase := ""
 	firstRow := map[string]int{} // retransmission folding: exchange|msgid|from -> row
 	open := map[string]int{}     // SA spans by key -> index in d.Spans
+	notes := noter{seen: map[string]bool{}, requests: map[string]string{}}
 	for _, e := range tr.Events {
 		t := e.T.Duration()
 		if t < o.From || (o.To > 0 && t > o.To) {
@@ -170,7 +177,8 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 				}
 			}
 			r.Retransmit = e.Retransmit
-			r.Lost = lost[e.Seq]
+			r.LostReason, r.Lost = lost[e.Seq]
+			r.Note, r.NoteRef = notes.note(e)
 			if e.Arrive != nil {
 				r.Arrive = e.Arrive.Duration()
 			}
@@ -250,6 +258,69 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 	return d
 }
 
+// noter picks the explanatory note of each kind of message, once per kind.
+type noter struct {
+	seen     map[string]bool
+	requests map[string]string // exchange|msgid|from|to -> the kind of the request
+}
+
+// note returns the note of message e if e is the first of its kind to be drawn.
+func (n *noter) note(e *sim.Event) (text, ref string) {
+	k := n.kind(e)
+	if k == "" || n.seen[k] {
+		return "", ""
+	}
+	x, ok := assets.Step(k)
+	if !ok {
+		return "", ""
+	}
+	n.seen[k] = true
+	return x.Text, x.Ref
+}
+
+// kind classifies a message as the steps in assets/explain/steps.txt name them. A
+// response takes the kind of its request.
+func (n *noter) kind(e *sim.Event) string {
+	switch e.Proto {
+	case "esp":
+		if strings.HasSuffix(e.Src, ":4500") || strings.HasSuffix(e.Dst, ":4500") {
+			return "ESP in UDP"
+		}
+		return "ESP"
+	case "nat-keepalive":
+		return "NAT-keepalive"
+	case "icmp", "ip", "udp":
+		return "IP"
+	}
+	if e.Exchange == "" || e.MessageID == nil {
+		return ""
+	}
+	id := fmt.Sprint(*e.MessageID)
+	if e.Response {
+		if k, ok := n.requests[e.Exchange+"|"+id+"|"+e.To+"|"+e.From]; ok {
+			return k + " response"
+		}
+		return e.Exchange + " response"
+	}
+	k := e.Exchange
+	inner := e.Summary
+	if i := strings.Index(inner, "{"); i >= 0 {
+		inner = inner[i:]
+	}
+	switch {
+	case e.Exchange == "CREATE_CHILD_SA" && strings.Contains(inner, "N(REKEY_SA)"):
+		k += " rekey Child SA"
+	case e.Exchange == "CREATE_CHILD_SA" && strings.Contains(inner, "KEi") && !strings.Contains(inner, "TSi"):
+		k += " rekey IKE SA"
+	case e.Exchange == "INFORMATIONAL" && inner == "{}":
+		k += " liveness"
+	case e.Exchange == "INFORMATIONAL" && (strings.Contains(inner, "{D") || strings.Contains(inner, " D")):
+		k += " delete"
+	}
+	n.requests[e.Exchange+"|"+id+"|"+e.From+"|"+e.To] = k
+	return k + " request"
+}
+
 // retxKey identifies a message and its retransmissions.
 func retxKey(e *sim.Event) string {
 	return fmt.Sprintf("%s|%s|%d|%t", e.Exchange, e.From, *e.MessageID, e.Response)
@@ -277,4 +348,24 @@ func saLabel(e *sim.Event) string {
 		b.WriteString(": " + s.Reason)
 	}
 	return b.String()
+}
+
+// Tags are the remarks a front end adds to a message's label: "retransmission",
+// "+2 retransmissions", "lost" (with the reason when reason is set).
+func (r *Row) Tags(reason bool) []string {
+	var tags []string
+	if r.Retransmit {
+		tags = append(tags, "retransmission")
+	}
+	if r.Retries > 0 {
+		tags = append(tags, fmt.Sprintf("+%d retransmissions", r.Retries))
+	}
+	if r.Lost {
+		t := "lost"
+		if reason && r.LostReason != "" {
+			t += ": " + r.LostReason
+		}
+		tags = append(tags, t)
+	}
+	return tags
 }

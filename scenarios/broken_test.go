@@ -89,6 +89,14 @@ func TestBrokenFilesNameTheirFirstError(t *testing.T) {
 		{"yaml syntax", "name: t", "name: t\n  bad: [indent", "t.yaml:1:7: mapping value is not allowed in this context"},
 		{"nodes not a list", "  nodes:\n", "  nodes: 5\n  old_nodes:\n", "t.yaml:3:10: nodes must be a list ([a, b] or lines starting with -), not a number"},
 		{"bool field not bool", "      local_addrs: [192.0.2.1]", "      encap: sometimes\n      local_addrs: [192.0.2.1]", "t.yaml:11:14: encap must be true or false, not \"sometimes\""},
+		{"unknown state in expect", "  - ike_sa: {between: [a, b]}", "  - state: {node: a, state: ESTABLISHD}", "t.yaml:23:29: unknown state \"ESTABLISHD\" (did you mean \"ESTABLISHED\"?)"},
+		{"unknown exchange in expect", "  - ike_sa: {between: [a, b]}", "  - message: {exchange: ike_auth}", "t.yaml:23:25: unknown exchange \"ike_auth\" (did you mean \"IKE_AUTH\"?)"},
+		{"unknown notify in expect", "  - ike_sa: {between: [a, b]}", "  - message: {notify: NO_PROPOSALS_CHOSEN}", "t.yaml:23:23: unknown notify type \"NO_PROPOSALS_CHOSEN\" (did you mean \"NO_PROPOSAL_CHOSEN\"?)"},
+		{"unknown proto in expect", "  - ike_sa: {between: [a, b]}", "  - message: {proto: IKEv2, absent: true}", "t.yaml:23:22: unknown protocol \"IKEv2\" (one of ikev1, ikev2, esp, icmp, udp, ip, nat-keepalive) (did you mean \"ikev2\"?)"},
+		{"answered more than sent", "  - ike_sa: {between: [a, b]}", "  - pings: {from: a, answered: 3, of: 2}", "t.yaml:23:32: 3 of 2 pings can never be answered"},
+		{"fault from unknown node", "secrets:", "faults:\n  - {drop: {from: gw-est}}\nsecrets:", "t.yaml:19:5: unknown node \"gw-est\""},
+		{"by on a drop", "secrets:", "faults:\n  - {drop: {exchange: IKE_AUTH, by: 2s}}\nsecrets:", "t.yaml:19:5: by: applies only to a delay fault"},
+		{"child that does not exist", "{at: 1s, ping: {from: a, to: 192.0.2.2}}", "{at: 1s, rekey: {node: a, child: nett}}", "t.yaml:21:38: node \"a\" has no child \"nett\" (did you mean \"net\"?)"},
 	} {
 		if !strings.Contains(brokenBase, c.from) {
 			t.Fatalf("%s: the base has no %q", c.name, c.from)

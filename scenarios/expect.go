@@ -22,7 +22,7 @@ type Result struct {
 func Grade(s *Scenario, tr *sim.Trace, net *sim.Network) []Result {
 	var out []Result
 	for i := range s.File.Expect {
-		out = append(out, gradeOne(&s.File.Expect[i], tr, net))
+		out = append(out, gradeOne(s, &s.File.Expect[i], tr, net))
 	}
 	return out
 }
@@ -37,13 +37,13 @@ func Passed(rs []Result) bool {
 	return true
 }
 
-func gradeOne(e *Expect, tr *sim.Trace, net *sim.Network) Result {
+func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 	r := Result{Says: e.Says, Expect: e}
 	ev := tr.Events
 	switch {
 	case e.IKESA != nil:
 		a, b := e.IKESA.Between[0], e.IKESA.Between[1]
-		upA, upB := ikeUp(ev, a), ikeUp(ev, b)
+		upA, upB := ikeUp(ev, a, s.localIDs(b)), ikeUp(ev, b, s.localIDs(a))
 		want := e.IKESA.State
 		if want == "" {
 			want = "established"
@@ -58,7 +58,7 @@ func gradeOne(e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		if notify != "" {
 			r.Check += " with " + notify
 		}
-		errs := errorsOn(ev, a, b)
+		errs := append(errorsOn(ev, a, s.connsTo(a, b)), errorsOn(ev, b, s.connsTo(b, a))...)
 		found := notify == "" && len(errs) > 0
 		for _, t := range errs {
 			if notify != "" && strings.Contains(t, notify) {
@@ -112,7 +112,7 @@ func gradeOne(e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		n := 0
 		for _, x := range ev {
 			if x.Kind != sim.KindMessage || (m.Exchange != "" && x.Exchange != m.Exchange) ||
-				(m.Proto != "" && x.Proto != m.Proto) || (m.From != "" && x.From != m.From) ||
+				(m.Proto != "" && x.Proto != m.Proto) || (m.From != "" && (x.From != m.From || x.Forwarded)) ||
 				(m.Notify != "" && !strings.Contains(x.Summary, "N("+m.Notify+")")) {
 				continue
 			}
@@ -137,7 +137,7 @@ func gradeOne(e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		for _, x := range ev {
 			if x.Kind == sim.KindState && x.Node == e.State.Node {
 				last = x.Machine + " → " + x.ToState
-				if x.ToState == e.State.State {
+				if strings.EqualFold(x.ToState, e.State.State) {
 					r.Pass = true
 				}
 			}
@@ -177,26 +177,72 @@ func notifyText(n string) string {
 	return "N(" + n + ")"
 }
 
-func ikeUp(ev []*sim.Event, node string) int {
+// ikeUp counts the IKE SAs that came up on node with a peer that has one of the ids.
+func ikeUp(ev []*sim.Event, node string, peerIDs map[string]bool) int {
 	n := 0
 	for _, x := range ev {
-		if x.Kind == sim.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "ike" && x.Node == node {
+		if x.Kind == sim.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "ike" && x.Node == node && peerIDs[x.SA.Peer] {
 			n++
 		}
 	}
 	return n
 }
 
-func errorsOn(ev []*sim.Event, nodes ...string) []string {
+// errorsOn lists node's errors that concern one of the connections.
+func errorsOn(ev []*sim.Event, node string, conns []string) []string {
 	var out []string
 	for _, x := range ev {
-		if x.Kind != sim.KindError {
+		if x.Kind != sim.KindError || x.Node != node {
 			continue
 		}
-		for _, n := range nodes {
-			if x.Node == n {
+		for _, c := range conns {
+			if strings.Contains(x.Text, "IKE SA "+c+"[") || strings.Contains(x.Text, "connection "+c+" ") ||
+				strings.Contains(x.Text, "connection "+c+":") || strings.HasSuffix(x.Text, "connection "+c) {
 				out = append(out, x.Node+": "+x.Text)
+				break
 			}
+		}
+	}
+	return out
+}
+
+// localIDs are the identities node uses in its connections.
+func (s *Scenario) localIDs(node string) map[string]bool {
+	ids := map[string]bool{}
+	for _, c := range s.File.Connections[node] {
+		if c != nil {
+			ids[c.Local.ID] = true
+		}
+	}
+	return ids
+}
+
+// connsTo names a's connections toward b: those whose remote identity is one of b's, or
+// whose remote address is one of b's addresses.
+func (s *Scenario) connsTo(a, b string) []string {
+	ids := s.localIDs(b)
+	addrs := map[string]bool{}
+	for _, n := range s.File.Topology.Nodes {
+		if n.Name == b {
+			for _, x := range append([]string{n.Address}, n.Addresses...) {
+				if p, err := parsePrefix(x); err == nil {
+					addrs[p.Addr().String()] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for _, name := range sortedKeys(s.File.Connections[a]) {
+		c := s.File.Connections[a][name]
+		if c == nil {
+			continue
+		}
+		match := ids[c.Remote.ID]
+		for _, r := range c.RemoteAddrs {
+			match = match || addrs[r]
+		}
+		if match {
+			out = append(out, name)
 		}
 	}
 	return out

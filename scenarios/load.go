@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -285,6 +286,19 @@ func (v *validator) check() {
 		p := fmt.Sprintf("$.faults[%d]", i)
 		if _, err := faultOf(ft); err != nil {
 			v.errorf(p, "%v", err)
+			continue
+		}
+		for _, m := range []*MatchSpec{ft.Drop, ft.Duplicate, ft.Delay, ft.Corrupt} {
+			if m == nil {
+				continue
+			}
+			if m.From != "" {
+				v.node(p+".from", m.From)
+			}
+			v.proto(p, m.Proto)
+			if m.By > 0 && ft.Delay == nil {
+				v.errorf(p, "by: applies only to a delay fault")
+			}
 		}
 	}
 	for i, e := range f.Expect {
@@ -306,7 +320,7 @@ func (v *validator) connRef(path, node, conn, child string) {
 	}
 	conns := v.f.Connections[node]
 	if conn == "" {
-		if len(conns) == 1 {
+		if len(conns) == 1 && child == "" {
 			return
 		}
 		if child != "" {
@@ -315,7 +329,13 @@ func (v *validator) connRef(path, node, conn, child string) {
 					return
 				}
 			}
-			v.errorf(path+".child", "node %q has no child %q", node, child)
+			var known []string
+			for _, c := range conns {
+				if c != nil {
+					known = append(known, sortedKeys(c.Children)...)
+				}
+			}
+			v.errorf(path+".child", "node %q has no child %q%s", node, child, didYouMean(child, known))
 			return
 		}
 		v.errorf(path, "node %q has %d connections: name one (connection: NAME)", node, len(conns))
@@ -347,7 +367,10 @@ func (v *validator) step(p string, st *Step) {
 	case st.Ping != nil:
 		v.node(p+".ping.from", st.Ping.From)
 		if _, err := netip.ParseAddr(st.Ping.To); err != nil && v.nodes[st.Ping.To] == nil {
-			v.errorf(p+".ping.to", "ping target %q is neither an address nor a node", st.Ping.To)
+			v.errorf(p+".ping.to", "ping target %q is neither an address nor a node%s", st.Ping.To, didYouMean(st.Ping.To, sortedKeys(v.nodes)))
+		}
+		if st.Ping.Count < 0 {
+			v.errorf(p+".ping.count", "ping count %d is negative", st.Ping.Count)
 		}
 	case st.Initiate != nil:
 		v.connRef(p+".initiate", st.Initiate.Node, st.Initiate.Connection, st.Initiate.Child)
@@ -400,16 +423,37 @@ func (v *validator) expect(p string, e *Expect) {
 		v.node(p+".child_sas.node", e.ChildSAs.Node)
 	case e.Pings != nil:
 		v.node(p+".pings.from", e.Pings.From)
+		if e.Pings.Of > 0 && e.Pings.Answered > e.Pings.Of {
+			v.errorf(p+".pings.answered", "%d of %d pings can never be answered", e.Pings.Answered, e.Pings.Of)
+		}
 	case e.State != nil:
 		v.node(p+".state.node", e.State.Node)
+		if !knownState(e.State.State) {
+			v.errorf(p+".state.state", "unknown state %q%s", e.State.State, didYouMean(strings.ToUpper(e.State.State), States))
+		}
 	case e.Dropped != nil:
 		if e.Dropped.Node != "" {
 			v.node(p+".dropped.node", e.Dropped.Node)
 		}
 	case e.Message != nil:
-		if e.Message.From != "" {
-			v.node(p+".message.from", e.Message.From)
+		m := e.Message
+		if m.From != "" {
+			v.node(p+".message.from", m.From)
 		}
+		v.proto(p+".message.proto", m.Proto)
+		if m.Exchange != "" && !slices.Contains(Exchanges, m.Exchange) {
+			v.errorf(p+".message.exchange", "unknown exchange %q%s", m.Exchange, didYouMean(strings.ToUpper(m.Exchange), Exchanges))
+		}
+		if m.Notify != "" && !KnownNotify(m.Notify) {
+			v.errorf(p+".message.notify", "unknown notify type %q%s", m.Notify, didYouMean(strings.ToUpper(m.Notify), NotifyNames()))
+		}
+	}
+}
+
+// proto checks a protocol name used to match messages.
+func (v *validator) proto(path, proto string) {
+	if proto != "" && !slices.Contains(Protos, proto) {
+		v.errorf(path, "unknown protocol %q (one of %s)%s", proto, strings.Join(Protos, ", "), didYouMean(strings.ToLower(proto), Protos))
 	}
 }
 

@@ -57,7 +57,7 @@ type packetMeta struct {
 	proto    string
 	exchange string
 	summary  string
-	ike      *ike.MessageInfo  // IKE messages: the sender's view, decrypted
+	ike      *ike.MessageInfo // IKE messages: the sender's view, decrypted
 	sa       *ipsec.SA        // ESP: the SA that made it, to show it decrypted
 	espSum   string
 	weak     []string

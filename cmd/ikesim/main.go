@@ -24,6 +24,8 @@ usage:
   ikesim list                                   built-in scenarios
   ikesim run SCENARIO [--seed N] [--json]       run and print the text diagram (or the JSON Lines trace)
   ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops]
+  ikesim render SCENARIO|TRACE.jsonl -o FILE [--format svg|png|html|mermaid|plantuml|text|dot]
+         [--view sequence|topology|states]    diagrams for documents and the browser
   ikesim check SCENARIO                         run and grade the scenario's expectations
   ikesim validate FILE                          check a scenario file
   ikesim new NAME                               write a commented starter scenario NAME.yaml
@@ -93,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdNew(rest, stdout)
 	case "import":
 		return cmdImport(rest, stdout)
+	case "render":
+		return cmdRender(rest, stdout)
 	case "validate":
 		return cmdValidate(rest, stdout, stderr)
 	}

@@ -1,0 +1,106 @@
+package assets
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var refPattern = regexp.MustCompile(`^RFC (768|791|792|3602|3948|4106|4301|4303|7296)(, Section \d+(\.\d+)*)?$`)
+
+// TestExplanationsParse reads both files: every entry has a key, a reference in the
+// form "RFC n, Section x.y" to one of the RFCs ikesim implements, and a sentence;
+// no key appears twice.
+func TestExplanationsParse(t *testing.T) {
+	fields, err := Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := Steps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fields) < 50 || len(steps) < 15 {
+		t.Fatalf("%d field and %d step explanations", len(fields), len(steps))
+	}
+	for _, list := range [][]Explanation{fields, steps} {
+		seen := map[string]bool{}
+		for _, e := range list {
+			if seen[e.Key] {
+				t.Errorf("%q is explained twice", e.Key)
+			}
+			seen[e.Key] = true
+			if !refPattern.MatchString(e.Ref) {
+				t.Errorf("%q: reference %q is not \"RFC n, Section x.y\"", e.Key, e.Ref)
+			}
+			if !strings.HasSuffix(e.Text, ".") || len(e.Text) < 20 {
+				t.Errorf("%q: %q is not a sentence", e.Key, e.Text)
+			}
+		}
+	}
+}
+
+// TestEveryPayloadExplained checks that each IKEv2 payload the dissector names (RFC
+// 7296, Section 3.2's table) has an explanation under that name with its section.
+func TestEveryPayloadExplained(t *testing.T) {
+	fields, err := Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]Explanation{}
+	for _, e := range fields {
+		byKey[e.Key] = e
+	}
+	for name, want := range map[string]string{
+		"IKE Header": "RFC 7296, Section 3.1", "Security Association": "RFC 7296, Section 3.3", "Key Exchange": "RFC 7296, Section 3.4",
+		"Identification - Initiator": "RFC 7296, Section 3.5", "Identification - Responder": "RFC 7296, Section 3.5",
+		"Certificate": "RFC 7296, Section 3.6", "Certificate Request": "RFC 7296, Section 3.7", "Authentication": "RFC 7296, Section 3.8",
+		"Nonce": "RFC 7296, Section 3.9", "Notify": "RFC 7296, Section 3.10", "Delete": "RFC 7296, Section 3.11",
+		"Vendor ID": "RFC 7296, Section 3.12", "Traffic Selector - Initiator": "RFC 7296, Section 3.13",
+		"Traffic Selector - Responder": "RFC 7296, Section 3.13", "Encrypted and Authenticated": "RFC 7296, Section 3.14",
+		"Configuration": "RFC 7296, Section 3.15", "Extensible Authentication": "RFC 7296, Section 3.16",
+		"ESP": "RFC 4303, Section 2", "NAT-Keepalive": "RFC 3948, Section 2.3", "Non-ESP Marker": "RFC 3948, Section 2.2",
+	} {
+		e, ok := byKey[name]
+		if !ok {
+			t.Errorf("no explanation of %q", name)
+			continue
+		}
+		if e.Ref != want {
+			t.Errorf("%q cites %q, want %q", name, e.Ref, want)
+		}
+	}
+}
+
+// TestStepsTheModelAsksFor checks that every kind of message render's model asks a
+// note for is in steps.txt.
+func TestStepsTheModelAsksFor(t *testing.T) {
+	for _, k := range []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "CREATE_CHILD_SA rekey Child SA", "CREATE_CHILD_SA rekey IKE SA",
+		"INFORMATIONAL", "INFORMATIONAL liveness", "INFORMATIONAL delete"} {
+		for _, dir := range []string{" request", " response"} {
+			if _, ok := Step(k + dir); !ok {
+				t.Errorf("no step %q", k+dir)
+			}
+		}
+	}
+	for _, k := range []string{"ESP", "ESP in UDP", "NAT-keepalive", "IP"} {
+		if _, ok := Step(k); !ok {
+			t.Errorf("no step %q", k)
+		}
+	}
+	if _, ok := Step("no such step"); ok {
+		t.Errorf("an unknown step was found")
+	}
+}
+
+func TestWebFiles(t *testing.T) {
+	for _, name := range []string{"view.html", "view.css", "view.js"} {
+		b, err := Web(name)
+		if err != nil || len(b) < 100 {
+			t.Errorf("%s: %d bytes, %v", name, len(b), err)
+		}
+	}
+	if _, err := Web("../explain/fields.txt"); err == nil {
+		t.Errorf("Web reads outside web/")
+	}
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ikesim/ikesim/render"
+	"github.com/ikesim/ikesim/render/graph"
+	"github.com/ikesim/ikesim/render/html"
+	"github.com/ikesim/ikesim/render/layout"
+	"github.com/ikesim/ikesim/render/mermaid"
+	"github.com/ikesim/ikesim/render/png"
+	"github.com/ikesim/ikesim/render/svg"
+	"github.com/ikesim/ikesim/scenarios"
+	"github.com/ikesim/ikesim/sim"
+)
+
+const renderUsage = `usage: ikesim render SCENARIO|TRACE.jsonl [-o FILE] [--format F] [--view V] [options]
+
+  --format svg|png|html|mermaid|plantuml|text|dot   (default: from -o's extension, else svg)
+  --view sequence|topology|states                   (default sequence; topology and states
+                                                      draw as svg or dot)
+  --node N          the node whose state machines --view states draws
+  --nodes A,B,...   lanes to show, in order          --from T, --to T   time window (1.5s)
+  --hide-esp  --hide-actions  --hide-states  --timers  --collapse-retx  --no-notes
+  --embed-font      put the Go fonts in the SVG      --scale K, --page-height H   for png
+  --seed N          the scenario's random seed
+
+png writes one file per page: FILE, FILE-2.png, ... Without -o the text formats go to
+standard output. A saved trace (ikesim run --json) is drawn as it is.`
+
+// extFormats maps an output file's extension to its format.
+var extFormats = map[string]string{".svg": "svg", ".png": "png", ".html": "html", ".htm": "html",
+	".mmd": "mermaid", ".mermaid": "mermaid", ".puml": "plantuml", ".plantuml": "plantuml", ".txt": "text", ".dot": "dot", ".gv": "dot"}
+
+// durationFlag is a time like 1.5s or 200ms.
+type durationFlag struct{ d time.Duration }
+
+func (f *durationFlag) String() string { return f.d.String() }
+func (f *durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like 1.5s", v)
+	}
+	f.d = d
+	return nil
+}
+
+// cmdRender draws a scenario's run or a saved trace.
+func cmdRender(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	var seed seedFlag
+	fs.Var(&seed, "seed", "random seed (default: the scenario's)")
+	out := fs.String("o", "", "the file to write")
+	format := fs.String("format", "", "svg, png, html, mermaid, plantuml, text or dot")
+	view := fs.String("view", "sequence", "sequence, topology or states")
+	node := fs.String("node", "", "the node of --view states")
+	nodes := fs.String("nodes", "", "lanes to show, comma-separated")
+	var from, to durationFlag
+	fs.Var(&from, "from", "start of the time window")
+	fs.Var(&to, "to", "end of the time window")
+	hideESP := fs.Bool("hide-esp", false, "leave out ESP and plain IP traffic")
+	hideActions := fs.Bool("hide-actions", false, "leave out action boxes")
+	hideStates := fs.Bool("hide-states", false, "leave out state changes")
+	timers := fs.Bool("timers", false, "show timers")
+	collapse := fs.Bool("collapse-retx", false, "fold retransmissions into the first send")
+	noNotes := fs.Bool("no-notes", false, "leave out the notes column")
+	embed := fs.Bool("embed-font", false, "embed the Go fonts in the SVG")
+	scale := fs.Float64("scale", 2, "png: device pixels per layout pixel")
+	pageH := fs.Float64("page-height", 2400, "png: the most rows one page holds, in layout pixels")
+	pos, err := parse(fs, args, 1, "one SCENARIO or TRACE.jsonl\n"+renderUsage)
+	if err != nil {
+		return err
+	}
+	f := *format
+	if f == "" {
+		f = extFormats[strings.ToLower(filepath.Ext(*out))]
+		if f == "" {
+			f = "svg"
+		}
+	}
+	switch f {
+	case "svg", "png", "html", "mermaid", "plantuml", "text", "dot":
+	default:
+		return usagef("render: unknown format %q (svg, png, html, mermaid, plantuml, text or dot)", f)
+	}
+	switch *view {
+	case "sequence":
+		if f == "dot" {
+			return usagef("render: the sequence view does not draw as dot")
+		}
+	case "topology", "states":
+		if f != "svg" && f != "dot" {
+			return usagef("render: the %s view draws as svg or dot, not %s", *view, f)
+		}
+	default:
+		return usagef("render: unknown view %q (sequence, topology or states)", *view)
+	}
+	if f == "png" && *out == "" {
+		return usagef("render: png needs -o FILE.png")
+	}
+	o := render.Options{From: from.d, To: to.d, HideESP: *hideESP, HideActions: *hideActions,
+		HideStates: *hideStates && *view != "states", ShowTimers: *timers, CollapseRetx: *collapse}
+	if *nodes != "" {
+		for _, n := range strings.Split(*nodes, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				o.Nodes = append(o.Nodes, n)
+			}
+		}
+	}
+	in, err := load(pos[0], &seed)
+	if err != nil {
+		return err
+	}
+	d := render.Build(in.trace, o)
+	lo := layout.Options{Title: in.title, Notes: !*noNotes}
+
+	var buf bytes.Buffer
+	switch {
+	case *view == "topology" || *view == "states":
+		var dot []byte
+		if *view == "topology" {
+			t := in.topology
+			if t == nil {
+				t = graph.TopologyOf(d, in.title)
+			}
+			dot = graph.TopologyDOT(t)
+		} else {
+			n := *node
+			if n == "" {
+				if ns := graph.States(d); len(ns) > 0 {
+					n = ns[0]
+				}
+			}
+			if dot, err = graph.StatesDOT(d, n); err != nil {
+				return usagef("render: %v", strings.TrimPrefix(err.Error(), "graph: "))
+			}
+		}
+		if f == "dot" {
+			buf.Write(dot)
+		} else if err := graphSVG(dot, &buf); err != nil {
+			return err
+		}
+	case f == "png":
+		files, err := png.WriteFiles(*out, d, png.Options{Options: lo, Scale: *scale, PageHeight: *pageH})
+		if err != nil {
+			return err
+		}
+		for _, name := range files {
+			fmt.Fprintf(w, "wrote %s\n", name)
+		}
+		return nil
+	case f == "svg":
+		err = svg.Write(&buf, d, svg.Options{Options: lo, EmbedFont: *embed})
+	case f == "html":
+		err = html.Write(&buf, d, html.Options{Options: lo})
+	case f == "mermaid":
+		err = mermaid.WriteMermaid(&buf, d, mermaid.Options{Title: in.title})
+	case f == "plantuml":
+		err = mermaid.WritePlantUML(&buf, d, mermaid.Options{Title: in.title})
+	case f == "text":
+		fmt.Fprintf(&buf, "%s\n\n", in.title)
+		err = render.WriteText(&buf, d, render.TextOptions{})
+	}
+	if err != nil {
+		return err
+	}
+	if *out == "" || *out == "-" {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s\n", *out)
+	return nil
+}
+
+// input is what render draws: a trace, its title, and the topology when a scenario
+// describes it.
+type input struct {
+	trace    *sim.Trace
+	title    string
+	topology *graph.Topology
+}
+
+// load runs a scenario, or reads a saved JSON Lines trace (a file whose first
+// non-blank byte is '{').
+func load(name string, seed *seedFlag) (*input, error) {
+	if isTrace(name) {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		tr, err := sim.ReadJSON(f)
+		if err != nil {
+			return nil, err
+		}
+		return &input{trace: tr, title: filepath.Base(name)}, nil
+	}
+	r, err := simulate(name, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &input{trace: r.Sim.Trace, title: fmt.Sprintf("%s (seed %d)", r.Scenario.File.Name, r.Seed),
+		topology: topologyOf(r.Scenario.File)}, nil
+}
+
+func isTrace(name string) bool {
+	if strings.HasSuffix(name, ".jsonl") || strings.HasSuffix(name, ".json") {
+		return true
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return false
+		}
+		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			return c == '{'
+		}
+	}
+}
+
+// topologyOf describes a scenario file's network for the topology view.
+func topologyOf(f *scenarios.File) *graph.Topology {
+	t := &graph.Topology{Name: f.Name}
+	owner := map[string]string{} // address -> node
+	for _, n := range f.Topology.Nodes {
+		gn := graph.Node{Name: n.Name, Kind: n.Kind}
+		for _, a := range append([]string{n.Address}, n.Addresses...) {
+			if a == "" {
+				continue
+			}
+			gn.Addrs = append(gn.Addrs, a)
+			if p, err := netip.ParsePrefix(a); err == nil {
+				owner[p.Addr().String()] = n.Name
+			}
+		}
+		if n.NAT != nil {
+			gn.NAT = n.NAT.Outside
+		}
+		t.Nodes = append(t.Nodes, gn)
+	}
+	for _, l := range f.Topology.Links {
+		if len(l.Between) != 2 {
+			continue
+		}
+		var what []string
+		if l.Delay != 0 {
+			what = append(what, l.Delay.D().String())
+		}
+		if l.Jitter != 0 {
+			what = append(what, "±"+l.Jitter.D().String())
+		}
+		for _, p := range []struct {
+			v    scenarios.Percent
+			name string
+		}{{l.Loss, "loss"}, {l.Duplicate, "duplicated"}, {l.Reorder, "reordered"}, {l.Corrupt, "corrupted"}} {
+			if p.v != 0 {
+				what = append(what, fmt.Sprintf("%g%% %s", float64(p.v)*100, p.name))
+			}
+		}
+		if l.MTU != 0 {
+			what = append(what, fmt.Sprintf("MTU %d", l.MTU))
+		}
+		t.Links = append(t.Links, graph.Link{A: l.Between[0], B: l.Between[1], Label: strings.Join(what, ", ")})
+	}
+	seen := map[[2]string]bool{}
+	var nodes []string
+	for n := range f.Connections {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	for _, n := range nodes {
+		var conns []string
+		for c := range f.Connections[n] {
+			conns = append(conns, c)
+		}
+		sort.Strings(conns)
+		for _, c := range conns {
+			spec := f.Connections[n][c]
+			for _, ra := range spec.RemoteAddrs {
+				peer := owner[ra]
+				if peer == "" {
+					continue
+				}
+				k := [2]string{min(n, peer), max(n, peer)}
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				t.Peers = append(t.Peers, graph.Peer{A: n, B: peer, Label: "IKE " + c + " " + strings.Join(spec.Proposals, ",")})
+			}
+		}
+	}
+	return t
+}
+
+// graphTool finds ikesim-graph, the binary that lays out graph views. It is a
+// separate program because go-graphviz compiles its WebAssembly when a process that
+// links it starts: in ikesim itself, every command would pay for it.
+func graphTool() (string, error) {
+	if p := os.Getenv("IKESIM_GRAPH"); p != "" {
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "ikesim-graph")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("ikesim-graph"); err == nil {
+		return p, nil
+	}
+	return "", errors.New("render: the graph views are laid out by ikesim-graph, which is not installed " +
+		"(go install github.com/ikesim/ikesim/cmd/ikesim-graph, or set IKESIM_GRAPH); --format dot writes the graph for Graphviz's own dot")
+}
+
+// graphSVG lays out DOT as SVG with ikesim-graph.
+func graphSVG(dot []byte, w io.Writer) error {
+	tool, err := graphTool()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tool)
+	cmd.Stdin = bytes.NewReader(dot)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("render: %s: %v: %s", tool, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
