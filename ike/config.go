@@ -38,7 +38,10 @@ type Connection struct {
 	DNS   []netip.Addr
 	// RequestVIP makes an initiator ask for a virtual IP (CP / Mode Config).
 	RequestVIP bool
-	XAuth      *XAuthConfig
+	// ModeConfigPush makes IKEv1 Mode Config push the configuration from the gateway
+	// (SET/ACK) instead of the client pulling it (REQUEST/REPLY), strongSwan's pull = no.
+	ModeConfigPush bool
+	XAuth          *XAuthConfig
 }
 
 // AuthConfig is one side's authentication: method, identity and key material.

@@ -161,3 +161,11 @@ type ChildSAInfo struct {
 	// Rekeyed names the SPI (inbound) of the SA this one replaces, if any.
 	Rekeyed uint32
 }
+
+// VirtualIPHost is implemented by hosts that take an inner (virtual) address a peer
+// assigned: IKEv1 Mode Config, IKEv2 configuration payloads. Engines reach it through a
+// type assertion on their Observer, so hosts without virtual IPs need not implement it.
+type VirtualIPHost interface {
+	// AssignVirtualIP makes a the host's inner address; the zero Addr takes it back.
+	AssignVirtualIP(a netip.Addr)
+}
