@@ -136,8 +136,8 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 			if e.Kind == sim.KindMessage {
 				addLane(e.From)
 				addLane(e.To)
-			} else if e.Node != "" && e.Kind != sim.KindInfo {
-				addLane(e.Node)
+			} else if e.Node != "" {
+				addLane(e.Node) // the trace opens with the topology, node by node
 			}
 		}
 	}
@@ -366,6 +366,9 @@ func (r *Row) Tags(reason bool) []string {
 			t += ": " + r.LostReason
 		}
 		tags = append(tags, t)
+	}
+	if e := r.Event; e != nil && e.Kind == sim.KindMessage && e.Text != "" && !r.Retransmit {
+		tags = append(tags, e.Text) // a fault rule that hit it, or an import's note
 	}
 	return tags
 }

@@ -64,13 +64,9 @@ func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
 			}
 			if r.Lost {
 				line[(lo+hi)/2] = '✗'
-				label += "  (lost)"
 			}
-			if r.Retransmit {
-				label += "  (retransmission)"
-			}
-			if r.Retries > 0 {
-				label += fmt.Sprintf("  (+%d retransmissions)", r.Retries)
+			for _, t := range r.Tags(false) {
+				label += "  (" + t + ")"
 			}
 		case RowAction:
 			line[col(r.Lane)] = '•'

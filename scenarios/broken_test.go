@@ -154,6 +154,26 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	}
 }
 
+// TestTypeErrorsDoNotHideLaterErrors: a bad value is reported, and the checks go on.
+func TestTypeErrorsDoNotHideLaterErrors(t *testing.T) {
+	src := strings.NewReplacer(
+		"delay: 5ms", "delay: 5 parsecs",
+		"start_action: start}", "start_action: strat}",
+		"proposals: [aes128-sha256-ecp256]", "proposals: [null]",
+	).Replace(brokenBase)
+	_, err := Parse([]byte(src), "t.yaml")
+	el, _ := err.(ErrorList)
+	want := []string{`delay: "5 parsecs" is not a duration`, `write "null" in quotes`, `start_action is trigger, start or none, not "strat"`}
+	if len(el) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(el), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.Contains(el[i].Msg, w) {
+			t.Errorf("error %d is %q, want %q", i+1, el[i].Msg, w)
+		}
+	}
+}
+
 // FuzzParse: the loader never panics, whatever the file holds.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(brokenBase))

@@ -73,10 +73,13 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 		}
 		c.RemoteAddrs = append(c.RemoteAddrs, ip)
 	}
-	if len(spec.Proposals) == 0 {
+	if len(spec.Proposals) == 0 && !v.present(p+".proposals") {
 		v.errorf(p, "connection %q has no proposals (e.g. proposals: [aes128-sha256-modp2048])", name)
 	}
 	for i, s := range spec.Proposals {
+		if s == "" {
+			continue // a YAML null, reported by the schema check
+		}
 		pr, err := ike.ParseProposal(s, ike.ProtoIKE)
 		if err != nil {
 			v.errorf(fmt.Sprintf("%s.proposals[%d]", p, i), "%v", trimPkg(err))
@@ -196,6 +199,9 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 		props = []string{"aes128gcm16", "aes128-sha256"}
 	}
 	for i, s := range props {
+		if s == "" {
+			continue // a YAML null, reported by the schema check
+		}
 		pr, err := ike.ParseProposal(s, ike.ProtoESP)
 		if err != nil {
 			v.errorf(fmt.Sprintf("%s.esp_proposals[%d]", p, i), "%v", trimPkg(err))

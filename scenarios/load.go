@@ -101,8 +101,10 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		return e
 	}
 	var f File
-	var early ErrorList // unknown fields: reported, and the checks go on
+	var early ErrorList // problems the checks go on past
+	var tree *ast.File
 	if file, err := parser.ParseBytes(data, 0); err == nil {
+		tree = file
 		fatal := false
 		for _, e := range checkSchema(file) {
 			line, col := 0, 0
@@ -116,11 +118,14 @@ func Parse(data []byte, path string) (*Scenario, error) {
 			return nil, early
 		}
 	}
-	opts := []yaml.DecodeOption{yaml.Strict()}
-	if len(early) > 0 {
-		opts = nil // the unknown fields are reported already
+	var err error
+	if len(early) > 0 && tree != nil && len(tree.Docs) > 0 {
+		// Decode the tree, where bad values are null now; unknown fields are reported.
+		err = yaml.NodeToValue(tree.Docs[0].Body, &f)
+	} else {
+		err = yaml.UnmarshalWithOptions(data, &f, yaml.Strict())
 	}
-	if err := yaml.UnmarshalWithOptions(data, &f, opts...); err != nil {
+	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			p := ye.GetToken().Position
@@ -189,6 +194,16 @@ func (v *validator) at(path string) (int, int) {
 	return 0, 0
 }
 
+// present reports whether the file has a value at path (a bad one, reported already, too).
+func (v *validator) present(path string) bool {
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return false
+	}
+	n, err := p.FilterFile(v.file)
+	return err == nil && n != nil
+}
+
 func (v *validator) errorf(path, format string, args ...any) {
 	l, c := v.at(path)
 	v.errs = append(v.errs, v.mk(l, c, fmt.Sprintf(format, args...)))
@@ -207,7 +222,7 @@ func key(k string) string {
 func (v *validator) check() {
 	f := v.f
 	v.nodes = map[string]*NodeSpec{}
-	if len(f.Topology.Nodes) == 0 {
+	if len(f.Topology.Nodes) == 0 && !v.present("$.topology.nodes") {
 		v.errorf("$.topology", "the topology has no nodes")
 	}
 	for i := range f.Topology.Nodes {

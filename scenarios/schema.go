@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // The schema check walks the YAML tree against the Go types of File before decoding, so
@@ -16,8 +17,8 @@ import (
 type schemaError struct {
 	node ast.Node
 	msg  string
-	// extra marks a field that is unknown or repeated: the file still decodes, so the
-	// checks that follow can run too.
+	// extra marks a problem the file decodes past: an unknown field, or a bad value
+	// that was replaced by null in the tree, so that the checks that follow run too.
 	extra bool
 }
 
@@ -34,8 +35,14 @@ func checkSchema(f *ast.File) []schemaError {
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		return append(errs, schemaError{nil, "the file is empty", false})
 	}
-	walkSchema(f.Docs[0].Body, reflect.TypeOf(File{}), "", &errs)
+	walkSchema(f.Docs[0].Body, reflect.TypeOf(File{}), "", &errs, func(ast.Node) {})
 	return errs
+}
+
+// nullAt makes a null node where n was, so that decoding skips a bad value.
+func nullAt(n ast.Node) ast.Node {
+	tk := n.GetToken()
+	return ast.Null(token.New("null", "null", tk.Position))
 }
 
 // unwrap looks through anchors, tags and comments to the node that holds the value.
@@ -90,16 +97,24 @@ func keyText(k ast.MapKeyNode) string {
 	return strings.TrimSpace(k.String())
 }
 
-func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError) {
+// walkSchema checks n against t; set replaces n in its parent (with null, after a bad
+// value, so that the rest of the file can still be decoded and checked).
+func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError, set func(ast.Node)) {
 	n = unwrap(n)
 	if n == nil {
 		return
 	}
 	if _, null := n.(*ast.NullNode); null {
+		if t.Kind() == reflect.String && strings.HasSuffix(what, "proposals entry") {
+			*errs = append(*errs, schemaError{n, "null here is YAML's empty value: write \"null\" in quotes for the NULL cipher (e.g. \"null-sha256\")", true})
+		}
 		return
 	}
 	fail := func(format string, args ...any) {
-		*errs = append(*errs, schemaError{n, fmt.Sprintf(format, args...), false})
+		*errs = append(*errs, schemaError{n, fmt.Sprintf(format, args...), true})
+		if n.GetToken() != nil {
+			set(nullAt(n))
+		}
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		s, ok := scalarText(n)
@@ -115,7 +130,7 @@ func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError) {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		walkSchema(n, t.Elem(), what, errs)
+		walkSchema(n, t.Elem(), what, errs, set)
 	case reflect.Struct:
 		ps, ok := pairs(n)
 		if !ok {
@@ -139,7 +154,7 @@ func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError) {
 				*errs = append(*errs, schemaError{p.Key, fmt.Sprintf("field %q appears twice%s", k, inWhat(what)), false})
 			}
 			seen[k] = true
-			walkSchema(p.Value, ft, k, errs)
+			walkSchema(p.Value, ft, k, errs, func(v ast.Node) { p.Value = v })
 		}
 	case reflect.Map:
 		ps, ok := pairs(n)
@@ -154,7 +169,7 @@ func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError) {
 				*errs = append(*errs, schemaError{p.Key, fmt.Sprintf("%q appears twice in %s", k, orTop(what)), false})
 			}
 			seen[k] = true
-			walkSchema(p.Value, t.Elem(), k, errs)
+			walkSchema(p.Value, t.Elem(), k, errs, func(v ast.Node) { p.Value = v })
 		}
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
@@ -162,8 +177,8 @@ func walkSchema(n ast.Node, t reflect.Type, what string, errs *[]schemaError) {
 			fail("%s must be a list ([a, b] or lines starting with -), not %s", what, kindName(n))
 			return
 		}
-		for _, v := range seq.Values {
-			walkSchema(v, t.Elem(), what+" entry", errs)
+		for i, v := range seq.Values {
+			walkSchema(v, t.Elem(), what+" entry", errs, func(v ast.Node) { seq.Values[i] = v })
 		}
 	case reflect.String:
 		if _, ok := scalarText(n); !ok {

@@ -20,6 +20,12 @@ func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded b
 	e := &Event{Kind: KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
+	if verdict.rule != "" {
+		e.Text = "fault: " + verdict.rule
+		if verdict.delay > 0 {
+			e.Text += fmt.Sprintf(" (+%s)", verdict.delay)
+		}
+	}
 	var reason string
 	switch {
 	case ifc.Node.down:

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"net/netip"
 	"sort"
 	"time"
@@ -311,6 +312,16 @@ func (l *Link) arrival(now time.Duration, dir int) time.Duration {
 // Start computes the routes and installs every daemon's trap policies. Call it after
 // the topology and the IKE daemons are in place, before Run.
 func (n *Network) Start() {
+	// The trace starts with the topology: one event per node, in the order the nodes
+	// were made, which diagrams take as the order of their lanes.
+	for _, nd := range n.Nodes {
+		var addrs []string
+		for _, i := range nd.Ifaces {
+			addrs = append(addrs, i.Prefix.String())
+		}
+		n.Sim.Trace.Emit(&Event{T: Seconds(n.Sim.Now()), Kind: KindInfo, Node: nd.Name,
+			Text: fmt.Sprintf("node %s: %s with %s", nd.Name, nd.Kind, strings.Join(addrs, ", "))})
+	}
 	n.ComputeRoutes()
 	for _, nd := range n.Nodes {
 		nd.InstallTraps()

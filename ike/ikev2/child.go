@@ -91,11 +91,11 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	}
 	keymat := ike.ChildKeymat(sa.prf, sa.keys.SKd, gir, ni, nr, 2*(ek+ik))
 	ei, ai, er, ar := keymat[:ek], keymat[ek:ek+ik], keymat[ek+ik:2*ek+ik], keymat[2*ek+ik:]
-	pfs := ""
+	seed := "Ni | Nr"
 	if gir != nil {
-		pfs = " | g^ir (new, PFS)"
+		seed = "g^ir (new, PFS) | Ni | Nr"
 	}
-	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %sNi | Nr): encryption and integrity keys for each direction", pfs)
+	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): encryption and integrity keys for each direction", seed)
 	sa.serialChild()
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
 		serial: sa.d.childSerial}

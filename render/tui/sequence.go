@@ -149,11 +149,8 @@ func rowLabel(d *render.Diagram, r render.Row) string {
 	case render.RowPhase:
 		return "[ " + s + " ]"
 	case render.RowMessage:
-		if r.Lost {
-			s += " (lost)"
-		}
-		if r.Retransmit {
-			s += " (retransmission)"
+		for _, t := range r.Tags(false) {
+			s += " (" + t + ")"
 		}
 	case render.RowNote:
 		return "— " + s
