@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"net/netip"
 	"time"
 
@@ -110,6 +111,15 @@ func (nd *Node) AssignVirtualIP(a netip.Addr) {
 	nd.VirtualIP = a
 }
 
+func coveredBy(ts []ike.TrafficSelector, a netip.Addr) bool {
+	for _, t := range ts {
+		if a.Compare(t.Start) >= 0 && a.Compare(t.End) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func hex64(v uint64) string { return fmt.Sprintf("%016x", v) }
 
 func tsStrings(ts []ike.TrafficSelector) []string {
@@ -200,6 +210,11 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Action(fmt.Sprintf("Send the %d packet(s) that waited for this SA", len(q)))
 	}
 	for _, p := range q {
+		if f, err := ipsec.FlowOf(p.pkt); err == nil && !coveredBy(c.LocalTS, f.Src) {
+			nd.drop(p.pkt, 0, fmt.Sprintf("queued packet from %s is outside the Child SA's selectors %s (the virtual IP replaces that address)",
+				f.Src, strings.Join(tsStrings(c.LocalTS), ",")))
+			continue
+		}
 		nd.SendIP(p.pkt, p.meta)
 	}
 }

@@ -241,6 +241,17 @@ func (n *Network) ComputeRoutes() {
 				}
 			}
 		}
+		// A node with one link sends what it has no route for out of it (a default
+		// route): virtual IPs, for one, are in no node's prefixes.
+		var linked []*Iface
+		for _, i := range src.Ifaces {
+			if i.Link != nil {
+				linked = append(linked, i)
+			}
+		}
+		if len(linked) == 1 {
+			add(netip.PrefixFrom(netip.IPv4Unspecified(), 0), linked[0])
+		}
 		sort.SliceStable(src.routes, func(a, b int) bool { return src.routes[a].prefix.Bits() > src.routes[b].prefix.Bits() })
 	}
 }

@@ -39,6 +39,7 @@ type Daemon struct {
 	// cookieSecret makes stateless COOKIE values (RFC 7296 2.6).
 	cookieSecret []byte
 	halfOpen     int
+	leases       map[netip.Addr]*ikeSA // virtual IPs given out from the pools
 }
 
 type childRef struct {

@@ -55,6 +55,10 @@ func (sa *ikeSA) sendAuth() {
 		ps = append(ps, toID(c.Remote.ID, true))
 	}
 	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: auth})
+	if c.RequestVIP {
+		ps = append(ps, cpRequest())
+		d.action("Ask the responder for a virtual IP and a DNS server with CP(CFG_REQUEST)")
+	}
 	var ch *ike.ChildConfig
 	if len(sa.pendingChildren) > 0 && !c.Childless {
 		ch = sa.pendingChildren[0]
@@ -98,6 +102,7 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 		return
 	}
 	sa.establish()
+	sa.takeCP(inner)
 	if ch != nil {
 		sa.finishChild(inner, ch, spi, sa.ni, sa.nr, nil, nil)
 	}
@@ -177,8 +182,13 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: sa.pskAuth(c.Local.PSK, false, c.Local.ID)})
 	d.action("Compute our AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT response | Ni | prf(SK_pr, IDr))")
 	sa.establish()
+	if req := payloadOf[*CP](inner); req != nil {
+		if p := sa.answerCP(req); p != nil {
+			ps = append(ps, p)
+		}
+	}
 	var install func()
-	if sap := payloadOf[*SA](inner); sap != nil && !c.Childless {
+	if sap := payloadOf[*SA](inner); sap != nil && !c.Childless && !sa.vipFailed(ps) {
 		saPs, tsPs, in := sa.acceptChild(inner, sa.ni, sa.nr, nil, nil, false)
 		ps = append(append(ps, saPs...), tsPs...)
 		install = in
@@ -204,6 +214,12 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 		cfg, ntsi, ntsr = old.cfg, old.remoteTS, old.localTS
 	} else {
 		cfg, ntsi, ntsr = pickChildConfig(c, tsi, tsr)
+		if cfg != nil && sa.peerVIP.IsValid() {
+			ntsi = sa.vipTS(ntsi)
+			if len(ntsi) == 0 {
+				cfg = nil
+			}
+		}
 	}
 	if cfg == nil {
 		d.env.Observer.Error(fmt.Sprintf("%s: TS_UNACCEPTABLE: proposed TSi %s / TSr %s match no child of %s",
@@ -236,3 +252,7 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 		sa.installChild(cfg, chosen, spi, peerSPI, ntsr, ntsi, transport, false, ni, nr, gir, old)
 	}
 }
+
+// vipFailed reports whether the response already says no virtual IP could be had, in
+// which case no Child SA is made.
+func (sa *ikeSA) vipFailed(ps []Payload) bool { return notifyIn(ps, INTERNAL_ADDRESS_FAILURE) != nil }

@@ -252,6 +252,10 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 	n := d.newSA(sa.conn, initiator, sa.local, sa.remote)
 	n.spiI, n.spiR = spiI, spiR
 	n.natLocal, n.natRemote = sa.natLocal, sa.natRemote
+	n.ownVIP, n.peerVIP = sa.ownVIP, sa.peerVIP // the addresses stay with the peers
+	if n.peerVIP.IsValid() {
+		d.leases[n.peerVIP] = n
+	}
 	if err := n.setTransforms(p); err != nil {
 		d.env.Observer.Error(fmt.Sprintf("%s: %v", sa.name(), err))
 		return nil

@@ -71,6 +71,9 @@ type ikeSA struct {
 	lastReplyID   uint32
 	lastReplyInfo *ike.MessageInfo
 
+	ownVIP  netip.Addr // the virtual IP the responder assigned to this side
+	peerVIP netip.Addr // the virtual IP this side leased to the peer
+
 	children        []*childSA
 	pendingChildren []*ike.ChildConfig
 	firstChild      *childSA // the child negotiated in IKE_AUTH
@@ -495,6 +498,7 @@ func (sa *ikeSA) destroy(reason string) {
 	if !sa.initiator && sa.state == stateCreated {
 		sa.d.halfOpen--
 	}
+	sa.releaseVIP()
 	sa.setState(stateDestroyed)
 	delete(sa.d.sas, sa.mySPI())
 	sa.outstanding = nil
