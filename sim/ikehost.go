@@ -2,8 +2,8 @@ package sim
 
 import (
 	"fmt"
-	"strings"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"

@@ -2,9 +2,9 @@ package sim
 
 import (
 	"fmt"
-	"strings"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ikesim/ikesim/ipsec"
