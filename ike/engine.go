@@ -160,6 +160,17 @@ type ChildSAInfo struct {
 	Established time.Time
 	// Rekeyed names the SPI (inbound) of the SA this one replaces, if any.
 	Rekeyed uint32
+	// KeepOldOutbound asks the host to go on sending on the replaced SA until it is
+	// deleted: the responder of a rekey does, since the initiator may not have the new
+	// inbound SA yet.
+	KeepOldOutbound bool
+}
+
+// AcquireHost is implemented by hosts that queue packets while IKE sets up the Child SA
+// a policy asked for (Daemon.Acquire). Engines tell it through a type assertion on their
+// Observer when that Child SA cannot be had, so that the packets are dropped, not kept.
+type AcquireHost interface {
+	AcquireFailed(reqid uint32, reason string)
 }
 
 // VirtualIPHost is implemented by hosts that take an inner (virtual) address a peer

@@ -167,6 +167,18 @@ func (nd *Node) IKESADown(sa *ike.IKESAInfo, reason string) {
 	nd.emit(&Event{Kind: KindSA, Op: "down", SA: r})
 }
 
+// AcquireFailed drops the packets that waited for a Child SA IKE could not set up
+// (ike.AcquireHost); the next matching packet starts a new attempt.
+func (nd *Node) AcquireFailed(reqid uint32, reason string) {
+	q := nd.acquired[reqid]
+	delete(nd.acquired, reqid)
+	for _, p := range q {
+		nd.drop(p.pkt, 0, "no IPsec SA: "+reason)
+	}
+}
+
+var _ ike.AcquireHost = (*Node)(nil)
+
 // ChildSAUp installs a Child SA pair and its policies, and sends what waited for it.
 func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 	in, out, err := nd.makeSAs(c)
@@ -174,7 +186,10 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
 		return
 	}
-	if c.Rekeyed != 0 {
+	switch {
+	case c.Rekeyed != 0 && c.KeepOldOutbound:
+		nd.Action(fmt.Sprintf("Rekeyed by the peer: accept on the new SA at once, but go on sending on the old one until the peer deletes it (new outbound SPI 0x%08x waits)", c.SPIOut))
+	case c.Rekeyed != 0:
 		// The old inbound SA stays until the delete; outbound traffic moves to the new SA now.
 		nd.Action(fmt.Sprintf("Rekeyed: new outbound SA 0x%08x replaces the SA with inbound SPI 0x%08x", c.SPIOut, c.Rekeyed))
 	}
@@ -182,7 +197,12 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
 		return
 	}
-	if err := nd.SAD.AddOutbound(out); err != nil {
+	if c.Rekeyed != 0 && c.KeepOldOutbound {
+		if nd.waitingOut == nil {
+			nd.waitingOut = map[uint32]*ipsec.SA{}
+		}
+		nd.waitingOut[c.Rekeyed] = out
+	} else if err := nd.SAD.AddOutbound(out); err != nil {
 		nd.SAD.DeleteInbound(in.SPI)
 		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
 		return
@@ -223,6 +243,14 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 	nd.SAD.DeleteInbound(c.SPIIn)
 	nd.SAD.DeleteOutbound(c.SPIOut)
+	if out := nd.waitingOut[c.SPIIn]; out != nil {
+		delete(nd.waitingOut, c.SPIIn)
+		if err := nd.SAD.AddOutbound(out); err != nil {
+			nd.Error(fmt.Sprintf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err))
+		} else {
+			nd.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
+		}
+	}
 	nd.emit(&Event{Kind: KindSA, Op: "down", SA: &SARecord{Type: "child", Conn: c.Conn, Child: c.Child,
 		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut), Reason: reason}})
 }

@@ -48,8 +48,11 @@ type Node struct {
 	natRev   map[natKey]*natEntry
 	natPort  uint16
 	pings    map[uint16]*Ping
-	lastRecv *Event // the recv event of the datagram being handled
-	curRef   int    // the message event of the datagram being handled
+	// waitingOut holds a rekeyed outbound SA until the SA it replaces (by inbound SPI) is
+	// deleted.
+	waitingOut map[uint32]*ipsec.SA
+	lastRecv   *Event // the recv event of the datagram being handled
+	curRef     int    // the message event of the datagram being handled
 }
 
 // packetMeta travels with a packet across the wire: what the sender knew about it.

@@ -110,6 +110,9 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	}
 	if replaces != nil {
 		info.Rekeyed = replaces.spiIn
+		// The rekey's responder goes on sending on the old SA until the initiator
+		// deletes it: the initiator may not have the new inbound SA yet.
+		info.KeepOldOutbound = !exchInitiator
 	}
 	ch.info = info
 	sa.d.action("Install Child SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s", cfg.Name, spiIn, spiOut, p,

@@ -300,6 +300,13 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	sa.handle(local, remote, m)
 }
 
+// acquireFailed tells the host that the Child SA an acquire asked for cannot be had.
+func (d *Daemon) acquireFailed(reqid uint32, reason string) {
+	if h, ok := d.env.Observer.(ike.AcquireHost); ok {
+		h.AcquireFailed(reqid, reason)
+	}
+}
+
 // spi draws a non-zero random 64-bit SPI.
 func (d *Daemon) spi64() uint64 {
 	var b [8]byte

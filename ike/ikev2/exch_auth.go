@@ -65,6 +65,7 @@ func (sa *ikeSA) sendAuth() {
 		sa.pendingChildren = sa.pendingChildren[1:]
 	}
 	var spi uint32
+	sa.authChild = ch
 	if ch != nil {
 		spi = d.spi32()
 		if ch.Transport {
@@ -104,6 +105,7 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 	sa.establish()
 	sa.takeCP(inner)
 	if ch != nil {
+		sa.authChild = nil
 		sa.finishChild(inner, ch, spi, sa.ni, sa.nr, nil, nil)
 	}
 	for _, p := range sa.pendingChildren {
@@ -119,6 +121,8 @@ func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, n
 		sa.d.env.Observer.Error(fmt.Sprintf("%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type))
 		if old != nil {
 			old.setState("INSTALLED")
+		} else {
+			sa.d.acquireFailed(ch.ReqID, "the responder says "+n.Type.String())
 		}
 		return
 	}

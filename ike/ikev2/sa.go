@@ -71,6 +71,8 @@ type ikeSA struct {
 	lastReplyID   uint32
 	lastReplyInfo *ike.MessageInfo
 
+	authChild *ike.ChildConfig // the child negotiated in IKE_AUTH, until it is up
+
 	ownVIP  netip.Addr // the virtual IP the responder assigned to this side
 	peerVIP netip.Addr // the virtual IP this side leased to the peer
 
@@ -495,10 +497,16 @@ func (sa *ikeSA) destroy(reason string) {
 	if sa.keys.SKd != nil && sa.encr != nil {
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
-	if !sa.initiator && sa.state == stateCreated {
-		sa.d.halfOpen--
+	if !sa.initiator && sa.state == stateConnecting {
+		sa.d.halfOpen-- // it never got to IKE_AUTH, or failed in it
 	}
 	sa.releaseVIP()
+	if sa.authChild != nil {
+		sa.d.acquireFailed(sa.authChild.ReqID, reason)
+	}
+	for _, ch := range sa.pendingChildren {
+		sa.d.acquireFailed(ch.ReqID, reason)
+	}
 	sa.setState(stateDestroyed)
 	delete(sa.d.sas, sa.mySPI())
 	sa.outstanding = nil
