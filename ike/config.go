@@ -3,6 +3,7 @@ package ike
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -42,6 +43,34 @@ type Connection struct {
 	// (SET/ACK) instead of the client pulling it (REQUEST/REPLY), strongSwan's pull = no.
 	ModeConfigPush bool
 	XAuth          *XAuthConfig
+	// LocalPort and RemotePort are the UDP ports an initiator starts IKE on (swanctl.conf's
+	// local_port and remote_port); 0 means 500. A node on a real socket against a real
+	// peer sets them; on ports other than 500 every IKE message carries the non-ESP
+	// marker (RFC 3948, Section 2.2) and NAT traversal does not move to 4500.
+	LocalPort, RemotePort uint16
+}
+
+// Matches reports whether the connection is for a peer at remote reached at local: each
+// address list must hold the address, or be empty (any address).
+func (c *Connection) Matches(local, remote netip.Addr) bool {
+	return (len(c.LocalAddrs) == 0 || slices.Contains(c.LocalAddrs, local)) &&
+		(len(c.RemoteAddrs) == 0 || slices.Contains(c.RemoteAddrs, remote))
+}
+
+// PortIKE is IKE's UDP port (RFC 7296, Section 2).
+const PortIKE = 500
+
+// Ports are the UDP ports an initiator starts IKE on: LocalPort and RemotePort, 500
+// where they are not set.
+func (c *Connection) Ports() (local, remote uint16) {
+	local, remote = c.LocalPort, c.RemotePort
+	if local == 0 {
+		local = PortIKE
+	}
+	if remote == 0 {
+		remote = PortIKE
+	}
+	return local, remote
 }
 
 // AuthConfig is one side's authentication: method, identity and key material.

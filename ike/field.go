@@ -56,3 +56,10 @@ func (f *Field) Walk(fn func(f *Field, depth int)) {
 		walk(f, 0)
 	}
 }
+
+// AddExplained appends a child with the line that says what it is for, and returns it.
+func (f *Field) AddExplained(name, value string, offset, length int, explain string) *Field {
+	c := f.Add(name, value, offset, length)
+	c.Explain = explain
+	return c
+}

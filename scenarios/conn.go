@@ -43,9 +43,6 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	if c.Version != 1 && c.Version != 2 {
 		v.errorf(p+".version", "IKE version is 1 or 2, not %d", spec.Version)
 	}
-	if c.Version == 1 {
-		v.errorf(p+".version", "IKEv1 connections are not supported yet")
-	}
 	own := map[netip.Addr]bool{}
 	if n := v.nodes[node]; n != nil {
 		for _, a := range append([]string{n.Address}, n.Addresses...) {
@@ -101,6 +98,28 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 			continue
 		}
 		c.Pools = append(c.Pools, pf)
+	}
+	for i, s := range spec.DNS {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s.dns[%d]", p, i), "DNS server %q is not an IP address", s)
+			continue
+		}
+		c.DNS = append(c.DNS, a)
+	}
+	for i, s := range spec.VIPs {
+		if a, err := netip.ParseAddr(s); err != nil || !a.IsUnspecified() {
+			v.errorf(fmt.Sprintf("%s.vips[%d]", p, i), "vips asks for a virtual IP with 0.0.0.0, not %q", s)
+			continue
+		}
+		c.RequestVIP = true
+	}
+	c.ModeConfigPush = spec.Pull != nil && !*spec.Pull
+	if x := spec.XAuth; x != nil {
+		if c.Version != 1 {
+			v.errorf(p+".xauth", "XAUTH is IKEv1's: set version: 1")
+		}
+		c.XAuth = &ike.XAuthConfig{User: x.User, Password: x.Password, Users: x.Users}
 	}
 	// PSKs from the secrets section: the first that names both identities and this node.
 	if strings.EqualFold(spec.Local.Auth, "psk") || spec.Local.Auth == "" {
@@ -172,10 +191,14 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 		v.errorf(p, "child %q is empty", name)
 		return nil
 	}
-	ch := &ike.ChildConfig{Name: name, StartAction: spec.StartAction, RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D()}
+	ch := &ike.ChildConfig{Name: name, StartAction: spec.StartAction, RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D(),
+		LifeBytes: uint64(spec.LifeBytes)}
 	ts := func(list []string, field string) []ike.TrafficSelector {
 		var out []ike.TrafficSelector
 		for i, s := range list {
+			if s == "dynamic" {
+				continue // this side's (virtual) address, resolved by the engine
+			}
 			pf, err := netip.ParsePrefix(s)
 			if err != nil {
 				if a, err2 := netip.ParseAddr(s); err2 == nil {
@@ -252,4 +275,5 @@ func faultOf(f FaultSpec) (*sim.Fault, error) {
 		From: m.From, Nth: m.Message, Times: m.Times}, nil
 }
 
-var exchanges = []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL"}
+var exchanges = []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL",
+	"Main Mode", "Aggressive Mode", "Quick Mode", "Informational", "Transaction"}

@@ -73,7 +73,19 @@ type ConnSpec struct {
 	CookieThreshold int                   `yaml:"cookie_threshold"`
 	Retransmit      *RetransmitSpec       `yaml:"retransmit"`
 	Pools           []string              `yaml:"pools"`
+	DNS             []string              `yaml:"dns"`  // DNS servers a gateway hands out by Mode Config / CP
+	VIPs            []string              `yaml:"vips"` // 0.0.0.0: ask the peer for a virtual IP
+	Pull            *bool                 `yaml:"pull"` // IKEv1 Mode Config: pull (default) or push (false)
+	XAuth           *XAuthSpec            `yaml:"xauth"`
 	Children        map[string]*ChildSpec `yaml:"children"`
+}
+
+// XAuthSpec is IKEv1 extended authentication: a client's user and password, or a
+// gateway's table of users.
+type XAuthSpec struct {
+	User     string            `yaml:"user"`
+	Password string            `yaml:"password"`
+	Users    map[string]string `yaml:"users"`
 }
 
 // RetransmitSpec tunes retransmission: the first timeout, its growth factor, the tries.
@@ -98,6 +110,7 @@ type ChildSpec struct {
 	StartAction  string   `yaml:"start_action"` // trigger, start or none
 	RekeyTime    Duration `yaml:"rekey_time"`
 	LifeTime     Duration `yaml:"life_time"`
+	LifeBytes    Bytes    `yaml:"life_bytes"` // volume lifetime, e.g. 4608000KB
 }
 
 // SecretSpec is a shared secret for a set of identities, as in swanctl.conf's secrets.
@@ -272,5 +285,30 @@ func (p *Percent) UnmarshalYAML(b []byte) error {
 		return fmt.Errorf("%q is not between 0%% and 100%%", s)
 	}
 	*p = Percent(f)
+	return nil
+}
+
+// Bytes is a volume written as a number of bytes or with a unit: "4608000KB", "4.5GB".
+// KB, MB and GB are 1024-based, as IKEv1's kilobyte lifetimes are.
+type Bytes uint64
+
+// UnmarshalYAML reads a volume.
+func (v *Bytes) UnmarshalYAML(b []byte) error {
+	s := strings.ToUpper(strings.Trim(strings.TrimSpace(string(b)), `"'`))
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		mult   float64
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return fmt.Errorf("%q is not a volume (write it like 4608000KB or 1GB)", string(b))
+	}
+	*v = Bytes(f * mult)
 	return nil
 }

@@ -62,7 +62,7 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			if err := keys.Write(filepath.Join(dir, "keys")); err != nil {
 				t.Fatal(err)
 			}
-			var sk, esp, frames int
+			var sk, v1enc, esp, frames int
 			for _, e := range tr.Events {
 				if e.Kind != sim.KindMessage || e.Forwarded {
 					continue
@@ -71,13 +71,15 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 				switch {
 				case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
 					sk++
+				case e.Proto == "ikev1" && strings.HasPrefix(e.Summary, "HDR*"):
+					v1enc++ // the E flag: everything after the ISAKMP header is encrypted
 				case e.Proto == "esp":
 					esp++
 				}
 			}
-			if (sk == 0 || esp == 0) && !strings.HasPrefix(name, "lab-") {
+			if (sk+v1enc == 0 || esp == 0) && !strings.HasPrefix(name, "lab-") {
 				// Labs may teach a failure; every walkthrough must exercise both.
-				t.Fatalf("scenario has %d encrypted IKE messages and %d ESP packets; the test needs both", sk, esp)
+				t.Fatalf("scenario has %d encrypted IKE messages and %d ESP packets; the test needs both", sk+v1enc, esp)
 			}
 			if got := lines(tshark(t, bin, pcap, keys, "-T", "fields", "-e", "frame.number")); got != frames {
 				t.Errorf("tshark reads %d frames, the trace has %d", got, frames)
@@ -88,6 +90,12 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			}
 			if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.enc.decrypted", "-T", "fields", "-e", "frame.number")); got != sk {
 				t.Errorf("tshark decrypted %d SK payloads, want %d", got, sk)
+			}
+			// An IKEv1 message tshark decrypts shows its inner payloads; one it cannot shows
+			// only "Encrypted Data" (or is malformed, which the filter above catches).
+			if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.version == 0x10 and isakmp.flag_e == 1 and isakmp.typepayload",
+				"-T", "fields", "-e", "frame.number")); got != v1enc {
+				t.Errorf("tshark decrypted %d encrypted IKEv1 messages, want %d", got, v1enc)
 			}
 			verbose := tshark(t, bin, pcap, keys, "-V")
 			correct := 0

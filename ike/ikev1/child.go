@@ -1,0 +1,149 @@
+package ikev1
+
+import (
+	"fmt"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// ipsecSA is one IPsec SA pair (an SPI each way) made by a quick mode. In IKEv1 it does
+// not depend on its ISAKMP SA: when the peer deletes that one, it stays installed until
+// its lifetime ends or a Delete names it.
+type ipsecSA struct {
+	d         *Daemon
+	sa        *isakmpSA // nil while no ISAKMP SA owns it
+	cfg       *ike.ChildConfig
+	serial    int
+	spiIn     uint32
+	spiOut    uint32
+	info      *ike.ChildSAInfo
+	state     string
+	life      lifetimes
+	initiator bool // this side ran the quick mode as initiator: it rekeys by time
+	timers    []ike.Timer
+}
+
+func (ch *ipsecSA) name() string { return fmt.Sprintf("IPsec SA %s{%d}", ch.cfg.Name, ch.serial) }
+
+func (ch *ipsecSA) setState(s string) {
+	if ch.state == s {
+		return
+	}
+	from := ch.state
+	if from == "" {
+		from = "CREATED"
+	}
+	ch.d.env.Observer.State(ch.name(), from, s)
+	ch.state = s
+}
+
+// armTimers starts the rekey (the quick mode's initiator only, at the configured rekey
+// time or at 90 % of the lifetime, as a Cisco router does) and expiry timers.
+func (ch *ipsecSA) armTimers() {
+	ch.stopTimers()
+	clock := ch.d.env.Clock
+	elapsed := clock.Now().Sub(ch.info.Established)
+	rekey := ch.cfg.RekeyTime
+	if rekey == 0 {
+		rekey = ch.life.seconds * 9 / 10
+	}
+	if ch.initiator && rekey > elapsed {
+		ch.timers = append(ch.timers, clock.AfterFunc(rekey-elapsed, "rekey "+ch.name(), func() {
+			if ch.state != "INSTALLED" {
+				return
+			}
+			ch.d.action("Rekey time of %s reached: negotiate its successor with a new Quick Mode", ch.name())
+			if ch.sa != nil && !ch.sa.deleted {
+				ch.sa.whenReady(func() { ch.sa.startQuickMode(ch.cfg, ch) })
+				return
+			}
+			if c, err := ch.d.conn(ch.info.Conn); err == nil {
+				ch.d.startChild(c, ch.cfg, ch)
+			}
+		}))
+	}
+	if ch.life.seconds > elapsed {
+		ch.timers = append(ch.timers, clock.AfterFunc(ch.life.seconds-elapsed, "lifetime "+ch.name(), func() {
+			if ch.state == "DESTROYED" {
+				return
+			}
+			ch.d.action("Lifetime of %s (%s) expired: delete it", ch.name(), secs(ch.life.seconds))
+			if ch.sa != nil && !ch.sa.deleted {
+				ch.sa.deleteChild(ch, "lifetime expired")
+				return
+			}
+			ch.d.dropOrphan(ch)
+			ch.down("lifetime expired")
+		}))
+	}
+}
+
+func (ch *ipsecSA) stopTimers() {
+	for _, t := range ch.timers {
+		t.Stop()
+	}
+	ch.timers = nil
+}
+
+// down removes the IPsec SA pair from the host.
+func (ch *ipsecSA) down(reason string) {
+	if ch.state == "DESTROYED" {
+		return
+	}
+	ch.stopTimers()
+	ch.setState("DESTROYED")
+	ch.d.env.Observer.ChildSADown(ch.info, reason)
+}
+
+func (d *Daemon) dropOrphan(ch *ipsecSA) {
+	for i, o := range d.orphans {
+		if o == ch {
+			d.orphans = append(d.orphans[:i], d.orphans[i+1:]...)
+			return
+		}
+	}
+}
+
+// removeChild takes an IPsec SA off the ISAKMP SA and the host.
+func (sa *isakmpSA) removeChild(ch *ipsecSA, reason string) {
+	ch.down(reason)
+	for i, c := range sa.children {
+		if c == ch {
+			sa.children = append(sa.children[:i], sa.children[i+1:]...)
+			break
+		}
+	}
+}
+
+// deleteChild tells the peer that an IPsec SA pair is gone (a Delete with our inbound
+// SPI, RFC 2408, Section 3.15) and removes it.
+func (sa *isakmpSA) deleteChild(ch *ipsecSA, reason string) {
+	if ch.state == "DESTROYED" || ch.state == "DELETING" {
+		return
+	}
+	ch.setState("DELETING")
+	sa.action("Delete %s: send an Informational with Delete(PROTO_IPSEC_ESP, SPI 0x%08x), our inbound SPI", ch.name(), ch.spiIn)
+	sa.sendInformational([]Payload{&Delete{DOI: DOIIPsec, Protocol: ProtoIPsecESP, SPISize: 4, SPIs: [][]byte{spiBytes(ch.spiIn)}}})
+	sa.removeChild(ch, reason)
+}
+
+// findChild finds an installed IPsec SA of the connection by its outbound SPI, on any
+// ISAKMP SA or among the orphans.
+func (d *Daemon) findChild(conn string, spiOut uint32) (*ipsecSA, *isakmpSA) {
+	for _, sa := range d.sas {
+		if sa.conn == nil || sa.conn.Name != conn {
+			continue
+		}
+		for _, ch := range sa.children {
+			if ch.spiOut == spiOut && ch.state != "DESTROYED" {
+				return ch, sa
+			}
+		}
+	}
+	for _, ch := range d.orphans {
+		if ch.info.Conn == conn && ch.spiOut == spiOut {
+			return ch, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,382 @@
+package ikev1
+
+// The IKEv1 engine: one Daemon per node, holding that node's IKEv1 connections, ISAKMP
+// SAs and the IPsec SAs their quick modes made.
+//
+// Flow of a datagram (HandleDatagram):
+//  1. Parse the ISAKMP header; a message that does not parse is dropped.
+//  2. Find the ISAKMP SA by its cookies; a Main or Aggressive Mode message with a zero
+//     responder cookie starts a new responder SA.
+//  3. A message seen before in its exchange is the peer's retransmission: when it is the
+//     one this side last answered, the answer goes out again (RFC 2408 has no message
+//     numbers: IKEv1 peers retransmit whole messages).
+//  4. Decrypt an encrypted message with the IV of its exchange (RFC 2409, Appendix B),
+//     then hand it to phase 1 (main, aggressive), quick mode, the transaction exchange
+//     (XAUTH, Mode Config) or informational handling.
+//
+// State changes use the names a Cisco IOS router prints with "debug crypto isakmp"
+// (IKE_READY, IKE_I_MM1 ... IKE_P1_COMPLETE, IKE_QM_I_QM1 ... IKE_QM_PHASE2_COMPLETE),
+// so a student can read a simulation beside a router's log. Timers (retransmission,
+// DPD, lifetimes, rekeying, NAT keep-alives) run on the Clock of the ike.Env.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Daemon is the IKEv1 engine of one node.
+type Daemon struct {
+	env         ike.Env
+	node        string
+	conns       []*ike.Connection
+	sas         []*isakmpSA // in the order they were made
+	serial      int
+	childSerial int
+	reqids      map[uint32]*childRef
+	leases      map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
+	orphans     []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
+	closed      bool
+}
+
+type childRef struct {
+	conn  *ike.Connection
+	child *ike.ChildConfig
+}
+
+// New makes the IKEv1 engine of node with its connections (Version 1 ones are taken).
+// It checks that every proposal can be written as IKEv1 attributes.
+func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
+	d := &Daemon{env: env, node: node, reqids: map[uint32]*childRef{}, leases: map[netip.Addr]string{}}
+	for _, c := range conns {
+		if c.Version != 1 {
+			continue
+		}
+		if len(c.Proposals) == 0 {
+			return nil, fmt.Errorf("ikev1: connection %s has no proposals", c.Name)
+		}
+		for _, p := range c.Proposals {
+			if _, err := phase1Transforms(p); err != nil {
+				return nil, fmt.Errorf("ikev1: connection %s: %v", c.Name, err)
+			}
+		}
+		if c.Local.Method != "" && c.Local.Method != "psk" {
+			return nil, fmt.Errorf("ikev1: connection %s: authentication %q is not supported (psk; signatures come with certificates)", c.Name, c.Local.Method)
+		}
+		d.conns = append(d.conns, c)
+		for _, ch := range c.Children {
+			for _, p := range ch.ESPProposals {
+				if _, err := espTransforms(p); err != nil {
+					return nil, fmt.Errorf("ikev1: connection %s, child %s: %v", c.Name, ch.Name, err)
+				}
+			}
+			if ch.ReqID == 0 {
+				ch.ReqID = uint32(len(d.reqids) + 1)
+			}
+			d.reqids[ch.ReqID] = &childRef{c, ch}
+		}
+	}
+	return d, nil
+}
+
+var _ ike.Daemon = (*Daemon)(nil)
+
+func (d *Daemon) action(format string, args ...any) {
+	d.env.Observer.Action(fmt.Sprintf(format, args...))
+}
+
+func (d *Daemon) errorf(format string, args ...any) {
+	d.env.Observer.Error(fmt.Sprintf(format, args...))
+}
+
+func (d *Daemon) conn(name string) (*ike.Connection, error) {
+	for _, c := range d.conns {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("ikev1: no connection %q on %s", name, d.node)
+}
+
+// Traps lists children with start_action trigger.
+func (d *Daemon) Traps() []ike.Trap {
+	var t []ike.Trap
+	for _, c := range d.conns {
+		for _, ch := range c.Children {
+			if ch.StartAction == "trigger" {
+				t = append(t, ike.Trap{ReqID: ch.ReqID, Conn: c.Name, Child: ch.Name, LocalTS: ch.LocalTS,
+					RemoteTS: ch.RemoteTS, Transport: ch.Transport})
+			}
+		}
+	}
+	return t
+}
+
+// Acquire starts the child whose trap policy matched a packet.
+func (d *Daemon) Acquire(reqid uint32) {
+	ref := d.reqids[reqid]
+	if ref == nil {
+		d.errorf("acquire for unknown reqid %d", reqid)
+		return
+	}
+	d.action("Acquire for policy %s/%s: interesting traffic, start IKEv1 for IPsec SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)
+	d.startChild(ref.conn, ref.child, nil)
+}
+
+// Initiate starts a connection (each child, or the ISAKMP SA alone when it has none) or
+// one named child.
+func (d *Daemon) Initiate(conn, child string) error {
+	c, err := d.conn(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		if len(c.Children) == 0 {
+			if d.activeSA(c) == nil {
+				d.startPhase1(c, nil, nil)
+			}
+			return nil
+		}
+		for _, ch := range c.Children {
+			d.startChild(c, ch, nil)
+		}
+		return nil
+	}
+	for _, ch := range c.Children {
+		if ch.Name == child {
+			d.startChild(c, ch, nil)
+			return nil
+		}
+	}
+	return fmt.Errorf("ikev1: connection %s has no child %q", conn, child)
+}
+
+// startChild runs a quick mode for ch on the connection's ISAKMP SA, making one first
+// when there is none; old is the IPsec SA it rekeys, if any.
+func (d *Daemon) startChild(c *ike.Connection, ch *ike.ChildConfig, old *ipsecSA) {
+	sa := d.activeSA(c)
+	if sa == nil {
+		d.startPhase1(c, ch, nil)
+		return
+	}
+	if !sa.ready {
+		sa.pending = append(sa.pending, ch.ReqID)
+	}
+	sa.whenReady(func() { sa.startQuickMode(ch, old) })
+}
+
+// acquireFailed tells the host that the IPsec SA a trap policy asked for cannot be had,
+// so that the packets it queued are dropped.
+func (d *Daemon) acquireFailed(reqid uint32, reason string) {
+	if h, ok := d.env.Observer.(ike.AcquireHost); ok {
+		h.AcquireFailed(reqid, reason)
+	}
+}
+
+// activeSA is the connection's newest ISAKMP SA that is up or coming up.
+func (d *Daemon) activeSA(c *ike.Connection) *isakmpSA {
+	var best *isakmpSA
+	for _, sa := range d.sas {
+		if sa.conn == c && !sa.deleted && sa.replacedBy == nil {
+			best = sa
+		}
+	}
+	return best
+}
+
+func (d *Daemon) saFor(conn string) (*isakmpSA, error) {
+	c, err := d.conn(conn)
+	if err != nil {
+		return nil, err
+	}
+	sa := d.activeSA(c)
+	if sa == nil || !sa.established {
+		return nil, fmt.Errorf("ikev1: connection %s has no established ISAKMP SA", conn)
+	}
+	return sa, nil
+}
+
+// Rekey runs a new quick mode for a child, or a new phase 1 for the ISAKMP SA when
+// child is "".
+func (d *Daemon) Rekey(conn, child string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		sa.rekeyPhase1()
+		return nil
+	}
+	ch := sa.childByName(child)
+	if ch == nil {
+		return fmt.Errorf("ikev1: connection %s has no installed child %q", conn, child)
+	}
+	sa.whenReady(func() { sa.startQuickMode(ch.cfg, ch) })
+	return nil
+}
+
+// Delete deletes a child's IPsec SAs, or every IPsec SA and then the ISAKMP SA when
+// child is "".
+func (d *Daemon) Delete(conn, child string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	if child == "" {
+		sa.deleteAll("deleted")
+		return nil
+	}
+	ch := sa.childByName(child)
+	if ch == nil {
+		return fmt.Errorf("ikev1: connection %s has no installed child %q", conn, child)
+	}
+	sa.deleteChild(ch, "deleted")
+	return nil
+}
+
+// Liveness sends a DPD R-U-THERE now.
+func (d *Daemon) Liveness(conn string) error {
+	sa, err := d.saFor(conn)
+	if err != nil {
+		return err
+	}
+	sa.sendRUThere()
+	return nil
+}
+
+// SetPSK changes this node's pre-shared key for a connection.
+func (d *Daemon) SetPSK(conn string, psk []byte) error {
+	c, err := d.conn(conn)
+	if err != nil {
+		return err
+	}
+	c.Local.PSK = slices.Clone(psk)
+	c.Remote.PSK = slices.Clone(psk)
+	d.action("Pre-shared key of connection %s changed", conn)
+	return nil
+}
+
+// Close stops every timer.
+func (d *Daemon) Close() {
+	d.closed = true
+	for _, sa := range d.sas {
+		sa.stopTimers()
+	}
+	for _, ch := range d.orphans {
+		ch.stopTimers()
+	}
+}
+
+// HandleDatagram processes one received ISAKMP message.
+func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
+	if d.closed {
+		return
+	}
+	m, err := Parse(data)
+	if err != nil {
+		dg := ike.Datagram{Local: local, Remote: remote, Data: data,
+			Info: &ike.MessageInfo{Version: 1, Dissect: func() *ike.Field { return Dissect(data, nil) }}}
+		d.env.Observer.Dropped(dg, "malformed ISAKMP message: "+err.Error())
+		return
+	}
+	sa := d.find(m)
+	if sa == nil {
+		if m.RCookie == 0 && m.MessageID == 0 && !m.Encrypted() && (m.Exchange == ExchangeMain || m.Exchange == ExchangeAggressive) {
+			d.respondPhase1(local, remote, m)
+			return
+		}
+		dg := ike.Datagram{Local: local, Remote: remote, Data: data, Info: &ike.MessageInfo{Version: 1,
+			Exchange: m.Exchange.String(), MessageID: m.MessageID, Dissect: func() *ike.Field { return Dissect(data, nil) }}}
+		d.env.Observer.Dropped(dg, fmt.Sprintf("no ISAKMP SA with cookies %016x/%016x (unknown or already deleted)", m.ICookie, m.RCookie))
+		return
+	}
+	sa.handle(local, remote, m)
+}
+
+// find returns the ISAKMP SA a message belongs to. The responder cookie is zero in the
+// first message (and in its retransmissions), and unknown to the initiator until the
+// second.
+func (d *Daemon) find(m *Message) *isakmpSA {
+	for _, sa := range d.sas {
+		if sa.deleted || sa.icookie != m.ICookie {
+			continue
+		}
+		if sa.rcookie == m.RCookie || m.RCookie == 0 || (sa.initiator && sa.rcookie == 0) {
+			return sa
+		}
+	}
+	return nil
+}
+
+// findConn picks the connection for a peer: local and remote addresses must match (an
+// empty list matches any).
+func (d *Daemon) findConn(local, remote netip.Addr) *ike.Connection {
+	for _, c := range d.conns {
+		if c.Matches(local, remote) {
+			return c
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) random(n int) []byte {
+	b := make([]byte, n)
+	io.ReadFull(d.env.Rand, b)
+	return b
+}
+
+// cookie draws a non-zero 8-byte cookie no ISAKMP SA of this node uses (RFC 2408,
+// Section 2.5.3 asks only that it be unique and unpredictable).
+func (d *Daemon) cookie() uint64 {
+	for {
+		v := binary.BigEndian.Uint64(d.random(8))
+		if v == 0 {
+			continue
+		}
+		used := false
+		for _, sa := range d.sas {
+			used = used || sa.icookie == v || sa.rcookie == v
+		}
+		if !used {
+			return v
+		}
+	}
+}
+
+// spi32 draws a random ESP SPI (RFC 4303: values 1-255 are reserved).
+func (d *Daemon) spi32() uint32 {
+	for {
+		if v := binary.BigEndian.Uint32(d.random(4)); v > 255 {
+			return v
+		}
+	}
+}
+
+// messageID draws a random non-zero message ID for a new exchange (RFC 2408, Section 3.1).
+func (d *Daemon) messageID(sa *isakmpSA) uint32 {
+	for {
+		v := binary.BigEndian.Uint32(d.random(4))
+		if _, used := sa.flights[v]; v != 0 && !used {
+			return v
+		}
+	}
+}
+
+// Retransmission defaults (strongSwan's are 4 s, 1.8, 5 tries; a classroom needs shorter),
+// lifetimes proposed when the configuration names none (a Cisco router's defaults), and
+// the nonce size.
+const (
+	defaultRetransmitTimeout = 2 * time.Second
+	defaultRetransmitBase    = 1.8
+	defaultRetransmitTries   = 5
+	defaultKeepalive         = 20 * time.Second
+	defaultPhase1Lifetime    = 86400 * time.Second
+	defaultPhase2Lifetime    = 3600 * time.Second
+	nonceSize                = 32
+	maxFlights               = 32
+)

@@ -1,0 +1,288 @@
+package ikev1
+
+import (
+	"crypto/hmac"
+	"encoding/binary"
+	"fmt"
+)
+
+// Informational exchanges (RFC 2409, Section 5.7) are one message each way at most:
+//
+//	HDR*, HASH(1), N/D    with HASH(1) = prf(SKEYID_a, M-ID | N/D)
+//
+// Before phase 1 is complete they travel unprotected (RFC 2408, Section 5.?): that is how
+// NO-PROPOSAL-CHOSEN and PAYLOAD-MALFORMED reach the initiator. Dead peer detection (RFC
+// 3706) is an R-U-THERE notification answered by an R-U-THERE-ACK, each in its own
+// informational exchange.
+
+// sendInformational sends notifications or deletes in a new informational exchange:
+// encrypted with HASH(1) once phase 1 is complete, in clear before.
+func (sa *isakmpSA) sendInformational(ps []Payload) {
+	id := sa.d.messageID(sa)
+	ack := notifyOf(ps, R_U_THERE_ACK) != nil // an answer, though in an exchange of its own
+	if !sa.established {
+		sa.send(outMsg{ex: ExchangeInformational, id: id, payloads: ps, exchInitiator: true})
+		return
+	}
+	after, err := ChainBytes(ps)
+	if err != nil {
+		sa.d.errorf("%s: cannot build an Informational: %v", sa.name(), err)
+		return
+	}
+	h := NewHash(QuickHash1(sa.prf, sa.keys.SKEYID_a, id, after))
+	sa.send(outMsg{ex: ExchangeInformational, id: id, payloads: append([]Payload{h}, ps...), encrypt: true, exchInitiator: !ack})
+}
+
+// notify sends an error or status notification about an SA (protocol and SPI) or about
+// the exchange.
+func (sa *isakmpSA) notify(t NotifyType, proto ProtocolID, spi []byte) {
+	if proto == 0 {
+		proto = ProtoISAKMP
+		spi = cookies(sa.icookie, sa.rcookie)
+	}
+	sa.action("Send an Informational with N(%v) to tell the peer", t)
+	sa.sendInformational([]Payload{&Notify{DOI: DOIIPsec, Protocol: proto, SPI: spi, Type: t}})
+}
+
+// failNotify tells the peer why phase 1 fails, then ends the SA.
+func (sa *isakmpSA) failNotify(t NotifyType, reason string) {
+	sa.d.errorf("%s: %s", sa.name(), reason)
+	sa.notify(t, 0, nil)
+	sa.destroy(reason, false)
+}
+
+// informational handles a notification or delete from the peer.
+func (sa *isakmpSA) informational(m *Message) {
+	d := sa.d
+	if m.Encrypted() {
+		h := firstHash(m)
+		if h == nil || !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
+			d.errorf("%s: Informational 0x%08x: HASH(1) does not verify: ignore it", sa.name(), m.MessageID)
+			return
+		}
+	} else if sa.established {
+		sa.action("An unprotected Informational after phase 1: anyone could have sent it, ignore it")
+		return
+	}
+	for _, p := range m.Payloads {
+		switch p := p.(type) {
+		case *Notify:
+			sa.onNotify(p)
+		case *Delete:
+			sa.onDelete(p)
+		}
+	}
+}
+
+func (sa *isakmpSA) onNotify(n *Notify) {
+	d := sa.d
+	switch {
+	case n.Type == R_U_THERE:
+		if !sa.established || len(n.Data) != 4 {
+			return
+		}
+		sa.action("DPD: the peer asks R-U-THERE (sequence %d): answer R-U-THERE-ACK", binary.BigEndian.Uint32(n.Data))
+		sa.sendInformational([]Payload{&Notify{DOI: DOIIPsec, Protocol: ProtoISAKMP, SPI: cookies(sa.icookie, sa.rcookie),
+			Type: R_U_THERE_ACK, Data: n.Data}})
+	case n.Type == R_U_THERE_ACK:
+		if len(n.Data) == 4 && binary.BigEndian.Uint32(n.Data) == sa.dpdSeq && sa.dpdPending {
+			sa.dpdPending, sa.dpdTries = false, 0
+			sa.stopTimer("DPD R-U-THERE-ACK")
+			sa.action("DPD: R-U-THERE-ACK %d received: the peer is alive", sa.dpdSeq)
+		}
+	case n.Type.IsError() && !sa.established:
+		why := ""
+		switch n.Type {
+		case PAYLOAD_MALFORMED:
+			why = ": it could not read our encrypted message, so the pre-shared keys differ"
+		case NO_PROPOSAL_CHOSEN:
+			why = ": none of our ISAKMP policies matches its own"
+		case AUTHENTICATION_FAILED:
+			why = ": our HASH did not verify, so the pre-shared keys differ"
+		}
+		sa.fail("phase 1 failed: the peer reports %v%s", n.Type, why)
+	case n.Type.IsError():
+		spi := spiValue(n.SPI)
+		for _, id := range sa.flightOrder {
+			if qm := sa.quickModes[id]; qm != nil && qm.initiator && (qm.spiIn == spi || n.Protocol == ProtoISAKMP) {
+				qm.failed(fmt.Sprintf("the responder says %v: %s", n.Type, n.Type.Explain()))
+				return
+			}
+		}
+		d.errorf("%s: the peer reports %v", sa.name(), n.Type)
+	default:
+		sa.action("The peer notifies %v: %s", n.Type, n.Type.Explain())
+	}
+}
+
+func (sa *isakmpSA) onDelete(p *Delete) {
+	switch p.Protocol {
+	case ProtoISAKMP:
+		for _, spi := range p.SPIs {
+			if len(spi) == 16 && binary.BigEndian.Uint64(spi) == sa.icookie && binary.BigEndian.Uint64(spi[8:]) == sa.rcookie {
+				if len(sa.children) > 0 {
+					sa.action("The peer deletes %s; its IPsec SAs stay up (in IKEv1 they do not depend on the ISAKMP SA)", sa.name())
+				} else {
+					sa.action("The peer deletes %s", sa.name())
+				}
+				sa.destroy("deleted by the peer", true)
+				return
+			}
+		}
+	case ProtoIPsecESP, ProtoIPsecAH:
+		for _, spi := range p.SPIs {
+			v := spiValue(spi)
+			ch, owner := sa.d.findChild(sa.conn.Name, v)
+			if ch == nil {
+				sa.action("The peer deletes SPI 0x%08x, which we do not know", v)
+				continue
+			}
+			sa.action("The peer deletes its inbound SPI 0x%08x (our outbound): remove %s, both directions", v, ch.name())
+			if owner != nil {
+				owner.removeChild(ch, "deleted by the peer")
+			} else {
+				sa.d.dropOrphan(ch)
+				ch.down("deleted by the peer")
+			}
+		}
+	}
+}
+
+// deleteAll deletes every IPsec SA, then the ISAKMP SA, each in its own Informational
+// (as strongSwan does).
+func (sa *isakmpSA) deleteAll(reason string) {
+	if sa.deleted {
+		return
+	}
+	for _, ch := range append([]*ipsecSA(nil), sa.children...) {
+		sa.deleteChild(ch, reason)
+	}
+	sa.deleteISAKMP(reason)
+}
+
+// deleteISAKMP sends Delete(PROTO_ISAKMP, CKY-I | CKY-R) and ends the ISAKMP SA.
+func (sa *isakmpSA) deleteISAKMP(reason string) {
+	if sa.deleted {
+		return
+	}
+	sa.action("Delete %s: send an Informational with Delete(PROTO_ISAKMP, both cookies)", sa.name())
+	sa.sendInformational([]Payload{&Delete{DOI: DOIIPsec, Protocol: ProtoISAKMP, SPISize: 16,
+		SPIs: [][]byte{cookies(sa.icookie, sa.rcookie)}}})
+	sa.destroy(reason, len(sa.children) > 0)
+}
+
+// sendRUThere asks the peer whether it is alive (RFC 3706, Section 5.2): a new sequence
+// number each time, in a new Informational, until an ACK or the tries run out.
+func (sa *isakmpSA) sendRUThere() {
+	if !sa.established || sa.deleted {
+		return
+	}
+	if sa.dpdSeq == 0 {
+		sa.dpdSeq = binary.BigEndian.Uint32(sa.d.random(4)) & 0x7fffffff
+	}
+	sa.dpdSeq++
+	sa.dpdPending = true
+	sa.action("DPD: send R-U-THERE with sequence number %d; the peer must answer R-U-THERE-ACK", sa.dpdSeq)
+	sa.sendInformational([]Payload{&Notify{DOI: DOIIPsec, Protocol: ProtoISAKMP, SPI: cookies(sa.icookie, sa.rcookie),
+		Type: R_U_THERE, Data: binary.BigEndian.AppendUint32(nil, sa.dpdSeq)}})
+	timeout, _, tries := sa.retransmitParams()
+	sa.startTimer("DPD R-U-THERE-ACK", timeout, func() {
+		if !sa.dpdPending || sa.deleted {
+			return
+		}
+		sa.dpdTries++
+		if sa.dpdTries >= tries {
+			sa.d.errorf("%s: DPD: no R-U-THERE-ACK after %d tries: the peer is dead; clear its SAs", sa.name(), tries)
+			sa.destroy("peer dead (DPD)", false)
+			return
+		}
+		sa.action("DPD: no R-U-THERE-ACK within %s: ask again (try %d of %d)", timeout, sa.dpdTries+1, tries)
+		sa.sendRUThere()
+	})
+}
+
+// armTimers starts the ISAKMP SA's DPD, rekey, lifetime and NAT keep-alive timers.
+func (sa *isakmpSA) armTimers() {
+	c := sa.conn
+	now := sa.d.env.Clock.Now()
+	sa.lastIn = now
+	if c.DPDDelay > 0 && sa.peerDPD {
+		var dpd func()
+		dpd = func() {
+			if !sa.established || sa.deleted {
+				return
+			}
+			next := c.DPDDelay
+			idle := sa.d.env.Clock.Now().Sub(sa.lastIn)
+			switch {
+			case sa.dpdPending:
+			case idle >= c.DPDDelay:
+				sa.action("Nothing heard from the peer for %s: dead peer detection", secs(c.DPDDelay))
+				sa.sendRUThere()
+			default:
+				next = c.DPDDelay - idle // check again when the peer will have been quiet that long
+			}
+			sa.startTimer("DPD", next, dpd)
+		}
+		sa.startTimer("DPD", c.DPDDelay, dpd)
+	}
+	rekey := c.RekeyTime
+	if rekey == 0 {
+		rekey = sa.life * 9 / 10
+	}
+	if sa.initiator && rekey > 0 {
+		sa.startTimer("ISAKMP SA rekey", rekey, func() {
+			sa.action("Rekey time of %s reached: negotiate a new ISAKMP SA", sa.name())
+			sa.rekeyPhase1()
+		})
+	}
+	if sa.life > 0 {
+		sa.startTimer("ISAKMP SA lifetime", sa.life, func() {
+			sa.action("Lifetime of %s (%s) expired", sa.name(), secs(sa.life))
+			sa.deleteISAKMP("lifetime expired")
+		})
+	}
+	if sa.natLocal {
+		every := c.Keepalive
+		if every <= 0 {
+			every = defaultKeepalive
+		}
+		var ka func()
+		ka = func() {
+			if sa.deleted {
+				return
+			}
+			sa.action("Behind a NAT: send a NAT-keepalive to keep the mapping alive")
+			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+			sa.startTimer("NAT keep-alive", every, ka)
+		}
+		sa.startTimer("NAT keep-alive", every, ka)
+	}
+}
+
+// rekeyPhase1 negotiates a new ISAKMP SA that replaces this one (a new main or
+// aggressive mode with new cookies). The IPsec SAs move to it, then this one is deleted.
+func (sa *isakmpSA) rekeyPhase1() {
+	if sa.deleted || sa.replacedBy != nil {
+		return
+	}
+	for _, o := range sa.d.sas {
+		if o.replaces == sa && !o.deleted {
+			return // already rekeying
+		}
+	}
+	sa.d.startPhase1(sa.conn, nil, sa)
+}
+
+// takeOver moves the IPsec SAs of the ISAKMP SA this one rekeyed to it, and deletes
+// the old one.
+func (sa *isakmpSA) takeOver(old *isakmpSA) {
+	old.replacedBy = sa
+	for _, ch := range old.children {
+		ch.sa = sa
+	}
+	sa.children = append(sa.children, old.children...)
+	old.children = nil
+	sa.action("%s replaces %s; its IPsec SAs move to it", sa.name(), old.name())
+	old.deleteISAKMP("rekeyed")
+}

@@ -1,0 +1,585 @@
+package ikev1
+
+import (
+	"crypto/hmac"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Quick Mode (RFC 2409, Section 5.5), under the protection of the ISAKMP SA:
+//
+//	HDR*, HASH(1), SA, Ni [, KE ] [, IDci, IDcr ]  -->
+//	                                             <--  HDR*, HASH(2), SA, Nr [, KE ] [, IDci, IDcr ]
+//	HDR*, HASH(3)                                  -->
+//
+//	HASH(1) = prf(SKEYID_a, M-ID | SA | Ni [ | KE ] [ | IDci | IDcr ])
+//	HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr [ | KE ] [ | IDci | IDcr ])
+//	HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b)
+//	KEYMAT  = prf(SKEYID_d, [ g(qm)^xy | ] protocol | SPI | Ni_b | Nr_b)
+
+// quickMode is one quick mode exchange in progress.
+type quickMode struct {
+	sa        *isakmpSA
+	msgID     uint32
+	initiator bool
+	cfg       *ike.ChildConfig
+	rekeys    *ipsecSA
+	spiIn     uint32 // ours: the peer sends to it
+	spiOut    uint32
+	ni, nr    []byte
+	dhPriv    ike.DHPrivate
+	gqm       []byte // g(qm)^xy with PFS
+	localTS   ike.TrafficSelector
+	remoteTS  ike.TrafficSelector
+	offered   []espTransform
+	chosen    espOffer
+	transport bool
+	state     string
+	done      bool
+}
+
+func (qm *quickMode) name() string {
+	return fmt.Sprintf("Quick Mode %s M-ID 0x%08x", qm.cfg.Name, qm.msgID)
+}
+
+func (qm *quickMode) setState(s string) {
+	if qm.state == s {
+		return
+	}
+	from := qm.state
+	if from == "" {
+		from = "IKE_QM_READY"
+	}
+	qm.sa.d.env.Observer.State(qm.name(), from, s)
+	qm.state = s
+}
+
+// abort ends a quick mode that will not complete.
+func (qm *quickMode) abort() {
+	if qm.done {
+		return
+	}
+	qm.done = true
+	delete(qm.sa.quickModes, qm.msgID)
+}
+
+// childLife is what a child proposes: its lifetime (RekeyTime + 10 % or a Cisco router's
+// default 3600 s when none is set) and its volume in kilobytes.
+func childLife(ch *ike.ChildConfig) lifetimes {
+	l := lifetimes{seconds: ch.LifeTime, kbytes: ch.LifeBytes / 1024}
+	if l.seconds == 0 {
+		l.seconds = ch.RekeyTime * 11 / 10
+	}
+	if l.seconds == 0 {
+		l.seconds = defaultPhase2Lifetime
+	}
+	return l
+}
+
+// encapMode is the Encapsulation Mode to offer (RFC 2407, Section 4.5; RFC 3947,
+// Section 5.3 in UDP when a NAT is in the path).
+func (sa *isakmpSA) encapMode(transport bool) uint16 {
+	switch {
+	case transport && sa.behindNAT():
+		return EncapUDPTransport
+	case transport:
+		return EncapTransport
+	case sa.behindNAT():
+		return EncapUDPTunnel
+	}
+	return EncapTunnel
+}
+
+// localSelector and remoteSelector resolve a child's selectors; none means "dynamic":
+// the virtual IP Mode Config gave, or the address of the side.
+func (sa *isakmpSA) localSelector(ch *ike.ChildConfig) ike.TrafficSelector {
+	if len(ch.LocalTS) > 0 {
+		return ch.LocalTS[0]
+	}
+	a := sa.local.Addr()
+	if sa.cfg != nil && sa.cfg.vip.IsValid() && sa.initiator {
+		a = sa.cfg.vip
+	}
+	return ike.TSFromPrefix(netip.PrefixFrom(a, a.BitLen()))
+}
+
+func (sa *isakmpSA) remoteSelector(ch *ike.ChildConfig) ike.TrafficSelector {
+	if len(ch.RemoteTS) > 0 {
+		return ch.RemoteTS[0]
+	}
+	a := sa.remote.Addr()
+	return ike.TSFromPrefix(netip.PrefixFrom(a, a.BitLen()))
+}
+
+// startQuickMode negotiates the IPsec SAs of child ch; old is the IPsec SA it rekeys.
+func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
+	d := sa.d
+	if sa.deleted || !sa.established {
+		return
+	}
+	for _, qm := range sa.quickModes {
+		if qm.cfg == ch && qm.initiator && !qm.done && old == nil {
+			return // one is running already
+		}
+	}
+	qm := &quickMode{sa: sa, msgID: d.messageID(sa), initiator: true, cfg: ch, rekeys: old, spiIn: d.spi32(),
+		ni: d.random(nonceSize), transport: ch.Transport}
+	sa.quickModes[qm.msgID] = qm
+	qm.localTS, qm.remoteTS = sa.localSelector(ch), sa.remoteSelector(ch)
+	if old != nil {
+		old.setState("REKEYING")
+		qm.localTS, qm.remoteTS = old.info.LocalTS[0], old.info.RemoteTS[0]
+	}
+	life := childLife(ch)
+	encap := sa.encapMode(ch.Transport)
+	offer := &SA{DOI: DOIIPsec, Situation: SitIdentityOnly}
+	var names []string
+	var group uint16
+	for i, p := range ch.ESPProposals {
+		ts, _ := espTransforms(p)
+		prop := &Proposal{Number: uint8(i + 1), Protocol: ProtoIPsecESP, SPI: spiBytes(qm.spiIn)}
+		for _, t := range ts {
+			if group == 0 {
+				group = t.group
+			}
+			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: uint8(t.encr.ID),
+				Attributes: t.attributes(encap, life)})
+			qm.offered = append(qm.offered, t)
+		}
+		offer.Proposals = append(offer.Proposals, prop)
+		names = append(names, p.String())
+	}
+	ps := []Payload{nil, offer, NewNonce(qm.ni)}
+	pfs := ""
+	if group != 0 {
+		grp := ike.DH(group)
+		var err error
+		if qm.dhPriv, err = grp.Generate(d.env.Rand); err != nil {
+			d.errorf("%s: Diffie-Hellman: %v", sa.name(), err)
+			return
+		}
+		ps = append(ps, NewKE(qm.dhPriv.Public()))
+		pfs = fmt.Sprintf("; PFS: a fresh Diffie-Hellman value for group %s (KE)", grp.Name)
+	}
+	ps = append(ps, SelectorID(qm.localTS), SelectorID(qm.remoteTS))
+	ps = append(ps, sa.natOA(ch.Transport)...)
+	after, err := ChainBytes(ps[1:])
+	if err != nil {
+		d.errorf("%s: cannot build quick mode: %v", sa.name(), err)
+		return
+	}
+	ps[0] = NewHash(QuickHash1(sa.prf, sa.keys.SKEYID_a, qm.msgID, after))
+	what := "Begin Quick Mode"
+	if old != nil {
+		what = fmt.Sprintf("Rekey %s with a new Quick Mode", old.name())
+	}
+	d.action("%s for %s, M-ID 0x%08x: offer transform set(s) %v, %s mode, lifetime %s%s; inbound SPI 0x%08x; proxy IDs %s ↔ %s%s; HASH(1) = prf(SKEYID_a, M-ID | SA | Ni | ...)",
+		what, ch.Name, qm.msgID, names, encapNames[encap], secs(life.seconds), kbText(life.kbytes), qm.spiIn, qm.localTS, qm.remoteTS, pfs)
+	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, exchInitiator: true, wait: true,
+		giveUp: func() { qm.failed("no answer to Quick Mode message 1") }}) {
+		qm.setState("IKE_QM_I_QM1")
+	}
+}
+
+// secs writes a lifetime the way routers print it: "86400 s".
+func secs(d time.Duration) string { return fmt.Sprintf("%d s", int64(d/time.Second)) }
+
+func kbText(kb uint64) string {
+	if kb == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" / %d KB", kb)
+}
+
+// natOA is the NAT-OA payloads of a transport mode SA through a NAT (RFC 3947, Section
+// 5.2): the original addresses, which the peer needs to fix the transport checksums.
+func (sa *isakmpSA) natOA(transport bool) []Payload {
+	if !transport || !sa.behindNAT() {
+		return nil
+	}
+	return []Payload{&NATOA{Addr: sa.local.Addr()}, &NATOA{Addr: sa.remote.Addr()}}
+}
+
+func spiBytes(v uint32) []byte { return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
+
+func spiValue(b []byte) uint32 {
+	if len(b) != 4 {
+		return 0
+	}
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// failed ends a quick mode with an error.
+func (qm *quickMode) failed(why string) {
+	if qm.done {
+		return
+	}
+	qm.sa.d.errorf("%s: %s: %s", qm.sa.name(), qm.name(), why)
+	if qm.rekeys != nil && qm.rekeys.state == "REKEYING" {
+		qm.rekeys.setState("INSTALLED")
+	}
+	if qm.initiator && qm.rekeys == nil {
+		qm.sa.d.acquireFailed(qm.cfg.ReqID, why)
+	}
+	qm.abort()
+}
+
+// quickMode hands a quick mode message to its exchange, or starts a responder one.
+func (sa *isakmpSA) quickMode(m *Message) {
+	if !sa.established {
+		sa.action("Quick Mode message before phase 1 is complete: ignore it")
+		return
+	}
+	h := firstHash(m)
+	if h == nil {
+		sa.d.errorf("%s: Quick Mode message 0x%08x does not start with a HASH payload", sa.name(), m.MessageID)
+		return
+	}
+	qm := sa.quickModes[m.MessageID]
+	switch {
+	case qm == nil:
+		sa.respondQuickMode(m, h)
+	case qm.initiator && qm.state == "IKE_QM_I_QM1":
+		qm.onQM2(m, h)
+	case !qm.initiator && qm.state == "IKE_QM_R_QM2":
+		qm.onQM3(m, h)
+	default:
+		sa.action("Unexpected Quick Mode message in state %s: ignore it", qm.state)
+	}
+}
+
+// onQM2: check HASH(2) and the responder's choice, send HASH(3) and install the SAs.
+func (qm *quickMode) onQM2(m *Message, h *Hash) {
+	sa := qm.sa
+	nr := payloadOf[*Nonce](m.Payloads)
+	if nr == nil {
+		qm.failed("Quick Mode message 2 lacks Nr")
+		return
+	}
+	want := QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, m.After(0))
+	sa.action("Verify HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...)")
+	if !hmac.Equal(h.Data, want) {
+		qm.failed("HASH(2) does not verify: the message was altered")
+		return
+	}
+	p := payloadOf[*SA](m.Payloads)
+	if p == nil || len(p.Proposals) != 1 || len(p.Proposals[0].Transforms) != 1 || len(p.Proposals[0].SPI) != 4 {
+		qm.failed("the responder's SA payload does not hold one proposal with one transform and an SPI")
+		return
+	}
+	o, err := parseESPTransform(p.Proposals[0].Transforms[0])
+	if err != nil {
+		qm.failed(fmt.Sprintf("the responder chose a transform we cannot use: %v", err))
+		return
+	}
+	offered := false
+	for _, t := range qm.offered {
+		offered = offered || t == o.espTransform
+	}
+	if !offered {
+		qm.failed(fmt.Sprintf("the responder chose %s, which we did not offer", o.proposal()))
+		return
+	}
+	if ids := idsOf(m.Payloads); len(ids) == 2 {
+		tsi, err1 := ids[0].Selector()
+		tsr, err2 := ids[1].Selector()
+		if err1 != nil || err2 != nil || tsi != qm.localTS || tsr != qm.remoteTS {
+			qm.failed("the responder changed the proxy IDs")
+			return
+		}
+	}
+	if o.group != 0 {
+		ke := payloadOf[*KE](m.Payloads)
+		if ke == nil || qm.dhPriv == nil {
+			qm.failed("PFS was chosen but a KE payload is missing")
+			return
+		}
+		if qm.gqm, err = qm.dhPriv.Shared(ke.Data); err != nil {
+			qm.failed(fmt.Sprintf("PFS Diffie-Hellman failed: %v", err))
+			return
+		}
+	}
+	qm.chosen = o
+	if n := notifyOf(m.Payloads, RESPONDER_LIFETIME); n != nil {
+		qm.responderLifetime(n)
+	}
+	qm.spiOut = spiValue(p.Proposals[0].SPI)
+	qm.nr = nr.Data
+	sa.action("The responder accepts %s with its inbound SPI 0x%08x; send HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni | Nr)",
+		o.proposal(), qm.spiOut)
+	hash3 := NewHash(QuickHash3(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, qm.nr))
+	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: []Payload{hash3}, encrypt: true, exchInitiator: true, answers: m}) {
+		qm.install()
+	}
+}
+
+// responderLifetime adopts the shorter lifetime the responder announced (RFC 2407,
+// Section 4.6.3.1).
+func (qm *quickMode) responderLifetime(n *Notify) {
+	as, err := parseAttributes(n.Data, 0)
+	if err != nil {
+		return
+	}
+	lifeType := uint64(LifeSeconds)
+	for _, a := range as {
+		switch a.Type {
+		case IPsecAttrLifeType:
+			lifeType = a.Uint()
+		case IPsecAttrLifeDuration:
+			if lifeType == LifeSeconds {
+				qm.chosen.life.seconds = time.Duration(a.Uint()) * time.Second
+			} else {
+				qm.chosen.life.kbytes = a.Uint()
+			}
+		}
+	}
+	qm.sa.action("RESPONDER-LIFETIME: the responder uses a shorter lifetime: %s%s", secs(qm.chosen.life.seconds), kbText(qm.chosen.life.kbytes))
+}
+
+// respondQuickMode answers the peer's first quick mode message.
+func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
+	d := sa.d
+	if !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
+		d.errorf("%s: HASH(1) of Quick Mode 0x%08x does not verify: drop it", sa.name(), m.MessageID)
+		sa.notify(INVALID_HASH_INFORMATION, 0, nil)
+		return
+	}
+	p, ni := payloadOf[*SA](m.Payloads), payloadOf[*Nonce](m.Payloads)
+	if p == nil || ni == nil || len(p.Proposals) == 0 {
+		d.errorf("%s: Quick Mode message 1 lacks SA or Ni", sa.name())
+		sa.notify(PAYLOAD_MALFORMED, 0, nil)
+		return
+	}
+	firstSPI := p.Proposals[0].SPI
+	ids := idsOf(m.Payloads)
+	tsi := ike.TSFromPrefix(netip.PrefixFrom(sa.remote.Addr(), sa.remote.Addr().BitLen()))
+	tsr := ike.TSFromPrefix(netip.PrefixFrom(sa.local.Addr(), sa.local.Addr().BitLen()))
+	if len(ids) >= 2 {
+		var err1, err2 error
+		tsi, err1 = ids[0].Selector()
+		tsr, err2 = ids[1].Selector()
+		if err1 != nil || err2 != nil {
+			d.errorf("%s: INVALID-ID-INFORMATION: unusable proxy IDs %v, %v", sa.name(), ids[0], ids[1])
+			sa.notify(INVALID_ID_INFORMATION, ProtoIPsecESP, firstSPI)
+			return
+		}
+	}
+	cfg := sa.pickChild(tsi, tsr)
+	if cfg == nil {
+		d.errorf("%s: INVALID-ID-INFORMATION: proxy IDs %s ↔ %s match no child of connection %s", sa.name(), tsi, tsr, sa.conn.Name)
+		sa.notify(INVALID_ID_INFORMATION, ProtoIPsecESP, firstSPI)
+		return
+	}
+	qm := &quickMode{sa: sa, msgID: m.MessageID, cfg: cfg, ni: ni.Data, localTS: tsr, remoteTS: tsi, transport: cfg.Transport}
+	sa.quickModes[qm.msgID] = qm
+	for _, ch := range sa.children {
+		if ch.cfg == cfg && ch.state == "INSTALLED" && ch.info.LocalTS[0] == tsr && ch.info.RemoteTS[0] == tsi {
+			qm.rekeys = ch // the peer rekeys it; its Delete for the old SA follows
+		}
+	}
+	d.action("Quick Mode 0x%08x from the peer: HASH(1) verifies; proxy IDs %s ↔ %s fit child %s", qm.msgID, tsi, tsr, cfg.Name)
+	prop, tr, o, why := qm.selectESP(p, payloadOf[*KE](m.Payloads))
+	if tr == nil {
+		qm.abort()
+		d.errorf("%s: NO-PROPOSAL-CHOSEN for %s: %s", sa.name(), cfg.Name, why)
+		sa.notify(NO_PROPOSAL_CHOSEN, ProtoIPsecESP, firstSPI)
+		return
+	}
+	qm.chosen, qm.spiOut = o, spiValue(prop.SPI)
+	var kePs []Payload
+	if o.group != 0 {
+		ke := payloadOf[*KE](m.Payloads)
+		grp := ike.DH(o.group)
+		priv, err := grp.Generate(d.env.Rand)
+		if err == nil {
+			qm.gqm, err = priv.Shared(ke.Data)
+		}
+		if err != nil {
+			qm.abort()
+			d.errorf("%s: PFS Diffie-Hellman failed: %v", sa.name(), err)
+			sa.notify(INVALID_KEY_INFORMATION, ProtoIPsecESP, firstSPI)
+			return
+		}
+		kePs = []Payload{NewKE(priv.Public())}
+		d.action("PFS: generate a fresh Diffie-Hellman value for group %s and compute g(qm)^xy", grp.Name)
+	}
+	qm.setState("IKE_QM_SPI_STARVE")
+	qm.spiIn = d.spi32()
+	qm.nr = d.random(nonceSize)
+	d.action("Accept %s (transform #%d of proposal #%d); allocate inbound SPI 0x%08x", o.proposal(), tr.Number, prop.Number, qm.spiIn)
+	ps := []Payload{nil, &SA{DOI: p.DOI, Situation: p.Situation, Proposals: []*Proposal{{Number: prop.Number, Protocol: ProtoIPsecESP,
+		SPI: spiBytes(qm.spiIn), Transforms: []*Transform{tr}}}}, NewNonce(qm.nr)}
+	ps = append(ps, kePs...)
+	if len(ids) >= 2 {
+		ps = append(ps, ids[0], ids[1])
+	}
+	if local := childLife(cfg); (local.seconds > 0 && local.seconds < o.life.seconds) || (local.kbytes > 0 && local.kbytes < o.life.kbytes) {
+		qm.chosen.life = local
+		var data []byte
+		for _, a := range []Attribute{TV(IPsecAttrLifeType, LifeSeconds), Number(IPsecAttrLifeDuration, uint64(local.seconds/time.Second))} {
+			b, _ := PayloadBody(&Attributes{Attributes: []Attribute{a}})
+			data = append(data, b[4:]...)
+		}
+		ps = append(ps, &Notify{DOI: DOIIPsec, Protocol: ProtoIPsecESP, SPI: spiBytes(qm.spiIn), Type: RESPONDER_LIFETIME, Data: data})
+		d.action("Our lifetime %s is shorter than the offered %s: announce it with RESPONDER-LIFETIME", secs(local.seconds), secs(o.life.seconds))
+	}
+	ps = append(ps, sa.natOA(cfg.Transport)...)
+	after, err := ChainBytes(ps[1:])
+	if err != nil {
+		d.errorf("%s: cannot build Quick Mode message 2: %v", sa.name(), err)
+		return
+	}
+	ps[0] = NewHash(QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, after))
+	d.action("Send HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...); install the IPsec SAs when HASH(3) arrives")
+	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, answers: m, wait: true,
+		giveUp: func() { qm.failed("Quick Mode message 3 never came") }}) {
+		qm.setState("IKE_QM_R_QM2")
+	}
+}
+
+// pickChild finds the child whose selectors contain the proxy IDs: tsi is the
+// initiator's (ours remote), tsr ours.
+func (sa *isakmpSA) pickChild(tsi, tsr ike.TrafficSelector) *ike.ChildConfig {
+	for _, ch := range sa.conn.Children {
+		if sa.remoteFits(ch, tsi) && sa.localFits(ch, tsr) {
+			return ch
+		}
+	}
+	return nil
+}
+
+func within(ts ike.TrafficSelector, list []ike.TrafficSelector) bool {
+	for _, l := range list {
+		if n, ok := ts.Narrow(l); ok && n == ts {
+			return true
+		}
+	}
+	return false
+}
+
+func (sa *isakmpSA) localFits(ch *ike.ChildConfig, ts ike.TrafficSelector) bool {
+	if len(ch.LocalTS) > 0 {
+		return within(ts, ch.LocalTS)
+	}
+	return ts.Start == ts.End && ts.Start == sa.local.Addr()
+}
+
+// remoteFits accepts the peer's proxy ID; a dynamic one is the peer's virtual IP, its
+// address, or (behind a NAT) the single address it says it has.
+func (sa *isakmpSA) remoteFits(ch *ike.ChildConfig, ts ike.TrafficSelector) bool {
+	if len(ch.RemoteTS) > 0 {
+		return within(ts, ch.RemoteTS)
+	}
+	if ts.Start != ts.End {
+		return false
+	}
+	vip := sa.cfg != nil && sa.cfg.vip == ts.Start
+	return vip || ts.Start == sa.remote.Addr() || sa.natRemote
+}
+
+// selectESP chooses the responder's transform: our proposals in order of preference, for
+// each the offered transforms in order (RFC 2409, Section 5.5; ike.SelectProposal's rule).
+func (qm *quickMode) selectESP(p *SA, ke *KE) (*Proposal, *Transform, espOffer, string) {
+	sa := qm.sa
+	type cand struct {
+		prop *Proposal
+		tr   *Transform
+		o    espOffer
+	}
+	var cands []cand
+	var offered []ike.Proposal
+	var names []string
+	wantEncap := sa.encapMode(qm.cfg.Transport)
+	for _, prop := range p.Proposals {
+		if prop.Protocol != ProtoIPsecESP || len(prop.SPI) != 4 {
+			continue
+		}
+		for _, tr := range prop.Transforms {
+			o, err := parseESPTransform(tr)
+			if err != nil {
+				names = append(names, "unusable: "+err.Error())
+				continue
+			}
+			names = append(names, o.proposal().String()+" "+nameOr(encapNames, o.encap, "mode"))
+			// A transform with a PFS group needs a KE payload of that group; one without
+			// ignores the KE.
+			if o.encap != wantEncap || (o.group != 0 && (ke == nil || len(ke.Data) != ike.DH(o.group).PublicSize)) {
+				continue
+			}
+			cands = append(cands, cand{prop, tr, o})
+			offered = append(offered, o.proposal())
+		}
+	}
+	chosen, idx, ok := ike.SelectProposal(offered, qm.cfg.ESPProposals)
+	if !ok {
+		return nil, nil, espOffer{}, fmt.Sprintf("offered %v in %s mode; child %s accepts %s", names, encapNames[wantEncap],
+			qm.cfg.Name, proposalList(qm.cfg.ESPProposals))
+	}
+	_ = chosen
+	c := cands[idx]
+	return c.prop, c.tr, c.o, ""
+}
+
+// onQM3: HASH(3) confirms the initiator installed the SAs; install ours.
+func (qm *quickMode) onQM3(m *Message, h *Hash) {
+	sa := qm.sa
+	if !hmac.Equal(h.Data, QuickHash3(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, qm.nr)) {
+		qm.failed("HASH(3) does not verify")
+		return
+	}
+	sa.action("HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni | Nr) verifies: the initiator has the SAs")
+	qm.install()
+}
+
+// install derives KEYMAT for both directions and reports the IPsec SA pair.
+func (qm *quickMode) install() {
+	sa := qm.sa
+	d := sa.d
+	qm.done = true
+	delete(sa.quickModes, qm.msgID)
+	sa.stopWaiting(qm.msgID)
+	p := qm.chosen.proposal()
+	encr := ike.Encr(qm.chosen.encr.ID)
+	ek := encr.KeyBytes(qm.chosen.encr.KeyLen)
+	ik := 0
+	if integ := ike.Integ(qm.chosen.integ); integ != nil {
+		ik = integ.KeySize
+	}
+	ni, nr := qm.ni, qm.nr
+	in := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecESP, qm.spiIn, ni, nr, ek+ik)
+	out := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecESP, qm.spiOut, ni, nr, ek+ik)
+	pfs := ""
+	if qm.gqm != nil {
+		pfs = "g(qm)^xy | "
+	}
+	d.action("KEYMAT = prf(SKEYID_d, %sprotocol | SPI | Ni | Nr) for each direction (inbound SPI 0x%08x, outbound SPI 0x%08x): encryption key, then authentication key",
+		pfs, qm.spiIn, qm.spiOut)
+	d.childSerial++
+	ch := &ipsecSA{d: d, sa: sa, cfg: qm.cfg, serial: d.childSerial, spiIn: qm.spiIn, spiOut: qm.spiOut, life: qm.chosen.life,
+		initiator: qm.initiator}
+	encap := qm.chosen.encap == EncapUDPTunnel || qm.chosen.encap == EncapUDPTransport
+	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: qm.cfg.ReqID, Protocol: ike.ProtoESP,
+		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
+		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],
+		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},
+		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now()}
+	if qm.rekeys != nil {
+		ch.info.Rekeyed = qm.rekeys.spiIn
+	}
+	qm.setState("IKE_QM_PHASE2_COMPLETE")
+	d.action("Install IPsec SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s, lifetime %s%s", qm.cfg.Name, qm.spiIn, qm.spiOut,
+		p, qm.localTS, qm.remoteTS, secs(qm.chosen.life.seconds), kbText(qm.chosen.life.kbytes))
+	ch.setState("INSTALLED")
+	sa.children = append(sa.children, ch)
+	d.env.Observer.ChildSAUp(ch.info)
+	ch.armTimers()
+	if old := qm.rekeys; old != nil {
+		old.setState("REKEYED")
+		if qm.initiator {
+			sa.deleteChild(old, "rekeyed")
+		}
+	}
+}

@@ -1,0 +1,597 @@
+package ikev1
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// isakmpSA is one ISAKMP SA (phase 1) and the exchanges that run under it.
+type isakmpSA struct {
+	d          *Daemon
+	conn       *ike.Connection
+	serial     int
+	initiator  bool // this side sent the first phase 1 message
+	aggressive bool
+	icookie    uint64
+	rcookie    uint64
+	local      netip.AddrPort
+	remote     netip.AddrPort
+	state      string // the Cisco IOS state name
+
+	established bool
+	deleted     bool
+	replaces    *isakmpSA // the ISAKMP SA this one rekeys
+	replacedBy  *isakmpSA
+
+	// Negotiated in phase 1.
+	chosen   p1Offer
+	proposal ike.Proposal
+	encr     *ike.EncrAlg
+	hash     *HashAlg
+	prf      *ike.PRFAlg
+	group    *ike.DHGroup
+	life     time.Duration
+
+	// Phase 1 material (RFC 2409, Section 5).
+	saiB     []byte // body of the initiator's SA payload
+	dhPriv   ike.DHPrivate
+	gxi, gxr []byte
+	ni, nr   []byte
+	gxy      []byte
+	keys     Keys
+	encKey   []byte
+	ivs      *IVs
+	peerID   ike.Identity
+	peerIDb  []byte // the body of the peer's aggressive mode ID payload, for HASH_I
+
+	// What the peer announced (vendor IDs) and what NAT discovery found (RFC 3947).
+	peerNATT, peerDPD, peerXAUTH bool
+	natLocal, natRemote          bool
+
+	flights     map[uint32]*flight
+	flightOrder []uint32
+
+	quickModes map[uint32]*quickMode
+	cfg        *modeConfig
+	// ready is set once phase 1 and any XAUTH and Mode Config are done: quick modes wait
+	// for it in waiting.
+	ready   bool
+	waiting []func()
+	pending []uint32 // reqids of the IPsec SAs that wait for the SA to be ready
+
+	children []*ipsecSA
+
+	dpdSeq     uint32 // the last R-U-THERE sequence number sent
+	dpdPending bool
+	dpdTries   int
+	timers     map[string]ike.Timer
+	lastIn     time.Time
+}
+
+// flight is what one exchange has seen and sent: the last message this side sent (to
+// send again), every message received (to recognise the peer's retransmissions), and
+// the retransmission timer while this side waits for the peer.
+type flight struct {
+	exchange ExchangeType
+	raw      []byte
+	info     *ike.MessageInfo
+	seen     map[string]*Crypto // received messages, with the protection they were read with
+	answers  string             // the received message our last one answers
+	timer    ike.Timer
+	tries    int
+	waiting  bool
+	giveUp   func()
+}
+
+func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *isakmpSA {
+	d.serial++
+	sa := &isakmpSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
+		state: "IKE_READY", flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: map[string]ike.Timer{}}
+	d.sas = append(d.sas, sa)
+	return sa
+}
+
+func (sa *isakmpSA) name() string {
+	if sa.conn == nil {
+		return fmt.Sprintf("ISAKMP SA #%d", sa.serial)
+	}
+	return fmt.Sprintf("ISAKMP SA %s[%d]", sa.conn.Name, sa.serial)
+}
+
+func (sa *isakmpSA) setState(s string) {
+	if sa.state == s {
+		return
+	}
+	sa.d.env.Observer.State(sa.name(), sa.state, s)
+	sa.state = s
+}
+
+func (sa *isakmpSA) action(format string, args ...any) { sa.d.action(format, args...) }
+
+func (sa *isakmpSA) retransmitParams() (time.Duration, float64, int) {
+	t, b, n := defaultRetransmitTimeout, defaultRetransmitBase, defaultRetransmitTries
+	if c := sa.conn; c != nil {
+		if c.RetransmitTimeout > 0 {
+			t = c.RetransmitTimeout
+		}
+		if c.RetransmitBase > 0 {
+			b = c.RetransmitBase
+		}
+		if c.RetransmitTries > 0 {
+			n = c.RetransmitTries
+		}
+	}
+	return t, b, n
+}
+
+// flight returns the record of exchange id, making it when new.
+func (sa *isakmpSA) flight(id uint32, ex ExchangeType) *flight {
+	if f := sa.flights[id]; f != nil {
+		return f
+	}
+	f := &flight{exchange: ex, seen: map[string]*Crypto{}}
+	sa.flights[id] = f
+	sa.flightOrder = append(sa.flightOrder, id)
+	if len(sa.flightOrder) > maxFlights {
+		old := sa.flightOrder[0]
+		sa.flightOrder = sa.flightOrder[1:]
+		if o := sa.flights[old]; o != nil && !o.waiting && old != 0 {
+			delete(sa.flights, old)
+		}
+	}
+	return f
+}
+
+// outMsg is a message to send.
+type outMsg struct {
+	ex            ExchangeType
+	id            uint32
+	payloads      []Payload
+	encrypt       bool
+	exchInitiator bool     // sent by the side that opened the exchange
+	answers       *Message // the received message this one answers
+	wait          bool     // retransmit until the peer's next message of the exchange
+	giveUp        func()   // called when the retransmissions run out
+}
+
+// send builds, records and sends a message. Encrypted messages advance the IV chain of
+// their exchange (RFC 2409, Appendix B).
+func (sa *isakmpSA) send(o outMsg) bool {
+	m := &Message{Header: Header{ICookie: sa.icookie, RCookie: sa.rcookie, Exchange: o.ex, MessageID: o.id}, Payloads: o.payloads}
+	var c *Crypto
+	if o.encrypt {
+		m.Flags = FlagEncryption
+		c = sa.ivs.Crypto(sa.encr, sa.encKey, o.id)
+	}
+	raw, err := m.Marshal(c)
+	if err != nil {
+		sa.d.errorf("%s: cannot build %v message: %v", sa.name(), o.ex, err)
+		return false
+	}
+	if o.encrypt {
+		sa.ivs.Advance(o.id, raw)
+	}
+	info := &ike.MessageInfo{Version: 1, Exchange: o.ex.String(), MessageID: o.id, Response: !o.exchInitiator,
+		Summary: Summary(m, o.exchInitiator), Dissect: lazyDissect(raw, c), Weak: sa.weakIn(m)}
+	f := sa.flight(o.id, o.ex)
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	f.raw, f.info, f.tries, f.waiting, f.giveUp = raw, info, 0, o.wait, o.giveUp
+	f.answers = ""
+	if o.answers != nil {
+		f.answers = string(o.answers.Raw)
+	}
+	sa.transmit(raw, info)
+	if o.wait {
+		sa.armRetransmit(o.id, f)
+	}
+	return true
+}
+
+func (sa *isakmpSA) transmit(raw []byte, info *ike.MessageInfo) {
+	sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: raw, Info: info})
+}
+
+func (sa *isakmpSA) armRetransmit(id uint32, f *flight) {
+	timeout, base, tries := sa.retransmitParams()
+	wait := time.Duration(float64(timeout) * math.Pow(base, float64(f.tries)))
+	f.timer = sa.d.env.Clock.AfterFunc(wait, fmt.Sprintf("retransmit %v message (M-ID 0x%08x)", f.exchange, id), func() {
+		if !f.waiting || sa.deleted {
+			return
+		}
+		f.tries++
+		if f.tries >= tries {
+			f.waiting = false
+			sa.d.errorf("%s: no answer to our %v message after %d tries: giving up, the peer is unreachable or dead",
+				sa.name(), f.exchange, tries)
+			if f.giveUp != nil {
+				f.giveUp()
+			}
+			return
+		}
+		sa.action("No answer to our %v message within %s: retransmit it (try %d of %d)", f.exchange,
+			wait.Round(time.Millisecond), f.tries+1, tries)
+		info := *f.info
+		info.Retransmit = true
+		sa.transmit(f.raw, &info)
+		sa.armRetransmit(id, f)
+	})
+}
+
+// stopWaiting ends the retransmission of exchange id: the peer's answer came.
+func (sa *isakmpSA) stopWaiting(id uint32) {
+	if f := sa.flights[id]; f != nil {
+		f.waiting = false
+		if f.timer != nil {
+			f.timer.Stop()
+			f.timer = nil
+		}
+	}
+}
+
+// handle processes a message that belongs to this SA.
+func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
+	d := sa.d
+	obs := d.env.Observer
+	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw}
+	info := &ike.MessageInfo{Version: 1, Exchange: m.Exchange.String(), MessageID: m.MessageID}
+	dg.Info = info
+	if f := sa.flights[m.MessageID]; f != nil {
+		if c, seen := f.seen[string(m.Raw)]; seen {
+			if c != nil {
+				m.Decrypt(c) // with the IV it had the first time, for the trace only
+			}
+			info.Dissect = lazyDissect(m.Raw, c)
+			info.Summary = Summary(m, sa.peerOpened(m)) + " (again)"
+			info.Retransmit = true
+			obs.Received(dg)
+			if string(m.Raw) == f.answers && f.raw != nil {
+				sa.action("The peer sent its %v message again (our answer was lost or is late): send our answer again", m.Exchange)
+				again := *f.info
+				again.Retransmit = true
+				sa.transmit(f.raw, &again)
+			} else {
+				sa.action("The peer sent a %v message again that was already processed: ignore it", m.Exchange)
+			}
+			return
+		}
+	}
+	var c *Crypto
+	if m.Encrypted() {
+		if sa.ivs == nil {
+			info.Dissect = lazyDissect(m.Raw, nil)
+			obs.Dropped(dg, "encrypted message before the keys exist")
+			return
+		}
+		c = sa.ivs.Crypto(sa.encr, sa.encKey, m.MessageID)
+		if err := m.Decrypt(c); err != nil {
+			info.Dissect = lazyDissect(m.Raw, c)
+			sa.decryptFailed(dg, m, err)
+			return
+		}
+		sa.ivs.Advance(m.MessageID, m.Raw)
+	}
+	fromInit := sa.peerOpened(m)
+	info.Summary, info.Response, info.Dissect = Summary(m, fromInit), !fromInit, lazyDissect(m.Raw, c)
+	info.Weak = sa.weakIn(m)
+	obs.Received(dg)
+	f := sa.flight(m.MessageID, m.Exchange)
+	f.seen[string(m.Raw)] = c
+	sa.stopWaiting(m.MessageID)
+	sa.lastIn = d.env.Clock.Now()
+	if local != sa.local && (sa.established || m.Encrypted()) {
+		sa.action("The peer now sends to %s: answer from there (NAT traversal moved to UDP 4500)", local)
+		sa.local = local
+	}
+	if remote != sa.remote && (sa.established || m.Encrypted()) {
+		sa.action("The peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
+		sa.remote = remote
+	}
+	switch m.Exchange {
+	case ExchangeMain, ExchangeAggressive:
+		sa.phase1(m)
+	case ExchangeQuick:
+		sa.quickMode(m)
+	case ExchangeTransaction:
+		sa.transaction(m)
+	case ExchangeInformational:
+		sa.informational(m)
+	default:
+		sa.action("%v exchange is not supported: ignore the message", m.Exchange)
+	}
+}
+
+// peerOpened says whether the peer opened the exchange of a message it sent: the
+// summary names payloads after the side of the exchange that sent them.
+func (sa *isakmpSA) peerOpened(m *Message) bool {
+	switch m.Exchange {
+	case ExchangeMain, ExchangeAggressive:
+		return !sa.initiator
+	case ExchangeQuick:
+		if qm := sa.quickModes[m.MessageID]; qm != nil {
+			return !qm.initiator
+		}
+		return true
+	case ExchangeTransaction:
+		if f := sa.flights[m.MessageID]; f != nil && f.raw != nil && f.answers == "" {
+			return false
+		}
+		return true
+	case ExchangeInformational:
+		return notifyOf(m.Payloads, R_U_THERE_ACK) == nil
+	}
+	return true
+}
+
+// decryptFailed handles a message whose payloads are garbage after decryption. In phase
+// 1 that is how a wrong pre-shared key shows: SKEYID, and so the encryption key, differ.
+func (sa *isakmpSA) decryptFailed(dg ike.Datagram, m *Message, err error) {
+	d := sa.d
+	which := fmt.Sprintf("%v message", m.Exchange)
+	switch {
+	case m.Exchange == ExchangeMain && !sa.initiator && sa.state == "IKE_R_MM4":
+		which = "Main Mode message 5"
+	case m.Exchange == ExchangeMain && sa.initiator && sa.state == "IKE_I_MM5":
+		which = "Main Mode message 6"
+	case m.Exchange == ExchangeAggressive && !sa.initiator:
+		which = "Aggressive Mode message 3"
+	}
+	d.env.Observer.Dropped(dg, fmt.Sprintf("%s: cannot decrypt and verify it (%v)", which, err))
+	if m.MessageID != 0 || sa.established {
+		return
+	}
+	sa.failNotify(PAYLOAD_MALFORMED, fmt.Sprintf("%s from %s decrypts to malformed payloads (PAYLOAD-MALFORMED): "+
+		"the encryption keys differ, so the pre-shared keys of the two peers differ", which, dg.Remote.Addr()))
+}
+
+func (sa *isakmpSA) startTimer(name string, d time.Duration, f func()) {
+	if t := sa.timers[name]; t != nil {
+		t.Stop()
+	}
+	sa.timers[name] = sa.d.env.Clock.AfterFunc(d, name, func() {
+		delete(sa.timers, name)
+		f()
+	})
+}
+
+func (sa *isakmpSA) stopTimer(name string) {
+	if t := sa.timers[name]; t != nil {
+		t.Stop()
+		delete(sa.timers, name)
+	}
+}
+
+// stopTimers cancels every timer, in a fixed order so that runs stay reproducible.
+func (sa *isakmpSA) stopTimers() {
+	names := make([]string, 0, len(sa.timers))
+	for name := range sa.timers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sa.stopTimer(name)
+	}
+	for _, id := range sa.flightOrder {
+		if f := sa.flights[id]; f != nil {
+			f.waiting = false
+			if f.timer != nil {
+				f.timer.Stop()
+				f.timer = nil
+			}
+		}
+	}
+	for _, ch := range sa.children {
+		ch.stopTimers()
+	}
+}
+
+func (sa *isakmpSA) info() *ike.IKESAInfo {
+	i := &ike.IKESAInfo{Version: 1, SPIi: sa.icookie, SPIr: sa.rcookie, Initiator: sa.initiator, Local: sa.local,
+		Remote: sa.remote, Proposal: sa.proposal, EncKey: sa.encKey, RemoteID: sa.peerID, Established: sa.d.env.Clock.Now()}
+	if sa.conn != nil {
+		i.Conn, i.LocalID = sa.conn.Name, sa.conn.Local.ID
+	}
+	return i
+}
+
+// destroy ends the ISAKMP SA without telling the peer. With keepChildren its IPsec SAs
+// stay installed (in IKEv1 they do not depend on the ISAKMP SA); otherwise they go too.
+func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
+	if sa.deleted {
+		return
+	}
+	sa.stopTimers()
+	if keepChildren {
+		sa.deleted = true
+		heir := sa.d.activeSA(sa.conn)
+		if heir != nil && !heir.established {
+			heir = nil
+		}
+		for _, ch := range sa.children {
+			ch.sa = heir
+			if heir == nil {
+				ch.armTimers()
+			}
+		}
+		if heir != nil {
+			heir.children = append(heir.children, sa.children...)
+		} else {
+			sa.d.orphans = append(sa.d.orphans, sa.children...)
+		}
+	} else {
+		for _, ch := range sa.children {
+			ch.down(reason)
+		}
+	}
+	sa.children = nil
+	for _, id := range sa.flightOrder {
+		if qm := sa.quickModes[id]; qm != nil {
+			qm.abort()
+		}
+	}
+	if sa.established {
+		sa.d.env.Observer.IKESADown(sa.info(), reason)
+	}
+	sa.releaseVirtualIP()
+	sa.setState("IKE_DEST_SA")
+	sa.deleted = true
+	if !sa.ready {
+		for _, reqid := range sa.pending {
+			sa.d.acquireFailed(reqid, reason)
+		}
+	}
+	sa.waiting, sa.pending = nil, nil
+}
+
+// fail ends an SA that could not be established or must go.
+func (sa *isakmpSA) fail(format string, args ...any) {
+	reason := fmt.Sprintf(format, args...)
+	sa.d.errorf("%s: %s", sa.name(), reason)
+	sa.destroy(reason, false)
+}
+
+// whenReady runs f once phase 1, XAUTH and Mode Config are done.
+func (sa *isakmpSA) whenReady(f func()) {
+	if sa.ready && !sa.deleted {
+		f()
+		return
+	}
+	sa.waiting = append(sa.waiting, f)
+}
+
+// becomeReady runs what waited for the SA.
+func (sa *isakmpSA) becomeReady() {
+	if sa.ready || sa.deleted {
+		return
+	}
+	sa.ready = true
+	w := sa.waiting
+	sa.waiting = nil
+	for _, f := range w {
+		f()
+	}
+}
+
+func (sa *isakmpSA) childByName(name string) *ipsecSA {
+	var found *ipsecSA
+	for _, ch := range sa.children {
+		if ch.cfg.Name == name && ch.state == "INSTALLED" {
+			found = ch
+		}
+	}
+	return found
+}
+
+// weakIn lists the weak algorithms offered or chosen in a message's SA and KE payloads,
+// and an identity that travels in clear.
+func (sa *isakmpSA) weakIn(m *Message) []string {
+	var weak []string
+	seen := map[string]bool{}
+	addWeak := func(w string) {
+		if !seen[w] {
+			seen[w] = true
+			weak = append(weak, w)
+		}
+	}
+	for _, p := range m.Payloads {
+		switch p := p.(type) {
+		case *SA:
+			for _, prop := range p.Proposals {
+				for _, tr := range prop.Transforms {
+					var ip ike.Proposal
+					if prop.Protocol == ProtoISAKMP {
+						o, err := parsePhase1Transform(tr)
+						if err != nil {
+							continue
+						}
+						ip = o.proposal()
+					} else if o, err := parseESPTransform(tr); err == nil {
+						ip = o.proposal()
+					}
+					for _, w := range ip.Weak() {
+						addWeak(w)
+					}
+				}
+			}
+		case *ID:
+			if m.Exchange == ExchangeAggressive && !m.Encrypted() {
+				addWeak("identity " + p.String() + " in clear text")
+			}
+		}
+	}
+	return weak
+}
+
+// lazyDissect defers Dissect until the trace is looked at; it keeps its own copy of
+// the protection.
+func lazyDissect(raw []byte, c *Crypto) func() *ike.Field {
+	var keys *Crypto
+	if c != nil {
+		cp := *c
+		keys = &cp
+	}
+	return func() *ike.Field { return Dissect(raw, keys) }
+}
+
+func payloadOf[T Payload](ps []Payload) T {
+	var zero T
+	for _, p := range ps {
+		if t, ok := p.(T); ok {
+			return t
+		}
+	}
+	return zero
+}
+
+// firstHash returns the HASH payload that must open a protected quick mode,
+// informational or transaction message, or nil.
+func firstHash(m *Message) *Hash {
+	if len(m.Payloads) == 0 {
+		return nil
+	}
+	h, _ := m.Payloads[0].(*Hash)
+	return h
+}
+
+func notifyOf(ps []Payload, t NotifyType) *Notify {
+	for _, p := range ps {
+		if n, ok := p.(*Notify); ok && n.Type == t {
+			return n
+		}
+	}
+	return nil
+}
+
+func errorNotify(ps []Payload) *Notify {
+	for _, p := range ps {
+		if n, ok := p.(*Notify); ok && n.Type.IsError() {
+			return n
+		}
+	}
+	return nil
+}
+
+func idsOf(ps []Payload) []*ID {
+	var out []*ID
+	for _, p := range ps {
+		if id, ok := p.(*ID); ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func hasVendor(ps []Payload, id []byte) bool {
+	for _, p := range ps {
+		if v, ok := p.(*VendorID); ok && string(v.Data) == string(id) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+package ikev1
+
+import (
+	"strings"
+)
+
+// Summary writes the message in RFC 2409's notation, as sequence diagrams label it:
+// "HDR, SA, VID", "HDR, KE, Ni, NAT-D, NAT-D", "HDR*, IDii, HASH_I",
+// "HDR*, HASH(1), SA, Ni, KE, IDci, IDcr", "HDR*, HASH, N(R-U-THERE)". HDR* marks an
+// encrypted message; one not decrypted shows as "HDR*, {...}". In aggressive mode the
+// identity travels in clear and the summary shows it: "IDii(gw-a.example)".
+//
+// initiator says whether the side that opened the exchange sent the message: RFC 2409
+// marks its payloads with "i" (Ni, IDii, HASH_I) and the other side's with "r".
+func Summary(m *Message, initiator bool) string {
+	hdr := "HDR"
+	if m.Encrypted() {
+		hdr = "HDR*"
+		if !m.Decrypted && m.Plaintext == nil {
+			return hdr + ", {...}"
+		}
+	}
+	parts := []string{hdr}
+	side, upper := "r", "R"
+	if initiator {
+		side, upper = "i", "I"
+	}
+	hasSA := payloadOf[*SA](m.Payloads) != nil
+	ids := 0
+	for _, p := range m.Payloads {
+		var s string
+		switch p := p.(type) {
+		case *SA:
+			s = "SA"
+		case *KE:
+			s = "KE"
+		case *Nonce:
+			s = "N" + side
+		case *ID:
+			switch m.Exchange {
+			case ExchangeQuick:
+				s = "IDci"
+				if ids > 0 {
+					s = "IDcr"
+				}
+				ids++
+			case ExchangeAggressive:
+				s = "IDi" + side + "(" + p.String() + ")"
+			default:
+				s = "IDi" + side
+			}
+		case *Hash:
+			switch {
+			case m.Exchange == ExchangeMain || m.Exchange == ExchangeAggressive:
+				s = "HASH_" + upper
+			case m.Exchange == ExchangeQuick && !initiator:
+				s = "HASH(2)"
+			case m.Exchange == ExchangeQuick && hasSA:
+				s = "HASH(1)"
+			case m.Exchange == ExchangeQuick:
+				s = "HASH(3)"
+			default:
+				s = "HASH"
+			}
+		case *Sig:
+			s = "SIG_" + upper
+		case *Notify:
+			s = "N(" + p.Type.String() + ")"
+		case *Delete:
+			s = "D"
+		case *Attributes:
+			s = "ATTR(" + strings.TrimPrefix(p.Type.String(), "ISAKMP_CFG_") + ")"
+		default:
+			s = p.PayloadType().String()
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,56 @@
+package ike
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Helpers the IKEv1 and IKEv2 codecs share to name protocol values in dissections and
+// logs.
+
+// NameOr returns the name of v in names, or "PREFIX(n)" for a value without one.
+func NameOr[K ~uint8 | ~uint16 | ~uint32](names map[K]string, v K, prefix string) string {
+	if s, ok := names[v]; ok {
+		return s
+	}
+	return fmt.Sprintf("%s(%d)", prefix, uint32(v))
+}
+
+// FlagName names one bit of a flags byte.
+type FlagName struct {
+	Bit  uint8
+	Name string
+}
+
+// FlagString writes the set bits of v by name, joined by "|", unnamed bits in hex, and
+// "none" when no bit is set.
+func FlagString(v uint8, names []FlagName) string {
+	var parts []string
+	rest := v
+	for _, n := range names {
+		if v&n.Bit != 0 {
+			parts = append(parts, n.Name)
+			rest &^= n.Bit
+		}
+	}
+	if rest != 0 {
+		parts = append(parts, fmt.Sprintf("0x%02x", rest))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "|")
+}
+
+// HexShort shows bytes as hex for a dissection, shortened to their first 16 bytes and
+// their length when longer than 32.
+func HexShort(b []byte) string {
+	if len(b) == 0 {
+		return "(empty)"
+	}
+	if len(b) <= 32 {
+		return hex.EncodeToString(b)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", hex.EncodeToString(b[:16]), len(b))
+}
