@@ -17,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/ikev1"
 	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/ipsec"
 )
@@ -80,15 +81,9 @@ func wrapFile(dir, name string, err error) error {
 	return fmt.Errorf("%s: %v", filepath.Join(dir, name), err)
 }
 
-// IKEv1Decoder lets a caller plug in IKEv1 dissection (which lives in ike/ikev1): it
-// returns the exchange name, a summary and a dissector for one IKEv1 message, given the
-// encryption key of its ISAKMP SA (nil when unknown).
-type IKEv1Decoder func(msg []byte, encKey []byte) (exchange, summary string, dissect func() *ike.Field)
-
 // ImportOptions say how to read a capture.
 type ImportOptions struct {
-	Keys  ImportKeys
-	IKEv1 IKEv1Decoder // nil: IKEv1 messages are listed but not dissected
+	Keys ImportKeys
 	// NATTPorts are UDP ports other than 4500 that carry RFC 3948 framing (the non-ESP
 	// marker before IKE, ESP otherwise), such as a daemon's charon.port_nat_t, or its
 	// charon.port when that is not 500.
@@ -101,7 +96,12 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: not a pcap file: %v", err)
 	}
-	im := &importer{keys: o.Keys, v1: o.IKEv1, tr: &Trace{}, seen: map[[32]byte]int{}, natt: map[uint16]bool{PortNATT: true}}
+	v1keys := map[uint64][]byte{}
+	for _, k := range o.Keys.IKEv1 {
+		v1keys[k.ICookie] = k.EncKey
+	}
+	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &Trace{}, seen: map[[32]byte]int{},
+		natt: map[uint16]bool{PortNATT: true}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -148,7 +148,7 @@ func ipv4Of(data []byte, lt layers.LinkType) []byte {
 
 type importer struct {
 	keys ImportKeys
-	v1   IKEv1Decoder
+	v1   *ikev1.Passive
 	tr   *Trace
 	seen map[[32]byte]int // IKE message hash -> first message event
 	natt map[uint16]bool  // ports with the non-ESP marker
@@ -212,24 +212,27 @@ func (im *importer) ike(e *Event, msg []byte, d *ipsec.Dissector) {
 		im.ikev2(e, msg, d)
 	case 1:
 		e.Proto = "ikev1"
-		var key []byte
-		icookie := binary.BigEndian.Uint64(msg[:8])
-		for _, k := range im.keys.IKEv1 {
-			if k.ICookie == icookie {
-				key = k.EncKey
-			}
-		}
-		if im.v1 != nil {
-			var dissect func() *ike.Field
-			e.Exchange, e.Summary, dissect = im.v1(msg, key)
-			d.IKE = func([]byte) *ike.Field { return dissect() }
-		} else {
-			e.Exchange, e.Summary = fmt.Sprintf("exchange %d", msg[18]), "ISAKMP"
-		}
-		e.Response = false
+		im.ikev1(e, msg, d)
 	default:
 		e.Proto, e.Summary = "ike", fmt.Sprintf("IKE version 0x%02x", msg[17])
 	}
+}
+
+func (im *importer) ikev1(e *Event, msg []byte, d *ipsec.Dissector) {
+	m, c, initiator, err := im.v1.Read(msg, e.From)
+	if m == nil {
+		e.Summary = "malformed: " + err.Error()
+		d.IKE = func(b []byte) *ike.Field { return ikev1.Dissect(b, nil) }
+		return
+	}
+	e.Exchange = m.Exchange.String()
+	e.Response = !initiator
+	e.Summary = ikev1.Summary(m, initiator)
+	if err != nil && !e.Retransmit {
+		e.Text = "cannot decrypt: " + err.Error()
+		e.Summary += " (undecryptable)"
+	}
+	d.IKE = func(b []byte) *ike.Field { return ikev1.Dissect(b, c) }
 }
 
 func (im *importer) ikev2(e *Event, msg []byte, d *ipsec.Dissector) {

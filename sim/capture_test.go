@@ -85,6 +85,9 @@ func TestImportMatchesTshark(t *testing.T) {
 				}
 				h := ikeHeader(t, e)
 				got = append(got, [2]uint64{uint64(h[18]), uint64(*e.MessageID)})
+				if strings.Contains(e.Summary, "undecryptable") && !e.Retransmit {
+					t.Errorf("%s message %d not decrypted: %s (%s)", e.Proto, e.Seq, e.Summary, e.Text)
+				}
 				if e.Proto == "ikev2" && strings.Contains(e.Summary, "SK {") {
 					if strings.Contains(e.Summary, "undecryptable") {
 						t.Errorf("IKEv2 message %d not decrypted: %s (%s)", e.Seq, e.Summary, e.Text)

@@ -50,7 +50,7 @@ func cmdImport(args []string, w io.Writer) error {
 		return err
 	}
 	defer f.Close()
-	tr, err := sim.Import(f, sim.ImportOptions{Keys: keys, NATTPorts: natt, IKEv1: ikev1Decoder})
+	tr, err := sim.Import(f, sim.ImportOptions{Keys: keys, NATTPorts: natt})
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,3 @@ func cmdImport(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "%s: %d datagrams\n\n", pos[0], len(tr.Events))
 	return render.WriteText(w, render.Build(tr, render.Options{}), render.TextOptions{})
 }
-
-// ikev1Decoder is filled in when IKEv1 dissection is built in.
-var ikev1Decoder sim.IKEv1Decoder

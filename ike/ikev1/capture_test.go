@@ -97,95 +97,20 @@ func captureKey(t *testing.T, pcap string) []ike.IKEv1Keys {
 	return keys
 }
 
-// passive is what an observer learns of one ISAKMP SA from its clear phase 1 messages:
-// who initiated, the Diffie-Hellman values and the chosen algorithms. It then follows the
-// IV chain as Wireshark does.
-type passive struct {
-	initiator string
-	gxi, gxr  []byte
-	encr      *ike.EncrAlg
-	keyBits   int
-	hash      *HashAlg
-	key       []byte
-	ivs       *IVs
-}
-
-// learn records what a clear message reveals.
-func (p *passive) learn(m *Message, src string) {
-	for _, pl := range m.Payloads {
-		switch pl := pl.(type) {
-		case *KE:
-			if src == p.initiator && p.gxi == nil {
-				p.gxi = pl.Data
-			} else if src != p.initiator && p.gxr == nil {
-				p.gxr = pl.Data
-			}
-		case *SA:
-			for _, prop := range pl.Proposals {
-				if prop.Protocol != ProtoISAKMP || len(prop.Transforms) == 0 {
-					continue
-				}
-				tr := prop.Transforms[len(prop.Transforms)-1]
-				if a, ok := tr.Attr(AttrEncryption); ok {
-					p.encr = Phase1Encr(uint16(a.Uint()))
-				}
-				if a, ok := tr.Attr(AttrKeyLength); ok {
-					p.keyBits = int(a.Uint())
-				}
-				if a, ok := tr.Attr(AttrHash); ok {
-					p.hash = HashByID(uint16(a.Uint()))
-				}
-			}
-		}
-	}
-}
-
-// crypto returns the protection of the next message of exchange id.
-func (p *passive) crypto(t *testing.T, id uint32) *Crypto {
-	t.Helper()
-	if p.ivs == nil {
-		if p.encr == nil || p.hash == nil || p.gxi == nil || p.gxr == nil {
-			t.Fatalf("encrypted message before the phase 1 algorithms and KE payloads were seen")
-		}
-		p.ivs = NewIVs(p.hash, p.encr.BlockSize, p.gxi, p.gxr)
-	}
-	return p.ivs.Crypto(p.encr, p.key, id)
-}
-
 // walkCapture parses and decrypts every message of a capture in order; fn sees each
 // with the protection it was decrypted with (nil for clear messages).
 func walkCapture(t *testing.T, pcap string, fn func(c capturedMsg, m *Message, cr *Crypto)) {
 	t.Helper()
-	keys := captureKey(t, pcap)
-	sas := map[uint64]*passive{}
+	keys := map[uint64][]byte{}
+	for _, k := range captureKey(t, pcap) {
+		keys[k.ICookie] = k.EncKey
+	}
+	p := NewPassive(keys)
 	for _, c := range readCapture(t, pcap) {
-		m, err := Parse(c.data)
+		m, cr, _, err := p.Read(c.data, c.src)
 		if err != nil {
 			t.Fatalf("frame %d: %v", c.frame, err)
 		}
-		p := sas[m.ICookie]
-		if p == nil {
-			p = &passive{initiator: c.src}
-			for _, k := range keys {
-				if k.ICookie == m.ICookie {
-					p.key = k.EncKey
-				}
-			}
-			sas[m.ICookie] = p
-		}
-		if !m.Encrypted() {
-			p.learn(m, c.src)
-			fn(c, m, nil)
-			continue
-		}
-		if p.key == nil {
-			t.Fatalf("frame %d: no key for initiator cookie %016x", c.frame, m.ICookie)
-		}
-		cr := p.crypto(t, m.MessageID)
-		if err := m.Decrypt(cr); err != nil {
-			t.Fatalf("frame %d: %v", c.frame, err)
-		}
-		p.ivs.Advance(m.MessageID, c.data)
 		fn(c, m, cr)
 	}
 }
