@@ -45,6 +45,7 @@ type saConfig struct {
 	mode    Mode
 	encap   bool
 	esn     bool
+	window  int // inbound anti-replay window; 0: the default
 }
 
 // newPair returns an outbound SA from gwA to gwB (or hostA to hostB in transport mode),
@@ -65,7 +66,7 @@ func newPair(t testing.TB, c saConfig) (out, in *SA, sad *SAD) {
 	}
 	mk := func() *SA {
 		sa := &SA{SPI: 0xc0ffee01, Src: src, Dst: dst, Reqid: 1, Encr: c.encr, EncrKeyBits: c.keyBits,
-			EncrKey: key, Integ: c.integ, IntegKey: ikey, Mode: c.mode, ESN: c.esn, Rand: seeded(9)}
+			EncrKey: key, Integ: c.integ, IntegKey: ikey, Mode: c.mode, ESN: c.esn, Rand: seeded(9), WindowSize: c.window}
 		if c.encap {
 			sa.Encap = &UDPEncap{SrcPort: PortNATT, DstPort: PortNATT}
 		}
