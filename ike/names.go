@@ -54,3 +54,37 @@ func HexShort(b []byte) string {
 	}
 	return fmt.Sprintf("%s... (%d bytes)", hex.EncodeToString(b[:16]), len(b))
 }
+
+// Nearest returns the known name closest to name by edit distance, when it is close
+// enough to be a likely typo (within 2 edits, or a third of the name's length): the
+// "did you mean" of error messages.
+func Nearest(name string, known []string) (string, bool) {
+	best, bestD := "", 1<<30
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best, best != "" && bestD <= max(2, len(name)/3)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

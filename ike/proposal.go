@@ -285,37 +285,8 @@ const maxSuggestLen = 32
 // unknownKeyword reports an unknown keyword with the nearest known one, if any is near.
 func unknownKeyword(tok, s string) error {
 	name := strings.ToLower(strings.TrimSpace(tok))
-	best, bestDist := "", maxSuggestLen
-	if len(name) <= maxSuggestLen {
-		for _, k := range sortedKeywords {
-			if d := editDistance(name, k); d < bestDist {
-				best, bestDist = k, d
-			}
-		}
-	}
-	if best != "" && (bestDist <= 2 || bestDist <= len(name)/3) {
+	if best, ok := Nearest(name, sortedKeywords); ok && len(name) <= maxSuggestLen {
 		return fmt.Errorf("ike: unknown algorithm %q in proposal %q (did you mean %q?)", tok, s, best)
 	}
 	return fmt.Errorf("ike: unknown algorithm %q in proposal %q", tok, s)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
