@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios"
 )
 
@@ -189,5 +190,29 @@ func TestNewWritesAStarterThatPassesCheck(t *testing.T) {
 	}
 	if _, err := ikesim(t, "new", "../x y"); err == nil {
 		t.Error("new accepts a name with a space and a slash")
+	}
+}
+
+func TestImportPrintsTheDecryptedCapture(t *testing.T) {
+	dir := filepath.Join(testenv.Shared(t), "captures")
+	out, err := ikesim(t, "import", filepath.Join(dir, "ikev2-psk.pcap"), "--keys", filepath.Join(dir, "ikev2-psk.keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"IKE_AUTH request HDR, SK {IDi", "CREATE_CHILD_SA", "ESP SPI 0x6a367c41 seq 1 {10.77.1.1 -> 10.77.2.1, ICMP}"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q", want)
+		}
+	}
+	trace := filepath.Join(t.TempDir(), "t.jsonl")
+	if _, err := ikesim(t, "import", filepath.Join(dir, "ikev1-main.pcap"), "--keys", filepath.Join(dir, "ikev1-main.keys"), "-o", trace); err != nil {
+		t.Fatal(err)
+	}
+	out, err = ikesim(t, "render", trace, "--format", "mermaid", "-o", "-")
+	if err != nil || !strings.Contains(out, "Quick Mode") {
+		t.Errorf("rendering the imported trace: %v\n%s", err, out)
+	}
+	if _, err := ikesim(t, "import", filepath.Join(dir, "README.md")); err == nil {
+		t.Error("a text file imported as a capture")
 	}
 }
