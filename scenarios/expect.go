@@ -196,7 +196,8 @@ func errorsOn(ev []*sim.Event, node string, conns []string) []string {
 			continue
 		}
 		for _, c := range conns {
-			if strings.Contains(x.Text, "IKE SA "+c+"[") || strings.Contains(x.Text, "connection "+c+" ") ||
+			if strings.Contains(x.Text, "IKE SA "+c+"[") || strings.Contains(x.Text, "ISAKMP SA "+c+"[") ||
+				strings.Contains(x.Text, "connection "+c+" ") ||
 				strings.Contains(x.Text, "connection "+c+":") || strings.HasSuffix(x.Text, "connection "+c) {
 				out = append(out, x.Node+": "+x.Text)
 				break
