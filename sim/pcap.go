@@ -53,6 +53,7 @@ type KeyTables struct {
 func Keys(tr *Trace) KeyTables {
 	var k KeyTables
 	seen := map[string]bool{}
+	v1 := map[string]int{} // initiator cookie -> index in k.IKEv1
 	once := func(key string) bool {
 		if seen[key] {
 			return false
@@ -62,14 +63,23 @@ func Keys(tr *Trace) KeyTables {
 	}
 	for _, e := range tr.Events {
 		s := e.SA
-		if e.Kind != KindSA || s == nil || (e.Op != "up" && !(s.Type == "ike" && len(s.SKei) > 0)) {
+		if e.Kind != KindSA || s == nil || (e.Op != "up" && !(s.Type == "ike" && len(s.SKei)+len(s.EncKey) > 0)) {
 			continue
 		}
 		switch {
 		case s.Type == "ike" && s.Version == 1:
+			// One key per ISAKMP SA. Both ends derive the same one, unless their
+			// pre-shared keys differ: then the initiator's decrypts what it sent.
 			spi, err := strconv.ParseUint(s.SPIi, 16, 64)
-			if err == nil && once("v1/"+s.SPIi) {
-				k.IKEv1 = append(k.IKEv1, ike.IKEv1Keys{ICookie: spi, EncKey: s.EncKey}.Line())
+			if err != nil || len(s.EncKey) == 0 {
+				continue
+			}
+			line := ike.IKEv1Keys{ICookie: spi, EncKey: s.EncKey}.Line()
+			if i, ok := v1[s.SPIi]; !ok {
+				v1[s.SPIi] = len(k.IKEv1)
+				k.IKEv1 = append(k.IKEv1, line)
+			} else if s.Initiator {
+				k.IKEv1[i] = line
 			}
 		case s.Type == "ike":
 			spiI, err1 := strconv.ParseUint(s.SPIi, 16, 64)

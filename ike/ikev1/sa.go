@@ -435,7 +435,9 @@ func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
 			qm.abort()
 		}
 	}
-	if sa.established {
+	if sa.established || sa.encKey != nil {
+		// An SA that failed after its keys were made (different pre-shared keys) reports
+		// them too: its encrypted messages can be decrypted with them.
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
 	sa.releaseVirtualIP()
