@@ -19,7 +19,6 @@ type eventList struct {
 	filter map[rune]bool // m messages, a actions, s states, e ESP, x errors
 	query  string
 	shown  []*sim.Event
-	rowOf  map[int]int // event seq -> diagram row
 }
 
 var filterNames = []struct {
@@ -28,20 +27,13 @@ var filterNames = []struct {
 }{{'m', "messages"}, {'a', "actions"}, {'s', "states"}, {'e', "ESP"}, {'x', "errors"}}
 
 func newEventList(u *UI) *eventList {
-	l := &eventList{u: u, filter: map[rune]bool{'m': true, 'a': true, 's': true, 'e': true, 'x': true}, rowOf: map[int]int{}}
-	for i, r := range u.diagram.Rows {
-		if _, ok := l.rowOf[r.Step]; !ok {
-			l.rowOf[r.Step] = i
-		}
-	}
+	l := &eventList{u: u, filter: map[rune]bool{'m': true, 'a': true, 's': true, 'e': true, 'x': true}}
 	l.table = tview.NewTable().SetSelectable(true, false).SetFixed(1, 0)
 	l.table.SetSelectedStyle(tcell.StyleDefault.Reverse(true))
 	l.table.SetSelectedFunc(func(row, _ int) {
 		if row >= 1 && row-1 < len(l.shown) {
-			if r, ok := l.rowOf[l.shown[row-1].Seq]; ok {
-				u.goToRow(r)
-				u.showPage("sequence")
-			}
+			u.goToSeq(l.shown[row-1].Seq)
+			u.showPage("sequence")
 		}
 	})
 	l.input = tview.NewInputField().SetLabel("/").SetFieldBackgroundColor(tcell.ColorDefault)

@@ -294,6 +294,18 @@ func (u *UI) goToRow(row int) {
 	}
 }
 
+// goToSeq moves the walkthrough to the event with this sequence number, or to the first
+// row after it when the event has no row of its own (a datagram received, a timer).
+func (u *UI) goToSeq(seq int) {
+	for i, r := range u.steps {
+		if u.diagram.Rows[r].Step >= seq {
+			u.goTo(i)
+			return
+		}
+	}
+	u.goTo(len(u.steps) - 1)
+}
+
 // nextExchange jumps to the next (or previous) message of another exchange.
 func (u *UI) nextExchange(dir int) {
 	rows := u.diagram.Rows

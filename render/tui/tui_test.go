@@ -247,3 +247,80 @@ func walkTree(u *UI, fn func(fieldRefNode)) {
 		return true
 	})
 }
+
+func TestEventListFiltersAndSearch(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 120, 40)
+	key(t, u, scr, tcell.KeyEnd, 0)
+	key(t, u, scr, tcell.KeyRune, '2')
+	if u.page != "events" || len(u.events.shown) == 0 {
+		t.Fatalf("2 shows page %q with %d events", u.page, len(u.events.shown))
+	}
+	all := len(u.events.shown)
+	hasESP := func() bool {
+		for _, e := range u.events.shown {
+			if e.Proto == "esp" {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasESP() {
+		t.Fatal("the event list has no ESP before filtering")
+	}
+	key(t, u, scr, tcell.KeyRune, 'e')
+	if hasESP() || len(u.events.shown) >= all {
+		t.Errorf("the ESP filter leaves %d of %d events, ESP among them: %v", len(u.events.shown), all, hasESP())
+	}
+	if !contains(screenText(scr), "-e:ESP") {
+		t.Error("the title does not show the ESP filter off")
+	}
+	key(t, u, scr, tcell.KeyRune, 'e')
+	key(t, u, scr, tcell.KeyRune, '/')
+	for _, r := range "create_child" {
+		key(t, u, scr, tcell.KeyRune, r)
+	}
+	key(t, u, scr, tcell.KeyEnter, 0)
+	if len(u.events.shown) == 0 {
+		t.Fatal("searching for create_child finds nothing")
+	}
+	for _, e := range u.events.shown {
+		if !strings.Contains(strings.ToLower(eventText(e)), "create_child") {
+			t.Errorf("the search keeps %q", eventText(e))
+		}
+	}
+	// Enter on an event (the last one listed is selected) jumps the walkthrough to it, or
+	// to the first row after it when it has none of its own.
+	want := u.events.shown[len(u.events.shown)-1].Seq
+	key(t, u, scr, tcell.KeyEnter, 0)
+	if u.page != "sequence" || u.curSeq() < want || (u.cur > 0 && u.diagram.Rows[u.steps[u.cur-1]].Step >= want) {
+		t.Errorf("Enter on event %d went to page %q, step at event %d", want, u.page, u.curSeq())
+	}
+}
+
+func TestLabPaneGradesAsOfTheStep(t *testing.T) {
+	tr := pingTrace(t)
+	scr := tcell.NewSimulationScreen("UTF-8")
+	if err := scr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	u := New(Config{Title: "lab", Description: "the lab's description", Trace: tr,
+		Lab: func(upTo int) []LabLine {
+			calls++
+			up := false
+			for _, e := range tr.Events {
+				if e.Seq <= upTo && e.Kind == "sa" && e.Op == "up" {
+					up = true
+				}
+			}
+			return []LabLine{{Says: "an SA comes up", Check: "SA up", Seen: "", Pass: up}}
+		}})
+	u.showPage("lab")
+	if !strings.Contains(u.lab.GetText(true), "FAIL") || !strings.Contains(u.lab.GetText(true), "the lab's description") {
+		t.Errorf("at the first step the lab pane shows:\n%s", u.lab.GetText(true))
+	}
+	u.goTo(len(u.steps) - 1)
+	if !strings.Contains(u.lab.GetText(true), "PASS") || calls < 2 {
+		t.Errorf("at the last step the lab pane shows:\n%s", u.lab.GetText(true))
+	}
+}
