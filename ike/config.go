@@ -1,6 +1,8 @@
 package ike
 
 import (
+	"crypto"
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -48,6 +50,17 @@ type Connection struct {
 	// peer sets them; on ports other than 500 every IKE message carries the non-ESP
 	// marker (RFC 3948, Section 2.2) and NAT traversal does not move to 4500.
 	LocalPort, RemotePort uint16
+	// CACerts is the node's trust store: the CA certificates a peer's certificate must
+	// chain to.
+	CACerts []*x509.Certificate
+	// NoSignatureAuth keeps IKEv2 from announcing RFC 7427 signature authentication
+	// (SIGNATURE_HASH_ALGORITHMS), so that both sides sign with the classic AUTH methods
+	// (strongswan.conf's charon.signature_authentication = no, per connection).
+	NoSignatureAuth bool
+	// Fragmentation offers IKEv2 fragmentation (RFC 7383); FragmentSize is the largest
+	// IP datagram a fragment may fill (0 means 1280, strongSwan's default).
+	Fragmentation bool
+	FragmentSize  int
 }
 
 // Matches reports whether the connection is for a peer at remote reached at local: each
@@ -57,8 +70,35 @@ func (c *Connection) Matches(local, remote netip.Addr) bool {
 		(len(c.RemoteAddrs) == 0 || slices.Contains(c.RemoteAddrs, remote))
 }
 
-// PortIKE is IKE's UDP port (RFC 7296, Section 2).
-const PortIKE = 500
+// IKE's UDP ports: 500, and 4500 for NAT traversal (RFC 7296, Section 2.23; RFC 3948).
+const (
+	PortIKE  = 500
+	PortNATT = 4500
+)
+
+// FloatPorts are the ends IKE moves to once a NAT is in the path (RFC 7296, Section
+// 2.23; RFC 3947, Section 4): an end on port 500 moves to 4500, so that IKE and ESP in
+// UDP share one NAT mapping. An end on any other port stays, as strongSwan's does: it
+// frames every IKE message with the non-ESP marker already (RFC 3948, Section 2.2), and
+// a real peer there listens on no port 4500. moved reports whether either end moved.
+func FloatPorts(local, remote netip.AddrPort) (newLocal, newRemote netip.AddrPort, moved bool) {
+	if local.Port() != PortIKE && remote.Port() != PortIKE {
+		return local, remote, false
+	}
+	if local.Port() == PortIKE {
+		local = netip.AddrPortFrom(local.Addr(), PortNATT)
+	}
+	if remote.Port() == PortIKE {
+		remote = netip.AddrPortFrom(remote.Addr(), PortNATT)
+	}
+	return local, remote, true
+}
+
+// StayOnPorts says in the trace why IKE does not float: its ports carry the marker.
+func StayOnPorts(local, remote netip.AddrPort) string {
+	return fmt.Sprintf("UDP encapsulation from now on (a NAT is in the path, or encap asks for it): ports %d and %d carry the non-ESP marker already, so IKE stays there and ESP joins it",
+		local.Port(), remote.Port())
+}
 
 // Ports are the UDP ports an initiator starts IKE on: LocalPort and RemotePort, 500
 // where they are not set.
@@ -75,10 +115,25 @@ func (c *Connection) Ports() (local, remote uint16) {
 
 // AuthConfig is one side's authentication: method, identity and key material.
 type AuthConfig struct {
-	Method string // "psk" (pubkey and eap are added by later work)
+	// Method is "psk", "pubkey" (a signature with a certificate's key), or, for IKEv2,
+	// "eap-md5" or "eap-mschapv2": the client (the initiator) answers EAP, the server
+	// authenticates itself with a certificate.
+	Method string
 	ID     Identity
 	// PSK is the pre-shared key this side uses; scenarios fill it from their secrets.
 	PSK []byte
+	// Certs is this side's certificate and any intermediate CA certificates it sends,
+	// leaf first; Key is the private key of Certs[0]. Only the local side has them.
+	Certs []*x509.Certificate
+	Key   crypto.Signer
+	// RSAPSS signs with RSASSA-PSS instead of PKCS#1 v1.5 (RFC 7427 only; swanctl's
+	// auth = rsa/pss).
+	RSAPSS bool
+	// EAPID is the identity an EAP client gives (swanctl's eap_id; its IKE identity
+	// when empty). EAPSecrets are EAP passwords by EAP identity: a client looks up its
+	// own, a server those of its users.
+	EAPID      string
+	EAPSecrets map[string][]byte
 }
 
 // XAuthConfig holds IKEv1 XAUTH credentials (client side) or the user table (server side).

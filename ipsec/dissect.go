@@ -20,6 +20,10 @@ type Dissector struct {
 	// The offsets of its result index the message; the dissector moves them to the
 	// packet's.
 	IKE func(msg []byte) *ike.Field
+	// NATTPorts are UDP ports besides 4500 that carry RFC 3948 framing (the non-ESP
+	// marker before IKE, ESP without it), as a real peer's IKE port does when it is not
+	// 500.
+	NATTPorts []uint16
 }
 
 // DissectIPv4 dissects an IPv4 packet and what it carries: ICMP, UDP, TCP ports, ESP
@@ -187,7 +191,7 @@ func (d Dissector) udp(b []byte, base int, src, dst netip.Addr) *ike.Field {
 	}
 	body := base + udpHeaderLen
 	switch {
-	case u.SrcPort == PortNATT || u.DstPort == PortNATT:
+	case u.SrcPort == PortNATT || u.DstPort == PortNATT || d.framed(u.SrcPort, u.DstPort):
 		switch natTKind(u.Payload) {
 		case natTKeepalive:
 			field(f, "NAT-Keepalive", "0xff", body, 1, "keeps the NAT mapping alive; the receiver ignores it (RFC 3948, Section 2.3)")
@@ -203,6 +207,13 @@ func (d Dissector) udp(b []byte, base int, src, dst netip.Addr) *ike.Field {
 		field(f, "Data", fmt.Sprintf("%d bytes", len(u.Payload)), body, len(u.Payload), "")
 	}
 	return f
+}
+
+// framed reports whether a datagram between two ports other than 4500 has RFC 3948
+// framing: one port is in NATTPorts and neither is IKE's port 500, on which IKE goes
+// without a marker.
+func (d Dissector) framed(src, dst uint16) bool {
+	return (slices.Contains(d.NATTPorts, src) || slices.Contains(d.NATTPorts, dst)) && src != PortIKE && dst != PortIKE
 }
 
 // ike dissects an IKE message at offset base with the IKE hook.

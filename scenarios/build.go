@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
-	"github.com/ikesim/ikesim/ike/ikev1"
-	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/sim"
 )
 
@@ -62,30 +60,15 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 			return fail("%v", err)
 		}
 	}
-	v := &validator{f: f, file: s.ast, mk: func(l, c int, m string) *Error { return &Error{File: s.Path, Line: l, Col: c, Msg: m} }}
-	v.nodes = map[string]*NodeSpec{}
-	for i := range f.Topology.Nodes {
-		v.nodes[f.Topology.Nodes[i].Name] = &f.Topology.Nodes[i]
-	}
+	v := newValidator(s)
 	for _, nodeName := range sortedKeys(f.Connections) {
 		nd := net.Node(nodeName)
 		mkDaemon := func() (ike.Daemon, error) {
-			var conns []*ike.Connection
-			versions := map[int]bool{}
-			reqid := uint32(0)
-			for _, cn := range sortedKeys(f.Connections[nodeName]) {
-				c, err := v.connection(nodeName, cn, "$.connections."+key(nodeName)+"."+key(cn))
-				if err != nil {
-					return nil, v.errs
-				}
-				for _, ch := range c.Children {
-					reqid++
-					ch.ReqID = reqid // unique on the node, whichever engine runs the child
-				}
-				versions[c.Version] = true
-				conns = append(conns, c)
+			conns, err := v.nodeConnections(nodeName)
+			if err != nil {
+				return nil, err
 			}
-			return newDaemon(nd.Env(), nodeName, conns, versions)
+			return NewDaemon(nd.Env(), nodeName, conns)
 		}
 		d, err := mkDaemon()
 		if err != nil {
@@ -128,26 +111,6 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 		}
 	}
 	return r, nil
-}
-
-// newDaemon makes the IKE engine of a node: IKEv1, IKEv2, or both behind an ike.Mux
-// that routes each datagram by the version in its header.
-func newDaemon(env ike.Env, node string, conns []*ike.Connection, versions map[int]bool) (ike.Daemon, error) {
-	if !versions[1] {
-		return ikev2.New(env, node, conns)
-	}
-	v1, err := ikev1.New(env, node, conns)
-	if err != nil {
-		return nil, err
-	}
-	if !versions[2] {
-		return v1, nil
-	}
-	v2, err := ikev2.New(env, node, conns)
-	if err != nil {
-		return nil, err
-	}
-	return ike.NewMux(v1, v2, conns), nil
 }
 
 // Execute runs the simulation to its end.

@@ -105,6 +105,7 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
+	im.nattPorts = o.NATTPorts
 	var start time.Time
 	for n := 1; ; n++ {
 		data, ci, err := pr.ReadPacketData()
@@ -152,6 +153,8 @@ type importer struct {
 	tr   *Trace
 	seen map[[32]byte]int // IKE message hash -> first message event
 	natt map[uint16]bool  // ports with the non-ESP marker
+	// nattPorts are the ports besides 4500 with the marker, for the dissection.
+	nattPorts []uint16
 }
 
 func (im *importer) packet(frame int, t Seconds, pkt []byte) {
@@ -161,7 +164,7 @@ func (im *importer) packet(frame int, t Seconds, pkt []byte) {
 	}
 	e := &Event{T: t, Kind: KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
 		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
-	var d ipsec.Dissector
+	d := ipsec.Dissector{NATTPorts: im.nattPorts}
 	switch ip.Protocol {
 	case protoESP:
 		im.esp(e, ip.Payload, ip.Dst, &d)

@@ -141,28 +141,14 @@ func pick(p ike.Proposal, t ike.TransformType) (ike.Transform, bool) {
 
 // IKESAUp records an IKE SA with its keys (ike.Observer).
 func (nd *Node) IKESAUp(sa *ike.IKESAInfo) {
-	nd.emit(&Event{Kind: KindSA, Op: "up", SA: ikeRecord(sa), Weak: sa.Proposal.Weak()})
-}
-
-// ikeRecord describes an IKE SA with its keys, for the trace and the key tables.
-func ikeRecord(sa *ike.IKESAInfo) *SARecord {
-	r := &SARecord{Type: "ike", Version: sa.Version, Conn: sa.Conn, Local: sa.Local.String(), Remote: sa.Remote.String(),
-		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
-		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
-	if t, ok := pick(sa.Proposal, ike.TransformENCR); ok {
-		r.Encr, r.EncrKeyBits = t.ID, t.KeyLen
-	}
-	if t, ok := pick(sa.Proposal, ike.TransformINTEG); ok {
-		r.Integ = t.ID
-	}
-	return r
+	nd.emit(&Event{Kind: KindSA, Op: "up", SA: IKESARecord(sa), Weak: sa.Proposal.Weak()})
 }
 
 // IKESADown records the end of an IKE SA (ike.Observer). It keeps the keys: an SA that
 // failed in IKE_AUTH (a wrong pre-shared key) had keys all the same, and its messages
 // can be decrypted with them.
 func (nd *Node) IKESADown(sa *ike.IKESAInfo, reason string) {
-	r := ikeRecord(sa)
+	r := IKESARecord(sa)
 	r.Reason = reason
 	nd.emit(&Event{Kind: KindSA, Op: "down", SA: r})
 }
@@ -181,7 +167,7 @@ var _ ike.AcquireHost = (*Node)(nil)
 
 // ChildSAUp installs a Child SA pair and its policies, and sends what waited for it.
 func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
-	in, out, err := nd.makeSAs(c)
+	in, out, err := NewChildSAs(c, nd.rand, nd.net.Sim.Time(), func() uint16 { nd.ipID++; return nd.ipID })
 	if err != nil {
 		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
 		return
@@ -207,23 +193,8 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
 		return
 	}
-	nd.installPolicies(c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
-	mode := "tunnel"
-	if c.Transport {
-		mode = "transport"
-	}
-	r := &SARecord{Type: "child", Conn: c.Conn, Child: c.Child, Local: c.Local.String(), Remote: c.Remote.String(),
-		Proposal: c.Proposal.String(), Mode: mode, Encap: c.Encap,
-		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut),
-		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
-		LocalTS: tsStrings(c.LocalTS), RemoteTS: tsStrings(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
-	if t, ok := pick(c.Proposal, ike.TransformENCR); ok {
-		r.Encr, r.EncrKeyBits = t.ID, t.KeyLen
-	}
-	if t, ok := pick(c.Proposal, ike.TransformINTEG); ok {
-		r.Integ = t.ID
-	}
-	nd.emit(&Event{Kind: KindSA, Op: "up", SA: r, Weak: c.Proposal.Weak()})
+	InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
+	nd.emit(&Event{Kind: KindSA, Op: "up", SA: ChildSARecord(c), Weak: c.Proposal.Weak()})
 	q := nd.acquired[c.ReqID]
 	delete(nd.acquired, c.ReqID)
 	if len(q) > 0 {
@@ -251,56 +222,7 @@ func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 			nd.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
 		}
 	}
-	nd.emit(&Event{Kind: KindSA, Op: "down", SA: &SARecord{Type: "child", Conn: c.Conn, Child: c.Child,
-		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut), Reason: reason}})
-}
-
-func (nd *Node) makeSAs(c *ike.ChildSAInfo) (in, out *ipsec.SA, err error) {
-	et, ok := pick(c.Proposal, ike.TransformENCR)
-	if !ok {
-		return nil, nil, fmt.Errorf("no encryption transform")
-	}
-	encr := ike.Encr(et.ID)
-	if encr == nil {
-		return nil, nil, fmt.Errorf("unknown encryption transform %d", et.ID)
-	}
-	var integ *ike.IntegAlg
-	if it, ok := pick(c.Proposal, ike.TransformINTEG); ok && it.ID != 0 {
-		if integ = ike.Integ(it.ID); integ == nil {
-			return nil, nil, fmt.Errorf("unknown integrity transform %d", it.ID)
-		}
-	}
-	esn := false
-	if t, ok := pick(c.Proposal, ike.TransformESN); ok {
-		esn = t.ID == 1
-	}
-	mode := ipsec.Tunnel
-	if c.Transport {
-		mode = ipsec.Transport
-	}
-	mk := func(spi uint32, src, dst netip.AddrPort, ek, ik []byte) *ipsec.SA {
-		sa := &ipsec.SA{SPI: spi, Src: src.Addr(), Dst: dst.Addr(), Reqid: c.ReqID, Encr: encr, EncrKeyBits: et.KeyLen,
-			EncrKey: ek, Integ: integ, IntegKey: ik, Mode: mode, ESN: esn, Rand: nd.rand, Created: nd.net.Sim.Time(),
-			NextID: func() uint16 { nd.ipID++; return nd.ipID }}
-		if c.Encap {
-			sa.Encap = &ipsec.UDPEncap{SrcPort: src.Port(), DstPort: dst.Port()}
-		}
-		return sa
-	}
-	in = mk(c.SPIIn, c.Remote, c.Local, c.EncrKeyIn, c.IntegKeyIn)
-	out = mk(c.SPIOut, c.Local, c.Remote, c.EncrKeyOut, c.IntegKeyOut)
-	return in, out, nil
-}
-
-// installPolicies adds protect policies for traffic from localTS to remoteTS (out) and
-// back (in), unless they are there already.
-func (nd *Node) installPolicies(reqid uint32, name string, local, remote []ike.TrafficSelector) {
-	for _, l := range local {
-		for _, r := range remote {
-			nd.addPolicy(name, ipsec.Out, l, r, reqid)
-			nd.addPolicy(name, ipsec.In, r, l, reqid)
-		}
-	}
+	nd.emit(&Event{Kind: KindSA, Op: "down", SA: ChildSADownRecord(c, reason)})
 }
 
 // InstallTraps asks the daemon for its trap policies and installs them.
@@ -309,7 +231,7 @@ func (nd *Node) InstallTraps() {
 		return
 	}
 	for _, t := range nd.IKE.Traps() {
-		nd.installPolicies(t.ReqID, t.Conn+"/"+t.Child, t.LocalTS, t.RemoteTS)
+		InstallPolicies(nd.SPD, t.ReqID, t.Conn+"/"+t.Child, t.LocalTS, t.RemoteTS)
 	}
 }
 
@@ -328,18 +250,4 @@ func (nd *Node) udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
 		nd.Error("cannot build UDP datagram: " + err.Error())
 	}
 	return pkt
-}
-
-// addPolicy adds a protect policy for traffic from src to dst unless an equal one exists.
-func (nd *Node) addPolicy(name string, dir ipsec.Direction, src, dst ike.TrafficSelector, reqid uint32) {
-	sel := ipsec.Selector{Src: ipsec.AddrRange{First: src.Start, Last: src.End}, Dst: ipsec.AddrRange{First: dst.Start, Last: dst.End},
-		Proto: src.Proto, SrcPort: ipsec.PortRange{First: src.StartPort, Last: src.EndPort},
-		DstPort: ipsec.PortRange{First: dst.StartPort, Last: dst.EndPort}}
-	for _, p := range nd.SPD.Policies() {
-		if p.Direction == dir && p.Selector == sel && p.Reqid == reqid {
-			return
-		}
-	}
-	nd.SPD.Add(&ipsec.Policy{Name: name, Priority: ipsec.DefaultPriority(sel), Direction: dir, Selector: sel,
-		Action: ipsec.ActionProtect, Reqid: reqid})
 }

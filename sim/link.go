@@ -98,7 +98,7 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 		}
 	}
 	if ip.Protocol == protoICMP {
-		e.Summary = innerSummary(ip)
+		e.Summary = PacketSummary(ip)
 	}
 	if meta == nil {
 		return

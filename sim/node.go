@@ -156,24 +156,8 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 		return
 	}
 	m := &packetMeta{proto: "esp", sa: sa}
-	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, innerSummary(ip))
+	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, PacketSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
-}
-
-func innerSummary(ip *ipsec.IPv4) string {
-	if ip.Protocol == protoICMP {
-		if ic, err := ipsec.ParseICMP(ip.Payload); err == nil {
-			name := "ICMP type " + fmt.Sprint(ic.Type)
-			switch ic.Type {
-			case ipsec.ICMPEchoRequest:
-				name = "ICMP echo request"
-			case ipsec.ICMPEchoReply:
-				name = "ICMP echo reply"
-			}
-			return fmt.Sprintf("%s %s → %s seq %d", name, ip.Src, ip.Dst, ic.Seq)
-		}
-	}
-	return fmt.Sprintf("%s %s → %s", protoName(ip), ip.Src, ip.Dst)
 }
 
 // acquire queues a packet and asks IKE for the SA of its policy, once.
@@ -302,7 +286,7 @@ func (nd *Node) unprotect(pkt []byte, ref int) {
 		nd.drop(pkt, ref, "ESP: inner packet: "+err.Error())
 		return
 	}
-	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, innerSummary(ip)))
+	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
 	if nd.HasAddr(ip.Dst) {
 		nd.deliver(ip, inner, nil, ref)
 		return

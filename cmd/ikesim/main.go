@@ -31,6 +31,8 @@ usage:
   ikesim new NAME                               write a commented starter scenario NAME.yaml
   ikesim import FILE.pcap [--keys DIR] [--json] [-o TRACE.jsonl]
                                                 a real capture (strongSwan's, say) as a trace
+  ikesim live SCENARIO --node NAME --listen ADDR:PORT --peer NAME=ADDR:PORT [--initiate] [--trace FILE.jsonl]
+                                                one node on real sockets against a real IKE peer
 
 SCENARIO is a built-in name (see 'ikesim list') or a scenario file. Without a command,
 ikesim opens the walkthrough of the default scenario (` + scenarios.Default + `); without a
@@ -97,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdImport(rest, stdout)
 	case "render":
 		return cmdRender(rest, stdout)
+	case "live":
+		return cmdLive(rest, stdout)
 	case "validate":
 		return cmdValidate(rest, stdout, stderr)
 	}

@@ -50,7 +50,8 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 		d.errorf("connection %s needs local_addrs and remote_addrs to initiate", c.Name)
 		return
 	}
-	sa := d.newSA(c, true, netip.AddrPortFrom(c.LocalAddrs[0], 500), netip.AddrPortFrom(c.RemoteAddrs[0], 500))
+	lport, rport := c.Ports()
+	sa := d.newSA(c, true, netip.AddrPortFrom(c.LocalAddrs[0], lport), netip.AddrPortFrom(c.RemoteAddrs[0], rport))
 	sa.icookie = d.cookie()
 	sa.aggressive = c.Aggressive
 	sa.replaces = replaces
@@ -288,13 +289,19 @@ func (sa *isakmpSA) checkNAT(ps []Payload) {
 
 func (sa *isakmpSA) behindNAT() bool { return sa.natLocal || sa.natRemote }
 
-// float moves to UDP 4500 when a NAT is in the path (RFC 3947, Section 4).
+// float moves to UDP 4500 when a NAT is in the path (RFC 3947, Section 4). Only an end
+// on port 500 moves: one on any other port (a real peer's charon.port, say) frames every
+// IKE message with the non-ESP marker already and stays, as strongSwan does
+// (ike.FloatPorts).
 func (sa *isakmpSA) float() {
 	if !sa.behindNAT() || sa.local.Port() == 4500 {
 		return
 	}
-	sa.local = netip.AddrPortFrom(sa.local.Addr(), 4500)
-	sa.remote = netip.AddrPortFrom(sa.remote.Addr(), 4500)
+	var moved bool
+	if sa.local, sa.remote, moved = ike.FloatPorts(sa.local, sa.remote); !moved {
+		sa.action("%s", ike.StayOnPorts(sa.local, sa.remote))
+		return
+	}
 	sa.action("A NAT is in the path: float to UDP port 4500 (with the non-ESP marker) for the rest of IKE and for ESP in UDP")
 }
 

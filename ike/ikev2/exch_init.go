@@ -27,8 +27,9 @@ func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) {
 		d.env.Observer.Error(fmt.Sprintf("connection %s needs local_addrs and remote_addrs to initiate", c.Name))
 		return
 	}
-	local := netip.AddrPortFrom(c.LocalAddrs[0], 500)
-	remote := netip.AddrPortFrom(c.RemoteAddrs[0], 500)
+	lport, rport := c.Ports()
+	local := netip.AddrPortFrom(c.LocalAddrs[0], lport)
+	remote := netip.AddrPortFrom(c.RemoteAddrs[0], rport)
 	sa := d.newSA(c, true, local, remote)
 	sa.spiI = d.spi64()
 	d.sas[sa.spiI] = sa
@@ -97,6 +98,7 @@ func (sa *ikeSA) sendInit() {
 	ps = append(ps, NewSA(nil, sa.conn.Proposals...), &KE{Group: sa.keGroup, Data: sa.dhPriv.Public()},
 		&Nonce{Data: sa.ni})
 	ps = append(ps, sa.natDetection()...)
+	ps = append(ps, childlessSupport(sa.conn)...)
 	sa.nextRequestID = 0
 	sa.sendRequest(IKE_SA_INIT, ps, sa.onInitReply)
 	if sa.outstanding != nil {
@@ -153,7 +155,26 @@ func (sa *ikeSA) checkNAT(h *Header, ps []Payload, local, remote netip.AddrPort)
 	}
 }
 
-func (sa *ikeSA) behindNAT() bool { return sa.natLocal || sa.natRemote }
+// childlessSupport announces RFC 6023 (IKE_AUTH without a Child SA) in IKE_SA_INIT for a
+// connection configured childless. RFC 6023, Section 3 has both ends announce it; a
+// real peer sets up a childless IKE SA only with an end that did (strongSwan's initiator
+// with childless = force gives up without it, its responder refuses an IKE_AUTH without
+// SAi2). Connections that are not childless send nothing new, as before.
+func childlessSupport(c *ike.Connection) []Payload {
+	if c == nil || !c.Childless {
+		return nil
+	}
+	return []Payload{&Notify{Type: CHILDLESS_IKEV2_SUPPORTED}}
+}
+
+// behindNAT reports whether IKE and ESP use UDP encapsulation: a NAT was detected, or
+// this side forces it (encap), which counts as a NAT on its own side as strongSwan's
+// faked NAT does: the NAT detection hashes alone tell only the peer, so without this
+// an initiator that forces encapsulation would float and encapsulate nothing while
+// its peer encapsulates ESP.
+func (sa *ikeSA) behindNAT() bool {
+	return sa.natLocal || sa.natRemote || (sa.conn != nil && sa.conn.Encap)
+}
 
 func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 	d := sa.d
@@ -219,11 +240,21 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 	}
 	sa.checkNAT(&m.Header, ps, sa.local, sa.remote)
 	if sa.behindNAT() {
-		sa.local = netip.AddrPortFrom(sa.local.Addr(), 4500)
-		sa.remote = netip.AddrPortFrom(sa.remote.Addr(), 4500)
-		d.action("A NAT is in the path: move IKE to UDP port 4500 (with the non-ESP marker) for IKE_AUTH and ESP in UDP")
+		sa.floatPorts()
 	}
 	sa.sendAuth()
+}
+
+// floatPorts moves IKE from port 500 to 4500 once a NAT is detected (RFC 7296 2.23), so
+// that IKE_AUTH and ESP in UDP share one NAT mapping; an end on another port stays
+// (ike.FloatPorts).
+func (sa *ikeSA) floatPorts() {
+	var moved bool
+	if sa.local, sa.remote, moved = ike.FloatPorts(sa.local, sa.remote); !moved {
+		sa.d.action("%s", ike.StayOnPorts(sa.local, sa.remote))
+		return
+	}
+	sa.d.action("A NAT is in the path: move IKE to UDP port 4500 (with the non-ESP marker) for IKE_AUTH and ESP in UDP")
 }
 
 // setTransforms looks up the algorithms of the selected IKE proposal.
@@ -374,6 +405,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	resp := []Payload{&SA{Proposals: []*Proposal{NewProposal(sap.Proposals[idx].Number, nil, chosen)}},
 		&KE{Group: group.ID, Data: sa.dhPriv.Public()}, &Nonce{Data: sa.nr}}
 	resp = append(resp, sa.natDetection()...)
+	resp = append(resp, childlessSupport(c)...)
 	sa.sendResponse(IKE_SA_INIT, 0, resp)
 	sa.initReply = sa.lastReply
 	sa.startTimer("IKE_SA_INIT half-open timeout", 30*defaultRetransmitTimeout, func() {

@@ -37,26 +37,33 @@ var installMu sync.Mutex
 // tool cannot be had.
 func Tool(t testing.TB, name, debianPackage string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
+	return ensure(t, name, debianPackage, func() (string, error) { return exec.LookPath(name) })
+}
+
+// ensure returns what find finds, installing the Debian package debianPackage with
+// apt-get first when it finds nothing. It fails the test when what cannot be had.
+func ensure(t testing.TB, what, debianPackage string, find func() (string, error)) string {
+	t.Helper()
+	if p, err := find(); err == nil {
 		return p
 	}
 	installMu.Lock()
 	defer installMu.Unlock()
 	unlock, err := lock(LockFile)
 	if err != nil {
-		t.Fatalf("testenv: %s is missing and the install lock failed: %v", name, err)
+		t.Fatalf("testenv: %s is missing and the install lock failed: %v", what, err)
 	}
 	defer unlock()
 	// Another binary may have installed it while this one waited for the lock.
-	if p, err := exec.LookPath(name); err == nil {
+	if p, err := find(); err == nil {
 		return p
 	}
 	if out, err := install(debianPackage); err != nil {
-		t.Fatalf("testenv: %s is missing and installing Debian package %s failed: %v\n%s", name, debianPackage, err, out)
+		t.Fatalf("testenv: %s is missing and installing Debian package %s failed: %v\n%s", what, debianPackage, err, out)
 	}
-	p, err := exec.LookPath(name)
+	p, err := find()
 	if err != nil {
-		t.Fatalf("testenv: installed Debian package %s but %s is still not on PATH: %v", debianPackage, name, err)
+		t.Fatalf("testenv: installed Debian package %s but %s is still missing: %v", debianPackage, what, err)
 	}
 	return p
 }

@@ -1,0 +1,611 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/sim"
+)
+
+// Interop with strongSwan: ikesim live against a real charon (Debian's strongSwan
+// packages, installed when missing). charon runs from a temporary directory with the
+// test's own strongswan.conf and swanctl.conf, its own vici socket and pid file, on
+// ports nobody else uses, and is stopped by its PID when the test ends.
+//
+// On loopback the IKE SAs are childless (RFC 6023): the kernel here has no ESP, so a
+// charon in the host's namespace can install no Child SA. ESP is tested against a charon
+// in a network namespace with kernel-libipsec (userspace ESP over a TUN device), joined
+// to the host by a veth pair.
+
+// strongSwan's plugins the tests load, and the Debian packages that have them.
+var charonPlugins = map[string]string{
+	"openssl":         "libstrongswan-standard-plugins", // 3DES, and AES-GCM with the gcm plugin
+	"gcm":             "libstrongswan-standard-plugins",
+	"curve25519":      "libstrongswan-extra-plugins",
+	"kernel-libipsec": "libcharon-extra-plugins",
+	"vici":            "strongswan-swanctl",
+}
+
+const charonBin = "/usr/lib/ipsec/charon"
+
+// strongSwan installs charon, swanctl and the plugins when they are missing and returns
+// the path of swanctl.
+func strongSwan(t *testing.T) string {
+	t.Helper()
+	testenv.File(t, charonBin, "strongswan-charon")
+	for plugin, pkg := range charonPlugins {
+		testenv.File(t, "/usr/lib/ipsec/plugins/libstrongswan-"+plugin+".so", pkg)
+	}
+	return testenv.Tool(t, "swanctl", "strongswan-swanctl")
+}
+
+// charon is one running charon daemon.
+type charon struct {
+	dir     string
+	swanctl string
+	netns   string
+	port    uint16 // charon.port
+	pid     int
+	exited  chan struct{}
+}
+
+type charonOptions struct {
+	netns          string // run in this network namespace ("" = the host's)
+	port, portNATT uint16
+	libipsec       bool // kernel-libipsec: userspace ESP
+}
+
+// startCharon starts a charon and stops it by its PID when the test ends.
+func startCharon(t *testing.T, o charonOptions) *charon {
+	t.Helper()
+	swanctl := strongSwan(t)
+	dir, err := os.MkdirTemp("", "ikesim-charon-") // short: the vici socket path must fit sun_path
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Mkdir(filepath.Join(dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	kernel := "kernel-netlink"
+	if o.libipsec {
+		kernel = "kernel-libipsec kernel-netlink" // libipsec first: it becomes the IPsec backend
+	}
+	routes := "install_routes = no\n  routing_table = 0"
+	if o.libipsec {
+		routes = "install_routes = yes"
+	}
+	conf := fmt.Sprintf(`# written by ikesim's interop tests
+charon {
+  load = random nonce openssl aes sha1 sha2 hmac kdf gmp curve25519 gcm x509 pubkey pem pkcs1 %s socket-default vici
+  port = %d
+  port_nat_t = %d
+  %s
+  install_virtual_ip = no
+  i_dont_care_about_security_and_use_aggressive_mode_psk = yes
+  filelog {
+    main {
+      path = %s/charon.log
+      time_format = %%H:%%M:%%S
+      default = 1
+      ike = 2
+      cfg = 2
+      net = 2
+      flush_line = yes
+    }
+  }
+  plugins {
+    vici {
+      socket = unix://%s/charon.vici
+    }
+  }
+}
+`, kernel, o.port, o.portNATT, routes, dir, dir)
+	if err := os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// charon writes its pid file to /var/run/charon.pid: a private mount namespace with
+	// the test's directory over /run keeps it from meeting another charon's. unshare, sh
+	// and ip netns exec all exec, so the PID is charon's own.
+	args := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
+		fmt.Sprintf("mount --bind %s/run /run && exec %s", dir, charonBin)}
+	if o.netns != "" {
+		args = append([]string{"ip", "netns", "exec", o.netns}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(dir, "strongswan.conf"))
+	out, err := os.Create(filepath.Join(dir, "charon.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &charon{dir: dir, swanctl: swanctl, netns: o.netns, port: o.port, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		out.Close()
+		close(c.exited)
+	}()
+	t.Cleanup(func() { c.stop(t) })
+	vici := filepath.Join(dir, "charon.vici")
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(vici); err == nil {
+			return c
+		}
+		select {
+		case <-c.exited:
+			t.Fatalf("charon exited at start:\n%s", c.logs())
+		default:
+		}
+	}
+	t.Fatalf("charon did not open its vici socket:\n%s", c.logs())
+	return nil
+}
+
+// stop ends charon by its PID: SIGTERM, then SIGKILL if it lingers.
+func (c *charon) stop(t *testing.T) {
+	if t.Failed() {
+		t.Logf("charon's log:\n%s", c.logs())
+	}
+	syscall.Kill(c.pid, syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(5 * time.Second):
+		syscall.Kill(c.pid, syscall.SIGKILL)
+		<-c.exited
+	}
+}
+
+func (c *charon) logs() string {
+	var b strings.Builder
+	for _, f := range []string{"charon.out", "charon.log"} {
+		data, _ := os.ReadFile(filepath.Join(c.dir, f))
+		if len(data) > 12000 {
+			data = data[len(data)-12000:]
+		}
+		fmt.Fprintf(&b, "== %s\n%s", f, data)
+	}
+	return b.String()
+}
+
+// run runs swanctl against this charon's vici socket.
+func (c *charon) run(args ...string) (string, error) {
+	args = append(args, "--uri", "unix://"+filepath.Join(c.dir, "charon.vici"))
+	out, err := exec.Command(c.swanctl, args...).CombinedOutput()
+	return string(out), err
+}
+
+// must runs swanctl and fails the test when it fails.
+func (c *charon) must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := c.run(args...)
+	if err != nil {
+		t.Fatalf("swanctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// load replaces charon's connections and secrets with those of a swanctl.conf.
+func (c *charon) load(t *testing.T, conf string) {
+	t.Helper()
+	f := filepath.Join(c.dir, "swanctl.conf")
+	if err := os.WriteFile(f, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.must(t, "--load-conns", "--file", f)
+	c.must(t, "--load-creds", "--clear", "--noprompt", "--file", f)
+}
+
+// ikeSAs lists charon's IKE SAs as swanctl --list-sas shows them: name, state and
+// SPIs.
+func (c *charon) ikeSAs(t *testing.T) []swanSA {
+	t.Helper()
+	out := c.must(t, "--list-sas")
+	var sas []swanSA
+	head := regexp.MustCompile(`(?m)^(\S+): #\d+, (\w+), IKEv(\d)`)
+	spis := regexp.MustCompile(`([0-9a-f]{16})_i\*? ([0-9a-f]{16})_r`)
+	for _, block := range head.FindAllStringSubmatchIndex(out, -1) {
+		sa := swanSA{name: out[block[2]:block[3]], state: out[block[4]:block[5]], version: out[block[6]:block[7]]}
+		if m := spis.FindStringSubmatch(out[block[1]:]); m != nil {
+			sa.spiI, sa.spiR = m[1], m[2]
+		}
+		sas = append(sas, sa)
+	}
+	return sas
+}
+
+type swanSA struct{ name, state, version, spiI, spiR string }
+
+// waitSAs waits until charon holds exactly want IKE SAs.
+func (c *charon) waitSAs(t *testing.T, want int) []swanSA {
+	t.Helper()
+	var sas []swanSA
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if sas = c.ikeSAs(t); len(sas) == want {
+			return sas
+		}
+	}
+	t.Fatalf("charon holds %d IKE SAs, want %d: %+v", len(sas), want, sas)
+	return nil
+}
+
+// swanConn is one connection of charon's swanctl.conf, facing ikesim.
+type swanConn struct {
+	version    int
+	aggressive bool
+	local      netip.Addr // charon's address
+	remote     netip.AddrPort
+	proposals  string
+	childless  string // "", allow or force
+	dpd        string
+	espProps   string // "" = no children
+	localTS    string
+	remoteTS   string
+}
+
+// conf writes the swanctl.conf of connection "ikesim".
+func (s swanConn) conf() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "connections {\n  ikesim {\n    version = %d\n    aggressive = %s\n", s.version, yesNo(s.aggressive))
+	fmt.Fprintf(&b, "    local_addrs = %s\n    remote_addrs = %s\n", s.local, s.remote.Addr())
+	if s.remote.Port() != 0 {
+		fmt.Fprintf(&b, "    remote_port = %d\n", s.remote.Port())
+	}
+	fmt.Fprintf(&b, "    proposals = %s\n    mobike = no\n    rekey_time = 4h\n", s.proposals)
+	if s.childless != "" {
+		fmt.Fprintf(&b, "    childless = %s\n", s.childless)
+	}
+	if s.dpd != "" {
+		fmt.Fprintf(&b, "    dpd_delay = %s\n", s.dpd)
+	}
+	b.WriteString("    local {\n      auth = psk\n      id = charon.test\n    }\n")
+	b.WriteString("    remote {\n      auth = psk\n      id = ikesim.test\n    }\n")
+	if s.espProps != "" {
+		fmt.Fprintf(&b, "    children {\n      net {\n        local_ts = %s\n        remote_ts = %s\n        esp_proposals = %s\n        start_action = none\n        rekey_time = 1h\n      }\n    }\n",
+			s.localTS, s.remoteTS, s.espProps)
+	}
+	b.WriteString("  }\n}\nsecrets {\n  ike-ikesim {\n    id-a = charon.test\n    id-b = ikesim.test\n    secret = \"" + interopPSK + "\"\n  }\n}\n")
+	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+const interopPSK = "ikesim-interop-psk"
+
+// interopScenario writes the scenario ikesim plays: node ikesim against node charon, at
+// documentation addresses that --listen and --peer map to the real ones.
+func interopScenario(t *testing.T, version int, aggressive bool, proposals string, childless bool, espProps, localTS, remoteTS string) string {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, `name: interop
+description: ikesim against a real strongSwan
+topology:
+  nodes:
+    - {name: ikesim, kind: gateway, addresses: [192.0.2.1/24, %s]}
+    - {name: charon, kind: gateway, addresses: [192.0.2.2/24, %s]}
+  links:
+    - {between: [ikesim, charon]}
+connections:
+  ikesim:
+    tunnel:
+      version: %d
+      aggressive: %t
+      local_addrs: [192.0.2.1]
+      remote_addrs: [192.0.2.2]
+      proposals: [%s]
+      childless: %t
+      local: {auth: psk, id: ikesim.test}
+      remote: {auth: psk, id: charon.test}
+`, localTS, remoteTS, version, aggressive, proposals, childless)
+	if espProps != "" {
+		fmt.Fprintf(&b, "      children:\n        net: {local_ts: [%s], remote_ts: [%s], esp_proposals: [%s], start_action: none}\n", localTS, remoteTS, espProps)
+	}
+	fmt.Fprintf(&b, "secrets:\n  - {type: ike, ids: [ikesim.test, charon.test], secret: %q}\n", interopPSK)
+	p := filepath.Join(t.TempDir(), "interop.yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// ikeSAOf is the IKE SA ikesim brought up, from its trace.
+func ikeSAOf(tr *sim.Trace) *sim.SARecord {
+	for _, e := range tr.Events {
+		if e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == "ike" {
+			return e.SA
+		}
+	}
+	return nil
+}
+
+// sameSA checks that charon and ikesim hold one and the same established IKE SA.
+func sameSA(t *testing.T, sas []swanSA, n *liveNode, version string) {
+	t.Helper()
+	var sa *sim.SARecord
+	n.do(func() { sa = ikeSAOf(n.host.Trace) })
+	if len(sas) != 1 || sa == nil {
+		t.Fatalf("charon's IKE SAs %+v, ikesim's %+v", sas, sa)
+	}
+	s := sas[0]
+	if s.state != "ESTABLISHED" || s.version != version || s.spiI != sa.SPIi || s.spiR != sa.SPIr {
+		t.Fatalf("charon holds IKE SA %+v, ikesim SPIs %s %s", s, sa.SPIi, sa.SPIr)
+	}
+}
+
+// suites are the IKE proposals every interop case runs with, by IKE version. IKEv1's
+// phase 1 has no AEAD cipher (RFC 2409 defines none, strongSwan offers none), so its
+// modern suite is AES-256 with HMAC-SHA-384 and Curve25519; AES-GCM runs in its Quick
+// Mode in TestInteropESP.
+var suites = map[int][]string{
+	2: {"aes128-sha256-modp2048", "aes256gcm16-prfsha384-x25519", "3des-sha1-modp1024"},
+	1: {"aes128-sha256-modp2048", "aes256-sha384-x25519", "3des-sha1-modp1024"},
+}
+
+func loopback(a string, port uint16) netip.AddrPort {
+	return netip.AddrPortFrom(netip.MustParseAddr(a), port)
+}
+
+// interopCase is one kind of IKE SA the interop tests set up.
+type interopCase struct {
+	name       string
+	version    int
+	aggressive bool
+}
+
+var interopCases = []interopCase{{"ikev2", 2, false}, {"ikev1-main", 1, false}, {"ikev1-aggressive", 1, true}}
+
+// liveness is what a liveness check looks like in the trace: an empty INFORMATIONAL
+// (IKEv2) or a DPD R-U-THERE and its ACK (IKEv1, RFC 3706). answered reports whether
+// from asked and the other side answered.
+func liveness(version int, from, to string) func(tr *sim.Trace) bool {
+	if version == 2 {
+		return func(tr *sim.Trace) bool {
+			return has(tr, func(e *sim.Event) bool {
+				return e.Kind == sim.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && strings.HasSuffix(e.Summary, "SK {}")
+			}) && has(tr, func(e *sim.Event) bool {
+				return e.Kind == sim.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && strings.HasSuffix(e.Summary, "SK {}")
+			})
+		}
+	}
+	return func(tr *sim.Trace) bool {
+		return has(tr, func(e *sim.Event) bool {
+			return e.Kind == sim.KindMessage && e.From == from && strings.Contains(e.Summary, "R-U-THERE)")
+		}) && has(tr, func(e *sim.Event) bool {
+			return e.Kind == sim.KindMessage && e.From == to && strings.Contains(e.Summary, "R-U-THERE-ACK")
+		})
+	}
+}
+
+// ikeDown matches the end of ikesim's IKE SA for a reason containing why.
+func ikeDown(why string) func(e *sim.Event) bool {
+	return func(e *sim.Event) bool {
+		return e.Kind == sim.KindSA && e.Op == "down" && e.SA.Type == "ike" && strings.Contains(e.SA.Reason, why)
+	}
+}
+
+// TestInteropLoopback: ikesim on 127.0.0.2 and charon on 127.0.0.1, charon on ports other
+// than 500 (so every IKE message carries the non-ESP marker); an IKE SA with no Child SA
+// (IKEv2: childless, RFC 6023; IKEv1: Main or Aggressive Mode alone) with each suite,
+// each side initiating in turn; a liveness check answered; the delete.
+func TestInteropLoopback(t *testing.T) {
+	c := startCharon(t, charonOptions{port: freePort(t, "0.0.0.0"), portNATT: freePort(t, "0.0.0.0")})
+	charonAt := loopback("127.0.0.1", c.port)
+	for _, ic := range interopCases {
+		for _, suite := range suites[ic.version] {
+			ver := fmt.Sprint(ic.version)
+			scenario := interopScenario(t, ic.version, ic.aggressive, suite, ic.version == 2, "", "10.77.1.1/32", "10.77.2.1/32")
+			t.Run(ic.name+"/"+suite+"/ikesim-initiates", func(t *testing.T) {
+				c.load(t, swanConn{version: ic.version, aggressive: ic.aggressive, local: charonAt.Addr(), remote: loopback("127.0.0.2", 0),
+					proposals: suite}.conf())
+				n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: loopback("127.0.0.2", freePort(t, "127.0.0.2")),
+					peers: peerFlags{"charon": charonAt}, initiate: true})
+				n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+				sameSA(t, c.waitSAs(t, 1), n, ver)
+				n.do(func() { n.daemon.Liveness("tunnel") })
+				n.waitFor(t, "charon's answer to the liveness check", liveness(ic.version, "ikesim", "charon"))
+				if err := n.shutdown(t); err != nil { // Ctrl-C: ikesim deletes the IKE SA
+					t.Fatal(err)
+				}
+				c.waitSAs(t, 0)
+				if !has(n.host.Trace, ikeDown("deleted")) {
+					t.Error("ikesim's IKE SA did not end by its delete")
+				}
+			})
+			t.Run(ic.name+"/"+suite+"/strongswan-initiates", func(t *testing.T) {
+				listen := loopback("127.0.0.2", freePort(t, "127.0.0.2"))
+				childless := ""
+				if ic.version == 2 {
+					childless = "force"
+				}
+				c.load(t, swanConn{version: ic.version, aggressive: ic.aggressive, local: charonAt.Addr(), remote: listen, proposals: suite,
+					childless: childless, dpd: "1s"}.conf())
+				n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt}})
+				c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
+				n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+				sameSA(t, c.waitSAs(t, 1), n, ver)
+				n.waitFor(t, "charon's liveness check, answered", liveness(ic.version, "charon", "ikesim"))
+				c.must(t, "--terminate", "--ike", "ikesim", "--timeout", "10")
+				n.waitFor(t, "the delete", func(tr *sim.Trace) bool { return has(tr, ikeDown("")) })
+				c.waitSAs(t, 0)
+			})
+		}
+	}
+}
+
+// netns is a network namespace joined to the host by a veth pair.
+type netns struct {
+	name        string
+	host, guest netip.Addr // the two ends of the veth
+	inner       netip.Addr // on the namespace's loopback: the address behind charon
+}
+
+// newNetns makes a namespace with a veth to the host; the test's end deletes it (and
+// the veth with it).
+func newNetns(t *testing.T) *netns {
+	t.Helper()
+	id := os.Getpid() % 100000
+	sub := 1 + os.Getpid()%250
+	n := &netns{name: fmt.Sprintf("ikesim-%d", id), host: netip.MustParseAddr(fmt.Sprintf("198.18.%d.1", sub)),
+		guest: netip.MustParseAddr(fmt.Sprintf("198.18.%d.2", sub)), inner: netip.MustParseAddr("10.199.2.1")}
+	hostIf, guestIf := fmt.Sprintf("iks%dh", id), fmt.Sprintf("iks%dg", id)
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	exec.Command("ip", "netns", "del", n.name).Run() // a leftover of a killed run
+	ip("netns", "add", n.name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.name).Run() })
+	ip("link", "add", hostIf, "type", "veth", "peer", "name", guestIf, "netns", n.name)
+	ip("addr", "add", n.host.String()+"/24", "dev", hostIf)
+	ip("link", "set", hostIf, "up")
+	ip("-n", n.name, "addr", "add", n.guest.String()+"/24", "dev", guestIf)
+	ip("-n", n.name, "addr", "add", n.inner.String()+"/32", "dev", "lo")
+	ip("-n", n.name, "link", "set", "lo", "up")
+	ip("-n", n.name, "link", "set", guestIf, "up")
+	// No reverse-path filter for tunnelled traffic, no IPv6 addresses appearing later.
+	if out, err := exec.Command("ip", "netns", "exec", n.name, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0",
+		"net.ipv4.conf.default.rp_filter=0", "net.ipv6.conf.all.disable_ipv6=1").CombinedOutput(); err != nil {
+		t.Fatalf("sysctl: %v\n%s", err, out)
+	}
+	return n
+}
+
+// ping pings from the namespace's inner address and reports whether every request was
+// answered.
+func (n *netns) ping(t *testing.T, dst netip.Addr, count int) {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", n.name, "ping", "-n", "-c", fmt.Sprint(count), "-i", "0.2", "-W", "3",
+		"-I", n.inner.String(), dst.String()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ping %s from %s in the namespace: %v\n%s", dst, n.inner, err, out)
+	}
+}
+
+// TestInteropESP: charon in a network namespace with kernel-libipsec, ikesim on the host;
+// an IKE SA with a Child SA (IKEv2: in IKE_AUTH; IKEv1: Quick Mode after Main or
+// Aggressive Mode), pings both ways in ESP in UDP (the namespace's kernel answers
+// ikesim's pings, ikesim answers the namespace's), a liveness check, the delete; each
+// side initiating in turn.
+func TestInteropESP(t *testing.T) {
+	testenv.Tool(t, "ping", "iputils-ping")
+	ns := newNetns(t)
+	c := startCharon(t, charonOptions{netns: ns.name, port: 15500, portNATT: 14500, libipsec: true})
+	charonAt := netip.AddrPortFrom(ns.guest, c.port)
+	inner := netip.MustParseAddr("10.199.1.1") // ikesim's, from its scenario
+	// Each kind of IKE SA with another suite, and ESP with and without AEAD and PFS.
+	esp := map[string][2]string{
+		"ikev2":            {"aes256gcm16-prfsha384-x25519", "aes256gcm16"},
+		"ikev1-main":       {"aes128-sha256-modp2048", "aes256gcm16-x25519"},
+		"ikev1-aggressive": {"3des-sha1-modp1024", "aes128-sha256-modp2048"},
+	}
+	for _, ic := range interopCases {
+		suite, espProps := esp[ic.name][0], esp[ic.name][1]
+		scenario := interopScenario(t, ic.version, ic.aggressive, suite, false, espProps, inner.String()+"/32", ns.inner.String()+"/32")
+		for _, ikesimInitiates := range []bool{true, false} {
+			name := ic.name + "/" + map[bool]string{true: "ikesim-initiates", false: "strongswan-initiates"}[ikesimInitiates]
+			t.Run(name, func(t *testing.T) {
+				listen := netip.AddrPortFrom(ns.host, freePort(t, ns.host.String()))
+				c.load(t, swanConn{version: ic.version, aggressive: ic.aggressive, local: ns.guest, remote: listen, proposals: suite,
+					espProps: espProps, localTS: ns.inner.String() + "/32", remoteTS: inner.String() + "/32"}.conf())
+				pcap := filepath.Join(t.TempDir(), "live.pcap")
+				n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
+					initiate: ikesimInitiates, pcap: pcap})
+				if !ikesimInitiates {
+					c.must(t, "--initiate", "--child", "net", "--timeout", "10")
+				}
+				n.waitFor(t, "the Child SA", func(tr *sim.Trace) bool { return has(tr, saUp("child")) })
+				sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(ic.version))
+				if out := c.must(t, "--list-sas"); !strings.Contains(out, "INSTALLED, TUNNEL-in-UDP") {
+					t.Fatalf("charon's Child SA is not installed in UDP:\n%s", out)
+				}
+				ns.ping(t, inner, 2) // answered by ikesim
+				n.do(func() { n.host.Ping(ns.inner, 2, 100*time.Millisecond) })
+				n.waitFor(t, "the namespace's echo replies", func(tr *sim.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
+				n.do(func() { n.daemon.Liveness("tunnel") })
+				n.waitFor(t, "charon's answer to the liveness check", liveness(ic.version, "ikesim", "charon"))
+				if err := n.shutdown(t); err != nil {
+					t.Fatal(err)
+				}
+				c.waitSAs(t, 0)
+				tsharkDecrypts(t, pcap, sim.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
+			})
+		}
+	}
+}
+
+// tsharkDecrypts has tshark read the pcap of a live run with ikesim's key tables: every
+// encrypted IKE message decrypts, every ESP packet decrypts to ICMP with a good ICV, and
+// nothing is malformed. retransmits are IKEv1 retransmissions in the run: tshark chains
+// IKEv1 IVs through the messages it sees, so it cannot decrypt those.
+func tsharkDecrypts(t *testing.T, pcap string, keys sim.KeyTables, port uint16, retransmits int) {
+	t.Helper()
+	bin := testenv.Tool(t, "tshark", "tshark")
+	args := append([]string{"-r", pcap, "-d", fmt.Sprintf("udp.port==%d,udpencap", port)}, keys.TsharkArgs()...)
+	args = append(args, "-T", "fields", "-e", "isakmp.flag_e", "-e", "isakmp.nextpayload", "-e", "isakmp.enc.decrypted",
+		"-e", "isakmp.hash", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "icmp.type", "-e", "_ws.expert.severity")
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	var enc, dec, esp, good, icmp, expert int
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 8 {
+			t.Fatalf("tshark printed %q", line)
+		}
+		flagE, next, decrypted, hash, spi, icv, icmpType, severity := f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]
+		if flagE == "1" || slices.Contains(strings.Split(next, ","), "46") {
+			enc++
+			if decrypted != "" || (flagE == "1" && hash != "") {
+				dec++
+			}
+		}
+		if spi != "" {
+			esp++
+			good += strings.Count(icv, "1")
+			if icmpType != "" {
+				icmp++
+			}
+		}
+		for _, v := range strings.Split(severity, ",") {
+			if n, err := strconv.Atoi(v); err == nil && n >= 6291456 { // PI_WARN and above
+				expert++
+			}
+		}
+	}
+	if enc == 0 || dec+retransmits < enc || expert > retransmits || esp == 0 || good != esp || icmp != esp {
+		t.Errorf("tshark on the live pcap: %d encrypted IKE messages, %d decrypted; %d ESP, %d with a good ICV, %d decrypted to ICMP; %d expert warnings",
+			enc, dec, esp, good, icmp, expert)
+	}
+}
+
+// v1Retransmits counts the IKEv1 messages a live run sent or received again.
+func v1Retransmits(tr *sim.Trace) int {
+	n := 0
+	for _, e := range tr.Events {
+		if e.Kind == sim.KindMessage && e.Proto == "ikev1" && e.Retransmit {
+			n++
+		}
+	}
+	return n
+}

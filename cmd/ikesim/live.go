@@ -1,0 +1,432 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/netip"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/scenarios"
+	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/live"
+)
+
+// ikesim live: one node of a scenario on real UDP sockets, against a real IKE peer.
+//
+//  1. The node's connections come from the scenario, with its outer address replaced by
+//     --listen and each peer node's by its --peer address and port.
+//  2. The node runs on a live.Host: real sockets, the wall clock, userspace ESP in UDP.
+//  3. Its own timeline steps (initiate, rekey, delete, liveness, set_psk, pings from
+//     it) run at their times from the start; --initiate starts every connection at once.
+//  4. Ctrl-C (SIGINT, SIGTERM) deletes the IKE SAs, waits briefly for the answers, and
+//     writes the trace.
+
+// peerFlags is --peer NAME=ADDR:PORT, repeated.
+type peerFlags map[string]netip.AddrPort
+
+func (p peerFlags) String() string { return fmt.Sprint(map[string]netip.AddrPort(p)) }
+func (p peerFlags) Set(v string) error {
+	name, addr, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("%q is not NAME=ADDR:PORT", v)
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q: %v", v, err)
+	}
+	p[name] = ap
+	return nil
+}
+
+// liveOptions are the command line of ikesim live.
+type liveOptions struct {
+	scenario string
+	node     string
+	listen   netip.AddrPort
+	peers    peerFlags
+	initiate bool
+	grace    time.Duration // how long a shutdown waits for the peer's answers
+	duration time.Duration // 0: until Ctrl-C
+	verbose  bool
+	trace    string // JSON Lines trace file
+	pcap     string
+	keys     string
+	// ready, when set, gets the host and its engine once the event loop runs (tests).
+	ready func(*live.Host, ike.Daemon)
+}
+
+// cmdLive runs one node of a scenario against a real peer until Ctrl-C.
+func cmdLive(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("live", flag.ContinueOnError)
+	o := liveOptions{peers: peerFlags{}}
+	fs.StringVar(&o.node, "node", "", "the scenario node ikesim plays")
+	listen := fs.String("listen", "", "ADDR:PORT of the node's UDP socket (port 500 opens 4500 too)")
+	fs.Var(o.peers, "peer", "NAME=ADDR:PORT: scenario node NAME is the real peer at ADDR:PORT (repeatable)")
+	fs.BoolVar(&o.initiate, "initiate", false, "initiate every connection of the node at the start")
+	fs.DurationVar(&o.grace, "grace", 3*time.Second, "how long Ctrl-C waits for the peer to answer the deletes")
+	fs.DurationVar(&o.duration, "duration", 0, "stop (as Ctrl-C does) after this long; 0 runs until Ctrl-C")
+	fs.BoolVar(&o.verbose, "v", false, "print every action and state change, not only messages and SAs")
+	fs.StringVar(&o.trace, "trace", "", "write the trace as JSON Lines to this file (for ikesim tui and render)")
+	fs.StringVar(&o.pcap, "pcap", "", "write what crossed the socket as a pcap")
+	fs.StringVar(&o.keys, "keys", "", "directory for the Wireshark key tables of the SAs")
+	pos, err := parse(fs, args, 1, "one SCENARIO")
+	if err != nil {
+		return err
+	}
+	o.scenario = pos[0]
+	if o.node == "" || *listen == "" {
+		return usagef("live needs --node NAME and --listen ADDR:PORT")
+	}
+	if o.listen, err = netip.ParseAddrPort(*listen); err != nil {
+		return usagef("live: --listen %s: %v", *listen, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runLive(ctx, o, w)
+}
+
+// runLive runs the node until ctx is done (or the duration passes), then shuts it down
+// and writes its outputs.
+func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
+	sc, err := scenarios.Load(o.scenario)
+	if err != nil {
+		var el scenarios.ErrorList
+		if errors.As(err, &el) {
+			return err
+		}
+		return usagef("%v", strings.TrimPrefix(err.Error(), "scenario: "))
+	}
+	spec := nodeSpec(sc, o.node)
+	if spec == nil {
+		return usagef("live: scenario %s has no node %q", sc.File.Name, o.node)
+	}
+	conns, err := sc.NodeConnections(o.node)
+	if err != nil {
+		return usagef("live: %v", err)
+	}
+	inner := innerAddrs(spec, conns) // before the connections move to the real addresses
+	peerNames, err := placeConnections(sc, o, conns)
+	if err != nil {
+		return err
+	}
+	h, err := live.New(live.Config{Node: o.node, Listen: o.listen, Addrs: inner, Peers: peerNames,
+		OnEvent: func(e *sim.Event) { printEvent(w, e, o.verbose) }})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	for _, c := range conns {
+		c.LocalPort = h.Addr().Port()
+	}
+	d, err := scenarios.NewDaemon(h.Env(), o.node, conns)
+	if err != nil {
+		return err
+	}
+	h.SetDaemon(d)
+	fmt.Fprintf(w, "%s of %s, live on UDP %s; Ctrl-C deletes the SAs and stops\n", o.node, sc.File.Name, h.Addr())
+
+	loop := ctx
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		loop, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	timers := scheduleSteps(h, d, sc, o)
+	if o.ready != nil {
+		go h.Do(func() { o.ready(h, d) })
+	}
+	h.Run(loop)
+	for _, t := range timers {
+		t.Stop() // no timeline step starts during the shutdown
+	}
+	names := make([]string, len(conns))
+	for i, c := range conns {
+		names[i] = c.Name
+	}
+	h.Shutdown(names, o.grace)
+	return writeLiveOutputs(h.Trace, o, h.Addr().Port(), w)
+}
+
+func nodeSpec(sc *scenarios.Scenario, name string) *scenarios.NodeSpec {
+	for i := range sc.File.Topology.Nodes {
+		if sc.File.Topology.Nodes[i].Name == name {
+			return &sc.File.Topology.Nodes[i]
+		}
+	}
+	return nil
+}
+
+// nodeAddrs are the addresses a scenario gives a node.
+func nodeAddrs(n *scenarios.NodeSpec) []netip.Addr {
+	var addrs []netip.Addr
+	for _, s := range append([]string{n.Address}, n.Addresses...) {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			addrs = append(addrs, p.Addr())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
+// placeConnections moves the node's connections from the scenario's addresses to the
+// real ones: the local address becomes --listen, and each remote address of a peer node
+// becomes that node's --peer address and port. It returns the peers' names by address.
+func placeConnections(sc *scenarios.Scenario, o liveOptions, conns []*ike.Connection) (map[netip.Addr]string, error) {
+	owner := map[netip.Addr]string{}
+	for i := range sc.File.Topology.Nodes {
+		n := &sc.File.Topology.Nodes[i]
+		for _, a := range nodeAddrs(n) {
+			owner[a] = n.Name
+		}
+	}
+	names := map[netip.Addr]string{}
+	for name, ap := range o.peers {
+		if nodeSpec(sc, name) == nil {
+			return nil, usagef("live: --peer %s: scenario %s has no node %q", name, sc.File.Name, name)
+		}
+		if name == o.node {
+			return nil, usagef("live: --peer %s: that is the node ikesim plays", name)
+		}
+		names[ap.Addr()] = name
+	}
+	for _, c := range conns {
+		c.LocalAddrs = []netip.Addr{o.listen.Addr()}
+		// The node's ESP goes through its UDP socket: ask for UDP encapsulation, as if a
+		// NAT were there, so that the peer sends its ESP there too.
+		c.Encap = true
+		for i, a := range c.RemoteAddrs {
+			name := owner[a]
+			ap, ok := o.peers[name]
+			if !ok {
+				if name == "" {
+					name = "the node with that address"
+				}
+				return nil, usagef("live: connection %s talks to %s (%s): say where it really is with --peer %s=ADDR:PORT", c.Name, a, name, name)
+			}
+			c.RemoteAddrs[i] = ap.Addr()
+			if c.RemotePort == 0 {
+				c.RemotePort = ap.Port()
+			}
+		}
+	}
+	return names, nil
+}
+
+// innerAddrs are the node's addresses that its connections do not use outside: the ones
+// it answers pings on through a Child SA.
+func innerAddrs(n *scenarios.NodeSpec, conns []*ike.Connection) []netip.Addr {
+	outer := map[netip.Addr]bool{}
+	for _, c := range conns {
+		for _, a := range c.LocalAddrs {
+			outer[a] = true
+		}
+	}
+	var inner []netip.Addr
+	for _, a := range nodeAddrs(n) {
+		if !outer[a] {
+			inner = append(inner, a)
+		}
+	}
+	return inner
+}
+
+// scheduleSteps arms the node's own timeline steps (and --initiate) on the wall clock.
+// Steps of other nodes are the real peers' business.
+func scheduleSteps(h *live.Host, d ike.Daemon, sc *scenarios.Scenario, o liveOptions) []*time.Timer {
+	var timers []*time.Timer
+	at := func(t time.Duration, what string, f func() error) {
+		timers = append(timers, time.AfterFunc(t, func() {
+			h.Do(func() {
+				h.Info(what)
+				if err := f(); err != nil {
+					h.Error(err.Error())
+				}
+			})
+		}))
+	}
+	conns := sc.File.Connections[o.node]
+	connOf := func(c *scenarios.ConnStep) string {
+		if c.Connection != "" {
+			return c.Connection
+		}
+		for _, name := range slices.Sorted(maps.Keys(conns)) {
+			if c.Child == "" || conns[name].Children[c.Child] != nil {
+				return name
+			}
+		}
+		return ""
+	}
+	if o.initiate {
+		for _, name := range slices.Sorted(maps.Keys(conns)) {
+			at(0, "--initiate: "+o.node+" initiates "+name, func() error { return d.Initiate(name, "") })
+		}
+	}
+	step := "timeline: " + o.node + " "
+	for _, st := range sc.File.Timeline {
+		t := st.At.D()
+		switch {
+		case st.Initiate != nil && st.Initiate.Node == o.node:
+			c := st.Initiate
+			at(t, step+"initiates "+connOf(c), func() error { return d.Initiate(connOf(c), c.Child) })
+		case st.Rekey != nil && st.Rekey.Node == o.node:
+			c := st.Rekey
+			at(t, step+"rekeys "+connOf(c), func() error { return d.Rekey(connOf(c), c.Child) })
+		case st.Delete != nil && st.Delete.Node == o.node:
+			c := st.Delete
+			at(t, step+"deletes "+connOf(c), func() error { return d.Delete(connOf(c), c.Child) })
+		case st.Liveness != nil && st.Liveness.Node == o.node:
+			c := st.Liveness
+			at(t, step+"checks the liveness of its peer on "+connOf(c), func() error { return d.Liveness(connOf(c)) })
+		case st.SetPSK != nil && st.SetPSK.Node == o.node:
+			c := st.SetPSK
+			at(t, step+"changes the pre-shared key", func() error { return d.SetPSK(connOf(&scenarios.ConnStep{Connection: c.Connection}), []byte(c.Secret)) })
+		case st.Ping != nil && st.Ping.From == o.node:
+			p := st.Ping
+			dst := pingTarget(sc, o.node, p.To)
+			at(t, step+"pings "+p.To, func() error {
+				h.Ping(dst, p.Count, max(p.Interval.D(), time.Second))
+				return nil
+			})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(conns)) {
+		for _, ch := range slices.Sorted(maps.Keys(conns[name].Children)) {
+			if conns[name].Children[ch] != nil && conns[name].Children[ch].StartAction == "start" {
+				at(0, "start_action start: "+o.node+" initiates "+name+"/"+ch, func() error { return d.Initiate(name, ch) })
+			}
+		}
+	}
+	return timers
+}
+
+// pingTarget is the address a ping step goes to: an address, or a node's first address
+// that is not the outer one the live node's connections reach it at (a live node sends
+// only through its Child SAs).
+func pingTarget(sc *scenarios.Scenario, node, to string) netip.Addr {
+	if a, err := netip.ParseAddr(to); err == nil {
+		return a
+	}
+	n := nodeSpec(sc, to)
+	if n == nil {
+		return netip.Addr{}
+	}
+	outer := map[string]bool{}
+	for _, c := range sc.File.Connections[node] {
+		if c == nil {
+			continue
+		}
+		for _, a := range c.RemoteAddrs {
+			outer[a] = true
+		}
+	}
+	addrs := nodeAddrs(n)
+	for _, a := range addrs {
+		if !outer[a.String()] {
+			return a
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs[0]
+	}
+	return netip.Addr{}
+}
+
+// printEvent prints one line per message, SA, error and drop (and with -v every action
+// and state change) as the node runs.
+func printEvent(w io.Writer, e *sim.Event, verbose bool) {
+	var s string
+	switch e.Kind {
+	case sim.KindMessage:
+		label := e.Summary
+		if e.Exchange != "" {
+			kind := "request"
+			if e.Response {
+				kind = "response"
+			}
+			label = e.Exchange + " " + kind + " " + e.Summary
+		}
+		s = fmt.Sprintf("%s → %s  %s", e.From, e.To, label)
+	case sim.KindSA:
+		what := "IKE SA"
+		if e.SA.Type == "child" {
+			what = "Child SA " + e.SA.Child
+		}
+		s = fmt.Sprintf("%s: %s %s", e.Node, what, e.Op)
+		if e.SA.Proposal != "" {
+			s += " " + e.SA.Proposal
+		}
+		if e.SA.Reason != "" {
+			s += " (" + e.SA.Reason + ")"
+		}
+	case sim.KindError:
+		s = fmt.Sprintf("%s: error: %s", e.Node, e.Text)
+	case sim.KindDrop:
+		s = fmt.Sprintf("%s: drop: %s", e.Node, e.Text)
+	case sim.KindInfo:
+		s = e.Text
+	case sim.KindAction:
+		if !verbose {
+			return
+		}
+		s = fmt.Sprintf("%s: %s", e.Node, e.Text)
+	case sim.KindState:
+		if !verbose {
+			return
+		}
+		s = fmt.Sprintf("%s: %s: %s → %s", e.Node, e.Machine, e.FromState, e.ToState)
+	default:
+		return
+	}
+	fmt.Fprintf(w, "%9s  %s\n", e.T, s)
+}
+
+// writeLiveOutputs writes the trace, the pcap and the key tables asked for; port is the
+// node's UDP port.
+func writeLiveOutputs(tr *sim.Trace, o liveOptions, port uint16, w io.Writer) error {
+	write := func(path string, f func(io.Writer) error) error {
+		out, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := f(out); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "wrote %s\n", path)
+		return nil
+	}
+	if o.trace != "" {
+		if err := write(o.trace, tr.WriteJSON); err != nil {
+			return err
+		}
+	}
+	if o.pcap != "" {
+		if err := write(o.pcap, func(out io.Writer) error { return sim.WritePcap(tr, out, false) }); err != nil {
+			return err
+		}
+	}
+	if o.keys != "" {
+		if err := sim.Keys(tr).Write(o.keys); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "wrote %s/{ikev2_decryption_table,ikev1_decryption_table,esp_sa}\n", o.keys)
+	}
+	if o.pcap != "" && port != ike.PortIKE {
+		fmt.Fprintf(w, "tshark knows no IKE on port %d: add -d udp.port==%d,udpencap\n", port, port)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package live
+
+import (
+	"net/netip"
+	"sync"
+	"testing"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/ikev2"
+	"github.com/ikesim/ikesim/sim"
+)
+
+// FuzzDatagram hands any datagram from the peer to a live host, framed (two ports other
+// than 500) or not: it must never panic, and every datagram must be recorded as the
+// peer's message with its bytes and dissection, and its arrival.
+func FuzzDatagram(f *testing.F) {
+	f.Add([]byte{0xff}, true)
+	f.Add([]byte{0, 0, 0, 0, 1, 2, 3}, true)
+	f.Add(make([]byte, 40), false)
+	f.Add(append(make([]byte, 4), make([]byte, 28)...), true)
+	f.Add([]byte{0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1, 9, 9, 9}, true)
+	h, err := New(Config{Node: "fuzz", Listen: netip.MustParseAddrPort("127.0.0.1:0"), Addrs: []netip.Addr{netip.MustParseAddr("10.9.1.1")}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer h.Close()
+	c := &ike.Connection{Name: "c", Version: 2, Proposals: []ike.Proposal{mustProposal(f, "aes128-sha256-modp2048", ike.ProtoIKE)},
+		Local: ike.AuthConfig{Method: "psk", ID: mustID(f, "a.test"), PSK: []byte("k")}, Remote: ike.AuthConfig{Method: "psk", ID: mustID(f, "b.test"), PSK: []byte("k")}}
+	d, err := ikev2.New(h.Env(), "fuzz", []*ike.Connection{c})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h.SetDaemon(d)
+	var mu sync.Mutex
+	f.Fuzz(func(t *testing.T, data []byte, isFramed bool) {
+		if len(data) > 60000 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		remote := netip.MustParseAddrPort("127.0.0.2:500")
+		if isFramed {
+			remote = netip.MustParseAddrPort("127.0.0.2:4500")
+		}
+		before := len(h.Trace.Events)
+		h.run(func() { h.datagram(h.Addr(), remote, data) })
+		var msg, recv bool
+		for _, e := range h.Trace.Events[before:] {
+			switch e.Kind {
+			case sim.KindMessage:
+				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil
+			case sim.KindRecv:
+				recv = true
+			}
+		}
+		if !msg || !recv {
+			t.Fatalf("datagram %x: message recorded %t, arrival recorded %t", data, msg, recv)
+		}
+	})
+}

@@ -1,0 +1,418 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim"
+)
+
+// Flow of a datagram from the peer:
+//  1. A reader goroutine per socket reads it and posts it to the event loop.
+//  2. The loop rebuilds the IPv4/UDP packet around it (the socket does not show the
+//     headers) and records it as the peer's message, and its arrival as a recv event.
+//  3. The UDP ports say how it is framed: IKE goes to the engine, ESP through the SAD to
+//     the node's IP stack, a NAT-keepalive nowhere.
+//  4. Once the callback is over, OnEvent sees the events it made, the message complete
+//     with the engine's reading of it.
+
+// Config says which node runs where.
+type Config struct {
+	// Node is the node's name in the trace.
+	Node string
+	// Listen is the UDP address of IKE, and of ESP in UDP. Port 500 opens port 4500 too,
+	// for NAT traversal; any other port carries RFC 3948 framing for both. Port 0 picks
+	// a free port (Host.Addr says which).
+	Listen netip.AddrPort
+	// Addrs are the node's own inner addresses: it answers the pings to them that come
+	// through a Child SA and sends its own pings from them.
+	Addrs []netip.Addr
+	// Peers names the real peers in the trace by address; other peers appear as their
+	// address.
+	Peers map[netip.Addr]string
+	// Rand gives every random byte (SPIs, nonces, Diffie-Hellman values, IVs); nil is
+	// crypto/rand.
+	Rand io.Reader
+	// OnEvent, when set, sees every event after the callback that made it is over. It
+	// runs on the host's event loop and must not block.
+	OnEvent func(*sim.Event)
+}
+
+// Host is one node on real sockets.
+type Host struct {
+	cfg   Config
+	Trace *sim.Trace
+	// IKE is the node's engine; set it with SetDaemon.
+	IKE ike.Daemon
+	SPD *ipsec.SPD
+	SAD *ipsec.SAD
+
+	start   time.Time
+	rand    io.Reader
+	addr    netip.AddrPort // the listening address, with the port picked
+	socks   map[uint16]*net.UDPConn
+	ops     chan func()
+	closed  chan struct{}
+	once    sync.Once
+	readers sync.WaitGroup
+	pending []*sim.Event
+
+	// The datagram being handled: its message event and recv event.
+	curMsg, curRecv *sim.Event
+
+	ipID       uint16
+	virtualIP  netip.Addr
+	ikeUp      map[[2]uint64]bool      // established IKE SAs by SPIs
+	espPorts   map[uint32]espEnds      // outbound SPI -> the UDP ends its packets take
+	waitingOut map[uint32]*ipsec.SA    // rekeyed outbound SA, by the inbound SPI of the SA it replaces
+	acquired   map[uint32][][]byte     // packets waiting for a Child SA, by reqid
+	pings      map[uint16]*Ping        // by ICMP identifier
+	timers     map[*liveTimer]struct{} // pending timers, stopped on Close
+}
+
+// espEnds are the UDP ends of a Child SA's ESP packets.
+type espEnds struct{ local, remote netip.AddrPort }
+
+// New opens the node's sockets. Call SetDaemon, then Run; Close (or Shutdown) frees the
+// sockets.
+func New(cfg Config) (*Host, error) {
+	if !cfg.Listen.Addr().Is4() || cfg.Listen.Addr().IsUnspecified() {
+		return nil, fmt.Errorf("live: listen address %s: give the IPv4 address the peer reaches (not 0.0.0.0), as ESP and the trace need it", cfg.Listen)
+	}
+	if cfg.Node == "" {
+		return nil, errors.New("live: the node has no name")
+	}
+	h := &Host{cfg: cfg, Trace: &sim.Trace{}, SPD: &ipsec.SPD{}, SAD: &ipsec.SAD{}, start: time.Now(), rand: cfg.Rand,
+		socks: map[uint16]*net.UDPConn{}, ops: make(chan func(), 64), closed: make(chan struct{}),
+		ikeUp: map[[2]uint64]bool{}, espPorts: map[uint32]espEnds{}, waitingOut: map[uint32]*ipsec.SA{},
+		acquired: map[uint32][][]byte{}, pings: map[uint16]*Ping{}, timers: map[*liveTimer]struct{}{}}
+	if h.rand == nil {
+		h.rand = rand.Reader
+	}
+	ports := []uint16{cfg.Listen.Port()}
+	if cfg.Listen.Port() == ike.PortIKE {
+		ports = append(ports, ike.PortNATT)
+	}
+	for _, p := range ports {
+		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(cfg.Listen.Addr(), p)))
+		if err != nil {
+			h.closeSockets()
+			return nil, fmt.Errorf("live: %v", err)
+		}
+		bound := c.LocalAddr().(*net.UDPAddr).AddrPort()
+		h.socks[bound.Port()] = c
+		if !h.addr.IsValid() {
+			h.addr = netip.AddrPortFrom(cfg.Listen.Addr(), bound.Port())
+		}
+	}
+	h.topology()
+	for port, c := range h.socks {
+		h.readers.Add(1)
+		go h.read(port, c)
+	}
+	return h, nil
+}
+
+// Addr is the address the node listens on, with the port the system picked for port 0.
+func (h *Host) Addr() netip.AddrPort { return h.addr }
+
+// topology opens the trace as a simulated run's does: one event per node, which orders
+// the lanes of a diagram.
+func (h *Host) topology() {
+	var inner []string
+	for _, a := range h.cfg.Addrs {
+		inner = append(inner, a.String())
+	}
+	text := fmt.Sprintf("node %s: ikesim, live on UDP %s", h.cfg.Node, h.addr)
+	if len(inner) > 0 {
+		text += ", inner address " + strings.Join(inner, ", ")
+	}
+	h.emit(&sim.Event{Kind: sim.KindInfo, Text: text})
+	peers := make([]netip.Addr, 0, len(h.cfg.Peers))
+	for a := range h.cfg.Peers {
+		peers = append(peers, a)
+	}
+	slices.SortFunc(peers, netip.Addr.Compare)
+	for _, a := range peers {
+		name := h.cfg.Peers[a]
+		h.emit(&sim.Event{Kind: sim.KindInfo, Node: name, Text: fmt.Sprintf("node %s: a real IKE peer at %s", name, a)})
+	}
+}
+
+// Env is the environment of the node's IKE engine.
+func (h *Host) Env() ike.Env {
+	return ike.Env{Transport: h, Clock: h, Rand: h.rand, Observer: h}
+}
+
+// SetDaemon makes d the node's engine and installs its trap policies.
+func (h *Host) SetDaemon(d ike.Daemon) {
+	h.IKE = d
+	for _, t := range d.Traps() {
+		sim.InstallPolicies(h.SPD, t.ReqID, t.Conn+"/"+t.Child, t.LocalTS, t.RemoteTS)
+	}
+}
+
+// read posts every datagram of one socket to the event loop until the socket closes.
+func (h *Host) read(port uint16, c *net.UDPConn) {
+	defer h.readers.Done()
+	local := netip.AddrPortFrom(h.addr.Addr(), port)
+	buf := make([]byte, 65535)
+	for {
+		n, remote, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			h.post(func() { h.Error("receive: " + err.Error()) })
+			continue
+		}
+		data := append([]byte(nil), buf[:n]...)
+		remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+		h.post(func() { h.datagram(local, remote, data) })
+	}
+}
+
+// post queues f for the event loop; it gives up once the host is closed.
+func (h *Host) post(f func()) {
+	select {
+	case h.ops <- f:
+	case <-h.closed:
+	}
+}
+
+// Run is the event loop: it runs every callback, one at a time, until ctx is done.
+func (h *Host) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-h.ops:
+			h.run(f)
+		}
+	}
+}
+
+// run runs one callback and shows its events to OnEvent.
+func (h *Host) run(f func()) {
+	f()
+	ev := h.pending
+	h.pending = nil
+	if h.cfg.OnEvent != nil {
+		for _, e := range ev {
+			h.cfg.OnEvent(e)
+		}
+	}
+}
+
+// Do runs f on the event loop and waits for it; call it from another goroutine while Run
+// runs. It reports false when the host is closed.
+func (h *Host) Do(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case h.ops <- func() { f(); close(done) }:
+	case <-h.closed:
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-h.closed:
+		return false
+	}
+}
+
+// IKESAs is how many IKE SAs are established. Call it on the event loop.
+func (h *Host) IKESAs() int { return len(h.ikeUp) }
+
+// Shutdown deletes the IKE SA of every connection named (Daemon.Delete), runs the
+// event loop until the peer has answered every delete or grace has passed, and closes
+// the host. Call it once Run has returned, from the goroutine that called Run.
+func (h *Host) Shutdown(conns []string, grace time.Duration) {
+	h.run(func() {
+		if len(h.ikeUp) == 0 {
+			return
+		}
+		h.emit(&sim.Event{Kind: sim.KindInfo, Text: fmt.Sprintf("%s shuts down: delete its IKE SAs and wait for the peer's answers", h.cfg.Node)})
+		for _, c := range conns {
+			h.IKE.Delete(c, "") // an error says the connection has no IKE SA to delete
+		}
+	})
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	for len(h.ikeUp) > 0 {
+		select {
+		case f := <-h.ops:
+			h.run(f)
+		case <-deadline.C:
+			h.run(func() {
+				h.Error(fmt.Sprintf("%d IKE SA(s) still up after %s: the peer did not answer the delete in time", len(h.ikeUp), grace))
+			})
+			h.Close()
+			return
+		}
+	}
+	h.Close()
+}
+
+// Close stops the engine and every timer and closes the sockets. The trace stays.
+func (h *Host) Close() {
+	h.once.Do(func() {
+		if h.IKE != nil {
+			h.IKE.Close()
+		}
+		for t := range h.timers {
+			t.t.Stop()
+		}
+		close(h.closed)
+		h.closeSockets()
+		h.readers.Wait()
+	})
+}
+
+func (h *Host) closeSockets() {
+	for _, c := range h.socks {
+		c.Close()
+	}
+}
+
+// now is the time since the host started, the trace's clock.
+func (h *Host) now() sim.Seconds { return sim.Seconds(time.Since(h.start)) }
+
+func (h *Host) emit(e *sim.Event) {
+	e.T = h.now()
+	if e.Node == "" {
+		e.Node = h.cfg.Node
+	}
+	h.Trace.Emit(e)
+	h.pending = append(h.pending, e)
+}
+
+// peer names the node at address a.
+func (h *Host) peer(a netip.Addr) string {
+	if n, ok := h.cfg.Peers[a]; ok {
+		return n
+	}
+	return a.String()
+}
+
+// framed reports whether a datagram between two ports has RFC 3948 framing: neither
+// port is IKE's 500 (strongSwan's rule, which covers 4500).
+func framed(local, remote uint16) bool { return local != ike.PortIKE && remote != ike.PortIKE }
+
+// isMarker reports whether b starts with the non-ESP marker (RFC 3948, Section 2.2).
+func isMarker(b []byte) bool { return len(b) >= 4 && binary.BigEndian.Uint32(b) == 0 }
+
+// isKeepalive reports whether b is a NAT-keepalive (RFC 3948, Section 2.3).
+func isKeepalive(b []byte) bool { return len(b) == 1 && b[0] == 0xff }
+
+// dissector dissects the node's wire packets, with RFC 3948 framing on its own ports.
+func (h *Host) dissector() ipsec.Dissector {
+	var d ipsec.Dissector
+	for p := range h.socks {
+		if p != ike.PortIKE {
+			d.NATTPorts = append(d.NATTPorts, p)
+		}
+	}
+	return d
+}
+
+// wire rebuilds the IPv4 packet a UDP payload travels in, for the trace and pcaps.
+func (h *Host) wire(src, dst netip.AddrPort, id uint16, payload []byte) []byte {
+	pkt, err := ipsec.NewUDPPacket(src, dst, id, payload)
+	if err != nil {
+		h.Error("cannot build the UDP datagram: " + err.Error())
+	}
+	return pkt
+}
+
+func (h *Host) nextID() uint16 {
+	h.ipID++
+	return h.ipID
+}
+
+// datagram handles one datagram from the peer.
+func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
+	peer := h.peer(remote.Addr())
+	msg := &sim.Event{Kind: sim.KindMessage, Node: peer, From: peer, To: h.cfg.Node, Src: remote.String(), Dst: local.String(),
+		Bytes: h.wire(remote, local, 0, data)}
+	arrive := h.now()
+	msg.Arrive = &arrive
+	d := h.dissector()
+	isFramed := framed(local.Port(), remote.Port())
+	switch {
+	case isFramed && isKeepalive(data):
+		msg.Proto, msg.Summary = "nat-keepalive", "NAT-keepalive"
+	case isFramed && !isMarker(data):
+		msg.Proto = "esp"
+		msg.Summary = espSummary(data)
+		d.SA = func(spi uint32, _ netip.Addr) *ipsec.SA { return h.SAD.Inbound(spi) }
+	default:
+		ikeMessage(msg, data, isFramed)
+	}
+	msg.Dissection = d.IPv4(msg.Bytes)
+	h.emit(msg)
+	recv := &sim.Event{Kind: sim.KindRecv, Ref: msg.Seq, From: msg.From, To: msg.To, Src: msg.Src, Dst: msg.Dst,
+		Proto: msg.Proto, Summary: msg.Summary, MessageID: msg.MessageID}
+	h.emit(recv)
+	switch msg.Proto {
+	case "nat-keepalive":
+		// Nothing to do: it only keeps a NAT mapping alive.
+	case "esp":
+		h.receiveESP(local, remote, data, msg)
+	default:
+		if isFramed {
+			data = data[4:]
+		}
+		if h.IKE == nil {
+			h.drop(msg.Seq, "no IKE daemon on this node")
+			return
+		}
+		h.curMsg, h.curRecv = msg, recv
+		h.IKE.HandleDatagram(local, remote, data)
+		h.curMsg, h.curRecv = nil, nil
+	}
+}
+
+// ikeMessage fills in what the IKE header of a received message says, before the engine
+// reads the rest.
+func ikeMessage(e *sim.Event, data []byte, isFramed bool) {
+	if isFramed {
+		data = data[4:]
+	}
+	e.Proto, e.Summary = "ike", fmt.Sprintf("IKE message (%d bytes)", len(data))
+	if len(data) < 28 {
+		return
+	}
+	switch data[17] >> 4 {
+	case 1:
+		e.Proto = "ikev1"
+	case 2:
+		e.Proto = "ikev2"
+	}
+	id := binary.BigEndian.Uint32(data[20:24])
+	e.MessageID = &id
+}
+
+func espSummary(b []byte) string {
+	if len(b) < 8 {
+		return "truncated ESP"
+	}
+	return fmt.Sprintf("ESP SPI 0x%08x seq %d", binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]))
+}
+
+// drop records a datagram or packet the node discards; ref is its message event.
+func (h *Host) drop(ref int, reason string) {
+	h.emit(&sim.Event{Kind: sim.KindDrop, Ref: ref, Text: reason})
+}
