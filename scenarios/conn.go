@@ -86,7 +86,10 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	}
 	var err error
 	if c.Local, err = v.auth(spec.Local, p+".local"); err == nil {
-		c.Remote, _ = v.auth(spec.Remote, p+".remote")
+		c.Remote, err = v.auth(spec.Remote, p+".remote")
+	}
+	if err != nil {
+		return nil, err
 	}
 	if spec.Retransmit != nil {
 		c.RetransmitTimeout, c.RetransmitBase, c.RetransmitTries = spec.Retransmit.Timeout.D(), spec.Retransmit.Base, spec.Retransmit.Tries
@@ -121,8 +124,14 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 		}
 		c.XAuth = &ike.XAuthConfig{User: x.User, Password: x.Password, Users: x.Users}
 	}
+	c.Fragmentation, c.FragmentSize = bool(spec.Fragmentation), spec.FragmentSize
+	if spec.FragmentSize != 0 && (spec.FragmentSize < 576 || spec.FragmentSize > 65535) {
+		v.errorf(p+".fragment_size", "fragment_size %d is out of range (576 to 65535)", spec.FragmentSize)
+	}
+	c.NoSignatureAuth = spec.SignatureAuth != nil && !bool(*spec.SignatureAuth)
+	v.authMaterial(node, spec, c, p) // certificates, keys, trust store, EAP secrets (pki.go)
 	// PSKs from the secrets section: the first that names both identities and this node.
-	if strings.EqualFold(spec.Local.Auth, "psk") || spec.Local.Auth == "" {
+	if c.Local.Method == "psk" || c.Remote.Method == "psk" {
 		psk := v.secret(node, spec.Local.ID, spec.Remote.ID)
 		if psk == nil {
 			v.errorf(p+".local", "no secret of type ike names ids %q and %q for node %q", spec.Local.ID, spec.Remote.ID, node)
@@ -144,11 +153,21 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 func trimPkg(err error) string { return strings.TrimPrefix(err.Error(), "ike: ") }
 
 func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
-	if a.Auth != "" && a.Auth != "psk" {
-		v.errorf(p+".auth", "authentication %q is not supported (psk)", a.Auth)
+	ac := ike.AuthConfig{Method: a.Auth, EAPID: a.EAPID}
+	switch a.Auth {
+	case "", "psk":
+		ac.Method = "psk"
+	case "rsa/pss":
+		ac.Method, ac.RSAPSS = "pubkey", true
+	case "pubkey", "eap-md5", "eap-mschapv2":
+	default:
+		v.errorf(p+".auth", "authentication %q is not one of %s%s", a.Auth, strings.Join(authMethods, ", "),
+			didYouMean(a.Auth, authMethods))
 		return ike.AuthConfig{}, fmt.Errorf("auth")
 	}
-	ac := ike.AuthConfig{Method: "psk"}
+	if a.ID == "" && strings.HasPrefix(a.Auth, "eap-") {
+		return ac, nil // an EAP server's peer: any IKE identity, the EAP identity counts
+	}
 	if a.ID == "" {
 		v.errorf(p, "missing id (e.g. id: gw-a.example)")
 		return ac, fmt.Errorf("id")

@@ -35,6 +35,7 @@ type NodeSpec struct {
 	Addresses []string `yaml:"addresses"`
 	Gateway   string   `yaml:"gateway"`
 	NAT       *NATSpec `yaml:"nat"`
+	CACerts   []string `yaml:"cacerts"` // the node's trust store: test PKI names or PEM files
 }
 
 // NATSpec configures a NAT node.
@@ -77,6 +78,9 @@ type ConnSpec struct {
 	VIPs            []string              `yaml:"vips"` // 0.0.0.0: ask the peer for a virtual IP
 	Pull            *bool                 `yaml:"pull"` // IKEv1 Mode Config: pull (default) or push (false)
 	XAuth           *XAuthSpec            `yaml:"xauth"`
+	Fragmentation   YesNo                 `yaml:"fragmentation"`            // IKEv2 fragmentation (RFC 7383)
+	FragmentSize    int                   `yaml:"fragment_size"`            // largest fragment datagram (default 1280)
+	SignatureAuth   *YesNo                `yaml:"signature_authentication"` // no: classic AUTH methods only
 	Children        map[string]*ChildSpec `yaml:"children"`
 }
 
@@ -97,8 +101,10 @@ type RetransmitSpec struct {
 
 // AuthSpec is one side's authentication round.
 type AuthSpec struct {
-	Auth string `yaml:"auth"` // psk
-	ID   string `yaml:"id"`
+	Auth  string   `yaml:"auth"` // psk, pubkey, rsa/pss, eap-md5, eap-mschapv2
+	ID    string   `yaml:"id"`
+	Certs []string `yaml:"certs"`  // local: this side's certificate (test PKI name or PEM file), then intermediates
+	EAPID string   `yaml:"eap_id"` // local: the EAP identity of a client
 }
 
 // ChildSpec is one Child SA of a connection.
@@ -116,9 +122,10 @@ type ChildSpec struct {
 // SecretSpec is a shared secret for a set of identities, as in swanctl.conf's secrets.
 // Nodes limits it to some nodes (a lab can give one side a wrong key).
 type SecretSpec struct {
-	Type   string   `yaml:"type"` // ike
+	Type   string   `yaml:"type"` // ike (default), eap, or private (a private key file)
 	IDs    []string `yaml:"ids"`
 	Secret string   `yaml:"secret"`
+	File   string   `yaml:"file"` // private: the PEM file of a private key
 	Nodes  []string `yaml:"nodes"`
 }
 

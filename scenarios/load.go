@@ -139,7 +139,7 @@ func Parse(data []byte, path string) (*Scenario, error) {
 	if err != nil {
 		return nil, ErrorList{mk(0, 0, err.Error())}
 	}
-	v := &validator{f: &f, file: file, mk: mk}
+	v := &validator{f: &f, file: file, mk: mk, dir: fileDir(path)}
 	if f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
@@ -162,6 +162,15 @@ func Parse(data []byte, path string) (*Scenario, error) {
 	return s, nil
 }
 
+// fileDir is the directory of a scenario file, where the files it names are; none for
+// built-ins and examples.
+func fileDir(path string) string {
+	if strings.HasPrefix(path, "builtin/") || !strings.HasSuffix(path, ".yaml") && !strings.HasSuffix(path, ".yml") {
+		return ""
+	}
+	return filepath.Dir(path)
+}
+
 func cleanYAMLMessage(m string) string {
 	m = strings.TrimSpace(m)
 	m = strings.ReplaceAll(m, "scenarios.", "")
@@ -175,6 +184,7 @@ type validator struct {
 	mk    func(line, col int, msg string) *Error
 	errs  ErrorList
 	nodes map[string]*NodeSpec
+	dir   string // the scenario file's directory, for the PEM files it names
 }
 
 // at turns a YAML path like "$.topology.nodes[1].address" into a position.
@@ -296,6 +306,7 @@ func (v *validator) check() {
 			}
 		}
 	}
+	v.checkSecrets() // types eap and private too (pki.go)
 	for i, st := range f.Timeline {
 		v.step(fmt.Sprintf("$.timeline[%d]", i), &st)
 	}

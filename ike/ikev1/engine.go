@@ -65,8 +65,8 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 				return nil, fmt.Errorf("ikev1: connection %s: %v", c.Name, err)
 			}
 		}
-		if c.Local.Method != "" && c.Local.Method != "psk" {
-			return nil, fmt.Errorf("ikev1: connection %s: authentication %q is not supported (psk; signatures come with certificates)", c.Name, c.Local.Method)
+		if err := checkSignatureConfig(c); err != nil { // hook (auth_sig.go): psk or RSA signatures
+			return nil, fmt.Errorf("ikev1: connection %s: %v", c.Name, err)
 		}
 		d.conns = append(d.conns, c)
 		for _, ch := range c.Children {

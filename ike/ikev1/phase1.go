@@ -26,6 +26,9 @@ import (
 // authMethod is the phase 1 authentication method a connection uses: pre-shared key, or
 // XAUTHInitPreShared when the initiator will also log in with XAUTH.
 func authMethod(c *ike.Connection, initiator bool) uint16 {
+	if signatures(c) { // hook (auth_sig.go)
+		return AuthRSASig
+	}
 	if c.XAuth != nil && ((initiator && c.XAuth.User != "") || (!initiator && len(c.XAuth.Users) > 0)) {
 		return AuthXAUTHInitPSK
 	}
@@ -77,6 +80,7 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 		}
 		sa.ni = d.random(nonceSize)
 		ps = append(ps, NewKE(sa.gxi), NewNonce(sa.ni), IdentityID(c.Local.ID))
+		ps = append(ps, sa.certRequests()...) // hook (auth_sig.go): CR
 		d.action("Aggressive mode: send the Diffie-Hellman value (KE), nonce Ni and our identity %s in the first message, "+
 			"in clear text: an eavesdropper learns who we are", c.Local.ID)
 	}
@@ -210,12 +214,11 @@ func (sa *isakmpSA) deriveKeys(peerKE []byte) bool {
 		sa.failNotify(INVALID_KEY_INFORMATION, fmt.Sprintf("Diffie-Hellman with the peer's KE payload failed: %v", err))
 		return false
 	}
-	psk := sa.conn.Local.PSK
-	if len(psk) == 0 {
-		sa.fail("no pre-shared key for connection %s", sa.conn.Name)
+	skeyid, how, err := sa.skeyid() // hook (auth_sig.go): from the pre-shared key, or for signatures from the nonces
+	if err != nil {
+		sa.fail("%v", err)
 		return false
 	}
-	skeyid := SKEYIDPreShared(sa.prf, psk, sa.ni, sa.nr)
 	sa.keys = DeriveKeys(sa.prf, skeyid, sa.gxy, sa.icookie, sa.rcookie)
 	n := sa.encr.KeyBytes(sa.chosen.encr.KeyLen)
 	sa.encKey = EncryptionKey(sa.prf, sa.keys.SKEYID_e, n)
@@ -224,8 +227,8 @@ func (sa *isakmpSA) deriveKeys(peerKE []byte) bool {
 	if len(sa.keys.SKEYID_e) < n {
 		expand = "K1 = prf(SKEYID_e, 0), K2 = prf(SKEYID_e, K1) (Appendix B: SKEYID_e is too short)"
 	}
-	sa.action("Compute g^xy (%d bytes); SKEYID = prf(pre-shared key, Ni | Nr); derive SKEYID_d, SKEYID_a, SKEYID_e; "+
-		"the %d-byte %s key is %s; first IV = hash(g^xi | g^xr)", len(sa.gxy), n, sa.encr.Name, expand)
+	sa.action("Compute g^xy (%d bytes); %s; derive SKEYID_d, SKEYID_a, SKEYID_e; "+
+		"the %d-byte %s key is %s; first IV = hash(g^xi | g^xr)", len(sa.gxy), how, n, sa.encr.Name, expand)
 	return true
 }
 
@@ -370,7 +373,8 @@ func (sa *isakmpSA) onMM2(m *Message) {
 	}
 	sa.ni = sa.d.random(nonceSize)
 	sa.action("Send KE (g^xi) and nonce Ni (%d bytes)", len(sa.ni))
-	ps := append([]Payload{NewKE(sa.gxi), NewNonce(sa.ni)}, sa.natD()...)
+	ps := append([]Payload{NewKE(sa.gxi), NewNonce(sa.ni)}, sa.certRequests()...) // hook (auth_sig.go): CR
+	ps = append(ps, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeMain, payloads: ps, exchInitiator: true, answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
 		sa.setState("IKE_I_MM3")
 	}
@@ -394,7 +398,12 @@ func (sa *isakmpSA) onMM4(m *Message) {
 	idB, _ := PayloadBody(id)
 	sa.action("Compute HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b); send it with our identity %s, encrypted (message 5)",
 		sa.conn.Local.ID)
-	if sa.send(outMsg{ex: ExchangeMain, payloads: []Payload{id, NewHash(sa.hashI(idB))}, encrypt: true, exchInitiator: true,
+	proof, err := sa.proof(true, idB) // hook (auth_sig.go): HASH_I, or CERT and SIG_I
+	if err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	if sa.send(outMsg{ex: ExchangeMain, payloads: append([]Payload{id}, proof...), encrypt: true, exchInitiator: true,
 		answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
 		sa.setState("IKE_I_MM5")
 	}
@@ -419,7 +428,7 @@ func (sa *isakmpSA) verifyPeer(m *Message, peerIsInitiator bool) bool {
 			if idx < 0 {
 				idx = i
 			}
-		case *Hash:
+		case *Hash, *Sig: // hook (auth_sig.go): SIG with signatures
 			hashIdx = i
 		}
 	}
@@ -434,6 +443,9 @@ func (sa *isakmpSA) verifyPeer(m *Message, peerIsInitiator bool) bool {
 		return false
 	}
 	idB := m.PayloadBytes(idx)[genericHeaderLen:]
+	if sig, ok := m.Payloads[hashIdx].(*Sig); ok { // hook (auth_sig.go)
+		return sa.checkSig(m.Payloads, sig, idB, peerIsInitiator)
+	}
 	want, name := sa.hashR(idB), "HASH_R"
 	if peerIsInitiator {
 		want, name = sa.hashI(idB), "HASH_I"
@@ -605,7 +617,8 @@ func (sa *isakmpSA) onMM3(m *Message) {
 		return
 	}
 	sa.checkNAT(m.Payloads)
-	ps := append([]Payload{NewKE(sa.gxr), NewNonce(sa.nr)}, sa.natD()...)
+	ps := append([]Payload{NewKE(sa.gxr), NewNonce(sa.nr)}, sa.certRequests()...) // hook (auth_sig.go): CR
+	ps = append(ps, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeMain, payloads: ps, answers: m}) {
 		sa.setState("IKE_R_MM4")
 	}
@@ -621,7 +634,12 @@ func (sa *isakmpSA) onMM5(m *Message) {
 	idB, _ := PayloadBody(id)
 	sa.action("Compute HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b); send it with our identity %s, encrypted (message 6)",
 		sa.conn.Local.ID)
-	if sa.send(outMsg{ex: ExchangeMain, payloads: []Payload{id, NewHash(sa.hashR(idB))}, encrypt: true, answers: m}) {
+	proof, err := sa.proof(false, idB) // hook (auth_sig.go): HASH_R, or CERT and SIG_R
+	if err != nil {
+		sa.failNotify(AUTHENTICATION_FAILED, err.Error())
+		return
+	}
+	if sa.send(outMsg{ex: ExchangeMain, payloads: append([]Payload{id}, proof...), encrypt: true, answers: m}) {
 		sa.complete()
 	}
 }
@@ -656,7 +674,12 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 	id := IdentityID(sa.conn.Local.ID)
 	idB, _ := PayloadBody(id)
 	sa.action("Compute HASH_R and answer with SA, KE, Nr, our identity %s (in clear) and HASH_R", sa.conn.Local.ID)
-	ps := []Payload{chosen, NewKE(sa.gxr), NewNonce(sa.nr), id, NewHash(sa.hashR(idB))}
+	proof, err := sa.proof(false, idB) // hook (auth_sig.go): HASH_R, or CERT and SIG_R
+	if err != nil {
+		sa.failNotify(AUTHENTICATION_FAILED, err.Error())
+		return
+	}
+	ps := append(append([]Payload{chosen, NewKE(sa.gxr), NewNonce(sa.nr), id}, sa.certRequests()...), proof...)
 	ps = append(append(ps, sa.vendorIDs()...), sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeAggressive, payloads: ps, answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
 		sa.setState("IKE_R_AM2")
@@ -690,7 +713,12 @@ func (sa *isakmpSA) onAM2(m *Message) {
 	sa.float()
 	idB, _ := PayloadBody(IdentityID(sa.conn.Local.ID))
 	sa.action("Send HASH_I, encrypted (message 3)")
-	ps := append([]Payload{NewHash(sa.hashI(idB))}, sa.natD()...)
+	proof, err := sa.proof(true, idB) // hook (auth_sig.go): HASH_I, or CERT and SIG_I
+	if err != nil {
+		sa.fail("%v", err)
+		return
+	}
+	ps := append(proof, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeAggressive, payloads: ps, encrypt: true, exchInitiator: true, answers: m}) {
 		sa.complete()
 	}
@@ -698,6 +726,13 @@ func (sa *isakmpSA) onAM2(m *Message) {
 
 // onAM3: verify HASH_I.
 func (sa *isakmpSA) onAM3(m *Message) {
+	if sig := payloadOf[*Sig](m.Payloads); sig != nil { // hook (auth_sig.go)
+		if sa.checkSig(m.Payloads, sig, sa.peerIDb, true) {
+			sa.checkNAT(m.Payloads)
+			sa.complete()
+		}
+		return
+	}
 	h := payloadOf[*Hash](m.Payloads)
 	if h == nil {
 		sa.failNotify(PAYLOAD_MALFORMED, "Aggressive Mode message 3 lacks HASH_I")

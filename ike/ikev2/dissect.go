@@ -252,7 +252,8 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 	case *Auth:
 		add(pf, "Auth Method", named(p.Method, uint8(p.Method)), o, 1, "How the authentication data was computed")
 		addReserved(pf, o+1, 3)
-		add(pf, "Authentication Data", hexValue(p.Data), o+4, len(p.Data), authExplain(p.Method, d.side()))
+		af := add(pf, "Authentication Data", hexValue(p.Data), o+4, len(p.Data), authExplain(p.Method, d.side()))
+		dissectSignature(af, p, o+4) // hook (auth_sig.go): RFC 7427's AlgorithmIdentifier
 		return p.Method.String()
 	case *Nonce:
 		add(pf, "Nonce Data", hexValue(p.Data), o, len(p.Data),
@@ -303,12 +304,16 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 		add(pf, "Length", fmt.Sprint(len(p.Message)), o+2, 2, "Length of the EAP message")
 		if p.Code() == EAPRequest || p.Code() == EAPResponse {
 			add(pf, "Type", fmt.Sprint(p.Type()), o+4, 1, "The EAP method (1 Identity, 4 MD5-Challenge, 26 MSCHAPv2...)")
-			add(pf, "Type-Data", hexValue(p.Message[5:]), o+5, len(p.Message)-5, "Data of the EAP method")
+			td := add(pf, "Type-Data", hexValue(p.Message[5:]), o+5, len(p.Message)-5, "Data of the EAP method")
+			dissectEAPData(td, p, o+5) // hook (eap.go): the fields of Identity, MD5 and MSCHAPv2
 		}
-		return fmt.Sprintf("code %d", p.Code())
+		return eapSummary(p)
 	case *EncryptedFragment:
 		add(pf, "Fragment Number", fmt.Sprint(p.Number), o, 2, "Which fragment this is, from 1")
 		add(pf, "Total Fragments", fmt.Sprint(p.Total), o+2, 2, "How many fragments the message was split into")
+		if d.sk != nil { // hook (frag.go): with the keys, each fragment decrypts on its own
+			return d.fragment(pf, p, o)
+		}
 		add(pf, "Encrypted Data", hexValue(p.Ciphertext), o+4, len(p.Ciphertext),
 			"IV, encrypted fragment and ICV; read after reassembly")
 		return fmt.Sprintf("fragment %d of %d", p.Number, p.Total)
@@ -520,6 +525,16 @@ func (d *dissector) ts(pf *ike.Field, p *TS, o int) string {
 //
 // RFC 7296, Section 3.14
 func (d *dissector) encrypted(pf *ike.Field, e *Encrypted, body []byte, o int) string {
+	return d.openBody(pf, body, o, e.offset, func(df *ike.Field, payloads []byte) {
+		d.chain(df, payloads, 0, e.FirstPayload, true)
+	})
+}
+
+// openBody dissects the IV, ciphertext and ICV of an SK payload, or of an SKF
+// payload after its fragment fields, whose body starts at offset o; at is where open
+// finds it (the offset of the SK generic header). show dissects the decrypted payload
+// bytes.
+func (d *dissector) openBody(pf *ike.Field, body []byte, o, at int, show func(df *ike.Field, payloads []byte)) string {
 	if d.sk == nil {
 		add(pf, "Encrypted Data", hexValue(body), o, len(body),
 			"IV, encrypted payloads and integrity check; readable only with the keys SK_e and SK_a of this IKE SA")
@@ -530,7 +545,7 @@ func (d *dissector) encrypted(pf *ike.Field, e *Encrypted, body []byte, o int) s
 		pf.Error = err.Error()
 		return "encrypted"
 	}
-	op, err := d.sk.open(d.msg, e.offset)
+	op, err := d.sk.open(d.msg, at)
 	if op == nil {
 		add(pf, "Encrypted Data", hexValue(body), o, len(body), "IV, encrypted payloads and integrity check")
 		pf.Error = err.Error()
@@ -566,7 +581,7 @@ func (d *dissector) encrypted(pf *ike.Field, e *Encrypted, body []byte, o int) s
 		return "decrypted"
 	}
 	payloads := plain[:len(plain)-1-n]
-	d.chain(df, payloads, 0, e.FirstPayload, true)
+	show(df, payloads)
 	if n > 0 {
 		add(df, "Padding", hexValue(plain[len(payloads):len(plain)-1]), len(payloads), n,
 			"Fills the plaintext up to a multiple of the cipher's block size")

@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"crypto/hmac"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -161,37 +162,60 @@ func (e *Encrypted) seal(msg []byte, sk *SKCrypto, rand io.Reader) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	bs := max(sk.Encr.BlockSize, 1)
 	padding := e.Padding
 	if padding == nil {
-		padding = make([]byte, (bs-(len(inner)+1)%bs)%bs)
+		padding = sk.padding(len(inner))
 	}
-	if len(padding) > 255 || (len(inner)+len(padding)+1)%bs != 0 {
+	if bs := max(sk.Encr.BlockSize, 1); len(padding) > 255 || (len(inner)+len(padding)+1)%bs != 0 {
 		return nil, fmt.Errorf("ikev2: %d bytes of padding do not fill the %d-byte blocks of %s", len(padding), bs, sk.Encr.Name)
 	}
 	plain := append(append(inner, padding...), byte(len(padding)))
+	offset := len(msg)
+	msg, err = sk.sealPayload(msg, []byte{byte(first), 0, 0, 0}, plain, rand)
+	if err != nil {
+		return nil, err
+	}
+	e.FirstPayload, e.offset = first, offset
+	e.Ciphertext = msg[offset+genericHeaderLen:]
+	e.Plaintext = plain
+	return msg, nil
+}
 
+// padding is the fewest zero bytes that, with the Pad Length byte, fill the last
+// cipher block after n bytes of payloads.
+func (sk *SKCrypto) padding(n int) []byte {
+	bs := max(sk.Encr.BlockSize, 1)
+	return make([]byte, (bs-(n+1)%bs)%bs)
+}
+
+// sealPayload appends an encrypted payload to msg (the IKE header and any payloads
+// before it): hdr is its generic header, for SKF followed by the fragment fields, with
+// the length left to fix; then a fresh IV, plain encrypted, and the ICV. It fixes the
+// payload and message lengths. For AEAD ciphers the associated data runs from the IKE
+// header through hdr.
+//
+// RFC 7296, Section 3.14; RFC 5282, Section 5.1; RFC 7383, Section 2.5
+func (sk *SKCrypto) sealPayload(msg, hdr, plain []byte, rand io.Reader) ([]byte, error) {
 	iv := make([]byte, sk.Encr.IVSize)
 	if _, err := io.ReadFull(rand, iv); err != nil {
 		return nil, fmt.Errorf("ikev2: drawing the SK payload IV: %w", err)
 	}
-	skLen := genericHeaderLen + len(iv) + len(plain) + sk.icvSize()
-	if skLen > 0xffff {
-		return nil, fmt.Errorf("ikev2: SK payload of %d bytes exceeds the 16-bit length", skLen)
+	pLen := len(hdr) + len(iv) + len(plain) + sk.icvSize()
+	if pLen > 0xffff {
+		return nil, fmt.Errorf("ikev2: SK payload of %d bytes exceeds the 16-bit length", pLen)
 	}
-	offset := len(msg)
-	total := offset + skLen
+	total := len(msg) + pLen
 	if err := setLength(msg, total); err != nil {
 		return nil, err
 	}
-	msg = append(msg, byte(first), 0, byte(skLen>>8), byte(skLen))
+	msg = append(msg, hdr...)
+	binary.BigEndian.PutUint16(msg[total-pLen+2:], uint16(pLen))
 	c, err := sk.Encr.New(sk.EncrKey)
 	if err != nil {
 		return nil, fmt.Errorf("ikev2: %s: %w", sk.Encr.Name, err)
 	}
 	var aad []byte
 	if sk.Encr.AEAD() {
-		// The associated data runs from the IKE header through the SK payload header.
 		aad = msg
 	}
 	sealed := c.Seal(iv, plain, aad)
@@ -204,9 +228,6 @@ func (e *Encrypted) seal(msg []byte, sk *SKCrypto, rand io.Reader) ([]byte, erro
 	if len(msg) != total {
 		return nil, fmt.Errorf("ikev2: %s sealed %d bytes into %d", sk.Encr.Name, len(plain), len(sealed))
 	}
-	e.FirstPayload, e.offset = first, offset
-	e.Ciphertext = msg[offset+genericHeaderLen:]
-	e.Plaintext = plain
 	return msg, nil
 }
 

@@ -1,7 +1,6 @@
 package ikev2
 
 import (
-	"crypto/hmac"
 	"fmt"
 
 	"github.com/ikesim/ikesim/ike"
@@ -23,15 +22,7 @@ func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id
 
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
-	var msg, nonce, skp []byte
-	if forInitiator {
-		msg, nonce, skp = sa.initRequest, sa.nr, sa.keys.SKpi
-	} else {
-		msg, nonce, skp = sa.initReply, sa.ni, sa.keys.SKpr
-	}
-	maced := sa.prf.Sum(skp, idBody(id))
-	octets := append(append(append([]byte(nil), msg...), nonce...), maced...)
-	return sa.prf.Sum(sa.prf.Sum(psk, []byte(keyPad)), octets)
+	return sa.prf.Sum(sa.prf.Sum(psk, []byte(keyPad)), sa.signedOctets(forInitiator, id))
 }
 
 func toID(id ike.Identity, responder bool) *ID {
@@ -44,17 +35,20 @@ func fromID(p *ID) ike.Identity { return ike.Identity{Type: uint8(p.Type), Value
 func (sa *ikeSA) sendAuth() {
 	d := sa.d
 	c := sa.conn
-	if len(c.Local.PSK) == 0 {
-		sa.fail("no pre-shared key for %s", c.Local.ID)
+	// Hook (auth.go): CERT and AUTH by the local method; an EAP client sends no AUTH.
+	certs, auth, err := sa.localAuth()
+	if err != nil {
+		sa.fail("%v", err)
 		return
 	}
-	auth := sa.pskAuth(c.Local.PSK, true, c.Local.ID)
-	d.action("Compute AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT request | Nr | prf(SK_pi, IDi)) to prove we know the pre-shared key")
-	ps := []Payload{toID(c.Local.ID, false)}
+	ps := append([]Payload{toID(c.Local.ID, false)}, certs...)
+	ps = append(ps, sa.certReq()...)
 	if len(c.Remote.ID.Value) > 0 {
 		ps = append(ps, toID(c.Remote.ID, true))
 	}
-	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: auth})
+	if auth != nil {
+		ps = append(ps, auth)
+	}
 	if c.RequestVIP {
 		ps = append(ps, cpRequest())
 		d.action("Ask the responder for a virtual IP and a DNS server with CP(CFG_REQUEST)")
@@ -80,8 +74,12 @@ func (sa *ikeSA) sendAuth() {
 
 // onAuthReply checks the responder's AUTH and installs the first Child SA.
 func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
-	d := sa.d
 	c := sa.conn
+	// Hook (eap.go): an EAP client's rounds, up to the responder's AUTH after EAP-Success.
+	inner, eapRound := sa.eapClientRound(inner, ch, spi)
+	if eapRound {
+		return
+	}
 	idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
 	if auth == nil || idr == nil {
 		if n := errorNotify(inner); n != nil {
@@ -96,10 +94,9 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 		sa.fail("AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
 		return
 	}
-	want := sa.pskAuth(c.Remote.PSK, false, peer)
-	d.action("Verify the responder's AUTH payload with the pre-shared key")
-	if auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, want) {
-		sa.fail("AUTHENTICATION_FAILED: the responder's AUTH does not verify (pre-shared keys differ)")
+	// Hook (auth.go): the responder's AUTH (and CERT) by the method configured for it.
+	if err := sa.verifyPeerAuth(peer, auth, inner); err != nil {
+		sa.fail("AUTHENTICATION_FAILED: %s", ike.Reason(err))
 		return
 	}
 	sa.establish()
@@ -161,9 +158,14 @@ func (sa *ikeSA) establish() {
 
 // respondAuth handles the initiator's IKE_AUTH request.
 func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
-	d := sa.d
 	c := sa.conn
 	id := m.Header.MessageID
+	// Hook (eap.go): EAP rounds; after EAP-Success the initiator's AUTH joins the payloads
+	// of its first request.
+	inner, eapRound := sa.eapServerRound(id, inner)
+	if eapRound {
+		return
+	}
 	idi, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
 	if sa.state != stateConnecting || idi == nil || auth == nil {
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
@@ -171,20 +173,26 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 		return
 	}
 	peer := fromID(idi)
-	d.action("Verify the initiator's identity %s and its AUTH payload with the pre-shared key", peer)
-	want := sa.pskAuth(c.Remote.PSK, true, peer)
-	if (len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID)) || auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, want) {
-		why := "the AUTH payload does not verify (pre-shared keys differ)"
+	// Hook (auth.go): the initiator's AUTH (and CERT) by the method configured for it.
+	authErr := sa.verifyPeerAuth(peer, auth, inner)
+	if (len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID)) || authErr != nil {
+		var why string
 		if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
 			why = fmt.Sprintf("initiator identifies as %s, expected %s", peer, c.Remote.ID)
+		} else {
+			why = ike.Reason(authErr)
 		}
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
 		sa.fail("AUTHENTICATION_FAILED: %s", why)
 		return
 	}
-	ps := []Payload{toID(c.Local.ID, true)}
-	ps = append(ps, &Auth{Method: AuthSharedKeyMIC, Data: sa.pskAuth(c.Local.PSK, false, c.Local.ID)})
-	d.action("Compute our AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT response | Ni | prf(SK_pr, IDr))")
+	// Hook (auth.go): IDr, CERT and AUTH by our method; after EAP the AUTH alone.
+	ps, err := sa.responderAuth(inner)
+	if err != nil {
+		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
+		sa.fail("%v", err)
+		return
+	}
 	sa.establish()
 	if req := payloadOf[*CP](inner); req != nil {
 		if p := sa.answerCP(req); p != nil {

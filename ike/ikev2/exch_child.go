@@ -253,6 +253,7 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 	n.spiI, n.spiR = spiI, spiR
 	n.natLocal, n.natRemote = sa.natLocal, sa.natRemote
 	n.ownVIP, n.peerVIP = sa.ownVIP, sa.peerVIP // the addresses stay with the peers
+	n.ext = sa.ext.rekeyed()                    // hook (auth.go): fragmentation and the peer's identity carry over
 	if n.peerVIP.IsValid() {
 		d.leases[n.peerVIP] = n
 	}

@@ -98,6 +98,7 @@ func (sa *ikeSA) sendInit() {
 	ps = append(ps, NewSA(nil, sa.conn.Proposals...), &KE{Group: sa.keGroup, Data: sa.dhPriv.Public()},
 		&Nonce{Data: sa.ni})
 	ps = append(ps, sa.natDetection()...)
+	ps = append(ps, sa.initNotifies()...) // hook (auth.go): fragmentation, RFC 7427 hashes
 	ps = append(ps, childlessSupport(sa.conn)...)
 	sa.nextRequestID = 0
 	sa.sendRequest(IKE_SA_INIT, ps, sa.onInitReply)
@@ -242,6 +243,7 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 	if sa.behindNAT() {
 		sa.floatPorts()
 	}
+	sa.readInitReply(ps) // hook (auth.go): the responder's CERTREQ, fragmentation, RFC 7427 hashes
 	sa.sendAuth()
 }
 
@@ -405,6 +407,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	resp := []Payload{&SA{Proposals: []*Proposal{NewProposal(sap.Proposals[idx].Number, nil, chosen)}},
 		&KE{Group: group.ID, Data: sa.dhPriv.Public()}, &Nonce{Data: sa.nr}}
 	resp = append(resp, sa.natDetection()...)
+	resp = append(resp, sa.initResponse(ps)...) // hook (auth.go): CERTREQ, fragmentation, RFC 7427 hashes
 	resp = append(resp, childlessSupport(c)...)
 	sa.sendResponse(IKE_SA_INIT, 0, resp)
 	sa.initReply = sa.lastReply

@@ -84,6 +84,8 @@ type ikeSA struct {
 	lastIn  time.Time
 	rekeyed *ikeSA // the SA that replaced this one
 	failed  string
+
+	ext ikeSAExt // certificates, EAP and fragmentation (auth.go, eap.go, frag.go)
 }
 
 // request is a request this side sent and the handler of its response.
@@ -224,6 +226,9 @@ func weakIn(m *Message) []string {
 }
 
 func (sa *ikeSA) send(raw []byte, info *ike.MessageInfo) {
+	if sa.sendFragments(raw, info) { // RFC 7383 hook (frag.go): too large, sent as SKF fragments
+		return
+	}
 	sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: raw, Info: info})
 }
 
@@ -323,6 +328,9 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Received(dg)
+			if fragmentNumber(m) > 1 { // RFC 7383 2.6.2 hook (frag.go): answer only the first fragment
+				return
+			}
 			sa.d.action("Request %d is a retransmission: send the cached response again", h.MessageID)
 			info := *sa.lastReplyInfo
 			info.Retransmit = true
@@ -342,7 +350,11 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			obs.Dropped(dg, "encrypted message before the keys exist")
 			return
 		}
-		if err := m.Decrypt(m.Raw, sk); err != nil {
+		if f := payloadOf[*EncryptedFragment](m.Payloads); f != nil { // RFC 7383 hook (frag.go)
+			if !sa.takeFragment(dg, infoIn, m, f, sk) {
+				return
+			}
+		} else if err := m.Decrypt(m.Raw, sk); err != nil {
 			infoIn.Dissect = lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			if errors.Is(err, ike.ErrIntegrity) || isResp {
@@ -367,7 +379,9 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		inner = enc.Inner
 	}
 	infoIn.Summary = Summary(m, !h.IsResponse())
-	infoIn.Dissect = lazyDissect(m.Raw, sk)
+	if infoIn.Dissect == nil { // a reassembled message has its own (frag.go)
+		infoIn.Dissect = lazyDissect(m.Raw, sk)
+	}
 	dg.Info = infoIn
 	obs.Received(dg)
 	sa.lastIn = sa.d.env.Clock.Now()
@@ -480,6 +494,9 @@ func (sa *ikeSA) info() *ike.IKESAInfo {
 		i.Conn = sa.conn.Name
 		i.LocalID = sa.conn.Local.ID
 		i.RemoteID = sa.conn.Remote.ID
+		if len(i.RemoteID.Value) == 0 { // hook (auth.go): a peer of any identity, as it proved
+			i.RemoteID = sa.ext.peerID
+		}
 	}
 	return i
 }
