@@ -29,7 +29,8 @@ func hmacPRF(id uint16, name string, h func() hash.Hash, weak bool) *PRFAlg {
 			m := hmac.New(h, key)
 			m.Write(data)
 			return m.Sum(nil)
-		}}
+		},
+		New: func(key []byte) hash.Hash { return hmac.New(h, key) }}
 }
 
 // PRFPlus returns the first n bytes of prf+(key, seed) (RFC 7296, Section 2.13):
@@ -45,6 +46,21 @@ func PRFPlus(prf *PRFAlg, key, seed []byte, n int) []byte {
 		panic(fmt.Sprintf("ike: prf+ with %s yields at most %d bytes, %d asked", prf.Name, 255*prf.Size, n))
 	}
 	out := make([]byte, 0, n+prf.Size)
+	if prf.New != nil {
+		// One keyed PRF for every block: T(i) = prf(K, T(i-1) | S | i).
+		m := prf.New(key)
+		var t []byte
+		for i := 1; len(out) < n; i++ {
+			m.Reset()
+			m.Write(t)
+			m.Write(seed)
+			m.Write([]byte{byte(i)})
+			start := len(out)
+			out = m.Sum(out)
+			t = out[start:]
+		}
+		return out[:n]
+	}
 	var t, msg []byte
 	for i := 1; len(out) < n; i++ {
 		msg = append(append(append(msg[:0], t...), seed...), byte(i))

@@ -85,6 +85,9 @@ type PRFAlg struct {
 	Weak    bool
 	// Sum computes prf(key, data). AES-XCBC-PRF-128 accepts keys of any length (RFC 4434).
 	Sum func(key, data []byte) []byte
+	// New, where set, returns the PRF keyed with key as a hash.Hash, so that prf+ can
+	// compute its blocks without keying it again for each one.
+	New func(key []byte) hash.Hash
 }
 
 // IntegAlg describes an integrity algorithm (IANA "Transform Type 3").
