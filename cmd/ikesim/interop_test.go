@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikesim/ikesim/assets"
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim"
 )
@@ -181,11 +182,32 @@ func (c *charon) logs() string {
 	return b.String()
 }
 
-// run runs swanctl against this charon's vici socket.
+// run runs swanctl against this charon's vici socket. Its swanctl directory (the x509,
+// x509ca and private folders --load-creds reads) is the test's directory.
 func (c *charon) run(args ...string) (string, error) {
 	args = append(args, "--uri", "unix://"+filepath.Join(c.dir, "charon.vici"))
-	out, err := exec.Command(c.swanctl, args...).CombinedOutput()
+	cmd := exec.Command(c.swanctl, args...)
+	cmd.Env = append(os.Environ(), "SWANCTL_DIR="+c.dir)
+	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// installPKI puts gw-b's certificate and private key and the CA of ikesim's test PKI
+// into charon's swanctl directory, for the next load.
+func (c *charon) installPKI(t *testing.T) {
+	t.Helper()
+	for file, folder := range map[string]string{"gw-b.pem": "x509", "gw-b.key": "private", "ca.pem": "x509ca"} {
+		data, ok := assets.PKIFile(file)
+		if !ok {
+			t.Fatalf("the test PKI has no %s", file)
+		}
+		if err := os.MkdirAll(filepath.Join(c.dir, folder), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, folder, file), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // must runs swanctl and fails the test when it fails.
@@ -254,6 +276,7 @@ type swanConn struct {
 	espProps   string // "" = no children
 	localTS    string
 	remoteTS   string
+	certs      bool // certificates of the test PKI (charon is gw-b, ikesim gw-a), not the PSK
 }
 
 // conf writes the swanctl.conf of connection "ikesim".
@@ -271,13 +294,21 @@ func (s swanConn) conf() string {
 	if s.dpd != "" {
 		fmt.Fprintf(&b, "    dpd_delay = %s\n", s.dpd)
 	}
-	b.WriteString("    local {\n      auth = psk\n      id = charon.test\n    }\n")
-	b.WriteString("    remote {\n      auth = psk\n      id = ikesim.test\n    }\n")
+	if s.certs {
+		b.WriteString("    local {\n      auth = pubkey\n      id = gw-b.example\n      certs = gw-b.pem\n    }\n")
+		b.WriteString("    remote {\n      auth = pubkey\n      id = gw-a.example\n    }\n")
+	} else {
+		b.WriteString("    local {\n      auth = psk\n      id = charon.test\n    }\n")
+		b.WriteString("    remote {\n      auth = psk\n      id = ikesim.test\n    }\n")
+	}
 	if s.espProps != "" {
 		fmt.Fprintf(&b, "    children {\n      net {\n        local_ts = %s\n        remote_ts = %s\n        esp_proposals = %s\n        start_action = none\n        rekey_time = 1h\n      }\n    }\n",
 			s.localTS, s.remoteTS, s.espProps)
 	}
-	b.WriteString("  }\n}\nsecrets {\n  ike-ikesim {\n    id-a = charon.test\n    id-b = ikesim.test\n    secret = \"" + interopPSK + "\"\n  }\n}\n")
+	b.WriteString("  }\n}\n")
+	if !s.certs {
+		b.WriteString("secrets {\n  ike-ikesim {\n    id-a = charon.test\n    id-b = ikesim.test\n    secret = \"" + interopPSK + "\"\n  }\n}\n")
+	}
 	return b.String()
 }
 
@@ -291,16 +322,22 @@ func yesNo(b bool) string {
 const interopPSK = "ikesim-interop-psk"
 
 // interopScenario writes the scenario ikesim plays: node ikesim against node charon, at
-// documentation addresses that --listen and --peer map to the real ones.
-func interopScenario(t *testing.T, version int, aggressive bool, proposals string, childless bool, espProps, localTS, remoteTS string) string {
+// documentation addresses that --listen and --peer map to the real ones. With certs the
+// sides authenticate with the test PKI's certificates (ikesim is gw-a, charon gw-b), not
+// the PSK.
+func interopScenario(t *testing.T, version int, aggressive bool, proposals string, childless bool, espProps, localTS, remoteTS string, certs bool) string {
 	t.Helper()
+	trust, local, remote := "", "{auth: psk, id: ikesim.test}", "{auth: psk, id: charon.test}"
+	if certs {
+		trust, local, remote = ", cacerts: [ca]", "{auth: pubkey, id: gw-a.example, certs: [gw-a]}", "{auth: pubkey, id: gw-b.example}"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `name: interop
 description: ikesim against a real strongSwan
 topology:
   nodes:
-    - {name: ikesim, kind: gateway, addresses: [192.0.2.1/24, %s]}
-    - {name: charon, kind: gateway, addresses: [192.0.2.2/24, %s]}
+    - {name: ikesim, kind: gateway, addresses: [192.0.2.1/24, %s]%s}
+    - {name: charon, kind: gateway, addresses: [192.0.2.2/24, %s]%s}
   links:
     - {between: [ikesim, charon]}
 connections:
@@ -312,13 +349,15 @@ connections:
       remote_addrs: [192.0.2.2]
       proposals: [%s]
       childless: %t
-      local: {auth: psk, id: ikesim.test}
-      remote: {auth: psk, id: charon.test}
-`, localTS, remoteTS, version, aggressive, proposals, childless)
+      local: %s
+      remote: %s
+`, localTS, trust, remoteTS, trust, version, aggressive, proposals, childless, local, remote)
 	if espProps != "" {
 		fmt.Fprintf(&b, "      children:\n        net: {local_ts: [%s], remote_ts: [%s], esp_proposals: [%s], start_action: none}\n", localTS, remoteTS, espProps)
 	}
-	fmt.Fprintf(&b, "secrets:\n  - {type: ike, ids: [ikesim.test, charon.test], secret: %q}\n", interopPSK)
+	if !certs {
+		fmt.Fprintf(&b, "secrets:\n  - {type: ike, ids: [ikesim.test, charon.test], secret: %q}\n", interopPSK)
+	}
 	p := filepath.Join(t.TempDir(), "interop.yaml")
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -411,7 +450,7 @@ func TestInteropLoopback(t *testing.T) {
 	for _, ic := range interopCases {
 		for _, suite := range suites[ic.version] {
 			ver := fmt.Sprint(ic.version)
-			scenario := interopScenario(t, ic.version, ic.aggressive, suite, ic.version == 2, "", "10.77.1.1/32", "10.77.2.1/32")
+			scenario := interopScenario(t, ic.version, ic.aggressive, suite, ic.version == 2, "", "10.77.1.1/32", "10.77.2.1/32", false)
 			t.Run(ic.name+"/"+suite+"/ikesim-initiates", func(t *testing.T) {
 				c.load(t, swanConn{version: ic.version, aggressive: ic.aggressive, local: charonAt.Addr(), remote: loopback("127.0.0.2", 0),
 					proposals: suite}.conf())
@@ -447,6 +486,64 @@ func TestInteropLoopback(t *testing.T) {
 				c.waitSAs(t, 0)
 			})
 		}
+	}
+}
+
+// TestInteropCert: an IKEv2 SA authenticated with RSA certificates of ikesim's test PKI
+// on both sides (ikesim is gw-a, charon gw-b, each trusting the test CA), each side
+// initiating in turn: each sends its certificate in IKE_AUTH, each accepts the other's
+// chain, identity and signature, then the delete. The certificates must be valid on
+// the wall clock, which live mode and charon both use.
+func TestInteropCert(t *testing.T) {
+	c := startCharon(t, charonOptions{port: freePort(t, "0.0.0.0"), portNATT: freePort(t, "0.0.0.0")})
+	c.installPKI(t)
+	charonAt := loopback("127.0.0.1", c.port)
+	const suite = "aes128-sha256-modp2048"
+	scenario := interopScenario(t, 2, false, suite, true, "", "10.77.1.1/32", "10.77.2.1/32", true)
+	// certified: both IKE_AUTH messages carried a certificate, and charon authenticated
+	// gw-a by it.
+	certified := func(t *testing.T, n *liveNode) {
+		t.Helper()
+		for _, from := range []string{"ikesim", "charon"} {
+			var sent bool
+			n.do(func() {
+				sent = has(n.host.Trace, func(e *sim.Event) bool {
+					return e.Kind == sim.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && strings.Contains(e.Summary, "CERT")
+				})
+			})
+			if !sent {
+				t.Errorf("%s's IKE_AUTH message has no CERT payload", from)
+			}
+		}
+		if out := c.must(t, "--list-sas"); !strings.Contains(out, "remote 'gw-a.example'") {
+			t.Errorf("charon's IKE SA is not with gw-a.example:\n%s", out)
+		}
+	}
+	for _, ikesimInitiates := range []bool{true, false} {
+		t.Run(map[bool]string{true: "ikesim-initiates", false: "strongswan-initiates"}[ikesimInitiates], func(t *testing.T) {
+			listen := loopback("127.0.0.2", freePort(t, "127.0.0.2"))
+			c.load(t, swanConn{version: 2, local: charonAt.Addr(), remote: listen, proposals: suite, childless: "force", certs: true}.conf())
+			n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
+				initiate: ikesimInitiates})
+			if !ikesimInitiates {
+				c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
+			}
+			n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+			sameSA(t, c.waitSAs(t, 1), n, "2")
+			certified(t, n)
+			if ikesimInitiates {
+				if err := n.shutdown(t); err != nil { // Ctrl-C: ikesim deletes the IKE SA
+					t.Fatal(err)
+				}
+				if !has(n.host.Trace, ikeDown("deleted")) {
+					t.Error("ikesim's IKE SA did not end by its delete")
+				}
+			} else {
+				c.must(t, "--terminate", "--ike", "ikesim", "--timeout", "10")
+				n.waitFor(t, "the delete", func(tr *sim.Trace) bool { return has(tr, ikeDown("")) })
+			}
+			c.waitSAs(t, 0)
+		})
 	}
 }
 
@@ -520,7 +617,7 @@ func TestInteropESP(t *testing.T) {
 	}
 	for _, ic := range interopCases {
 		suite, espProps := esp[ic.name][0], esp[ic.name][1]
-		scenario := interopScenario(t, ic.version, ic.aggressive, suite, false, espProps, inner.String()+"/32", ns.inner.String()+"/32")
+		scenario := interopScenario(t, ic.version, ic.aggressive, suite, false, espProps, inner.String()+"/32", ns.inner.String()+"/32", false)
 		for _, ikesimInitiates := range []bool{true, false} {
 			name := ic.name + "/" + map[bool]string{true: "ikesim-initiates", false: "strongswan-initiates"}[ikesimInitiates]
 			t.Run(name, func(t *testing.T) {
