@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -15,6 +16,9 @@ var files embed.FS
 // An Explanation says in one line what a part of a message, or a kind of message, is
 // for, with the RFC section that says so.
 type Explanation struct {
+	// Scope is the protocol whose fields the entry explains: "ikev2", "ikev1", "esp" or
+	// "ip" (fields.txt's [section]); empty for steps.
+	Scope string `json:"scope,omitempty"`
 	Key   string `json:"key"`             // the field's name ("Nonce", "IKE Header > Message ID", "Notify: REKEY_SA") or the step
 	Short string `json:"short,omitempty"` // the RFC's short name ("Ni, Nr", "IDi"), if it has one
 	Ref   string `json:"ref"`             // "RFC 7296, Section 3.9"
@@ -56,17 +60,29 @@ func Web(name string) ([]byte, error) {
 	return b, nil
 }
 
-// parse reads a file of "a | b | c" lines with n columns; # starts a comment line.
+// Scopes are the sections of fields.txt: the protocols whose fields it explains.
+var Scopes = []string{"ikev2", "ikev1", "esp", "ip"}
+
+// parse reads a file of "a | b | c" lines with n columns; # starts a comment line and
+// a line "[scope]" starts a section whose entries explain that protocol's fields.
 func parse(name string, n int) ([]Explanation, error) {
 	data, err := files.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("assets: %v", err)
 	}
 	var out []Explanation
+	scope := ""
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		s := strings.TrimSpace(sc.Text())
 		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			scope = s[1 : len(s)-1]
+			if !slices.Contains(Scopes, scope) {
+				return nil, fmt.Errorf("assets: %s:%d: unknown section %q", name, line, s)
+			}
 			continue
 		}
 		col := strings.Split(s, "|")
@@ -76,7 +92,7 @@ func parse(name string, n int) ([]Explanation, error) {
 		for i := range col {
 			col[i] = strings.TrimSpace(col[i])
 		}
-		e := Explanation{Key: col[0], Ref: col[n-2], Text: col[n-1]}
+		e := Explanation{Scope: scope, Key: col[0], Ref: col[n-2], Text: col[n-1]}
 		if n == 4 {
 			e.Short = col[1]
 		}

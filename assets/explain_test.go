@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-var refPattern = regexp.MustCompile(`^RFC (768|791|792|3602|3948|4106|4301|4303|7296)(, Section \d+(\.\d+)*)?$`)
+var refPattern = regexp.MustCompile(`^RFC (768|791|792|2407|2408|2409|3602|3947|3948|4106|4301|4303|5282|7296)(, (Section \d+(\.\d+)*|Appendix [A-Z]))?$`)
 
 // TestExplanationsParse reads both files: every entry has a key, a reference in the
-// form "RFC n, Section x.y" to one of the RFCs ikesim implements, and a sentence;
-// no key appears twice.
+// form "RFC n, Section x.y" to one of the RFCs ikesim implements, and a sentence; no
+// key appears twice in one section, and every field entry has a section.
 func TestExplanationsParse(t *testing.T) {
 	fields, err := Fields()
 	if err != nil {
@@ -26,10 +26,10 @@ func TestExplanationsParse(t *testing.T) {
 	for _, list := range [][]Explanation{fields, steps} {
 		seen := map[string]bool{}
 		for _, e := range list {
-			if seen[e.Key] {
-				t.Errorf("%q is explained twice", e.Key)
+			if seen[e.Scope+"|"+e.Key] {
+				t.Errorf("%q is explained twice in [%s]", e.Key, e.Scope)
 			}
-			seen[e.Key] = true
+			seen[e.Scope+"|"+e.Key] = true
 			if !refPattern.MatchString(e.Ref) {
 				t.Errorf("%q: reference %q is not \"RFC n, Section x.y\"", e.Key, e.Ref)
 			}
@@ -49,7 +49,12 @@ func TestEveryPayloadExplained(t *testing.T) {
 	}
 	byKey := map[string]Explanation{}
 	for _, e := range fields {
-		byKey[e.Key] = e
+		if e.Scope == "" {
+			t.Errorf("%q has no section", e.Key)
+		}
+		if e.Scope != "ikev1" {
+			byKey[e.Key] = e
+		}
 	}
 	for name, want := range map[string]string{
 		"IKE Header": "RFC 7296, Section 3.1", "Security Association": "RFC 7296, Section 3.3", "Key Exchange": "RFC 7296, Section 3.4",
