@@ -11,6 +11,8 @@ import (
 type File struct {
 	Name        string                          `yaml:"name"`
 	Description string                          `yaml:"description"`
+	Hint        string                          `yaml:"hint"`     // a lab's nudge, shown on request
+	Solution    string                          `yaml:"solution"` // a lab's answer, shown on request
 	Seed        *uint64                         `yaml:"seed"`
 	Duration    Duration                        `yaml:"duration"`
 	Topology    Topology                        `yaml:"topology"`

@@ -75,6 +75,8 @@ func TUIConfig(r *scenarios.Run) tui.Config {
 	return tui.Config{
 		Title:       r.Scenario.File.Name,
 		Description: r.Scenario.File.Description,
+		Hint:        r.Scenario.File.Hint,
+		Solution:    r.Scenario.File.Solution,
 		Trace:       tr,
 		Lab: func(upTo int) []tui.LabLine {
 			prefix := &sim.Trace{}

@@ -3,6 +3,7 @@ package tui
 import (
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -13,14 +14,22 @@ import (
 	"github.com/ikesim/ikesim/sim"
 )
 
-// fieldRef is what a tree node stands for: a field and the bytes its offsets index.
+// fieldRef is what a tree node stands for: a field and the bytes its offsets index,
+// with the fields above it (path, from the dissection's root) for its explanation.
 type fieldRef struct {
 	f     *ike.Field
 	bytes []byte
 	plain bool // the bytes are decrypted plaintext
+	path  []*ike.Field
 }
 
-// showDetail fills the field tree and hex pane for the selected row.
+// linkRef is a tree node that leads to another step: Enter or a click goes there.
+type linkRef struct{ row int }
+
+// rowRef is the root of a row's tree: the row itself.
+type rowRef struct{ row int }
+
+// showDetail fills the field tree, its explanation and the hex pane for the selected row.
 func (u *UI) showDetail() {
 	d := u.diagram
 	if u.sel < 0 || u.sel >= len(d.Rows) {
@@ -29,46 +38,198 @@ func (u *UI) showDetail() {
 	r := d.Rows[u.sel]
 	e := r.Event
 	var root *tview.TreeNode
+	u.hasHex = false
 	switch {
 	case e != nil && (e.Kind == sim.KindMessage || e.Kind == sim.KindRecv || e.Kind == sim.KindDrop) && e.Fields() != nil:
 		f := e.Fields()
-		root = tview.NewTreeNode(fmt.Sprintf("%s  %s → %s", r.Label, e.From, e.To)).SetSelectable(true)
-		root.SetReference(fieldRef{f: &ike.Field{Name: "message", Length: len(e.Bytes)}, bytes: e.Bytes})
+		root = tview.NewTreeNode(tview.Escape(fmt.Sprintf("%s  %s → %s", r.Label, e.From, e.To))).SetSelectable(true)
+		root.SetReference(rowRef{u.sel})
 		addLayers(root, f, e.Bytes)
+		u.hasHex = len(e.Bytes) > 0
 	default:
-		root = tview.NewTreeNode(rowLabel(d, r))
+		root = tview.NewTreeNode(tview.Escape(rowLabel(d, r))).SetReference(rowRef{u.sel})
 		for _, line := range detailLines(r) {
-			root.AddChild(tview.NewTreeNode(line).SetSelectable(true))
+			root.AddChild(tview.NewTreeNode(tview.Escape(line)).SetSelectable(true).SetReference(rowRef{u.sel}))
+		}
+		for _, l := range u.links(u.sel) {
+			root.AddChild(tview.NewTreeNode(tview.Escape(l.text)).SetSelectable(true).
+				SetReference(linkRef{l.row}).SetColor(tcell.ColorTeal))
 		}
 	}
 	u.tree.SetRoot(root).SetCurrentNode(root)
-	u.tree.SetTitle(fmt.Sprintf(" Fields: step %d at %.3fs ", r.Step, r.T.Seconds()))
-	u.showHex(root)
+	u.fields.SetTitle(fmt.Sprintf(" Fields: step %d at %.3fs ", u.stepOf[u.sel]+1, r.T.Seconds()))
+	u.layout(u.width)
+	u.showField(root)
+}
+
+// treeSelected acts on Enter or a click in the tree: a link goes to its step, a field
+// with children folds or unfolds.
+func (u *UI) treeSelected(n *tview.TreeNode) {
+	if l, ok := n.GetReference().(linkRef); ok {
+		u.goToRow(l.row)
+		return
+	}
+	n.SetExpanded(!n.IsExpanded())
+}
+
+// showField explains the tree's current node in full and shows its bytes.
+func (u *UI) showField(n *tview.TreeNode) {
+	u.about.SetText(u.explain(n))
+	u.about.ScrollToBeginning()
+	u.showHex(n)
+}
+
+// explain is the text of the explanation pane for a tree node: for a field its value,
+// what the dissector says of it, the catalog's explanation with its RFC section, and
+// where its bytes are; for a row everything the trace says of it, unclipped.
+func (u *UI) explain(n *tview.TreeNode) string {
+	var b strings.Builder
+	switch ref := n.GetReference().(type) {
+	case fieldRef:
+		f := ref.f
+		fmt.Fprintf(&b, "[::b]%s[::-]", tview.Escape(f.Name))
+		if f.Value != "" {
+			fmt.Fprintf(&b, " = %s", tview.Escape(f.Value))
+		}
+		b.WriteString("\n")
+		if f.Explain != "" {
+			b.WriteString(tview.Escape(sentence(f.Explain)) + "\n")
+		}
+		if x, i := render.Explain(ref.path); i >= 0 && x.Text != f.Explain {
+			b.WriteString(tview.Escape(x.Text))
+			if x.Short != "" {
+				fmt.Fprintf(&b, " [gray](%s · %s)[-]", tview.Escape(x.Short), tview.Escape(x.Ref))
+			} else {
+				fmt.Fprintf(&b, " [gray](%s)[-]", tview.Escape(x.Ref))
+			}
+			b.WriteString("\n")
+		}
+		if f.Error != "" {
+			fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(f.Error))
+		}
+		if f.Length > 0 {
+			space := "message"
+			if ref.plain {
+				space = "decrypted payload"
+			}
+			if f.Length == 1 {
+				fmt.Fprintf(&b, "[gray]byte %d of the %s[-]\n", f.Offset, space)
+			} else {
+				fmt.Fprintf(&b, "[gray]bytes %d–%d of the %s (%d bytes)[-]\n", f.Offset, f.Offset+f.Length-1, space, f.Length)
+			}
+		}
+	case linkRef:
+		r := u.diagram.Rows[ref.row]
+		fmt.Fprintf(&b, "Enter goes to step %d: %s\n", u.stepOf[ref.row]+1, tview.Escape(rowLabel(u.diagram, r)))
+	case rowRef:
+		r := u.diagram.Rows[ref.row]
+		fmt.Fprintf(&b, "[::b]step %d[::-] at %.3fs: %s\n", u.stepOf[ref.row]+1, r.T.Seconds(), tview.Escape(rowLabel(u.diagram, r)))
+		if r.Kind == render.RowMessage {
+			if e := r.Event; e != nil {
+				fmt.Fprintf(&b, "%s → %s", tview.Escape(e.From), tview.Escape(e.To))
+				if e.Src != "" {
+					fmt.Fprintf(&b, ", %s → %s", tview.Escape(e.Src), tview.Escape(e.Dst))
+				}
+				fmt.Fprintf(&b, ", %d bytes\n", len(e.Bytes))
+			}
+			for _, t := range r.Tags(true) {
+				fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(t))
+			}
+			if r.Note != "" {
+				fmt.Fprintf(&b, "%s [gray](%s)[-]\n", tview.Escape(r.Note), tview.Escape(r.NoteRef))
+			}
+			if len(r.Weak) > 0 {
+				fmt.Fprintf(&b, "[red]weak: %s[-]\n", tview.Escape(strings.Join(r.Weak, ", ")))
+			}
+			b.WriteString("[gray]Tab moves to the fields; each one is explained here.[-]\n")
+			break
+		}
+		for _, l := range detailLines(r) {
+			b.WriteString(tview.Escape(l) + "\n")
+		}
+		for _, l := range u.links(ref.row) {
+			b.WriteString(tview.Escape(l.text) + "\n")
+		}
+	default:
+		b.WriteString(tview.Escape(n.GetText()))
+	}
+	return b.String()
+}
+
+// sentence ends s with a full stop.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") || strings.HasSuffix(s, ")") && strings.Contains(s, "(RFC") {
+		return s
+	}
+	return s + "."
+}
+
+// link is a step another row leads to or comes from.
+type link struct {
+	row  int
+	text string
+}
+
+// links are the messages around a row that is not a message: the last message its
+// node received before it (what the node is acting on) and the next message the node
+// sends (what it leads to). They come from the trace's typed fields (the node, a
+// receipt's reference to its message), never from its text.
+func (u *UI) links(row int) []link {
+	d := u.diagram
+	r := d.Rows[row]
+	if r.Event == nil || r.Kind == render.RowMessage || r.Lane < 0 {
+		return nil
+	}
+	node := d.Lanes[r.Lane].Name
+	rowOfSeq := func(seq int) int {
+		i := sort.Search(len(d.Rows), func(i int) bool { return d.Rows[i].Step >= seq })
+		for ; i < len(d.Rows) && d.Rows[i].Step == seq; i++ {
+			if d.Rows[i].Kind == render.RowMessage {
+				return i
+			}
+		}
+		return -1
+	}
+	var out []link
+	evs := u.cfg.Trace.Events
+	at := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= r.Event.Seq })
+	for i := min(at, len(evs)) - 1; i >= 0; i-- {
+		if e := evs[i]; e.Kind == sim.KindRecv && e.Node == node && e.Ref != 0 {
+			if m := rowOfSeq(e.Ref); m >= 0 {
+				out = append(out, link{m, fmt.Sprintf("← after step %d: %s received %s", u.stepOf[m]+1, node, d.Rows[m].Label)})
+			}
+			break
+		}
+	}
+	for i := at + 1; i < len(evs); i++ {
+		if e := evs[i]; e.Kind == sim.KindMessage && e.From == node && !e.Forwarded {
+			if m := rowOfSeq(e.Seq); m >= 0 {
+				out = append(out, link{m, fmt.Sprintf("→ leads to step %d: %s sends %s", u.stepOf[m]+1, node, d.Rows[m].Label)})
+			}
+			break
+		}
+	}
+	return out
 }
 
 // addLayers shows the protocol layer a student came for (IKE, ESP, ICMP) first and
 // unfolded, and the IPv4 and UDP headers below it, folded.
 func addLayers(root *tview.TreeNode, ip *ike.Field, bytes []byte) {
-	var headers, layers []*ike.Field
+	var headers []*ike.Field
+	var udp *ike.Field
 	for _, c := range ip.Children {
 		switch {
 		case len(c.Children) == 0:
 			headers = append(headers, c)
 		case c.Name == "UDP":
-			layers = append(layers, c.Children...)
-		default:
-			layers = append(layers, c)
-		}
-	}
-	var udp *ike.Field
-	for _, c := range ip.Children {
-		if c.Name == "UDP" {
 			udp = c
-		}
-	}
-	for _, l := range layers {
-		if len(l.Children) > 0 {
-			root.AddChild(fieldNode(l, bytes, false, 0))
+			for _, l := range c.Children {
+				if len(l.Children) > 0 {
+					root.AddChild(fieldNode(l, bytes, false, 0, []*ike.Field{ip, c}))
+				}
+			}
+		default:
+			root.AddChild(fieldNode(c, bytes, false, 0, []*ike.Field{ip}))
 		}
 	}
 	if udp != nil {
@@ -79,16 +240,21 @@ func addLayers(root *tview.TreeNode, ip *ike.Field, bytes []byte) {
 				u.Children = append(u.Children, c)
 			}
 		}
-		root.AddChild(fieldNode(&u, bytes, false, 0).SetExpanded(false))
+		root.AddChild(fieldNode(&u, bytes, false, 0, []*ike.Field{ip}).SetExpanded(false))
 	}
 	h := *ip
 	h.Children = headers
-	root.AddChild(fieldNode(&h, bytes, false, 0).SetExpanded(false))
+	root.AddChild(fieldNode(&h, bytes, false, 0, nil).SetExpanded(false))
 }
 
-// fieldNode makes the tree of a field; children of a decrypted payload index its plaintext.
-func fieldNode(f *ike.Field, bytes []byte, plain bool, depth int) *tview.TreeNode {
+// fieldNode makes the tree of a field; children of a decrypted payload index its
+// plaintext. above are the fields over f, from the dissection's root.
+func fieldNode(f *ike.Field, bytes []byte, plain bool, depth int, above []*ike.Field) *tview.TreeNode {
+	path := append(above[:len(above):len(above)], f)
 	text := f.Name
+	if x, i := render.Explain(path); i >= 0 && x.Short != "" && !strings.Contains(f.Name, "("+x.Short+")") {
+		text += " (" + x.Short + ")"
+	}
 	if f.Value != "" {
 		text += ": " + f.Value
 	}
@@ -98,10 +264,7 @@ func fieldNode(f *ike.Field, bytes []byte, plain bool, depth int) *tview.TreeNod
 	if f.Error != "" {
 		text += "  [error: " + f.Error + "]"
 	}
-	if f.Explain != "" {
-		text += "  — " + f.Explain
-	}
-	n := tview.NewTreeNode(tview.Escape(text)).SetSelectable(true).SetReference(fieldRef{f: f, bytes: bytes, plain: plain})
+	n := tview.NewTreeNode(tview.Escape(text)).SetSelectable(true).SetReference(fieldRef{f: f, bytes: bytes, plain: plain, path: path})
 	switch {
 	case f.Error != "":
 		n.SetColor(tcell.ColorRed)
@@ -115,7 +278,7 @@ func fieldNode(f *ike.Field, bytes []byte, plain bool, depth int) *tview.TreeNod
 		childBytes, childPlain = f.Plain, true
 	}
 	for _, c := range f.Children {
-		n.AddChild(fieldNode(c, childBytes, childPlain, depth+1))
+		n.AddChild(fieldNode(c, childBytes, childPlain, depth+1, path))
 	}
 	n.SetExpanded(depth < 4 && !strings.HasSuffix(f.Name, "Header"))
 	return n
@@ -135,7 +298,6 @@ func detailLines(r render.Row) []string {
 	}
 	add("kind", string(e.Kind))
 	add("node", e.Node)
-	add("text", e.Text)
 	add("state machine", e.Machine)
 	if e.Kind == sim.KindState {
 		add("from", e.FromState)
@@ -174,15 +336,19 @@ func detailLines(r render.Row) []string {
 // showHex dumps the bytes of the selected field's byte space, the field highlighted.
 func (u *UI) showHex(n *tview.TreeNode) {
 	ref, ok := n.GetReference().(fieldRef)
+	if !ok {
+		if r, isRow := n.GetReference().(rowRef); isRow && u.hasHex {
+			if e := u.diagram.Rows[r.row].Event; e != nil {
+				ref, ok = fieldRef{f: &ike.Field{}, bytes: e.Bytes}, true
+			}
+		}
+	}
 	if !ok || len(ref.bytes) == 0 {
 		u.hex.SetText("")
 		u.hex.SetTitle(" Bytes ")
 		return
 	}
 	lo, hi := ref.f.Offset, ref.f.Offset+ref.f.Length
-	if ref.f.Name == "message" {
-		lo, hi = 0, 0
-	}
 	_, _, w, _ := u.hex.GetInnerRect()
 	u.hex.SetText(hexDump(ref.bytes, lo, hi, w))
 	title := fmt.Sprintf(" Bytes: %d", len(ref.bytes))

@@ -37,12 +37,16 @@ func newEventList(u *UI) *eventList {
 		}
 	})
 	l.input = tview.NewInputField().SetLabel("/").SetFieldBackgroundColor(tcell.ColorDefault)
+	// The list follows every key typed; Enter keeps the search, Esc clears it.
+	l.input.SetChangedFunc(func(text string) {
+		l.query = strings.ToLower(text)
+		l.refresh()
+	})
 	l.input.SetDoneFunc(func(k tcell.Key) {
 		if k == tcell.KeyEscape {
-			l.input.SetText("")
+			l.clearSearch()
+			return
 		}
-		l.query = strings.ToLower(l.input.GetText())
-		l.refresh()
 		u.app.SetFocus(l.table)
 	})
 	l.view = tview.NewFlex().SetDirection(tview.FlexRow).AddItem(l.input, 1, 0, false).AddItem(l.table, 0, 1, true)
@@ -51,18 +55,35 @@ func newEventList(u *UI) *eventList {
 	return l
 }
 
+// setTitle shows the filters in the title, in full when the pane is wide enough.
 func (l *eventList) setTitle() {
-	var b strings.Builder
-	b.WriteString(" Events  filters: ")
+	w := l.u.width
+	var long, short strings.Builder
+	long.WriteString(" Events  filters: ")
+	short.WriteString(" Events ")
 	for _, f := range filterNames {
 		mark := "-"
 		if l.filter[f.key] {
 			mark = "+"
 		}
-		fmt.Fprintf(&b, "%s%c:%s ", mark, f.key, f.name)
+		fmt.Fprintf(&long, "%s%c:%s ", mark, f.key, f.name)
+		fmt.Fprintf(&short, "%s%c", mark, f.key)
 	}
-	b.WriteString(" Enter: go to  /: search ")
-	l.view.SetTitle(b.String())
+	long.WriteString(" Enter: go to  /: search ")
+	short.WriteString("  / search ")
+	if w > 0 && tview.TaggedStringWidth(long.String())+4 > w {
+		l.view.SetTitle(short.String())
+		return
+	}
+	l.view.SetTitle(long.String())
+}
+
+// clearSearch empties the search and lists every event the filters keep.
+func (l *eventList) clearSearch() {
+	l.input.SetText("")
+	l.query = ""
+	l.refresh()
+	l.u.app.SetFocus(l.table)
 }
 
 func (l *eventList) searching() bool { return l.u.app.GetFocus() == l.input }

@@ -103,10 +103,29 @@ func (u *UI) showNodes() {
 	u.nodes.SetText(b.String())
 }
 
-// showLab shows the scenario's description and its expectations as of the current step.
+// reveal shows the lab's hint or solution in the lab pane.
+func (u *UI) reveal(what string) {
+	if u.shown == nil {
+		u.shown = map[string]bool{}
+	}
+	u.shown[what] = true
+	u.showPage("lab")
+}
+
+// showLab shows the scenario's description and its expectations as of the current
+// step, and the hint and solution once asked for.
 func (u *UI) showLab() {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[::b]%s[::-]\n\n%s\n\n", tview.Escape(u.cfg.Title), tview.Escape(strings.TrimSpace(u.cfg.Description)))
+	for _, h := range []struct{ key, name, text string }{{"h", "hint", u.cfg.Hint}, {"S", "solution", u.cfg.Solution}} {
+		switch {
+		case h.text == "":
+		case u.shown[h.name]:
+			fmt.Fprintf(&b, "[::b]%s%s:[::-] %s\n\n", strings.ToUpper(h.name[:1]), h.name[1:], tview.Escape(strings.TrimSpace(h.text)))
+		default:
+			fmt.Fprintf(&b, "[gray]%s shows the %s[-]\n\n", h.key, h.name)
+		}
+	}
 	if u.cfg.Lab == nil {
 		b.WriteString("(a saved trace: no expectations to grade)\n")
 		u.lab.SetText(b.String())
@@ -134,12 +153,14 @@ func helpView() tview.Primitive {
   g or Home   first step              G or End    last step
   ]  [        next / previous exchange
   r           reset to the start
-  Tab         move between sequence, fields and bytes
+  Tab         move between sequence, fields, explanation and bytes
   Enter       expand or fold a field
   mouse       click a message to see its fields and bytes
   1 2 3 4     sequence, event list, nodes (SAs, SPD, SAD), lab
-  /           search the event list
+  /           search the event list (as you type; Esc clears it)
   m a s e x   event list filters: messages, actions, states, ESP, errors
+  w           wide detail: fields and explanations over the whole width
+  h  S        the lab's hint, its solution
   ?           this help (Esc closes)
   q           quit
 `
@@ -148,6 +169,6 @@ func helpView() tview.Primitive {
 	return tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).AddItem(tv, 19, 0, true).AddItem(nil, 0, 1, false), 76, 0, true).
+			AddItem(nil, 0, 1, false).AddItem(tv, 21, 0, true).AddItem(nil, 0, 1, false), 76, 0, true).
 		AddItem(nil, 0, 1, false)
 }

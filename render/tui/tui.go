@@ -29,7 +29,9 @@ type LabLine struct {
 type Config struct {
 	Title       string
 	Description string
-	Trace       *sim.Trace
+	// Hint and Solution are a lab's help, shown in the lab pane on request (h, S).
+	Hint, Solution string
+	Trace          *sim.Trace
 	// Lab grades the scenario's expectations against the trace up to and including
 	// the event with sequence number upTo; nil when there is no scenario (a saved trace).
 	Lab func(upTo int) []LabLine
@@ -42,6 +44,9 @@ type UI struct {
 	diagram *render.Diagram
 	steps   []int // indices of the rows one steps through (every row but phase headers)
 
+	stepOf []int // diagram row -> index into steps (a phase header: the step after it)
+	starts []int // rows that open an exchange (] and [)
+
 	cur int // index into steps: how far the walkthrough has come
 	sel int // selected diagram row
 
@@ -49,9 +54,17 @@ type UI struct {
 	page    string
 	seq     *tview.Table
 	seqData *seqContent
+	main    *tview.Flex // the pages, the detail area and the status bar
+	bottom  *tview.Flex // the detail area: fields (tree and explanation) and bytes
+	fields  *tview.Flex // the field tree over its explanation, in one box
 	tree    *tview.TreeView
+	about   *tview.TextView // the selected field or row, explained in full
 	hex     *tview.TextView
-	status  *tview.TextView
+	hasHex  bool            // the selected row has bytes to show
+	shown   map[string]bool // the lab's hint and solution, once asked for
+	wide    bool            // the detail area takes the full width and more height (w)
+	width   int             // the screen's width at the last layout
+	status  *statusBar
 	events  *eventList
 	nodes   *tview.TextView
 	lab     *tview.TextView
@@ -67,9 +80,13 @@ type UI struct {
 func New(cfg Config) *UI {
 	u := &UI{cfg: cfg, app: tview.NewApplication(), speed: 700 * time.Millisecond}
 	u.diagram = render.Build(cfg.Trace, render.Options{})
-	for i, r := range u.diagram.Rows {
-		if r.Kind != render.RowPhase {
-			u.steps = append(u.steps, i)
+	u.steps = u.diagram.Steps()
+	u.starts = u.diagram.ExchangeStarts()
+	u.stepOf = make([]int, len(u.diagram.Rows))
+	for i, j := 0, 0; i < len(u.diagram.Rows); i++ {
+		u.stepOf[i] = min(j, max(len(u.steps)-1, 0))
+		if j < len(u.steps) && u.steps[j] == i {
+			j++
 		}
 	}
 	u.build()
@@ -98,12 +115,19 @@ func (u *UI) build() {
 		}
 	})
 	u.tree = tview.NewTreeView()
-	u.tree.SetBorder(true).SetTitle(" Fields ")
-	u.tree.SetChangedFunc(func(n *tview.TreeNode) { u.showHex(n) })
-	u.tree.SetSelectedFunc(func(n *tview.TreeNode) { n.SetExpanded(!n.IsExpanded()) })
+	u.tree.SetChangedFunc(func(n *tview.TreeNode) { u.showField(n) })
+	u.tree.SetSelectedFunc(u.treeSelected)
+	u.about = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
+	u.about.SetBackgroundColor(tcell.ColorDefault)
+	rule := tview.NewTextView().SetDynamicColors(true).SetText("[gray]" + strings.Repeat("─", 400))
+	u.fields = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(u.tree, 0, 3, false).
+		AddItem(rule, 1, 0, false).
+		AddItem(u.about, 0, 2, false)
+	u.fields.SetBorder(true).SetTitle(" Fields ")
 	u.hex = tview.NewTextView().SetDynamicColors(true).SetRegions(true).SetWrap(false)
 	u.hex.SetBorder(true).SetTitle(" Bytes ")
-	u.status = tview.NewTextView().SetDynamicColors(true)
+	u.status = &statusBar{Box: tview.NewBox(), u: u}
 	u.events = newEventList(u)
 	u.nodes = tview.NewTextView().SetDynamicColors(true).SetWrap(true)
 	u.nodes.SetBorder(true).SetTitle(" Nodes: SAs, SPD and SAD as of the current step ")
@@ -116,20 +140,85 @@ func (u *UI) build() {
 		AddPage("nodes", u.nodes, true, false).
 		AddPage("lab", u.lab, true, false)
 	u.page = "sequence"
-	bottom := tview.NewFlex().AddItem(u.tree, 0, 1, false).AddItem(u.hex, 0, 1, false)
-	main := tview.NewFlex().SetDirection(tview.FlexRow).
+	u.bottom = tview.NewFlex().AddItem(u.fields, 0, 1, false).AddItem(u.hex, 0, 1, false)
+	u.main = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(u.pages, 0, 3, true).
-		AddItem(bottom, 0, 2, false).
+		AddItem(u.bottom, 0, 2, false).
 		AddItem(u.status, 1, 0, false)
-	u.root = tview.NewPages().AddPage("main", main, true, true).AddPage("help", helpView(), true, false)
+	u.root = tview.NewPages().AddPage("main", u.main, true, true).AddPage("help", helpView(), true, false)
 	u.app.SetRoot(u.root, true).SetFocus(u.seq).EnableMouse(true)
 	u.app.SetInputCapture(u.keys)
+	u.app.SetMouseCapture(func(ev *tcell.EventMouse, a tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+		// tview turns a second click within half a second into a double click, which no
+		// pane handles: every click counts here, however fast the next one comes.
+		if a == tview.MouseLeftDoubleClick {
+			a = tview.MouseLeftClick
+		}
+		return ev, a
+	})
+	u.app.SetBeforeDrawFunc(func(scr tcell.Screen) bool {
+		w, _ := scr.Size()
+		u.layout(w)
+		return false
+	})
+}
+
+// layout sizes the detail area for a screen w columns wide: the bytes pane as wide as
+// its hex dump needs, hidden when the selected row has no bytes or in wide mode, where
+// the fields and their explanations take the whole width and most of the height.
+func (u *UI) layout(w int) {
+	if w != u.width {
+		u.width = w
+		u.events.setTitle()
+	}
+	hw := 0
+	if u.hasHex && !u.wide {
+		hw = hexPaneWidth(w)
+	}
+	u.bottom.ResizeItem(u.hex, hw, 0)
+	if u.wide {
+		u.main.ResizeItem(u.pages, 0, 1)
+		u.main.ResizeItem(u.bottom, 0, 2)
+	} else {
+		u.main.ResizeItem(u.pages, 0, 3)
+		u.main.ResizeItem(u.bottom, 0, 2)
+	}
+}
+
+// hexPaneWidth is the width of the bytes pane on a screen w columns wide: 16 bytes a
+// line with their characters when there is room, else 8.
+func hexPaneWidth(w int) int {
+	switch {
+	case w >= 150:
+		return 16*4 + 7 + 2
+	case w >= 110:
+		return 8*4 + 7 + 2
+	}
+	return 8*3 + 6 + 2
+}
+
+// toggleWide switches the detail area between wide (fields and explanations only) and
+// split (fields beside bytes).
+func (u *UI) toggleWide() {
+	u.wide = !u.wide
+	if u.wide && u.app.GetFocus() == u.hex {
+		u.app.SetFocus(u.tree)
+	}
+	u.layout(u.width)
+	u.seq.Select(u.sel+1, 0) // keep the selected row in view in the resized pane
+	if n := u.tree.GetCurrentNode(); n != nil {
+		u.showHex(n)
+	}
 }
 
 // keys handles the walkthrough's keys; keys a focused input needs pass through.
 func (u *UI) keys(ev *tcell.EventKey) *tcell.EventKey {
 	if u.events.searching() {
 		return ev
+	}
+	if ev.Key() == tcell.KeyEscape && u.events.query != "" {
+		u.events.clearSearch()
+		return nil
 	}
 	if name, _ := u.root.GetFrontPage(); name == "help" {
 		if ev.Key() == tcell.KeyEscape || ev.Rune() == '?' || ev.Rune() == 'q' {
@@ -203,6 +292,12 @@ func (u *UI) keys(ev *tcell.EventKey) *tcell.EventKey {
 	case '/':
 		u.showPage("events")
 		u.events.startSearch()
+	case 'w':
+		u.toggleWide()
+	case 'h':
+		u.reveal("hint")
+	case 'S':
+		u.reveal("solution")
 	default:
 		if u.page == "events" && u.events.filterKey(ev.Rune()) {
 			return nil
@@ -217,7 +312,13 @@ func (u *UI) cycleFocus() {
 	case u.seq, u.events.table:
 		u.app.SetFocus(u.tree)
 	case u.tree:
-		u.app.SetFocus(u.hex)
+		u.app.SetFocus(u.about)
+	case u.about:
+		if u.hasHex && !u.wide {
+			u.app.SetFocus(u.hex)
+			break
+		}
+		fallthrough
 	default:
 		if u.page == "events" {
 			u.app.SetFocus(u.events.table)
@@ -241,7 +342,6 @@ func (u *UI) showPage(name string) {
 	case "lab":
 		u.showLab()
 	}
-	u.showStatus()
 }
 
 // curRow is the diagram row the walkthrough has reached.
@@ -263,7 +363,6 @@ func (u *UI) curSeq() int {
 // goTo moves the walkthrough to step i and selects its row.
 func (u *UI) goTo(i int) {
 	if len(u.steps) == 0 {
-		u.showStatus()
 		return
 	}
 	i = max(0, min(i, len(u.steps)-1))
@@ -279,7 +378,6 @@ func (u *UI) goTo(i int) {
 	case "events":
 		u.events.refresh()
 	}
-	u.showStatus()
 }
 
 func (u *UI) step(d int) { u.goTo(u.cur + d) }
@@ -306,17 +404,23 @@ func (u *UI) goToSeq(seq int) {
 	u.goTo(len(u.steps) - 1)
 }
 
-// nextExchange jumps to the next (or previous) message of another exchange.
+// nextExchange jumps to the first message of the next exchange (dir 1) or of the
+// previous one (dir -1): both land on the message that opens an exchange, so ] then [
+// comes back.
 func (u *UI) nextExchange(dir int) {
-	rows := u.diagram.Rows
-	here := ""
-	if r := u.curRow(); r >= 0 && rows[r].Kind == render.RowMessage {
-		here = rows[r].Exchange + rows[r].Proto
+	here := u.curRow()
+	if dir > 0 {
+		for _, r := range u.starts {
+			if r > here {
+				u.goToRow(r)
+				return
+			}
+		}
+		return
 	}
-	for i := u.cur + dir; i >= 0 && i < len(u.steps); i += dir {
-		r := rows[u.steps[i]]
-		if r.Kind == render.RowMessage && r.Exchange != "" && r.Exchange+r.Proto != here {
-			u.goTo(i)
+	for i := len(u.starts) - 1; i >= 0; i-- {
+		if u.starts[i] < here {
+			u.goToRow(u.starts[i])
 			return
 		}
 	}
@@ -354,7 +458,6 @@ func (u *UI) togglePlay() {
 			})
 		}
 	}()
-	u.showStatus()
 }
 
 func (u *UI) pause() {
@@ -364,39 +467,101 @@ func (u *UI) pause() {
 		u.playing = false
 	}
 	u.mu.Unlock()
-	u.showStatus()
 }
 
 func (u *UI) setSpeed(d time.Duration) {
 	u.mu.Lock()
 	u.speed = max(50*time.Millisecond, min(d, 5*time.Second))
 	u.mu.Unlock()
-	u.showStatus()
 }
 
-func (u *UI) showStatus() {
-	if u.status == nil {
-		return
-	}
-	var b strings.Builder
+// statusBar is the line at the bottom: the scenario, the step, the time, the pages and
+// the keys. It fits itself to the screen: when there is no room it shortens the title
+// and the page names and drops hints, but always keeps "? help" and "q quit".
+type statusBar struct {
+	*tview.Box
+	u *UI
+}
+
+// statusPart is a piece of the status line; when the line is too long, the parts with
+// the lowest keep go first.
+type statusPart struct {
+	text string
+	keep int
+}
+
+func (s *statusBar) parts(w int) []statusPart {
+	u := s.u
 	t := 0.0
 	if r := u.curRow(); r >= 0 {
 		t = u.diagram.Rows[r].T.Seconds()
 	}
-	fmt.Fprintf(&b, " [::b]%s[::-]  step %d/%d  t=%.3fs  ", tview.Escape(u.cfg.Title), u.cur+1, len(u.steps), t)
+	title := u.cfg.Title
+	if len(title) > max(8, w/5) {
+		title = clip(title, max(8, w/5))
+	}
+	ps := []statusPart{
+		{"[::b]" + tview.Escape(title) + "[::-]", 6},
+		{fmt.Sprintf("step %d/%d", u.cur+1, len(u.steps)), 10},
+		{fmt.Sprintf("t=%.3fs", t), 3},
+	}
 	u.mu.Lock()
 	if u.playing {
-		fmt.Fprintf(&b, "▶ playing (%s/step)  ", u.speed)
+		ps = append(ps, statusPart{fmt.Sprintf("▶ %s/step", u.speed), 8})
 	}
 	u.mu.Unlock()
+	var long, short strings.Builder
 	for i, p := range []string{"Seq", "Events", "Nodes", "Lab"} {
 		name := []string{"sequence", "events", "nodes", "lab"}[i]
 		if name == u.page {
-			fmt.Fprintf(&b, "[::r]%d %s[::-] ", i+1, p)
+			fmt.Fprintf(&long, "[::r]%d %s[::-] ", i+1, p)
+			fmt.Fprintf(&short, "[::r]%d[::-]", i+1)
 		} else {
-			fmt.Fprintf(&b, "%d %s ", i+1, p)
+			fmt.Fprintf(&long, "%d %s ", i+1, p)
+			fmt.Fprintf(&short, "%d", i+1)
 		}
 	}
-	b.WriteString(" n/p step  space play  ? help  q quit")
-	u.status.SetText(b.String())
+	ps = append(ps, statusPart{strings.TrimSpace(long.String()), 4}, statusPart{short.String(), -1},
+		statusPart{"n/p step", 1}, statusPart{"space play", 0}, statusPart{"w wide", 5},
+		statusPart{"? help", 100}, statusPart{"q quit", 100})
+	return ps
+}
+
+// line composes the status line for w columns.
+func (s *statusBar) line(w int) string {
+	ps := s.parts(w)
+	width := func(ps []statusPart) int {
+		n := 0
+		for _, p := range ps {
+			if p.keep >= 0 {
+				n += tview.TaggedStringWidth(p.text) + 2
+			}
+		}
+		return n
+	}
+	for lowest := 0; width(ps) > w && lowest < 100; lowest++ {
+		for i := range ps {
+			if ps[i].keep == lowest {
+				ps[i].keep = -2 // dropped
+				if strings.HasPrefix(ps[i].text, "1 ") || strings.HasPrefix(ps[i].text, "[::r]1 ") {
+					ps[i+1].keep = 50 // the short page names replace the long ones
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(" ")
+	for _, p := range ps {
+		if p.keep >= 0 {
+			b.WriteString(p.text + "  ")
+		}
+	}
+	return b.String()
+}
+
+// Draw draws the status line.
+func (s *statusBar) Draw(scr tcell.Screen) {
+	s.Box.DrawForSubclass(scr, s)
+	x, y, w, _ := s.GetInnerRect()
+	tview.Print(scr, s.line(w), x, y, w, tview.AlignLeft, tcell.ColorDefault)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,9 @@ func screenUI(t *testing.T, tr *sim.Trace, w, h int) (*UI, tcell.SimulationScree
 		defer func() { handled <- struct{}{} }()
 		return r
 	})
+	mouse := u.App().GetMouseCapture()
 	u.App().SetMouseCapture(func(ev *tcell.EventMouse, a tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+		ev, a = mouse(ev, a)
 		if a == tview.MouseLeftClick {
 			defer func() { handled <- struct{}{} }()
 		}
@@ -142,6 +145,27 @@ func TestStepWithKeys(t *testing.T) {
 	if r := u.diagram.Rows[u.curRow()]; r.Exchange != "IKE_AUTH" {
 		t.Errorf("] ] lands on %q, want the IKE_AUTH request", r.Label)
 	}
+	// ] and [ are symmetrical: both land on the request that opens an exchange, and [
+	// from a response goes back to its own request.
+	auth := u.cur
+	key(t, u, scr, tcell.KeyRune, ']')
+	next := u.cur
+	key(t, u, scr, tcell.KeyRune, '[')
+	if u.cur != auth {
+		t.Errorf("] [ from the IKE_AUTH request goes to step %d, want %d", u.cur+1, auth+1)
+	}
+	key(t, u, scr, tcell.KeyRune, ']')
+	key(t, u, scr, tcell.KeyRune, ']')
+	key(t, u, scr, tcell.KeyRune, '[')
+	if u.cur != next {
+		t.Errorf("] ] [ goes to step %d, want %d", u.cur+1, next+1)
+	}
+	for i := 0; i < 8; i++ {
+		key(t, u, scr, tcell.KeyRune, '[')
+		if r := u.diagram.Rows[u.curRow()]; r.Kind != render.RowMessage || r.Event.Response {
+			t.Fatalf("[ lands on %q, want a request", r.Label)
+		}
+	}
 	key(t, u, scr, tcell.KeyEnd, 0)
 	if u.cur != len(u.steps)-1 {
 		t.Errorf("End goes to step %d of %d", u.cur+1, len(u.steps))
@@ -215,7 +239,7 @@ func TestUsableAt80x24(t *testing.T) {
 		key(t, u, scr, tcell.KeyRune, 'n')
 	}
 	lines := screenText(scr)
-	for _, want := range []string{"Sequence", "Fields", "Bytes", "step 21/", "gw-a", "gw-b"} {
+	for _, want := range []string{"Sequence", "Fields: step 21 ", "step 21/", "gw-a", "gw-b", "? help", "q quit"} {
 		if !contains(lines, want) {
 			t.Errorf("80x24 screen lacks %q:\n%s", want, strings.Join(lines, "\n"))
 		}
@@ -322,5 +346,99 @@ func TestLabPaneGradesAsOfTheStep(t *testing.T) {
 	u.goTo(len(u.steps) - 1)
 	if !strings.Contains(u.lab.GetText(true), "PASS") || calls < 2 {
 		t.Errorf("at the last step the lab pane shows:\n%s", u.lab.GetText(true))
+	}
+}
+
+// TestEveryClickCounts clicks two rows within a few milliseconds: tview would take the
+// second for a double click and drop it.
+func TestEveryClickCounts(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 120, 40)
+	for i := 0; i < 12; i++ {
+		key(t, u, scr, tcell.KeyRune, 'n')
+	}
+	click := func(y int) {
+		scr.InjectMouse(60, y, tcell.Button1, tcell.ModNone)
+		scr.InjectMouse(60, y, tcell.ButtonNone, tcell.ModNone)
+		waitHandled(t)
+		draw(u)
+	}
+	// Rows 2 and 5 of the sequence pane are the diagram's rows 0 and 3 (a border and
+	// the lane header come first).
+	click(5)
+	if u.sel != 3 {
+		t.Fatalf("the first click selected row %d, want 3", u.sel)
+	}
+	click(2)
+	if u.sel != 0 {
+		t.Errorf("a second click right after the first selected row %d, want 0", u.sel)
+	}
+}
+
+// TestSearchAsYouType checks that the event list follows each key of a search and
+// that Esc clears it.
+func TestSearchAsYouType(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 120, 40)
+	key(t, u, scr, tcell.KeyEnd, 0)
+	key(t, u, scr, tcell.KeyRune, '2')
+	all := len(u.events.shown)
+	key(t, u, scr, tcell.KeyRune, '/')
+	for _, r := range "create_" {
+		key(t, u, scr, tcell.KeyRune, r)
+	}
+	if n := len(u.events.shown); n == 0 || n >= all {
+		t.Fatalf("typing create_ lists %d of %d events before Enter", n, all)
+	}
+	key(t, u, scr, tcell.KeyEscape, 0)
+	if u.events.query != "" || len(u.events.shown) != all || u.events.input.GetText() != "" {
+		t.Errorf("Esc leaves the query %q and %d of %d events", u.events.query, len(u.events.shown), all)
+	}
+	// Esc clears a search that Enter kept, too.
+	key(t, u, scr, tcell.KeyRune, '/')
+	key(t, u, scr, tcell.KeyRune, 'x')
+	key(t, u, scr, tcell.KeyEnter, 0)
+	key(t, u, scr, tcell.KeyEscape, 0)
+	if u.events.query != "" || len(u.events.shown) != all {
+		t.Errorf("Esc after Enter leaves the query %q and %d of %d events", u.events.query, len(u.events.shown), all)
+	}
+}
+
+// TestActionDetail checks the detail of an action: its whole text, wrapped, and links
+// to the message its node received before it and to the one it sends next.
+func TestActionDetail(t *testing.T) {
+	u, scr := screenUI(t, pingTrace(t), 80, 24)
+	var at int
+	for i, r := range u.steps {
+		if row := u.diagram.Rows[r]; row.Kind == render.RowAction && strings.HasPrefix(row.Label, "Compute AUTH") {
+			at = i
+			break
+		}
+	}
+	u.App().QueueUpdateDraw(func() { u.goTo(at) })
+	draw(u)
+	full := u.diagram.Rows[u.steps[at]].Label
+	if !strings.Contains(u.about.GetText(true), full) {
+		t.Errorf("the explanation pane does not hold the whole action %q:\n%s", full, u.about.GetText(true))
+	}
+	var links []linkRef
+	u.tree.GetRoot().Walk(func(n, _ *tview.TreeNode) bool {
+		if l, ok := n.GetReference().(linkRef); ok {
+			links = append(links, l)
+		}
+		return true
+	})
+	if len(links) != 2 {
+		t.Fatalf("the action has %d links, want 2 (the message before, the message after)", len(links))
+	}
+	before, after := u.diagram.Rows[links[0].row], u.diagram.Rows[links[1].row]
+	if before.Exchange != "IKE_SA_INIT" || !before.Event.Response || after.Exchange != "IKE_AUTH" || after.Event.Response {
+		t.Errorf("the links go to %q and %q, want the IKE_SA_INIT response and the IKE_AUTH request", before.Label, after.Label)
+	}
+	u.App().QueueUpdateDraw(func() { u.treeSelected(u.tree.GetRoot().GetChildren()[len(u.tree.GetRoot().GetChildren())-1]) })
+	draw(u)
+	if u.curRow() != links[1].row {
+		t.Errorf("following the link goes to row %d, want %d", u.curRow(), links[1].row)
+	}
+	if !contains(screenText(scr), fmt.Sprintf("Fields: step %d ", u.cur+1)) {
+		t.Errorf("the Fields title does not show step %d", u.cur+1)
 	}
 }
