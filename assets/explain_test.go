@@ -109,3 +109,33 @@ func TestWebFiles(t *testing.T) {
 		t.Errorf("Web reads outside web/")
 	}
 }
+
+// TestCorrectedEntries pins entries that once said something wrong.
+func TestCorrectedEntries(t *testing.T) {
+	fields, err := Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(scope, key string) string {
+		for _, e := range fields {
+			if e.Scope == scope && e.Key == key {
+				return e.Text
+			}
+		}
+		t.Fatalf("no [%s] %q", scope, key)
+		return ""
+	}
+	for _, c := range []struct{ scope, key, want string }{
+		{"ikev2", "Auth Method", "(14, RFC 7427)"},
+		{"ikev2", "Auth Method", "(9, 10, 11, RFC 4754)"},
+		{"ikev2", "Encrypted and Authenticated > Next Payload", "first payload inside the encrypted data"},
+		{"ikev2", "Encrypted and Authenticated", "no SK_a exists"},
+		{"ikev1", "Flags > Commit", "must wait for an Informational exchange with a CONNECTED notification from the sender"},
+		{"ikev1", "NAT Original Address", "the second the responder's"},
+		{"ikev1", "Decrypted payloads", "no integrity checksum"},
+	} {
+		if got := get(c.scope, c.key); !strings.Contains(got, c.want) {
+			t.Errorf("[%s] %q says %q, want it to say %q", c.scope, c.key, got, c.want)
+		}
+	}
+}

@@ -97,7 +97,7 @@ func dissectHeader(root *ike.Field, b []byte) (Header, bool) {
 		bit     Flags
 		on, off string
 	}{{"Encryption", FlagEncryption, "Everything after the header is encrypted with the ISAKMP SA's key", "The payloads travel in clear"},
-		{"Commit", FlagCommit, "The sender wants a CONNECTED notification before using the SA", "No commit"},
+		{"Commit", FlagCommit, "The peer must wait for the sender's CONNECTED notification before it uses the SA", "No commit"},
 		{"Authentication Only", FlagAuthOnly, "Authenticated but not encrypted", "Not authentication-only"}} {
 		v, e := "0", fl.off
 		if h.Flags&fl.bit != 0 {
@@ -284,7 +284,8 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 	case *NATOA:
 		add(pf, "ID Type", fmt.Sprint(body[0]), o, 1, "1 IPv4, 5 IPv6")
 		reserved(pf, o+1, 3)
-		add(pf, "Original Address", p.Addr.String(), o+4, len(body)-4, "The sender's address before the NAT rewrote it")
+		add(pf, "Original Address", p.Addr.String(), o+4, len(body)-4,
+			"The first NAT-OA holds the initiator's original address, the second the responder's: what each address was before a NAT rewrote it")
 		return p.Addr.String()
 	case *Attributes:
 		return d.attributes(pf, p, o)

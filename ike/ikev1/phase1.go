@@ -15,13 +15,16 @@ import (
 //	Main Mode                                  Aggressive Mode
 //	HDR, SA                    -->             HDR, SA, KE, Ni, IDii        -->
 //	                           <-- HDR, SA                 <-- HDR, SA, KE, Nr, IDir, HASH_R
-//	HDR, KE, Ni                -->             HDR*, HASH_I                 -->
+//	HDR, KE, Ni                -->             HDR, HASH_I                  -->
 //	                           <-- HDR, KE, Nr
 //	HDR*, IDii, HASH_I         -->
 //	                           <-- HDR*, IDir, HASH_R
 //
 // with the vendor IDs of NAT traversal, DPD and XAUTH in the first messages, and the
-// NAT-D payloads of RFC 3947 beside the key exchange.
+// NAT-D payloads of RFC 3947 beside the key exchange. RFC 2409, Section 5.4 shows the
+// third aggressive mode message in clear; ikesim encrypts it (HDR*, HASH_I) with the
+// keys both sides hold by then, an implementation's choice that strongSwan accepts (see
+// the interop tests).
 
 // authMethod is the phase 1 authentication method a connection uses: pre-shared key, or
 // XAUTHInitPreShared when the initiator will also log in with XAUTH.
@@ -612,7 +615,11 @@ func (sa *isakmpSA) onMM3(m *Message) {
 		return
 	}
 	sa.nr = sa.d.random(nonceSize)
-	sa.action("Main mode finds the pre-shared key by the peer's address %s (its identity comes only in message 5)", sa.remote.Addr())
+	if sa.conn != nil && signatures(sa.conn) {
+		sa.action("Main mode with signatures: no pre-shared key; SKEYID comes from the nonces and g^xy, and the peer's identity and certificate come in message 5")
+	} else {
+		sa.action("Main mode finds the pre-shared key by the peer's address %s (its identity comes only in message 5)", sa.remote.Addr())
+	}
 	if !sa.deriveKeys(sa.gxi) {
 		return
 	}

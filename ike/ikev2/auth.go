@@ -233,7 +233,7 @@ func (sa *ikeSA) signAuth() ([]Payload, *Auth, error) {
 	}
 	how := fmt.Sprintf("AUTH method %v", scheme.method)
 	if scheme.method == AuthDigitalSignature {
-		how = "AUTH method 14, Digital Signature (RFC 7427): the AUTH data names the algorithm in an ASN.1 AlgorithmIdentifier"
+		how = "AUTH method 14, Digital Signature (RFC 7427): the AUTH data starts with a length byte and an ASN.1 AlgorithmIdentifier that names the algorithm, then the signature"
 	}
 	sa.d.action("Send our certificate %q (%s key) in CERT; sign %s with its private key: %s, %s; the signature is %s",
 		ike.Subject(leaf), ike.KeyName(leaf.PublicKey), octetsNames(sa.initiator), scheme.name, how, scheme.determinism())

@@ -85,7 +85,7 @@ func keyLens(p ike.Proposal) (encr *ike.EncrAlg, bits int, integ *ike.IntegAlg, 
 // are that exchange's nonces and gir its optional PFS secret.
 func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOut uint32, localTS, remoteTS []ike.TrafficSelector,
 	transport, exchInitiator bool, ni, nr, gir []byte, replaces *childSA) (*childSA, error) {
-	_, _, _, ek, ik, err := keyLens(p)
+	encr, _, _, ek, ik, err := keyLens(p)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,11 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	if gir != nil {
 		seed = "g^ir (new, PFS) | Ni | Nr"
 	}
-	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): encryption and integrity keys for each direction", seed)
+	keys := "encryption and integrity keys for each direction"
+	if encr.AEAD() {
+		keys = "an AEAD key with its salt for each direction, and no integrity key (RFC 4106, Section 8.1)"
+	}
+	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): %s", seed, keys)
 	sa.serialChild()
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
 		serial: sa.d.childSerial}

@@ -476,7 +476,7 @@ func notifyDataExplain(t NotifyType) string {
 	case INVALID_KE_PAYLOAD:
 		return "The Diffie-Hellman group the responder wants"
 	case SIGNATURE_HASH_ALGORITHMS:
-		return "Hash algorithms the sender supports for signatures (RFC 7427)"
+		return "Hash algorithms the sender supports for signatures (RFC 7427; Identity, 5, from RFC 8420: the signature scheme hashes by itself, as Ed25519 does)"
 	}
 	return "Data of the notification"
 }
@@ -537,7 +537,7 @@ func (d *dissector) encrypted(pf *ike.Field, e *Encrypted, body []byte, o int) s
 func (d *dissector) openBody(pf *ike.Field, body []byte, o, at int, show func(df *ike.Field, payloads []byte)) string {
 	if d.sk == nil {
 		add(pf, "Encrypted Data", hexValue(body), o, len(body),
-			"IV, encrypted payloads and integrity check; readable only with the keys SK_e and SK_a of this IKE SA")
+			"IV, encrypted payloads and integrity check; readable only with the keys of this IKE SA (SK_e, and SK_a unless the cipher is AEAD)")
 		return "encrypted"
 	}
 	if err := d.sk.check(); err != nil {
@@ -561,7 +561,7 @@ func (d *dissector) openBody(pf *ike.Field, body []byte, o, at int, show func(df
 	}
 	icvExplain := "Truncated MAC with SK_a over the whole message: proves it was not altered"
 	if d.sk.Encr.AEAD() {
-		icvExplain = "Authentication tag of the AEAD cipher over the header and the encrypted data"
+		icvExplain = "The AEAD cipher's authentication tag, computed with SK_e over the IKE header and the SK payload header (associated data) and the encrypted data; there is no SK_a (RFC 5282)"
 	}
 	icf := add(pf, "Integrity Checksum Data", hexValue(op.icv)+" ["+icv+"]", o+len(body)-len(op.icv), len(op.icv), icvExplain)
 	if !op.icvOK {
@@ -644,6 +644,9 @@ func payloadExplain(t PayloadType, request bool) string {
 func authExplain(m AuthMethod, side string) string {
 	if m == AuthSharedKeyMIC {
 		return fmt.Sprintf("prf(prf(Shared Secret, \"Key Pad for IKEv2\"), %s's signed octets): proves knowledge of the pre-shared key", side)
+	}
+	if m == AuthDigitalSignature {
+		return fmt.Sprintf("A length byte, the ASN.1 AlgorithmIdentifier of the signature scheme, then the signature over the %s's signed octets with its private key (RFC 7427, Section 3)", side)
 	}
 	return fmt.Sprintf("Signature over the %s's signed octets with its private key", side)
 }

@@ -292,7 +292,7 @@ func (s *eapSession) clientMSCHAPv2(sa *ikeSA, id uint8, data []byte) (*EAP, err
 		hash := NtPasswordHash(string(s.secret))
 		s.ntResponse = GenerateNTResponse(s.challenge, s.peerChallenge, s.identity, string(s.secret))
 		s.authResponse = GenerateAuthenticatorResponse(hash, s.ntResponse, s.peerChallenge, s.challenge, s.identity)
-		d.action("EAP-MSCHAPv2 Challenge: pick a PeerChallenge; NT-Response = DES of SHA-1(PeerChallenge | AuthenticatorChallenge | %q) with the MD4 hash of our password (RFC 2759)",
+		d.action("EAP-MSCHAPv2 Challenge: pick a PeerChallenge; ChallengeHash = the first 8 bytes of SHA-1(PeerChallenge | AuthenticatorChallenge | %q); NT-Response = three DES encryptions of ChallengeHash under the MD4 hash of our password, split into three keys (RFC 2759, Section 8)",
 			s.identity)
 		value := append(append(append(append([]byte{49}, s.peerChallenge...), make([]byte, 8)...), s.ntResponse...), 0)
 		return eapPacket(EAPResponse, id, EAPTypeMSCHAPv2, msChapPacket(msChapResponse, msID, append(value, s.identity...))), nil
@@ -303,7 +303,7 @@ func (s *eapSession) clientMSCHAPv2(sa *ikeSA, id uint8, data []byte) (*EAP, err
 			return nil, fmt.Errorf("the server's MS-CHAPv2 authenticator response %q is wrong: it does not know our password", got)
 		}
 		s.msk = mschapv2MSK(NtPasswordHash(string(s.secret)), s.ntResponse)
-		d.action("EAP-MSCHAPv2 Success: the server's authenticator response %s proves it knows our password; derive the MSK from the password hash and NT-Response (RFC 3079)",
+		d.action("EAP-MSCHAPv2 Success: the server's authenticator response %s proves it knows our password; derive the MSK from MD4(MD4(password)) and the NT-Response: the master key, then the send and receive keys (RFC 3079, Section 3)",
 			s.authResponse)
 		return eapPacket(EAPResponse, id, EAPTypeMSCHAPv2, []byte{msChapSuccess}), nil
 	case msChapFailure:
@@ -477,7 +477,7 @@ func (s *eapSession) serverMSCHAPv2(sa *ikeSA, data []byte, request func(uint8, 
 		}
 		s.authResponse = GenerateAuthenticatorResponse(hash, s.ntResponse, s.peerChallenge, s.challenge, user)
 		s.msk = mschapv2MSK(hash, s.ntResponse)
-		d.action("The NT-Response of %q matches: send MS-CHAPv2 Success with the authenticator response %s, which proves we know the password too; derive the MSK (RFC 3079)",
+		d.action("The NT-Response of %q matches: send MS-CHAPv2 Success with the authenticator response %s, which proves we know the password too; derive the MSK from MD4(MD4(password)) and the NT-Response (RFC 3079, Section 3)",
 			user, s.authResponse)
 		return request(EAPTypeMSCHAPv2, msChapPacket(msChapSuccess, s.id, []byte(s.authResponse+" M=Welcome"))), ""
 	case msChapSuccess:
@@ -572,7 +572,7 @@ func dissectMSCHAPv2(td *ike.Field, p *EAP, data []byte, o int) {
 			add(td, "Peer-Challenge", hexValue(v[:16]), o+5, 16, "The client's own 16-byte challenge")
 			add(td, "Reserved", hexValue(v[16:24]), o+21, 8, "Zero")
 			add(td, "NT-Response", hexValue(v[24:48]), o+29, 24,
-				"DES of the challenge hash with the MD4 hash of the password: proves the client knows it")
+				"Three DES encryptions of the ChallengeHash (8 bytes of SHA-1 over both challenges and the user name) under the MD4 hash of the password: proves the client knows it (RFC 2759, Section 8)")
 			add(td, "Flags", fmt.Sprint(v[48]), o+53, 1, "Zero")
 		}
 		if len(rest) > 1+n {

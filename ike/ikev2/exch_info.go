@@ -50,7 +50,14 @@ func (sa *ikeSA) deleteIKE() {
 		return
 	}
 	sa.setState(stateDeleting)
-	sa.d.action("Delete %s: send Delete for the IKE SA (its Child SAs go with it)", sa.name())
+	switch {
+	case sa.rekeyed != nil:
+		sa.d.action("Delete %s: send Delete for the old IKE SA (its Child SAs already moved to the new one)", sa.name())
+	case len(sa.children) > 0:
+		sa.d.action("Delete %s: send Delete for the IKE SA (its Child SAs go with it)", sa.name())
+	default:
+		sa.d.action("Delete %s: send Delete for the IKE SA", sa.name())
+	}
 	sa.sendRequest(INFORMATIONAL, []Payload{&Delete{Protocol: ike.ProtoIKE}}, func(*Message, []Payload) {
 		sa.destroy("deleted")
 	})

@@ -292,8 +292,14 @@ func (sa *ikeSA) deriveKeys(peerKE []byte) error {
 	}
 	skeyseed := ike.SKEYSEED(sa.prf, sa.ni, sa.nr, gir)
 	sa.keys = ike.DeriveIKEKeys(sa.prf, skeyseed, sa.ni, sa.nr, sa.spiI, sa.spiR, sa.encr, sa.encrBits, sa.integ)
-	sa.d.action("Compute the Diffie-Hellman shared secret g^ir (%d bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr with prf+",
-		len(gir))
+	keys := "SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr"
+	if sa.encr.AEAD() {
+		// RFC 5282, Section 7: an AEAD cipher needs no integrity keys; SK_ei and SK_er
+		// hold its key and salt.
+		keys = "SK_d, SK_ei, SK_er (each the AEAD key and its salt), SK_pi, SK_pr; no SK_a: the cipher's tag protects integrity"
+	}
+	sa.d.action("Compute the Diffie-Hellman shared secret g^ir (%d bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive %s with prf+",
+		len(gir), keys)
 	return nil
 }
 

@@ -390,7 +390,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		sa.remote = remote
 	}
 	if local != sa.local {
-		sa.d.action("The peer moved to %s: answer from there (UDP encapsulation, RFC 3948)", local)
+		sa.d.action("The peer now sends to our port %d (%s, was %s): answer from there (NAT traversal, RFC 7296, Section 2.23)", local.Port(), local, sa.local)
 		sa.local = local
 	}
 	if isResp {
