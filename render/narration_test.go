@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,5 +104,40 @@ func TestGCMFieldNotes(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("ikev2-modern has no SK payload")
+	}
+}
+
+// TestFailedAuthShowsBothValues checks lab-wrong-psk: when gw-b's check of AUTH fails,
+// the trace says what gw-b received, which is the Authentication Data of gw-a's
+// request, next to the value gw-b computed, and never a pre-shared key.
+func TestFailedAuthShowsBothValues(t *testing.T) {
+	run := rendertest.Run(t, "lab-wrong-psk")
+	var sent []string
+	var said []string
+	for _, e := range run.Sim.Trace.Events {
+		switch {
+		case e.Kind == sim.KindMessage && e.Exchange == "IKE_AUTH" && !e.Response && e.Fields() != nil:
+			if f := e.Fields().Find("Authentication Data"); f != nil {
+				sent = append(sent, strings.TrimSuffix(f.Value, "..."))
+			}
+		case e.Kind == sim.KindAction && e.Node == "gw-b" && strings.HasPrefix(e.Text, "AUTH received"):
+			said = append(said, e.Text)
+		}
+		if e.Text != "" {
+			for _, s := range run.Scenario.File.Secrets {
+				if strings.Contains(e.Text, s.Secret) || strings.Contains(e.Text, fmt.Sprintf("%x", s.Secret)) {
+					t.Errorf("event %d gives a pre-shared key away: %s", e.Seq, e.Text)
+				}
+			}
+		}
+	}
+	if len(said) == 0 || len(sent) == 0 {
+		t.Fatalf("%d AUTH payloads sent, %d mismatches told", len(sent), len(said))
+	}
+	for i, s := range said {
+		recv, computed, ok := strings.Cut(strings.TrimPrefix(s, "AUTH received from the initiator: "), "; AUTH we computed with our pre-shared key: ")
+		if !ok || i >= len(sent) || !strings.HasPrefix(recv, sent[i]) || len(strings.TrimSuffix(computed, "; they differ")) != len(recv) {
+			t.Errorf("the mismatch %q does not show the AUTH data sent (%s) beside a value as long", s, sent[min(i, len(sent)-1)])
+		}
 	}
 }

@@ -278,6 +278,12 @@ func (sa *ikeSA) verifyPeerAuth(peer ike.Identity, auth *Auth, inner []Payload) 
 	case m == "" || m == "psk":
 		want := sa.pskAuth(c.Remote.PSK, fromInit, peer)
 		ok := auth.Method == AuthSharedKeyMIC && hmac.Equal(auth.Data, want)
+		if !ok {
+			// The two values side by side, so that a student sees the mismatch; they are
+			// MACs over public octets and say nothing of the key.
+			sa.d.action("AUTH received from the %s: %x; AUTH we computed with our pre-shared key: %x; they differ",
+				role(fromInit), auth.Data, want)
+		}
 		if fromInit {
 			sa.d.action("Verify the initiator's identity %s and its AUTH payload with the pre-shared key", peer)
 			if !ok {
