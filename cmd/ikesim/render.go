@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -35,7 +36,11 @@ const renderUsage = `usage: ikesim render SCENARIO|TRACE.jsonl [-o FILE] [--form
   --node N          the node whose state machines --view states draws
   --nodes A,B,...   lanes to show, in order          --from T, --to T   time window (1.5s)
   --hide-esp  --hide-actions  --hide-states  --timers  --collapse-retx  --no-notes
-  --embed-font      put the Go fonts in the SVG      --scale K, --page-height H   for png
+  --embed-font      SVG text as <text> in the embedded Go fonts (browsers only)
+  --scale K, --page-height H   for png
+  --figure          a figure for a document: the message flow between the IKE peers
+                    (or --nodes), phase headers and a legend for the SA bars; no actions,
+                    states or notes, and one PNG page unless --page-height says otherwise
   --seed N          the scenario's random seed
 
 png writes one file per page: FILE, FILE-2.png, ... Without -o the text formats go to
@@ -77,7 +82,8 @@ func cmdRender(args []string, w io.Writer) error {
 	timers := fs.Bool("timers", false, "show timers")
 	collapse := fs.Bool("collapse-retx", false, "fold retransmissions into the first send")
 	noNotes := fs.Bool("no-notes", false, "leave out the notes column")
-	embed := fs.Bool("embed-font", false, "embed the Go fonts in the SVG")
+	embed := fs.Bool("embed-font", false, "SVG text as <text> in the embedded Go fonts")
+	figure := fs.Bool("figure", false, "a figure for a document: message flow, phase headers, SA legend")
 	scale := fs.Float64("scale", 2, "png: device pixels per layout pixel")
 	pageH := fs.Float64("page-height", 2400, "png: the most rows one page holds, in layout pixels")
 	pos, err := parse(fs, args, 1, "one SCENARIO or TRACE.jsonl\n"+renderUsage)
@@ -124,8 +130,14 @@ func cmdRender(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	d := render.Build(in.trace, o)
 	lo := layout.Options{Title: in.title, Notes: !*noNotes}
+	if *figure {
+		o, lo = render.Figure(in.trace, o), layout.Figure(in.title)
+		if !flagSet(fs, "page-height") {
+			*pageH = math.MaxFloat64 // one page
+		}
+	}
+	d := render.Build(in.trace, o)
 
 	var buf bytes.Buffer
 	switch {
@@ -186,6 +198,13 @@ func cmdRender(args []string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "wrote %s\n", *out)
 	return nil
+}
+
+// flagSet reports whether the command line set flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // input is what render draws: a trace, its title, and the topology when a scenario

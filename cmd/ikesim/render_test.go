@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -211,6 +212,61 @@ func BenchmarkStartHelp(b *testing.B) {
 	for b.Loop() {
 		if out, err := exec.Command(bin, "help").CombinedOutput(); err != nil {
 			b.Fatalf("%v: %s", err, out)
+		}
+	}
+}
+
+// TestRenderFigure draws ikev2-ping with --figure: one PNG page at most 1,400 pixels
+// wide, the SVG as wide, only the two gateways' lanes, no action boxes or notes, the
+// phase headers and the SA legend kept.
+func TestRenderFigure(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "fig.png")
+	msg, err := renderCmd(t, "ikev2-ping", "--figure", "-o", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(msg, "wrote ") != 1 {
+		t.Errorf("--figure wrote more than one page: %q", msg)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width > 1400 || cfg.Width < 400 {
+		t.Errorf("the figure is %d pixels wide, want at most 1,400", cfg.Width)
+	}
+	svgOut := filepath.Join(dir, "fig.svg")
+	if _, err := renderCmd(t, "ikev2-ping", "--figure", "-o", svgOut); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(svgOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root struct {
+		Width float64 `xml:"width,attr"`
+	}
+	if err := xml.Unmarshal(doc, &root); err != nil {
+		t.Fatal(err)
+	}
+	s := string(doc)
+	if root.Width > 1400 {
+		t.Errorf("the SVG figure is %.0f pixels wide", root.Width)
+	}
+	for _, want := range []string{`aria-label="gw-a"`, `aria-label="gw-b"`, `aria-label="IKE SA Setup"`, `aria-label="IKE SA lifetime"`, `aria-label="Child SA lifetime"`, `class="phase"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the figure lacks %s", want)
+		}
+	}
+	for _, bad := range []string{`aria-label="host-a"`, `class="action"`, `class="state"`, `aria-label="node host-a`, "timeline:"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("the figure has %s", bad)
 		}
 	}
 }

@@ -76,7 +76,22 @@ var metricsOf = sync.OnceValue(func() [2]*metrics {
 	return ms
 })
 
+// Hyphen is how every front end draws '-': the Go fonts' hyphen-minus is as wide as a
+// minus sign, wider than their en dash, so that in running text a hyphen reads as a
+// dash. A hyphen is a bar HyphenBar of the em, from HyphenX to HyphenX+HyphenW and from
+// HyphenTop to HyphenTop+HyphenH (y down from the baseline), and advances HyphenAdvance.
+const (
+	HyphenAdvance = 700.0 / 2048
+	HyphenX       = 120.0 / 2048
+	HyphenW       = 460.0 / 2048
+	HyphenTop     = -666.0 / 2048
+	HyphenH       = 148.0 / 2048
+)
+
 func (m *metrics) advance(r rune) float64 {
+	if r == '-' {
+		return HyphenAdvance
+	}
 	a, ok := m.face.GlyphAdvance(r)
 	if !ok {
 		a, _ = m.face.GlyphAdvance('?') // what a missing glyph costs, roughly

@@ -13,7 +13,17 @@ import (
 type Options struct {
 	Title string // drawn above the lanes
 	Notes bool   // draw each row's Note in a column right of the lanes
+	// Legend says in the header what the bars beside the lifelines are: the lifetimes
+	// of IKE SAs and of Child SAs. It is drawn when the diagram has any.
+	Legend bool
+	// Compact gives scenario notes and SA rows no room: a figure shows the message flow,
+	// and the SA bars still start and end where those rows are.
+	Compact bool
 }
+
+// Figure is the layout of a figure for a book or an RFC-style document: no notes, a
+// legend for the SA bars, and only what the messages need.
+func Figure(title string) Options { return Options{Title: title, Legend: true, Compact: true} }
 
 // Sizes in pixels.
 const (
@@ -112,7 +122,7 @@ func New(d *render.Diagram, o Options) *Layout {
 				}
 			}
 		case render.RowAction, render.RowState, render.RowSA, render.RowDrop, render.RowError, render.RowTimer:
-			if r.Lane < 0 {
+			if r.Lane < 0 || o.Compact && r.Kind == render.RowSA {
 				continue
 			}
 			need := min(Width(sideText(d, r), textSize, false)+2*boxPad+24, maxAction)
@@ -150,10 +160,31 @@ func New(d *render.Diagram, o Options) *Layout {
 		l.W = notesX + notesW + 16
 	}
 
-	// Header: the title, then a box with each lane's name.
+	// Header: the title and the legend, then a box with each lane's name.
 	y := 12.0
+	titleW := 0.0
 	if o.Title != "" {
-		l.header = append(l.header, &Text{X: 16, Y: y + Ascent(titleSize), S: o.Title, Size: titleSize, Bold: true, Fill: colText, W: Width(o.Title, titleSize, true)})
+		titleW = Width(o.Title, titleSize, true)
+		l.header = append(l.header, &Text{X: 16, Y: y + Ascent(titleSize), S: o.Title, Size: titleSize, Bold: true, Fill: colText, W: titleW})
+	}
+	if o.Legend && len(d.Spans) > 0 {
+		lg := legend()
+		w := legendWidth()
+		x := l.W - 16 - w
+		ly := y
+		if o.Title != "" && 16+titleW+32 > x {
+			ly = y + titleSize*1.3 + 6 // no room beside the title: a line of its own
+			y = ly
+		}
+		if x < 16 {
+			x = 16
+		}
+		l.header = append(l.header, &Group{Class: "legend", Y: ly, Items: lg(x)})
+		if o.Title == "" {
+			y += titleSize*1.3 + 10
+		}
+	}
+	if o.Title != "" {
 		y += titleSize*1.3 + 10
 	}
 	for i, ln := range d.Lanes {
@@ -165,7 +196,7 @@ func New(d *render.Diagram, o Options) *Layout {
 	l.HeaderH = y + 28 + 12
 
 	// Rows, one under the other; notes in their own column, never overlapping.
-	p := &placer{l: l, d: d, lanesRight: lanesRight}
+	p := &placer{l: l, d: d, lanesRight: lanesRight, compact: o.Compact}
 	cy, noteY := 0.0, 0.0
 	l.Rows = make([]Placed, len(d.Rows))
 	for i := range d.Rows {
@@ -183,6 +214,37 @@ func New(d *render.Diagram, o Options) *Layout {
 	}
 	l.placeSpans(d)
 	return l
+}
+
+// The legend's entries: a bar as the diagram draws it and what it stands for.
+var legendEntries = []struct {
+	col, text string
+}{{colIKE, "IKE SA lifetime"}, {colChildSA, "Child SA lifetime"}}
+
+// legendWidth is the legend's width: each entry's bar and text, and the gaps.
+func legendWidth() float64 {
+	w := 0.0
+	for i, e := range legendEntries {
+		if i > 0 {
+			w += 18
+		}
+		w += 5 + 6 + Width(e.text, smallSize, false)
+	}
+	return w
+}
+
+// legend draws the legend from x, its top at 0 (the group's Y places it).
+func legend() func(x float64) []Shape {
+	return func(x float64) []Shape {
+		var out []Shape
+		for _, e := range legendEntries {
+			out = append(out,
+				&Rect{X: x, Y: 2, W: 5, H: 14, R: 1.5, Style: Style{Fill: e.col, FillOpacity: 0.55}},
+				&Text{X: x + 11, Y: 2 + 7 + Ascent(smallSize)/2 - 1, S: e.text, Size: smallSize, Fill: colMuted, W: Width(e.text, smallSize, false)})
+			x += 5 + 6 + Width(e.text, smallSize, false) + 18
+		}
+		return out
+	}
 }
 
 // placeSpans gives every SA span a track beside its lifeline, left of it, so that
@@ -286,6 +348,7 @@ type placer struct {
 	l          *Layout
 	d          *render.Diagram
 	lanesRight float64
+	compact    bool // scenario notes and SA rows take no room
 }
 
 // splitLabel parts a message label into its bold head ("IKE_AUTH request") and the
@@ -341,6 +404,9 @@ func (p *placer) room(i int) float64 {
 
 func (p *placer) row(r *render.Row) (*Group, float64) {
 	g := &Group{Step: r.Step, Title: r.Label}
+	if p.compact && (r.Kind == render.RowNote || r.Kind == render.RowSA) {
+		return &Group{}, 0 // no room and nothing drawn; SA bars still start here
+	}
 	var h float64
 	switch r.Kind {
 	case render.RowPhase:

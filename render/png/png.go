@@ -224,8 +224,25 @@ func (p *painter) shape(dc *gg.Context, img *image.RGBA, sh layout.Shape, dy flo
 			f = layout.NewFace(v.Bold, fk.size)
 			p.faces[fk] = f
 		}
-		d := font.Drawer{Dst: img, Src: image.NewUniform(p.color(v.Fill, 0)), Face: f,
+		col := p.color(v.Fill, 0)
+		d := font.Drawer{Dst: img, Src: image.NewUniform(col), Face: f,
 			Dot: fixed.Point26_6{X: fixed.Int26_6(v.Left() * k * 64), Y: fixed.Int26_6((v.Y + dy) * k * 64)}}
-		d.DrawString(v.S)
+		// A hyphen is drawn as layout.Hyphen says, not as the font's minus-wide glyph.
+		for s, rest, hyphen := strings.Cut(v.S, "-"); ; s, rest, hyphen = strings.Cut(rest, "-") {
+			d.DrawString(s)
+			if !hyphen {
+				break
+			}
+			em := fk.size
+			x, y := float64(d.Dot.X)/64, float64(d.Dot.Y)/64
+			h := layout.HyphenH
+			if v.Bold {
+				h *= 1.3
+			}
+			dc.DrawRectangle(x+layout.HyphenX*em, y+layout.HyphenTop*em, layout.HyphenW*em, h*em)
+			dc.SetColor(col)
+			dc.Fill()
+			d.Dot.X += fixed.Int26_6(layout.HyphenAdvance * em * 64)
+		}
 	}
 }

@@ -20,9 +20,11 @@ import (
 // Options shape the SVG.
 type Options struct {
 	layout.Options
-	// EmbedFont includes the Go fonts as @font-face rules (about 400 kB), so that every
-	// browser draws the text exactly as it was measured. Without it each text carries
-	// its measured width in textLength and browsers fit their own font to it.
+	// EmbedFont writes each text as a <text> element in the Go fonts, embedded as
+	// @font-face rules (about 400 kB): text a browser can select and search. Renderers
+	// that ignore @font-face (rsvg-convert, Inkscape) then draw another font, wider or
+	// narrower than the layout measured. Without it every text is drawn as the outlines
+	// of its glyphs (glyphs.go), the same in every renderer.
 	EmbedFont bool
 	// Fragment leaves out the XML declaration, for an SVG inside an HTML page.
 	Fragment bool
@@ -68,11 +70,17 @@ const style = `text{font-family:` + FontFamily + `;white-space:pre}
 // WriteScene writes one scene as SVG.
 func WriteScene(w io.Writer, s *layout.Scene, o Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	e := &enc{w: bw, fit: !o.EmbedFont}
+	e := &enc{w: bw}
+	if !o.EmbedFont {
+		e.glyphs = newGlyphSet()
+		for _, it := range s.Items {
+			e.collect(it)
+		}
+	}
 	if !o.Fragment {
 		e.s(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	}
-	e.s(`<svg xmlns="http://www.w3.org/2000/svg" width="`)
+	e.s(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="`)
 	e.f(s.W)
 	e.s(`" height="`)
 	e.f(s.H)
@@ -102,6 +110,11 @@ func WriteScene(w io.Writer, s *layout.Scene, o Options) error {
 	}
 	e.s(style)
 	e.s("</style>\n")
+	if e.glyphs != nil && len(e.glyphs.defs) > 0 {
+		e.s("<defs>\n")
+		e.w.Write(e.glyphs.defs)
+		e.s("</defs>\n")
+	}
 	for _, it := range s.Items {
 		e.shape(it)
 	}
@@ -111,9 +124,63 @@ func WriteScene(w io.Writer, s *layout.Scene, o Options) error {
 
 // enc writes SVG elements; number formatting and escaping avoid fmt for speed.
 type enc struct {
-	w   *bufio.Writer
-	fit bool // give texts a textLength
-	buf []byte
+	w      *bufio.Writer
+	glyphs *glyphSet // draw texts as glyph outlines (nil: as <text>)
+	buf    []byte
+}
+
+// collect makes the outlines of every glyph the shape's texts use.
+func (e *enc) collect(sh layout.Shape) {
+	switch v := sh.(type) {
+	case *layout.Group:
+		for _, it := range v.Items {
+			e.collect(it)
+		}
+	case *layout.Text:
+		for _, r := range v.S {
+			if r != ' ' {
+				e.glyphs.glyph(r, v.Bold)
+			}
+		}
+	}
+}
+
+// outline draws a text as its glyphs: a group at the text's left end of the baseline,
+// scaled from font units to the text's size, that places each glyph's outline.
+func (e *enc) outline(v *layout.Text) {
+	e.s(`<g class="t"`)
+	e.sattr("aria-label", v.S)
+	if v.Fill != "" {
+		e.s(` fill="`)
+		e.s(v.Fill)
+		e.s(`"`)
+	}
+	e.s(` transform="translate(`)
+	e.f(v.Left())
+	e.s(",")
+	e.f(v.Y)
+	e.s(") scale(")
+	e.buf = strconv.AppendFloat(e.buf[:0], v.Size/unitsPerEm, 'g', 6, 64)
+	e.w.Write(e.buf)
+	e.s(`)">`)
+	x := 0.0
+	for _, r := range v.S {
+		id, adv := e.glyphs.glyph(r, v.Bold)
+		if id != "" && r != ' ' {
+			e.s(`<use xlink:href="#`)
+			e.s(id)
+			e.s(`"`)
+			if x != 0 {
+				e.s(` x="`)
+				e.buf = strconv.AppendFloat(e.buf[:0], x, 'f', 0, 64)
+				e.w.Write(e.buf)
+				e.s(`"`)
+			}
+			e.s("/>")
+		}
+		x += adv
+	}
+	e.s("</g>\n")
 }
 
 func (e *enc) s(s string) { e.w.WriteString(s) }
@@ -219,6 +286,9 @@ func (e *enc) style(st layout.Style) {
 func (e *enc) shape(sh layout.Shape) {
 	switch v := sh.(type) {
 	case *layout.Group:
+		if len(v.Items) == 0 && v.ID == "" {
+			return // a row that draws nothing (a compact layout's SA row)
+		}
 		e.s("<g")
 		if v.ID != "" {
 			e.sattr("id", v.ID)
@@ -293,6 +363,10 @@ func (e *enc) shape(sh layout.Shape) {
 		e.style(v.Style)
 		e.s("/>\n")
 	case *layout.Text:
+		if e.glyphs != nil {
+			e.outline(v)
+			return
+		}
 		e.s("<text")
 		e.attr("x", v.X)
 		e.attr("y", v.Y)
@@ -310,10 +384,6 @@ func (e *enc) shape(sh layout.Shape) {
 			e.s(` fill="`)
 			e.s(v.Fill)
 			e.s(`"`)
-		}
-		if e.fit && v.W > 0 {
-			e.attr("textLength", v.W)
-			e.s(` lengthAdjust="spacingAndGlyphs"`)
 		}
 		e.s(">")
 		e.esc(v.S)
