@@ -177,7 +177,7 @@ func cmdRender(args []string, w io.Writer) error {
 	case f == "svg":
 		err = svg.Write(&buf, d, svg.Options{Options: lo, EmbedFont: *embed})
 	case f == "html":
-		err = html.Write(&buf, d, html.Options{Options: lo})
+		err = html.Write(&buf, d, html.Options{Options: lo, Trace: in.trace, Lab: in.lab})
 	case f == "mermaid":
 		err = mermaid.WriteMermaid(&buf, d, mermaid.Options{Title: in.title})
 	case f == "plantuml":
@@ -213,6 +213,7 @@ type input struct {
 	trace    *sim.Trace
 	title    string
 	topology *graph.Topology
+	lab      *html.Lab // a scenario's lab, for the web player
 }
 
 // load runs a scenario, or reads a saved JSON Lines trace (a file whose first
@@ -235,7 +236,7 @@ func load(name string, seed *seedFlag) (*input, error) {
 		return nil, err
 	}
 	return &input{trace: r.Sim.Trace, title: fmt.Sprintf("%s (seed %d)", r.Scenario.File.Name, r.Seed),
-		topology: topologyOf(r.Scenario.File)}, nil
+		topology: topologyOf(r.Scenario.File), lab: webLab(r)}, nil
 }
 
 func isTrace(name string) bool {

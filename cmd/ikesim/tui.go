@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ikesim/ikesim/render/html"
 	"github.com/ikesim/ikesim/render/tui"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim"
@@ -69,6 +70,35 @@ func tuiConfig(name string, seed *seedFlag) (tui.Config, error) {
 	return TUIConfig(r), nil
 }
 
+// gradeUpTo grades a run's expectations against its trace up to and including the
+// event with sequence number upTo.
+func gradeUpTo(r *scenarios.Run, upTo int) []scenarios.Result {
+	prefix := &sim.Trace{}
+	for _, e := range r.Sim.Trace.Events {
+		if e.Seq > upTo {
+			break
+		}
+		prefix.Events = append(prefix.Events, e)
+	}
+	return scenarios.Grade(r.Scenario, prefix, nil)
+}
+
+// webLab is a scenario's lab as the web player shows it.
+func webLab(r *scenarios.Run) *html.Lab {
+	f := r.Scenario.File
+	lab := &html.Lab{Description: f.Description, Hint: f.Hint, Solution: f.Solution}
+	if len(f.Expect) > 0 {
+		lab.Grade = func(upTo int) []html.Result {
+			var out []html.Result
+			for _, res := range gradeUpTo(r, upTo) {
+				out = append(out, html.Result{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass})
+			}
+			return out
+		}
+	}
+	return lab
+}
+
 // TUIConfig makes the walkthrough's configuration for a scenario that has run.
 func TUIConfig(r *scenarios.Run) tui.Config {
 	tr := r.Sim.Trace
@@ -79,15 +109,8 @@ func TUIConfig(r *scenarios.Run) tui.Config {
 		Solution:    r.Scenario.File.Solution,
 		Trace:       tr,
 		Lab: func(upTo int) []tui.LabLine {
-			prefix := &sim.Trace{}
-			for _, e := range tr.Events {
-				if e.Seq > upTo {
-					break
-				}
-				prefix.Events = append(prefix.Events, e)
-			}
 			var out []tui.LabLine
-			for _, res := range scenarios.Grade(r.Scenario, prefix, nil) {
+			for _, res := range gradeUpTo(r, upTo) {
 				out = append(out, tui.LabLine{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass})
 			}
 			return out

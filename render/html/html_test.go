@@ -3,6 +3,7 @@ package html
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -17,7 +18,10 @@ func htmlPage(t testing.TB, name string) []byte {
 	t.Helper()
 	d := rendertest.Diagram(t, name, render.Options{})
 	var b bytes.Buffer
-	if err := Write(&b, d, Options{Options: layout.Options{Title: rendertest.Title(t, name), Notes: true}}); err != nil {
+	run := rendertest.Run(t, name)
+	f := run.Scenario.File
+	if err := Write(&b, d, Options{Options: layout.Options{Title: rendertest.Title(t, name), Notes: true}, Trace: run.Sim.Trace,
+		Lab: &Lab{Description: f.Description, Hint: f.Hint, Solution: f.Solution}}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -31,7 +35,8 @@ func TestGolden(t *testing.T) {
 	for _, name := range rendertest.Scenarios() {
 		t.Run(name, func(t *testing.T) {
 			p := fontless(htmlPage(t, name))
-			p = cut(t, p, "<svg ", "</svg>\n", true, func([]byte) string { return "<svg …/>\n" })
+			p = cut(t, p, "<svg ", "</svg>\n", true, func([]byte) string { return "<svg …/>\n" }) // the lane names
+			p = cut(t, p, "<svg ", "</svg>\n", true, func([]byte) string { return "<svg …/>\n" }) // the diagram
 			p = cut(t, p, `<script type="application/json" id="ikesim-data">`, "</script>", false, func(b []byte) string {
 				if name == "ikev2-ping" {
 					rendertest.Golden(t, name+".json.golden", b)
@@ -76,8 +81,8 @@ func TestSelfContained(t *testing.T) {
 				t.Errorf("%s: the page contains %q", name, bad)
 			}
 		}
-		if !strings.Contains(p, "@font-face") {
-			t.Errorf("%s: the fonts are not embedded", name)
+		if !strings.Contains(p, `<use xlink:href="#ikg-`) || strings.Contains(p, "<text") {
+			t.Errorf("%s: the diagram's text is not drawn as glyph outlines", name)
 		}
 	}
 }
@@ -105,14 +110,59 @@ func TestEscaped(t *testing.T) {
 // and the decrypted plaintext of IKE_AUTH.
 func TestDataHoldsDissections(t *testing.T) {
 	d := rendertest.Diagram(t, "ikev2-ping", render.Options{})
-	b, err := Data(d, "t")
+	b, err := Data(d, Options{Options: layout.Options{Title: "t"}, Trace: rendertest.Trace(t, "ikev2-ping")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, want := range []string{`"n":"Identification - Initiator"`, `"n":"Decrypted payloads"`, `"p":"`, `"key":"Nonce"`, `"ref":"RFC 7296, Section 3.9"`} {
+	for _, want := range []string{`"n":"Identification - Initiator"`, `"n":"Decrypted payloads"`, `"p":"`, `"key":"Nonce"`, `"ref":"RFC 7296, Section 3.9"`,
+		`"kind":"action"`, `"links":[{"step":`, `"cat":"e"`, `"sas":[{`, `"states":[{`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page data has no %s", want)
 		}
+	}
+}
+
+// TestLabGradedAsOfEachStep checks that the page keeps, for each expectation, the steps
+// where its verdict changes, as the grading function gives them.
+func TestLabGradedAsOfEachStep(t *testing.T) {
+	tr := rendertest.Trace(t, "ikev2-ping")
+	d := rendertest.Diagram(t, "ikev2-ping", render.Options{})
+	upSeq := 0
+	for _, e := range tr.Events {
+		if e.Kind == "sa" && e.Op == "up" {
+			upSeq = e.Seq
+			break
+		}
+	}
+	calls := 0
+	b, err := Data(d, Options{Trace: tr, Lab: &Lab{Description: "d", Hint: "h", Solution: "s", Grade: func(upTo int) []Result {
+		calls++
+		return []Result{{Says: "an SA comes up", Check: "SA up", Seen: fmt.Sprint(upTo >= upSeq), Pass: upTo >= upSeq}}
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Steps  []struct{ Seq int }
+		Expect []struct {
+			Says string
+			At   []struct {
+				Step int
+				Pass bool
+			}
+		}
+		Hint, Solution string
+		Graded         bool
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Graded || p.Hint != "h" || p.Solution != "s" || len(p.Expect) != 1 || calls != len(p.Steps) {
+		t.Fatalf("graded %v, hint %q, solution %q, %d expectations, %d gradings for %d steps", p.Graded, p.Hint, p.Solution, len(p.Expect), calls, len(p.Steps))
+	}
+	at := p.Expect[0].At
+	if len(at) != 2 || at[0].Step != 0 || at[0].Pass || !at[1].Pass || p.Steps[at[1].Step].Seq < upSeq || p.Steps[at[1].Step-1].Seq >= upSeq {
+		t.Errorf("the verdicts change at %+v, want FAIL from step 0 and PASS from the step of event %d", at, upSeq)
 	}
 }

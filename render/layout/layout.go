@@ -293,6 +293,18 @@ func (l *Layout) Pages(maxH float64) [][2]int {
 	return pages
 }
 
+// Header draws the title and the lane boxes alone, on the page's background, as tall
+// as the header of every page: a web view keeps it in sight above the rows.
+func (l *Layout) Header() *Scene {
+	s := &Scene{W: l.W, H: l.HeaderH}
+	s.Items = append(s.Items, &Rect{W: s.W, H: s.H, Style: Style{Fill: "#ffffff"}})
+	for _, x := range l.LaneX {
+		s.Items = append(s.Items, &Line{X1: x, Y1: l.HeaderH - 12, X2: x, Y2: s.H, Style: Style{Stroke: colLane, Width: 1.2, Dash: 5}})
+	}
+	s.Items = append(s.Items, l.header...)
+	return s
+}
+
 // Page draws rows [from, to) under the header.
 func (l *Layout) Page(from, to int) *Scene {
 	top, bottom := 0.0, 0.0
@@ -428,6 +440,7 @@ func (p *placer) row(r *render.Row) (*Group, float64) {
 			ty = h - 8 - 6 - smallSize
 		}
 		p.text(g, fmt.Sprintf("%.3fs", r.T.Seconds()), p.l.timeW, ty, smallSize, false, End, colMuted)
+		g.Items[len(g.Items)-1].(*Text).Class = "time"
 	}
 	return g, h
 }

@@ -59,6 +59,7 @@ type Text struct {
 	Anchor Anchor
 	Fill   string
 	W      float64
+	Class  string // for the web view: "time" marks a row's time
 }
 
 // Group gathers the shapes of one diagram row, translated by (0, Y). ID, Step and

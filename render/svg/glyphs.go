@@ -18,9 +18,10 @@ import (
 
 // glyphSet collects the glyph outlines a document uses.
 type glyphSet struct {
-	buf  sfnt.Buffer
-	ids  map[glyphKey]string // glyph -> its id in <defs>; "" for a glyph that draws nothing
-	defs []byte
+	buf    sfnt.Buffer
+	prefix string
+	ids    map[glyphKey]string // glyph -> its id in <defs>; "" for a glyph that draws nothing
+	defs   []byte
 }
 
 type glyphKey struct {
@@ -31,7 +32,9 @@ type glyphKey struct {
 // unitsPerEm of the Go fonts; glyph paths and advances are in these units.
 const unitsPerEm = 2048
 
-func newGlyphSet() *glyphSet { return &glyphSet{ids: map[glyphKey]string{}} }
+func newGlyphSet(prefix string) *glyphSet {
+	return &glyphSet{ids: map[glyphKey]string{}, prefix: "ikg-" + prefix}
+}
 
 // glyph returns the id of rune r's outline, making it on first use, and its advance in
 // font units.
@@ -108,7 +111,7 @@ func (g *glyphSet) newID(bold bool, r rune) string {
 	if bold {
 		p = "b"
 	}
-	return "ikg-" + p + strconv.FormatInt(int64(r), 36)
+	return g.prefix + p + strconv.FormatInt(int64(r), 36)
 }
 
 // points writes the points of a segment, in font units.

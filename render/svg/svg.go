@@ -30,6 +30,9 @@ type Options struct {
 	Fragment bool
 	// Class is the class of the <svg> element.
 	Class string
+	// GlyphPrefix starts the ids of the glyph outlines, so that two SVGs in one page
+	// keep their ids apart.
+	GlyphPrefix string
 }
 
 // FontFamily is the font the SVG asks for: the Go font, under the name the embedded
@@ -72,7 +75,7 @@ func WriteScene(w io.Writer, s *layout.Scene, o Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	e := &enc{w: bw}
 	if !o.EmbedFont {
-		e.glyphs = newGlyphSet()
+		e.glyphs = newGlyphSet(o.GlyphPrefix)
 		for _, it := range s.Items {
 			e.collect(it)
 		}
@@ -148,7 +151,12 @@ func (e *enc) collect(sh layout.Shape) {
 // outline draws a text as its glyphs: a group at the text's left end of the baseline,
 // scaled from font units to the text's size, that places each glyph's outline.
 func (e *enc) outline(v *layout.Text) {
-	e.s(`<g class="t"`)
+	e.s(`<g class="t`)
+	if v.Class != "" {
+		e.s(" ")
+		e.esc(v.Class)
+	}
+	e.s(`"`)
 	e.sattr("aria-label", v.S)
 	if v.Fill != "" {
 		e.s(` fill="`)
@@ -368,6 +376,9 @@ func (e *enc) shape(sh layout.Shape) {
 			return
 		}
 		e.s("<text")
+		if v.Class != "" {
+			e.sattr("class", v.Class)
+		}
 		e.attr("x", v.X)
 		e.attr("y", v.Y)
 		e.attr("font-size", v.Size)

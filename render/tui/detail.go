@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -48,12 +46,12 @@ func (u *UI) showDetail() {
 		u.hasHex = len(e.Bytes) > 0
 	default:
 		root = tview.NewTreeNode(tview.Escape(rowLabel(d, r))).SetReference(rowRef{u.sel})
-		for _, line := range detailLines(r) {
+		for _, line := range render.Details(r) {
 			root.AddChild(tview.NewTreeNode(tview.Escape(line)).SetSelectable(true).SetReference(rowRef{u.sel}))
 		}
-		for _, l := range u.links(u.sel) {
-			root.AddChild(tview.NewTreeNode(tview.Escape(l.text)).SetSelectable(true).
-				SetReference(linkRef{l.row}).SetColor(tcell.ColorTeal))
+		for _, l := range d.Links(u.cfg.Trace, u.sel) {
+			root.AddChild(tview.NewTreeNode(tview.Escape(l.Text(d, u.stepOf[l.Row]+1))).SetSelectable(true).
+				SetReference(linkRef{l.Row}).SetColor(tcell.ColorTeal))
 		}
 	}
 	u.tree.SetRoot(root).SetCurrentNode(root)
@@ -144,11 +142,11 @@ func (u *UI) explain(n *tview.TreeNode) string {
 			b.WriteString("[gray]Tab moves to the fields; each one is explained here.[-]\n")
 			break
 		}
-		for _, l := range detailLines(r) {
+		for _, l := range render.Details(r) {
 			b.WriteString(tview.Escape(l) + "\n")
 		}
-		for _, l := range u.links(ref.row) {
-			b.WriteString(tview.Escape(l.text) + "\n")
+		for _, l := range u.diagram.Links(u.cfg.Trace, ref.row) {
+			b.WriteString(tview.Escape(l.Text(u.diagram, u.stepOf[l.Row]+1)) + "\n")
 		}
 	default:
 		b.WriteString(tview.Escape(n.GetText()))
@@ -162,54 +160,6 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
-}
-
-// link is a step another row leads to or comes from.
-type link struct {
-	row  int
-	text string
-}
-
-// links are the messages around a row that is not a message: the last message its
-// node received before it (what the node is acting on) and the next message the node
-// sends (what it leads to). They come from the trace's typed fields (the node, a
-// receipt's reference to its message), never from its text.
-func (u *UI) links(row int) []link {
-	d := u.diagram
-	r := d.Rows[row]
-	if r.Event == nil || r.Kind == render.RowMessage || r.Lane < 0 {
-		return nil
-	}
-	node := d.Lanes[r.Lane].Name
-	rowOfSeq := func(seq int) int {
-		i := sort.Search(len(d.Rows), func(i int) bool { return d.Rows[i].Step >= seq })
-		for ; i < len(d.Rows) && d.Rows[i].Step == seq; i++ {
-			if d.Rows[i].Kind == render.RowMessage {
-				return i
-			}
-		}
-		return -1
-	}
-	var out []link
-	evs := u.cfg.Trace.Events
-	at := sort.Search(len(evs), func(i int) bool { return evs[i].Seq >= r.Event.Seq })
-	for i := min(at, len(evs)) - 1; i >= 0; i-- {
-		if e := evs[i]; e.Kind == sim.KindRecv && e.Node == node && e.Ref != 0 {
-			if m := rowOfSeq(e.Ref); m >= 0 {
-				out = append(out, link{m, fmt.Sprintf("← after step %d: %s received %s", u.stepOf[m]+1, node, d.Rows[m].Label)})
-			}
-			break
-		}
-	}
-	for i := at + 1; i < len(evs); i++ {
-		if e := evs[i]; e.Kind == sim.KindMessage && e.From == node && !e.Forwarded {
-			if m := rowOfSeq(e.Seq); m >= 0 {
-				out = append(out, link{m, fmt.Sprintf("→ leads to step %d: %s sends %s", u.stepOf[m]+1, node, d.Rows[m].Label)})
-			}
-			break
-		}
-	}
-	return out
 }
 
 // addLayers shows the protocol layer a student came for (IKE, ESP, ICMP) first and
@@ -282,55 +232,6 @@ func fieldNode(f *ike.Field, bytes []byte, plain bool, depth int, above []*ike.F
 	}
 	n.SetExpanded(depth < 4 && !strings.HasSuffix(f.Name, "Header"))
 	return n
-}
-
-// detailLines describes a row that is not a message.
-func detailLines(r render.Row) []string {
-	e := r.Event
-	if e == nil {
-		return nil
-	}
-	var out []string
-	add := func(k, v string) {
-		if v != "" {
-			out = append(out, k+": "+v)
-		}
-	}
-	add("kind", string(e.Kind))
-	add("node", e.Node)
-	add("state machine", e.Machine)
-	if e.Kind == sim.KindState {
-		add("from", e.FromState)
-		add("to", e.ToState)
-	}
-	add("timer", e.Timer)
-	add("op", e.Op)
-	if s := e.SA; s != nil {
-		add("SA", s.Type+" "+s.Conn+" "+s.Child)
-		add("proposal", s.Proposal)
-		add("SPIi", s.SPIi)
-		add("SPIr", s.SPIr)
-		add("SPI in", s.SPIIn)
-		add("SPI out", s.SPIOut)
-		add("mode", s.Mode)
-		add("local TS", strings.Join(s.LocalTS, ", "))
-		add("remote TS", strings.Join(s.RemoteTS, ", "))
-		for _, k := range []struct {
-			n string
-			v []byte
-		}{{"SK_ei", s.SKei}, {"SK_er", s.SKer}, {"SK_ai", s.SKai}, {"SK_ar", s.SKar},
-			{"encryption key in", s.EncrKeyIn}, {"integrity key in", s.IntegKeyIn},
-			{"encryption key out", s.EncrKeyOut}, {"integrity key out", s.IntegKeyOut}} {
-			if len(k.v) > 0 {
-				add(k.n, hex.EncodeToString(k.v))
-			}
-		}
-		add("reason", s.Reason)
-	}
-	if len(e.Weak) > 0 {
-		add("weak algorithms", strings.Join(e.Weak, ", "))
-	}
-	return out
 }
 
 // showHex dumps the bytes of the selected field's byte space, the field highlighted.

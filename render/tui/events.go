@@ -7,6 +7,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/sim"
 )
 
@@ -102,52 +103,10 @@ func (l *eventList) filterKey(r rune) bool {
 }
 
 func (l *eventList) keep(e *sim.Event) bool {
-	switch e.Kind {
-	case sim.KindMessage, sim.KindRecv:
-		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
-			if !l.filter['e'] {
-				return false
-			}
-		} else if !l.filter['m'] {
-			return false
-		}
-	case sim.KindAction, sim.KindTimer, sim.KindInfo:
-		if !l.filter['a'] {
-			return false
-		}
-	case sim.KindState, sim.KindSA:
-		if !l.filter['s'] {
-			return false
-		}
-	case sim.KindError, sim.KindDrop:
-		if !l.filter['x'] {
-			return false
-		}
-	}
-	if l.query != "" && !strings.Contains(strings.ToLower(eventText(e)), l.query) {
+	if !l.filter[render.EventCategory(e)] {
 		return false
 	}
-	return true
-}
-
-func eventText(e *sim.Event) string {
-	switch e.Kind {
-	case sim.KindMessage, sim.KindRecv:
-		s := e.Summary
-		if e.Exchange != "" {
-			s = e.Exchange + " " + s
-		}
-		return fmt.Sprintf("%s → %s  %s", e.From, e.To, s)
-	case sim.KindState:
-		return e.Machine + ": " + e.FromState + " → " + e.ToState
-	case sim.KindTimer:
-		return "timer " + e.Op + ": " + e.Timer
-	case sim.KindSA:
-		if e.SA != nil {
-			return e.SA.Type + " SA " + e.Op + " " + e.SA.Proposal
-		}
-	}
-	return e.Text
+	return l.query == "" || strings.Contains(strings.ToLower(render.EventText(e)), l.query)
 }
 
 // refresh lists the events up to the current step that pass the filters.
@@ -170,7 +129,7 @@ func (l *eventList) refresh() {
 		l.table.SetCell(i+1, 0, tview.NewTableCell(fmt.Sprintf("%8.3f", e.T.Duration().Seconds())))
 		l.table.SetCell(i+1, 1, tview.NewTableCell(e.Node))
 		l.table.SetCell(i+1, 2, tview.NewTableCell(string(e.Kind)))
-		l.table.SetCell(i+1, 3, tview.NewTableCell(tview.Escape(eventText(e))).SetExpansion(1))
+		l.table.SetCell(i+1, 3, tview.NewTableCell(tview.Escape(render.EventText(e))).SetExpansion(1))
 	}
 	if n := len(l.shown); n > 0 {
 		l.table.Select(n, 0)

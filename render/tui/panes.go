@@ -8,6 +8,7 @@ import (
 
 	"github.com/rivo/tview"
 
+	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/sim"
 )
 
@@ -116,12 +117,12 @@ func (u *UI) reveal(what string) {
 // step, and the hint and solution once asked for.
 func (u *UI) showLab() {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[::b]%s[::-]\n\n%s\n\n", tview.Escape(u.cfg.Title), tview.Escape(strings.TrimSpace(u.cfg.Description)))
+	fmt.Fprintf(&b, "[::b]%s[::-]\n\n%s\n\n", tview.Escape(u.cfg.Title), tview.Escape(render.Paragraphs(u.cfg.Description)))
 	for _, h := range []struct{ key, name, text string }{{"h", "hint", u.cfg.Hint}, {"S", "solution", u.cfg.Solution}} {
 		switch {
 		case h.text == "":
 		case u.shown[h.name]:
-			fmt.Fprintf(&b, "[::b]%s%s:[::-] %s\n\n", strings.ToUpper(h.name[:1]), h.name[1:], tview.Escape(strings.TrimSpace(h.text)))
+			fmt.Fprintf(&b, "[::b]%s%s:[::-] %s\n\n", strings.ToUpper(h.name[:1]), h.name[1:], tview.Escape(render.Paragraphs(h.text)))
 		default:
 			fmt.Fprintf(&b, "[gray]%s shows the %s[-]\n\n", h.key, h.name)
 		}

@@ -308,8 +308,8 @@ func TestEventListFiltersAndSearch(t *testing.T) {
 		t.Fatal("searching for create_child finds nothing")
 	}
 	for _, e := range u.events.shown {
-		if !strings.Contains(strings.ToLower(eventText(e)), "create_child") {
-			t.Errorf("the search keeps %q", eventText(e))
+		if !strings.Contains(strings.ToLower(render.EventText(e)), "create_child") {
+			t.Errorf("the search keeps %q", render.EventText(e))
 		}
 	}
 	// Enter on an event (the last one listed is selected) jumps the walkthrough to it, or
