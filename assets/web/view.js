@@ -62,9 +62,12 @@
     if (phases[i]) r = { top: phases[i].getBoundingClientRect().top, bottom: r.bottom, left: r.left, right: r.right };
     if (r.top < top) diagram.scrollTop -= top - r.top + 40;
     else if (r.bottom > bottom) diagram.scrollTop += Math.min(r.bottom - bottom + 40, r.top - top);
+    // A row that is not in full view comes to the middle, with room on both sides.
     var left = box.left + 8, right = box.left + diagram.clientWidth - 8;
-    if (r.left < left) diagram.scrollLeft -= left - r.left;
-    else if (r.right > right && r.right - r.left < right - left) diagram.scrollLeft += r.right - right;
+    if (r.left < left || r.right > right) {
+      if (r.right - r.left < right - left) diagram.scrollLeft += (r.left + r.right) / 2 - (left + right) / 2;
+      else diagram.scrollLeft += r.left - left - 40;
+    }
   }
 
   function go(i, keepScroll) {

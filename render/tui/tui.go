@@ -118,7 +118,6 @@ func (u *UI) build() {
 	u.tree.SetChangedFunc(func(n *tview.TreeNode) { u.showField(n) })
 	u.tree.SetSelectedFunc(u.treeSelected)
 	u.about = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
-	u.about.SetBackgroundColor(tcell.ColorDefault)
 	rule := tview.NewTextView().SetDynamicColors(true).SetText("[gray]" + strings.Repeat("─", 400))
 	u.fields = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(u.tree, 0, 3, false).
@@ -564,4 +563,50 @@ func (s *statusBar) Draw(scr tcell.Screen) {
 	s.Box.DrawForSubclass(scr, s)
 	x, y, w, _ := s.GetInnerRect()
 	tview.Print(scr, s.line(w), x, y, w, tview.AlignLeft, tcell.ColorDefault)
+}
+
+// Show goes to step (counting from 1) and, in the field tree of its row, selects the
+// first field called field (if not empty), unfolding what holds it. It reports whether
+// both were found. Scripts that take pictures of the walkthrough use it.
+func (u *UI) Show(step int, field string) bool {
+	if step < 1 || step > len(u.steps) {
+		return false
+	}
+	u.goTo(step - 1)
+	if field == "" {
+		return true
+	}
+	var found *tview.TreeNode
+	var path []*tview.TreeNode
+	var walk func(n *tview.TreeNode, above []*tview.TreeNode) bool
+	walk = func(n *tview.TreeNode, above []*tview.TreeNode) bool {
+		if ref, ok := n.GetReference().(fieldRef); ok && ref.f.Name == field {
+			found, path = n, above
+			return true
+		}
+		for _, c := range n.GetChildren() {
+			if walk(c, append(above[:len(above):len(above)], n)) {
+				return true
+			}
+		}
+		return false
+	}
+	if !walk(u.tree.GetRoot(), nil) {
+		return false
+	}
+	for _, n := range path {
+		n.SetExpanded(true)
+	}
+	u.app.SetFocus(u.tree)
+	u.tree.SetCurrentNode(found)
+	u.showField(found)
+	return true
+}
+
+// Wide sets the detail area wide (fields and explanations over the whole width) or
+// split (fields beside bytes), as the w key toggles it.
+func (u *UI) Wide(wide bool) {
+	if u.wide != wide {
+		u.toggleWide()
+	}
 }
