@@ -229,6 +229,30 @@ func TestPlayer(t *testing.T) {
 				t.Errorf("step 14's row is not in view below the lane names")
 			}
 			shoot(t, ctx, shotName("step-14"))
+
+			// The event list, as of the step, with the walkthrough's filters and search.
+			do(t, ctx, chromedp.Evaluate[chromedp.Void](`ikesim.go(ikesim.steps.length - 1)`), chromedp.Click(chromedp.CSS(`#tabs button[data-tab="events"]`)))
+			rows := `document.querySelectorAll('#event-list tr').length`
+			esp := `[...document.querySelectorAll('#event-list tr')].filter(r => r.textContent.includes('ESP SPI')).length`
+			all, allESP := eval[int](t, ctx, rows), eval[int](t, ctx, esp)
+			do(t, ctx, chromedp.KeyEvent("e"))
+			if n, e := eval[int](t, ctx, rows), eval[int](t, ctx, esp); allESP == 0 || e != 0 || n >= all {
+				t.Errorf("the ESP filter leaves %d of %d events, %d of %d ESP", n, all, e, allESP)
+			}
+			do(t, ctx, chromedp.KeyEvent("e"), chromedp.Click(chromedp.CSS("#search")), chromedp.SendKeys(chromedp.CSS("#search"), "create_child"))
+			if n := eval[int](t, ctx, rows); n == 0 || n >= all {
+				t.Errorf("searching create_child lists %d of %d events", n, all)
+			}
+			shoot(t, ctx, shotName("events"))
+			do(t, ctx, chromedp.KeyEvent("\x1b"))
+			if n := eval[int](t, ctx, rows); n != all {
+				t.Errorf("Esc leaves %d of %d events", n, all)
+			}
+			do(t, ctx, chromedp.Click(chromedp.CSS(`#tabs button[data-tab="nodes"]`)))
+			if s := eval[string](t, ctx, `document.getElementById('nodes').textContent`); !strings.Contains(s, "Child SA site-to-site/net") || !strings.Contains(s, "ESP SPI in 0x") {
+				t.Errorf("the nodes pane at the last step shows %q", s)
+			}
+			shoot(t, ctx, shotName("nodes"))
 		})
 	}
 }

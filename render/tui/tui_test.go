@@ -442,3 +442,29 @@ func TestActionDetail(t *testing.T) {
 		t.Errorf("the Fields title does not show step %d", u.cur+1)
 	}
 }
+
+// TestLabHintAndSolution checks that the lab pane hides the hint and the solution
+// until h and S ask for them.
+func TestLabHintAndSolution(t *testing.T) {
+	scr := tcell.NewSimulationScreen("UTF-8")
+	if err := scr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	u := New(Config{Title: "lab", Description: "Which exchange fails?\nAnd why?", Hint: "Look at IKE_AUTH.", Solution: "The keys differ.", Trace: pingTrace(t)})
+	u.showPage("lab")
+	text := u.lab.GetText(true)
+	if strings.Contains(text, "Look at IKE_AUTH.") || strings.Contains(text, "The keys differ.") || !strings.Contains(text, "h shows the hint") {
+		t.Errorf("before h and S the lab pane shows:\n%s", text)
+	}
+	if !strings.Contains(text, "Which exchange fails? And why?") {
+		t.Errorf("the description's lines are not joined for wrapping:\n%s", text)
+	}
+	u.keys(tcell.NewEventKey(tcell.KeyRune, 'h', tcell.ModNone))
+	if text = u.lab.GetText(true); !strings.Contains(text, "Hint: Look at IKE_AUTH.") || strings.Contains(text, "The keys differ.") {
+		t.Errorf("after h the lab pane shows:\n%s", text)
+	}
+	u.keys(tcell.NewEventKey(tcell.KeyRune, 'S', tcell.ModNone))
+	if text = u.lab.GetText(true); !strings.Contains(text, "Solution: The keys differ.") {
+		t.Errorf("after S the lab pane shows:\n%s", text)
+	}
+}
