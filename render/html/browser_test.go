@@ -183,10 +183,19 @@ func TestPlayer(t *testing.T) {
 
 			// Play advances the step.
 			before := eval[int](t, ctx, `ikesim.step()`)
-			do(t, ctx, chromedp.SetValue(chromedp.CSS("#c-speed"), "100"), chromedp.Click(chromedp.CSS("#c-play")), chromedp.Sleep(700*time.Millisecond),
-				chromedp.Click(chromedp.CSS("#c-play")))
-			if after := eval[int](t, ctx, `ikesim.step()`); after <= before+2 {
-				t.Errorf("play went from step %d to %d in 0.7 s at 0.1 s a step", before, after)
+			do(t, ctx, chromedp.SetValue(chromedp.CSS("#c-speed"), "100"), chromedp.Click(chromedp.CSS("#c-play")))
+			after := before
+			for wait := time.Now(); after <= before+2 && time.Since(wait) < 10*time.Second; after = eval[int](t, ctx, `ikesim.step()`) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			do(t, ctx, chromedp.Click(chromedp.CSS("#c-play")))
+			if after <= before+2 {
+				t.Errorf("play went from step %d to %d in 10 s at 0.1 s a step", before, after)
+			}
+			paused := eval[int](t, ctx, `ikesim.step()`)
+			time.Sleep(300 * time.Millisecond)
+			if now := eval[int](t, ctx, `ikesim.step()`); now != paused {
+				t.Errorf("pause did not stop: step %d, then %d", paused, now)
 			}
 			if h := eval[string](t, ctx, `location.hash`); h != fmt.Sprintf("#step-%d", eval[int](t, ctx, `ikesim.step()`)) {
 				t.Errorf("the address holds %q", h)

@@ -20,7 +20,8 @@ import (
 type glyphSet struct {
 	buf    sfnt.Buffer
 	prefix string
-	ids    map[glyphKey]string // glyph -> its id in <defs>; "" for a glyph that draws nothing
+	ascii  [2][128]glyph      // what each ASCII rune draws, once made
+	ids    map[glyphKey]glyph // what each other rune draws
 	defs   []byte
 }
 
@@ -29,36 +30,61 @@ type glyphKey struct {
 	r    rune
 }
 
+// glyph is a rune's outline: its id in <defs> ("" when it draws nothing) and its
+// advance in font units.
+type glyph struct {
+	id   string
+	adv  float64
+	made bool
+}
+
 // unitsPerEm of the Go fonts; glyph paths and advances are in these units.
 const unitsPerEm = 2048
 
 func newGlyphSet(prefix string) *glyphSet {
-	return &glyphSet{ids: map[glyphKey]string{}, prefix: "ikg-" + prefix}
+	return &glyphSet{ids: map[glyphKey]glyph{}, prefix: "ikg-" + prefix}
 }
 
 // glyph returns the id of rune r's outline, making it on first use, and its advance in
 // font units.
 func (g *glyphSet) glyph(r rune, bold bool) (id string, adv float64) {
+	if r >= 0 && r < 128 {
+		b := 0
+		if bold {
+			b = 1
+		}
+		gl := &g.ascii[b][r]
+		if !gl.made {
+			gl.id, gl.adv = g.make(r, bold)
+			gl.made = true
+		}
+		return gl.id, gl.adv
+	}
+	k := glyphKey{bold, r}
+	if gl, ok := g.ids[k]; ok {
+		return gl.id, gl.adv
+	}
+	id, adv = g.make(r, bold)
+	g.ids[k] = glyph{id: id, adv: adv, made: true}
+	return id, adv
+}
+
+// make makes rune r's outline, or finds the one it draws as.
+func (g *glyphSet) make(r rune, bold bool) (id string, adv float64) {
 	f := layout.Font(bold)
 	if r == '-' {
 		return g.hyphen(bold), layout.HyphenAdvance * unitsPerEm
 	}
 	gi, err := f.GlyphIndex(&g.buf, r)
 	if err != nil || gi == 0 {
-		r = '?' // what the layout measured for a glyph the font lacks
-		gi, _ = f.GlyphIndex(&g.buf, r)
+		return g.glyph('?', bold) // what the layout measured for a glyph the font lacks
 	}
 	a, err := f.GlyphAdvance(&g.buf, gi, fixed.I(unitsPerEm), font.HintingNone)
 	if err == nil {
 		adv = float64(a) / 64
 	}
-	k := glyphKey{bold, r}
-	if id, ok := g.ids[k]; ok {
-		return id, adv
-	}
 	segs, err := f.LoadGlyph(&g.buf, gi, fixed.I(unitsPerEm), nil)
 	if err != nil || len(segs) == 0 {
-		g.ids[k] = ""
 		return "", adv
 	}
 	id = g.newID(bold, r)
@@ -85,16 +111,11 @@ func (g *glyphSet) glyph(r rune, bold bool) (id string, adv float64) {
 		}
 	}
 	g.defs = append(g.defs, "Z\"/>\n"...)
-	g.ids[k] = id
 	return id, adv
 }
 
 // hyphen is the hyphen every front end draws (layout.Hyphen...).
 func (g *glyphSet) hyphen(bold bool) string {
-	k := glyphKey{bold, '-'}
-	if id, ok := g.ids[k]; ok {
-		return id
-	}
 	id := g.newID(bold, '-')
 	u := func(v float64) string { return strconv.FormatFloat(v*unitsPerEm, 'f', 0, 64) }
 	h := layout.HyphenH
@@ -102,7 +123,6 @@ func (g *glyphSet) hyphen(bold bool) string {
 		h *= 1.3
 	}
 	g.defs = append(g.defs, `<path id="`+id+`" d="M`+u(layout.HyphenX)+` `+u(layout.HyphenTop)+`h`+u(layout.HyphenW)+`v`+u(h)+`h-`+u(layout.HyphenW)+`Z"/>`+"\n"...)
-	g.ids[k] = id
 	return id
 }
 

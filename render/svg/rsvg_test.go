@@ -41,7 +41,7 @@ func textBoxes(s *layout.Scene) []image.Rectangle {
 	return out
 }
 
-var textGroup = regexp.MustCompile(`<g class="t"[^>]*>.*?</g>\n|<text[^>]*>.*?</text>\n`)
+var textGroup = regexp.MustCompile(`<g class="t[ "][^>]*>.*?</g>\n|<text[^>]*>.*?</text>\n`)
 
 // rasterize converts an SVG document to a PNG image with rsvg-convert.
 func rasterize(t *testing.T, rsvg, dir, name string, doc []byte) *image.RGBA {

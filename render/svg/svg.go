@@ -180,7 +180,7 @@ func (e *enc) outline(v *layout.Text) {
 			e.s(`"`)
 			if x != 0 {
 				e.s(` x="`)
-				e.buf = strconv.AppendFloat(e.buf[:0], x, 'f', 0, 64)
+				e.buf = strconv.AppendInt(e.buf[:0], int64(x+0.5), 10)
 				e.w.Write(e.buf)
 				e.s(`"`)
 			}
