@@ -66,16 +66,23 @@ var (
 )
 
 // step reads the step of the status bar, checking that the Fields title shows the same.
+// A capture may catch the terminal halfway through a redraw, so it looks again a few
+// times before it fails.
 func (s *tmuxScreen) step() int {
 	s.t.Helper()
-	scr := s.screen()
-	m := statusStep.FindAllStringSubmatch(scr, -1)
-	f := fieldsStep.FindAllStringSubmatch(scr, -1)
-	if len(m) != 1 || len(f) != 1 || m[0][1] != f[0][1] {
-		s.t.Fatalf("want one step count, in the status bar and the Fields title alike; the screen:\n%s", scr)
+	var scr string
+	for try := 0; try < 20; try++ {
+		scr = s.screen()
+		m := statusStep.FindAllStringSubmatch(scr, -1)
+		f := fieldsStep.FindAllStringSubmatch(scr, -1)
+		if len(m) == 1 && len(f) == 1 && m[0][1] == f[0][1] {
+			n, _ := strconv.Atoi(m[0][1])
+			return n
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
-	n, _ := strconv.Atoi(m[0][1])
-	return n
+	s.t.Fatalf("want one step count, in the status bar and the Fields title alike; the screen:\n%s", scr)
+	return 0
 }
 
 // authExplanation is what the walkthrough must show in full about the Authentication
