@@ -23,10 +23,11 @@ func gcmAlg(id uint16, name string, icv int) *EncrAlg {
 		SaltSize: aeadSaltSize, ICVSize: icv, New: newGCM(name, icv)}
 }
 
-// saltedAEAD is an AEAD transform whose nonce is salt || IV.
+// saltedAEAD is an AEAD transform whose nonce is salt || IV: a 4-byte salt for GCM and
+// ChaCha20-Poly1305, 3 bytes for CCM.
 type saltedAEAD struct {
 	name string
-	salt [aeadSaltSize]byte
+	salt []byte
 	aead cipher.AEAD
 	icv  int // ICV bytes on the wire; less than aead.Overhead() for ENCR_AES_GCM_8
 	// block is the AES cipher under aead, kept for the truncated-ICV path.
@@ -54,9 +55,7 @@ func newGCM(name string, icv int) func([]byte) (Cipher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ike: %s: %w", name, err)
 		}
-		s := &saltedAEAD{name: name, aead: aead, icv: icv, block: block}
-		copy(s.salt[:], keymat[len(key):])
-		return s, nil
+		return &saltedAEAD{name: name, salt: append([]byte(nil), keymat[len(key):]...), aead: aead, icv: icv, block: block}, nil
 	}
 }
 
@@ -71,14 +70,13 @@ func newChaCha20Poly1305(keymat []byte) (Cipher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ike: %s: %w", name, err)
 	}
-	s := &saltedAEAD{name: name, aead: aead, icv: aead.Overhead()}
-	copy(s.salt[:], keymat[chacha20poly1305.KeySize:])
-	return s, nil
+	return &saltedAEAD{name: name, salt: append([]byte(nil), keymat[chacha20poly1305.KeySize:]...), aead: aead,
+		icv: aead.Overhead()}, nil
 }
 
 func (s *saltedAEAD) nonce(iv []byte) []byte {
-	n := make([]byte, 0, aeadNonceSize)
-	return append(append(n, s.salt[:]...), iv...)
+	n := make([]byte, 0, len(s.salt)+len(iv))
+	return append(append(n, s.salt...), iv...)
 }
 
 // Seal returns ciphertext || ICV. It panics if the IV is not 8 bytes (a caller's bug).

@@ -20,7 +20,15 @@ var dhGroups = []*DHGroup{
 	ecdhGroup(ECP_256, "ECP_256", ecdh.P256(), 32, 0xff),
 	ecdhGroup(ECP_384, "ECP_384", ecdh.P384(), 48, 0xff),
 	ecdhGroup(ECP_521, "ECP_521", ecdh.P521(), 66, 0x01),
+	rfc5114Group(MODP_1024_160),
+	rfc5114Group(MODP_2048_224),
+	rfc5114Group(MODP_2048_256),
+	brainpoolGroup(ECP_224_BP, "ECP_224_BP", brainpoolP224r1),
+	brainpoolGroup(ECP_256_BP, "ECP_256_BP", brainpoolP256r1),
+	brainpoolGroup(ECP_384_BP, "ECP_384_BP", brainpoolP384r1),
+	brainpoolGroup(ECP_512_BP, "ECP_512_BP", brainpoolP512r1),
 	ecdhGroup(Curve25519, "Curve25519", ecdh.X25519(), 32, 0xff),
+	curve448Group,
 }
 
 // maxScalarDraws bounds how many candidate private values Generate reads before it

@@ -51,9 +51,9 @@ func TestDHBadPeer(t *testing.T) {
 			"empty": nil,
 		}
 		switch {
-		case g.ID == Curve25519:
-			bad["zero (low order)"] = make([]byte, 32)
-		case g.ID >= ECP_256:
+		case g.ID == Curve25519 || g.ID == Curve448:
+			bad["zero (low order)"] = make([]byte, g.PublicSize)
+		case (g.ID >= ECP_256 && g.ID <= ECP_521) || (g.ID >= ECP_224_BP && g.ID <= ECP_512_BP):
 			offCurve := bytes.Clone(pub)
 			offCurve[len(offCurve)-1] ^= 1 // y changed: not on the curve
 			bad["not on the curve"] = offCurve
@@ -110,10 +110,7 @@ func TestDHGenerateErrors(t *testing.T) {
 
 // RFC 5903, Section 8: the test vectors of the 256, 384 and 521-bit random ECP groups.
 // Feeding i and r as the random source makes Generate use them as private values.
-var ecpVectors = []struct {
-	id                             uint16
-	i, gix, giy, r, grx, gry, girx string
-}{
+var ecpVectors = []ecdhVector{
 	{ECP_256,
 		"c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433",
 		"dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180",
@@ -140,8 +137,14 @@ var ecpVectors = []struct {
 		"01144c7d79ae6956bc8edb8e7c787c4521cb086fa64407f97894e5e6b2d79b04d1427e73ca4baa240a34786859810c06b3c715a3a8cc3151f2bee417996d19f3ddea"},
 }
 
+// ecdhVector is a key exchange between two private values i and r on an ECP group.
+type ecdhVector struct {
+	id                             uint16
+	i, gix, giy, r, grx, gry, girx string
+}
+
 func TestECPVectors(t *testing.T) {
-	for _, v := range ecpVectors {
+	for _, v := range append(ecpVectors, brainpoolVectors...) {
 		g := DH(v.id)
 		i, err := g.Generate(bytes.NewReader(unhex(t, v.i)))
 		if err != nil {

@@ -14,6 +14,8 @@ var integAlgs = []*IntegAlg{
 	hmacInteg(AUTH_HMAC_MD5_96, "AUTH_HMAC_MD5_96", md5.New, 12, true),                              // RFC 2403
 	hmacInteg(AUTH_HMAC_SHA1_96, "AUTH_HMAC_SHA1_96", sha1.New, 12, false),                          // RFC 2404
 	{ID: AUTH_AES_XCBC_96, Name: "AUTH_AES_XCBC_96", KeySize: xcbcBlock, ICVSize: 12, New: newXCBC}, // RFC 3566
+	hmacInteg(AUTH_HMAC_SHA1_160, "AUTH_HMAC_SHA1_160", sha1.New, 20, false),                        // RFC 4595
+	{ID: AUTH_AES_CMAC_96, Name: "AUTH_AES_CMAC_96", KeySize: xcbcBlock, ICVSize: 12, New: newCMAC}, // RFC 4494
 	hmacInteg(AUTH_HMAC_SHA2_256_128, "AUTH_HMAC_SHA2_256_128", sha256.New, 16, false),              // RFC 4868
 	hmacInteg(AUTH_HMAC_SHA2_384_192, "AUTH_HMAC_SHA2_384_192", sha512.New384, 24, false),
 	hmacInteg(AUTH_HMAC_SHA2_512_256, "AUTH_HMAC_SHA2_512_256", sha512.New, 32, false),

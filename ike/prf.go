@@ -18,6 +18,7 @@ var prfAlgs = []*PRFAlg{
 	hmacPRF(PRF_HMAC_SHA2_256, "PRF_HMAC_SHA2_256", sha256.New, false),
 	hmacPRF(PRF_HMAC_SHA2_384, "PRF_HMAC_SHA2_384", sha512.New384, false),
 	hmacPRF(PRF_HMAC_SHA2_512, "PRF_HMAC_SHA2_512", sha512.New, false),
+	{ID: PRF_AES128_CMAC, Name: "PRF_AES128_CMAC", Size: xcbcBlock, KeySize: xcbcBlock, Sum: cmacPRF}, // RFC 4615
 }
 
 // hmacPRF makes an HMAC PRF (RFC 2104; RFC 4868, Section 2.1 for SHA-2). Its preferred

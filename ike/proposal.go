@@ -43,15 +43,31 @@ func buildKeywords() []proposalKeyword {
 				proposalKeyword{fmt.Sprintf("aes%dgcm%d", bits, 8*g.icv), enc(g.id, bits)})
 		}
 		kw = append(kw, proposalKeyword{fmt.Sprintf("aes%dgcm", bits), enc(ENCR_AES_GCM_16, bits)})
+		kw = append(kw, proposalKeyword{fmt.Sprintf("aes%dctr", bits), enc(ENCR_AES_CTR, bits)})
+		for _, g := range []struct {
+			id  uint16
+			icv int
+		}{{ENCR_AES_CCM_16, 16}, {ENCR_AES_CCM_12, 12}, {ENCR_AES_CCM_8, 8}} {
+			kw = append(kw,
+				proposalKeyword{fmt.Sprintf("aes%dccm%d", bits, g.icv), enc(g.id, bits)},
+				proposalKeyword{fmt.Sprintf("aes%dccm%d", bits, 8*g.icv), enc(g.id, bits)})
+		}
+		kw = append(kw, proposalKeyword{fmt.Sprintf("aes%dccm", bits), enc(ENCR_AES_CCM_16, bits)},
+			proposalKeyword{fmt.Sprintf("camellia%d", bits), enc(ENCR_CAMELLIA_CBC, bits)})
 	}
 	kw = append(kw,
 		proposalKeyword{"aes", enc(ENCR_AES_CBC, 128)},
+		proposalKeyword{"camellia", enc(ENCR_CAMELLIA_CBC, 128)},
 		proposalKeyword{"chacha20poly1305", enc(ENCR_CHACHA20_POLY1305, 0)},
 
 		proposalKeyword{"md5", tr(TransformINTEG, AUTH_HMAC_MD5_96, 0)},
 		proposalKeyword{"sha1", tr(TransformINTEG, AUTH_HMAC_SHA1_96, 0)},
 		proposalKeyword{"sha", tr(TransformINTEG, AUTH_HMAC_SHA1_96, 0)},
+		proposalKeyword{"sha1_160", tr(TransformINTEG, AUTH_HMAC_SHA1_160, 0)},
 		proposalKeyword{"aesxcbc", tr(TransformINTEG, AUTH_AES_XCBC_96, 0)},
+		// strongSwan's keywords are aescmac and prfaescmac; cmac and prfcmac are read too.
+		proposalKeyword{"aescmac", tr(TransformINTEG, AUTH_AES_CMAC_96, 0)},
+		proposalKeyword{"cmac", tr(TransformINTEG, AUTH_AES_CMAC_96, 0)},
 		proposalKeyword{"sha256", tr(TransformINTEG, AUTH_HMAC_SHA2_256_128, 0)},
 		proposalKeyword{"sha2_256", tr(TransformINTEG, AUTH_HMAC_SHA2_256_128, 0)},
 		proposalKeyword{"sha384", tr(TransformINTEG, AUTH_HMAC_SHA2_384_192, 0)},
@@ -62,19 +78,25 @@ func buildKeywords() []proposalKeyword {
 		proposalKeyword{"prfmd5", tr(TransformPRF, PRF_HMAC_MD5, 0)},
 		proposalKeyword{"prfsha1", tr(TransformPRF, PRF_HMAC_SHA1, 0)},
 		proposalKeyword{"prfaesxcbc", tr(TransformPRF, PRF_AES128_XCBC, 0)},
+		proposalKeyword{"prfaescmac", tr(TransformPRF, PRF_AES128_CMAC, 0)},
+		proposalKeyword{"prfcmac", tr(TransformPRF, PRF_AES128_CMAC, 0)},
 		proposalKeyword{"prfsha256", tr(TransformPRF, PRF_HMAC_SHA2_256, 0)},
 		proposalKeyword{"prfsha384", tr(TransformPRF, PRF_HMAC_SHA2_384, 0)},
 		proposalKeyword{"prfsha512", tr(TransformPRF, PRF_HMAC_SHA2_512, 0)},
 	)
+	// strongSwan's names where the IANA name does not give them.
+	groupKeyword := map[uint16]string{Curve25519: "x25519", Curve448: "curve448",
+		MODP_1024_160: "modp1024s160", MODP_2048_224: "modp2048s224", MODP_2048_256: "modp2048s256"}
 	for _, g := range dhGroups {
-		name := strings.ToLower(strings.ReplaceAll(g.Name, "_", ""))
-		if g.ID == Curve25519 {
-			name = "x25519"
+		name, ok := groupKeyword[g.ID]
+		if !ok {
+			name = strings.ToLower(strings.ReplaceAll(g.Name, "_", ""))
 		}
 		kw = append(kw, proposalKeyword{name, tr(TransformDH, g.ID, 0)})
 	}
 	return append(kw,
 		proposalKeyword{"curve25519", tr(TransformDH, Curve25519, 0)},
+		proposalKeyword{"x448", tr(TransformDH, Curve448, 0)},
 		proposalKeyword{"esn", tr(TransformESN, ESN, 0)},
 		proposalKeyword{"noesn", tr(TransformESN, NO_ESN, 0)},
 	)
@@ -99,7 +121,9 @@ func init() {
 var impliedPRF = map[uint16]uint16{
 	AUTH_HMAC_MD5_96:       PRF_HMAC_MD5,
 	AUTH_HMAC_SHA1_96:      PRF_HMAC_SHA1,
+	AUTH_HMAC_SHA1_160:     PRF_HMAC_SHA1,
 	AUTH_AES_XCBC_96:       PRF_AES128_XCBC,
+	AUTH_AES_CMAC_96:       PRF_AES128_CMAC,
 	AUTH_HMAC_SHA2_256_128: PRF_HMAC_SHA2_256,
 	AUTH_HMAC_SHA2_384_192: PRF_HMAC_SHA2_384,
 	AUTH_HMAC_SHA2_512_256: PRF_HMAC_SHA2_512,

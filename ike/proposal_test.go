@@ -259,3 +259,45 @@ func FuzzParseProposal(f *testing.F) {
 		}
 	})
 }
+
+// TestNewAlgorithmKeywords reads strongSwan's keywords of the algorithms of RFC 5930,
+// 5282, 5529, 4494, 4615, 4595, 5114, 6954 and 8031, and writes them back.
+func TestNewAlgorithmKeywords(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		proto Protocol
+		want  []Transform
+		out   string
+	}{
+		{"aes128ctr-sha256-modp2048s256", ProtoIKE, []Transform{{TransformENCR, ENCR_AES_CTR, 128},
+			{TransformPRF, PRF_HMAC_SHA2_256, 0}, {TransformINTEG, AUTH_HMAC_SHA2_256_128, 0}, {TransformDH, MODP_2048_256, 0}},
+			"aes128ctr-sha256-modp2048s256"},
+		{"aes256ccm12-prfsha384-ecp384bp", ProtoIKE, []Transform{{TransformENCR, ENCR_AES_CCM_12, 256},
+			{TransformPRF, PRF_HMAC_SHA2_384, 0}, {TransformDH, ECP_384_BP, 0}}, "aes256ccm12-prfsha384-ecp384bp"},
+		{"aes128ccm128-aescmac-curve448", ProtoIKE, []Transform{{TransformENCR, ENCR_AES_CCM_16, 128},
+			{TransformPRF, PRF_AES128_CMAC, 0}, {TransformDH, Curve448, 0}}, "aes128ccm16-prfaescmac-curve448"},
+		{"camellia256-cmac-prfcmac-x448", ProtoIKE, []Transform{{TransformENCR, ENCR_CAMELLIA_CBC, 256},
+			{TransformPRF, PRF_AES128_CMAC, 0}, {TransformINTEG, AUTH_AES_CMAC_96, 0}, {TransformDH, Curve448, 0}},
+			"camellia256-aescmac-curve448"},
+		{"camellia-sha1_160-modp1024s160-ecp224bp-modp2048s224-ecp256bp-ecp512bp", ProtoIKE, []Transform{
+			{TransformENCR, ENCR_CAMELLIA_CBC, 128}, {TransformPRF, PRF_HMAC_SHA1, 0}, {TransformINTEG, AUTH_HMAC_SHA1_160, 0},
+			{TransformDH, MODP_1024_160, 0}, {TransformDH, ECP_224_BP, 0}, {TransformDH, MODP_2048_224, 0},
+			{TransformDH, ECP_256_BP, 0}, {TransformDH, ECP_512_BP, 0}},
+			"camellia128-sha1_160-modp1024s160-ecp224bp-modp2048s224-ecp256bp-ecp512bp"},
+		{"aes192ctr-aescmac", ProtoESP, []Transform{{TransformENCR, ENCR_AES_CTR, 192},
+			{TransformINTEG, AUTH_AES_CMAC_96, 0}, {TransformESN, NO_ESN, 0}}, "aes192ctr-aescmac"},
+		{"aes128ccm8", ProtoESP, []Transform{{TransformENCR, ENCR_AES_CCM_8, 128}, {TransformESN, NO_ESN, 0}}, "aes128ccm8"},
+	} {
+		p, err := ParseProposal(tc.in, tc.proto)
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if !slices.Equal(p.Transforms, tc.want) {
+			t.Errorf("%s: transforms %v, want %v", tc.in, p.Transforms, tc.want)
+		}
+		if got := p.String(); got != tc.out {
+			t.Errorf("%s: String() = %q, want %q", tc.in, got, tc.out)
+		}
+	}
+}

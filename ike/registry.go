@@ -15,9 +15,14 @@ const (
 	ENCR_3DES              = 3  // RFC 2451
 	ENCR_NULL              = 11 // RFC 2410, ESP only
 	ENCR_AES_CBC           = 12 // RFC 3602
+	ENCR_AES_CTR           = 13 // RFC 3686, RFC 5930
+	ENCR_AES_CCM_8         = 14 // RFC 4309, RFC 5282: 8-byte ICV
+	ENCR_AES_CCM_12        = 15 // 12-byte ICV
+	ENCR_AES_CCM_16        = 16 // 16-byte ICV
 	ENCR_AES_GCM_8         = 18 // RFC 4106, RFC 5282: 8-byte ICV
 	ENCR_AES_GCM_12        = 19 // 12-byte ICV
 	ENCR_AES_GCM_16        = 20 // 16-byte ICV
+	ENCR_CAMELLIA_CBC      = 23 // RFC 5529
 	ENCR_CHACHA20_POLY1305 = 28 // RFC 7634
 )
 
@@ -29,6 +34,7 @@ const (
 	PRF_HMAC_SHA2_256 = 5 // RFC 4868
 	PRF_HMAC_SHA2_384 = 6
 	PRF_HMAC_SHA2_512 = 7
+	PRF_AES128_CMAC   = 8 // RFC 4615
 )
 
 // Transform Type 3: integrity algorithms.
@@ -37,6 +43,8 @@ const (
 	AUTH_HMAC_MD5_96       = 1  // RFC 2403
 	AUTH_HMAC_SHA1_96      = 2  // RFC 2404
 	AUTH_AES_XCBC_96       = 5  // RFC 3566
+	AUTH_HMAC_SHA1_160     = 7  // RFC 4595
+	AUTH_AES_CMAC_96       = 8  // RFC 4494
 	AUTH_HMAC_SHA2_256_128 = 12 // RFC 4868
 	AUTH_HMAC_SHA2_384_192 = 13
 	AUTH_HMAC_SHA2_512_256 = 14
@@ -44,18 +52,26 @@ const (
 
 // Transform Type 4: Diffie-Hellman groups.
 const (
-	MODP_768   = 1  // RFC 2409, Section 6.1
-	MODP_1024  = 2  // RFC 2409, Section 6.2
-	MODP_1536  = 5  // RFC 3526, Section 2
-	MODP_2048  = 14 // RFC 3526, Section 3
-	MODP_3072  = 15 // RFC 3526, Section 4
-	MODP_4096  = 16 // RFC 3526, Section 5
-	MODP_6144  = 17 // RFC 3526, Section 6
-	MODP_8192  = 18 // RFC 3526, Section 7
-	ECP_256    = 19 // RFC 5903
-	ECP_384    = 20
-	ECP_521    = 21
-	Curve25519 = 31 // RFC 8031
+	MODP_768      = 1  // RFC 2409, Section 6.1
+	MODP_1024     = 2  // RFC 2409, Section 6.2
+	MODP_1536     = 5  // RFC 3526, Section 2
+	MODP_2048     = 14 // RFC 3526, Section 3
+	MODP_3072     = 15 // RFC 3526, Section 4
+	MODP_4096     = 16 // RFC 3526, Section 5
+	MODP_6144     = 17 // RFC 3526, Section 6
+	MODP_8192     = 18 // RFC 3526, Section 7
+	ECP_256       = 19 // RFC 5903
+	ECP_384       = 20
+	ECP_521       = 21
+	MODP_1024_160 = 22 // RFC 5114, Section 2.1: 1024-bit MODP group with a 160-bit prime order subgroup
+	MODP_2048_224 = 23 // RFC 5114, Section 2.2
+	MODP_2048_256 = 24 // RFC 5114, Section 2.3
+	ECP_224_BP    = 27 // RFC 6954: brainpoolP224r1 (RFC 5639)
+	ECP_256_BP    = 28 // brainpoolP256r1
+	ECP_384_BP    = 29 // brainpoolP384r1
+	ECP_512_BP    = 30 // brainpoolP512r1
+	Curve25519    = 31 // RFC 8031
+	Curve448      = 32 // RFC 8031
 )
 
 // Transform Type 5: extended sequence numbers.

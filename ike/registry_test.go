@@ -28,7 +28,7 @@ func TestRegistryLists(t *testing.T) {
 	checkRegistry(t, "INTEG", IntegAlgs(), func(a *IntegAlg) uint16 { return a.ID }, Integ)
 	checkRegistry(t, "DH", DHGroups(), func(a *DHGroup) uint16 { return a.ID }, DH)
 
-	if Encr(13) != nil || PRF(0) != nil || Integ(AUTH_NONE) != nil || DH(0) != nil {
+	if Encr(1) != nil || PRF(0) != nil || Integ(AUTH_NONE) != nil || DH(0) != nil {
 		t.Error("lookup of an unimplemented ID is not nil")
 	}
 	EncrAlgs()[0] = nil
@@ -42,13 +42,15 @@ func TestRegistryNames(t *testing.T) {
 	want := map[string]uint16{
 		"ENCR_DES": ENCR_DES, "ENCR_3DES": ENCR_3DES, "ENCR_NULL": ENCR_NULL, "ENCR_AES_CBC": ENCR_AES_CBC,
 		"ENCR_AES_GCM_8": ENCR_AES_GCM_8, "ENCR_AES_GCM_12": ENCR_AES_GCM_12, "ENCR_AES_GCM_16": ENCR_AES_GCM_16,
-		"ENCR_CHACHA20_POLY1305": ENCR_CHACHA20_POLY1305,
+		"ENCR_CHACHA20_POLY1305": ENCR_CHACHA20_POLY1305, "ENCR_AES_CTR": ENCR_AES_CTR,
+		"ENCR_AES_CCM_8": ENCR_AES_CCM_8, "ENCR_AES_CCM_12": ENCR_AES_CCM_12, "ENCR_AES_CCM_16": ENCR_AES_CCM_16,
+		"ENCR_CAMELLIA_CBC": ENCR_CAMELLIA_CBC,
 	}
 	for _, a := range EncrAlgs() {
 		if id, ok := want[a.Name]; !ok || id != a.ID {
 			t.Errorf("ENCR %d is named %q", a.ID, a.Name)
 		}
-		if a.AEAD() != strings.Contains(a.Name, "GCM") && a.ID != ENCR_CHACHA20_POLY1305 {
+		if a.AEAD() != (strings.Contains(a.Name, "GCM") || strings.Contains(a.Name, "CCM")) && a.ID != ENCR_CHACHA20_POLY1305 {
 			t.Errorf("%s: AEAD() = %v", a.Name, a.AEAD())
 		}
 	}
@@ -58,7 +60,9 @@ func TestRegistryNames(t *testing.T) {
 		}
 	}
 	for _, g := range DHGroups() {
-		if g.Weak != (g.ID == MODP_768 || g.ID == MODP_1024 || g.ID == MODP_1536) {
+		weak := g.ID == MODP_768 || g.ID == MODP_1024 || g.ID == MODP_1536 ||
+			g.ID == MODP_1024_160 || g.ID == MODP_2048_224 || g.ID == MODP_2048_256 // RFC 8247, Section 2.4
+		if g.Weak != weak {
 			t.Errorf("%s: Weak = %v", g.Name, g.Weak)
 		}
 	}
@@ -79,8 +83,11 @@ func TestTransformName(t *testing.T) {
 		{Transform{Type: TransformDH, ID: Curve25519}, "Curve25519"},
 		{Transform{Type: TransformESN, ID: NO_ESN}, "NO_ESN"},
 		{Transform{Type: TransformESN, ID: ESN}, "ESN"},
-		{Transform{Type: TransformENCR, ID: 13}, "ENCR 13 (unknown)"},
-		{Transform{Type: TransformDH, ID: 32}, "DH 32 (unknown)"},
+		{Transform{Type: TransformENCR, ID: ENCR_AES_CCM_12, KeyLen: 192}, "ENCR_AES_CCM_12 (192)"},
+		{Transform{Type: TransformDH, ID: ECP_384_BP}, "ECP_384_BP"},
+		{Transform{Type: TransformDH, ID: Curve448}, "Curve448"},
+		{Transform{Type: TransformENCR, ID: 99}, "ENCR 99 (unknown)"},
+		{Transform{Type: TransformDH, ID: 33}, "DH 33 (unknown)"},
 		{Transform{Type: 9, ID: 1}, "TransformType(9) 1 (unknown)"},
 	} {
 		if got := TransformName(tc.t); got != tc.want {

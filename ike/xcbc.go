@@ -11,11 +11,14 @@ import (
 // xcbcBlock is the AES block size and the AES-XCBC-MAC key and output size.
 const xcbcBlock = aes.BlockSize
 
-// xcbcMAC is AES-XCBC-MAC (RFC 3566, Section 4) as a hash.Hash. It keeps the last
-// block of input back until Sum, because the last block is processed differently.
-type xcbcMAC struct {
-	k1     cipher.Block    // AES keyed with K1
-	k2, k3 [xcbcBlock]byte // K2 and K3, XORed into the last block
+// cbcMAC is AES-XCBC-MAC (RFC 3566, Section 4) and AES-CMAC (RFC 4493, Section 2.4) as a
+// hash.Hash: both chain the blocks through AES in CBC mode and XOR one of two masks into
+// the last block, the first when it is complete, the second when it is padded. It keeps
+// the last block of input back until Sum, because the last block is processed
+// differently.
+type cbcMAC struct {
+	k1     cipher.Block    // AES keyed with K1 (XCBC) or K (CMAC)
+	k2, k3 [xcbcBlock]byte // masks of a complete and a padded last block: K2 and K3 (XCBC), K1 and K2 (CMAC)
 	e      [xcbcBlock]byte // E[i-1], the chaining value
 	buf    [xcbcBlock]byte // input not yet processed: at most one block
 	n      int             // bytes in buf
@@ -33,7 +36,7 @@ func newXCBC(key []byte) hash.Hash {
 	}
 	// RFC 3566, Section 4, step 1: K1, K2, K3 are K's encryptions of 0x01.., 0x02.., 0x03...
 	var k1 [xcbcBlock]byte
-	m := &xcbcMAC{}
+	m := &cbcMAC{}
 	for i, dst := range [][]byte{k1[:], m.k2[:], m.k3[:]} {
 		var c [xcbcBlock]byte
 		for j := range c {
@@ -48,17 +51,17 @@ func newXCBC(key []byte) hash.Hash {
 	return m
 }
 
-func (m *xcbcMAC) Size() int      { return xcbcBlock }
-func (m *xcbcMAC) BlockSize() int { return xcbcBlock }
+func (m *cbcMAC) Size() int      { return xcbcBlock }
+func (m *cbcMAC) BlockSize() int { return xcbcBlock }
 
-func (m *xcbcMAC) Reset() {
+func (m *cbcMAC) Reset() {
 	m.e = [xcbcBlock]byte{}
 	m.n = 0
 }
 
 // Write implements step 2 and 3: every block but the last is XORed with E[i-1] and
 // encrypted with K1.
-func (m *xcbcMAC) Write(p []byte) (int, error) {
+func (m *cbcMAC) Write(p []byte) (int, error) {
 	written := len(p)
 	for len(p) > 0 {
 		if m.n == xcbcBlock {
@@ -75,7 +78,7 @@ func (m *xcbcMAC) Write(p []byte) (int, error) {
 
 // Sum implements steps 4 and 5 on a copy of the state: a full last block is XORed with
 // K2; a short one (or an empty message) is padded with 0x80 0x00... and XORed with K3.
-func (m *xcbcMAC) Sum(b []byte) []byte {
+func (m *cbcMAC) Sum(b []byte) []byte {
 	var last [xcbcBlock]byte
 	copy(last[:], m.buf[:m.n])
 	key := &m.k2
@@ -92,16 +95,20 @@ func (m *xcbcMAC) Sum(b []byte) []byte {
 // xcbcPRF is AES-XCBC-PRF-128 (RFC 4434, Section 2): a 16-byte key is used as is, a
 // shorter one is padded with zero bytes, a longer one is first reduced to
 // AES-XCBC-MAC(0^128, key).
-func xcbcPRF(key, data []byte) []byte {
+func xcbcPRF(key, data []byte) []byte { return macPRF(newXCBC, key, data, len(key) <= xcbcBlock) }
+
+// macPRF keys mac with key when useKey (zero-padded to 16 bytes), or else with
+// mac(0^128, key), and returns mac(key, data): the PRFs of RFC 4434 and RFC 4615.
+func macPRF(mac func([]byte) hash.Hash, key, data []byte, useKey bool) []byte {
 	var k [xcbcBlock]byte
-	if len(key) <= xcbcBlock {
+	if useKey {
 		copy(k[:], key)
 	} else {
-		h := newXCBC(k[:])
+		h := mac(k[:])
 		h.Write(key)
 		h.Sum(k[:0])
 	}
-	h := newXCBC(k[:])
+	h := mac(k[:])
 	h.Write(data)
 	return h.Sum(nil)
 }
