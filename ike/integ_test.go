@@ -52,7 +52,8 @@ func TestIntegRegistry(t *testing.T) {
 	want := map[uint16][2]int{ // key bytes, ICV bytes
 		AUTH_HMAC_MD5_96: {16, 12}, AUTH_HMAC_SHA1_96: {20, 12}, AUTH_AES_XCBC_96: {16, 12},
 		AUTH_HMAC_SHA2_256_128: {32, 16}, AUTH_HMAC_SHA2_384_192: {48, 24}, AUTH_HMAC_SHA2_512_256: {64, 32},
-		AUTH_HMAC_SHA1_160: {20, 20}, AUTH_AES_CMAC_96: {16, 12}, // RFC 4595, RFC 4494
+		AUTH_HMAC_SHA1_160: {20, 20}, AUTH_AES_CMAC_96: {16, 12}, AUTH_HMAC_MD5_128: {16, 16}, // RFC 4595, RFC 4494
+		AUTH_HMAC_SHA2_256_96: {32, 12}, // draft-ietf-ipsec-ciph-sha-256-00
 	}
 	for _, a := range IntegAlgs() {
 		if got := [2]int{a.KeySize, a.ICVSize}; got != want[a.ID] {

@@ -2,6 +2,7 @@ package ike
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -29,9 +30,9 @@ func TestKeytableReferenceCaptures(t *testing.T) {
 		var lines []string
 		switch filepath.Base(path) {
 		case "ikev2_decryption_table":
-			keys, err := ParseIKEv2KeyTable(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
+			keys, skipped, err := ParseIKEv2KeyTable(bytes.NewReader(data))
+			if err != nil || len(skipped) > 0 {
+				t.Fatal(err, skipped)
 			}
 			for _, k := range keys {
 				if k.Encr != ENCR_AES_CBC || k.EncrKeyBits != 128 || k.Integ != AUTH_HMAC_SHA2_256_128 || k.SPIi == 0 {
@@ -44,12 +45,12 @@ func TestKeytableReferenceCaptures(t *testing.T) {
 				lines = append(lines, line)
 			}
 		case "esp_sa":
-			keys, err := ParseESPKeyTable(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
+			keys, skipped, err := ParseESPKeyTable(bytes.NewReader(data))
+			if err != nil || len(skipped) > 0 {
+				t.Fatal(err, skipped)
 			}
 			for _, k := range keys {
-				if k.Encr != ENCR_AES_CBC || k.EncrKeyBits != 128 || k.Integ != AUTH_HMAC_SHA2_256_128 || !k.Src.Is4() {
+				if k.Encr != ENCR_AES_CBC || k.EncrKeyBits != 128 || k.Integ != AUTH_HMAC_SHA2_256_128 || k.Src.is6() || k.Src.String() == "*" {
 					t.Errorf("%s: %+v", path, k)
 				}
 				line, err := k.Line()
@@ -93,7 +94,15 @@ func TestKeytableNames(t *testing.T) {
 		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_HMAC_SHA2_256_128) }, "HMAC_SHA2_256_128 [RFC4868]"},
 		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_HMAC_MD5_96) }, "HMAC_MD5_96 [RFC2403]"},
 		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_NONE) }, "NONE [RFC4306]"},
-		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_AES_XCBC_96) }, ""},
+		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_AES_XCBC_96) }, "ANY 96-bits of Authentication [No Checking]"},
+		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_AES_CMAC_96) }, "ANY 96-bits of Authentication [No Checking]"},
+		{func() (string, error) { return WiresharkIKEv2Integ(AUTH_HMAC_SHA1_160) }, "HMAC_SHA1_160 [RFC4595]"},
+		{func() (string, error) { return WiresharkIKEv2Encr(ENCR_AES_CTR, 192) }, "AES-CTR-192 [RFC5930]"},
+		{func() (string, error) { return WiresharkIKEv2Encr(ENCR_AES_CCM_12, 256) }, "AES-CCM-256 with 12 octet ICV [RFC5282]"},
+		{func() (string, error) { return WiresharkIKEv2Encr(ENCR_CAMELLIA_CBC, 128) }, ""},
+		{func() (string, error) { return WiresharkESPEncr(ENCR_AES_CTR, 256) }, "AES-CTR [RFC3686]"},
+		{func() (string, error) { return WiresharkESPEncr(ENCR_AES_CCM_16, 128) }, ""},
+		{func() (string, error) { return WiresharkESPAuth(AUTH_HMAC_SHA1_160) }, ""},
 		{func() (string, error) { return WiresharkESPEncr(ENCR_AES_CBC, 256) }, "AES-CBC [RFC3602]"},
 		{func() (string, error) { return WiresharkESPEncr(ENCR_AES_CBC, 100) }, ""},
 		{func() (string, error) { return WiresharkESPEncr(ENCR_3DES, 192) }, "TripleDES-CBC [RFC2451]"},
@@ -103,7 +112,7 @@ func TestKeytableNames(t *testing.T) {
 		{func() (string, error) { return WiresharkESPAuth(AUTH_HMAC_SHA2_256_128) }, "HMAC-SHA-256-128 [RFC4868]"},
 		{func() (string, error) { return WiresharkESPAuth(AUTH_HMAC_MD5_96) }, "HMAC-MD5-96 [RFC2403]"},
 		{func() (string, error) { return WiresharkESPAuth(AUTH_NONE) }, "NULL"},
-		{func() (string, error) { return WiresharkESPAuth(AUTH_AES_XCBC_96) }, ""},
+		{func() (string, error) { return WiresharkESPAuth(AUTH_AES_XCBC_96) }, "ANY 96 bit authentication [no checking]"},
 	}
 	for i, tt := range tests {
 		got, err := tt.got()
@@ -120,17 +129,18 @@ func TestKeytableNames(t *testing.T) {
 	for _, e := range EncrAlgs() {
 		for _, bits := range append([]int{0}, e.KeyBits...) {
 			if name, err := WiresharkIKEv2Encr(e.ID, bits); err == nil {
-				id, kb, err := reverseName(wiresharkIKEv2Encr, name, "encryption")
-				if err != nil || id != e.ID || (kb != 0 && kb != bits) {
-					t.Errorf("%s-%d: %q maps back to %d/%d %v", e.Name, bits, name, id, kb, err)
+				w, err := reverseName(wiresharkIKEv2Encr, name, "encryption", TransformENCR)
+				if err != nil || w.id != e.ID || (w.keyBits != 0 && w.keyBits != bits) {
+					t.Errorf("%s-%d: %q maps back to %d/%d %v", e.Name, bits, name, w.id, w.keyBits, err)
 				}
 			}
 		}
 	}
 	for _, a := range IntegAlgs() {
 		if name, err := WiresharkESPAuth(a.ID); err == nil {
-			if id, _, err := reverseName(wiresharkESPAuth, name, "authentication"); err != nil || id != a.ID {
-				t.Errorf("%s: %q maps back to %d %v", a.Name, name, id, err)
+			w, err := reverseName(wiresharkESPAuth, name, "authentication", TransformINTEG)
+			if err != nil || (w.id != a.ID && w.anyICV != a.ICVSize) {
+				t.Errorf("%s: %q maps back to %d %v", a.Name, name, w.id, err)
 			}
 		}
 	}
@@ -149,12 +159,12 @@ func TestKeytableLines(t *testing.T) {
 	if line != want {
 		t.Fatalf("line\n%s\nwant\n%s", line, want)
 	}
-	back, err := ParseIKEv2KeyTable(strings.NewReader(line + "\n"))
+	back, _, err := ParseIKEv2KeyTable(strings.NewReader(line + "\n"))
 	if err != nil || len(back) != 1 || back[0].EncrKeyBits != 256 || back[0].Encr != ENCR_AES_GCM_16 || len(back[0].SKai) != 0 {
 		t.Fatalf("parsed %+v %v", back, err)
 	}
 
-	esp := ESPKeys{Src: netip.MustParseAddr("2001:db8::1"), SPI: 0xc0ffee01, Encr: ENCR_AES_GCM_16, EncrKeyBits: 128,
+	esp := ESPKeys{Src: AddrFilterOf(netip.MustParseAddr("2001:db8::1")), SPI: 0xc0ffee01, Encr: ENCR_AES_GCM_16, EncrKeyBits: 128,
 		EncrKey: bytes.Repeat([]byte{0xaa}, 20), Integ: AUTH_NONE}
 	line, err = esp.Line()
 	if err != nil {
@@ -164,15 +174,15 @@ func TestKeytableLines(t *testing.T) {
 	if line != want {
 		t.Fatalf("line\n%s\nwant\n%s", line, want)
 	}
-	eb, err := ParseESPKeyTable(strings.NewReader(line))
-	if err != nil || len(eb) != 1 || eb[0].EncrKeyBits != 128 || eb[0].Dst.IsValid() || eb[0].SPI != 0xc0ffee01 {
+	eb, _, err := ParseESPKeyTable(strings.NewReader(line))
+	if err != nil || len(eb) != 1 || eb[0].EncrKeyBits != 128 || eb[0].Dst.String() != "*" || eb[0].SPI != 0xc0ffee01 {
 		t.Fatalf("parsed %+v %v", eb, err)
 	}
 
 	// strongSwan's save-keys spelling of ESP AES-GCM.
 	legacy := `"IPv4","10.0.0.1","10.0.0.2","0x00000001","AES-GCM [RFC4106]","0x` + strings.Repeat("bb", 36) +
 		`","ANY 96 bit authentication [no checking]",""`
-	lb, err := ParseESPKeyTable(strings.NewReader(legacy))
+	lb, _, err := ParseESPKeyTable(strings.NewReader(legacy))
 	if err != nil || lb[0].Encr != ENCR_AES_GCM_12 || lb[0].EncrKeyBits != 256 || lb[0].Integ != AUTH_NONE {
 		t.Fatalf("legacy GCM: %+v %v", lb, err)
 	}
@@ -192,6 +202,52 @@ func TestKeytableLines(t *testing.T) {
 	}
 }
 
+// TestKeytableSkipsUnknownAlgorithms checks that a record whose algorithm ikesim lacks
+// is skipped, with its line, and that the records around it still count.
+func TestKeytableSkipsUnknownAlgorithms(t *testing.T) {
+	good := "0102030405060708,a1a2a3a4a5a6a7a8,00112233445566778899aabbccddeeff,00112233445566778899aabbccddeeff," +
+		`"AES-CBC-128 [RFC3602]",` + strings.Repeat("00", 32) + "," + strings.Repeat("11", 32) + `,"HMAC_SHA2_256_128 [RFC4868]"`
+	table := good + "\n" + strings.Replace(good, `"HMAC_SHA2_256_128 [RFC4868]"`, `"HMAC_RIPEMD_160 [RFC0000]"`, 1) +
+		"\n# comment\n" + strings.Replace(good, "0102030405060708", "1112131415161718", 1) + "\n"
+	keys, skipped, err := ParseIKEv2KeyTable(strings.NewReader(table))
+	if err != nil || len(keys) != 2 || keys[1].SPIi != 0x1112131415161718 {
+		t.Fatalf("keys %+v, %v", keys, err)
+	}
+	if len(skipped) != 1 || skipped[0].Line != 2 || !strings.Contains(skipped[0].String(), "ikev2_decryption_table line 2 skipped") ||
+		!strings.Contains(skipped[0].Reason, "HMAC_RIPEMD_160") {
+		t.Errorf("skipped %+v", skipped)
+	}
+	esp := `"IPv4","*","*","0x00000001","BLOWFISH-CBC [RFC2451]","0x00112233445566778899aabbccddeeff","NULL",""` + "\n" +
+		`"IPv4","10.1.*.*","192.168.0.0/16","0x0000****","AES-CTR [RFC3686]","0x00112233445566778899aabbccddeeff01020304",` +
+		`"ANY 96 bit authentication [no checking]",""` + "\n"
+	ek, skipped, err := ParseESPKeyTable(strings.NewReader(esp))
+	if err != nil || len(ek) != 1 || len(skipped) != 1 || skipped[0].Line != 1 || !strings.Contains(skipped[0].Reason, "does not implement") {
+		t.Fatalf("esp_sa: %+v %+v %v", ek, skipped, err)
+	}
+	k := ek[0]
+	if k.Encr != ENCR_AES_CTR || k.EncrKeyBits != 128 || k.AnyICV != 12 || k.Integ != AUTH_NONE {
+		t.Errorf("esp_sa record %+v", k)
+	}
+	for _, tc := range []struct {
+		src, dst string
+		spi      uint32
+		want     bool
+	}{
+		{"10.1.2.3", "192.168.77.2", 0x0000abcd, true},
+		{"10.2.2.3", "192.168.77.2", 0x0000abcd, false},
+		{"10.1.2.3", "192.169.77.2", 0x0000abcd, false},
+		{"10.1.2.3", "192.168.77.2", 0x0001abcd, false},
+	} {
+		got := k.Src.Match(netip.MustParseAddr(tc.src)) && k.Dst.Match(netip.MustParseAddr(tc.dst)) && k.MatchSPI(tc.spi)
+		if got != tc.want {
+			t.Errorf("%s -> %s SPI %08x: match %v, want %v", tc.src, tc.dst, tc.spi, got, tc.want)
+		}
+	}
+	if line, err := k.Line(); err != nil || !strings.HasPrefix(line, `"IPv4","10.1.*.*","192.168.0.0/16","0x0000****","AES-CTR [RFC3686]"`) {
+		t.Errorf("line %q %v", line, err)
+	}
+}
+
 // TestKeytableParseErrors checks that bad records are rejected with their line number.
 func TestKeytableParseErrors(t *testing.T) {
 	good := "0102030405060708,a1a2a3a4a5a6a7a8,00112233445566778899aabbccddeeff,00112233445566778899aabbccddeeff," +
@@ -201,7 +257,6 @@ func TestKeytableParseErrors(t *testing.T) {
 		parse             func(string) error
 	}{
 		{"short SPI", "# comment\n\n" + good + "\n" + strings.Replace(good, "0102030405060708", "0102", 1), "line 4", parseV2},
-		{"unknown cipher", strings.Replace(good, "AES-CBC-128", "AES-CBC-512", 1), "line 1", parseV2},
 		{"bad hex", strings.Replace(good, "00112233", "0011zz33", 1), "SK_ei is not hex", parseV2},
 		{"short key", strings.Replace(good, "00112233445566778899aabbccddeeff,", "0011,", 1), "keys of 2 and 16 bytes", parseV2},
 		{"field count", good + ",x", "9 fields, want 8", parseV2},
@@ -209,6 +264,8 @@ func TestKeytableParseErrors(t *testing.T) {
 		{"ESP family", `"IPX","*","*","0x1","NULL","","NULL",""`, "neither IPv4 nor IPv6", parseESP},
 		{"ESP SPI", `"IPv4","*","*","0xnope","NULL","","NULL",""`, "SPI", parseESP},
 		{"ESP address", `"IPv4","10.0.0.300","*","0x1","NULL","","NULL",""`, "source address", parseESP},
+		{"ESP wildcard", `"IPv4","10.*.0","*","0x1","NULL","","NULL",""`, "four octets", parseESP},
+		{"ESP prefix", `"IPv4","10.0.0.0/33","*","0x1","NULL","","NULL",""`, "prefix length", parseESP},
 		{"ESP AES key", `"IPv4","*","*","0x1","AES-CBC [RFC3602]","0x0011","NULL",""`, "fits no key size", parseESP},
 		{"ESP auth key", `"IPv4","*","*","0x1","NULL","","HMAC-SHA-1-96 [RFC2404]","0x00"`, "key of 1 bytes", parseESP},
 		{"IKEv1 cookie", "01,00112233", "initiator cookie", parseV1},
@@ -222,8 +279,8 @@ func TestKeytableParseErrors(t *testing.T) {
 	}
 }
 
-func parseV2(s string) error  { _, err := ParseIKEv2KeyTable(strings.NewReader(s)); return err }
-func parseESP(s string) error { _, err := ParseESPKeyTable(strings.NewReader(s)); return err }
+func parseV2(s string) error  { _, _, err := ParseIKEv2KeyTable(strings.NewReader(s)); return err }
+func parseESP(s string) error { _, _, err := ParseESPKeyTable(strings.NewReader(s)); return err }
 func parseV1(s string) error  { _, err := ParseIKEv1KeyTable(strings.NewReader(s)); return err }
 
 // TestKeytableTsharkAcceptsNames hands tshark 4.0 one record with every name the
@@ -265,6 +322,39 @@ func TestKeytableTsharkAcceptsNames(t *testing.T) {
 			n++
 		}
 	}
+	// Every name ikesim reads, implemented or not, must be one tshark knows.
+	for _, w := range wiresharkIKEv2Encr {
+		k := IKEv2Keys{SPIi: uint64(n + 1), SPIr: 3, Encr: w.id, EncrKeyBits: w.keyBits, Integ: AUTH_NONE}
+		k.SKei = make([]byte, Encr(w.id).KeyBytes(w.keyBits))
+		k.SKer = k.SKei
+		if !Encr(w.id).AEAD() {
+			k.AnyICV = 12
+		}
+		line, err := k.Line()
+		if err != nil || !strings.Contains(line, w.name) {
+			t.Fatalf("%s: %q %v", w.name, line, err)
+		}
+		args = append(args, "-o", "uat:ikev2_decryption_table:"+line)
+		n++
+	}
+	for _, w := range wiresharkIKEv2Integ {
+		key := ""
+		if a := Integ(w.id); a != nil {
+			key = strings.Repeat("00", a.KeySize)
+		}
+		line := fmt.Sprintf(`%016x,0000000000000004,%s,%s,"AES-CBC-128 [RFC3602]",%s,%s,%q`, n+1,
+			strings.Repeat("00", 16), strings.Repeat("00", 16), key, key, w.name)
+		args = append(args, "-o", "uat:ikev2_decryption_table:"+line)
+		n++
+	}
+	for _, w := range wiresharkESPEncr {
+		args = append(args, "-o", fmt.Sprintf(`uat:esp_sa:"IPv4","*","*","0x%08x",%q,"","NULL",""`, n+1, w.name))
+		n++
+	}
+	for _, w := range wiresharkESPAuth {
+		args = append(args, "-o", fmt.Sprintf(`uat:esp_sa:"IPv4","*","*","0x%08x","NULL","",%q,""`, n+1, w.name))
+		n++
+	}
 	args = append(args, "-o", "uat:ikev1_decryption_table:"+IKEv1Keys{ICookie: 1, EncKey: make([]byte, 16)}.Line())
 	if n < 20 {
 		t.Fatalf("only %d records", n)
@@ -285,7 +375,7 @@ func FuzzKeytable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseESPKeyTable(strings.NewReader(s))
 		ParseIKEv1KeyTable(strings.NewReader(s))
-		keys, err := ParseIKEv2KeyTable(strings.NewReader(s))
+		keys, _, err := ParseIKEv2KeyTable(strings.NewReader(s))
 		if err != nil {
 			return
 		}
@@ -294,7 +384,7 @@ func FuzzKeytable(f *testing.F) {
 			if err != nil {
 				t.Fatalf("parsed record %+v does not format: %v", k, err)
 			}
-			if _, err := ParseIKEv2KeyTable(strings.NewReader(line)); err != nil {
+			if _, _, err := ParseIKEv2KeyTable(strings.NewReader(line)); err != nil {
 				t.Fatalf("formatted line %q does not parse: %v", line, err)
 			}
 		}

@@ -63,7 +63,9 @@ func buildKeywords() []proposalKeyword {
 		proposalKeyword{"md5", tr(TransformINTEG, AUTH_HMAC_MD5_96, 0)},
 		proposalKeyword{"sha1", tr(TransformINTEG, AUTH_HMAC_SHA1_96, 0)},
 		proposalKeyword{"sha", tr(TransformINTEG, AUTH_HMAC_SHA1_96, 0)},
+		proposalKeyword{"md5_128", tr(TransformINTEG, AUTH_HMAC_MD5_128, 0)},
 		proposalKeyword{"sha1_160", tr(TransformINTEG, AUTH_HMAC_SHA1_160, 0)},
+		proposalKeyword{"sha256_96", tr(TransformINTEG, AUTH_HMAC_SHA2_256_96, 0)},
 		proposalKeyword{"aesxcbc", tr(TransformINTEG, AUTH_AES_XCBC_96, 0)},
 		// strongSwan's keywords are aescmac and prfaescmac; cmac and prfcmac are read too.
 		proposalKeyword{"aescmac", tr(TransformINTEG, AUTH_AES_CMAC_96, 0)},
@@ -120,11 +122,13 @@ func init() {
 // proposal without a prf keyword offers (strongSwan's rule).
 var impliedPRF = map[uint16]uint16{
 	AUTH_HMAC_MD5_96:       PRF_HMAC_MD5,
+	AUTH_HMAC_MD5_128:      PRF_HMAC_MD5,
 	AUTH_HMAC_SHA1_96:      PRF_HMAC_SHA1,
 	AUTH_HMAC_SHA1_160:     PRF_HMAC_SHA1,
 	AUTH_AES_XCBC_96:       PRF_AES128_XCBC,
 	AUTH_AES_CMAC_96:       PRF_AES128_CMAC,
 	AUTH_HMAC_SHA2_256_128: PRF_HMAC_SHA2_256,
+	AUTH_HMAC_SHA2_256_96:  PRF_HMAC_SHA2_256,
 	AUTH_HMAC_SHA2_384_192: PRF_HMAC_SHA2_384,
 	AUTH_HMAC_SHA2_512_256: PRF_HMAC_SHA2_512,
 }

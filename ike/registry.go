@@ -43,11 +43,16 @@ const (
 	AUTH_HMAC_MD5_96       = 1  // RFC 2403
 	AUTH_HMAC_SHA1_96      = 2  // RFC 2404
 	AUTH_AES_XCBC_96       = 5  // RFC 3566
+	AUTH_HMAC_MD5_128      = 6  // RFC 4595
 	AUTH_HMAC_SHA1_160     = 7  // RFC 4595
 	AUTH_AES_CMAC_96       = 8  // RFC 4494
 	AUTH_HMAC_SHA2_256_128 = 12 // RFC 4868
 	AUTH_HMAC_SHA2_384_192 = 13
 	AUTH_HMAC_SHA2_512_256 = 14
+	// AUTH_HMAC_SHA2_256_96 is HMAC-SHA-256 truncated to 96 bits as in
+	// draft-ietf-ipsec-ciph-sha-256-00 (old Linux kernels); IANA has no number for it,
+	// and this is strongSwan's private one.
+	AUTH_HMAC_SHA2_256_96 = 1026
 )
 
 // Transform Type 4: Diffie-Hellman groups.

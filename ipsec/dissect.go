@@ -307,7 +307,9 @@ func (d Dissector) espWith(b []byte, base int, sa *SA) *ike.Field {
 		enc.Error = err.Error()
 		return f
 	}
-	if icv != nil {
+	if icv != nil && sa.Integ != nil && sa.Integ.New == nil {
+		icv.Value += " (not checked: the key table gives no integrity algorithm)"
+	} else if icv != nil {
 		icv.Value += " (verified)"
 	}
 	enc.Plain = slices.Clone(o.plain)

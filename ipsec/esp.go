@@ -185,7 +185,7 @@ func (sa *SA) prepare() error {
 	case e.ID == ike.ENCR_NULL && sa.Integ == nil:
 		// RFC 4303, Section 3.2: NULL encryption with no integrity protects nothing.
 		return sa.drop(DropConfig, 0, "ENCR_NULL without an integrity algorithm")
-	case sa.Integ != nil && (sa.Integ.New == nil || len(sa.IntegKey) != sa.Integ.KeySize):
+	case sa.Integ != nil && len(sa.IntegKey) != sa.Integ.KeySize:
 		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
 	case e.IVSize < 0 || e.BlockSize > 256 || e.ICVSize < 0:
 		return sa.drop(DropConfig, 0, "%s: IV size %d, block size %d, ICV size %d", e.Name, e.IVSize, e.BlockSize, e.ICVSize)
@@ -199,7 +199,11 @@ func (sa *SA) prepare() error {
 		sa.fast = newAEADCipher(e, sa.EncrKey)
 	}
 	sa.mac, sa.icvSize = nil, e.ICVSize
-	if sa.Integ != nil {
+	if sa.Integ != nil && sa.Integ.New == nil {
+		// An ICV nobody can check (ike.UncheckedICV, from a key table that says "ANY n
+		// bits [no checking]"): opened without checking, never sealed.
+		sa.icvSize = sa.Integ.ICVSize
+	} else if sa.Integ != nil {
 		sa.mac = sa.Integ.New(sa.IntegKey)
 		sa.sum = make([]byte, 0, sa.mac.Size())
 		sa.icvSize = sa.Integ.ICVSize
@@ -350,6 +354,9 @@ func (sa *SA) seal(esp []byte, seq uint64, payload []byte, nextHeader uint8, iv 
 	}
 	if err := sa.encrypt(body, ivb, body, nil); err != nil {
 		return err
+	}
+	if sa.Integ != nil && sa.mac == nil {
+		return sa.drop(DropConfig, seq, "%s cannot protect a packet", sa.Integ.Name)
 	}
 	if sa.mac != nil {
 		// RFC 4303, Section 3.3.4: the ICV covers SPI through Next Header.

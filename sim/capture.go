@@ -33,10 +33,15 @@ type ImportKeys struct {
 	IKEv2 []ike.IKEv2Keys
 	IKEv1 []ike.IKEv1Keys
 	ESP   []ike.ESPKeys
+	// Skipped says, one line each, which records ReadKeyDir left out because ikesim
+	// lacks their algorithm ("DIR/esp_sa line 3 skipped: ..."); the others still count.
+	Skipped []string
 }
 
 // ReadKeyDir reads ikev2_decryption_table, ikev1_decryption_table and esp_sa from dir;
-// a missing table is empty, a malformed one an error naming the file and line.
+// a missing table is empty, a malformed one an error naming the file and line. A record
+// whose algorithm ikesim lacks is skipped and listed in Skipped, as tshark skips what it
+// cannot use.
 func ReadKeyDir(dir string) (ImportKeys, error) {
 	var k ImportKeys
 	open := func(name string) (*os.File, bool, error) {
@@ -47,8 +52,15 @@ func ReadKeyDir(dir string) (ImportKeys, error) {
 		return f, err == nil, err
 	}
 	var errs []error
+	skip := func(ls []ike.SkippedLine) {
+		for _, l := range ls {
+			k.Skipped = append(k.Skipped, filepath.Join(dir, l.String()))
+		}
+	}
 	if f, ok, err := open("ikev2_decryption_table"); ok {
-		k.IKEv2, err = ike.ParseIKEv2KeyTable(f)
+		var skipped []ike.SkippedLine
+		k.IKEv2, skipped, err = ike.ParseIKEv2KeyTable(f)
+		skip(skipped)
 		f.Close()
 		errs = append(errs, wrapFile(dir, "ikev2_decryption_table", err))
 	} else {
@@ -62,7 +74,9 @@ func ReadKeyDir(dir string) (ImportKeys, error) {
 		errs = append(errs, err)
 	}
 	if f, ok, err := open("esp_sa"); ok {
-		k.ESP, err = ike.ParseESPKeyTable(f)
+		var skipped []ike.SkippedLine
+		k.ESP, skipped, err = ike.ParseESPKeyTable(f)
+		skip(skipped)
 		f.Close()
 		errs = append(errs, wrapFile(dir, "esp_sa", err))
 	} else {
@@ -167,7 +181,7 @@ func (im *importer) packet(frame int, t Seconds, pkt []byte) {
 	d := ipsec.Dissector{NATTPorts: im.nattPorts}
 	switch ip.Protocol {
 	case protoESP:
-		im.esp(e, ip.Payload, ip.Dst, &d)
+		im.esp(e, ip.Payload, ip.Src, ip.Dst, &d)
 	case protoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
@@ -183,7 +197,7 @@ func (im *importer) packet(frame int, t Seconds, pkt []byte) {
 		case natt && len(msg) >= 4 && binary.BigEndian.Uint32(msg) == 0:
 			im.ike(e, msg[4:], &d)
 		case natt:
-			im.esp(e, msg, ip.Dst, &d)
+			im.esp(e, msg, ip.Src, ip.Dst, &d)
 		default:
 			im.ike(e, msg, &d)
 		}
@@ -276,6 +290,9 @@ func skOf(k ike.IKEv2Keys, fromInitiator bool) *ikev2.SKCrypto {
 	if encr == nil {
 		return nil
 	}
+	if k.AnyICV != 0 {
+		integ = ike.UncheckedICV(k.AnyICV)
+	}
 	sk := &ikev2.SKCrypto{Encr: encr, EncrKeyBits: k.EncrKeyBits, Integ: integ}
 	if fromInitiator {
 		sk.EncrKey, sk.IntegKey = k.SKei, k.SKai
@@ -286,7 +303,7 @@ func skOf(k ike.IKEv2Keys, fromInitiator bool) *ikev2.SKCrypto {
 }
 
 // esp describes an ESP packet and gives the dissector its SA, when the table has it.
-func (im *importer) esp(e *Event, b []byte, dst netip.Addr, d *ipsec.Dissector) {
+func (im *importer) esp(e *Event, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
 	e.Proto = "esp"
 	if len(b) < 8 {
 		e.Summary = "truncated ESP"
@@ -295,11 +312,16 @@ func (im *importer) esp(e *Event, b []byte, dst netip.Addr, d *ipsec.Dissector) 
 	spi, seq := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
 	e.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
 	for _, k := range im.keys.ESP {
-		if k.SPI != spi || (k.Dst.IsValid() && k.Dst != dst) {
+		// As tshark matches esp_sa: source, destination and SPI, each with wildcards.
+		if !k.MatchSPI(spi) || !k.Src.Match(src) || !k.Dst.Match(dst) {
 			continue
 		}
-		sa := &ipsec.SA{SPI: spi, Src: k.Src, Dst: k.Dst, Encr: ike.Encr(k.Encr), EncrKeyBits: k.EncrKeyBits, EncrKey: k.EncrKey,
-			Integ: ike.Integ(k.Integ), IntegKey: k.IntegKey, Mode: ipsec.Tunnel, WindowSize: -1,
+		integ := ike.Integ(k.Integ)
+		if k.AnyICV != 0 {
+			integ = ike.UncheckedICV(k.AnyICV)
+		}
+		sa := &ipsec.SA{SPI: spi, Src: src, Dst: dst, Encr: ike.Encr(k.Encr), EncrKeyBits: k.EncrKeyBits, EncrKey: k.EncrKey,
+			Integ: integ, IntegKey: k.IntegKey, Mode: ipsec.Tunnel, WindowSize: -1,
 			Rand: rand.NewChaCha8([32]byte{})} // only opened, never sealed: no IV is drawn
 		if sa.Encr == nil {
 			break

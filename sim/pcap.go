@@ -42,7 +42,9 @@ type KeyTables struct {
 	IKEv2 []string // ikev2_decryption_table
 	IKEv1 []string // ikev1_decryption_table
 	ESP   []string // esp_sa
-	// Skipped says which SAs tshark cannot decrypt, and why.
+	// Skipped says which SAs tshark cannot decrypt, and why. Their keys are in the tables
+	// all the same, as comment lines for ikesim import (ike.IkesimLinePrefix), unless
+	// ikesim cannot express them either.
 	Skipped []string
 }
 
@@ -87,11 +89,14 @@ func Keys(tr *Trace) KeyTables {
 			if err1 != nil || err2 != nil || !once("v2/"+s.SPIi+s.SPIr) {
 				continue
 			}
-			line, err := ike.IKEv2Keys{SPIi: spiI, SPIr: spiR, SKei: s.SKei, SKer: s.SKer, Encr: s.Encr, EncrKeyBits: s.EncrKeyBits,
-				SKai: s.SKai, SKar: s.SKar, Integ: s.Integ}.Line()
+			rec := ike.IKEv2Keys{SPIi: spiI, SPIr: spiR, SKei: s.SKei, SKer: s.SKer, Encr: s.Encr, EncrKeyBits: s.EncrKeyBits,
+				SKai: s.SKai, SKar: s.SKar, Integ: s.Integ}
+			line, err := rec.Line()
 			if err != nil {
 				k.Skipped = append(k.Skipped, fmt.Sprintf("IKE SA %s_i %s_r: %v", s.SPIi, s.SPIr, err))
-				continue
+				if line, err = rec.IkesimLine(); err != nil {
+					continue
+				}
 			}
 			k.IKEv2 = append(k.IKEv2, line)
 		case s.Type == "child":
@@ -103,11 +108,14 @@ func Keys(tr *Trace) KeyTables {
 				if err != nil || !once("esp/"+dir.spi) {
 					continue
 				}
-				line, err := ike.ESPKeys{SPI: uint32(spi), Encr: s.Encr, EncrKeyBits: s.EncrKeyBits, EncrKey: dir.encr,
-					Integ: s.Integ, IntegKey: dir.integ}.Line()
+				rec := ike.ESPKeys{SPI: uint32(spi), Encr: s.Encr, EncrKeyBits: s.EncrKeyBits, EncrKey: dir.encr,
+					Integ: s.Integ, IntegKey: dir.integ}
+				line, err := rec.Line()
 				if err != nil {
 					k.Skipped = append(k.Skipped, fmt.Sprintf("ESP SA 0x%s: %v", dir.spi, err))
-					continue
+					if line, err = rec.IkesimLine(); err != nil {
+						continue
+					}
 				}
 				k.ESP = append(k.ESP, line)
 			}
@@ -143,7 +151,9 @@ func (k KeyTables) TsharkArgs() []string {
 		lines []string
 	}{{"ikev2_decryption_table", k.IKEv2}, {"ikev1_decryption_table", k.IKEv1}, {"esp_sa", k.ESP}} {
 		for _, l := range t.lines {
-			args = append(args, "-o", "uat:"+t.name+":"+l)
+			if !strings.HasPrefix(l, "#") { // ikesim's own lines are comments to tshark
+				args = append(args, "-o", "uat:"+t.name+":"+l)
+			}
 		}
 	}
 	return args

@@ -74,7 +74,8 @@ func (h *HashAlg) Sum(parts ...[]byte) []byte {
 var phase1Encr = []struct {
 	attr uint16
 	id   uint16
-}{{EncrDES, ike.ENCR_DES}, {Encr3DES, ike.ENCR_3DES}, {EncrAES, ike.ENCR_AES_CBC}}
+}{{EncrDES, ike.ENCR_DES}, {Encr3DES, ike.ENCR_3DES}, {EncrAES, ike.ENCR_AES_CBC},
+	{EncrCamellia, ike.ENCR_CAMELLIA_CBC}} // RFC 4312, Section 3
 
 // Phase1Encr returns the cipher of a phase 1 Encryption Algorithm attribute value, or nil.
 func Phase1Encr(attr uint16) *ike.EncrAlg {
@@ -90,6 +91,37 @@ func phase1EncrAttr(id uint16) (uint16, bool) {
 	for _, e := range phase1Encr {
 		if e.id == id {
 			return e.attr, true
+		}
+	}
+	return 0, false
+}
+
+// espEncr maps the ESP transform IDs to the registry. They are IKEv2's encryption IDs,
+// except ESP_CAMELLIA (22 in IKEv1's registry, 23 in IKEv2's, RFC 4312 and RFC 5529).
+// ChaCha20-Poly1305 has no IKEv1 transform.
+var espEncr = []struct {
+	id   uint8
+	encr uint16
+}{{ESP_DES, ike.ENCR_DES}, {ESP_3DES, ike.ENCR_3DES}, {ESP_NULL, ike.ENCR_NULL}, {ESP_AES, ike.ENCR_AES_CBC},
+	{ESP_AES_CTR, ike.ENCR_AES_CTR}, {ESP_AES_CCM_8, ike.ENCR_AES_CCM_8}, {ESP_AES_CCM_12, ike.ENCR_AES_CCM_12},
+	{ESP_AES_CCM_16, ike.ENCR_AES_CCM_16}, {ESP_AES_GCM_8, ike.ENCR_AES_GCM_8}, {ESP_AES_GCM_12, ike.ENCR_AES_GCM_12},
+	{ESP_AES_GCM_16, ike.ENCR_AES_GCM_16}, {ESP_CAMELLIA, ike.ENCR_CAMELLIA_CBC}}
+
+// espTransformEncr returns the cipher of an ESP transform ID, or nil.
+func espTransformEncr(id uint8) *ike.EncrAlg {
+	for _, e := range espEncr {
+		if e.id == id {
+			return ike.Encr(e.encr)
+		}
+	}
+	return nil
+}
+
+// espTransformID returns the ESP transform ID of a cipher.
+func espTransformID(encr uint16) (uint8, bool) {
+	for _, e := range espEncr {
+		if e.encr == encr {
+			return e.id, true
 		}
 	}
 	return 0, false

@@ -32,7 +32,7 @@ func phase1Transforms(p ike.Proposal) ([]p1Transform, error) {
 		switch t.Type {
 		case ike.TransformENCR:
 			if _, ok := phase1EncrAttr(t.ID); !ok {
-				return nil, fmt.Errorf("IKEv1 phase 1 has no cipher %s (des, 3des, aes128/192/256)", ike.TransformName(t))
+				return nil, fmt.Errorf("IKEv1 phase 1 has no cipher %s (des, 3des, aes128/192/256, camellia128/192/256)", ike.TransformName(t))
 			}
 			encrs = append(encrs, t)
 		case ike.TransformINTEG:
@@ -186,9 +186,7 @@ func espTransforms(p ike.Proposal) ([]espTransform, error) {
 	for _, t := range p.Transforms {
 		switch t.Type {
 		case ike.TransformENCR:
-			switch t.ID {
-			case ike.ENCR_DES, ike.ENCR_3DES, ike.ENCR_NULL, ike.ENCR_AES_CBC, ike.ENCR_AES_GCM_8, ike.ENCR_AES_GCM_12, ike.ENCR_AES_GCM_16:
-			default:
+			if _, ok := espTransformID(t.ID); !ok {
 				return nil, fmt.Errorf("IKEv1 quick mode has no ESP transform for %s", ike.TransformName(t))
 			}
 			encrs = append(encrs, t)
@@ -280,8 +278,8 @@ type espOffer struct {
 // parseESPTransform reads a received quick mode transform.
 func parseESPTransform(tr *Transform) (espOffer, error) {
 	o := espOffer{encap: EncapTunnel}
-	encr := ike.Encr(uint16(tr.ID))
-	if encr == nil || tr.ID == ike.ENCR_CHACHA20_POLY1305 {
+	encr := espTransformEncr(tr.ID)
+	if encr == nil {
 		return o, fmt.Errorf("ESP transform %s is not supported", TransformName(ProtoIPsecESP, tr.ID))
 	}
 	o.encr = ike.Transform{Type: ike.TransformENCR, ID: encr.ID}

@@ -145,7 +145,8 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 			if group == 0 {
 				group = t.group
 			}
-			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: uint8(t.encr.ID),
+			id, _ := espTransformID(t.encr.ID)
+			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: id,
 				Attributes: t.attributes(encap, life)})
 			qm.offered = append(qm.offered, t)
 		}

@@ -86,7 +86,7 @@ func captureKeys(t *testing.T, pcap string) []ike.IKEv2Keys {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	keys, err := ike.ParseIKEv2KeyTable(f)
+	keys, _, err := ike.ParseIKEv2KeyTable(f)
 	if err != nil {
 		t.Fatal(err)
 	}

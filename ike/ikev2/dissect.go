@@ -556,8 +556,11 @@ func (d *dissector) openBody(pf *ike.Field, body []byte, o, at int, show func(df
 	add(pf, "Encrypted Data", hexValue(op.ciphertext), o+len(op.iv), len(op.ciphertext),
 		"The inner payloads, padding and pad length, encrypted with SK_e")
 	icv := "correct"
-	if !op.icvOK {
+	switch {
+	case !op.icvOK:
 		icv = "incorrect"
+	case op.unchecked:
+		icv = "not checked: the key table gives no integrity algorithm"
 	}
 	icvExplain := "Truncated MAC with SK_a over the whole message: proves it was not altered"
 	if d.sk.Encr.AEAD() {

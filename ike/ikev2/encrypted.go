@@ -196,6 +196,9 @@ func (sk *SKCrypto) padding(n int) []byte {
 //
 // RFC 7296, Section 3.14; RFC 5282, Section 5.1; RFC 7383, Section 2.5
 func (sk *SKCrypto) sealPayload(msg, hdr, plain []byte, rand io.Reader) ([]byte, error) {
+	if !sk.Encr.AEAD() && sk.Integ.New == nil {
+		return nil, fmt.Errorf("ikev2: %s cannot protect a message", sk.Integ.Name)
+	}
 	iv := make([]byte, sk.Encr.IVSize)
 	if _, err := io.ReadFull(rand, iv); err != nil {
 		return nil, fmt.Errorf("ikev2: drawing the SK payload IV: %w", err)
@@ -236,6 +239,7 @@ type opened struct {
 	iv, ciphertext, icv []byte
 	plain               []byte // nil when an AEAD cipher rejected the ICV
 	icvOK               bool
+	unchecked           bool // the ICV was not checked: no integrity algorithm to check it with
 }
 
 // open checks and decrypts the SK payload whose generic header starts at offset in msg.
@@ -268,9 +272,15 @@ func (sk *SKCrypto) open(msg []byte, offset int) (*opened, error) {
 		o.plain, o.icvOK = plain, true
 		return o, nil
 	}
-	mac := sk.Integ.New(sk.IntegKey)
-	mac.Write(msg[:len(msg)-icvLen])
-	o.icvOK = hmac.Equal(mac.Sum(nil)[:icvLen], o.icv)
+	if sk.Integ.New == nil {
+		// An ICV nobody can check (ike.UncheckedICV: a key table's "ANY n-bits of
+		// Authentication [No Checking]"); imported captures only.
+		o.icvOK, o.unchecked = true, true
+	} else {
+		mac := sk.Integ.New(sk.IntegKey)
+		mac.Write(msg[:len(msg)-icvLen])
+		o.icvOK = hmac.Equal(mac.Sum(nil)[:icvLen], o.icv)
+	}
 	if o.plain, err = c.Open(o.iv, o.ciphertext, nil); err != nil {
 		return o, fmt.Errorf("ikev2: %s: %w", sk.Encr.Name, err)
 	}
