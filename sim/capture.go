@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -104,11 +107,14 @@ type ImportOptions struct {
 	NATTPorts []uint16
 }
 
-// Import reads a pcap and makes a trace of its IKE and ESP datagrams.
+// Import reads a capture and makes a trace of its IKE and ESP datagrams. The capture is
+// pcap (microsecond or nanosecond timestamps) or pcapng (any number of interfaces, each
+// with its own link type and timestamp resolution), either of them gzip-compressed as
+// Wireshark and dumpcap can write them.
 func Import(r io.Reader, o ImportOptions) (*Trace, error) {
-	pr, err := pcapgo.NewReader(r)
+	pr, err := openCapture(r)
 	if err != nil {
-		return nil, fmt.Errorf("sim: not a pcap file: %v", err)
+		return nil, err
 	}
 	v1keys := map[uint64][]byte{}
 	for _, k := range o.Keys.IKEv1 {
@@ -122,7 +128,7 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 	im.nattPorts = o.NATTPorts
 	var start time.Time
 	for n := 1; ; n++ {
-		data, ci, err := pr.ReadPacketData()
+		data, ci, lt, err := pr.next()
 		if err == io.EOF {
 			break
 		}
@@ -132,7 +138,7 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 		if start.IsZero() {
 			start = ci.Timestamp
 		}
-		ip := ipv4Of(data, pr.LinkType())
+		ip := ipv4Of(data, lt)
 		if ip == nil {
 			continue // not IPv4: ARP, IPv6 and the like are not IKE's business
 		}
@@ -142,6 +148,67 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 		return im.tr, fmt.Errorf("sim: the capture holds no IKE or ESP datagram")
 	}
 	return im.tr, nil
+}
+
+// captureReader yields the frames of a pcap or pcapng file with their link types.
+type captureReader interface {
+	next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
+}
+
+type pcapReader struct{ r *pcapgo.Reader }
+
+func (p pcapReader) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	data, ci, err := p.r.ReadPacketData()
+	return data, ci, p.r.LinkType(), err
+}
+
+type pcapngReader struct{ r *pcapgo.NgReader }
+
+func (p pcapngReader) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
+	data, ci, err := p.r.ReadPacketData()
+	if err != nil {
+		return nil, ci, 0, err
+	}
+	intf, err := p.r.Interface(ci.InterfaceIndex)
+	if err != nil {
+		return nil, ci, 0, err
+	}
+	return data, ci, intf.LinkType, nil
+}
+
+// Magic numbers at the start of a capture: gzip (RFC 1952), the pcap file header in
+// either byte order with microsecond or nanosecond timestamps, and the pcapng Section
+// Header Block type.
+var (
+	gzipMagic   = []byte{0x1f, 0x8b}
+	pcapngMagic = []byte{0x0a, 0x0d, 0x0d, 0x0a}
+)
+
+// openCapture looks at the first bytes of r: a gzip stream is uncompressed first, then
+// the file is read as pcapng or pcap.
+func openCapture(r io.Reader) (captureReader, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(4)
+	if bytes.HasPrefix(head, gzipMagic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("sim: gzip-compressed capture: %v", err)
+		}
+		br = bufio.NewReader(zr)
+		head, _ = br.Peek(4)
+	}
+	if bytes.Equal(head, pcapngMagic) {
+		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		if err != nil {
+			return nil, fmt.Errorf("sim: not a pcapng file: %v", err)
+		}
+		return pcapngReader{ng}, nil
+	}
+	pr, err := pcapgo.NewReader(br)
+	if err != nil {
+		return nil, fmt.Errorf("sim: not a pcap or pcapng file: %v", err)
+	}
+	return pcapReader{pr}, nil
 }
 
 // ipv4Of finds the IPv4 packet in a frame of any link type gopacket knows.

@@ -35,7 +35,7 @@ func cmdImport(args []string, w io.Writer) error {
 	out := fs.String("o", "", "write the JSON Lines trace to this file (for ikesim tui and render)")
 	var natt portList
 	fs.Var(&natt, "natt-ports", "UDP ports besides 4500 that carry the non-ESP marker, e.g. 14500,15500")
-	pos, err := parse(fs, args, 1, "one FILE.pcap")
+	pos, err := parse(fs, args, 1, "one FILE.pcap (or .pcapng, gzip-compressed or not)")
 	if err != nil {
 		return err
 	}
@@ -43,6 +43,9 @@ func cmdImport(args []string, w io.Writer) error {
 	if *keyDir != "" {
 		if keys, err = sim.ReadKeyDir(*keyDir); err != nil {
 			return err
+		}
+		for _, l := range keys.Skipped {
+			fmt.Fprintf(os.Stderr, "ikesim: warning: %s\n", l)
 		}
 	}
 	f, err := os.Open(pos[0])

@@ -23,13 +23,13 @@ usage:
   ikesim tui SCENARIO|TRACE.jsonl [--seed N]    the terminal walkthrough of any scenario or saved trace
   ikesim list                                   built-in scenarios
   ikesim run SCENARIO [--seed N] [--json]       run and print the text diagram (or the JSON Lines trace)
-  ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops]
+  ikesim pcap SCENARIO -o FILE.pcap --keys DIR  write a pcap and Wireshark key tables [--all-hops] [--format pcapng]
   ikesim render SCENARIO|TRACE.jsonl -o FILE [--format svg|png|html|mermaid|plantuml|text|dot]
          [--view sequence|topology|states]    diagrams for documents and the browser
   ikesim check SCENARIO                         run and grade the scenario's expectations
   ikesim validate FILE                          check a scenario file
   ikesim new NAME                               write a commented starter scenario NAME.yaml
-  ikesim import FILE.pcap [--keys DIR] [--json] [-o TRACE.jsonl]
+  ikesim import FILE.pcap[ng][.gz] [--keys DIR] [--json] [-o TRACE.jsonl]
                                                 a real capture (strongSwan's, say) as a trace
   ikesim live SCENARIO --node NAME --listen ADDR:PORT --peer NAME=ADDR:PORT [--initiate] [--trace FILE.jsonl]
                                                 one node on real sockets against a real IKE peer
@@ -258,12 +258,21 @@ func cmdPcap(args []string, w io.Writer) error {
 	out := fs.String("o", "", "the pcap file to write")
 	keys := fs.String("keys", "", "directory for the Wireshark key tables")
 	allHops := fs.Bool("all-hops", false, "also write every forwarded copy of a packet (one per link it crosses)")
+	format := fs.String("format", "pcap", "pcap, or pcapng with the trace's narration as packet comments")
 	pos, err := parse(fs, args, 1, "one SCENARIO")
 	if err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("pcap needs -o FILE.pcap")
+	}
+	write := sim.WritePcap
+	switch *format {
+	case "pcap":
+	case "pcapng":
+		write = sim.WritePcapng
+	default:
+		return usagef("pcap: --format %q is neither pcap nor pcapng", *format)
 	}
 	r, err := simulate(pos[0], &seed)
 	if err != nil {
@@ -273,7 +282,7 @@ func cmdPcap(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := sim.WritePcap(r.Sim.Trace, f, *allHops); err != nil {
+	if err := write(r.Sim.Trace, f, *allHops); err != nil {
 		f.Close()
 		return err
 	}

@@ -111,6 +111,24 @@ func TestPcapWritesFileKeysAndTsharkCommand(t *testing.T) {
 	}
 }
 
+// TestPcapFormatPcapng writes pcapng with --format pcapng; an unknown format is a usage
+// error.
+func TestPcapFormatPcapng(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.pcapng")
+	if _, err := ikesim(t, "pcap", "ikev2-ping", "-o", path, "--format", "pcapng"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(b, []byte{0x0a, 0x0d, 0x0d, 0x0a}) || !bytes.Contains(b, []byte("IKE_SA_INIT request")) {
+		t.Fatalf("not a pcapng with the narration: %v, %.16x", err, b)
+	}
+	var ue usageError
+	if _, err := ikesim(t, "pcap", "ikev2-ping", "-o", path, "--format", "erf"); !errors.As(err, &ue) {
+		t.Errorf("--format erf: %v, want a usage error", err)
+	}
+}
+
 func TestSameSeedSameOutputOtherSeedOther(t *testing.T) {
 	a, _ := ikesim(t, "run", "ikev2-ping", "--json", "--seed", "5")
 	b, _ := ikesim(t, "run", "ikev2-ping", "--json", "--seed", "5")
