@@ -1,6 +1,8 @@
 package ikev1
 
 import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -237,13 +239,27 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 	case *ID:
 		return d.id(pf, p, o)
 	case *Cert:
-		add(pf, "Certificate Encoding", fmt.Sprint(p.Encoding), o, 1, "4: X.509 certificate for signatures")
-		add(pf, "Certificate Data", hexShort(p.Data), o+1, len(p.Data), "The certificate")
-		return fmt.Sprintf("encoding %d", p.Encoding)
+		add(pf, "Certificate Encoding", certEncodingName(p.Encoding), o, 1, "How the certificate data is encoded")
+		cd := add(pf, "Certificate Data", hexShort(p.Data), o+1, len(p.Data), "A certificate binding the sender's identity to its public key")
+		if p.Encoding != certX509Signature {
+			return certEncodingName(p.Encoding)
+		}
+		cf := ike.DissectCertificate(cd, p.Data, o+1)
+		cd.Value = cf.Value
+		return cf.Value
 	case *CertReq:
-		add(pf, "Certificate Type", fmt.Sprint(p.Type), o, 1, "The kind of certificate asked for")
-		add(pf, "Certificate Authority", hexShort(p.Authority), o+1, len(p.Authority), "The CA the certificate should come from")
-		return fmt.Sprintf("type %d", p.Type)
+		add(pf, "Certificate Type", certEncodingName(p.Type), o, 1, "The kind of certificate asked for")
+		ca := hexShort(p.Authority)
+		// RFC 2408, Section 3.10: for X.509 the Certificate Authority is the CA's
+		// distinguished name in DER.
+		var dn pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(p.Authority, &dn); err == nil && len(rest) == 0 && len(p.Authority) > 0 {
+			var name pkix.Name
+			name.FillFromRDNSequence(&dn)
+			ca = name.String()
+		}
+		add(pf, "Certificate Authority", ca, o+1, len(p.Authority), "The CA whose certificates the sender accepts (empty: any)")
+		return certEncodingName(p.Type)
 	case *Hash:
 		add(pf, "Hash Data", hexShort(p.Data), o, len(p.Data), hashExplain(d.ex))
 		return hexShort(p.Data)
@@ -647,4 +663,15 @@ func payloadExplain(t PayloadType) string {
 		return "The address the sender had before a NAT"
 	}
 	return "A payload of a type this dissector does not know"
+}
+
+// certEncodingNames names the certificate encodings of CERT and CERTREQ (RFC 2408,
+// Section 3.9).
+var certEncodingNames = map[uint8]string{1: "PKCS #7 wrapped X.509 certificate", 2: "PGP Certificate",
+	3: "DNS Signed Key", certX509Signature: "X.509 Certificate - Signature", 5: "X.509 Certificate - Key Exchange",
+	6: "Kerberos Tokens", 7: "Certificate Revocation List (CRL)", 8: "Authority Revocation List (ARL)",
+	9: "SPKI Certificate", 10: "X.509 Certificate - Attribute"}
+
+func certEncodingName(e uint8) string {
+	return fmt.Sprintf("%s (%d)", nameOr(certEncodingNames, e, "encoding"), e)
 }

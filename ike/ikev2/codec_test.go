@@ -3,15 +3,30 @@ package ikev2
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ikesim/ikesim/ike"
 )
+
+// sampleCert is the test PKI's gw-a certificate in DER, for the sample CERT payload.
+var sampleCert = func() []byte {
+	b, err := os.ReadFile("../../assets/pki/gw-a.pem")
+	if err != nil {
+		panic(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		panic("no PEM block in assets/pki/gw-a.pem")
+	}
+	return blk.Bytes
+}()
 
 // samplePayloads has one or more values of every payload type the codec decodes, each as
 // a payload would really carry it.
@@ -38,7 +53,7 @@ func samplePayloads() []Payload {
 		&ID{Type: IDFQDN, Data: []byte("node-a.iklab.test")},
 		&ID{Responder: true, Type: IDIPv4Addr, Data: []byte{192, 0, 2, 1}},
 		&ID{Type: IDIPv6Addr, Data: netip.MustParseAddr("2001:db8::1").AsSlice()},
-		&Cert{Encoding: CertX509Signature, Data: []byte{0x30, 0x03, 0x02, 0x01, 0x00}},
+		&Cert{Encoding: CertX509Signature, Data: sampleCert},
 		&CertReq{Encoding: CertX509Signature, Data: bytes.Repeat([]byte{0x55}, 40)},
 		&Auth{Method: AuthSharedKeyMIC, Data: bytes.Repeat([]byte{0x77}, 32)},
 		&Nonce{Data: bytes.Repeat([]byte{0x42}, 32)},

@@ -20,7 +20,11 @@ import (
 //
 // Dissect never fails: on malformed or truncated input it shows what it could read and
 // sets Error on the field where reading stopped.
-func Dissect(b []byte, sk *SKCrypto) *ike.Field {
+func Dissect(b []byte, sk *SKCrypto) *ike.Field { return DissectWith(b, sk, nil) }
+
+// DissectWith is Dissect for a node whose trust store is cas: a CERTREQ's CA hashes name
+// the CAs they stand for.
+func DissectWith(b []byte, sk *SKCrypto, cas []*x509.Certificate) *ike.Field {
 	root := &ike.Field{Name: "IKEv2 message", Offset: 0, Length: len(b),
 		Explain: "An Internet Key Exchange version 2 message (RFC 7296)"}
 	h, ok := dissectHeader(root, b)
@@ -43,7 +47,7 @@ func Dissect(b []byte, sk *SKCrypto) *ike.Field {
 			return root
 		}
 	}
-	d := &dissector{msg: b[:end], sk: sk, request: !h.IsResponse(), ex: h.Exchange}
+	d := &dissector{msg: b[:end], sk: sk, request: !h.IsResponse(), ex: h.Exchange, cas: cas}
 	d.chain(root, d.msg[HeaderLen:], HeaderLen, h.NextPayload, false)
 	return root
 }
@@ -52,7 +56,8 @@ func Dissect(b []byte, sk *SKCrypto) *ike.Field {
 type dissector struct {
 	msg     []byte
 	sk      *SKCrypto
-	request bool // the message comes from the initiator of its exchange
+	cas     []*x509.Certificate // the trust store that names CERTREQ's CA hashes
+	request bool                // the message comes from the initiator of its exchange
 	ex      ExchangeType
 }
 
@@ -232,18 +237,28 @@ func (d *dissector) body(pf *ike.Field, p Payload, body []byte, o int) string {
 		return p.String()
 	case *Cert:
 		add(pf, "Cert Encoding", named(p.Encoding, uint8(p.Encoding)), o, 1, "How the certificate data is encoded")
-		v := hexValue(p.Data)
-		if c, err := x509.ParseCertificate(p.Data); err == nil && p.Encoding == CertX509Signature {
-			v = "subject " + c.Subject.String() + ", issuer " + c.Issuer.String()
+		cd := add(pf, "Certificate Data", hexValue(p.Data), o+1, len(p.Data), "A certificate binding the sender's identity to its public key")
+		if p.Encoding != CertX509Signature {
+			return cd.Value
 		}
-		add(pf, "Certificate Data", v, o+1, len(p.Data), "A certificate binding the sender's identity to its public key")
-		return v
+		cf := ike.DissectCertificate(cd, p.Data, o+1)
+		cd.Value = cf.Value
+		return cf.Value
 	case *CertReq:
 		add(pf, "Cert Encoding", named(p.Encoding, uint8(p.Encoding)), o, 1, "The kind of certificate wanted")
 		if p.Encoding == CertX509Signature && len(p.Data)%20 == 0 {
+			var named []string
 			for i := 0; i < len(p.Data); i += 20 {
-				add(pf, "Certification Authority", hex.EncodeToString(p.Data[i:i+20]), o+1+i, 20,
-					"SHA-1 hash of the public key of a CA the sender trusts")
+				v := hex.EncodeToString(p.Data[i : i+20])
+				if ca := ike.CAName(p.Data[i:i+20], d.cas); ca != "" {
+					v += " (" + ca + ")"
+					named = append(named, ca)
+				}
+				add(pf, "Certification Authority", v, o+1+i, 20,
+					"SHA-1 hash of the public key of a CA the sender trusts: the peer should send a certificate that chains to it")
+			}
+			if len(named) > 0 {
+				return strings.Join(named, "; ")
 			}
 		} else {
 			add(pf, "Certification Authority", hexValue(p.Data), o+1, len(p.Data), "CAs the sender trusts")

@@ -266,7 +266,7 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	dg := ike.Datagram{Local: local, Remote: remote, Data: data}
 	m, err := Parse(data)
 	if err != nil {
-		dg.Info = &ike.MessageInfo{Version: 2, Dissect: lazyDissect(data, nil)}
+		dg.Info = &ike.MessageInfo{Version: 2, Dissect: d.lazyDissect(data, nil)}
 		d.env.Observer.Dropped(dg, "malformed IKEv2 message: "+err.Error())
 		return
 	}
@@ -293,7 +293,7 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	}
 	if sa == nil {
 		dg.Info = &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID,
-			Response: isResp, Dissect: lazyDissect(data, nil)}
+			Response: isResp, Dissect: d.lazyDissect(data, nil)}
 		d.env.Observer.Dropped(dg, fmt.Sprintf("no IKE SA with SPI %016x (unknown or already deleted)", mine))
 		return
 	}

@@ -336,7 +336,7 @@ func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *N
 		return
 	}
 	info := &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Response: true, Summary: Summary(m, false),
-		Dissect: lazyDissect(raw, nil)}
+		Dissect: d.lazyDissect(raw, nil)}
 	d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: raw, Info: info})
 }
 
@@ -344,7 +344,7 @@ func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *N
 func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
-		Info: &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Summary: Summary(m, true), Dissect: lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
+		Info: &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Summary: Summary(m, true), Dissect: d.lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
 	c := d.findConn(local.Addr(), remote.Addr())
 	if c == nil {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv2 connection configured for %s → %s", remote.Addr(), local.Addr()))

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strings"
 
@@ -98,9 +99,9 @@ func (sa *ikeSA) sendFragments(raw []byte, info *ike.MessageInfo) bool {
 		last := i == len(slot.frags)-1
 		f, chain, first := f, slot.chain, slot.first
 		fi.Dissect = func() *ike.Field {
-			root := lazyDissect(f, sk)()
+			root := sa.d.lazyDissect(f, sk)()
 			if last {
-				addReassembled(root, chain, first, sk, !info.Response)
+				addReassembled(root, chain, first, sk, !info.Response, sa.d.trustStore())
 			}
 			return root
 		}
@@ -197,7 +198,7 @@ func skfOffset(m *Message, f *EncryptedFragment) int {
 func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message, f *EncryptedFragment, sk *SKCrypto) bool {
 	obs := sa.d.env.Observer
 	fr := &sa.ext.frag
-	info.Dissect = lazyDissect(m.Raw, sk)
+	info.Dissect = sa.d.lazyDissect(m.Raw, sk)
 	info.Summary = fmt.Sprintf("HDR, SKF(%d/%d)", f.Number, f.Total)
 	dg.Info = info
 	drop := func(why string) bool {
@@ -247,8 +248,8 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 	}
 	m.Payloads = []Payload{&Encrypted{FirstPayload: first, Inner: ps, Decrypted: true}}
 	info.Dissect = func() *ike.Field {
-		root := lazyDissect(m.Raw, sk)()
-		addReassembled(root, chain, first, sk, !resp)
+		root := sa.d.lazyDissect(m.Raw, sk)()
+		addReassembled(root, chain, first, sk, !resp, sa.d.trustStore())
 		return root
 	}
 	sa.d.action("All %d fragments of %s %s %d are in: reassemble the %d bytes of payloads", f.Total, m.Exchange, kindOf(resp),
@@ -258,7 +259,7 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 
 // addReassembled adds to the dissection of a message's last fragment the payloads of
 // the whole message, as the receiver reads them once every fragment is in.
-func addReassembled(root *ike.Field, chain []byte, first PayloadType, sk *SKCrypto, request bool) {
+func addReassembled(root *ike.Field, chain []byte, first PayloadType, sk *SKCrypto, request bool, cas []*x509.Certificate) {
 	skf := root.Find("Encrypted and Authenticated Fragment")
 	if skf == nil {
 		return
@@ -266,7 +267,7 @@ func addReassembled(root *ike.Field, chain []byte, first PayloadType, sk *SKCryp
 	rf := &ike.Field{Name: "Reassembled payloads", Offset: skf.Offset, Length: skf.Length, Plain: chain,
 		Explain: "The payloads of the whole message, from the decrypted pieces of all its fragments in order"}
 	skf.Children = append(skf.Children, rf)
-	d := &dissector{msg: chain, sk: sk, request: request}
+	d := &dissector{msg: chain, sk: sk, request: request, cas: cas}
 	d.chain(rf, chain, 0, first, true)
 	var names []string
 	for _, c := range rf.Children {

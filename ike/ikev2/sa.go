@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
@@ -189,7 +190,7 @@ func (sa *ikeSA) build(m *Message) ([]byte, *ike.MessageInfo, error) {
 func (sa *ikeSA) describe(m *Message, raw []byte, sk *SKCrypto) *ike.MessageInfo {
 	info := &ike.MessageInfo{Version: 2, Exchange: m.Header.Exchange.String(), MessageID: m.Header.MessageID,
 		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, !m.IsResponse()),
-		Dissect: lazyDissect(raw, sk)}
+		Dissect: sa.d.lazyDissect(raw, sk)}
 	info.Weak = weakIn(m)
 	return info
 }
@@ -317,7 +318,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	if isResp {
 		r := sa.outstanding
 		if r == nil || r.id != h.MessageID || r.exchange != h.Exchange {
-			infoIn.Dissect = lazyDissect(m.Raw, sk)
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("unexpected %s response with message ID %d", h.Exchange, h.MessageID))
 			return
@@ -325,7 +326,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	} else {
 		switch {
 		case h.MessageID+1 == sa.nextPeerID && sa.lastReply != nil:
-			infoIn.Dissect = lazyDissect(m.Raw, sk)
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Received(dg)
 			if fragmentNumber(m) > 1 { // RFC 7383 2.6.2 hook (frag.go): answer only the first fragment
@@ -337,7 +338,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			sa.send(sa.lastReply, &info)
 			return
 		case h.MessageID != sa.nextPeerID:
-			infoIn.Dissect = lazyDissect(m.Raw, sk)
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("request message ID %d, expected %d", h.MessageID, sa.nextPeerID))
 			return
@@ -355,7 +356,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 				return
 			}
 		} else if err := m.Decrypt(m.Raw, sk); err != nil {
-			infoIn.Dissect = lazyDissect(m.Raw, sk)
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			if errors.Is(err, ike.ErrIntegrity) || isResp {
 				// RFC 7296 2.21.1: a message that fails its integrity check is dropped.
@@ -371,7 +372,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		}
 		enc, ok := encryptedOf(m)
 		if !ok {
-			infoIn.Dissect = lazyDissect(m.Raw, sk)
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 			dg.Info = infoIn
 			obs.Dropped(dg, fmt.Sprintf("%s message without an SK payload", h.Exchange))
 			return
@@ -380,7 +381,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	}
 	infoIn.Summary = Summary(m, !h.IsResponse())
 	if infoIn.Dissect == nil { // a reassembled message has its own (frag.go)
-		infoIn.Dissect = lazyDissect(m.Raw, sk)
+		infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 	}
 	dg.Info = infoIn
 	obs.Received(dg)
@@ -538,12 +539,23 @@ func (sa *ikeSA) fail(format string, args ...any) {
 }
 
 // lazyDissect defers Dissect until the trace is looked at; it keeps its own copy of the
-// keys, which the SA may replace meanwhile.
-func lazyDissect(raw []byte, sk *SKCrypto) func() *ike.Field {
+// keys, which the SA may replace meanwhile. CERTREQ payloads name the CAs of the node's
+// trust store.
+func (d *Daemon) lazyDissect(raw []byte, sk *SKCrypto) func() *ike.Field {
 	var keys *SKCrypto
 	if sk != nil {
 		c := *sk
 		keys = &c
 	}
-	return func() *ike.Field { return Dissect(raw, keys) }
+	cas := d.trustStore()
+	return func() *ike.Field { return DissectWith(raw, keys, cas) }
+}
+
+// trustStore is every CA certificate the node's connections trust.
+func (d *Daemon) trustStore() []*x509.Certificate {
+	var cas []*x509.Certificate
+	for _, c := range d.conns {
+		cas = append(cas, c.CACerts...)
+	}
+	return cas
 }
