@@ -9,12 +9,14 @@ import (
 // their inputs. The engines call them and record each step.
 
 // fixedKeyPRF reports whether prf takes a fixed-size key, for which RFC 7296, Section
-// 2.14 keys SKEYSEED with only the first 64 bits of each nonce.
-func fixedKeyPRF(prf *PRFAlg) bool { return prf.ID == PRF_AES128_XCBC }
+// 2.14 keys SKEYSEED with only the first 64 bits of each nonce. AES-CMAC-PRF-128 takes
+// keys of any length (RFC 4615), but RFC 7296 limits it to 128 bits here, as strongSwan
+// does.
+func fixedKeyPRF(prf *PRFAlg) bool { return prf.ID == PRF_AES128_XCBC || prf.ID == PRF_AES128_CMAC }
 
 // SKEYSEED computes SKEYSEED = prf(Ni | Nr, g^ir) (RFC 7296, Section 2.14). For a PRF
-// with a fixed key size (AES-XCBC-PRF-128) the key is the first half of the PRF's key
-// taken from each nonce: the first 64 bits of Ni and the first 64 bits of Nr.
+// with a fixed key size (AES-XCBC-PRF-128, AES-CMAC-PRF-128) the key is the first half
+// of the PRF's key taken from each nonce: the first 64 bits of Ni and of Nr.
 func SKEYSEED(prf *PRFAlg, Ni, Nr, gir []byte) []byte {
 	if fixedKeyPRF(prf) {
 		half := prf.KeySize / 2

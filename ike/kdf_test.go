@@ -252,10 +252,16 @@ func TestDeriveIKEKeysAEAD(t *testing.T) {
 // TestSKEYSEEDFixedKeyPRF checks RFC 7296, Section 2.14's rule for AES-XCBC-PRF-128: only
 // the first 64 bits of Ni and of Nr key SKEYSEED, while prf+ still takes all of them.
 func TestSKEYSEEDFixedKeyPRF(t *testing.T) {
-	prf := PRF(PRF_AES128_XCBC)
 	Ni := unhex(t, "000102030405060708090a0b0c0d0e0f1011121314151617")
 	Nr := unhex(t, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7")
 	gir := bytes.Repeat([]byte{0x42}, 256)
+	// AES-CMAC-PRF-128 too: RFC 7296 limits its key to 128 bits here, and strongSwan
+	// derives so.
+	cmac := PRF(PRF_AES128_CMAC)
+	if got, want := SKEYSEED(cmac, Ni, Nr, gir), cmacPRF(concat(Ni[:8], Nr[:8]), gir); !bytes.Equal(got, want) {
+		t.Errorf("AES-CMAC SKEYSEED = %x, want prf(Ni[0:8] | Nr[0:8], g^ir) = %x", got, want)
+	}
+	prf := PRF(PRF_AES128_XCBC)
 	want := xcbcPRF(concat(Ni[:8], Nr[:8]), gir)
 	if got := SKEYSEED(prf, Ni, Nr, gir); !bytes.Equal(got, want) {
 		t.Errorf("SKEYSEED = %x, want prf(Ni[0:8] | Nr[0:8], g^ir) = %x", got, want)

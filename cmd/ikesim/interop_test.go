@@ -34,6 +34,9 @@ var charonPlugins = map[string]string{
 	"openssl":         "libstrongswan-standard-plugins", // 3DES, and AES-GCM with the gcm plugin
 	"gcm":             "libstrongswan-standard-plugins",
 	"curve25519":      "libstrongswan-extra-plugins",
+	"ctr":             "libstrongswan-extra-plugins", // AES-CTR, Camellia-CTR (openssl has them too)
+	"ccm":             "libstrongswan-extra-plugins",
+	"cmac":            "libstrongswan-extra-plugins", // AES-CMAC-96 and PRF-AES128-CMAC
 	"kernel-libipsec": "libcharon-extra-plugins",
 	"vici":            "strongswan-swanctl",
 }
@@ -89,7 +92,7 @@ func startCharon(t *testing.T, o charonOptions) *charon {
 	}
 	conf := fmt.Sprintf(`# written by ikesim's interop tests
 charon {
-  load = random nonce openssl aes sha1 sha2 hmac kdf gmp curve25519 gcm x509 pubkey pem pkcs1 %s socket-default vici
+  load = random nonce openssl aes sha1 sha2 hmac kdf gmp curve25519 gcm ctr ccm cmac xcbc x509 pubkey pem pkcs1 %s socket-default vici
   port = %d
   port_nat_t = %d
   %s
@@ -647,6 +650,101 @@ func TestInteropESP(t *testing.T) {
 				tsharkDecrypts(t, pcap, sim.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
 			})
 		}
+	}
+}
+
+// algorithmSuites are proposals with the algorithms of RFC 5930, 5282, 4309, 5529,
+// 4494, 4615, 4595, 5114, 6954 and 8031, as strongSwan's Debian build has them (swanctl
+// --list-algs: AES-CTR, AES-CCM, Camellia, Brainpool and Curve448 from its openssl
+// plugin, AES-CMAC from cmac, HMAC-SHA1-160 from openssl).
+var algorithmSuites = map[int][]string{
+	2: {"aes128ctr-sha256-modp2048s256", "aes256ctr-sha1_160-ecp256bp", "aes128ccm16-prfsha256-ecp224bp",
+		"aes192ccm12-prfaescmac-curve448", "aes256ccm8-prfsha384-modp2048s224", "aes128-aescmac-modp1024s160",
+		"camellia256-sha512-ecp384bp", "camellia128-aescmac-ecp512bp"},
+	1: {"camellia256-sha256-ecp256bp", "aes128-sha1-curve448", "aes256-sha256-modp2048s256"},
+}
+
+// TestInteropAlgorithms: an IKE SA with each of algorithmSuites between ikesim and
+// charon on loopback (IKEv2 childless, IKEv1 Main Mode), ikesim initiating, then charon
+// initiating the IKEv2 ones; both see the same SPIs, a liveness check is answered, and
+// the delete completes.
+func TestInteropAlgorithms(t *testing.T) {
+	c := startCharon(t, charonOptions{port: freePort(t, "0.0.0.0"), portNATT: freePort(t, "0.0.0.0")})
+	charonAt := loopback("127.0.0.1", c.port)
+	for _, version := range []int{2, 1} {
+		for _, suite := range algorithmSuites[version] {
+			scenario := interopScenario(t, version, false, suite, version == 2, "", "10.77.1.1/32", "10.77.2.1/32", false)
+			for _, ikesimInitiates := range []bool{true, false} {
+				if !ikesimInitiates && version == 1 {
+					continue
+				}
+				name := fmt.Sprintf("ikev%d/%s/%s", version, suite, map[bool]string{true: "ikesim-initiates", false: "strongswan-initiates"}[ikesimInitiates])
+				t.Run(name, func(t *testing.T) {
+					listen := loopback("127.0.0.2", freePort(t, "127.0.0.2"))
+					childless := ""
+					if version == 2 {
+						childless = "force"
+					}
+					c.load(t, swanConn{version: version, local: charonAt.Addr(), remote: listen, proposals: suite, childless: childless}.conf())
+					n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
+						initiate: ikesimInitiates})
+					if !ikesimInitiates {
+						c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
+					}
+					n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+					sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(version))
+					n.do(func() { n.daemon.Liveness("tunnel") })
+					n.waitFor(t, "charon's answer to the liveness check", liveness(version, "ikesim", "charon"))
+					if err := n.shutdown(t); err != nil {
+						t.Fatal(err)
+					}
+					c.waitSAs(t, 0)
+				})
+			}
+		}
+	}
+}
+
+// TestInteropAlgorithmsESP: Child SAs with AES-CTR, AES-CCM and Camellia with AES-CMAC
+// between ikesim and a charon with kernel-libipsec in a namespace; pings cross both ways.
+func TestInteropAlgorithmsESP(t *testing.T) {
+	testenv.Tool(t, "ping", "iputils-ping")
+	ns := newNetns(t)
+	c := startCharon(t, charonOptions{netns: ns.name, port: 15500, portNATT: 14500, libipsec: true})
+	charonAt := netip.AddrPortFrom(ns.guest, c.port)
+	inner := netip.MustParseAddr("10.199.1.1")
+	for _, tc := range []struct {
+		version     int
+		suite, esp  string
+		tsharkCanDo bool
+	}{
+		{2, "aes128ctr-sha256-ecp256bp", "aes128ctr-sha256", true},
+		{2, "aes256ccm16-prfsha256-curve448", "aes128ccm16-modp2048s256", false},
+		{2, "camellia128-aescmac-modp2048", "camellia256-aescmac", false},
+		{1, "camellia128-sha256-ecp384bp", "aes256ctr-sha1", false},
+		{1, "aes128-sha256-modp2048", "aes192ccm12", false},
+	} {
+		t.Run(fmt.Sprintf("ikev%d/%s/%s", tc.version, tc.suite, tc.esp), func(t *testing.T) {
+			scenario := interopScenario(t, tc.version, false, tc.suite, false, tc.esp, inner.String()+"/32", ns.inner.String()+"/32", false)
+			listen := netip.AddrPortFrom(ns.host, freePort(t, ns.host.String()))
+			c.load(t, swanConn{version: tc.version, local: ns.guest, remote: listen, proposals: tc.suite,
+				espProps: tc.esp, localTS: ns.inner.String() + "/32", remoteTS: inner.String() + "/32"}.conf())
+			pcap := filepath.Join(t.TempDir(), "live.pcap")
+			n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
+				initiate: true, pcap: pcap})
+			n.waitFor(t, "the Child SA", func(tr *sim.Trace) bool { return has(tr, saUp("child")) })
+			sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(tc.version))
+			ns.ping(t, inner, 2) // answered by ikesim
+			n.do(func() { n.host.Ping(ns.inner, 2, 100*time.Millisecond) })
+			n.waitFor(t, "the namespace's echo replies", func(tr *sim.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
+			if err := n.shutdown(t); err != nil {
+				t.Fatal(err)
+			}
+			c.waitSAs(t, 0)
+			if tc.tsharkCanDo {
+				tsharkDecrypts(t, pcap, sim.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
+			}
+		})
 	}
 }
 
