@@ -41,7 +41,7 @@ func TestRandStreamsAreNamedAndSeeded(t *testing.T) {
 }
 
 // line builds host a — router r — host b, with the given impairments on a—r.
-func line(t *testing.T, p LinkParams) (*Network, *Node, *Node) {
+func line(t testing.TB, p LinkParams) (*Network, *Node, *Node) {
 	t.Helper()
 	s := New(7)
 	n := NewNetwork(s)
