@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -61,6 +62,35 @@ func TestCertificatesDissected(t *testing.T) {
 			}
 			if tc.certreqCA != "" && named == 0 {
 				t.Errorf("no CERTREQ names %s", tc.certreqCA)
+			}
+		})
+	}
+}
+
+// TestImportedCertificatesDissected: the same certificates, read from a capture of the
+// scenarios with their key tables, show the same fields.
+func TestImportedCertificatesDissected(t *testing.T) {
+	for _, name := range []string{"ikev2-cert", "ikev1-main-rsa"} {
+		t.Run(name, func(t *testing.T) {
+			_, pcap, keyDir := builtinCapture(t, name)
+			keys, err := sim.ReadKeyDir(keyDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := sim.Import(bytes.NewReader(pcap), sim.ImportOptions{Keys: keys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			subjects := map[string]bool{}
+			for _, e := range tr.Events {
+				e.Fields().Walk(func(f *ike.Field, _ int) {
+					if f.Name == "X.509 Certificate" && f.Error == "" && f.Find("Validity") != nil && f.Find("Issuer") != nil {
+						subjects[f.Find("Subject").Value] = true
+					}
+				})
+			}
+			if len(subjects) < 2 {
+				t.Errorf("certificates dissected in the imported capture: %v; want both gateways'", subjects)
 			}
 		})
 	}
