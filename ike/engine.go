@@ -39,15 +39,111 @@ type Datagram struct {
 type MessageInfo struct {
 	Version    int    // 1 or 2
 	Exchange   string // "IKE_SA_INIT", "Main Mode", ...
-	Summary    string // "HDR, SAi1, KEi, Ni"
 	MessageID  uint32
 	Response   bool
 	Retransmit bool
+	// MessageFacts are what the message says, as data: its payloads, notifies, SPIs
+	// and the SAs it creates, rekeys or deletes.
+	MessageFacts
 	// Dissect returns the message's field tree as the sender (or receiver) could read
 	// it, decrypted. It is called only when someone looks, so that a run that is never
 	// inspected does not pay for dissecting every message.
 	Dissect func() *Field
 	Weak    []string
+}
+
+// MessageFacts are the facts of one IKE message that programs read from the trace.
+// Summary is the RFC notation of the message for people ("HDR, SAi1, KEi, Ni"); every
+// other field is data, never derived from it.
+type MessageFacts struct {
+	Summary string
+	// SPIi and SPIr are the IKE header's SPIs (IKEv1: the initiator and responder
+	// cookies).
+	SPIi, SPIr uint64
+	// Payloads names every payload in order, the inner payloads of an encrypted one
+	// following it ("SK", "IDi", "AUTH", ...), in the engine's own notation.
+	Payloads []string
+	// Notifies names the notify types the message carries ("NO_PROPOSAL_CHOSEN").
+	Notifies []string
+	// Purpose says what the message is for, as the engine knows it.
+	Purpose Purpose
+	// Creates, Rekeys and Deletes are the SAs the message proposes or accepts, the SAs
+	// it replaces (REKEY_SA, IKE SA rekey), and those it deletes.
+	Creates, Rekeys, Deletes []SARef
+}
+
+// Purpose says what an IKE message is for ("rekey Child SA"), beyond its exchange.
+type Purpose string
+
+// The purposes the engines set. An exchange that does one thing only (IKE_SA_INIT,
+// IKE_AUTH, Main Mode) has no purpose of its own.
+const (
+	PurposeCreateChild Purpose = "create Child SA"
+	PurposeRekeyChild  Purpose = "rekey Child SA"
+	PurposeRekeyIKE    Purpose = "rekey IKE SA"
+	PurposeDelete      Purpose = "delete"
+	PurposeLiveness    Purpose = "liveness"
+	PurposeNotify      Purpose = "notify"
+	PurposeConfig      Purpose = "configuration"
+	PurposeXAuth       Purpose = "extended authentication"
+)
+
+// SARef names an SA by protocol and SPI (an IKE SA by its initiator SPI, or both).
+type SARef struct {
+	Protocol Protocol
+	SPI      uint64
+}
+
+// SAType says whether an SA (or a state machine) belongs to the IKE SA (IKEv1: the
+// ISAKMP SA) or to a Child SA (IKEv1: an IPsec SA and its quick mode).
+type SAType string
+
+// The two kinds of SA.
+const (
+	SATypeIKE   SAType = "ike"
+	SATypeChild SAType = "child"
+)
+
+// StateChange is one state change of a state machine.
+type StateChange struct {
+	// Machine names the machine for people: "IKE SA site-to-site[1]".
+	Machine string
+	Type    SAType
+	Conn    string
+	Child   string // Child SA machines
+	From    string
+	To      string
+}
+
+// FailReason classifies a failure that ends an exchange.
+type FailReason string
+
+// The reasons of a failure.
+const (
+	FailPeerNotify FailReason = "peer_notify" // the peer refused with an error notify
+	FailRefused    FailReason = "refused"     // this side refused the peer's message (and said so)
+	FailTimeout    FailReason = "timeout"     // no answer after every retransmission
+	FailMalformed  FailReason = "malformed"   // a message lacks what it must carry
+	FailConfig     FailReason = "config"      // the configuration does not allow it
+	FailInternal   FailReason = "internal"    // a message could not be built or a key made
+)
+
+// Failure describes a failure that ends an exchange, for the trace.
+type Failure struct {
+	Conn   string // the connection, when one is known
+	SA     string // the SA's name, "site-to-site[1]"
+	Child  string // the Child SA, when the failure concerns one
+	Notify string // the notify type sent or received, by name ("" when none)
+	Reason FailReason
+	Text   string // for people
+}
+
+// NATInfo is what NAT detection found on an IKE SA.
+type NATInfo struct {
+	Conn   string
+	Local  bool // this side is behind a NAT
+	Remote bool // the peer is behind a NAT
+	Text   string
 }
 
 // Clock is the engine's view of time. Timers fire on the caller's event loop: an
@@ -70,7 +166,7 @@ type Observer interface {
 	// Action is a step the node takes, in words a student understands.
 	Action(text string)
 	// State is a state change of a state machine (an IKE SA, a quick mode, ...).
-	State(machine, from, to string)
+	State(s StateChange)
 	// Received reports an IKE datagram the engine accepted, with its dissection as the
 	// receiver could read it; Dropped reports one it discarded and why.
 	Received(p Datagram)
@@ -83,8 +179,10 @@ type Observer interface {
 	ChildSAUp(sa *ChildSAInfo)
 	ChildSADown(sa *ChildSAInfo, reason string)
 	// Error reports a failure that ends an exchange (a notify sent or received, a
-	// timeout), in words.
-	Error(text string)
+	// timeout).
+	Error(f Failure)
+	// NATDetected reports that NAT detection found a NAT on the path.
+	NATDetected(n NATInfo)
 }
 
 // Daemon is one node's IKE engine (IKEv1 or IKEv2).
@@ -135,6 +233,8 @@ type IKESAInfo struct {
 	SKd, SKai, SKar, SKei, SKer, SKpi, SKpr []byte
 	EncKey                                  []byte // IKEv1: the encryption key (Wireshark's table)
 	Established                             time.Time
+	// RekeyOf is the initiator SPI of the IKE SA this one replaces (0: none).
+	RekeyOf uint64
 }
 
 // ChildSAInfo describes an established Child SA pair (IKEv2) or IPsec SA pair (IKEv1

@@ -289,6 +289,16 @@ func (p Proposal) Weak() []string {
 }
 
 // of returns the proposal's transforms of one type, in order.
+// Transform returns the proposal's first transform of type typ.
+func (p Proposal) Transform(typ TransformType) (Transform, bool) {
+	for _, t := range p.Transforms {
+		if t.Type == typ {
+			return t, true
+		}
+	}
+	return Transform{}, false
+}
+
 func (p Proposal) of(typ TransformType) []Transform {
 	var ts []Transform
 	for _, t := range p.Transforms {

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Details are what the trace says of a row that is not a message, one "name: value"
@@ -26,14 +26,14 @@ func Details(r Row) []string {
 	add("kind", string(e.Kind))
 	add("node", e.Node)
 	add("state machine", e.Machine)
-	if e.Kind == sim.KindState {
+	if e.Kind == trace.KindState {
 		add("from", e.FromState)
 		add("to", e.ToState)
 	}
 	add("timer", e.Timer)
-	add("op", e.Op)
+	add("op", string(e.Op))
 	if s := e.SA; s != nil {
-		add("SA", strings.TrimSpace(s.Type+" "+s.Conn+" "+s.Child))
+		add("SA", strings.TrimSpace(string(s.Type)+" "+s.Conn+" "+s.Child))
 		add("proposal", s.Proposal)
 		add("SPIi", s.SPIi)
 		add("SPIr", s.SPIr)
@@ -71,7 +71,7 @@ type Link struct {
 // node received before it (what the node acts on) and the next message the node sends
 // (what it leads to). They come from the trace's typed fields (the node, a receipt's
 // reference to its message), never from its text.
-func (d *Diagram) Links(tr *sim.Trace, i int) []Link {
+func (d *Diagram) Links(tr *trace.Trace, i int) []Link {
 	r := d.Rows[i]
 	if r.Event == nil || r.Kind == RowMessage || r.Kind == RowPhase || r.Lane < 0 {
 		return nil
@@ -90,7 +90,7 @@ func (d *Diagram) Links(tr *sim.Trace, i int) []Link {
 	evs := tr.Events
 	at := sort.Search(len(evs), func(j int) bool { return evs[j].Seq >= r.Event.Seq })
 	for j := min(at, len(evs)) - 1; j >= 0; j-- {
-		if e := evs[j]; e.Kind == sim.KindRecv && e.Node == node && e.Ref != 0 {
+		if e := evs[j]; e.Kind == trace.KindRecv && e.Node == node && e.Ref != 0 {
 			if m := rowOfSeq(e.Ref); m >= 0 {
 				out = append(out, Link{Row: m, Node: node})
 			}
@@ -98,7 +98,7 @@ func (d *Diagram) Links(tr *sim.Trace, i int) []Link {
 		}
 	}
 	for j := at + 1; j < len(evs); j++ {
-		if e := evs[j]; e.Kind == sim.KindMessage && e.From == node && !e.Forwarded {
+		if e := evs[j]; e.Kind == trace.KindMessage && e.From == node && !e.Forwarded {
 			if m := rowOfSeq(e.Seq); m >= 0 {
 				out = append(out, Link{Row: m, Sent: true, Node: node})
 			}
@@ -119,37 +119,37 @@ func (l Link) Text(d *Diagram, step int) string {
 // EventCategory sorts an event into the event list's filters: 'm' IKE messages, 'e'
 // ESP and plain IP traffic, 'a' actions, timers and scenario notes, 's' states and SAs,
 // 'x' errors and drops.
-func EventCategory(e *sim.Event) rune {
+func EventCategory(e *trace.Event) rune {
 	switch e.Kind {
-	case sim.KindMessage, sim.KindRecv:
+	case trace.KindMessage, trace.KindRecv:
 		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
 			return 'e'
 		}
 		return 'm'
-	case sim.KindState, sim.KindSA:
+	case trace.KindState, trace.KindSA:
 		return 's'
-	case sim.KindError, sim.KindDrop:
+	case trace.KindError, trace.KindDrop:
 		return 'x'
 	}
 	return 'a'
 }
 
 // EventText is an event in one line, as the event list shows it.
-func EventText(e *sim.Event) string {
+func EventText(e *trace.Event) string {
 	switch e.Kind {
-	case sim.KindMessage, sim.KindRecv:
+	case trace.KindMessage, trace.KindRecv:
 		s := e.Summary
 		if e.Exchange != "" {
 			s = e.Exchange + " " + s
 		}
 		return fmt.Sprintf("%s → %s  %s", e.From, e.To, s)
-	case sim.KindState:
+	case trace.KindState:
 		return e.Machine + ": " + e.FromState + " → " + e.ToState
-	case sim.KindTimer:
-		return "timer " + e.Op + ": " + e.Timer
-	case sim.KindSA:
+	case trace.KindTimer:
+		return "timer " + string(e.Op) + ": " + e.Timer
+	case trace.KindSA:
 		if e.SA != nil {
-			return e.SA.Type + " SA " + e.Op + " " + e.SA.Proposal
+			return string(e.SA.Type) + " SA " + string(e.Op) + " " + e.SA.Proposal
 		}
 	}
 	return e.Text

@@ -8,7 +8,7 @@ import (
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // TestEveryFieldExplained walks every field of every message of every built-in
@@ -32,7 +32,7 @@ func TestEveryFieldExplained(t *testing.T) {
 	fields := 0
 	for _, name := range scenarios.Builtins() {
 		for _, e := range rendertest.Trace(t, name).Events {
-			if e.Kind != sim.KindMessage || e.Fields() == nil {
+			if e.Kind != trace.KindMessage || e.Fields() == nil {
 				continue
 			}
 			var walk func(path []*ike.Field)

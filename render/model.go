@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/assets"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Options choose what a diagram shows.
@@ -57,7 +58,7 @@ type Row struct {
 	Retransmit bool
 	Retries    int // with CollapseRetx: how many retransmissions were folded in
 	Weak       []string
-	Event      *sim.Event
+	Event      *trace.Event
 	// Note explains what this kind of message does, with the RFC section in NoteRef
 	// (assets/explain/steps.txt). Only the first message of each kind carries it.
 	Note, NoteRef string
@@ -82,7 +83,7 @@ type Diagram struct {
 }
 
 // phaseOf names the phase a message belongs to, as the classic diagrams head them.
-func phaseOf(e *sim.Event) string {
+func phaseOf(e *trace.Event) string {
 	switch e.Exchange {
 	case "IKE_SA_INIT":
 		return "IKE SA Setup"
@@ -91,9 +92,6 @@ func phaseOf(e *sim.Event) string {
 	case "CREATE_CHILD_SA":
 		return "Child SA Setup and Rekeying"
 	case "INFORMATIONAL":
-		if strings.Contains(e.Summary, "D") {
-			return "Informational: Delete and Liveness"
-		}
 		return "Informational: Delete and Liveness"
 	case "":
 		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
@@ -105,7 +103,7 @@ func phaseOf(e *sim.Event) string {
 }
 
 // Build makes the diagram model of a trace.
-func Build(tr *sim.Trace, o Options) *Diagram {
+func Build(tr *trace.Trace, o Options) *Diagram {
 	d := &Diagram{}
 	lane := map[string]int{}
 	addLane := func(n string) int {
@@ -127,16 +125,16 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 	}
 	lost := map[int]string{} // message seq -> why it was lost
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindDrop && e.Ref != 0 && e.From != "" {
+		if e.Kind == trace.KindDrop && e.Ref != 0 && e.From != "" {
 			lost[e.Ref] = e.Text
 		}
 	}
 	if len(o.Nodes) == 0 {
 		for _, e := range tr.Events {
-			if e.Kind == sim.KindMessage {
+			if e.Kind == trace.KindMessage {
 				addLane(e.From)
 				addLane(e.To)
-			} else if e.Node != "" {
+			} else if e.Node != trace.ScenarioNode {
 				addLane(e.Node) // the trace opens with the topology, node by node
 			}
 		}
@@ -152,7 +150,7 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 		}
 		r := Row{T: t, Step: e.Seq, Event: e, Weak: e.Weak, Lane: -1, From: -1, To: -1}
 		switch e.Kind {
-		case sim.KindMessage:
+		case trace.KindMessage:
 			if o.HideESP && !strings.HasPrefix(e.Proto, "ike") {
 				continue
 			}
@@ -200,22 +198,22 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 					firstRow[retxKey(e)] = len(d.Rows)
 				}
 			}
-		case sim.KindAction:
+		case trace.KindAction:
 			if o.HideActions {
 				continue
 			}
 			r.Kind, r.Label = RowAction, e.Text
-		case sim.KindState:
+		case trace.KindState:
 			if o.HideStates {
 				continue
 			}
 			r.Kind, r.Label = RowState, e.Machine+": "+e.FromState+" → "+e.ToState
-		case sim.KindTimer:
+		case trace.KindTimer:
 			if !o.ShowTimers {
 				continue
 			}
-			r.Kind, r.Label = RowTimer, "timer "+e.Op+": "+e.Timer
-		case sim.KindDrop:
+			r.Kind, r.Label = RowTimer, "timer "+string(e.Op)+": "+e.Timer
+		case trace.KindDrop:
 			if e.From != "" {
 				continue // a loss on the wire: drawn on its message row
 			}
@@ -223,15 +221,15 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 				continue
 			}
 			r.Kind, r.Label = RowDrop, "drop: "+e.Text
-		case sim.KindError:
+		case trace.KindError:
 			r.Kind, r.Label = RowError, e.Text
-		case sim.KindSA:
+		case trace.KindSA:
 			if e.SA == nil {
 				continue
 			}
 			r.Kind = RowSA
 			r.Label = saLabel(e)
-		case sim.KindInfo:
+		case trace.KindInfo, trace.KindTopology:
 			r.Kind, r.Label = RowNote, e.Text
 		default:
 			continue
@@ -245,10 +243,10 @@ func Build(tr *sim.Trace, o Options) *Diagram {
 		}
 		d.Rows = append(d.Rows, r)
 		if r.Kind == RowSA {
-			k := e.Node + "|" + e.SA.Type + "|" + e.SA.SPIi + e.SA.SPIr + e.SA.SPIIn
-			if e.Op == "up" {
+			k := e.Node + "|" + string(e.SA.Type) + "|" + e.SA.SPIi + e.SA.SPIr + e.SA.SPIIn
+			if e.Op == trace.OpUp {
 				open[k] = len(d.Spans)
-				d.Spans = append(d.Spans, Span{Lane: r.Lane, Label: r.Label, Start: len(d.Rows) - 1, End: -1, Child: e.SA.Type == "child"})
+				d.Spans = append(d.Spans, Span{Lane: r.Lane, Label: r.Label, Start: len(d.Rows) - 1, End: -1, Child: e.SA.Type == ike.SATypeChild})
 			} else if i, ok := open[k]; ok {
 				d.Spans[i].End = len(d.Rows) - 1
 				delete(open, k)
@@ -265,7 +263,7 @@ type noter struct {
 }
 
 // note returns the note of message e if e is the first of its kind to be drawn.
-func (n *noter) note(e *sim.Event) (text, ref string) {
+func (n *noter) note(e *trace.Event) (text, ref string) {
 	k := n.kind(e)
 	if k == "" || n.seen[k] {
 		return "", ""
@@ -280,10 +278,10 @@ func (n *noter) note(e *sim.Event) (text, ref string) {
 
 // kind classifies a message as the steps in assets/explain/steps.txt name them. A
 // response takes the kind of its request.
-func (n *noter) kind(e *sim.Event) string {
+func (n *noter) kind(e *trace.Event) string {
 	switch e.Proto {
 	case "esp":
-		if strings.HasSuffix(e.Src, ":4500") || strings.HasSuffix(e.Dst, ":4500") {
+		if e.Encap {
 			return "ESP in UDP"
 		}
 		return "ESP"
@@ -303,40 +301,31 @@ func (n *noter) kind(e *sim.Event) string {
 		return e.Exchange + " response"
 	}
 	k := e.Exchange
-	inner := e.Summary
-	if i := strings.Index(inner, "{"); i >= 0 {
-		inner = inner[i:]
-	}
-	switch {
-	case e.Exchange == "CREATE_CHILD_SA" && strings.Contains(inner, "N(REKEY_SA)"):
-		k += " rekey Child SA"
-	case e.Exchange == "CREATE_CHILD_SA" && strings.Contains(inner, "KEi") && !strings.Contains(inner, "TSi"):
-		k += " rekey IKE SA"
-	case e.Exchange == "INFORMATIONAL" && inner == "{}":
-		k += " liveness"
-	case e.Exchange == "INFORMATIONAL" && (strings.Contains(inner, "{D") || strings.Contains(inner, " D")):
-		k += " delete"
+	if e.Purpose != "" {
+		if _, ok := assets.Step(k + " " + e.Purpose + " request"); ok {
+			k += " " + e.Purpose
+		}
 	}
 	n.requests[e.Exchange+"|"+id+"|"+e.From+"|"+e.To] = k
 	return k + " request"
 }
 
 // retxKey identifies a message and its retransmissions.
-func retxKey(e *sim.Event) string {
+func retxKey(e *trace.Event) string {
 	return fmt.Sprintf("%s|%s|%d|%t", e.Exchange, e.From, *e.MessageID, e.Response)
 }
 
-func saLabel(e *sim.Event) string {
+func saLabel(e *trace.Event) string {
 	s := e.SA
 	var b strings.Builder
-	if s.Type == "ike" {
+	if s.Type == ike.SATypeIKE {
 		b.WriteString("IKE SA ")
-		b.WriteString(e.Op)
+		b.WriteString(string(e.Op))
 		if s.SPIi != "" {
 			b.WriteString(" " + s.SPIi + "_i " + s.SPIr + "_r")
 		}
 	} else {
-		b.WriteString("Child SA " + s.Child + " " + e.Op)
+		b.WriteString("Child SA " + s.Child + " " + string(e.Op))
 		if s.SPIIn != "" {
 			b.WriteString(" SPI in 0x" + s.SPIIn + " out 0x" + s.SPIOut)
 		}
@@ -367,7 +356,7 @@ func (r *Row) Tags(reason bool) []string {
 		}
 		tags = append(tags, t)
 	}
-	if e := r.Event; e != nil && e.Kind == sim.KindMessage && e.Text != "" && !r.Retransmit {
+	if e := r.Event; e != nil && e.Kind == trace.KindMessage && e.Text != "" && !r.Retransmit {
 		tags = append(tags, e.Text) // a fault rule that hit it, or an import's note
 	}
 	return tags

@@ -7,14 +7,14 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/render/internal/rendertest"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // actions are the action texts of a built-in scenario, found by the events' kind.
 func actions(t *testing.T, name string) []string {
 	var out []string
 	for _, e := range rendertest.Trace(t, name).Events {
-		if e.Kind == sim.KindAction {
+		if e.Kind == trace.KindAction {
 			out = append(out, e.Text)
 		}
 	}
@@ -85,7 +85,7 @@ func TestNarrationSaysWhatHappened(t *testing.T) {
 func TestGCMFieldNotes(t *testing.T) {
 	n := 0
 	for _, e := range rendertest.Trace(t, "ikev2-modern").Events {
-		if e.Kind != sim.KindMessage || e.Proto != "ikev2" || e.Fields() == nil {
+		if e.Kind != trace.KindMessage || e.Proto != "ikev2" || e.Fields() == nil {
 			continue
 		}
 		var walk func(f *ike.Field)
@@ -116,11 +116,11 @@ func TestFailedAuthShowsBothValues(t *testing.T) {
 	var said []string
 	for _, e := range run.Sim.Trace.Events {
 		switch {
-		case e.Kind == sim.KindMessage && e.Exchange == "IKE_AUTH" && !e.Response && e.Fields() != nil:
+		case e.Kind == trace.KindMessage && e.Exchange == "IKE_AUTH" && !e.Response && e.Fields() != nil:
 			if f := e.Fields().Find("Authentication Data"); f != nil {
 				sent = append(sent, strings.TrimSuffix(f.Value, "..."))
 			}
-		case e.Kind == sim.KindAction && e.Node == "gw-b" && strings.HasPrefix(e.Text, "AUTH received"):
+		case e.Kind == trace.KindAction && e.Node == "gw-b" && strings.HasPrefix(e.Text, "AUTH received"):
 			said = append(said, e.Text)
 		}
 		if e.Text != "" {

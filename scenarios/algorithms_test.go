@@ -10,6 +10,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // algorithmScenario is a site-to-site VPN with the given IKE and ESP proposals: pings
@@ -108,20 +109,20 @@ func TestNewAlgorithmsEndToEnd(t *testing.T) {
 				t.Fatalf("%s", FormatResults(res))
 			}
 			for _, e := range tr.Events {
-				if e.Kind == sim.KindError {
+				if e.Kind == trace.KindError {
 					t.Errorf("error event on %s: %s", e.Node, e.Text)
 				}
 			}
 			dir := t.TempDir()
 			pcap := filepath.Join(dir, "algorithms.pcap")
 			var buf bytes.Buffer
-			if err := sim.WritePcap(tr, &buf, false); err != nil {
+			if err := trace.WritePcap(tr, &buf, false); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(pcap, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			keys := sim.Keys(tr)
+			keys := trace.Keys(tr)
 			if err := keys.Write(filepath.Join(dir, "keys")); err != nil {
 				t.Fatal(err)
 			}
@@ -171,12 +172,12 @@ func checkImportDecrypts(t *testing.T, pcap, keyDir string) {
 }
 
 // checkTsharkDecrypts has tshark read the pcap with the tables' lines it knows.
-func checkTsharkDecrypts(t *testing.T, tr *sim.Trace, pcap string, keys sim.KeyTables, ikeOK, espOK, icvChecked bool) {
+func checkTsharkDecrypts(t *testing.T, tr *trace.Trace, pcap string, keys trace.KeyTables, ikeOK, espOK, icvChecked bool) {
 	t.Helper()
 	bin := testenv.Tool(t, "tshark", "tshark")
 	var sk, v1enc, esp int
 	for _, e := range tr.Events {
-		if e.Kind != sim.KindMessage || e.Forwarded {
+		if e.Kind != trace.KindMessage || e.Forwarded {
 			continue
 		}
 		switch {

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/ike"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 const handshakeScenario = `
@@ -82,10 +82,10 @@ func BenchmarkHandshakeX25519(b *testing.B) {
 	}
 }
 
-func countUp(tr *sim.Trace) int {
+func countUp(tr *trace.Trace) int {
 	n := 0
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindSA && e.Op == "up" {
+		if e.Kind == trace.KindSA && e.Op == "up" {
 			n++
 		}
 	}

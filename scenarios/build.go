@@ -7,6 +7,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Run is a scenario built into a simulated network, ready to run.
@@ -124,12 +125,12 @@ func (r *Run) Execute() {
 }
 
 func (r *Run) info(text string) {
-	r.Sim.Trace.Emit(&sim.Event{T: sim.Seconds(r.Sim.Now()), Kind: sim.KindInfo, Text: text})
+	r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindInfo, Text: text})
 }
 
 func (r *Run) do(node string, err error) {
 	if err != nil {
-		r.Sim.Trace.Emit(&sim.Event{T: sim.Seconds(r.Sim.Now()), Kind: sim.KindError, Node: node, Text: err.Error()})
+		r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindError, Node: node, Text: err.Error()})
 	}
 }
 

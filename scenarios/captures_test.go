@@ -14,10 +14,11 @@ import (
 
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // builtinCapture runs a built-in scenario and returns its trace, pcap and key tables.
-func builtinCapture(t *testing.T, name string) (*sim.Trace, []byte, string) {
+func builtinCapture(t *testing.T, name string) (*trace.Trace, []byte, string) {
 	t.Helper()
 	s, err := Load(name)
 	if err != nil {
@@ -25,11 +26,11 @@ func builtinCapture(t *testing.T, name string) (*sim.Trace, []byte, string) {
 	}
 	tr := run(t, s, s.Seed).Sim.Trace
 	var pcap bytes.Buffer
-	if err := sim.WritePcap(tr, &pcap, false); err != nil {
+	if err := trace.WritePcap(tr, &pcap, false); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "keys")
-	if err := sim.Keys(tr).Write(dir); err != nil {
+	if err := trace.Keys(tr).Write(dir); err != nil {
 		t.Fatal(err)
 	}
 	return tr, pcap.Bytes(), dir
@@ -186,14 +187,14 @@ func TestPcapngNarrationInTshark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.WritePcapng(tr, f, false); err != nil {
+	if err := trace.WritePcapng(tr, f, false); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	keys := sim.Keys(tr)
+	keys := trace.Keys(tr)
 	frames := 0
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindMessage && !e.Forwarded {
+		if e.Kind == trace.KindMessage && !e.Forwarded {
 			frames++
 		}
 	}
@@ -230,7 +231,7 @@ func TestPcapngNarrationInTshark(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pcap bytes.Buffer
-	if err := sim.WritePcap(tr, &pcap, false); err != nil {
+	if err := trace.WritePcap(tr, &pcap, false); err != nil {
 		t.Fatal(err)
 	}
 	keyDir := filepath.Join(dir, "keys")

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Result is the verdict on one expectation.
@@ -19,7 +20,7 @@ type Result struct {
 // Grade checks every expectation of the scenario against a trace and the final state
 // of the network (net may be nil when grading a saved trace: pings then come from the
 // trace alone).
-func Grade(s *Scenario, tr *sim.Trace, net *sim.Network) []Result {
+func Grade(s *Scenario, tr *trace.Trace, net *sim.Network) []Result {
 	var out []Result
 	for i := range s.File.Expect {
 		out = append(out, gradeOne(s, &s.File.Expect[i], tr, net))
@@ -37,7 +38,7 @@ func Passed(rs []Result) bool {
 	return true
 }
 
-func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
+func gradeOne(s *Scenario, e *Expect, tr *trace.Trace, net *sim.Network) Result {
 	r := Result{Says: e.Says, Expect: e}
 	ev := tr.Events
 	switch {
@@ -73,7 +74,7 @@ func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 	case e.ChildSAs != nil:
 		n := 0
 		for _, x := range ev {
-			if x.Kind == sim.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "child" && x.Node == e.ChildSAs.Node {
+			if x.Kind == trace.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "child" && x.Node == e.ChildSAs.Node {
 				n++
 			}
 		}
@@ -91,7 +92,7 @@ func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 			}
 		} else {
 			for _, x := range ev {
-				if x.Node == e.Pings.From && x.Kind == sim.KindAction && strings.HasPrefix(x.Text, "ping ") {
+				if x.Node == e.Pings.From && x.Kind == trace.KindAction && strings.HasPrefix(x.Text, "ping ") {
 					if strings.Contains(x.Text, "echo reply") && !strings.Contains(x.Text, "duplicate") {
 						answered++
 					} else if strings.Contains(x.Text, "send ICMP echo request") {
@@ -111,7 +112,7 @@ func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		m := e.Message
 		n := 0
 		for _, x := range ev {
-			if x.Kind != sim.KindMessage || (m.Exchange != "" && x.Exchange != m.Exchange) ||
+			if x.Kind != trace.KindMessage || (m.Exchange != "" && x.Exchange != m.Exchange) ||
 				(m.Proto != "" && x.Proto != m.Proto) || (m.From != "" && (x.From != m.From || x.Forwarded)) ||
 				(m.Notify != "" && !strings.Contains(x.Summary, "N("+m.Notify+")")) {
 				continue
@@ -135,7 +136,7 @@ func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		r.Check = fmt.Sprintf("%s reaches state %s", e.State.Node, e.State.State)
 		var last string
 		for _, x := range ev {
-			if x.Kind == sim.KindState && x.Node == e.State.Node {
+			if x.Kind == trace.KindState && x.Node == e.State.Node {
 				last = x.Machine + " → " + x.ToState
 				if strings.EqualFold(x.ToState, e.State.State) {
 					r.Pass = true
@@ -152,7 +153,7 @@ func gradeOne(s *Scenario, e *Expect, tr *sim.Trace, net *sim.Network) Result {
 		n := 0
 		var first string
 		for _, x := range ev {
-			if x.Kind == sim.KindDrop && (d.Node == "" || x.Node == d.Node) {
+			if x.Kind == trace.KindDrop && (d.Node == "" || x.Node == d.Node) {
 				if first == "" {
 					first = x.Text
 				}
@@ -178,10 +179,10 @@ func notifyText(n string) string {
 }
 
 // ikeUp counts the IKE SAs that came up on node with a peer that has one of the ids.
-func ikeUp(ev []*sim.Event, node string, peerIDs map[string]bool) int {
+func ikeUp(ev []*trace.Event, node string, peerIDs map[string]bool) int {
 	n := 0
 	for _, x := range ev {
-		if x.Kind == sim.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "ike" && x.Node == node && peerIDs[x.SA.Peer] {
+		if x.Kind == trace.KindSA && x.Op == "up" && x.SA != nil && x.SA.Type == "ike" && x.Node == node && peerIDs[x.SA.Peer] {
 			n++
 		}
 	}
@@ -189,10 +190,10 @@ func ikeUp(ev []*sim.Event, node string, peerIDs map[string]bool) int {
 }
 
 // errorsOn lists node's errors that concern one of the connections.
-func errorsOn(ev []*sim.Event, node string, conns []string) []string {
+func errorsOn(ev []*trace.Event, node string, conns []string) []string {
 	var out []string
 	for _, x := range ev {
-		if x.Kind != sim.KindError || x.Node != node {
+		if x.Kind != trace.KindError || x.Node != node {
 			continue
 		}
 		for _, c := range conns {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 func run(t *testing.T, s *Scenario, seed uint64) *Run {
@@ -39,7 +39,7 @@ func TestBuiltinsPassTheirExpectations(t *testing.T) {
 			}
 			for _, e := range r.Sim.Trace.Events {
 				// Walkthroughs run clean; labs may teach failures, graded by their expectations.
-				if e.Kind == sim.KindError && !strings.HasPrefix(name, "lab-") && !expectsFailure(s) {
+				if e.Kind == trace.KindError && !strings.HasPrefix(name, "lab-") && !expectsFailure(s) {
 					t.Errorf("%s: error event at %s on %s: %s", name, e.T, e.Node, e.Text)
 				}
 			}
@@ -64,7 +64,7 @@ func traceBytes(t *testing.T, r *Run) (jsonl, pcap []byte) {
 	if err := r.Sim.Trace.WriteJSON(&a); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.WritePcap(r.Sim.Trace, &b, true); err != nil {
+	if err := trace.WritePcap(r.Sim.Trace, &b, true); err != nil {
 		t.Fatal(err)
 	}
 	return a.Bytes(), b.Bytes()
@@ -93,9 +93,9 @@ func TestOtherSeedOtherSPIsNoncesKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ikeSA := func(r *Run) *sim.SARecord {
+	ikeSA := func(r *Run) *trace.SARecord {
 		for _, e := range r.Sim.Trace.Events {
-			if e.Kind == sim.KindSA && e.SA.Type == "ike" && e.Op == "up" {
+			if e.Kind == trace.KindSA && e.SA.Type == "ike" && e.Op == "up" {
 				return e.SA
 			}
 		}
@@ -108,7 +108,7 @@ func TestOtherSeedOtherSPIsNoncesKeys(t *testing.T) {
 	}
 	nonce := func(r *Run) string {
 		for _, e := range r.Sim.Trace.Events {
-			if e.Kind == sim.KindMessage && e.Exchange == "IKE_SA_INIT" {
+			if e.Kind == trace.KindMessage && e.Exchange == "IKE_SA_INIT" {
 				if f := e.Fields().Find("Nonce Data"); f != nil {
 					return f.Value
 				}
@@ -143,7 +143,7 @@ func variant(t *testing.T, replace ...string) *Scenario {
 	return s
 }
 
-func count(tr *sim.Trace, f func(*sim.Event) bool) int {
+func count(tr *trace.Trace, f func(*trace.Event) bool) int {
 	n := 0
 	for _, e := range tr.Events {
 		if f(e) {
@@ -153,9 +153,9 @@ func count(tr *sim.Trace, f func(*sim.Event) bool) int {
 	return n
 }
 
-func hasError(tr *sim.Trace, node, text string) bool {
-	return count(tr, func(e *sim.Event) bool {
-		return e.Kind == sim.KindError && e.Node == node && strings.Contains(e.Text, text)
+func hasError(tr *trace.Trace, node, text string) bool {
+	return count(tr, func(e *trace.Event) bool {
+		return e.Kind == trace.KindError && e.Node == node && strings.Contains(e.Text, text)
 	}) > 0
 }
 
@@ -172,12 +172,12 @@ func TestWrongPSKEndsInAuthenticationFailed(t *testing.T) {
 	if !hasError(tr, "gw-a", "AUTHENTICATION_FAILED") {
 		t.Error("gw-a does not learn of AUTHENTICATION_FAILED")
 	}
-	if n := count(tr, func(e *sim.Event) bool {
-		return e.Kind == sim.KindMessage && strings.Contains(e.Summary, "N(AUTHENTICATION_FAILED)")
+	if n := count(tr, func(e *trace.Event) bool {
+		return e.Kind == trace.KindMessage && strings.Contains(e.Summary, "N(AUTHENTICATION_FAILED)")
 	}); n == 0 {
 		t.Error("no N(AUTHENTICATION_FAILED) on the wire")
 	}
-	if n := count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindSA && e.Op == "up" }); n != 0 {
+	if n := count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindSA && e.Op == "up" }); n != 0 {
 		t.Errorf("%d SAs came up with mismatched keys", n)
 	}
 	for _, p := range r.Net.Pings {
@@ -194,12 +194,12 @@ func TestProposalMismatchEndsInNoProposalChosen(t *testing.T) {
 	if !hasError(tr, "gw-b", "NO_PROPOSAL_CHOSEN") || !hasError(tr, "gw-a", "NO_PROPOSAL_CHOSEN") {
 		t.Error("both gateways should report NO_PROPOSAL_CHOSEN")
 	}
-	if n := count(tr, func(e *sim.Event) bool {
-		return e.Kind == sim.KindMessage && e.Exchange == "IKE_SA_INIT" && e.Response && strings.Contains(e.Summary, "N(NO_PROPOSAL_CHOSEN)")
+	if n := count(tr, func(e *trace.Event) bool {
+		return e.Kind == trace.KindMessage && e.Exchange == "IKE_SA_INIT" && e.Response && strings.Contains(e.Summary, "N(NO_PROPOSAL_CHOSEN)")
 	}); n == 0 {
 		t.Error("no IKE_SA_INIT response with N(NO_PROPOSAL_CHOSEN)")
 	}
-	if n := count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindMessage && e.Exchange == "IKE_AUTH" }); n != 0 {
+	if n := count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Exchange == "IKE_AUTH" }); n != 0 {
 		t.Errorf("IKE_AUTH sent %d times after a failed IKE_SA_INIT", n)
 	}
 }
@@ -210,10 +210,10 @@ func TestThirtyPercentLossConverges(t *testing.T) {
 	converged, lost, retx := 0, 0, 0
 	for seed := uint64(1); seed <= 10; seed++ {
 		tr := run(t, s, seed).Sim.Trace
-		lost += count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindDrop && strings.Contains(e.Text, "loss") })
-		retx += count(tr, func(e *sim.Event) bool { return e.Kind == sim.KindMessage && e.Retransmit })
-		if count(tr, func(e *sim.Event) bool {
-			return e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == "child" && e.Node == "gw-a"
+		lost += count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "loss") })
+		retx += count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Retransmit })
+		if count(tr, func(e *trace.Event) bool {
+			return e.Kind == trace.KindSA && e.Op == "up" && e.SA.Type == "child" && e.Node == "gw-a"
 		}) > 0 {
 			converged++
 		}

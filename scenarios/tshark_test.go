@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/ike/testenv"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // tshark runs tshark on a pcap with the key tables' options and returns its output.
-func tshark(t *testing.T, bin, pcap string, keys sim.KeyTables, extra ...string) string {
+func tshark(t *testing.T, bin, pcap string, keys trace.KeyTables, extra ...string) string {
 	t.Helper()
 	args := append([]string{"-r", pcap}, keys.TsharkArgs()...)
 	args = append(args, extra...)
@@ -51,11 +51,11 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := sim.WritePcap(tr, f, false); err != nil {
+			if err := trace.WritePcap(tr, f, false); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
-			keys := sim.Keys(tr)
+			keys := trace.Keys(tr)
 			if len(keys.Skipped) > 0 {
 				t.Fatalf("SAs tshark cannot decrypt: %v", keys.Skipped)
 			}
@@ -64,7 +64,7 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			}
 			var sk, v1enc, esp, frames int
 			for _, e := range tr.Events {
-				if e.Kind != sim.KindMessage || e.Forwarded {
+				if e.Kind != trace.KindMessage || e.Forwarded {
 					continue
 				}
 				frames++

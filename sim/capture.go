@@ -23,6 +23,7 @@ import (
 	"github.com/ikesim/ikesim/ike/ikev1"
 	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Importing a capture: every IKE and ESP datagram of a pcap (from ikesim or from a real
@@ -111,7 +112,7 @@ type ImportOptions struct {
 // pcap (microsecond or nanosecond timestamps) or pcapng (any number of interfaces, each
 // with its own link type and timestamp resolution), either of them gzip-compressed as
 // Wireshark and dumpcap can write them.
-func Import(r io.Reader, o ImportOptions) (*Trace, error) {
+func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 	pr, err := openCapture(r)
 	if err != nil {
 		return nil, err
@@ -120,8 +121,8 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 	for _, k := range o.Keys.IKEv1 {
 		v1keys[k.ICookie] = k.EncKey
 	}
-	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{PortNATT: true}}
+	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
+		natt: map[uint16]bool{ike.PortNATT: true}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -142,7 +143,7 @@ func Import(r io.Reader, o ImportOptions) (*Trace, error) {
 		if ip == nil {
 			continue // not IPv4: ARP, IPv6 and the like are not IKE's business
 		}
-		im.packet(n, Seconds(ci.Timestamp.Sub(start)), ip)
+		im.packet(n, trace.Seconds(ci.Timestamp.Sub(start)), ip)
 	}
 	if len(im.tr.Events) == 0 {
 		return im.tr, fmt.Errorf("sim: the capture holds no IKE or ESP datagram")
@@ -231,19 +232,19 @@ func ipv4Of(data []byte, lt layers.LinkType) []byte {
 type importer struct {
 	keys ImportKeys
 	v1   *ikev1.Passive
-	tr   *Trace
+	tr   *trace.Trace
 	seen map[[32]byte]int // IKE message hash -> first message event
 	natt map[uint16]bool  // ports with the non-ESP marker
 	// nattPorts are the ports besides 4500 with the marker, for the dissection.
 	nattPorts []uint16
 }
 
-func (im *importer) packet(frame int, t Seconds, pkt []byte) {
+func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	ip, err := ipsec.ParseIPv4(pkt)
 	if err != nil {
 		return
 	}
-	e := &Event{T: t, Kind: KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
+	e := &trace.Event{T: t, Kind: trace.KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
 		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
 	d := ipsec.Dissector{NATTPorts: im.nattPorts}
 	switch ip.Protocol {
@@ -252,12 +253,13 @@ func (im *importer) packet(frame int, t Seconds, pkt []byte) {
 	case protoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
-		if err != nil || (u.SrcPort != PortIKE && u.DstPort != PortIKE && !natt) {
+		if err != nil || (u.SrcPort != ike.PortIKE && u.DstPort != ike.PortIKE && !natt) {
 			return
 		}
 		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
 		e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
 		msg := u.Payload
+		e.Encap = natt && !(len(msg) == 1 && msg[0] == 0xff)
 		switch {
 		case natt && len(msg) == 1 && msg[0] == 0xff:
 			e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
@@ -271,12 +273,12 @@ func (im *importer) packet(frame int, t Seconds, pkt []byte) {
 	default:
 		return
 	}
-	e.lazy = func() *ike.Field { return d.IPv4(pkt) }
+	e.SetDissect(func() *ike.Field { return d.IPv4(pkt) })
 	im.tr.Emit(e)
 }
 
 // ike describes an IKE message and sets the dissector up to decrypt it.
-func (im *importer) ike(e *Event, msg []byte, d *ipsec.Dissector) {
+func (im *importer) ike(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 	if len(msg) < 28 {
 		e.Proto, e.Summary = "ike", fmt.Sprintf("truncated IKE message (%d bytes)", len(msg))
 		return
@@ -302,7 +304,7 @@ func (im *importer) ike(e *Event, msg []byte, d *ipsec.Dissector) {
 	}
 }
 
-func (im *importer) ikev1(e *Event, msg []byte, d *ipsec.Dissector) {
+func (im *importer) ikev1(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 	m, c, initiator, err := im.v1.Read(msg, e.From)
 	if m == nil {
 		e.Summary = "malformed: " + err.Error()
@@ -311,7 +313,8 @@ func (im *importer) ikev1(e *Event, msg []byte, d *ipsec.Dissector) {
 	}
 	e.Exchange = m.Exchange.String()
 	e.Response = !initiator
-	e.Summary = ikev1.Summary(m, initiator)
+	trace.DescribeIKE(e, &ike.MessageInfo{Version: 1, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
+		Retransmit: e.Retransmit, MessageFacts: ikev1.Describe(m, initiator)})
 	if err != nil && !e.Retransmit {
 		e.Text = "cannot decrypt: " + err.Error()
 		e.Summary += " (undecryptable)"
@@ -319,7 +322,7 @@ func (im *importer) ikev1(e *Event, msg []byte, d *ipsec.Dissector) {
 	d.IKE = func(b []byte) *ike.Field { return ikev1.Dissect(b, c) }
 }
 
-func (im *importer) ikev2(e *Event, msg []byte, d *ipsec.Dissector) {
+func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 	m, err := ikev2.Parse(msg)
 	if err != nil {
 		e.Summary = "malformed: " + err.Error()
@@ -344,7 +347,8 @@ func (im *importer) ikev2(e *Event, msg []byte, d *ipsec.Dissector) {
 			}
 		}
 	}
-	e.Summary = ikev2.Summary(m, !m.IsResponse())
+	trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
+		Retransmit: e.Retransmit, MessageFacts: ikev2.Describe(m, !m.IsResponse())})
 	if e.Text != "" && !e.Retransmit {
 		e.Summary += " (undecryptable)"
 	}
@@ -370,7 +374,7 @@ func skOf(k ike.IKEv2Keys, fromInitiator bool) *ikev2.SKCrypto {
 }
 
 // esp describes an ESP packet and gives the dissector its SA, when the table has it.
-func (im *importer) esp(e *Event, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
+func (im *importer) esp(e *trace.Event, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
 	e.Proto = "esp"
 	if len(b) < 8 {
 		e.Summary = "truncated ESP"
@@ -378,6 +382,7 @@ func (im *importer) esp(e *Event, b []byte, src, dst netip.Addr, d *ipsec.Dissec
 	}
 	spi, seq := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
 	e.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
+	e.SPI = fmt.Sprintf("%08x", spi)
 	for _, k := range im.keys.ESP {
 		// As tshark matches esp_sa: source, destination and SPI, each with wildcards.
 		if !k.MatchSPI(spi) || !k.Src.Match(src) || !k.Dst.Match(dst) {

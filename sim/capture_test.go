@@ -11,11 +11,12 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // ikeHeader returns the IKE header bytes of a message event (after IP, UDP and any
 // non-ESP marker).
-func ikeHeader(t *testing.T, e *Event) []byte {
+func ikeHeader(t *testing.T, e *trace.Event) []byte {
 	b := []byte(e.Bytes)
 	hl := int(b[0]&0x0f) * 4
 	udp := b[hl:]
@@ -123,7 +124,7 @@ func TestImportOwnPcapEqualsSimulation(t *testing.T) {
 		t.Fatal("ping failed")
 	}
 	var buf bytes.Buffer
-	if err := WritePcap(n.Sim.Trace, &buf, true); err != nil {
+	if err := trace.WritePcap(n.Sim.Trace, &buf, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Import(&buf, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "no IKE or ESP") {
@@ -140,10 +141,10 @@ func FuzzImport(f *testing.F) {
 	n.Ping("a", mustAddr("10.0.2.2"), 1, 1e9)
 	n.Sim.Run(2e9)
 	var pcap, ng bytes.Buffer
-	if err := WritePcap(n.Sim.Trace, &pcap, true); err != nil {
+	if err := trace.WritePcap(n.Sim.Trace, &pcap, true); err != nil {
 		f.Fatal(err)
 	}
-	if err := WritePcapng(n.Sim.Trace, &ng, true); err != nil {
+	if err := trace.WritePcapng(n.Sim.Trace, &ng, true); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(pcap.Bytes())

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"time"
+
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Fault is a rule applied to messages as they are put on the wire: drop, duplicate,
@@ -53,7 +55,7 @@ type verdict struct {
 	rule                     string
 }
 
-func (f *Fault) matches(e *Event) bool {
+func (f *Fault) matches(e *trace.Event) bool {
 	if f.Proto != "" && f.Proto != e.Proto {
 		return false
 	}
@@ -66,7 +68,7 @@ func (f *Fault) matches(e *Event) bool {
 	return f.From == "" || f.From == e.From
 }
 
-func (n *Network) applyFaults(e *Event) verdict {
+func (n *Network) applyFaults(e *trace.Event) verdict {
 	var v verdict
 	for _, f := range n.Faults {
 		if !f.matches(e) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // The node is the IKE daemon's host: it implements ike.Transport, ike.Clock and
@@ -24,7 +25,7 @@ func (nd *Node) Send(dg ike.Datagram) {
 		return
 	}
 	data := dg.Data
-	if dg.Local.Port() == PortNATT || dg.Remote.Port() == PortNATT {
+	if dg.Local.Port() == ike.PortNATT || dg.Remote.Port() == ike.PortNATT {
 		data = append(make([]byte, 4), data...) // RFC 3948 2.2: the non-ESP marker
 	}
 	pkt := nd.udpPacket(dg.Local, dg.Remote, data)
@@ -47,13 +48,13 @@ type simTimer struct {
 // AfterFunc schedules f on the virtual clock and records the timer (ike.Clock).
 func (nd *Node) AfterFunc(d time.Duration, name string, f func()) ike.Timer {
 	t := &simTimer{nd: nd, name: name}
-	due := Seconds(nd.net.Sim.Now() + d)
-	nd.emit(&Event{Kind: KindTimer, Timer: name, Op: "start", Due: &due})
+	due := trace.Seconds(nd.net.Sim.Now() + d)
+	nd.Timer(trace.OpStart, name, &due)
 	t.s = nd.net.Sim.After(d, func() {
 		if nd.down {
 			return
 		}
-		nd.emit(&Event{Kind: KindTimer, Timer: name, Op: "fire"})
+		nd.Timer(trace.OpFire, name, nil)
 		f()
 	})
 	return t
@@ -63,40 +64,9 @@ func (t *simTimer) Stop() bool {
 	if !t.s.Cancel() {
 		return false
 	}
-	t.nd.emit(&Event{Kind: KindTimer, Timer: t.name, Op: "cancel"})
+	t.nd.Timer(trace.OpCancel, t.name, nil)
 	return true
 }
-
-// State records a state change (ike.Observer).
-func (nd *Node) State(machine, from, to string) {
-	nd.emit(&Event{Kind: KindState, Machine: machine, FromState: from, ToState: to})
-}
-
-// Received attaches the receiver's reading of an IKE message to its recv event.
-func (nd *Node) Received(dg ike.Datagram) {
-	if r := nd.lastRecv; r != nil && dg.Info != nil {
-		r.Exchange = dg.Info.Exchange
-		r.Summary = dg.Info.Summary
-		r.lazy = dg.Info.Dissect
-		id := dg.Info.MessageID
-		r.MessageID = &id
-		r.Response = dg.Info.Response
-	}
-}
-
-// Dropped records an IKE message the daemon discarded.
-func (nd *Node) Dropped(dg ike.Datagram, reason string) {
-	e := &Event{Kind: KindDrop, Ref: nd.curRef, Src: dg.Remote.String(), Dst: dg.Local.String(), Text: reason}
-	if dg.Info != nil {
-		e.Proto = fmt.Sprintf("ikev%d", dg.Info.Version)
-		e.Exchange = dg.Info.Exchange
-		e.lazy = dg.Info.Dissect
-	}
-	nd.emit(e)
-}
-
-// Error records a failure.
-func (nd *Node) Error(text string) { nd.emit(&Event{Kind: KindError, Text: text}) }
 
 var _ ike.VirtualIPHost = (*Node)(nil)
 
@@ -120,46 +90,13 @@ func coveredBy(ts []ike.TrafficSelector, a netip.Addr) bool {
 	return false
 }
 
-func hex64(v uint64) string { return fmt.Sprintf("%016x", v) }
-
-func tsStrings(ts []ike.TrafficSelector) []string {
-	s := make([]string, len(ts))
-	for i, t := range ts {
-		s[i] = t.String()
-	}
-	return s
-}
-
-func pick(p ike.Proposal, t ike.TransformType) (ike.Transform, bool) {
-	for _, x := range p.Transforms {
-		if x.Type == t {
-			return x, true
-		}
-	}
-	return ike.Transform{}, false
-}
-
-// IKESAUp records an IKE SA with its keys (ike.Observer).
-func (nd *Node) IKESAUp(sa *ike.IKESAInfo) {
-	nd.emit(&Event{Kind: KindSA, Op: "up", SA: IKESARecord(sa), Weak: sa.Proposal.Weak()})
-}
-
-// IKESADown records the end of an IKE SA (ike.Observer). It keeps the keys: an SA that
-// failed in IKE_AUTH (a wrong pre-shared key) had keys all the same, and its messages
-// can be decrypted with them.
-func (nd *Node) IKESADown(sa *ike.IKESAInfo, reason string) {
-	r := IKESARecord(sa)
-	r.Reason = reason
-	nd.emit(&Event{Kind: KindSA, Op: "down", SA: r})
-}
-
 // AcquireFailed drops the packets that waited for a Child SA IKE could not set up
 // (ike.AcquireHost); the next matching packet starts a new attempt.
 func (nd *Node) AcquireFailed(reqid uint32, reason string) {
 	q := nd.acquired[reqid]
 	delete(nd.acquired, reqid)
 	for _, p := range q {
-		nd.drop(p.pkt, 0, "no IPsec SA: "+reason)
+		nd.drop(p.pkt, 0, trace.DropNoSA, "no IPsec SA: "+reason)
 	}
 }
 
@@ -169,7 +106,7 @@ var _ ike.AcquireHost = (*Node)(nil)
 func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 	in, out, err := NewChildSAs(c, nd.rand, nd.net.Sim.Time(), func() uint16 { nd.ipID++; return nd.ipID })
 	if err != nil {
-		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	switch {
@@ -180,7 +117,7 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Action(fmt.Sprintf("Rekeyed: new outbound SA 0x%08x replaces the SA with inbound SPI 0x%08x", c.SPIOut, c.Rekeyed))
 	}
 	if err := nd.SAD.AddInbound(in); err != nil {
-		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	if c.Rekeyed != 0 && c.KeepOldOutbound {
@@ -190,11 +127,11 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.waitingOut[c.Rekeyed] = out
 	} else if err := nd.SAD.AddOutbound(out); err != nil {
 		nd.SAD.DeleteInbound(in.SPI)
-		nd.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
-	nd.emit(&Event{Kind: KindSA, Op: "up", SA: ChildSARecord(c), Weak: c.Proposal.Weak()})
+	nd.ChildSA(trace.OpUp, c, "")
 	q := nd.acquired[c.ReqID]
 	delete(nd.acquired, c.ReqID)
 	if len(q) > 0 {
@@ -202,8 +139,8 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 	}
 	for _, p := range q {
 		if f, err := ipsec.FlowOf(p.pkt); err == nil && !coveredBy(c.LocalTS, f.Src) {
-			nd.drop(p.pkt, 0, fmt.Sprintf("queued packet from %s is outside the Child SA's selectors %s (the virtual IP replaces that address)",
-				f.Src, strings.Join(tsStrings(c.LocalTS), ",")))
+			nd.drop(p.pkt, 0, trace.DropSelectors, fmt.Sprintf("queued packet from %s is outside the Child SA's selectors %s (the virtual IP replaces that address)",
+				f.Src, strings.Join(trace.Selectors(c.LocalTS), ",")))
 			continue
 		}
 		nd.SendIP(p.pkt, p.meta)
@@ -217,12 +154,12 @@ func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 	if out := nd.waitingOut[c.SPIIn]; out != nil {
 		delete(nd.waitingOut, c.SPIIn)
 		if err := nd.SAD.AddOutbound(out); err != nil {
-			nd.Error(fmt.Sprintf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err))
+			nd.Errorf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err)
 		} else {
 			nd.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
 		}
 	}
-	nd.emit(&Event{Kind: KindSA, Op: "down", SA: ChildSADownRecord(c, reason)})
+	nd.ChildSA(trace.OpDown, c, reason)
 }
 
 // InstallTraps asks the daemon for its trap policies and installs them.
@@ -247,7 +184,7 @@ func (nd *Node) udpPacket(src, dst netip.AddrPort, payload []byte) []byte {
 	nd.ipID++
 	pkt, err := ipsec.NewUDPPacket(src, dst, nd.ipID, payload)
 	if err != nil {
-		nd.Error("cannot build UDP datagram: " + err.Error())
+		nd.Errorf("cannot build UDP datagram: %v", err)
 	}
 	return pkt
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // transmit puts a packet on the wire of ifc: it records the message event, applies the
@@ -17,7 +18,7 @@ func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded b
 	if ifc == l.B {
 		dir = 1
 	}
-	e := &Event{Kind: KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
+	e := &trace.Event{Kind: trace.KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
 	if verdict.rule != "" {
@@ -27,39 +28,40 @@ func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded b
 		}
 	}
 	var reason string
+	var cause trace.DropCause
 	switch {
 	case ifc.Node.down:
-		reason = "node is down"
+		cause, reason = trace.DropNodeDown, "node is down"
 	case l.Down:
-		reason = "link " + l.Name() + " is down"
+		cause, reason = trace.DropLinkDown, "link "+l.Name()+" is down"
 	case len(pkt) > l.MTU:
-		reason = fmt.Sprintf("%d bytes exceed the link MTU of %d (DF set, no fragmentation)", len(pkt), l.MTU)
+		cause, reason = trace.DropMTU, fmt.Sprintf("%d bytes exceed the link MTU of %d (DF set, no fragmentation)", len(pkt), l.MTU)
 	case verdict.drop:
-		reason = "dropped by fault rule: " + verdict.rule
+		cause, reason = trace.DropFault, "dropped by fault rule: "+verdict.rule
 	case l.rand.Chance(l.Loss):
-		reason = fmt.Sprintf("lost on link %s (%.0f%% loss)", l.Name(), l.Loss*100)
+		cause, reason = trace.DropLoss, fmt.Sprintf("lost on link %s (%.0f%% loss)", l.Name(), l.Loss*100)
 	}
 	at := n.Sim.Now()
 	if reason == "" {
 		at = l.arrival(n.Sim.Now(), dir) + verdict.delay
-		a := Seconds(at)
+		a := trace.Seconds(at)
 		e.Arrive = &a
 	}
 	ifc.Node.emit(e)
 	if reason != "" {
-		ifc.Node.emit(&Event{Kind: KindDrop, Ref: e.Seq, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
-			Proto: e.Proto, Exchange: e.Exchange, Text: reason})
+		ifc.Node.emit(&trace.Event{Kind: trace.KindDrop, Ref: e.Seq, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
+			Proto: e.Proto, Exchange: e.Exchange, Cause: cause, Text: reason})
 		return
 	}
 	deliverAt := func(at time.Duration, b []byte, why string) {
 		ref := e.Seq
 		n.Sim.After(at-n.Sim.Now(), func() {
-			r := &Event{Kind: KindRecv, Ref: ref, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
+			r := &trace.Event{Kind: trace.KindRecv, Ref: ref, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
 				Proto: e.Proto, Exchange: e.Exchange, Summary: e.Summary, Text: why}
 			peer.Node.emit(r)
-			peer.Node.lastRecv = r
+			peer.Node.Recv = r
 			peer.Node.receive(peer, b, meta, ref)
-			peer.Node.lastRecv = nil
+			peer.Node.Recv = nil
 		})
 	}
 	b := pkt
@@ -80,20 +82,22 @@ func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded b
 }
 
 // describe fills in a message event's addresses, protocol, summary and dissection.
-func describe(e *Event, pkt []byte, meta *packetMeta) {
+func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 	ip, err := parseIP(pkt)
 	if err != nil {
 		e.Proto, e.Summary = "ip", "malformed IPv4 packet"
 		return
 	}
 	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
-	e.lazy = func() *ike.Field { return meta.dissector().IPv4(pkt) }
+	e.SetDissect(func() *ike.Field { return meta.dissector().IPv4(pkt) })
 	if ip.Protocol == protoUDP {
 		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
 			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
 			e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
 			if len(u.Payload) == 1 && u.Payload[0] == 0xff {
 				e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+			} else {
+				e.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
 			}
 		}
 	}
@@ -105,15 +109,9 @@ func describe(e *Event, pkt []byte, meta *packetMeta) {
 	}
 	switch {
 	case meta.ike != nil:
-		e.Proto = fmt.Sprintf("ikev%d", meta.ike.Version)
-		e.Exchange = meta.ike.Exchange
-		e.Summary = meta.ike.Summary
-		id := meta.ike.MessageID
-		e.MessageID = &id
-		e.Response = meta.ike.Response
-		e.Retransmit = meta.ike.Retransmit
-		e.Weak = meta.ike.Weak
+		trace.DescribeIKE(e, meta.ike)
 	case meta.sa != nil:
 		e.Proto, e.Summary = "esp", meta.summary
+		e.SPI = fmt.Sprintf("%08x", meta.sa.SPI)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // A NAT (RFC 3022 NAPT) rewrites the source address and port of packets from its inside
@@ -84,12 +85,12 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *packetM
 	now := nd.net.Sim.Now()
 	if ifc != out {
 		if nd.HasAddr(ip.Dst) {
-			nd.drop(pkt, ref, "NAT: packet for the NAT itself")
+			nd.drop(pkt, ref, trace.DropNAT, "NAT: packet for the NAT itself")
 			return
 		}
 		port, ok := portOf(ip, true)
 		if !ok {
-			nd.drop(pkt, ref, fmt.Sprintf("NAT: cannot translate protocol %d (no ports)", ip.Protocol))
+			nd.drop(pkt, ref, trace.DropNAT, fmt.Sprintf("NAT: cannot translate protocol %d (no ports)", ip.Protocol))
 			return
 		}
 		key := natKey{ip.Protocol, ip.Src, port}
@@ -117,7 +118,7 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *packetM
 	}
 	port, ok := portOf(ip, false)
 	if !ok {
-		nd.drop(pkt, ref, fmt.Sprintf("NAT: no mapping for protocol %d", ip.Protocol))
+		nd.drop(pkt, ref, trace.DropNAT, fmt.Sprintf("NAT: no mapping for protocol %d", ip.Protocol))
 		return
 	}
 	m := nd.natRev[natKey{ip.Protocol, ip.Dst, port}]
@@ -126,7 +127,7 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *packetM
 		m = nil
 	}
 	if m == nil {
-		nd.drop(pkt, ref, fmt.Sprintf("NAT: no mapping for %s:%d (expired or never made)", ip.Dst, port))
+		nd.drop(pkt, ref, trace.DropNAT, fmt.Sprintf("NAT: no mapping for %s:%d (expired or never made)", ip.Dst, port))
 		return
 	}
 	m.lastUsed = now
@@ -144,7 +145,7 @@ func (nd *Node) natExpire(m *natEntry) {
 
 func (nd *Node) natForward(ip *ipsec.IPv4, meta *packetMeta, ref int) {
 	if ip.TTL <= 1 {
-		nd.drop(marshalIP(ip), ref, "TTL expired")
+		nd.drop(marshalIP(ip), ref, trace.DropTTL, "TTL expired")
 		return
 	}
 	ip.TTL--

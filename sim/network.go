@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // NodeKind is what a node does with packets that are not for itself.
@@ -38,6 +39,12 @@ func NewNetwork(s *Sim) *Network {
 	return &Network{Sim: s, byName: map[string]*Node{}}
 }
 
+// emit stamps an event with the virtual time and records it.
+func (n *Network) emit(e *trace.Event) {
+	e.T = trace.Seconds(n.Sim.Now())
+	n.Sim.Trace.Emit(e)
+}
+
 // Node returns the node with that name, or nil.
 func (n *Network) Node(name string) *Node { return n.byName[name] }
 
@@ -56,6 +63,7 @@ func (n *Network) AddNode(name string, kind NodeKind, addrs ...netip.Prefix) (*N
 		nd.Ifaces = append(nd.Ifaces, &Iface{Node: nd, Prefix: a, Index: len(nd.Ifaces)})
 	}
 	nd.rand = n.Sim.Rand("node/" + name)
+	nd.Recorder = trace.Recorder{Node: name, Emit: n.emit}
 	n.Nodes = append(n.Nodes, nd)
 	n.byName[name] = nd
 	return nd, nil
@@ -326,17 +334,39 @@ func (n *Network) Start() {
 	// The trace starts with the topology: one event per node, in the order the nodes
 	// were made, which diagrams take as the order of their lanes.
 	for _, nd := range n.Nodes {
-		var addrs []string
-		for _, i := range nd.Ifaces {
-			addrs = append(addrs, i.Prefix.String())
-		}
-		n.Sim.Trace.Emit(&Event{T: Seconds(n.Sim.Now()), Kind: KindInfo, Node: nd.Name,
-			Text: fmt.Sprintf("node %s: %s with %s", nd.Name, nd.Kind, strings.Join(addrs, ", "))})
+		n.emit(&trace.Event{Kind: trace.KindTopology, Node: nd.Name, Text: nd.describe(), Topology: nd.topology()})
 	}
 	n.ComputeRoutes()
 	for _, nd := range n.Nodes {
 		nd.InstallTraps()
 	}
+}
+
+// describe says what a node is, for people: "gateway with 10.1.0.1/24, 198.51.100.1/24".
+func (nd *Node) describe() string {
+	var addrs []string
+	for _, i := range nd.Ifaces {
+		addrs = append(addrs, i.Prefix.String())
+	}
+	return fmt.Sprintf("node %s: %s with %s", nd.Name, nd.Kind, strings.Join(addrs, ", "))
+}
+
+// topology describes a node for its topology event: its kind, its interfaces and the
+// links they are on (each link's impairments on its first end).
+func (nd *Node) topology() *trace.Topology {
+	t := &trace.Topology{NodeKind: string(nd.Kind)}
+	for _, i := range nd.Ifaces {
+		ti := trace.Iface{Prefix: i.Prefix.String()}
+		if p := i.Peer(); p != nil {
+			ti.Peer = p.Node.Name
+			if l := i.Link; l.A == i {
+				ti.Link = &trace.Link{Delay: trace.Seconds(l.Delay), Jitter: trace.Seconds(l.Jitter), Loss: l.Loss,
+					Duplicate: l.Duplicate, Reorder: l.Reorder, Corrupt: l.Corrupt, MTU: l.MTU}
+			}
+		}
+		t.Ifaces = append(t.Ifaces, ti)
+	}
+	return t
 }
 
 // SetLink takes a link down or brings it up again.
@@ -350,7 +380,7 @@ func (n *Network) SetLink(a, b string, up bool) error {
 	if up {
 		state = "up"
 	}
-	n.Sim.Trace.Emit(&Event{T: Seconds(n.Sim.Now()), Kind: KindInfo, Text: "link " + l.Name() + " goes " + state})
+	n.emit(&trace.Event{Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: "link " + l.Name() + " goes " + state})
 	return nil
 }
 

@@ -7,12 +7,12 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// IKE's UDP ports (RFC 7296 2.23, RFC 3948).
+// IP protocol numbers and the TTL of the packets nodes make. IKE's UDP ports are
+// ike.PortIKE and ike.PortNATT.
 const (
-	PortIKE    = 500
-	PortNATT   = 4500
 	protoICMP  = 1
 	protoUDP   = 17
 	protoESP   = 50
@@ -22,6 +22,9 @@ const (
 // Node is a simulated machine: interfaces, a routing table, an SPD and SAD, and
 // optionally an IKE daemon and a NAT table.
 type Node struct {
+	// Recorder records the node's events; the node is its IKE daemon's ike.Observer
+	// through it.
+	trace.Recorder
 	Name   string
 	Kind   NodeKind
 	Ifaces []*Iface
@@ -51,8 +54,6 @@ type Node struct {
 	// waitingOut holds a rekeyed outbound SA until the SA it replaces (by inbound SPI) is
 	// deleted.
 	waitingOut map[uint32]*ipsec.SA
-	lastRecv   *Event // the recv event of the datagram being handled
-	curRef     int    // the message event of the datagram being handled
 }
 
 // packetMeta travels with a packet across the wire: what the sender knew about it.
@@ -83,19 +84,15 @@ func (m *packetMeta) dissector() ipsec.Dissector {
 	return d
 }
 
-func (nd *Node) emit(e *Event) {
-	e.T = Seconds(nd.net.Sim.Now())
+func (nd *Node) emit(e *trace.Event) {
 	if e.Node == "" {
 		e.Node = nd.Name
 	}
-	nd.net.Sim.Trace.Emit(e)
+	nd.Recorder.Emit(e)
 }
 
-// Action records a step the node takes.
-func (nd *Node) Action(text string) { nd.emit(&Event{Kind: KindAction, Text: text}) }
-
-func (nd *Node) drop(pkt []byte, ref int, reason string) {
-	e := &Event{Kind: KindDrop, Ref: ref, Text: reason, Bytes: pkt}
+func (nd *Node) drop(pkt []byte, ref int, cause trace.DropCause, reason string) {
+	e := &trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: cause, Text: reason, Bytes: pkt}
 	if ip, err := parseIP(pkt); err == nil {
 		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
 	}
@@ -119,7 +116,7 @@ func protoName(ip *ipsec.IPv4) string {
 func (nd *Node) SendIP(pkt []byte, meta *packetMeta) {
 	ip, err := parseIP(pkt)
 	if err != nil {
-		nd.drop(pkt, 0, "malformed IPv4 packet: "+err.Error())
+		nd.drop(pkt, 0, trace.DropMalformed, "malformed IPv4 packet: "+err.Error())
 		return
 	}
 	nd.outbound(ip, pkt, meta, 0)
@@ -129,7 +126,7 @@ func (nd *Node) SendIP(pkt []byte, meta *packetMeta) {
 func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 	flow, err := ipsec.FlowOf(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, err.Error())
+		nd.drop(pkt, ref, trace.DropMalformed, err.Error())
 		return
 	}
 	pol := nd.SPD.Lookup(ipsec.Out, flow)
@@ -138,7 +135,7 @@ func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) 
 		return
 	}
 	if pol.Action == ipsec.ActionDiscard {
-		nd.drop(pkt, ref, fmt.Sprintf("discarded by policy %s", pol.Name))
+		nd.drop(pkt, ref, trace.DropPolicy, fmt.Sprintf("discarded by policy %s", pol.Name))
 		return
 	}
 	sa := nd.SAD.Outbound(pol.Reqid)
@@ -152,7 +149,7 @@ func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) 
 func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 	out, err := sa.Protect(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, "ESP: "+err.Error())
+		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	m := &packetMeta{proto: "esp", sa: sa}
@@ -164,7 +161,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
 	q := nd.acquired[pol.Reqid]
 	if len(q) >= 32 {
-		nd.drop(pkt, 0, "acquire queue full while waiting for the IPsec SA")
+		nd.drop(pkt, 0, trace.DropQueueFull, "acquire queue full while waiting for the IPsec SA")
 		return
 	}
 	nd.acquired[pol.Reqid] = append(q, queued{pkt, meta})
@@ -185,7 +182,7 @@ func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
 func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
 	ifc := nd.route(dst)
 	if ifc == nil || ifc.Link == nil {
-		nd.drop(pkt, ref, fmt.Sprintf("no route to %s", dst))
+		nd.drop(pkt, ref, trace.DropNoRoute, fmt.Sprintf("no route to %s", dst))
 		return
 	}
 	nd.net.transmit(ifc, pkt, meta, ref != 0)
@@ -194,12 +191,12 @@ func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
 // receive handles a packet that arrived on an interface.
 func (nd *Node) receive(ifc *Iface, pkt []byte, meta *packetMeta, ref int) {
 	if nd.down {
-		nd.drop(pkt, ref, "node is down")
+		nd.drop(pkt, ref, trace.DropNodeDown, "node is down")
 		return
 	}
 	ip, err := parseIP(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, "malformed IPv4 packet: "+err.Error())
+		nd.drop(pkt, ref, trace.DropMalformed, "malformed IPv4 packet: "+err.Error())
 		return
 	}
 	if nd.Kind == KindNAT {
@@ -216,11 +213,11 @@ func (nd *Node) receive(ifc *Iface, pkt []byte, meta *packetMeta, ref int) {
 // forward passes on a packet that is not for this node.
 func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 	if nd.Kind == KindHost {
-		nd.drop(pkt, ref, fmt.Sprintf("not for this host (%s) and hosts do not forward", ip.Dst))
+		nd.drop(pkt, ref, trace.DropNotForUs, fmt.Sprintf("not for this host (%s) and hosts do not forward", ip.Dst))
 		return
 	}
 	if ip.TTL <= 1 {
-		nd.drop(pkt, ref, "TTL expired")
+		nd.drop(pkt, ref, trace.DropTTL, "TTL expired")
 		return
 	}
 	ip.TTL--
@@ -237,15 +234,15 @@ func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 	case protoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
 		if err != nil {
-			nd.drop(pkt, ref, "malformed UDP datagram: "+err.Error())
+			nd.drop(pkt, ref, trace.DropMalformed, "malformed UDP datagram: "+err.Error())
 			return
 		}
 		local := netip.AddrPortFrom(ip.Dst, u.DstPort)
 		remote := netip.AddrPortFrom(ip.Src, u.SrcPort)
 		switch {
-		case u.DstPort == PortIKE:
+		case u.DstPort == ike.PortIKE:
 			nd.toIKE(local, remote, u.Payload, pkt, ref)
-		case u.DstPort == PortNATT:
+		case u.DstPort == ike.PortNATT:
 			switch {
 			case len(u.Payload) == 1 && u.Payload[0] == 0xff:
 				// RFC 3948 2.3: a NAT-keepalive; nothing to do.
@@ -255,35 +252,35 @@ func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 				nd.unprotect(pkt, ref)
 			}
 		default:
-			nd.drop(pkt, ref, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
+			nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
 		}
 	case protoICMP:
 		nd.icmp(ip, pkt, ref)
 	default:
-		nd.drop(pkt, ref, fmt.Sprintf("protocol %d not handled", ip.Protocol))
+		nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("protocol %d not handled", ip.Protocol))
 	}
 }
 
 func (nd *Node) toIKE(local, remote netip.AddrPort, data, pkt []byte, ref int) {
 	if nd.IKE == nil {
-		nd.drop(pkt, ref, "no IKE daemon on this node")
+		nd.drop(pkt, ref, trace.DropNoDaemon, "no IKE daemon on this node")
 		return
 	}
-	nd.curRef = ref
+	nd.Ref = ref
 	nd.IKE.HandleDatagram(local, remote, data)
-	nd.curRef = 0
+	nd.Ref = 0
 }
 
 // unprotect opens an ESP packet and handles the inner packet as if it had arrived.
 func (nd *Node) unprotect(pkt []byte, ref int) {
 	inner, sa, err := nd.SAD.Unprotect(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, "ESP: "+err.Error())
+		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	ip, err := parseIP(inner)
 	if err != nil {
-		nd.drop(pkt, ref, "ESP: inner packet: "+err.Error())
+		nd.drop(pkt, ref, trace.DropMalformed, "ESP: inner packet: "+err.Error())
 		return
 	}
 	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
@@ -298,7 +295,7 @@ func (nd *Node) unprotect(pkt []byte, ref int) {
 func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
 	ic, err := ipsec.ParseICMP(ip.Payload)
 	if err != nil {
-		nd.drop(pkt, ref, "malformed ICMP: "+err.Error())
+		nd.drop(pkt, ref, trace.DropMalformed, "malformed ICMP: "+err.Error())
 		return
 	}
 	switch ic.Type {
@@ -306,7 +303,7 @@ func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
 		nd.ipID++
 		reply, err := ipsec.EchoReply(pkt, nd.ipID)
 		if err != nil {
-			nd.drop(pkt, ref, "cannot answer echo request: "+err.Error())
+			nd.drop(pkt, ref, trace.DropOther, "cannot answer echo request: "+err.Error())
 			return
 		}
 		nd.SendIP(reply, nil)

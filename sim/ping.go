@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Ping is a run of ICMP echo requests from one node, and the replies it got.
@@ -51,11 +52,12 @@ func (n *Network) Ping(from string, dst netip.Addr, count int, interval time.Dur
 			if nd.VirtualIP.IsValid() {
 				src = nd.VirtualIP
 			}
-			nd.Action(fmt.Sprintf("ping %s: send ICMP echo request %d of %d", dst, seq, count))
+			nd.Ping(trace.PingRecord{Op: trace.PingRequest, Dst: dst.String(), ID: id, Seq: seq, Count: count},
+				fmt.Sprintf("ping %s: send ICMP echo request %d of %d", dst, seq, count))
 			nd.ipID++
 			pkt, err := ipsec.NewEchoRequest(src, dst, nd.ipID, id, seq, pingPayload)
 			if err != nil {
-				nd.Error("ping: " + err.Error())
+				nd.Errorf("ping: %v", err)
 				return
 			}
 			nd.SendIP(pkt, nil)
@@ -65,11 +67,13 @@ func (n *Network) Ping(from string, dst netip.Addr, count int, interval time.Dur
 }
 
 func (p *Ping) reply(seq uint16) {
+	rec := trace.PingRecord{Op: trace.PingDuplicate, Dst: p.To.String(), ID: p.ID, Seq: seq, Count: p.Count, Answered: p.Answered}
 	if p.replied[seq] {
-		p.node.Action(fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
+		p.node.Ping(rec, fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
 		return
 	}
 	p.replied[seq] = true
 	p.Answered++
-	p.node.Action(fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
+	rec.Op, rec.Answered = trace.PingReply, p.Answered
+	p.node.Ping(rec, fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
 }

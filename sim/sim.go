@@ -6,10 +6,12 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"time"
+
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Epoch is virtual time zero, as wall-clock time (pcap timestamps, certificate checks).
-var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var Epoch = trace.Epoch
 
 // Sim is the event loop: a virtual clock and a queue of scheduled callbacks, run one at
 // a time in time order (ties in the order they were scheduled).
@@ -18,7 +20,7 @@ type Sim struct {
 	seq   uint64
 	queue eventQueue
 	seed  uint64
-	Trace *Trace
+	Trace *trace.Trace
 	// MaxEvents bounds a run (a scenario that loops forever ends with an error event).
 	MaxEvents int
 	handled   int
@@ -26,7 +28,7 @@ type Sim struct {
 
 // New makes a simulator whose randomness all derives from seed.
 func New(seed uint64) *Sim {
-	return &Sim{seed: seed, Trace: &Trace{}, MaxEvents: 2_000_000}
+	return &Sim{seed: seed, Trace: &trace.Trace{}, MaxEvents: 2_000_000}
 }
 
 // Seed is the seed the simulator was made with.
@@ -95,7 +97,7 @@ func (s *Sim) Step(until time.Duration) bool {
 func (s *Sim) Run(until time.Duration) {
 	for s.Step(until) {
 		if s.MaxEvents > 0 && s.handled >= s.MaxEvents {
-			s.Trace.Emit(&Event{T: Seconds(s.now), Kind: KindError,
+			s.Trace.Emit(&trace.Event{T: trace.Seconds(s.now), Kind: trace.KindError,
 				Text: "simulation stopped: more than the maximum of events (a loop in the scenario?)"})
 			return
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 func TestSchedulerRunsInTimeThenInsertionOrder(t *testing.T) {
@@ -58,7 +60,7 @@ func line(t testing.TB, p LinkParams) (*Network, *Node, *Node) {
 	return n, a, b
 }
 
-func count(tr *Trace, f func(*Event) bool) int {
+func count(tr *trace.Trace, f func(*trace.Event) bool) int {
 	c := 0
 	for _, e := range tr.Events {
 		if f(e) {
@@ -78,13 +80,13 @@ func TestPingCrossesARouter(t *testing.T) {
 	if p.Answered != 3 {
 		t.Fatalf("%d of 3 answered", p.Answered)
 	}
-	fwd := count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindMessage && e.Forwarded })
+	fwd := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Forwarded })
 	if fwd != 6 {
 		t.Errorf("%d forwarded messages, want 6 (3 requests and 3 replies through r)", fwd)
 	}
 	// The request reaches b 5 ms + 1 ms after it left.
 	for _, e := range n.Sim.Trace.Events {
-		if e.Kind == KindRecv && e.Node == "b" {
+		if e.Kind == trace.KindRecv && e.Node == "b" {
 			if e.T.Duration() != 6*time.Millisecond {
 				t.Errorf("first request reaches b at %v, want 6ms", e.T)
 			}
@@ -97,8 +99,8 @@ func TestLossDuplicationReordering(t *testing.T) {
 	n, _, _ := line(t, LinkParams{Delay: 10 * time.Millisecond, Loss: 0.3, Duplicate: 0.2, Reorder: 0.2})
 	p, _ := n.Ping("a", netip.MustParseAddr("10.0.2.2"), 400, 5*time.Millisecond)
 	n.Sim.Run(10 * time.Second)
-	lost := count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindDrop && strings.Contains(e.Text, "loss") })
-	dups := count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindRecv && e.Text == "duplicate copy" })
+	lost := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "loss") })
+	dups := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindRecv && e.Text == "duplicate copy" })
 	// 400 requests and their replies cross a—r: about 30% of ~680 datagrams are lost.
 	if lost < 120 || lost > 280 {
 		t.Errorf("%d datagrams lost, expected about 30%%", lost)
@@ -113,7 +115,7 @@ func TestLossDuplicationReordering(t *testing.T) {
 	var last uint16
 	reordered := false
 	for _, e := range n.Sim.Trace.Events {
-		if e.Kind == KindRecv && e.Node == "r" && e.From == "a" {
+		if e.Kind == trace.KindRecv && e.Node == "r" && e.From == "a" {
 			var seq uint16
 			if i := strings.LastIndex(e.Summary, "seq "); i >= 0 {
 				for _, c := range e.Summary[i+4:] {
@@ -138,7 +140,7 @@ func TestMTUDropsLargeDatagrams(t *testing.T) {
 		a.SendIP(big, nil)
 	})
 	n.Sim.Run(time.Second)
-	if count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindDrop && strings.Contains(e.Text, "MTU of 576") }) != 1 {
+	if count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "MTU of 576") }) != 1 {
 		t.Error("a 1028-byte datagram crossed a 576-byte MTU")
 	}
 }
@@ -150,7 +152,7 @@ func TestLinkDown(t *testing.T) {
 	}
 	p, _ := n.Ping("a", netip.MustParseAddr("10.0.2.2"), 2, time.Second)
 	n.Sim.Run(5 * time.Second)
-	if p.Answered != 0 || count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindDrop && strings.Contains(e.Text, "is down") }) != 2 {
+	if p.Answered != 0 || count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "is down") }) != 2 {
 		t.Error("packets crossed a link that is down")
 	}
 	if err := n.SetLink("a", "x", true); err == nil {
@@ -181,11 +183,13 @@ func TestNATRewritesAndMapsBack(t *testing.T) {
 		t.Fatalf("%d of 2 answered through the NAT", p.Answered)
 	}
 	for _, e := range n.Sim.Trace.Events {
-		if e.Kind == KindRecv && e.Node == "out" && !strings.HasPrefix(e.Src, "198.51.100.1") {
+		if e.Kind == trace.KindRecv && e.Node == "out" && !strings.HasPrefix(e.Src, "198.51.100.1") {
 			t.Errorf("outside host sees source %s, want the NAT's address", e.Src)
 		}
 	}
-	if count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindAction && strings.Contains(e.Text, "new mapping") }) != 1 {
+	if count(n.Sim.Trace, func(e *trace.Event) bool {
+		return e.Kind == trace.KindAction && strings.Contains(e.Text, "new mapping")
+	}) != 1 {
 		t.Error("want exactly one NAT mapping for one ping identifier")
 	}
 }
@@ -202,14 +206,16 @@ func TestNATMappingExpires(t *testing.T) {
 	n.Sim.After(5*time.Second, reply)  // the mapping is alive: the reply reaches in
 	n.Sim.After(20*time.Second, reply) // idle for 15 s > 10 s: expired
 	n.Sim.Run(30 * time.Second)
-	reached := count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindRecv && e.Node == "in" })
+	reached := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindRecv && e.Node == "in" })
 	if reached != 1 {
 		t.Errorf("%d replies reached the inside host, want 1 (the one before expiry)", reached)
 	}
-	if count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindAction && strings.Contains(e.Text, "expired") }) != 1 {
+	if count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindAction && strings.Contains(e.Text, "expired") }) != 1 {
 		t.Error("the mapping expiry is not in the trace")
 	}
-	if count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindDrop && strings.Contains(e.Text, "NAT: no mapping") }) != 1 {
+	if count(n.Sim.Trace, func(e *trace.Event) bool {
+		return e.Kind == trace.KindDrop && strings.Contains(e.Text, "NAT: no mapping")
+	}) != 1 {
 		t.Error("the late reply was not dropped by the NAT")
 	}
 }
@@ -218,7 +224,7 @@ func TestNoRoute(t *testing.T) {
 	n, _, _ := line(t, LinkParams{})
 	n.Ping("a", netip.MustParseAddr("172.16.0.1"), 1, time.Second)
 	n.Sim.Run(time.Second)
-	if count(n.Sim.Trace, func(e *Event) bool { return e.Kind == KindDrop && strings.Contains(e.Text, "no route") }) == 0 {
+	if count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "no route") }) == 0 {
 		t.Error("a packet to an unknown network was not dropped for lack of a route")
 	}
 }
@@ -231,7 +237,7 @@ func TestTraceJSONRoundTrip(t *testing.T) {
 	if err := n.Sim.Trace.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadJSON(strings.NewReader(b.String()))
+	back, err := trace.ReadJSON(strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +249,7 @@ func TestTraceJSONRoundTrip(t *testing.T) {
 	if again.String() != b.String() {
 		t.Error("a trace read back writes different JSON")
 	}
-	if _, err := ReadJSON(strings.NewReader("{\"kind\":\"message\"}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, err := trace.ReadJSON(strings.NewReader("{\"kind\":\"message\"}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad line: %v", err)
 	}
 }

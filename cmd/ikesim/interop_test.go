@@ -16,7 +16,7 @@ import (
 
 	"github.com/ikesim/ikesim/assets"
 	"github.com/ikesim/ikesim/ike/testenv"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Interop with strongSwan: ikesim live against a real charon (Debian's strongSwan
@@ -369,9 +369,9 @@ connections:
 }
 
 // ikeSAOf is the IKE SA ikesim brought up, from its trace.
-func ikeSAOf(tr *sim.Trace) *sim.SARecord {
+func ikeSAOf(tr *trace.Trace) *trace.SARecord {
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == "ike" {
+		if e.Kind == trace.KindSA && e.Op == "up" && e.SA.Type == "ike" {
 			return e.SA
 		}
 	}
@@ -381,7 +381,7 @@ func ikeSAOf(tr *sim.Trace) *sim.SARecord {
 // sameSA checks that charon and ikesim hold one and the same established IKE SA.
 func sameSA(t *testing.T, sas []swanSA, n *liveNode, version string) {
 	t.Helper()
-	var sa *sim.SARecord
+	var sa *trace.SARecord
 	n.do(func() { sa = ikeSAOf(n.host.Trace) })
 	if len(sas) != 1 || sa == nil {
 		t.Fatalf("charon's IKE SAs %+v, ikesim's %+v", sas, sa)
@@ -417,29 +417,29 @@ var interopCases = []interopCase{{"ikev2", 2, false}, {"ikev1-main", 1, false}, 
 // liveness is what a liveness check looks like in the trace: an empty INFORMATIONAL
 // (IKEv2) or a DPD R-U-THERE and its ACK (IKEv1, RFC 3706). answered reports whether
 // from asked and the other side answered.
-func liveness(version int, from, to string) func(tr *sim.Trace) bool {
+func liveness(version int, from, to string) func(tr *trace.Trace) bool {
 	if version == 2 {
-		return func(tr *sim.Trace) bool {
-			return has(tr, func(e *sim.Event) bool {
-				return e.Kind == sim.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && strings.HasSuffix(e.Summary, "SK {}")
-			}) && has(tr, func(e *sim.Event) bool {
-				return e.Kind == sim.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && strings.HasSuffix(e.Summary, "SK {}")
+		return func(tr *trace.Trace) bool {
+			return has(tr, func(e *trace.Event) bool {
+				return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && strings.HasSuffix(e.Summary, "SK {}")
+			}) && has(tr, func(e *trace.Event) bool {
+				return e.Kind == trace.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && strings.HasSuffix(e.Summary, "SK {}")
 			})
 		}
 	}
-	return func(tr *sim.Trace) bool {
-		return has(tr, func(e *sim.Event) bool {
-			return e.Kind == sim.KindMessage && e.From == from && strings.Contains(e.Summary, "R-U-THERE)")
-		}) && has(tr, func(e *sim.Event) bool {
-			return e.Kind == sim.KindMessage && e.From == to && strings.Contains(e.Summary, "R-U-THERE-ACK")
+	return func(tr *trace.Trace) bool {
+		return has(tr, func(e *trace.Event) bool {
+			return e.Kind == trace.KindMessage && e.From == from && strings.Contains(e.Summary, "R-U-THERE)")
+		}) && has(tr, func(e *trace.Event) bool {
+			return e.Kind == trace.KindMessage && e.From == to && strings.Contains(e.Summary, "R-U-THERE-ACK")
 		})
 	}
 }
 
 // ikeDown matches the end of ikesim's IKE SA for a reason containing why.
-func ikeDown(why string) func(e *sim.Event) bool {
-	return func(e *sim.Event) bool {
-		return e.Kind == sim.KindSA && e.Op == "down" && e.SA.Type == "ike" && strings.Contains(e.SA.Reason, why)
+func ikeDown(why string) func(e *trace.Event) bool {
+	return func(e *trace.Event) bool {
+		return e.Kind == trace.KindSA && e.Op == "down" && e.SA.Type == "ike" && strings.Contains(e.SA.Reason, why)
 	}
 }
 
@@ -459,7 +459,7 @@ func TestInteropLoopback(t *testing.T) {
 					proposals: suite}.conf())
 				n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: loopback("127.0.0.2", freePort(t, "127.0.0.2")),
 					peers: peerFlags{"charon": charonAt}, initiate: true})
-				n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+				n.waitFor(t, "the IKE SA", func(tr *trace.Trace) bool { return has(tr, saUp("ike")) })
 				sameSA(t, c.waitSAs(t, 1), n, ver)
 				n.do(func() { n.daemon.Liveness("tunnel") })
 				n.waitFor(t, "charon's answer to the liveness check", liveness(ic.version, "ikesim", "charon"))
@@ -481,11 +481,11 @@ func TestInteropLoopback(t *testing.T) {
 					childless: childless, dpd: "1s"}.conf())
 				n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt}})
 				c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
-				n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+				n.waitFor(t, "the IKE SA", func(tr *trace.Trace) bool { return has(tr, saUp("ike")) })
 				sameSA(t, c.waitSAs(t, 1), n, ver)
 				n.waitFor(t, "charon's liveness check, answered", liveness(ic.version, "charon", "ikesim"))
 				c.must(t, "--terminate", "--ike", "ikesim", "--timeout", "10")
-				n.waitFor(t, "the delete", func(tr *sim.Trace) bool { return has(tr, ikeDown("")) })
+				n.waitFor(t, "the delete", func(tr *trace.Trace) bool { return has(tr, ikeDown("")) })
 				c.waitSAs(t, 0)
 			})
 		}
@@ -510,8 +510,8 @@ func TestInteropCert(t *testing.T) {
 		for _, from := range []string{"ikesim", "charon"} {
 			var sent bool
 			n.do(func() {
-				sent = has(n.host.Trace, func(e *sim.Event) bool {
-					return e.Kind == sim.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && strings.Contains(e.Summary, "CERT")
+				sent = has(n.host.Trace, func(e *trace.Event) bool {
+					return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && strings.Contains(e.Summary, "CERT")
 				})
 			})
 			if !sent {
@@ -531,7 +531,7 @@ func TestInteropCert(t *testing.T) {
 			if !ikesimInitiates {
 				c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
 			}
-			n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+			n.waitFor(t, "the IKE SA", func(tr *trace.Trace) bool { return has(tr, saUp("ike")) })
 			sameSA(t, c.waitSAs(t, 1), n, "2")
 			certified(t, n)
 			if ikesimInitiates {
@@ -543,7 +543,7 @@ func TestInteropCert(t *testing.T) {
 				}
 			} else {
 				c.must(t, "--terminate", "--ike", "ikesim", "--timeout", "10")
-				n.waitFor(t, "the delete", func(tr *sim.Trace) bool { return has(tr, ikeDown("")) })
+				n.waitFor(t, "the delete", func(tr *trace.Trace) bool { return has(tr, ikeDown("")) })
 			}
 			c.waitSAs(t, 0)
 		})
@@ -633,21 +633,21 @@ func TestInteropESP(t *testing.T) {
 				if !ikesimInitiates {
 					c.must(t, "--initiate", "--child", "net", "--timeout", "10")
 				}
-				n.waitFor(t, "the Child SA", func(tr *sim.Trace) bool { return has(tr, saUp("child")) })
+				n.waitFor(t, "the Child SA", func(tr *trace.Trace) bool { return has(tr, saUp("child")) })
 				sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(ic.version))
 				if out := c.must(t, "--list-sas"); !strings.Contains(out, "INSTALLED, TUNNEL-in-UDP") {
 					t.Fatalf("charon's Child SA is not installed in UDP:\n%s", out)
 				}
 				ns.ping(t, inner, 2) // answered by ikesim
 				n.do(func() { n.host.Ping(ns.inner, 2, 100*time.Millisecond) })
-				n.waitFor(t, "the namespace's echo replies", func(tr *sim.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
+				n.waitFor(t, "the namespace's echo replies", func(tr *trace.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
 				n.do(func() { n.daemon.Liveness("tunnel") })
 				n.waitFor(t, "charon's answer to the liveness check", liveness(ic.version, "ikesim", "charon"))
 				if err := n.shutdown(t); err != nil {
 					t.Fatal(err)
 				}
 				c.waitSAs(t, 0)
-				tsharkDecrypts(t, pcap, sim.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
+				tsharkDecrypts(t, pcap, trace.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
 			})
 		}
 	}
@@ -691,7 +691,7 @@ func TestInteropAlgorithms(t *testing.T) {
 					if !ikesimInitiates {
 						c.must(t, "--initiate", "--ike", "ikesim", "--timeout", "10")
 					}
-					n.waitFor(t, "the IKE SA", func(tr *sim.Trace) bool { return has(tr, saUp("ike")) })
+					n.waitFor(t, "the IKE SA", func(tr *trace.Trace) bool { return has(tr, saUp("ike")) })
 					sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(version))
 					n.do(func() { n.daemon.Liveness("tunnel") })
 					n.waitFor(t, "charon's answer to the liveness check", liveness(version, "ikesim", "charon"))
@@ -732,17 +732,17 @@ func TestInteropAlgorithmsESP(t *testing.T) {
 			pcap := filepath.Join(t.TempDir(), "live.pcap")
 			n := startLive(t, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
 				initiate: true, pcap: pcap})
-			n.waitFor(t, "the Child SA", func(tr *sim.Trace) bool { return has(tr, saUp("child")) })
+			n.waitFor(t, "the Child SA", func(tr *trace.Trace) bool { return has(tr, saUp("child")) })
 			sameSA(t, c.waitSAs(t, 1), n, fmt.Sprint(tc.version))
 			ns.ping(t, inner, 2) // answered by ikesim
 			n.do(func() { n.host.Ping(ns.inner, 2, 100*time.Millisecond) })
-			n.waitFor(t, "the namespace's echo replies", func(tr *sim.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
+			n.waitFor(t, "the namespace's echo replies", func(tr *trace.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
 			if err := n.shutdown(t); err != nil {
 				t.Fatal(err)
 			}
 			c.waitSAs(t, 0)
 			if tc.tsharkCanDo {
-				tsharkDecrypts(t, pcap, sim.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
+				tsharkDecrypts(t, pcap, trace.Keys(n.host.Trace), listen.Port(), v1Retransmits(n.host.Trace))
 			}
 		})
 	}
@@ -752,7 +752,7 @@ func TestInteropAlgorithmsESP(t *testing.T) {
 // encrypted IKE message decrypts, every ESP packet decrypts to ICMP with a good ICV, and
 // nothing is malformed. retransmits are IKEv1 retransmissions in the run: tshark chains
 // IKEv1 IVs through the messages it sees, so it cannot decrypt those.
-func tsharkDecrypts(t *testing.T, pcap string, keys sim.KeyTables, port uint16, retransmits int) {
+func tsharkDecrypts(t *testing.T, pcap string, keys trace.KeyTables, port uint16, retransmits int) {
 	t.Helper()
 	bin := testenv.Tool(t, "tshark", "tshark")
 	args := append([]string{"-r", pcap, "-d", fmt.Sprintf("udp.port==%d,udpencap", port)}, keys.TsharkArgs()...)
@@ -795,10 +795,10 @@ func tsharkDecrypts(t *testing.T, pcap string, keys sim.KeyTables, port uint16, 
 }
 
 // v1Retransmits counts the IKEv1 messages a live run sent or received again.
-func v1Retransmits(tr *sim.Trace) int {
+func v1Retransmits(tr *trace.Trace) int {
 	n := 0
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindMessage && e.Proto == "ikev1" && e.Retransmit {
+		if e.Kind == trace.KindMessage && e.Proto == "ikev1" && e.Retransmit {
 			n++
 		}
 	}

@@ -17,8 +17,8 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/live"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // ikesim live: one node of a scenario on real UDP sockets, against a real IKE peer.
@@ -120,7 +120,7 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 		return err
 	}
 	h, err := live.New(live.Config{Node: o.node, Listen: o.listen, Addrs: inner, Peers: peerNames,
-		OnEvent: func(e *sim.Event) { printEvent(w, e, o.verbose) }})
+		OnEvent: func(e *trace.Event) { printEvent(w, e, o.verbose) }})
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func scheduleSteps(h *live.Host, d ike.Daemon, sc *scenarios.Scenario, o liveOpt
 			h.Do(func() {
 				h.Info(what)
 				if err := f(); err != nil {
-					h.Error(err.Error())
+					h.Errorf("%v", err)
 				}
 			})
 		}))
@@ -344,10 +344,10 @@ func pingTarget(sc *scenarios.Scenario, node, to string) netip.Addr {
 
 // printEvent prints one line per message, SA, error and drop (and with -v every action
 // and state change) as the node runs.
-func printEvent(w io.Writer, e *sim.Event, verbose bool) {
+func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 	var s string
 	switch e.Kind {
-	case sim.KindMessage:
+	case trace.KindMessage:
 		label := e.Summary
 		if e.Exchange != "" {
 			kind := "request"
@@ -357,7 +357,7 @@ func printEvent(w io.Writer, e *sim.Event, verbose bool) {
 			label = e.Exchange + " " + kind + " " + e.Summary
 		}
 		s = fmt.Sprintf("%s → %s  %s", e.From, e.To, label)
-	case sim.KindSA:
+	case trace.KindSA:
 		what := "IKE SA"
 		if e.SA.Type == "child" {
 			what = "Child SA " + e.SA.Child
@@ -369,18 +369,18 @@ func printEvent(w io.Writer, e *sim.Event, verbose bool) {
 		if e.SA.Reason != "" {
 			s += " (" + e.SA.Reason + ")"
 		}
-	case sim.KindError:
+	case trace.KindError:
 		s = fmt.Sprintf("%s: error: %s", e.Node, e.Text)
-	case sim.KindDrop:
+	case trace.KindDrop:
 		s = fmt.Sprintf("%s: drop: %s", e.Node, e.Text)
-	case sim.KindInfo:
+	case trace.KindInfo:
 		s = e.Text
-	case sim.KindAction:
+	case trace.KindAction:
 		if !verbose {
 			return
 		}
 		s = fmt.Sprintf("%s: %s", e.Node, e.Text)
-	case sim.KindState:
+	case trace.KindState:
 		if !verbose {
 			return
 		}
@@ -393,7 +393,7 @@ func printEvent(w io.Writer, e *sim.Event, verbose bool) {
 
 // writeLiveOutputs writes the trace, the pcap and the key tables asked for; port is the
 // node's UDP port.
-func writeLiveOutputs(tr *sim.Trace, o liveOptions, port uint16, w io.Writer) error {
+func writeLiveOutputs(tr *trace.Trace, o liveOptions, port uint16, w io.Writer) error {
 	write := func(path string, f func(io.Writer) error) error {
 		out, err := os.Create(path)
 		if err != nil {
@@ -415,12 +415,12 @@ func writeLiveOutputs(tr *sim.Trace, o liveOptions, port uint16, w io.Writer) er
 		}
 	}
 	if o.pcap != "" {
-		if err := write(o.pcap, func(out io.Writer) error { return sim.WritePcap(tr, out, false) }); err != nil {
+		if err := write(o.pcap, func(out io.Writer) error { return trace.WritePcap(tr, out, false) }); err != nil {
 			return err
 		}
 	}
 	if o.keys != "" {
-		if err := sim.Keys(tr).Write(o.keys); err != nil {
+		if err := trace.Keys(tr).Write(o.keys); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "wrote %s/{ikev2_decryption_table,ikev1_decryption_table,esp_sa}\n", o.keys)

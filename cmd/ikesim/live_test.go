@@ -17,8 +17,8 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/live"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // syncBuffer is an io.Writer the event loop writes to while the test reads.
@@ -99,7 +99,7 @@ func startLive(t *testing.T, o liveOptions) *liveNode {
 func (n *liveNode) do(f func()) { n.host.Do(f) }
 
 // waitFor waits until cond holds for the node's trace (looked at on its event loop).
-func (n *liveNode) waitFor(t *testing.T, what string, cond func(tr *sim.Trace) bool) {
+func (n *liveNode) waitFor(t *testing.T, what string, cond func(tr *trace.Trace) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -128,7 +128,7 @@ func (n *liveNode) shutdown(t *testing.T) error {
 }
 
 // has reports whether the trace holds an event that match accepts.
-func has(tr *sim.Trace, match func(e *sim.Event) bool) bool {
+func has(tr *trace.Trace, match func(e *trace.Event) bool) bool {
 	for _, e := range tr.Events {
 		if match(e) {
 			return true
@@ -137,21 +137,21 @@ func has(tr *sim.Trace, match func(e *sim.Event) bool) bool {
 	return false
 }
 
-func saUp(typ string) func(e *sim.Event) bool {
-	return func(e *sim.Event) bool { return e.Kind == sim.KindSA && e.Op == "up" && e.SA.Type == typ }
+func saUp(typ ike.SAType) func(e *trace.Event) bool {
+	return func(e *trace.Event) bool { return e.Kind == trace.KindSA && e.Op == "up" && e.SA.Type == typ }
 }
 
 // received matches a message from the peer of an exchange, request or response, whose
 // summary contains part.
-func received(peer, exchange string, response bool, part string) func(e *sim.Event) bool {
-	return func(e *sim.Event) bool {
-		return e.Kind == sim.KindMessage && e.From == peer && e.Exchange == exchange && e.Response == response &&
+func received(peer, exchange string, response bool, part string) func(e *trace.Event) bool {
+	return func(e *trace.Event) bool {
+		return e.Kind == trace.KindMessage && e.From == peer && e.Exchange == exchange && e.Response == response &&
 			strings.Contains(e.Summary, part)
 	}
 }
 
-func actionHas(part string) func(e *sim.Event) bool {
-	return func(e *sim.Event) bool { return e.Kind == sim.KindAction && strings.Contains(e.Text, part) }
+func actionHas(part string) func(e *trace.Event) bool {
+	return func(e *trace.Event) bool { return e.Kind == trace.KindAction && strings.Contains(e.Text, part) }
 }
 
 // Two ikesim live nodes play the two gateways of ikev2-ping against each other over
@@ -176,11 +176,11 @@ func TestLiveAgainstItself(t *testing.T) {
 	gwA := startLive(t, liveOptions{scenario: "ikev2-ping", node: "gw-a", listen: a, peers: peerFlags{"gw-b": b},
 		initiate: true, trace: filepath.Join(dir, "live.jsonl"), pcap: filepath.Join(dir, "live.pcap"), keys: filepath.Join(dir, "keys")})
 
-	gwA.waitFor(t, "the Child SA", func(tr *sim.Trace) bool { return has(tr, saUp("child")) })
+	gwA.waitFor(t, "the Child SA", func(tr *trace.Trace) bool { return has(tr, saUp("child")) })
 	gwA.do(func() { gwA.host.Ping(netip.MustParseAddr("10.2.0.1"), 2, 10*time.Millisecond) })
-	gwA.waitFor(t, "two echo replies", func(tr *sim.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
+	gwA.waitFor(t, "two echo replies", func(tr *trace.Trace) bool { return has(tr, actionHas("echo reply 2 received")) })
 	gwA.do(func() { gwA.daemon.Liveness("site-to-site") })
-	gwA.waitFor(t, "the liveness answer", func(tr *sim.Trace) bool { return has(tr, received("gw-b", "INFORMATIONAL", true, "SK {}")) })
+	gwA.waitFor(t, "the liveness answer", func(tr *trace.Trace) bool { return has(tr, received("gw-b", "INFORMATIONAL", true, "SK {}")) })
 
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -198,9 +198,9 @@ func TestLiveAgainstItself(t *testing.T) {
 			t.Errorf("after SIGINT gw-b printed no %q:\n%s", want, outB)
 		}
 	}
-	gwA.waitFor(t, "the delete", func(tr *sim.Trace) bool {
-		return has(tr, func(e *sim.Event) bool {
-			return e.Kind == sim.KindSA && e.Op == "down" && e.SA.Type == "ike" && e.SA.Reason == "deleted by peer"
+	gwA.waitFor(t, "the delete", func(tr *trace.Trace) bool {
+		return has(tr, func(e *trace.Event) bool {
+			return e.Kind == trace.KindSA && e.Op == "down" && e.SA.Type == "ike" && e.SA.Reason == "deleted by peer"
 		})
 	})
 	if err := gwA.shutdown(t); err != nil {
@@ -212,12 +212,12 @@ func TestLiveAgainstItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr, err := sim.ReadJSON(f)
+	tr, err := trace.ReadJSON(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !has(tr, received("gw-b", "INFORMATIONAL", false, "SK {D}")) || !has(tr, func(e *sim.Event) bool {
-		return e.Kind == sim.KindMessage && e.From == "gw-a" && e.Exchange == "INFORMATIONAL" && e.Response
+	if !has(tr, received("gw-b", "INFORMATIONAL", false, "SK {D}")) || !has(tr, func(e *trace.Event) bool {
+		return e.Kind == trace.KindMessage && e.From == "gw-a" && e.Exchange == "INFORMATIONAL" && e.Response
 	}) {
 		t.Error("the saved trace lacks gw-b's delete or gw-a's answer")
 	}
@@ -286,16 +286,16 @@ func TestLiveTimeline(t *testing.T) {
 	b := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), freePort(t, "127.0.0.2"))
 	startLive(t, liveOptions{scenario: scenario, node: "b", listen: b, peers: peerFlags{"a": a}})
 	na := startLive(t, liveOptions{scenario: scenario, node: "a", listen: a, peers: peerFlags{"b": b}})
-	na.waitFor(t, "the delete's answer", func(tr *sim.Trace) bool { return has(tr, ikeDown("deleted")) })
+	na.waitFor(t, "the delete's answer", func(tr *trace.Trace) bool { return has(tr, ikeDown("deleted")) })
 	na.do(func() {
 		tr := na.host.Trace
 		for _, want := range []string{"start_action start: a initiates vpn/net", "timeline: a pings b", "echo reply 1 received",
 			"timeline: a checks the liveness of its peer on vpn", "timeline: a deletes vpn"} {
-			if !has(tr, func(e *sim.Event) bool { return strings.Contains(e.Text, want) }) {
+			if !has(tr, func(e *trace.Event) bool { return strings.Contains(e.Text, want) }) {
 				t.Errorf("a's trace has no %q", want)
 			}
 		}
-		if has(tr, func(e *sim.Event) bool { return strings.Contains(e.Text, "timeline: b") }) {
+		if has(tr, func(e *trace.Event) bool { return strings.Contains(e.Text, "timeline: b") }) {
 			t.Error("a ran b's rekey step")
 		}
 	})

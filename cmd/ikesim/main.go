@@ -13,7 +13,7 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 const usage = `ikesim: IKE and IPsec on a simulated network, as sequence diagrams
@@ -266,11 +266,11 @@ func cmdPcap(args []string, w io.Writer) error {
 	if *out == "" {
 		return usagef("pcap needs -o FILE.pcap")
 	}
-	write := sim.WritePcap
+	write := trace.WritePcap
 	switch *format {
 	case "pcap":
 	case "pcapng":
-		write = sim.WritePcapng
+		write = trace.WritePcapng
 	default:
 		return usagef("pcap: --format %q is neither pcap nor pcapng", *format)
 	}
@@ -293,7 +293,7 @@ func cmdPcap(args []string, w io.Writer) error {
 	if *keys == "" {
 		return nil
 	}
-	k := sim.Keys(r.Sim.Trace)
+	k := trace.Keys(r.Sim.Trace)
 	if err := k.Write(*keys); err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/ikesim/ikesim/render/png"
 	"github.com/ikesim/ikesim/render/svg"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 const renderUsage = `usage: ikesim render SCENARIO|TRACE.jsonl [-o FILE] [--format F] [--view V] [options]
@@ -210,7 +210,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // input is what render draws: a trace, its title, and the topology when a scenario
 // describes it.
 type input struct {
-	trace    *sim.Trace
+	trace    *trace.Trace
 	title    string
 	topology *graph.Topology
 	lab      *html.Lab // a scenario's lab, for the web player
@@ -225,7 +225,7 @@ func load(name string, seed *seedFlag) (*input, error) {
 			return nil, err
 		}
 		defer f.Close()
-		tr, err := sim.ReadJSON(f)
+		tr, err := trace.ReadJSON(f)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/ikesim/ikesim/render/html"
 	"github.com/ikesim/ikesim/render/tui"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -21,7 +21,7 @@ func isTerminal(f *os.File) bool {
 }
 
 // loadTrace reads a saved JSON Lines trace, or reports that path is not one.
-func loadTrace(path string) (*sim.Trace, bool, error) {
+func loadTrace(path string) (*trace.Trace, bool, error) {
 	if !strings.HasSuffix(path, ".jsonl") && !strings.HasSuffix(path, ".json") {
 		data, err := os.ReadFile(path)
 		if err != nil || !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
@@ -33,7 +33,7 @@ func loadTrace(path string) (*sim.Trace, bool, error) {
 		return nil, true, err
 	}
 	defer f.Close()
-	tr, err := sim.ReadJSON(f)
+	tr, err := trace.ReadJSON(f)
 	return tr, true, err
 }
 
@@ -73,7 +73,7 @@ func tuiConfig(name string, seed *seedFlag) (tui.Config, error) {
 // gradeUpTo grades a run's expectations against its trace up to and including the
 // event with sequence number upTo.
 func gradeUpTo(r *scenarios.Run, upTo int) []scenarios.Result {
-	prefix := &sim.Trace{}
+	prefix := &trace.Trace{}
 	for _, e := range r.Sim.Trace.Events {
 		if e.Seq > upTo {
 			break

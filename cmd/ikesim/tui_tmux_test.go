@@ -14,7 +14,7 @@ import (
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // tmuxScreen runs the real binary in a tmux session of size w×h and reads its screen.
@@ -98,7 +98,7 @@ func authExplanation(t *testing.T) []string {
 	}
 	r.Execute()
 	for _, e := range r.Sim.Trace.Events {
-		if e.Kind != sim.KindMessage || e.Exchange != "IKE_AUTH" || e.Response {
+		if e.Kind != trace.KindMessage || e.Exchange != "IKE_AUTH" || e.Response {
 			continue
 		}
 		var path []*ike.Field

@@ -33,7 +33,8 @@ func (ch *ipsecSA) setState(s string) {
 	if from == "" {
 		from = "CREATED"
 	}
-	ch.d.env.Observer.State(ch.name(), from, s)
+	ch.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Type: ike.SATypeChild, Conn: ch.info.Conn,
+		Child: ch.cfg.Name, From: from, To: s})
 	ch.state = s
 }
 

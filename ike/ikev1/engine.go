@@ -90,8 +90,22 @@ func (d *Daemon) action(format string, args ...any) {
 	d.env.Observer.Action(fmt.Sprintf(format, args...))
 }
 
-func (d *Daemon) errorf(format string, args ...any) {
-	d.env.Observer.Error(fmt.Sprintf(format, args...))
+// errorf reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
+// no SA), with the notify sent or received (0: none).
+func (d *Daemon) errorf(sa *isakmpSA, n NotifyType, reason ike.FailReason, format string, args ...any) {
+	d.failure(sa, "", n, reason, fmt.Sprintf(format, args...))
+}
+
+// failure reports a failure about a Child SA (child, "" for none) of sa.
+func (d *Daemon) failure(sa *isakmpSA, child string, n NotifyType, reason ike.FailReason, text string) {
+	var name, conn, notify string
+	if sa != nil {
+		name, conn = sa.name(), sa.connName()
+	}
+	if n != 0 {
+		notify = n.String()
+	}
+	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason, Text: text})
 }
 
 func (d *Daemon) conn(name string) (*ike.Connection, error) {
@@ -121,7 +135,7 @@ func (d *Daemon) Traps() []ike.Trap {
 func (d *Daemon) Acquire(reqid uint32) {
 	ref := d.reqids[reqid]
 	if ref == nil {
-		d.errorf("acquire for unknown reqid %d", reqid)
+		d.errorf(nil, 0, ike.FailConfig, "acquire for unknown reqid %d", reqid)
 		return
 	}
 	d.action("Acquire for policy %s/%s: interesting traffic, start IKEv1 for IPsec SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)

@@ -141,9 +141,11 @@ func (nd *testNode) AfterFunc(d time.Duration, name string, f func()) ike.Timer 
 
 func (nd *testNode) Action(text string) { nd.actions = append(nd.actions, text) }
 
-func (nd *testNode) State(machine, from, to string) {
-	nd.states = append(nd.states, fmt.Sprintf("%s: %s → %s", machine, from, to))
+func (nd *testNode) State(s ike.StateChange) {
+	nd.states = append(nd.states, fmt.Sprintf("%s: %s → %s", s.Machine, s.From, s.To))
 }
+
+func (nd *testNode) NATDetected(n ike.NATInfo) { nd.actions = append(nd.actions, n.Text) }
 
 func (nd *testNode) Received(dg ike.Datagram) { nd.received++ }
 
@@ -161,7 +163,7 @@ func (nd *testNode) ChildSADown(sa *ike.ChildSAInfo, reason string) {
 	nd.childDn = append(nd.childDn, sa)
 }
 
-func (nd *testNode) Error(text string) { nd.errors = append(nd.errors, text) }
+func (nd *testNode) Error(f ike.Failure) { nd.errors = append(nd.errors, f.Text) }
 
 func (nd *testNode) AssignVirtualIP(a netip.Addr) { nd.vip = a }
 

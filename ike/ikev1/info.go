@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // Informational exchanges (RFC 2409, Section 5.7) are one message each way at most:
@@ -26,7 +28,7 @@ func (sa *isakmpSA) sendInformational(ps []Payload) {
 	}
 	after, err := ChainBytes(ps)
 	if err != nil {
-		sa.d.errorf("%s: cannot build an Informational: %v", sa.name(), err)
+		sa.d.errorf(sa, 0, ike.FailInternal, "%s: cannot build an Informational: %v", sa.name(), err)
 		return
 	}
 	h := NewHash(QuickHash1(sa.prf, sa.keys.SKEYID_a, id, after))
@@ -46,7 +48,7 @@ func (sa *isakmpSA) notify(t NotifyType, proto ProtocolID, spi []byte) {
 
 // failNotify tells the peer why phase 1 fails, then ends the SA.
 func (sa *isakmpSA) failNotify(t NotifyType, reason string) {
-	sa.d.errorf("%s: %s", sa.name(), reason)
+	sa.d.errorf(sa, t, ike.FailRefused, "%s: %s", sa.name(), reason)
 	sa.notify(t, 0, nil)
 	sa.destroy(reason, false)
 }
@@ -57,7 +59,7 @@ func (sa *isakmpSA) informational(m *Message) {
 	if m.Encrypted() {
 		h := firstHash(m)
 		if h == nil || !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-			d.errorf("%s: Informational 0x%08x: HASH(1) does not verify: ignore it", sa.name(), m.MessageID)
+			d.errorf(sa, 0, ike.FailMalformed, "%s: Informational 0x%08x: HASH(1) does not verify: ignore it", sa.name(), m.MessageID)
 			return
 		}
 	} else if sa.established {
@@ -100,16 +102,16 @@ func (sa *isakmpSA) onNotify(n *Notify) {
 		case AUTHENTICATION_FAILED:
 			why = ": our HASH did not verify, so the pre-shared keys differ"
 		}
-		sa.fail("phase 1 failed: the peer reports %v%s", n.Type, why)
+		sa.failWith(n.Type, ike.FailPeerNotify, "phase 1 failed: the peer reports %v%s", n.Type, why)
 	case n.Type.IsError():
 		spi := spiValue(n.SPI)
 		for _, id := range sa.flightOrder {
 			if qm := sa.quickModes[id]; qm != nil && qm.initiator && (qm.spiIn == spi || n.Protocol == ProtoISAKMP) {
-				qm.failed(fmt.Sprintf("the responder says %v: %s", n.Type, n.Type.Explain()))
+				qm.failedWith(n.Type, ike.FailPeerNotify, fmt.Sprintf("the responder says %v: %s", n.Type, n.Type.Explain()))
 				return
 			}
 		}
-		d.errorf("%s: the peer reports %v", sa.name(), n.Type)
+		d.errorf(sa, n.Type, ike.FailPeerNotify, "%s: the peer reports %v", sa.name(), n.Type)
 	default:
 		sa.action("The peer notifies %v: %s", n.Type, n.Type.Explain())
 	}
@@ -192,7 +194,7 @@ func (sa *isakmpSA) sendRUThere() {
 		}
 		sa.dpdTries++
 		if sa.dpdTries >= tries {
-			sa.d.errorf("%s: DPD: no R-U-THERE-ACK after %d tries: the peer is dead; clear its SAs", sa.name(), tries)
+			sa.d.errorf(sa, 0, ike.FailTimeout, "%s: DPD: no R-U-THERE-ACK after %d tries: the peer is dead; clear its SAs", sa.name(), tries)
 			sa.destroy("peer dead (DPD)", false)
 			return
 		}

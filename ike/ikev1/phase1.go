@@ -53,7 +53,7 @@ func phase1Life(c *ike.Connection) time.Duration {
 // child to negotiate once it is up; replaces the ISAKMP SA this one rekeys.
 func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *isakmpSA) {
 	if len(c.LocalAddrs) == 0 || len(c.RemoteAddrs) == 0 {
-		d.errorf("connection %s needs local_addrs and remote_addrs to initiate", c.Name)
+		d.errorf(nil, 0, ike.FailConfig, "connection %s needs local_addrs and remote_addrs to initiate", c.Name)
 		return
 	}
 	lport, rport := c.Ports()
@@ -73,7 +73,7 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 	offer := sa.phase1Offer()
 	var err error
 	if sa.saiB, err = PayloadBody(offer); err != nil {
-		sa.fail("cannot build the SA payload: %v", err)
+		sa.failWith(0, ike.FailInternal, "cannot build the SA payload: %v", err)
 		return
 	}
 	ps := []Payload{offer}
@@ -90,7 +90,7 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 	ps = append(ps, sa.vendorIDs()...)
 	sa.startTimer("phase 1 timeout", 30*defaultRetransmitTimeout, func() {
 		if !sa.established {
-			sa.fail("phase 1 did not complete in time")
+			sa.failWith(0, ike.FailTimeout, "phase 1 did not complete in time")
 		}
 	})
 	if sa.send(outMsg{ex: sa.exchange(), payloads: ps, exchInitiator: true, wait: true, giveUp: sa.giveUpPhase1}) {
@@ -182,7 +182,7 @@ func (sa *isakmpSA) generateDH() bool {
 	}
 	var err error
 	if sa.dhPriv, err = sa.group.Generate(sa.d.env.Rand); err != nil {
-		sa.fail("Diffie-Hellman: %v", err)
+		sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
 		return false
 	}
 	if sa.initiator {
@@ -219,7 +219,7 @@ func (sa *isakmpSA) deriveKeys(peerKE []byte) bool {
 	}
 	skeyid, how, err := sa.skeyid() // hook (auth_sig.go): from the pre-shared key, or for signatures from the nonces
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return false
 	}
 	sa.keys = DeriveKeys(sa.prf, skeyid, sa.gxy, sa.icookie, sa.rcookie)
@@ -281,16 +281,18 @@ func (sa *isakmpSA) checkNAT(ps []Payload) {
 			sa.natRemote = false
 		}
 	}
+	var text string
 	switch {
 	case sa.natLocal && sa.natRemote:
-		sa.action("NAT-D: neither hash matches: both sides are behind a NAT")
+		text = "NAT-D: neither hash matches: both sides are behind a NAT"
 	case sa.natLocal:
-		sa.action("NAT-D: the hash of our address %s does not match what the peer saw: this side is behind a NAT", sa.local)
+		text = fmt.Sprintf("NAT-D: the hash of our address %s does not match what the peer saw: this side is behind a NAT", sa.local)
 	case sa.natRemote:
-		sa.action("NAT-D: no hash matches the peer's address %s: the peer is behind a NAT", sa.remote)
+		text = fmt.Sprintf("NAT-D: no hash matches the peer's address %s: the peer is behind a NAT", sa.remote)
 	default:
-		sa.action("NAT-D: both hashes match: no NAT between the peers")
+		text = "NAT-D: both hashes match: no NAT between the peers"
 	}
+	sa.d.env.Observer.NATDetected(ike.NATInfo{Conn: sa.connName(), Local: sa.natLocal, Remote: sa.natRemote, Text: text})
 }
 
 func (sa *isakmpSA) behindNAT() bool { return sa.natLocal || sa.natRemote }
@@ -357,12 +359,12 @@ func (sa *isakmpSA) checkChoice(p *SA) (p1Offer, error) {
 // onMM2: the responder chose a transform; send KE, Ni (and NAT-D).
 func (sa *isakmpSA) onMM2(m *Message) {
 	if n := errorNotify(m.Payloads); n != nil {
-		sa.fail("Main Mode failed: the responder says %v", n.Type)
+		sa.failWith(n.Type, ike.FailPeerNotify, "Main Mode failed: the responder says %v", n.Type)
 		return
 	}
 	o, err := sa.checkChoice(payloadOf[*SA](m.Payloads))
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	sa.rcookie = m.RCookie
@@ -387,7 +389,7 @@ func (sa *isakmpSA) onMM2(m *Message) {
 func (sa *isakmpSA) onMM4(m *Message) {
 	ke, nr := payloadOf[*KE](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if ke == nil || nr == nil {
-		sa.fail("Main Mode message 4 lacks KE or Nr")
+		sa.failWith(0, ike.FailMalformed, "Main Mode message 4 lacks KE or Nr")
 		return
 	}
 	sa.setState("IKE_I_MM4")
@@ -403,7 +405,7 @@ func (sa *isakmpSA) onMM4(m *Message) {
 		sa.conn.Local.ID)
 	proof, err := sa.proof(true, idB) // hook (auth_sig.go): HASH_I, or CERT and SIG_I
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	if sa.send(outMsg{ex: ExchangeMain, payloads: append([]Payload{id}, proof...), encrypt: true, exchInitiator: true,
@@ -497,7 +499,7 @@ func (sa *isakmpSA) adoptOrphans() {
 func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw, Info: &ike.MessageInfo{Version: 1, Exchange: m.Exchange.String(),
-		Summary: Summary(m, true), Dissect: lazyDissect(m.Raw, nil)}}
+		MessageFacts: Describe(m, true), Dissect: lazyDissect(m.Raw, nil)}}
 	c := d.findConn(local.Addr(), remote.Addr())
 	if c == nil {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv1 connection configured for %s → %s", remote.Addr(), local.Addr()))
@@ -542,7 +544,7 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	chosen := &SA{DOI: offer.DOI, Situation: offer.Situation, Proposals: []*Proposal{{Number: prop.Number, Protocol: ProtoISAKMP, Transforms: []*Transform{tr}}}}
 	sa.startTimer("phase 1 timeout", 30*defaultRetransmitTimeout, func() {
 		if !sa.established {
-			sa.fail("phase 1 did not complete in time: half-open ISAKMP SA times out")
+			sa.failWith(0, ike.FailTimeout, "phase 1 did not complete in time: half-open ISAKMP SA times out")
 		}
 	})
 	if !sa.aggressive {
@@ -696,17 +698,17 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 // onAM2: check the responder's choice and HASH_R; send HASH_I encrypted.
 func (sa *isakmpSA) onAM2(m *Message) {
 	if n := errorNotify(m.Payloads); n != nil {
-		sa.fail("Aggressive Mode failed: the responder says %v", n.Type)
+		sa.failWith(n.Type, ike.FailPeerNotify, "Aggressive Mode failed: the responder says %v", n.Type)
 		return
 	}
 	o, err := sa.checkChoice(payloadOf[*SA](m.Payloads))
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	ke, nr := payloadOf[*KE](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if ke == nil || nr == nil || o.group != sa.group.ID {
-		sa.fail("Aggressive Mode message 2 lacks KE or Nr, or changes the group")
+		sa.failWith(0, ike.FailMalformed, "Aggressive Mode message 2 lacks KE or Nr, or changes the group")
 		return
 	}
 	sa.rcookie = m.RCookie
@@ -722,7 +724,7 @@ func (sa *isakmpSA) onAM2(m *Message) {
 	sa.action("Send HASH_I, encrypted (message 3)")
 	proof, err := sa.proof(true, idB) // hook (auth_sig.go): HASH_I, or CERT and SIG_I
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	ps := append(proof, sa.natD()...)

@@ -53,7 +53,8 @@ func (qm *quickMode) setState(s string) {
 	if from == "" {
 		from = "IKE_QM_READY"
 	}
-	qm.sa.d.env.Observer.State(qm.name(), from, s)
+	qm.sa.d.env.Observer.State(ike.StateChange{Machine: qm.name(), Type: ike.SATypeChild, Conn: qm.sa.connName(),
+		Child: qm.cfg.Name, From: from, To: s})
 	qm.state = s
 }
 
@@ -159,7 +160,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 		grp := ike.DH(group)
 		var err error
 		if qm.dhPriv, err = grp.Generate(d.env.Rand); err != nil {
-			d.errorf("%s: Diffie-Hellman: %v", sa.name(), err)
+			d.errorf(sa, 0, ike.FailInternal, "%s: Diffie-Hellman: %v", sa.name(), err)
 			return
 		}
 		ps = append(ps, NewKE(qm.dhPriv.Public()))
@@ -169,7 +170,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	ps = append(ps, sa.natOA(ch.Transport)...)
 	after, err := ChainBytes(ps[1:])
 	if err != nil {
-		d.errorf("%s: cannot build quick mode: %v", sa.name(), err)
+		d.errorf(sa, 0, ike.FailInternal, "%s: cannot build quick mode: %v", sa.name(), err)
 		return
 	}
 	ps[0] = NewHash(QuickHash1(sa.prf, sa.keys.SKEYID_a, qm.msgID, after))
@@ -180,7 +181,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	d.action("%s for %s, M-ID 0x%08x: offer transform set(s) %v, %s mode, lifetime %s%s; inbound SPI 0x%08x; proxy IDs %s ↔ %s%s; HASH(1) = prf(SKEYID_a, M-ID | SA | Ni | ...)",
 		what, ch.Name, qm.msgID, names, encapNames[encap], secs(life.seconds), kbText(life.kbytes), qm.spiIn, qm.localTS, qm.remoteTS, pfs)
 	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, exchInitiator: true, wait: true,
-		giveUp: func() { qm.failed("no answer to Quick Mode message 1") }}) {
+		giveUp: func() { qm.failedWith(0, ike.FailTimeout, "no answer to Quick Mode message 1") }}) {
 		qm.setState("IKE_QM_I_QM1")
 	}
 }
@@ -213,12 +214,16 @@ func spiValue(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// failed ends a quick mode with an error.
-func (qm *quickMode) failed(why string) {
+// failed ends a quick mode with an error in what the peer sent.
+func (qm *quickMode) failed(why string) { qm.failedWith(0, ike.FailMalformed, why) }
+
+// failedWith ends a quick mode with an error, the notify sent or received (0: none) and
+// the reason of the failure.
+func (qm *quickMode) failedWith(n NotifyType, reason ike.FailReason, why string) {
 	if qm.done {
 		return
 	}
-	qm.sa.d.errorf("%s: %s: %s", qm.sa.name(), qm.name(), why)
+	qm.sa.d.failure(qm.sa, qm.cfg.Name, n, reason, fmt.Sprintf("%s: %s: %s", qm.sa.name(), qm.name(), why))
 	if qm.rekeys != nil && qm.rekeys.state == "REKEYING" {
 		qm.rekeys.setState("INSTALLED")
 	}
@@ -236,7 +241,7 @@ func (sa *isakmpSA) quickMode(m *Message) {
 	}
 	h := firstHash(m)
 	if h == nil {
-		sa.d.errorf("%s: Quick Mode message 0x%08x does not start with a HASH payload", sa.name(), m.MessageID)
+		sa.d.errorf(sa, 0, ike.FailMalformed, "%s: Quick Mode message 0x%08x does not start with a HASH payload", sa.name(), m.MessageID)
 		return
 	}
 	qm := sa.quickModes[m.MessageID]
@@ -299,7 +304,7 @@ func (qm *quickMode) onQM2(m *Message, h *Hash) {
 			return
 		}
 		if qm.gqm, err = qm.dhPriv.Shared(ke.Data); err != nil {
-			qm.failed(fmt.Sprintf("PFS Diffie-Hellman failed: %v", err))
+			qm.failedWith(0, ike.FailInternal, fmt.Sprintf("PFS Diffie-Hellman failed: %v", err))
 			return
 		}
 	}
@@ -344,13 +349,13 @@ func (qm *quickMode) responderLifetime(n *Notify) {
 func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 	d := sa.d
 	if !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-		d.errorf("%s: HASH(1) of Quick Mode 0x%08x does not verify: drop it", sa.name(), m.MessageID)
+		d.errorf(sa, 0, ike.FailMalformed, "%s: HASH(1) of Quick Mode 0x%08x does not verify: drop it", sa.name(), m.MessageID)
 		sa.notify(INVALID_HASH_INFORMATION, 0, nil)
 		return
 	}
 	p, ni := payloadOf[*SA](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if p == nil || ni == nil || len(p.Proposals) == 0 {
-		d.errorf("%s: Quick Mode message 1 lacks SA or Ni", sa.name())
+		d.errorf(sa, 0, ike.FailMalformed, "%s: Quick Mode message 1 lacks SA or Ni", sa.name())
 		sa.notify(PAYLOAD_MALFORMED, 0, nil)
 		return
 	}
@@ -363,14 +368,14 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 		tsi, err1 = ids[0].Selector()
 		tsr, err2 = ids[1].Selector()
 		if err1 != nil || err2 != nil {
-			d.errorf("%s: INVALID-ID-INFORMATION: unusable proxy IDs %v, %v", sa.name(), ids[0], ids[1])
+			d.errorf(sa, INVALID_ID_INFORMATION, ike.FailRefused, "%s: INVALID-ID-INFORMATION: unusable proxy IDs %v, %v", sa.name(), ids[0], ids[1])
 			sa.notify(INVALID_ID_INFORMATION, ProtoIPsecESP, firstSPI)
 			return
 		}
 	}
 	cfg := sa.pickChild(tsi, tsr)
 	if cfg == nil {
-		d.errorf("%s: INVALID-ID-INFORMATION: proxy IDs %s ↔ %s match no child of connection %s", sa.name(), tsi, tsr, sa.conn.Name)
+		d.errorf(sa, INVALID_ID_INFORMATION, ike.FailRefused, "%s: INVALID-ID-INFORMATION: proxy IDs %s ↔ %s match no child of connection %s", sa.name(), tsi, tsr, sa.conn.Name)
 		sa.notify(INVALID_ID_INFORMATION, ProtoIPsecESP, firstSPI)
 		return
 	}
@@ -385,7 +390,7 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 	prop, tr, o, why := qm.selectESP(p, payloadOf[*KE](m.Payloads))
 	if tr == nil {
 		qm.abort()
-		d.errorf("%s: NO-PROPOSAL-CHOSEN for %s: %s", sa.name(), cfg.Name, why)
+		d.errorf(sa, NO_PROPOSAL_CHOSEN, ike.FailRefused, "%s: NO-PROPOSAL-CHOSEN for %s: %s", sa.name(), cfg.Name, why)
 		sa.notify(NO_PROPOSAL_CHOSEN, ProtoIPsecESP, firstSPI)
 		return
 	}
@@ -400,7 +405,7 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 		}
 		if err != nil {
 			qm.abort()
-			d.errorf("%s: PFS Diffie-Hellman failed: %v", sa.name(), err)
+			d.errorf(sa, 0, ike.FailInternal, "%s: PFS Diffie-Hellman failed: %v", sa.name(), err)
 			sa.notify(INVALID_KEY_INFORMATION, ProtoIPsecESP, firstSPI)
 			return
 		}
@@ -430,13 +435,13 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 	ps = append(ps, sa.natOA(cfg.Transport)...)
 	after, err := ChainBytes(ps[1:])
 	if err != nil {
-		d.errorf("%s: cannot build Quick Mode message 2: %v", sa.name(), err)
+		d.errorf(sa, 0, ike.FailInternal, "%s: cannot build Quick Mode message 2: %v", sa.name(), err)
 		return
 	}
 	ps[0] = NewHash(QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, after))
 	d.action("Send HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...); install the IPsec SAs when HASH(3) arrives")
 	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, answers: m, wait: true,
-		giveUp: func() { qm.failed("Quick Mode message 3 never came") }}) {
+		giveUp: func() { qm.failedWith(0, ike.FailTimeout, "Quick Mode message 3 never came") }}) {
 		qm.setState("IKE_QM_R_QM2")
 	}
 }

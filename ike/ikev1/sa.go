@@ -103,11 +103,19 @@ func (sa *isakmpSA) name() string {
 	return fmt.Sprintf("ISAKMP SA %s[%d]", sa.conn.Name, sa.serial)
 }
 
+// connName is the name of the SA's connection ("" before a responder knows it).
+func (sa *isakmpSA) connName() string {
+	if sa.conn == nil {
+		return ""
+	}
+	return sa.conn.Name
+}
+
 func (sa *isakmpSA) setState(s string) {
 	if sa.state == s {
 		return
 	}
-	sa.d.env.Observer.State(sa.name(), sa.state, s)
+	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Type: ike.SATypeIKE, Conn: sa.connName(), From: sa.state, To: s})
 	sa.state = s
 }
 
@@ -170,14 +178,14 @@ func (sa *isakmpSA) send(o outMsg) bool {
 	}
 	raw, err := m.Marshal(c)
 	if err != nil {
-		sa.d.errorf("%s: cannot build %v message: %v", sa.name(), o.ex, err)
+		sa.d.errorf(sa, 0, ike.FailInternal, "%s: cannot build %v message: %v", sa.name(), o.ex, err)
 		return false
 	}
 	if o.encrypt {
 		sa.ivs.Advance(o.id, raw)
 	}
 	info := &ike.MessageInfo{Version: 1, Exchange: o.ex.String(), MessageID: o.id, Response: !o.exchInitiator,
-		Summary: Summary(m, o.exchInitiator), Dissect: lazyDissect(raw, c), Weak: sa.weakIn(m)}
+		MessageFacts: Describe(m, o.exchInitiator), Dissect: lazyDissect(raw, c), Weak: sa.weakIn(m)}
 	f := sa.flight(o.id, o.ex)
 	if f.timer != nil {
 		f.timer.Stop()
@@ -208,7 +216,7 @@ func (sa *isakmpSA) armRetransmit(id uint32, f *flight) {
 		f.tries++
 		if f.tries >= tries {
 			f.waiting = false
-			sa.d.errorf("%s: no answer to our %v message after %d tries: giving up, the peer is unreachable or dead",
+			sa.d.errorf(sa, 0, ike.FailTimeout, "%s: no answer to our %v message after %d tries: giving up, the peer is unreachable or dead",
 				sa.name(), f.exchange, tries)
 			if f.giveUp != nil {
 				f.giveUp()
@@ -248,7 +256,8 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 				m.Decrypt(c) // with the IV it had the first time, for the trace only
 			}
 			info.Dissect = lazyDissect(m.Raw, c)
-			info.Summary = Summary(m, sa.peerOpened(m)) + " (again)"
+			info.MessageFacts = Describe(m, sa.peerOpened(m))
+			info.Summary += " (again)"
 			info.Retransmit = true
 			obs.Received(dg)
 			if string(m.Raw) == f.answers && f.raw != nil {
@@ -278,7 +287,7 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 		sa.ivs.Advance(m.MessageID, m.Raw)
 	}
 	fromInit := sa.peerOpened(m)
-	info.Summary, info.Response, info.Dissect = Summary(m, fromInit), !fromInit, lazyDissect(m.Raw, c)
+	info.MessageFacts, info.Response, info.Dissect = Describe(m, fromInit), !fromInit, lazyDissect(m.Raw, c)
 	info.Weak = sa.weakIn(m)
 	obs.Received(dg)
 	f := sa.flight(m.MessageID, m.Exchange)
@@ -451,10 +460,11 @@ func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
 	sa.waiting, sa.pending = nil, nil
 }
 
-// fail ends an SA that could not be established or must go.
-func (sa *isakmpSA) fail(format string, args ...any) {
+// failWith ends an SA that could not be established or must go, with the notify sent
+// or received (0: none) and the reason of the failure.
+func (sa *isakmpSA) failWith(n NotifyType, why ike.FailReason, format string, args ...any) {
 	reason := fmt.Sprintf(format, args...)
-	sa.d.errorf("%s: %s", sa.name(), reason)
+	sa.d.errorf(sa, n, why, "%s: %s", sa.name(), reason)
 	sa.destroy(reason, false)
 }
 

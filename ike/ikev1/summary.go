@@ -1,7 +1,10 @@
 package ikev1
 
 import (
+	"slices"
 	"strings"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // Summary writes the message in RFC 2409's notation, as sequence diagrams label it:
@@ -76,4 +79,55 @@ func Summary(m *Message, initiator bool) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Describe gives the facts of a message for the trace: its summary, cookies, payloads,
+// notify types, what it is for, and the SAs it proposes or deletes. initiator says
+// whether it comes from the initiator of its exchange. An encrypted message that is not
+// decrypted lists no payloads.
+func Describe(m *Message, initiator bool) ike.MessageFacts {
+	f := ike.MessageFacts{Summary: Summary(m, initiator), SPIi: m.ICookie, SPIr: m.RCookie}
+	if m.Encrypted() && !m.Decrypted && m.Plaintext == nil {
+		return f
+	}
+	for _, p := range m.Payloads {
+		f.Payloads = append(f.Payloads, p.PayloadType().String())
+		switch p := p.(type) {
+		case *Notify:
+			f.Notifies = append(f.Notifies, p.Type.String())
+		case *SA:
+			for _, prop := range p.Proposals {
+				ref := ike.SARef{Protocol: ike.Protocol(prop.Protocol), SPI: spiNumber(prop.SPI)}
+				if len(prop.SPI) > 0 && !slices.Contains(f.Creates, ref) {
+					f.Creates = append(f.Creates, ref)
+				}
+			}
+		case *Delete:
+			for _, spi := range p.SPIs {
+				f.Deletes = append(f.Deletes, ike.SARef{Protocol: ike.Protocol(p.Protocol), SPI: spiNumber(spi)})
+			}
+		}
+	}
+	switch {
+	case m.Exchange == ExchangeQuick && payloadOf[*SA](m.Payloads) != nil:
+		f.Purpose = ike.PurposeCreateChild
+	case m.Exchange == ExchangeInformational && payloadOf[*Delete](m.Payloads) != nil:
+		f.Purpose = ike.PurposeDelete
+	case m.Exchange == ExchangeInformational && slices.Contains(f.Notifies, R_U_THERE.String()):
+		f.Purpose = ike.PurposeLiveness
+	case m.Exchange == ExchangeInformational:
+		f.Purpose = ike.PurposeNotify
+	case m.Exchange == ExchangeTransaction:
+		f.Purpose = ike.PurposeConfig
+	}
+	return f
+}
+
+// spiNumber reads an SPI (or a pair of cookies' first eight bytes) as a number.
+func spiNumber(b []byte) uint64 {
+	var v uint64
+	for _, x := range b[:min(len(b), 8)] {
+		v = v<<8 | uint64(x)
+	}
+	return v
 }

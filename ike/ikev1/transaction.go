@@ -86,14 +86,14 @@ func (sa *isakmpSA) checkReady() {
 func (sa *isakmpSA) sendTransaction(id uint32, attrs *Attributes, answers *Message) bool {
 	body, err := ChainBytes([]Payload{attrs})
 	if err != nil {
-		sa.d.errorf("%s: cannot build a transaction: %v", sa.name(), err)
+		sa.d.errorf(sa, 0, ike.FailInternal, "%s: cannot build a transaction: %v", sa.name(), err)
 		return false
 	}
 	h := NewHash(QuickHash1(sa.prf, sa.keys.SKEYID_a, id, body))
 	o := outMsg{ex: ExchangeTransaction, id: id, payloads: []Payload{h, attrs}, encrypt: true, exchInitiator: answers == nil,
 		answers: answers, wait: answers == nil}
 	if answers == nil {
-		o.giveUp = func() { sa.fail("the peer did not answer our %v", attrs.Type) }
+		o.giveUp = func() { sa.failWith(0, ike.FailTimeout, "the peer did not answer our %v", attrs.Type) }
 	}
 	return sa.send(o)
 }
@@ -140,7 +140,7 @@ func (sa *isakmpSA) pushConfig() {
 func (sa *isakmpSA) leaseAttributes(t CfgType) (*Attributes, bool) {
 	c := sa.conn
 	if len(c.Pools) == 0 {
-		sa.d.errorf("%s: Mode Config: connection %s has no address pool", sa.name(), c.Name)
+		sa.d.errorf(sa, 0, ike.FailConfig, "%s: Mode Config: connection %s has no address pool", sa.name(), c.Name)
 		return nil, false
 	}
 	pool := c.Pools[0].Masked()
@@ -154,7 +154,7 @@ func (sa *isakmpSA) leaseAttributes(t CfgType) (*Attributes, bool) {
 		}
 	}
 	if !sa.cfg.vip.IsValid() {
-		sa.d.errorf("%s: Mode Config: pool %s is exhausted", sa.name(), pool)
+		sa.d.errorf(sa, 0, ike.FailConfig, "%s: Mode Config: pool %s is exhausted", sa.name(), pool)
 		return nil, false
 	}
 	mask := ike.TSFromPrefix(netip.PrefixFrom(netip.IPv4Unspecified(), pool.Bits())).End
@@ -201,12 +201,12 @@ func (sa *isakmpSA) transaction(m *Message) {
 	}
 	h := firstHash(m)
 	if h == nil || len(m.Payloads) < 2 || !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-		d.errorf("%s: transaction 0x%08x: HASH does not verify: ignore it", sa.name(), m.MessageID)
+		d.errorf(sa, 0, ike.FailMalformed, "%s: transaction 0x%08x: HASH does not verify: ignore it", sa.name(), m.MessageID)
 		return
 	}
 	attrs := payloadOf[*Attributes](m.Payloads)
 	if attrs == nil {
-		d.errorf("%s: transaction 0x%08x carries no attribute payload", sa.name(), m.MessageID)
+		d.errorf(sa, 0, ike.FailMalformed, "%s: transaction 0x%08x carries no attribute payload", sa.name(), m.MessageID)
 		return
 	}
 	_, isXAuth := attrs.Get(XAuthUserName)
@@ -234,7 +234,7 @@ func (sa *isakmpSA) transaction(m *Message) {
 func (sa *isakmpSA) xauthAnswer(m *Message, req *Attributes) {
 	x := sa.conn.XAuth
 	if x == nil || x.User == "" {
-		sa.d.errorf("%s: the gateway asks for XAUTH credentials and none are configured", sa.name())
+		sa.d.errorf(sa, 0, ike.FailConfig, "%s: the gateway asks for XAUTH credentials and none are configured", sa.name())
 		return
 	}
 	sa.action("XAUTH: the gateway asks who we are: answer user %q and the password (protected only by the ISAKMP SA's encryption)", x.User)
@@ -256,7 +256,7 @@ func (sa *isakmpSA) xauthCheck(reply *Attributes) {
 		status = 1
 		sa.action("XAUTH: user %q gives the right password: tell the client it succeeded", user.Value)
 	} else {
-		sa.d.errorf("%s: XAUTH: wrong user name or password for %q", sa.name(), user.Value)
+		sa.d.errorf(sa, AUTHENTICATION_FAILED, ike.FailRefused, "%s: XAUTH: wrong user name or password for %q", sa.name(), user.Value)
 	}
 	attrs := &Attributes{Type: CfgSet, Identifier: sa.newIdentifier(), Attributes: []Attribute{TV(XAuthStatus, status)}}
 	if sa.sendTransaction(sa.d.messageID(sa), attrs, nil) {
@@ -271,7 +271,7 @@ func (sa *isakmpSA) xauthResult(m *Message, set *Attributes) {
 	sa.sendTransaction(m.MessageID, ack, m)
 	sa.setState("IKE_P1_COMPLETE")
 	if st.Uint() != 1 {
-		sa.fail("XAUTH failed: the gateway rejects user %q", sa.conn.XAuth.User)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "XAUTH failed: the gateway rejects user %q", sa.conn.XAuth.User)
 		return
 	}
 	sa.action("XAUTH succeeded: user %q is logged in", sa.conn.XAuth.User)
@@ -298,7 +298,7 @@ func (sa *isakmpSA) xauthDone() {
 // cfgRequested answers a client's Mode Config request with a leased address (gateway).
 func (sa *isakmpSA) cfgRequested(m *Message) {
 	if sa.conn.XAuth != nil && len(sa.conn.XAuth.Users) > 0 && !sa.cfg.xauthOK {
-		sa.d.errorf("%s: Mode Config request before XAUTH succeeded: ignore it", sa.name())
+		sa.d.errorf(sa, 0, ike.FailMalformed, "%s: Mode Config request before XAUTH succeeded: ignore it", sa.name())
 		return
 	}
 	attrs, ok := sa.leaseAttributes(CfgReply)
@@ -327,7 +327,7 @@ func (sa *isakmpSA) cfgReceived(m *Message, attrs *Attributes) {
 		}
 	}
 	if !sa.cfg.vip.IsValid() {
-		sa.d.errorf("%s: Mode Config %v without an internal address", sa.name(), attrs.Type)
+		sa.d.errorf(sa, 0, ike.FailMalformed, "%s: Mode Config %v without an internal address", sa.name(), attrs.Type)
 		return
 	}
 	sa.cfg.dns = dns

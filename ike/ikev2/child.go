@@ -31,7 +31,8 @@ func (ch *childSA) setState(s string) {
 	if from == "" {
 		from = "CREATED"
 	}
-	ch.sa.d.env.Observer.State(ch.name(), from, s)
+	ch.sa.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Type: ike.SATypeChild, Conn: ch.sa.connName(),
+		Child: ch.cfg.Name, From: from, To: s})
 	ch.state = s
 }
 

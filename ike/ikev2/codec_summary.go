@@ -2,7 +2,10 @@ package ikev2
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // Summary writes the message in RFC 7296's notation, as sequence diagrams label it:
@@ -56,4 +59,93 @@ func summaryName(p Payload, ex ExchangeType, initiator bool) string {
 		return fmt.Sprintf("SKF(%d/%d)", p.Number, p.Total)
 	}
 	return p.PayloadType().String()
+}
+
+// Describe gives the facts of a message for the trace: its summary, SPIs, payloads (the
+// inner payloads of SK after it), notify types, what it is for, and the SAs it creates,
+// rekeys or deletes. initiator says whether it comes from the initiator of its exchange.
+// An SK payload that is not decrypted shows as "SK" alone.
+func Describe(m *Message, initiator bool) ike.MessageFacts {
+	f := ike.MessageFacts{Summary: Summary(m, initiator), SPIi: m.Header.SPIi, SPIr: m.Header.SPIr}
+	if m.Exchange == IKE_SA_INIT && m.Header.SPIi != 0 {
+		f.Creates = append(f.Creates, ike.SARef{Protocol: ike.ProtoIKE, SPI: m.Header.SPIi})
+	}
+	opaque := false
+	var inner []Payload
+	var visit func(ps []Payload, top bool)
+	visit = func(ps []Payload, top bool) {
+		for _, p := range ps {
+			f.Payloads = append(f.Payloads, p.PayloadType().String())
+			switch p := p.(type) {
+			case *Notify:
+				f.Notifies = append(f.Notifies, p.Type.String())
+				if p.Type == REKEY_SA && len(p.SPI) > 0 {
+					f.Rekeys = append(f.Rekeys, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(p.SPI)})
+				}
+			case *SA:
+				for _, prop := range p.Proposals {
+					if len(prop.SPI) == 0 {
+						continue
+					}
+					ref := ike.SARef{Protocol: prop.Protocol, SPI: spiNumber(prop.SPI)}
+					if !slices.Contains(f.Creates, ref) {
+						f.Creates = append(f.Creates, ref)
+					}
+				}
+			case *Delete:
+				if p.Protocol == ike.ProtoIKE {
+					f.Deletes = append(f.Deletes, ike.SARef{Protocol: ike.ProtoIKE, SPI: m.Header.SPIi})
+				}
+				for _, spi := range p.SPIs {
+					f.Deletes = append(f.Deletes, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(spi)})
+				}
+			case *Encrypted:
+				opaque = p.Inner == nil && !p.Decrypted && p.Ciphertext != nil
+				inner = p.Inner
+				visit(p.Inner, false)
+			}
+			if top && p.PayloadType() != PayloadSK {
+				inner = append(inner, p)
+			}
+		}
+	}
+	visit(m.Payloads, true)
+	if !m.IsResponse() && !opaque {
+		f.Purpose = purposeOf(m.Exchange, inner)
+	}
+	return f
+}
+
+// purposeOf says what a request with these payloads (those inside SK) is for.
+func purposeOf(ex ExchangeType, ps []Payload) ike.Purpose {
+	switch ex {
+	case CREATE_CHILD_SA:
+		if n := notifyIn(ps, REKEY_SA); n != nil {
+			return ike.PurposeRekeyChild
+		}
+		if sa := payloadOf[*SA](ps); sa != nil && len(sa.Proposals) > 0 && sa.Proposals[0].Protocol == ike.ProtoIKE {
+			return ike.PurposeRekeyIKE
+		}
+		return ike.PurposeCreateChild
+	case INFORMATIONAL:
+		switch {
+		case len(ps) == 0:
+			return ike.PurposeLiveness
+		case payloadOf[*Delete](ps) != nil:
+			return ike.PurposeDelete
+		case payloadOf[*CP](ps) != nil:
+			return ike.PurposeConfig
+		}
+		return ike.PurposeNotify
+	}
+	return ""
+}
+
+// spiNumber reads an SPI of up to eight bytes as a number.
+func spiNumber(b []byte) uint64 {
+	var v uint64
+	for _, x := range b {
+		v = v<<8 | uint64(x)
+	}
+	return v
 }

@@ -171,9 +171,9 @@ func (sa *ikeSA) eapClientRound(inner []Payload, ch *ike.ChildConfig, spi uint32
 	e := payloadOf[*EAP](inner)
 	if e == nil {
 		if n := errorNotify(inner); n != nil {
-			sa.fail("IKE_AUTH failed: responder says %s", n.Type)
+			sa.failWith(n.Type, ike.FailPeerNotify, "IKE_AUTH failed: responder says %s", n.Type)
 		} else {
-			sa.fail("the responder did not start EAP: its IKE_AUTH response has no EAP payload")
+			sa.failWith(0, ike.FailMalformed, "the responder did not start EAP: its IKE_AUTH response has no EAP payload")
 		}
 		return nil, true
 	}
@@ -181,16 +181,16 @@ func (sa *ikeSA) eapClientRound(inner []Payload, ch *ike.ChildConfig, spi uint32
 		// The first response: the responder's certificate and AUTH, and the first request.
 		idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
 		if idr == nil || auth == nil {
-			sa.fail("the responder's first IKE_AUTH response lacks IDr or AUTH: it must authenticate before EAP")
+			sa.failWith(0, ike.FailMalformed, "the responder's first IKE_AUTH response lacks IDr or AUTH: it must authenticate before EAP")
 			return nil, true
 		}
 		peer := fromID(idr)
 		if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
-			sa.fail("AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
+			sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
 			return nil, true
 		}
 		if err := sa.verifyPeerAuth(peer, auth, inner); err != nil {
-			sa.fail("AUTHENTICATION_FAILED: %s", ike.Reason(err))
+			sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: %s", ike.Reason(err))
 			return nil, true
 		}
 		identity := c.Local.EAPID
@@ -214,16 +214,16 @@ func (sa *ikeSA) eapClientRound(inner []Payload, ch *ike.ChildConfig, spi uint32
 		if s.failed != "" {
 			why += " (" + s.failed + ")"
 		}
-		sa.fail("AUTHENTICATION_FAILED: EAP-Failure: %s", why)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: EAP-Failure: %s", why)
 	case EAPRequest:
 		resp, err := s.clientRespond(sa, e)
 		if err != nil {
-			sa.fail("AUTHENTICATION_FAILED: %v", err)
+			sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: %v", err)
 			return nil, true
 		}
 		next(resp)
 	default:
-		sa.fail("unexpected EAP code %d from the server", e.Code())
+		sa.failWith(0, ike.FailMalformed, "unexpected EAP code %d from the server", e.Code())
 	}
 	return nil, true
 }
@@ -335,21 +335,21 @@ func (sa *ikeSA) eapServerRound(id uint32, inner []Payload) ([]Payload, bool) {
 		}
 		if payloadOf[*Auth](inner) != nil {
 			sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
-			sa.fail("AUTHENTICATION_FAILED: the initiator sent an AUTH payload, but connection %s authenticates it with EAP-%s",
+			sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: the initiator sent an AUTH payload, but connection %s authenticates it with EAP-%s",
 				c.Name, eapTypeName(typ))
 			return nil, true
 		}
 		peer := fromID(idi)
 		if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
 			sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
-			sa.fail("AUTHENTICATION_FAILED: initiator identifies as %s, expected %s", peer, c.Remote.ID)
+			sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: initiator identifies as %s, expected %s", peer, c.Remote.ID)
 			return nil, true
 		}
 		d.action("The initiator %s sent no AUTH payload: it wants EAP. Authenticate ourselves with our certificate, then ask for its EAP identity", peer)
 		ps, err := sa.responderAuth(inner)
 		if err != nil {
 			sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
-			sa.fail("%v", err)
+			sa.failWith(0, ike.FailInternal, "%v", err)
 			return nil, true
 		}
 		s = &eapSession{typ: typ, server: true, first: inner, id: sa.eapIdentifier()}
@@ -368,7 +368,7 @@ func (sa *ikeSA) eapServerRound(id uint32, inner []Payload) ([]Payload, bool) {
 	e := payloadOf[*EAP](inner)
 	if e == nil || e.Code() != EAPResponse || e.Identifier() != s.id {
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
-		sa.fail("expected an EAP response with Identifier %d", s.id)
+		sa.failWith(0, ike.FailMalformed, "expected an EAP response with Identifier %d", s.id)
 		return nil, true
 	}
 	next, why := s.serverHandle(sa, e)
@@ -382,7 +382,7 @@ func (sa *ikeSA) eapServerRound(id uint32, inner []Payload) ([]Payload, bool) {
 		sa.sendResponse(IKE_AUTH, id, []Payload{eapPacket(EAPSuccess, s.id, 0, nil)})
 	default:
 		sa.sendResponse(IKE_AUTH, id, []Payload{eapPacket(EAPFailure, s.id, 0, nil), &Notify{Type: AUTHENTICATION_FAILED}})
-		sa.fail("AUTHENTICATION_FAILED: EAP-%s: %s", eapTypeName(s.typ), why)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: EAP-%s: %s", eapTypeName(s.typ), why)
 	}
 	return nil, true
 }

@@ -78,6 +78,21 @@ func (d *Daemon) action(format string, args ...any) {
 	d.env.Observer.Action(fmt.Sprintf(format, args...))
 }
 
+// failure reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
+// no SA yet), about its Child SA child ("": none), with the notify sent or received (0:
+// none).
+func (d *Daemon) failure(sa *ikeSA, child string, n NotifyType, reason ike.FailReason, format string, args ...any) {
+	var name, conn, notify string
+	if sa != nil {
+		name, conn = sa.name(), sa.connName()
+	}
+	if n != 0 {
+		notify = n.String()
+	}
+	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason,
+		Text: fmt.Sprintf(format, args...)})
+}
+
 func (d *Daemon) conn(name string) (*ike.Connection, error) {
 	for _, c := range d.conns {
 		if c.Name == name {
@@ -109,7 +124,7 @@ func (d *Daemon) Traps() []ike.Trap {
 func (d *Daemon) Acquire(reqid uint32) {
 	ref := d.reqids[reqid]
 	if ref == nil {
-		d.env.Observer.Error(fmt.Sprintf("acquire for unknown reqid %d", reqid))
+		d.failure(nil, "", 0, ike.FailConfig, "acquire for unknown reqid %d", reqid)
 		return
 	}
 	d.action("Acquire for policy %s/%s: start IKE for Child SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)

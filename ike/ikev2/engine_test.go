@@ -102,14 +102,15 @@ type recorder struct {
 }
 
 func (r *recorder) Action(text string)                       { r.actions = append(r.actions, text) }
-func (r *recorder) State(m, from, to string)                 { r.states = append(r.states, m+" "+to) }
+func (r *recorder) State(s ike.StateChange)                  { r.states = append(r.states, s.Machine+" "+s.To) }
+func (r *recorder) NATDetected(n ike.NATInfo)                { r.actions = append(r.actions, n.Text) }
 func (r *recorder) Received(ike.Datagram)                    {}
 func (r *recorder) Dropped(_ ike.Datagram, why string)       { r.drops = append(r.drops, why) }
 func (r *recorder) IKESAUp(sa *ike.IKESAInfo)                { r.ikeUp = append(r.ikeUp, sa) }
 func (r *recorder) IKESADown(*ike.IKESAInfo, string)         {}
 func (r *recorder) ChildSAUp(c *ike.ChildSAInfo)             { r.childUp = append(r.childUp, c) }
 func (r *recorder) ChildSADown(c *ike.ChildSAInfo, _ string) { r.childDown = append(r.childDown, c) }
-func (r *recorder) Error(text string)                        { r.errors = append(r.errors, text) }
+func (r *recorder) Error(f ike.Failure)                      { r.errors = append(r.errors, f.Text) }
 
 func mustProposal(t testing.TB, s string, p ike.Protocol) ike.Proposal {
 	t.Helper()

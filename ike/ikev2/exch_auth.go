@@ -38,7 +38,7 @@ func (sa *ikeSA) sendAuth() {
 	// Hook (auth.go): CERT and AUTH by the local method; an EAP client sends no AUTH.
 	certs, auth, err := sa.localAuth()
 	if err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	ps := append([]Payload{toID(c.Local.ID, false)}, certs...)
@@ -83,20 +83,20 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 	idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
 	if auth == nil || idr == nil {
 		if n := errorNotify(inner); n != nil {
-			sa.fail("IKE_AUTH failed: responder says %s", n.Type)
+			sa.failWith(n.Type, ike.FailPeerNotify, "IKE_AUTH failed: responder says %s", n.Type)
 		} else {
-			sa.fail("IKE_AUTH response lacks IDr or AUTH")
+			sa.failWith(0, ike.FailMalformed, "IKE_AUTH response lacks IDr or AUTH")
 		}
 		return
 	}
 	peer := fromID(idr)
 	if len(c.Remote.ID.Value) > 0 && !peer.Equal(c.Remote.ID) {
-		sa.fail("AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: responder identifies as %s, expected %s", peer, c.Remote.ID)
 		return
 	}
 	// Hook (auth.go): the responder's AUTH (and CERT) by the method configured for it.
 	if err := sa.verifyPeerAuth(peer, auth, inner); err != nil {
-		sa.fail("AUTHENTICATION_FAILED: %s", ike.Reason(err))
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: %s", ike.Reason(err))
 		return
 	}
 	sa.establish()
@@ -115,7 +115,7 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 // finishChild reads an initiator's view of a response that creates a Child SA.
 func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, ni, nr, gir []byte, old *childSA) {
 	if n := errorNotify(inner); n != nil {
-		sa.d.env.Observer.Error(fmt.Sprintf("%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type))
+		sa.d.failure(sa, ch.Name, n.Type, ike.FailPeerNotify, "%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type)
 		if old != nil {
 			old.setState("INSTALLED")
 		} else {
@@ -126,14 +126,14 @@ func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, n
 	sap := payloadOf[*SA](inner)
 	tsi, tsr := tsPayload(inner, false), tsPayload(inner, true)
 	if sap == nil || len(sap.Proposals) != 1 || tsi == nil || tsr == nil {
-		sa.d.env.Observer.Error(fmt.Sprintf("%s: Child SA %s: response lacks SA, TSi or TSr", sa.name(), ch.Name))
+		sa.d.failure(sa, ch.Name, 0, ike.FailMalformed, "%s: Child SA %s: response lacks SA, TSi or TSr", sa.name(), ch.Name)
 		return
 	}
 	p := sap.Proposals[0]
 	chosen := p.IKE()
 	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, ch.ESPProposals); !ok {
 		if _, _, ok2 := ike.SelectProposal([]ike.Proposal{chosen}, withoutDH(ch.ESPProposals)); !ok2 {
-			sa.d.env.Observer.Error(fmt.Sprintf("%s: responder chose ESP %s, which we did not offer", sa.name(), chosen))
+			sa.d.failure(sa, "", 0, ike.FailMalformed, "%s: responder chose ESP %s, which we did not offer", sa.name(), chosen)
 			return
 		}
 	}
@@ -169,7 +169,7 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 	idi, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
 	if sa.state != stateConnecting || idi == nil || auth == nil {
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
-		sa.fail("IKE_AUTH request lacks IDi or AUTH")
+		sa.failWith(0, ike.FailMalformed, "IKE_AUTH request lacks IDi or AUTH")
 		return
 	}
 	peer := fromID(idi)
@@ -183,14 +183,14 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 			why = ike.Reason(authErr)
 		}
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
-		sa.fail("AUTHENTICATION_FAILED: %s", why)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "AUTHENTICATION_FAILED: %s", why)
 		return
 	}
 	// Hook (auth.go): IDr, CERT and AUTH by our method; after EAP the AUTH alone.
 	ps, err := sa.responderAuth(inner)
 	if err != nil {
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
-		sa.fail("%v", err)
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "%v", err)
 		return
 	}
 	sa.establish()
@@ -234,8 +234,8 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 		}
 	}
 	if cfg == nil {
-		d.env.Observer.Error(fmt.Sprintf("%s: TS_UNACCEPTABLE: proposed TSi %s / TSr %s match no child of %s",
-			sa.name(), tsList(tsi), tsList(tsr), c.Name))
+		d.failure(sa, "", TS_UNACCEPTABLE, ike.FailRefused, "%s: TS_UNACCEPTABLE: proposed TSi %s / TSr %s match no child of %s",
+			sa.name(), tsList(tsi), tsList(tsr), c.Name)
 		return []Payload{&Notify{Type: TS_UNACCEPTABLE}}, nil, nil
 	}
 	d.action("Traffic selectors TSi %s, TSr %s fit child %s: narrowed to %s ↔ %s", tsList(tsi), tsList(tsr), cfg.Name,
@@ -247,8 +247,8 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 	offered := sap.IKEProposals()
 	chosen, idx, ok := ike.SelectProposal(offered, local)
 	if !ok {
-		d.env.Observer.Error(fmt.Sprintf("%s: NO_PROPOSAL_CHOSEN for child %s: offered %s, accepted %s", sa.name(), cfg.Name,
-			proposalList(offered), proposalList(local)))
+		d.failure(sa, cfg.Name, NO_PROPOSAL_CHOSEN, ike.FailRefused, "%s: NO_PROPOSAL_CHOSEN for child %s: offered %s, accepted %s", sa.name(), cfg.Name,
+			proposalList(offered), proposalList(local))
 		return []Payload{&Notify{Type: NO_PROPOSAL_CHOSEN}}, nil, nil
 	}
 	spi := d.spi32()

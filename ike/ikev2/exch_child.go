@@ -2,7 +2,6 @@ package ikev2
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -39,12 +38,12 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 	if g := firstGroup(cfg.ESPProposals); g != 0 {
 		grp := ike.DH(g)
 		if grp == nil {
-			d.env.Observer.Error(fmt.Sprintf("%s: unknown DH group %d in ESP proposals", sa.name(), g))
+			d.failure(sa, "", 0, ike.FailConfig, "%s: unknown DH group %d in ESP proposals", sa.name(), g)
 			return
 		}
 		var err error
 		if priv, err = grp.Generate(d.env.Rand); err != nil {
-			d.env.Observer.Error(fmt.Sprintf("%s: Diffie-Hellman: %v", sa.name(), err))
+			d.failure(sa, "", 0, ike.FailInternal, "%s: Diffie-Hellman: %v", sa.name(), err)
 			return
 		}
 		ps = append(ps, &KE{Group: g, Data: priv.Public()})
@@ -62,20 +61,20 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 			ke := payloadOf[*KE](inner)
 			if ke == nil {
 				if n := errorNotify(inner); n == nil {
-					d.env.Observer.Error(fmt.Sprintf("%s: CREATE_CHILD_SA response lacks KEr although PFS was proposed", sa.name()))
+					d.failure(sa, "", 0, ike.FailMalformed, "%s: CREATE_CHILD_SA response lacks KEr although PFS was proposed", sa.name())
 					return
 				}
 			} else {
 				var err error
 				if gir, err = priv.Shared(ke.Data); err != nil {
-					d.env.Observer.Error(fmt.Sprintf("%s: PFS Diffie-Hellman failed: %v", sa.name(), err))
+					d.failure(sa, "", 0, ike.FailInternal, "%s: PFS Diffie-Hellman failed: %v", sa.name(), err)
 					return
 				}
 			}
 		}
 		nr := noncePayload(inner)
 		if nr == nil && errorNotify(inner) == nil {
-			d.env.Observer.Error(fmt.Sprintf("%s: CREATE_CHILD_SA response lacks Nr", sa.name()))
+			d.failure(sa, "", 0, ike.FailMalformed, "%s: CREATE_CHILD_SA response lacks Nr", sa.name())
 			return
 		}
 		var nrData []byte
@@ -97,7 +96,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 	sap, ni := payloadOf[*SA](inner), noncePayload(inner)
 	if sap == nil || ni == nil || len(sap.Proposals) == 0 {
 		sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
-		d.env.Observer.Error(fmt.Sprintf("%s: CREATE_CHILD_SA request lacks SA or Ni", sa.name()))
+		d.failure(sa, "", 0, ike.FailMalformed, "%s: CREATE_CHILD_SA request lacks SA or Ni", sa.name())
 		return
 	}
 	if sap.Proposals[0].Protocol == ike.ProtoIKE {
@@ -114,7 +113,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 		}
 		if old == nil {
 			sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: CHILD_SA_NOT_FOUND, Protocol: ike.ProtoESP, SPI: n.SPI}})
-			d.env.Observer.Error(fmt.Sprintf("%s: rekey of unknown Child SA 0x%08x: CHILD_SA_NOT_FOUND", sa.name(), spi))
+			d.failure(sa, "", CHILD_SA_NOT_FOUND, ike.FailRefused, "%s: rekey of unknown Child SA 0x%08x: CHILD_SA_NOT_FOUND", sa.name(), spi)
 			return
 		}
 		d.action("Peer rekeys %s (our outbound SPI 0x%08x)", old.name(), spi)
@@ -135,7 +134,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 			var data [2]byte
 			binary.BigEndian.PutUint16(data[:], want)
 			sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: INVALID_KE_PAYLOAD, Data: data[:]}})
-			d.env.Observer.Error(fmt.Sprintf("%s: CREATE_CHILD_SA KE group %d not accepted (want %d)", sa.name(), ke.Group, want))
+			d.failure(sa, "", INVALID_KE_PAYLOAD, ike.FailRefused, "%s: CREATE_CHILD_SA KE group %d not accepted (want %d)", sa.name(), ke.Group, want)
 			return
 		}
 		priv, err := grp.Generate(d.env.Rand)
@@ -144,7 +143,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 		}
 		if err != nil {
 			sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
-			d.env.Observer.Error(fmt.Sprintf("%s: PFS Diffie-Hellman failed: %v", sa.name(), err))
+			d.failure(sa, "", 0, ike.FailInternal, "%s: PFS Diffie-Hellman failed: %v", sa.name(), err)
 			return
 		}
 		kePs = []Payload{&KE{Group: ke.Group, Data: priv.Public()}}
@@ -173,7 +172,7 @@ func (sa *ikeSA) rekeyIKE() {
 	ni := d.nonce(nonceSize)
 	priv, err := sa.dh.Generate(d.env.Rand)
 	if err != nil {
-		d.env.Observer.Error(fmt.Sprintf("%s: Diffie-Hellman: %v", sa.name(), err))
+		d.failure(sa, "", 0, ike.FailInternal, "%s: Diffie-Hellman: %v", sa.name(), err)
 		return
 	}
 	sa.setState(stateRekeying)
@@ -183,19 +182,19 @@ func (sa *ikeSA) rekeyIKE() {
 	ps := []Payload{NewSA(spiB, sa.conn.Proposals...), &Nonce{Data: ni}, &KE{Group: sa.dh.ID, Data: priv.Public()}}
 	sa.sendRequest(CREATE_CHILD_SA, ps, func(m *Message, inner []Payload) {
 		if n := errorNotify(inner); n != nil {
-			d.env.Observer.Error(fmt.Sprintf("%s: IKE SA rekey failed: responder says %s", sa.name(), n.Type))
+			d.failure(sa, "", n.Type, ike.FailPeerNotify, "%s: IKE SA rekey failed: responder says %s", sa.name(), n.Type)
 			sa.setState(stateEstablished)
 			return
 		}
 		sap, nr, ke := payloadOf[*SA](inner), noncePayload(inner), payloadOf[*KE](inner)
 		if sap == nil || nr == nil || ke == nil || len(sap.Proposals) != 1 || len(sap.Proposals[0].SPI) != 8 {
-			d.env.Observer.Error(fmt.Sprintf("%s: IKE SA rekey response lacks SA, Nr or KEr", sa.name()))
+			d.failure(sa, "", 0, ike.FailMalformed, "%s: IKE SA rekey response lacks SA, Nr or KEr", sa.name())
 			sa.setState(stateEstablished)
 			return
 		}
 		gir, err := priv.Shared(ke.Data)
 		if err != nil {
-			d.env.Observer.Error(fmt.Sprintf("%s: IKE SA rekey Diffie-Hellman failed: %v", sa.name(), err))
+			d.failure(sa, "", 0, ike.FailInternal, "%s: IKE SA rekey Diffie-Hellman failed: %v", sa.name(), err)
 			sa.setState(stateEstablished)
 			return
 		}
@@ -213,7 +212,7 @@ func (sa *ikeSA) respondRekeyIKE(id uint32, sap *SA, ni *Nonce, ke *KE) {
 	chosen, idx, ok := ike.SelectProposal(sap.IKEProposals(), sa.conn.Proposals)
 	if !ok || ke == nil {
 		sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: NO_PROPOSAL_CHOSEN}})
-		d.env.Observer.Error(fmt.Sprintf("%s: IKE SA rekey: NO_PROPOSAL_CHOSEN", sa.name()))
+		d.failure(sa, "", NO_PROPOSAL_CHOSEN, ike.FailRefused, "%s: IKE SA rekey: NO_PROPOSAL_CHOSEN", sa.name())
 		return
 	}
 	g, _ := pickTransform(chosen, ike.TransformDH)
@@ -258,7 +257,7 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 		d.leases[n.peerVIP] = n
 	}
 	if err := n.setTransforms(p); err != nil {
-		d.env.Observer.Error(fmt.Sprintf("%s: %v", sa.name(), err))
+		d.failure(sa, "", 0, ike.FailInternal, "%s: %v", sa.name(), err)
 		return nil
 	}
 	n.ni, n.nr = ni, nr
@@ -274,7 +273,9 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 	sa.children = nil
 	sa.rekeyed = n
 	sa.setState(stateRekeyed)
-	d.env.Observer.IKESAUp(n.info())
+	info := n.info()
+	info.RekeyOf = sa.spiI
+	d.env.Observer.IKESAUp(info)
 	d.action("%s replaces %s; its Child SAs move to it", n.name(), sa.name())
 	n.armTimers()
 	return n

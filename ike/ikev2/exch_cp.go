@@ -1,7 +1,6 @@
 package ikev2
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/ikesim/ikesim/ike"
@@ -49,7 +48,7 @@ func (sa *ikeSA) answerCP(req *CP) Payload {
 	}
 	addr, ok := d.lease(sa)
 	if !ok {
-		d.env.Observer.Error(fmt.Sprintf("%s: INTERNAL_ADDRESS_FAILURE: no pool has a free address", sa.name()))
+		d.failure(sa, "", INTERNAL_ADDRESS_FAILURE, ike.FailRefused, "%s: INTERNAL_ADDRESS_FAILURE: no pool has a free address", sa.name())
 		return &Notify{Type: INTERNAL_ADDRESS_FAILURE}
 	}
 	sa.peerVIP = addr
@@ -68,7 +67,7 @@ func (sa *ikeSA) takeCP(inner []Payload) {
 	cp := payloadOf[*CP](inner)
 	if cp == nil || cp.Type != CFG_REPLY {
 		if sa.conn.RequestVIP {
-			sa.d.env.Observer.Error(fmt.Sprintf("%s: asked for a virtual IP but the responder assigned none", sa.name()))
+			sa.d.failure(sa, "", 0, ike.FailMalformed, "%s: asked for a virtual IP but the responder assigned none", sa.name())
 		}
 		return
 	}

@@ -1,7 +1,6 @@
 package ikev2
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -94,7 +93,7 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 			}
 		case *Notify:
 			if p.Type.IsError() {
-				d.env.Observer.Error(fmt.Sprintf("%s: peer reports %s", sa.name(), p.Type))
+				d.failure(sa, "", p.Type, ike.FailPeerNotify, "%s: peer reports %s", sa.name(), p.Type)
 			}
 		}
 	}

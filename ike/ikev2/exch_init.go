@@ -24,7 +24,8 @@ import (
 // startIKE makes a new IKE SA as initiator and sends IKE_SA_INIT.
 func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) {
 	if len(c.LocalAddrs) == 0 || len(c.RemoteAddrs) == 0 {
-		d.env.Observer.Error(fmt.Sprintf("connection %s needs local_addrs and remote_addrs to initiate", c.Name))
+		d.env.Observer.Error(ike.Failure{Conn: c.Name, Reason: ike.FailConfig,
+			Text: fmt.Sprintf("connection %s needs local_addrs and remote_addrs to initiate", c.Name)})
 		return
 	}
 	lport, rport := c.Ports()
@@ -69,7 +70,7 @@ func (sa *ikeSA) sendInit() {
 	d := sa.d
 	sa.dh = ike.DH(sa.keGroup)
 	if sa.dh == nil {
-		sa.fail("no supported Diffie-Hellman group in the proposals")
+		sa.failWith(0, ike.FailConfig, "no supported Diffie-Hellman group in the proposals")
 		return
 	}
 	// A retry after a COOKIE repeats every other payload unchanged (RFC 7296 2.6); only a
@@ -77,7 +78,7 @@ func (sa *ikeSA) sendInit() {
 	if sa.dhPriv == nil || sa.keGroupOf != sa.keGroup {
 		var err error
 		if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
-			sa.fail("Diffie-Hellman: %v", err)
+			sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
 			return
 		}
 		sa.keGroupOf = sa.keGroup
@@ -144,16 +145,18 @@ func (sa *ikeSA) checkNAT(h *Header, ps []Payload, local, remote netip.AddrPort)
 	}
 	sa.natRemote = !bytes.Equal(src.Data, natHash(h.SPIi, h.SPIr, remote))
 	sa.natLocal = !bytes.Equal(dst.Data, natHash(h.SPIi, h.SPIr, local))
+	var text string
 	switch {
 	case sa.natLocal && sa.natRemote:
-		sa.d.action("NAT detection: both sides are behind a NAT")
+		text = "NAT detection: both sides are behind a NAT"
 	case sa.natLocal:
-		sa.d.action("NAT detection: the hash of our address does not match: this side is behind a NAT")
+		text = "NAT detection: the hash of our address does not match: this side is behind a NAT"
 	case sa.natRemote:
-		sa.d.action("NAT detection: the peer's source hash does not match %s: the peer is behind a NAT", remote)
+		text = fmt.Sprintf("NAT detection: the peer's source hash does not match %s: the peer is behind a NAT", remote)
 	default:
-		sa.d.action("NAT detection: both hashes match: no NAT between the peers")
+		text = "NAT detection: both hashes match: no NAT between the peers"
 	}
+	sa.d.env.Observer.NATDetected(ike.NATInfo{Conn: sa.connName(), Local: sa.natLocal, Remote: sa.natRemote, Text: text})
 }
 
 // childlessSupport announces RFC 6023 (IKE_AUTH without a Child SA) in IKE_SA_INIT for a
@@ -182,7 +185,7 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 	ps := m.Payloads
 	if n := notifyIn(ps, COOKIE); n != nil {
 		if sa.initTries++; sa.initTries > 3 {
-			sa.fail("responder keeps asking for a COOKIE")
+			sa.failWith(COOKIE, ike.FailPeerNotify, "responder keeps asking for a COOKIE")
 			return
 		}
 		d.action("Responder demands a COOKIE (it is under load): send IKE_SA_INIT again with N(COOKIE) first")
@@ -192,12 +195,12 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 	}
 	if n := notifyIn(ps, INVALID_KE_PAYLOAD); n != nil {
 		if len(n.Data) != 2 {
-			sa.fail("INVALID_KE_PAYLOAD without a group")
+			sa.failWith(INVALID_KE_PAYLOAD, ike.FailMalformed, "INVALID_KE_PAYLOAD without a group")
 			return
 		}
 		g := binary.BigEndian.Uint16(n.Data)
 		if sa.initTries++; sa.initTries > 3 || !offersGroup(sa.conn.Proposals, g) || g == sa.keGroup {
-			sa.fail("responder wants Diffie-Hellman group %d, which we do not offer", g)
+			sa.failWith(INVALID_KE_PAYLOAD, ike.FailPeerNotify, "responder wants Diffie-Hellman group %d, which we do not offer", g)
 			return
 		}
 		gname := fmt.Sprint(g)
@@ -210,33 +213,33 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 		return
 	}
 	if n := errorNotify(ps); n != nil {
-		sa.fail("IKE_SA_INIT failed: responder says %s", n.Type)
+		sa.failWith(n.Type, ike.FailPeerNotify, "IKE_SA_INIT failed: responder says %s", n.Type)
 		return
 	}
 	sap, ke, nr := payloadOf[*SA](ps), payloadOf[*KE](ps), noncePayload(ps)
 	if sap == nil || ke == nil || nr == nil || len(sap.Proposals) != 1 || m.Header.SPIr == 0 {
-		sa.fail("IKE_SA_INIT response lacks SA, KE or Nr, or has no responder SPI")
+		sa.failWith(0, ike.FailMalformed, "IKE_SA_INIT response lacks SA, KE or Nr, or has no responder SPI")
 		return
 	}
 	chosen := sap.Proposals[0].IKE()
 	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, sa.conn.Proposals); !ok {
-		sa.fail("responder chose %s, which we did not offer", chosen)
+		sa.failWith(0, ike.FailMalformed, "responder chose %s, which we did not offer", chosen)
 		return
 	}
 	sa.spiR = m.Header.SPIr
 	if err := sa.setTransforms(chosen); err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	if ke.Group != sa.keGroup {
-		sa.fail("responder's KE uses group %d, not %d", ke.Group, sa.keGroup)
+		sa.failWith(0, ike.FailMalformed, "responder's KE uses group %d, not %d", ke.Group, sa.keGroup)
 		return
 	}
 	sa.nr = nr.Data
 	sa.initReply = m.Raw
 	d.action("Responder selected %s", chosen)
 	if err := sa.deriveKeys(ke.Data); err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	sa.checkNAT(&m.Header, ps, sa.local, sa.remote)
@@ -332,10 +335,10 @@ func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *N
 	m := &Message{Header: Header{SPIi: req.Header.SPIi, Exchange: IKE_SA_INIT, Flags: FlagResponse}, Payloads: []Payload{n}}
 	raw, err := m.Marshal(nil, nil)
 	if err != nil {
-		d.env.Observer.Error(fmt.Sprintf("cannot build IKE_SA_INIT response: %v", err))
+		d.failure(nil, "", 0, ike.FailInternal, "cannot build IKE_SA_INIT response: %v", err)
 		return
 	}
-	info := &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Response: true, Summary: Summary(m, false),
+	info := &ike.MessageInfo{Version: 2, Exchange: IKE_SA_INIT.String(), Response: true, MessageFacts: Describe(m, false),
 		Dissect: d.lazyDissect(raw, nil)}
 	d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: raw, Info: info})
 }
@@ -344,7 +347,7 @@ func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *N
 func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
-		Info: &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", Summary: Summary(m, true), Dissect: d.lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
+		Info: &ike.MessageInfo{Version: 2, Exchange: IKE_SA_INIT.String(), MessageFacts: Describe(m, true), Dissect: d.lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
 	c := d.findConn(local.Addr(), remote.Addr())
 	if c == nil {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv2 connection configured for %s → %s", remote.Addr(), local.Addr()))
@@ -373,8 +376,9 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	d.action("Compare the initiator's proposals with local policy and select one")
 	chosen, idx, ok := ike.SelectProposal(offered, c.Proposals)
 	if !ok {
-		obs.Error(fmt.Sprintf("NO_PROPOSAL_CHOSEN: initiator offered %s, connection %s accepts %s",
-			proposalList(offered), c.Name, proposalList(c.Proposals)))
+		obs.Error(ike.Failure{Conn: c.Name, Notify: NO_PROPOSAL_CHOSEN.String(), Reason: ike.FailRefused,
+			Text: fmt.Sprintf("NO_PROPOSAL_CHOSEN: initiator offered %s, connection %s accepts %s",
+				proposalList(offered), c.Name, proposalList(c.Proposals))})
 		d.replyStateless(local, remote, m, &Notify{Type: NO_PROPOSAL_CHOSEN})
 		return
 	}
@@ -393,19 +397,19 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	d.halfOpen++
 	sa.setState(stateConnecting)
 	if err := sa.setTransforms(chosen); err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	var err error
 	if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
-		sa.fail("Diffie-Hellman: %v", err)
+		sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
 		return
 	}
 	sa.ni, sa.nr = ni.Data, d.nonce(nonceSize)
 	sa.initRequest = m.Raw
 	d.action("Selected %s; choose responder SPI %016x; generate a Diffie-Hellman private value, KEr and nonce Nr", chosen, sa.spiR)
 	if err := sa.deriveKeys(ke.Data); err != nil {
-		sa.fail("%v", err)
+		sa.failWith(0, ike.FailInternal, "%v", err)
 		return
 	}
 	sa.checkNAT(&m.Header, ps, local, remote)
@@ -419,7 +423,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	sa.initReply = sa.lastReply
 	sa.startTimer("IKE_SA_INIT half-open timeout", 30*defaultRetransmitTimeout, func() {
 		if sa.state == stateConnecting {
-			sa.fail("IKE_AUTH never came: half-open IKE SA times out")
+			sa.failWith(0, ike.FailTimeout, "IKE_AUTH never came: half-open IKE SA times out")
 		}
 	})
 }

@@ -85,7 +85,7 @@ func (sa *ikeSA) sendFragments(raw []byte, info *ike.MessageInfo) bool {
 	if len(slot.raw) == 0 || &slot.raw[0] != &raw[0] {
 		sf, err := sa.fragment(raw)
 		if err != nil {
-			sa.d.env.Observer.Error(fmt.Sprintf("%s: cannot fragment %s: %v", sa.name(), info.Exchange, err))
+			sa.d.failure(sa, "", 0, ike.FailInternal, "%s: cannot fragment %s: %v", sa.name(), info.Exchange, err)
 			return false
 		}
 		*slot = sf

@@ -114,11 +114,20 @@ func (sa *ikeSA) name() string {
 	return fmt.Sprintf("IKE SA %s[%d]", sa.conn.Name, sa.serial)
 }
 
+// connName is the name of the SA's connection ("" before a responder knows it).
+func (sa *ikeSA) connName() string {
+	if sa.conn == nil {
+		return ""
+	}
+	return sa.conn.Name
+}
+
 func (sa *ikeSA) setState(s saState) {
 	if sa.state == s {
 		return
 	}
-	sa.d.env.Observer.State(sa.name(), sa.state.String(), s.String())
+	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Type: ike.SATypeIKE, Conn: sa.connName(),
+		From: sa.state.String(), To: s.String()})
 	sa.state = s
 }
 
@@ -189,7 +198,7 @@ func (sa *ikeSA) build(m *Message) ([]byte, *ike.MessageInfo, error) {
 
 func (sa *ikeSA) describe(m *Message, raw []byte, sk *SKCrypto) *ike.MessageInfo {
 	info := &ike.MessageInfo{Version: 2, Exchange: m.Header.Exchange.String(), MessageID: m.Header.MessageID,
-		Response: m.Header.Flags&FlagResponse != 0, Summary: Summary(m, !m.IsResponse()),
+		Response: m.Header.Flags&FlagResponse != 0, MessageFacts: Describe(m, !m.IsResponse()),
 		Dissect: sa.d.lazyDissect(raw, sk)}
 	info.Weak = weakIn(m)
 	return info
@@ -259,7 +268,7 @@ func (sa *ikeSA) sendRequest(ex ExchangeType, payloads []Payload, onReply func(*
 	}
 	raw, info, err := sa.build(m)
 	if err != nil {
-		sa.d.env.Observer.Error(fmt.Sprintf("%s: cannot build %s request: %v", sa.name(), ex, err))
+		sa.d.failure(sa, "", 0, ike.FailInternal, "%s: cannot build %s request: %v", sa.name(), ex, err)
 		return
 	}
 	r := &request{exchange: ex, id: sa.nextRequestID, raw: raw, info: info, onReply: onReply}
@@ -277,8 +286,8 @@ func (sa *ikeSA) armRetransmit(r *request) {
 		}
 		r.tries++
 		if r.tries >= tries {
-			sa.d.env.Observer.Error(fmt.Sprintf("%s: no response to %s request %d after %d tries: giving up, peer is dead",
-				sa.name(), r.exchange, r.id, tries))
+			sa.d.failure(sa, "", 0, ike.FailTimeout, "%s: no response to %s request %d after %d tries: giving up, peer is dead",
+				sa.name(), r.exchange, r.id, tries)
 			sa.outstanding = nil
 			sa.destroy("peer did not answer")
 			return
@@ -300,7 +309,7 @@ func (sa *ikeSA) sendResponse(ex ExchangeType, id uint32, payloads []Payload) {
 	}
 	raw, info, err := sa.build(m)
 	if err != nil {
-		sa.d.env.Observer.Error(fmt.Sprintf("%s: cannot build %s response: %v", sa.name(), ex, err))
+		sa.d.failure(sa, "", 0, ike.FailInternal, "%s: cannot build %s response: %v", sa.name(), ex, err)
 		return
 	}
 	sa.lastReply, sa.lastReplyID, sa.lastReplyInfo = raw, id, info
@@ -365,7 +374,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 			}
 			// It verifies, so it comes from the peer, but its payloads are malformed.
 			obs.Received(dg)
-			obs.Error(fmt.Sprintf("%s: malformed %s request: %v: answer INVALID_SYNTAX", sa.name(), h.Exchange, err))
+			sa.d.failure(sa, "", INVALID_SYNTAX, ike.FailMalformed, "%s: malformed %s request: %v: answer INVALID_SYNTAX", sa.name(), h.Exchange, err)
 			sa.nextPeerID = h.MessageID + 1
 			sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
 			return
@@ -379,7 +388,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		}
 		inner = enc.Inner
 	}
-	infoIn.Summary = Summary(m, !h.IsResponse())
+	infoIn.MessageFacts = Describe(m, !h.IsResponse())
 	if infoIn.Dissect == nil { // a reassembled message has its own (frag.go)
 		infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
 	}
@@ -413,7 +422,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		sa.respondInformational(m, inner)
 	default:
 		sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
-		obs.Error(fmt.Sprintf("%s: unexpected %s request", sa.name(), h.Exchange))
+		sa.d.failure(sa, "", 0, ike.FailMalformed, "%s: unexpected %s request", sa.name(), h.Exchange)
 	}
 }
 
@@ -531,10 +540,11 @@ func (sa *ikeSA) destroy(reason string) {
 	sa.waiting = nil
 }
 
-// fail ends an SA that could not be established.
-func (sa *ikeSA) fail(format string, args ...any) {
+// failWith ends an SA that could not be established, with the notify sent or received
+// (0: none) and the reason of the failure.
+func (sa *ikeSA) failWith(n NotifyType, reason ike.FailReason, format string, args ...any) {
 	sa.failed = fmt.Sprintf(format, args...)
-	sa.d.env.Observer.Error(fmt.Sprintf("%s: %s", sa.name(), sa.failed))
+	sa.d.failure(sa, "", n, reason, "%s: %s", sa.name(), sa.failed)
 	sa.destroy(sa.failed)
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/render/layout"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // artifacts is where the browser tests keep their screenshots: $IKESIM_ARTIFACTS, or
@@ -328,7 +328,7 @@ func TestPlayerLab(t *testing.T) {
 }
 
 // gradeFunc grades a run's expectations against a trace.
-func gradeFunc(run *scenarios.Run, tr *sim.Trace) []Result {
+func gradeFunc(run *scenarios.Run, tr *trace.Trace) []Result {
 	var out []Result
 	for _, r := range scenarios.Grade(run.Scenario, tr, nil) {
 		out = append(out, Result{Says: r.Says, Check: r.Check, Seen: r.Seen, Pass: r.Pass})

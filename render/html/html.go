@@ -27,7 +27,7 @@ import (
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/layout"
 	"github.com/ikesim/ikesim/render/svg"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Options shape the page.
@@ -36,7 +36,7 @@ type Options struct {
 	// Trace is the run the diagram was built from: the event list, the nodes' SAs and
 	// states, and the links between steps come from it. Without it the page shows the
 	// diagram and its messages only.
-	Trace *sim.Trace
+	Trace *trace.Trace
 	// Lab is the scenario's lab, if any.
 	Lab *Lab
 }
@@ -117,11 +117,11 @@ type event struct {
 
 // sa is an SA coming up or going down, for the nodes pane.
 type sa struct {
-	Seq  int           `json:"seq"`
-	T    string        `json:"t"`
-	Node string        `json:"node"`
-	Op   string        `json:"op"`
-	SA   *sim.SARecord `json:"sa"`
+	Seq  int             `json:"seq"`
+	T    string          `json:"t"`
+	Node string          `json:"node"`
+	Op   string          `json:"op"`
+	SA   *trace.SARecord `json:"sa"`
 }
 
 // state is a state machine's change, for the nodes pane.
@@ -249,9 +249,9 @@ func Data(d *render.Diagram, o Options) ([]byte, error) {
 			p.Events = append(p.Events, event{Seq: e.Seq, T: seconds(e.T.Duration()), Node: e.Node, Kind: string(e.Kind),
 				Cat: string(render.EventCategory(e)), Text: render.EventText(e)})
 			switch {
-			case e.Kind == sim.KindSA && e.SA != nil:
-				p.SAs = append(p.SAs, sa{Seq: e.Seq, T: seconds(e.T.Duration()), Node: e.Node, Op: e.Op, SA: e.SA})
-			case e.Kind == sim.KindState:
+			case e.Kind == trace.KindSA && e.SA != nil:
+				p.SAs = append(p.SAs, sa{Seq: e.Seq, T: seconds(e.T.Duration()), Node: e.Node, Op: string(e.Op), SA: e.SA})
+			case e.Kind == trace.KindState:
 				p.States = append(p.States, state{Seq: e.Seq, Node: e.Node, Machine: e.Machine, To: e.ToState})
 			}
 		}

@@ -13,22 +13,21 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // bigTrace repeats a run's events, shifted in time, until there are n of them.
-func bigTrace(b *testing.B, n int) *sim.Trace {
+func bigTrace(b *testing.B, n int) *trace.Trace {
 	base := pingTrace(b)
-	tr := &sim.Trace{}
-	span := base.Events[len(base.Events)-1].T + sim.Seconds(time.Second)
+	tr := &trace.Trace{}
+	span := base.Events[len(base.Events)-1].T + trace.Seconds(time.Second)
 	for round := 0; len(tr.Events) < n; round++ {
 		for _, e := range base.Events {
 			if len(tr.Events) == n {
 				break
 			}
 			c := *e
-			c.T += sim.Seconds(round) * span
+			c.T += trace.Seconds(round) * span
 			c.Seq = len(tr.Events) + 1
 			tr.Events = append(tr.Events, &c)
 		}
@@ -36,7 +35,7 @@ func bigTrace(b *testing.B, n int) *sim.Trace {
 	return tr
 }
 
-func benchOpen(b *testing.B, tr *sim.Trace) {
+func benchOpen(b *testing.B, tr *trace.Trace) {
 	scr := tcell.NewSimulationScreen("UTF-8")
 	if err := scr.Init(); err != nil {
 		b.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // fieldRef is what a tree node stands for: a field and the bytes its offsets index,
@@ -38,7 +38,7 @@ func (u *UI) showDetail() {
 	var root *tview.TreeNode
 	u.hasHex = false
 	switch {
-	case e != nil && (e.Kind == sim.KindMessage || e.Kind == sim.KindRecv || e.Kind == sim.KindDrop) && e.Fields() != nil:
+	case e != nil && (e.Kind == trace.KindMessage || e.Kind == trace.KindRecv || e.Kind == trace.KindDrop) && e.Fields() != nil:
 		f := e.Fields()
 		root = tview.NewTreeNode(tview.Escape(fmt.Sprintf("%s  %s → %s", r.Label, e.From, e.To))).SetSelectable(true)
 		root.SetReference(rowRef{u.sel})

@@ -8,7 +8,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // eventList is Packet Tracer's event list: every event so far, with filters and search.
@@ -19,7 +19,7 @@ type eventList struct {
 	input  *tview.InputField
 	filter map[rune]bool // m messages, a actions, s states, e ESP, x errors
 	query  string
-	shown  []*sim.Event
+	shown  []*trace.Event
 }
 
 var filterNames = []struct {
@@ -102,7 +102,7 @@ func (l *eventList) filterKey(r rune) bool {
 	return true
 }
 
-func (l *eventList) keep(e *sim.Event) bool {
+func (l *eventList) keep(e *trace.Event) bool {
 	if !l.filter[render.EventCategory(e)] {
 		return false
 	}

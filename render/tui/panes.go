@@ -9,7 +9,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // showNodes lists, for every node, its IKE SAs and Child SAs as of the current step,
@@ -17,8 +17,8 @@ import (
 func (u *UI) showNodes() {
 	upTo := u.curSeq()
 	type sa struct {
-		rec *sim.SARecord
-		at  sim.Seconds
+		rec *trace.SARecord
+		at  trace.Seconds
 	}
 	up := map[string]map[string]sa{} // node -> key -> SA
 	var order []string
@@ -26,10 +26,10 @@ func (u *UI) showNodes() {
 		if e.Seq > upTo {
 			break
 		}
-		if e.Kind != sim.KindSA || e.SA == nil {
+		if e.Kind != trace.KindSA || e.SA == nil {
 			continue
 		}
-		k := e.SA.Type + e.SA.SPIi + e.SA.SPIr + e.SA.SPIIn
+		k := string(e.SA.Type) + e.SA.SPIi + e.SA.SPIr + e.SA.SPIIn
 		if up[e.Node] == nil {
 			up[e.Node] = map[string]sa{}
 			order = append(order, e.Node)

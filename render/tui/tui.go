@@ -16,7 +16,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // LabLine is one graded expectation.
@@ -31,7 +31,7 @@ type Config struct {
 	Description string
 	// Hint and Solution are a lab's help, shown in the lab pane on request (h, S).
 	Hint, Solution string
-	Trace          *sim.Trace
+	Trace          *trace.Trace
 	// Lab grades the scenario's expectations against the trace up to and including
 	// the event with sequence number upTo; nil when there is no scenario (a saved trace).
 	Lab func(upTo int) []LabLine

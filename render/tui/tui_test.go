@@ -11,10 +11,10 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
-func pingTrace(t testing.TB) *sim.Trace {
+func pingTrace(t testing.TB) *trace.Trace {
 	t.Helper()
 	s, err := scenarios.Load("ikev2-ping")
 	if err != nil {
@@ -29,7 +29,7 @@ func pingTrace(t testing.TB) *sim.Trace {
 }
 
 // screenUI starts the walkthrough on a simulation screen of the given size.
-func screenUI(t *testing.T, tr *sim.Trace, w, h int) (*UI, tcell.SimulationScreen) {
+func screenUI(t *testing.T, tr *trace.Trace, w, h int) (*UI, tcell.SimulationScreen) {
 	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	if err := scr.Init(); err != nil {

@@ -1,6 +1,6 @@
 // Package live runs one ikesim node on real UDP sockets against a real IKE peer, such
 // as strongSwan's charon, on the wall clock, and records the same trace a simulated run
-// does (sim.Event), for ikesim's renderers and terminal walkthrough.
+// does (trace.Event), for ikesim's renderers and terminal walkthrough.
 //
 // A Host hosts an IKE engine (ike/ikev2, ike/ikev1 or an ike.Mux of both) as sim.Node
 // does: it is the engine's ike.Transport, ike.Clock and ike.Observer, it installs the

@@ -8,6 +8,7 @@ import (
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // ESP in userspace. The socket is the UDP encapsulation (RFC 3948): the node's SAs make
@@ -20,18 +21,18 @@ import (
 func (h *Host) ChildSAUp(c *ike.ChildSAInfo) {
 	in, out, err := sim.NewChildSAs(c, h.rand, time.Now(), h.nextID)
 	if err != nil {
-		h.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		h.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	in.Encap, out.Encap = nil, nil // the socket encapsulates
 	if !c.Encap {
-		h.Error(fmt.Sprintf("Child SA %s is not UDP-encapsulated: its ESP would need raw IP sockets, which a live node does not use (encap: yes asks for ESP in UDP)", c.Child))
+		h.Errorf("Child SA %s is not UDP-encapsulated: its ESP would need raw IP sockets, which a live node does not use (encap: yes asks for ESP in UDP)", c.Child)
 	}
 	if c.Rekeyed != 0 {
 		h.Action(fmt.Sprintf("Rekeyed: new Child SA with outbound SPI 0x%08x replaces the one with inbound SPI 0x%08x", c.SPIOut, c.Rekeyed))
 	}
 	if err := h.SAD.AddInbound(in); err != nil {
-		h.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		h.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	if c.Rekeyed != 0 && c.KeepOldOutbound {
@@ -39,12 +40,12 @@ func (h *Host) ChildSAUp(c *ike.ChildSAInfo) {
 		h.waitingOut[c.Rekeyed] = out
 	} else if err := h.SAD.AddOutbound(out); err != nil {
 		h.SAD.DeleteInbound(in.SPI)
-		h.Error(fmt.Sprintf("cannot install Child SA %s: %v", c.Child, err))
+		h.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
 	h.espPorts[out.SPI] = espEnds{c.Local, c.Remote}
 	sim.InstallPolicies(h.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
-	h.emit(&sim.Event{Kind: sim.KindSA, Op: "up", SA: sim.ChildSARecord(c), Weak: c.Proposal.Weak()})
+	h.ChildSA(trace.OpUp, c, "")
 	q := h.acquired[c.ReqID]
 	delete(h.acquired, c.ReqID)
 	if len(q) > 0 {
@@ -63,37 +64,37 @@ func (h *Host) ChildSADown(c *ike.ChildSAInfo, reason string) {
 	if out := h.waitingOut[c.SPIIn]; out != nil {
 		delete(h.waitingOut, c.SPIIn)
 		if err := h.SAD.AddOutbound(out); err != nil {
-			h.Error(fmt.Sprintf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err))
+			h.Errorf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err)
 		}
 	}
-	h.emit(&sim.Event{Kind: sim.KindSA, Op: "down", SA: sim.ChildSADownRecord(c, reason)})
+	h.ChildSA(trace.OpDown, c, reason)
 }
 
 // AcquireFailed drops the packets that waited for a Child SA IKE could not set up
 // (ike.AcquireHost).
 func (h *Host) AcquireFailed(reqid uint32, reason string) {
 	for range h.acquired[reqid] {
-		h.drop(0, "no IPsec SA: "+reason)
+		h.drop(0, trace.DropNoSA, "no IPsec SA: "+reason)
 	}
 	delete(h.acquired, reqid)
 }
 
 // receiveESP opens an ESP packet that came in UDP, whose message event is msg, and
 // handles the packet inside.
-func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *sim.Event) {
+func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.Event) {
 	outer, err := (&ipsec.IPv4{TTL: 64, Protocol: ipsec.ProtoESP, Src: remote.Addr(), Dst: local.Addr(), Payload: esp}).Marshal()
 	if err != nil {
-		h.drop(msg.Seq, "ESP: "+err.Error())
+		h.drop(msg.Seq, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	inner, sa, err := h.SAD.Unprotect(outer)
 	if err != nil {
-		h.drop(msg.Seq, "ESP: "+err.Error())
+		h.drop(msg.Seq, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	ip, err := ipsec.ParseIPv4(inner)
 	if err != nil {
-		h.drop(msg.Seq, "ESP: inner packet: "+err.Error())
+		h.drop(msg.Seq, trace.DropMalformed, "ESP: inner packet: "+err.Error())
 		return
 	}
 	msg.Summary += " {" + sim.PacketSummary(&ip) + "}"
@@ -118,23 +119,23 @@ func (h *Host) own(a netip.Addr) bool {
 // to its own addresses and counts the replies to its pings; it forwards nothing.
 func (h *Host) deliver(ip *ipsec.IPv4, pkt []byte, ref int) {
 	if !h.own(ip.Dst) {
-		h.drop(ref, fmt.Sprintf("%s is not an address of %s, and a live node forwards nothing", ip.Dst, h.cfg.Node))
+		h.drop(ref, trace.DropNotForUs, fmt.Sprintf("%s is not an address of %s, and a live node forwards nothing", ip.Dst, h.cfg.Node))
 		return
 	}
 	if ip.Protocol != ipsec.ProtoICMP {
-		h.drop(ref, fmt.Sprintf("%s to %s: the live node answers only pings", ipsec.ProtoName(ip.Protocol), ip.Dst))
+		h.drop(ref, trace.DropUnreach, fmt.Sprintf("%s to %s: the live node answers only pings", ipsec.ProtoName(ip.Protocol), ip.Dst))
 		return
 	}
 	ic, err := ipsec.ParseICMP(ip.Payload)
 	if err != nil {
-		h.drop(ref, "malformed ICMP: "+err.Error())
+		h.drop(ref, trace.DropMalformed, "malformed ICMP: "+err.Error())
 		return
 	}
 	switch ic.Type {
 	case ipsec.ICMPEchoRequest:
 		reply, err := ipsec.EchoReply(pkt, h.nextID())
 		if err != nil {
-			h.drop(ref, "cannot answer the echo request: "+err.Error())
+			h.drop(ref, trace.DropOther, "cannot answer the echo request: "+err.Error())
 			return
 		}
 		h.Action(fmt.Sprintf("Answer the echo request from %s with an echo reply", ip.Src))
@@ -151,16 +152,16 @@ func (h *Host) deliver(ip *ipsec.IPv4, pkt []byte, ref int) {
 func (h *Host) SendIP(pkt []byte) {
 	flow, err := ipsec.FlowOf(pkt)
 	if err != nil {
-		h.drop(0, err.Error())
+		h.drop(0, trace.DropMalformed, err.Error())
 		return
 	}
 	pol := h.SPD.Lookup(ipsec.Out, flow)
 	switch {
 	case pol == nil || pol.Action == ipsec.ActionBypass:
-		h.drop(0, fmt.Sprintf("no IPsec policy protects %s → %s, and a live node sends only through its Child SAs", flow.Src, flow.Dst))
+		h.drop(0, trace.DropPolicy, fmt.Sprintf("no IPsec policy protects %s → %s, and a live node sends only through its Child SAs", flow.Src, flow.Dst))
 		return
 	case pol.Action == ipsec.ActionDiscard:
-		h.drop(0, fmt.Sprintf("discarded by policy %s", pol.Name))
+		h.drop(0, trace.DropPolicy, fmt.Sprintf("discarded by policy %s", pol.Name))
 		return
 	}
 	sa := h.SAD.Outbound(pol.Reqid)
@@ -170,22 +171,22 @@ func (h *Host) SendIP(pkt []byte) {
 	}
 	out, err := sa.Protect(pkt)
 	if err != nil {
-		h.drop(0, "ESP: "+err.Error())
+		h.drop(0, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	outer, err := ipsec.ParseIPv4(out)
 	if err != nil {
-		h.drop(0, "ESP: "+err.Error())
+		h.drop(0, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
 	ends, ok := h.espPorts[sa.SPI]
 	if !ok {
-		h.drop(0, fmt.Sprintf("no UDP ends for outbound SA 0x%08x", sa.SPI))
+		h.drop(0, trace.DropOther, fmt.Sprintf("no UDP ends for outbound SA 0x%08x", sa.SPI))
 		return
 	}
 	inner, _ := ipsec.ParseIPv4(pkt)
-	e := &sim.Event{Kind: sim.KindMessage, From: h.cfg.Node, To: h.peer(ends.remote.Addr()), Src: ends.local.String(),
-		Dst: ends.remote.String(), Proto: "esp",
+	e := &trace.Event{Kind: trace.KindMessage, From: h.cfg.Node, To: h.peer(ends.remote.Addr()), Src: ends.local.String(),
+		Dst: ends.remote.String(), Proto: "esp", Encap: true, SPI: fmt.Sprintf("%08x", sa.SPI),
 		Summary: fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, sim.PacketSummary(&inner))}
 	d := h.dissector()
 	d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
@@ -196,7 +197,7 @@ func (h *Host) SendIP(pkt []byte) {
 func (h *Host) acquire(pol *ipsec.Policy, pkt []byte) {
 	q := h.acquired[pol.Reqid]
 	if len(q) >= 32 {
-		h.drop(0, "acquire queue full while waiting for the IPsec SA")
+		h.drop(0, trace.DropQueueFull, "acquire queue full while waiting for the IPsec SA")
 		return
 	}
 	h.acquired[pol.Reqid] = append(q, pkt)
@@ -230,10 +231,11 @@ func (h *Host) Ping(dst netip.Addr, count int, interval time.Duration) *Ping {
 		seq := uint16(i + 1)
 		send := func() {
 			p.Sent++
-			h.Action(fmt.Sprintf("ping %s: send ICMP echo request %d of %d from %s", dst, seq, count, src))
+			h.Recorder.Ping(trace.PingRecord{Op: trace.PingRequest, Dst: dst.String(), ID: p.ID, Seq: seq, Count: count},
+				fmt.Sprintf("ping %s: send ICMP echo request %d of %d from %s", dst, seq, count, src))
 			pkt, err := ipsec.NewEchoRequest(src, dst, h.nextID(), p.ID, seq, pingData)
 			if err != nil {
-				h.Error("ping: " + err.Error())
+				h.Errorf("ping: %v", err)
 				return
 			}
 			h.SendIP(pkt)
@@ -267,11 +269,13 @@ func (h *Host) sourceFor(dst netip.Addr) netip.Addr {
 }
 
 func (p *Ping) reply(h *Host, seq uint16) {
+	rec := trace.PingRecord{Op: trace.PingDuplicate, Dst: p.To.String(), ID: p.ID, Seq: seq, Count: p.Count, Answered: p.Answered}
 	if p.replied[seq] {
-		h.Action(fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
+		h.Recorder.Ping(rec, fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
 		return
 	}
 	p.replied[seq] = true
 	p.Answered++
-	h.Action(fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
+	rec.Op, rec.Answered = trace.PingReply, p.Answered
+	h.Recorder.Ping(rec, fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/ikev2"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // FuzzDatagram hands any datagram from the peer to a live host, framed (two ports other
@@ -47,9 +47,9 @@ func FuzzDatagram(f *testing.F) {
 		var msg, recv bool
 		for _, e := range h.Trace.Events[before:] {
 			switch e.Kind {
-			case sim.KindMessage:
+			case trace.KindMessage:
 				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil
-			case sim.KindRecv:
+			case trace.KindRecv:
 				recv = true
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Flow of a datagram from the peer:
@@ -47,13 +48,16 @@ type Config struct {
 	Rand io.Reader
 	// OnEvent, when set, sees every event after the callback that made it is over. It
 	// runs on the host's event loop and must not block.
-	OnEvent func(*sim.Event)
+	OnEvent func(*trace.Event)
 }
 
 // Host is one node on real sockets.
 type Host struct {
+	// Recorder records the node's events; the host is its engine's ike.Observer
+	// through it.
+	trace.Recorder
 	cfg   Config
-	Trace *sim.Trace
+	Trace *trace.Trace
 	// IKE is the node's engine; set it with SetDaemon.
 	IKE ike.Daemon
 	SPD *ipsec.SPD
@@ -67,10 +71,10 @@ type Host struct {
 	closed  chan struct{}
 	once    sync.Once
 	readers sync.WaitGroup
-	pending []*sim.Event
+	pending []*trace.Event
 
-	// The datagram being handled: its message event and recv event.
-	curMsg, curRecv *sim.Event
+	// The datagram being handled: its message event (its recv event is Recorder.Recv).
+	curMsg *trace.Event
 
 	ipID       uint16
 	virtualIP  netip.Addr
@@ -94,13 +98,14 @@ func New(cfg Config) (*Host, error) {
 	if cfg.Node == "" {
 		return nil, errors.New("live: the node has no name")
 	}
-	h := &Host{cfg: cfg, Trace: &sim.Trace{}, SPD: &ipsec.SPD{}, SAD: &ipsec.SAD{}, start: time.Now(), rand: cfg.Rand,
+	h := &Host{cfg: cfg, Trace: &trace.Trace{}, SPD: &ipsec.SPD{}, SAD: &ipsec.SAD{}, start: time.Now(), rand: cfg.Rand,
 		socks: map[uint16]*net.UDPConn{}, ops: make(chan func(), 64), closed: make(chan struct{}),
 		ikeUp: map[[2]uint64]bool{}, espPorts: map[uint32]espEnds{}, waitingOut: map[uint32]*ipsec.SA{},
 		acquired: map[uint32][][]byte{}, pings: map[uint16]*Ping{}, timers: map[*liveTimer]struct{}{}}
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
+	h.Recorder = trace.Recorder{Node: cfg.Node, Emit: h.record}
 	ports := []uint16{cfg.Listen.Port()}
 	if cfg.Listen.Port() == ike.PortIKE {
 		ports = append(ports, ike.PortNATT)
@@ -139,7 +144,11 @@ func (h *Host) topology() {
 	if len(inner) > 0 {
 		text += ", inner address " + strings.Join(inner, ", ")
 	}
-	h.emit(&sim.Event{Kind: sim.KindInfo, Text: text})
+	self := &trace.Topology{NodeKind: "gateway", Live: h.addr.String()}
+	for _, a := range h.cfg.Addrs {
+		self.Ifaces = append(self.Ifaces, trace.Iface{Prefix: netip.PrefixFrom(a, a.BitLen()).String()})
+	}
+	h.emit(&trace.Event{Kind: trace.KindTopology, Text: text, Topology: self})
 	peers := make([]netip.Addr, 0, len(h.cfg.Peers))
 	for a := range h.cfg.Peers {
 		peers = append(peers, a)
@@ -147,7 +156,8 @@ func (h *Host) topology() {
 	slices.SortFunc(peers, netip.Addr.Compare)
 	for _, a := range peers {
 		name := h.cfg.Peers[a]
-		h.emit(&sim.Event{Kind: sim.KindInfo, Node: name, Text: fmt.Sprintf("node %s: a real IKE peer at %s", name, a)})
+		h.emit(&trace.Event{Kind: trace.KindTopology, Node: name, Text: fmt.Sprintf("node %s: a real IKE peer at %s", name, a),
+			Topology: &trace.Topology{NodeKind: "peer", Live: a.String()}})
 	}
 }
 
@@ -175,7 +185,7 @@ func (h *Host) read(port uint16, c *net.UDPConn) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			h.post(func() { h.Error("receive: " + err.Error()) })
+			h.post(func() { h.Errorf("receive: %v", err) })
 			continue
 		}
 		data := append([]byte(nil), buf[:n]...)
@@ -244,7 +254,7 @@ func (h *Host) Shutdown(conns []string, grace time.Duration) {
 		if len(h.ikeUp) == 0 {
 			return
 		}
-		h.emit(&sim.Event{Kind: sim.KindInfo, Text: fmt.Sprintf("%s shuts down: delete its IKE SAs and wait for the peer's answers", h.cfg.Node)})
+		h.emit(&trace.Event{Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: fmt.Sprintf("%s shuts down: delete its IKE SAs and wait for the peer's answers", h.cfg.Node)})
 		for _, c := range conns {
 			h.IKE.Delete(c, "") // an error says the connection has no IKE SA to delete
 		}
@@ -257,7 +267,7 @@ func (h *Host) Shutdown(conns []string, grace time.Duration) {
 			h.run(f)
 		case <-deadline.C:
 			h.run(func() {
-				h.Error(fmt.Sprintf("%d IKE SA(s) still up after %s: the peer did not answer the delete in time", len(h.ikeUp), grace))
+				h.Errorf("%d IKE SA(s) still up after %s: the peer did not answer the delete in time", len(h.ikeUp), grace)
 			})
 			h.Close()
 			return
@@ -288,13 +298,18 @@ func (h *Host) closeSockets() {
 }
 
 // now is the time since the host started, the trace's clock.
-func (h *Host) now() sim.Seconds { return sim.Seconds(time.Since(h.start)) }
+func (h *Host) now() trace.Seconds { return trace.Seconds(time.Since(h.start)) }
 
-func (h *Host) emit(e *sim.Event) {
-	e.T = h.now()
+func (h *Host) emit(e *trace.Event) {
 	if e.Node == "" {
 		e.Node = h.cfg.Node
 	}
+	h.record(e)
+}
+
+// record stamps an event with the time since the start and records it.
+func (h *Host) record(e *trace.Event) {
+	e.T = h.now()
 	h.Trace.Emit(e)
 	h.pending = append(h.pending, e)
 }
@@ -332,7 +347,7 @@ func (h *Host) dissector() ipsec.Dissector {
 func (h *Host) wire(src, dst netip.AddrPort, id uint16, payload []byte) []byte {
 	pkt, err := ipsec.NewUDPPacket(src, dst, id, payload)
 	if err != nil {
-		h.Error("cannot build the UDP datagram: " + err.Error())
+		h.Errorf("cannot build the UDP datagram: %v", err)
 	}
 	return pkt
 }
@@ -345,7 +360,7 @@ func (h *Host) nextID() uint16 {
 // datagram handles one datagram from the peer.
 func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
 	peer := h.peer(remote.Addr())
-	msg := &sim.Event{Kind: sim.KindMessage, Node: peer, From: peer, To: h.cfg.Node, Src: remote.String(), Dst: local.String(),
+	msg := &trace.Event{Kind: trace.KindMessage, Node: peer, From: peer, To: h.cfg.Node, Src: remote.String(), Dst: local.String(),
 		Bytes: h.wire(remote, local, 0, data)}
 	arrive := h.now()
 	msg.Arrive = &arrive
@@ -363,7 +378,7 @@ func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
 	}
 	msg.Dissection = d.IPv4(msg.Bytes)
 	h.emit(msg)
-	recv := &sim.Event{Kind: sim.KindRecv, Ref: msg.Seq, From: msg.From, To: msg.To, Src: msg.Src, Dst: msg.Dst,
+	recv := &trace.Event{Kind: trace.KindRecv, Ref: msg.Seq, From: msg.From, To: msg.To, Src: msg.Src, Dst: msg.Dst,
 		Proto: msg.Proto, Summary: msg.Summary, MessageID: msg.MessageID}
 	h.emit(recv)
 	switch msg.Proto {
@@ -376,18 +391,18 @@ func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
 			data = data[4:]
 		}
 		if h.IKE == nil {
-			h.drop(msg.Seq, "no IKE daemon on this node")
+			h.drop(msg.Seq, trace.DropNoDaemon, "no IKE daemon on this node")
 			return
 		}
-		h.curMsg, h.curRecv = msg, recv
+		h.curMsg, h.Recv, h.Ref = msg, recv, msg.Seq
 		h.IKE.HandleDatagram(local, remote, data)
-		h.curMsg, h.curRecv = nil, nil
+		h.curMsg, h.Recv, h.Ref = nil, nil, 0
 	}
 }
 
 // ikeMessage fills in what the IKE header of a received message says, before the engine
 // reads the rest.
-func ikeMessage(e *sim.Event, data []byte, isFramed bool) {
+func ikeMessage(e *trace.Event, data []byte, isFramed bool) {
 	if isFramed {
 		data = data[4:]
 	}
@@ -413,6 +428,4 @@ func espSummary(b []byte) string {
 }
 
 // drop records a datagram or packet the node discards; ref is its message event.
-func (h *Host) drop(ref int, reason string) {
-	h.emit(&sim.Event{Kind: sim.KindDrop, Ref: ref, Text: reason})
-}
+func (h *Host) drop(ref int, cause trace.DropCause, reason string) { h.Drop(ref, cause, reason, nil) }

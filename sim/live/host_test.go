@@ -9,7 +9,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/ikev2"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Two live hosts on loopback, each on its own UDP port (so every IKE message carries the
@@ -53,15 +53,15 @@ func newPair(t *testing.T, name, addr, inner, peerName, peerAddr string) *pair {
 		done: make(chan struct{}), exchanges: make(chan string, 256)}
 	h, err := New(Config{Node: name, Listen: netip.AddrPortFrom(p.addr, 0), Addrs: []netip.Addr{p.inner},
 		Peers: map[netip.Addr]string{netip.MustParseAddr(peerAddr): peerName},
-		OnEvent: func(e *sim.Event) {
+		OnEvent: func(e *trace.Event) {
 			switch {
-			case e.Kind == sim.KindRecv && e.Exchange != "":
+			case e.Kind == trace.KindRecv && e.Exchange != "":
 				kind := "request"
 				if e.Response {
 					kind = "response"
 				}
 				p.exchanges <- e.Exchange + " " + kind + " received"
-			case e.Kind == sim.KindAction && strings.Contains(e.Text, "echo reply") && strings.Contains(e.Text, "received"):
+			case e.Kind == trace.KindAction && strings.Contains(e.Text, "echo reply") && strings.Contains(e.Text, "received"):
 				p.exchanges <- "echo reply received"
 			}
 		}})
@@ -170,11 +170,11 @@ func TestTwoLiveHosts(t *testing.T) {
 }
 
 // checkTrace looks at alice's trace as a renderer would.
-func checkTrace(t *testing.T, tr *sim.Trace, me, peer string) {
+func checkTrace(t *testing.T, tr *trace.Trace, me, peer string) {
 	t.Helper()
 	var sent, received, esp, deletes int
 	for _, e := range tr.Events {
-		if e.Kind != sim.KindMessage {
+		if e.Kind != trace.KindMessage {
 			continue
 		}
 		if e.Dissection == nil || len(e.Bytes) < 28 {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Update rewrites golden files instead of comparing with them.
@@ -79,7 +79,7 @@ func Run(t testing.TB, name string) *scenarios.Run {
 }
 
 // Trace is the trace of scenario name.
-func Trace(t testing.TB, name string) *sim.Trace { return Run(t, name).Sim.Trace }
+func Trace(t testing.TB, name string) *trace.Trace { return Run(t, name).Sim.Trace }
 
 // Title is what the renderers' tests show as the diagram's title.
 func Title(t testing.TB, name string) string { return Run(t, name).Scenario.File.Name }
@@ -128,7 +128,7 @@ func firstDiffLine(a, b []byte) int {
 // Big runs the lossy scenario with pings every second until its trace holds at least
 // n messages, and returns the trace cut after the n-th message: a long trace for
 // benchmarks.
-func Big(t testing.TB, n int) *sim.Trace {
+func Big(t testing.TB, n int) *trace.Trace {
 	t.Helper()
 	pings := n/6 + 10 // each answered ping puts six messages on the wires
 	src := bytes.Replace(lossyYAML, []byte("count: 1}"), []byte("count: "+strconv.Itoa(pings)+", interval: 1s}"), 1)
@@ -145,7 +145,7 @@ func Big(t testing.TB, n int) *sim.Trace {
 	tr := r.Sim.Trace
 	seen := 0
 	for i, e := range tr.Events {
-		if e.Kind == sim.KindMessage {
+		if e.Kind == trace.KindMessage {
 			seen++
 			if seen == n {
 				tr.Events = tr.Events[:i+1]

@@ -10,57 +10,14 @@ import (
 	"github.com/ikesim/ikesim/ipsec"
 )
 
-// What a host does with the SAs an IKE engine reports: the trace records of IKE and Child
-// SAs, the ESP SAs and protect policies of a Child SA. The simulated node and the live
-// host on real sockets (sim/live) share them.
-
-// IKESARecord describes an IKE SA with its keys, for the trace and the key tables.
-func IKESARecord(sa *ike.IKESAInfo) *SARecord {
-	r := &SARecord{Type: "ike", Version: sa.Version, Conn: sa.Conn, Local: sa.Local.String(), Remote: sa.Remote.String(),
-		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
-		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
-	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(sa.Proposal)
-	return r
-}
-
-// ChildSARecord describes a Child SA that came up, with its keys.
-func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
-	mode := "tunnel"
-	if c.Transport {
-		mode = "transport"
-	}
-	r := &SARecord{Type: "child", Conn: c.Conn, Child: c.Child, Local: c.Local.String(), Remote: c.Remote.String(),
-		Proposal: c.Proposal.String(), Mode: mode, Encap: c.Encap,
-		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut),
-		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
-		LocalTS: tsStrings(c.LocalTS), RemoteTS: tsStrings(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
-	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(c.Proposal)
-	return r
-}
-
-// ChildSADownRecord describes a Child SA that went down.
-func ChildSADownRecord(c *ike.ChildSAInfo, reason string) *SARecord {
-	return &SARecord{Type: "child", Conn: c.Conn, Child: c.Child,
-		SPIIn: fmt.Sprintf("%08x", c.SPIIn), SPIOut: fmt.Sprintf("%08x", c.SPIOut), Reason: reason}
-}
-
-// transformIDs are the encryption transform (with its key length) and the integrity
-// transform of a selected proposal.
-func transformIDs(p ike.Proposal) (encr uint16, keyBits int, integ uint16) {
-	if t, ok := pick(p, ike.TransformENCR); ok {
-		encr, keyBits = t.ID, t.KeyLen
-	}
-	if t, ok := pick(p, ike.TransformINTEG); ok {
-		integ = t.ID
-	}
-	return encr, keyBits, integ
-}
+// The host stack a simulated node and a live host (sim/live) share: the ESP SAs and
+// protect policies of a Child SA an IKE engine reports.
 
 // NewChildSAs makes the inbound and outbound ESP SAs of a Child SA. rand gives the CBC
 // IVs, created is when they are installed and nextID numbers the outer headers of
 // tunnel mode packets.
 func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID func() uint16) (in, out *ipsec.SA, err error) {
-	et, ok := pick(c.Proposal, ike.TransformENCR)
+	et, ok := c.Proposal.Transform(ike.TransformENCR)
 	if !ok {
 		return nil, nil, fmt.Errorf("no encryption transform")
 	}
@@ -69,13 +26,13 @@ func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID f
 		return nil, nil, fmt.Errorf("unknown encryption transform %d", et.ID)
 	}
 	var integ *ike.IntegAlg
-	if it, ok := pick(c.Proposal, ike.TransformINTEG); ok && it.ID != 0 {
+	if it, ok := c.Proposal.Transform(ike.TransformINTEG); ok && it.ID != 0 {
 		if integ = ike.Integ(it.ID); integ == nil {
 			return nil, nil, fmt.Errorf("unknown integrity transform %d", it.ID)
 		}
 	}
 	esn := false
-	if t, ok := pick(c.Proposal, ike.TransformESN); ok {
+	if t, ok := c.Proposal.Transform(ike.TransformESN); ok {
 		esn = t.ID == 1
 	}
 	mode := ipsec.Tunnel

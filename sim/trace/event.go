@@ -1,0 +1,400 @@
+// Package trace is the record of an ikesim run: the typed events, their JSON Lines codec
+// (specified by docs/trace.schema.json), the pcap and Wireshark key-table writers, and
+// the Recorder that turns the observer calls of the protocol engines into events. The
+// simulator (sim) and live mode (sim/live) record through it; renderers and the grader
+// read it.
+//
+// Every fact a program reads from a trace is a typed field; the text of an event is for
+// people only. trace imports ike and ipsec only (and the standard library), so that
+// readers of a trace never pull in the simulator.
+package trace
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Version is the version of the trace format this package writes; the first event of a
+// trace carries it. Traces without one are version 1 (before typed facts).
+const Version = 2
+
+// ScenarioNode is the node of events that belong to the scenario rather than to one
+// node: timeline steps, links going down, the failure of a timeline step.
+const ScenarioNode = "scenario"
+
+// Epoch is virtual time zero, as wall-clock time (pcap timestamps, certificate checks).
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Kind says what an Event records.
+type Kind string
+
+const (
+	KindTopology Kind = "topology" // a node of the network: its kind, interfaces and links
+	KindMessage  Kind = "message"  // a datagram put on a wire
+	KindRecv     Kind = "recv"     // a datagram taken off a wire by the node at its end
+	KindDrop     Kind = "drop"     // a datagram lost or discarded, with the reason
+	KindAction   Kind = "action"   // a step a node takes, in words
+	KindState    Kind = "state"    // a state machine changed state
+	KindTimer    Kind = "timer"    // a timer started, fired or was cancelled
+	KindSA       Kind = "sa"       // an IKE or Child SA came up or went down
+	KindError    Kind = "error"    // an exchange failed
+	KindInfo     Kind = "info"     // scenario bookkeeping: a timeline step, a link going down
+)
+
+// Seconds is virtual time; it is written to JSON as seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes the time as a number of seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(s).Seconds(), 'f', -1, 64), nil
+}
+
+// UnmarshalJSON reads a number of seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("trace: time %s is not a number of seconds", b)
+	}
+	*s = Seconds(time.Duration(f * float64(time.Second)))
+	return nil
+}
+
+// Duration converts back to a time.Duration.
+func (s Seconds) Duration() time.Duration { return time.Duration(s) }
+
+// String prints the time the way diagrams show it: seconds with millisecond precision.
+func (s Seconds) String() string { return fmt.Sprintf("%.3fs", time.Duration(s).Seconds()) }
+
+// Hex is a byte string written to JSON as hex.
+type Hex []byte
+
+// MarshalJSON writes the bytes as a hex string.
+func (h Hex) MarshalJSON() ([]byte, error) { return json.Marshal(hex.EncodeToString(h)) }
+
+// UnmarshalJSON reads a hex string.
+func (h *Hex) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	d, err := hex.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("trace: bad hex bytes: %v", err)
+	}
+	*h = d
+	return nil
+}
+
+// Event is one record of the trace. Which fields are set depends on Kind; every event
+// has T, Kind and Node (ScenarioNode for the scenario's own events).
+type Event struct {
+	Seq  int     `json:"seq"`
+	T    Seconds `json:"t"`
+	Kind Kind    `json:"kind"`
+	Node string  `json:"node"`
+	// Version is the trace format's version, on the first event only.
+	Version int `json:"version,omitempty"`
+
+	// topology
+	Topology *Topology `json:"topology,omitempty"`
+
+	// message, recv, drop
+	From       string     `json:"from,omitempty"` // node names at the two ends of the wire
+	To         string     `json:"to,omitempty"`
+	Src        string     `json:"src,omitempty"` // addr:port (or addr)
+	Dst        string     `json:"dst,omitempty"`
+	Proto      string     `json:"proto,omitempty"` // ikev1, ikev2, esp, icmp, udp, ip, nat-keepalive
+	Exchange   string     `json:"exchange,omitempty"`
+	Summary    string     `json:"summary,omitempty"`
+	MessageID  *uint32    `json:"msgid,omitempty"`
+	Response   bool       `json:"response,omitempty"`
+	Retransmit bool       `json:"retransmit,omitempty"`
+	Forwarded  bool       `json:"forwarded,omitempty"` // message: passed on by a router, gateway or NAT, not made here
+	Arrive     *Seconds   `json:"arrive,omitempty"`    // message: when it reaches the far end (absent when lost)
+	Ref        int        `json:"ref,omitempty"`       // recv, drop: the seq of the message event
+	Encap      bool       `json:"encap,omitempty"`     // message: UDP-encapsulated (IKE or ESP on port 4500, RFC 3948)
+	SPI        string     `json:"spi,omitempty"`       // ESP message: the SPI, 8 hex digits
+	Bytes      Hex        `json:"bytes,omitempty"`
+	Dissection *ike.Field `json:"dissection,omitempty"`
+	// IKE messages: what the engine read in them
+	SPIi     string   `json:"spi_i,omitempty"` // 16 hex digits
+	SPIr     string   `json:"spi_r,omitempty"`
+	Payloads []string `json:"payloads,omitempty"`
+	Notifies []string `json:"notifies,omitempty"`
+	Purpose  string   `json:"purpose,omitempty"`
+	Creates  []SARef  `json:"creates,omitempty"`
+	Rekeys   []SARef  `json:"rekeys,omitempty"`
+	Deletes  []SARef  `json:"deletes,omitempty"`
+
+	// drop: why, as data
+	Cause DropCause `json:"cause,omitempty"`
+
+	// action, drop, error, info: for people
+	Text string `json:"text,omitempty"`
+
+	// state
+	Machine   string     `json:"machine,omitempty"`
+	SAType    ike.SAType `json:"sa_type,omitempty"` // state, error: ike or child
+	Conn      string     `json:"conn,omitempty"`    // state, error: the connection
+	Child     string     `json:"child,omitempty"`   // state, error: the Child SA
+	FromState string     `json:"from_state,omitempty"`
+	ToState   string     `json:"to_state,omitempty"`
+
+	// error
+	Failure *Failure `json:"failure,omitempty"`
+
+	// timer
+	Timer string   `json:"timer,omitempty"`
+	Op    Op       `json:"op,omitempty"` // timer: start, fire, cancel; sa: up, down
+	Due   *Seconds `json:"due,omitempty"`
+
+	// sa
+	SA *SARecord `json:"sa,omitempty"`
+
+	// action: typed facts some actions carry
+	Ping *PingRecord `json:"ping,omitempty"`
+	NAT  *NATRecord  `json:"nat,omitempty"`
+
+	Weak []string `json:"weak,omitempty"`
+
+	// lazy makes Dissection when it is first asked for (see Fields).
+	lazy func() *ike.Field
+}
+
+// Fields returns the event's dissection, making it on first use.
+func (e *Event) Fields() *ike.Field {
+	if e.Dissection == nil && e.lazy != nil {
+		e.Dissection = e.lazy()
+		e.lazy = nil
+	}
+	return e.Dissection
+}
+
+// SetDissect makes f the source of the event's dissection, called only when someone
+// looks (Fields).
+func (e *Event) SetDissect(f func() *ike.Field) { e.lazy = f }
+
+// Op says what happened to a timer or an SA.
+type Op string
+
+// The ops of timer and sa events.
+const (
+	OpStart  Op = "start"
+	OpFire   Op = "fire"
+	OpCancel Op = "cancel"
+	OpUp     Op = "up"
+	OpDown   Op = "down"
+)
+
+// Topology is one node of the network, on its topology event: the first events of a
+// trace describe the network, node by node, in the order of the diagram's lanes.
+type Topology struct {
+	NodeKind string  `json:"node_kind"` // host, gateway, router, nat; peer: a real IKE peer (live)
+	Ifaces   []Iface `json:"ifaces,omitempty"`
+	// Live is the UDP address a live node listens on, or a real peer's address.
+	Live string `json:"live,omitempty"`
+}
+
+// Iface is one interface of a node, and the node at the other end of its link.
+type Iface struct {
+	Prefix string `json:"prefix"`         // 10.1.0.1/24
+	Peer   string `json:"peer,omitempty"` // the node at the other end of its link
+	Link   *Link  `json:"link,omitempty"` // the link's impairments, on its first end only
+}
+
+// Link is what a link does to datagrams.
+type Link struct {
+	Delay     Seconds `json:"delay,omitempty"`
+	Jitter    Seconds `json:"jitter,omitempty"`
+	Loss      float64 `json:"loss,omitempty"`
+	Duplicate float64 `json:"duplicate,omitempty"`
+	Reorder   float64 `json:"reorder,omitempty"`
+	Corrupt   float64 `json:"corrupt,omitempty"`
+	MTU       int     `json:"mtu,omitempty"`
+}
+
+// SARef names an SA that a message creates, rekeys or deletes.
+type SARef struct {
+	Proto string `json:"proto"` // ike, esp, ah
+	SPI   string `json:"spi"`   // hex: 16 digits for IKE, 8 for ESP and AH
+}
+
+// Failure is an error event's facts.
+type Failure struct {
+	SA     string         `json:"sa,omitempty"` // the SA's name, "site-to-site[1]"
+	Notify string         `json:"notify,omitempty"`
+	Reason ike.FailReason `json:"reason"`
+}
+
+// PingRecord is a ping's outcome on the action that reports it.
+type PingRecord struct {
+	Op       PingOp `json:"op"`
+	Dst      string `json:"dst"`
+	ID       uint16 `json:"id"`
+	Seq      uint16 `json:"seq"`
+	Count    int    `json:"count"`              // echo requests in this ping
+	Answered int    `json:"answered,omitempty"` // replies so far
+}
+
+// PingOp is what happened to one echo request.
+type PingOp string
+
+// The ping ops.
+const (
+	PingRequest   PingOp = "request"   // an echo request was sent
+	PingReply     PingOp = "reply"     // its first echo reply came back
+	PingDuplicate PingOp = "duplicate" // another reply to the same request came back
+)
+
+// NATRecord is what NAT detection found, on the action that reports it.
+type NATRecord struct {
+	Conn   string `json:"conn,omitempty"`
+	Local  bool   `json:"local,omitempty"`  // this node is behind a NAT
+	Remote bool   `json:"remote,omitempty"` // its peer is
+}
+
+// DropCause says, as data, why a datagram was lost or discarded.
+type DropCause string
+
+// The causes of drops.
+const (
+	DropLoss      DropCause = "loss"        // the link lost it (its loss probability)
+	DropFault     DropCause = "fault"       // a fault rule of the scenario dropped it
+	DropLinkDown  DropCause = "link_down"   // the link is down
+	DropNodeDown  DropCause = "node_down"   // the node is down (restarting)
+	DropMTU       DropCause = "mtu"         // larger than the link's MTU
+	DropNoRoute   DropCause = "no_route"    // no route to the destination
+	DropTTL       DropCause = "ttl"         // TTL expired
+	DropPolicy    DropCause = "policy"      // a discard policy, or no policy protects it (live)
+	DropNoSA      DropCause = "no_sa"       // the acquire for its SA failed
+	DropQueueFull DropCause = "queue_full"  // the acquire queue is full
+	DropSelectors DropCause = "selectors"   // outside the selectors of the Child SA it waited for
+	DropESP       DropCause = "esp"         // ESP refused it: unknown SPI, replay, integrity, ...
+	DropMalformed DropCause = "malformed"   // not a well-formed packet
+	DropNotForUs  DropCause = "not_for_us"  // not addressed to this node, which does not forward
+	DropUnreach   DropCause = "unreachable" // no one listens on that port or protocol
+	DropNAT       DropCause = "nat"         // a NAT has no mapping for it or cannot translate it
+	DropIKE       DropCause = "ike"         // the IKE daemon discarded it
+	DropNoDaemon  DropCause = "no_daemon"   // the node runs no IKE daemon
+	DropSend      DropCause = "send"        // live: the socket would not send it
+	DropOther     DropCause = "other"
+)
+
+// SARecord describes an SA that came up or went down, with its keys, so that key tables
+// can be written from a trace alone.
+type SARecord struct {
+	Type      ike.SAType `json:"type"` // "ike" or "child"
+	Version   int        `json:"version,omitempty"`
+	Conn      string     `json:"conn,omitempty"`
+	Child     string     `json:"child,omitempty"`
+	Peer      string     `json:"peer,omitempty"`
+	Local     string     `json:"local,omitempty"`
+	Remote    string     `json:"remote,omitempty"`
+	Initiator bool       `json:"initiator,omitempty"`
+	Proposal  string     `json:"proposal,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	// IKE SA
+	SPIi string `json:"spi_i,omitempty"`
+	SPIr string `json:"spi_r,omitempty"`
+	SKei Hex    `json:"sk_ei,omitempty"`
+	SKer Hex    `json:"sk_er,omitempty"`
+	SKai Hex    `json:"sk_ai,omitempty"`
+	SKar Hex    `json:"sk_ar,omitempty"`
+	// EncKey is IKEv1's encryption key (Wireshark's ikev1_decryption_table).
+	EncKey Hex `json:"enc_key,omitempty"`
+	// Transforms of the selected proposal, by IANA ID.
+	Encr        uint16 `json:"encr,omitempty"`
+	EncrKeyBits int    `json:"encr_key_bits,omitempty"`
+	Integ       uint16 `json:"integ,omitempty"`
+	// Child SA
+	Mode        string   `json:"mode,omitempty"`
+	Encap       bool     `json:"encap,omitempty"`
+	Protocol    string   `json:"protocol,omitempty"` // esp
+	ReqID       uint32   `json:"reqid,omitempty"`
+	SPIIn       string   `json:"spi_in,omitempty"`
+	SPIOut      string   `json:"spi_out,omitempty"`
+	EncrKeyIn   Hex      `json:"encr_key_in,omitempty"`
+	IntegKeyIn  Hex      `json:"integ_key_in,omitempty"`
+	EncrKeyOut  Hex      `json:"encr_key_out,omitempty"`
+	IntegKeyOut Hex      `json:"integ_key_out,omitempty"`
+	LocalTS     []string `json:"local_ts,omitempty"`
+	RemoteTS    []string `json:"remote_ts,omitempty"`
+	LifeTime    Seconds  `json:"life_time,omitempty"`
+	// Rekeys names the SA this one replaces: the old inbound SPI of a Child SA, the
+	// old initiator SPI of an IKE SA.
+	Rekeys string `json:"rekeys,omitempty"`
+}
+
+// Trace is the event bus and its record: every event, in order.
+type Trace struct {
+	Events []*Event
+	subs   []func(*Event)
+}
+
+// Emit numbers the event, records it and hands it to every subscriber. The first event
+// carries the format's Version; an event without a node belongs to the scenario.
+func (t *Trace) Emit(e *Event) {
+	e.Seq = len(t.Events) + 1
+	if e.Seq == 1 {
+		e.Version = Version
+	}
+	if e.Node == "" {
+		e.Node = ScenarioNode
+	}
+	t.Events = append(t.Events, e)
+	for _, f := range t.subs {
+		f(e)
+	}
+}
+
+// Subscribe calls f for every event emitted from now on.
+func (t *Trace) Subscribe(f func(*Event)) { t.subs = append(t.subs, f) }
+
+// WriteJSON writes the trace as JSON Lines, one event per line.
+func (t *Trace) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, e := range t.Events {
+		e.Fields()
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// ReadJSON reads a trace written by WriteJSON. A bad line is an error naming it.
+func ReadJSON(r io.Reader) (*Trace, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	t := &Trace{}
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("trace: line %d: %v", line, err)
+		}
+		if e.Kind == "" {
+			return nil, fmt.Errorf("trace: line %d: event has no kind", line)
+		}
+		t.Events = append(t.Events, &e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("trace: reading: %v", err)
+	}
+	if len(t.Events) == 0 {
+		return nil, fmt.Errorf("trace: the trace is empty")
+	}
+	return t, nil
+}

@@ -1,0 +1,81 @@
+package trace
+
+import (
+	"fmt"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// The trace records of the SAs an IKE engine reports.
+
+// IKESARecord describes an IKE SA with its keys, for the trace and the key tables.
+func IKESARecord(sa *ike.IKESAInfo) *SARecord {
+	r := &SARecord{Type: ike.SATypeIKE, Version: sa.Version, Conn: sa.Conn, Local: sa.Local.String(), Remote: sa.Remote.String(),
+		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
+		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
+	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(sa.Proposal)
+	if sa.RekeyOf != 0 {
+		r.Rekeys = hex64(sa.RekeyOf)
+	}
+	return r
+}
+
+// ChildSARecord describes a Child SA that came up, with its keys.
+func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
+	mode := "tunnel"
+	if c.Transport {
+		mode = "transport"
+	}
+	r := &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child, ReqID: c.ReqID, Protocol: protoName(c.Protocol), Local: c.Local.String(), Remote: c.Remote.String(),
+		Proposal: c.Proposal.String(), Mode: mode, Encap: c.Encap,
+		SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut),
+		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
+		LocalTS: Selectors(c.LocalTS), RemoteTS: Selectors(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
+	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(c.Proposal)
+	if c.Rekeyed != 0 {
+		r.Rekeys = hex32(c.Rekeyed)
+	}
+	return r
+}
+
+// ChildSADownRecord describes a Child SA that went down.
+func ChildSADownRecord(c *ike.ChildSAInfo, reason string) *SARecord {
+	return &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child,
+		SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut), Reason: reason}
+}
+
+// transformIDs are the encryption transform (with its key length) and the integrity
+// transform of a selected proposal.
+func transformIDs(p ike.Proposal) (encr uint16, keyBits int, integ uint16) {
+	if t, ok := p.Transform(ike.TransformENCR); ok {
+		encr, keyBits = t.ID, t.KeyLen
+	}
+	if t, ok := p.Transform(ike.TransformINTEG); ok {
+		integ = t.ID
+	}
+	return encr, keyBits, integ
+}
+
+func hex64(v uint64) string { return fmt.Sprintf("%016x", v) }
+
+func hex32(v uint32) string { return fmt.Sprintf("%08x", v) }
+
+// Selectors writes traffic selectors as the trace does: "10.1.0.0/24".
+func Selectors(ts []ike.TrafficSelector) []string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = t.String()
+	}
+	return s
+}
+
+// protoName is the trace's name of an SA's protocol: ike, esp or ah.
+func protoName(p ike.Protocol) string {
+	switch p {
+	case ike.ProtoIKE:
+		return "ike"
+	case ike.ProtoAH:
+		return "ah"
+	}
+	return "esp"
+}

@@ -1,0 +1,168 @@
+package trace
+
+import (
+	"fmt"
+
+	"github.com/ikesim/ikesim/ike"
+)
+
+// Recorder turns what an IKE engine reports (ike.Observer) and what its host does (timers,
+// pings, drops, SAs installed) into events of one node. The simulated node (sim) and the
+// live host (sim/live) embed one each; they implement ChildSAUp and ChildSADown
+// themselves, since those install SAs, and record them with ChildSA.
+type Recorder struct {
+	// Node is the node the events belong to.
+	Node string
+	// Emit records an event: it stamps the time and appends it to the trace.
+	Emit func(*Event)
+	// Ref is the message event of the datagram being handled (0 between datagrams), and
+	// Recv its recv event (nil when the host records none): Received completes Recv
+	// with the engine's reading of the message, Dropped refers to Ref.
+	Ref  int
+	Recv *Event
+}
+
+func (r *Recorder) emit(e *Event) {
+	if e.Node == "" {
+		e.Node = r.Node
+	}
+	r.Emit(e)
+}
+
+// Action records a step the node takes (ike.Observer).
+func (r *Recorder) Action(text string) { r.emit(&Event{Kind: KindAction, Text: text}) }
+
+// Info records scenario bookkeeping of this node.
+func (r *Recorder) Info(text string) { r.emit(&Event{Kind: KindInfo, Text: text}) }
+
+// State records a state change (ike.Observer).
+func (r *Recorder) State(s ike.StateChange) {
+	r.emit(&Event{Kind: KindState, Machine: s.Machine, SAType: s.Type, Conn: s.Conn, Child: s.Child,
+		FromState: s.From, ToState: s.To})
+}
+
+// Error records a failure (ike.Observer).
+func (r *Recorder) Error(f ike.Failure) {
+	var t ike.SAType
+	switch {
+	case f.Child != "":
+		t = ike.SATypeChild
+	case f.SA != "":
+		t = ike.SATypeIKE
+	}
+	reason := f.Reason
+	if reason == "" {
+		reason = ike.FailInternal
+	}
+	r.emit(&Event{Kind: KindError, Text: f.Text, Conn: f.Conn, Child: f.Child, SAType: t,
+		Failure: &Failure{SA: f.SA, Notify: f.Notify, Reason: reason}})
+}
+
+// Errorf records a failure of the host itself, which concerns no exchange.
+func (r *Recorder) Errorf(format string, args ...any) {
+	r.Error(ike.Failure{Reason: ike.FailInternal, Text: fmt.Sprintf(format, args...)})
+}
+
+// NATDetected records what NAT detection found (ike.Observer), as an action.
+func (r *Recorder) NATDetected(n ike.NATInfo) {
+	r.emit(&Event{Kind: KindAction, Text: n.Text, NAT: &NATRecord{Conn: n.Conn, Local: n.Local, Remote: n.Remote}})
+}
+
+// Received completes the recv event of the datagram being handled with the engine's
+// reading of it (ike.Observer).
+func (r *Recorder) Received(dg ike.Datagram) {
+	if r.Recv == nil || dg.Info == nil {
+		return
+	}
+	e := r.Recv
+	e.Exchange, e.Summary, e.Response = dg.Info.Exchange, dg.Info.Summary, dg.Info.Response
+	id := dg.Info.MessageID
+	e.MessageID = &id
+	e.lazy = dg.Info.Dissect
+	setFacts(e, &dg.Info.MessageFacts)
+}
+
+// Dropped records an IKE message the engine discarded (ike.Observer).
+func (r *Recorder) Dropped(dg ike.Datagram, reason string) {
+	e := &Event{Kind: KindDrop, Ref: r.Ref, Src: dg.Remote.String(), Dst: dg.Local.String(), Cause: DropIKE, Text: reason}
+	if dg.Info != nil {
+		e.Proto = fmt.Sprintf("ikev%d", dg.Info.Version)
+		e.Exchange = dg.Info.Exchange
+		e.lazy = dg.Info.Dissect
+	}
+	r.emit(e)
+}
+
+// IKESAUp records an IKE SA with its keys (ike.Observer).
+func (r *Recorder) IKESAUp(sa *ike.IKESAInfo) {
+	r.emit(&Event{Kind: KindSA, Op: OpUp, SA: IKESARecord(sa), Weak: sa.Proposal.Weak()})
+}
+
+// IKESADown records the end of an IKE SA (ike.Observer). It keeps the keys: an SA that
+// failed in IKE_AUTH (a wrong pre-shared key) had keys all the same, and its messages
+// can be decrypted with them.
+func (r *Recorder) IKESADown(sa *ike.IKESAInfo, reason string) {
+	rec := IKESARecord(sa)
+	rec.Reason = reason
+	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: rec})
+}
+
+// ChildSA records a Child SA that the host installed (up) or removed (down).
+func (r *Recorder) ChildSA(op Op, c *ike.ChildSAInfo, reason string) {
+	if op == OpUp {
+		r.emit(&Event{Kind: KindSA, Op: OpUp, SA: ChildSARecord(c), Weak: c.Proposal.Weak()})
+		return
+	}
+	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: ChildSADownRecord(c, reason)})
+}
+
+// Timer records a timer started (with when it is due), fired or cancelled.
+func (r *Recorder) Timer(op Op, name string, due *Seconds) {
+	r.emit(&Event{Kind: KindTimer, Timer: name, Op: op, Due: due})
+}
+
+// Ping records what happened to one echo request of a ping, with words for people.
+func (r *Recorder) Ping(p PingRecord, text string) {
+	r.emit(&Event{Kind: KindAction, Text: text, Ping: &p})
+}
+
+// Drop records a datagram or packet the node discards: ref is its message event (0 for
+// one made here), pkt its bytes when the event should carry them.
+func (r *Recorder) Drop(ref int, cause DropCause, text string, pkt []byte) *Event {
+	e := &Event{Kind: KindDrop, Ref: ref, Cause: cause, Text: text, Bytes: pkt}
+	r.emit(e)
+	return e
+}
+
+// DescribeIKE puts what the engine knows of an IKE message on its message event.
+func DescribeIKE(e *Event, i *ike.MessageInfo) {
+	e.Proto = fmt.Sprintf("ikev%d", i.Version)
+	e.Exchange, e.Summary, e.Response, e.Retransmit, e.Weak = i.Exchange, i.Summary, i.Response, i.Retransmit, i.Weak
+	id := i.MessageID
+	e.MessageID = &id
+	setFacts(e, &i.MessageFacts)
+}
+
+// setFacts copies a message's facts onto its event.
+func setFacts(e *Event, f *ike.MessageFacts) {
+	if f.SPIi != 0 || f.SPIr != 0 {
+		e.SPIi, e.SPIr = hex64(f.SPIi), hex64(f.SPIr)
+	}
+	e.Payloads, e.Notifies, e.Purpose = f.Payloads, f.Notifies, string(f.Purpose)
+	e.Creates, e.Rekeys, e.Deletes = saRefs(f.Creates), saRefs(f.Rekeys), saRefs(f.Deletes)
+}
+
+func saRefs(refs []ike.SARef) []SARef {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]SARef, len(refs))
+	for i, s := range refs {
+		spi := hex32(uint32(s.SPI))
+		if s.Protocol == ike.ProtoIKE {
+			spi = hex64(s.SPI)
+		}
+		out[i] = SARef{Proto: protoName(s.Protocol), SPI: spi}
+	}
+	return out
+}
