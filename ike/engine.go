@@ -106,13 +106,17 @@ const (
 
 // StateChange is one state change of a state machine.
 type StateChange struct {
-	// Machine names the machine for people: "IKE SA site-to-site[1]".
+	// Machine names the machine for people: "IKE SA site-to-site[1]"; Kind is the kind
+	// of machine ("IKE SA", "CHILD_SA", "ISAKMP SA", "Quick Mode", "IPsec SA").
 	Machine string
-	Type    SAType
-	Conn    string
-	Child   string // Child SA machines
-	From    string
-	To      string
+	Kind    string
+	// Instance names this machine among those of its kind: "site-to-site[1]".
+	Instance string
+	Type     SAType
+	Conn     string
+	Child    string // Child SA machines
+	From     string
+	To       string
 }
 
 // FailReason classifies a failure that ends an exchange.

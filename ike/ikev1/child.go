@@ -23,7 +23,9 @@ type ipsecSA struct {
 	timers    []ike.Timer
 }
 
-func (ch *ipsecSA) name() string { return fmt.Sprintf("IPsec SA %s{%d}", ch.cfg.Name, ch.serial) }
+func (ch *ipsecSA) name() string { return "IPsec SA " + ch.instance() }
+
+func (ch *ipsecSA) instance() string { return fmt.Sprintf("%s{%d}", ch.cfg.Name, ch.serial) }
 
 func (ch *ipsecSA) setState(s string) {
 	if ch.state == s {
@@ -33,7 +35,7 @@ func (ch *ipsecSA) setState(s string) {
 	if from == "" {
 		from = "CREATED"
 	}
-	ch.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Type: ike.SATypeChild, Conn: ch.info.Conn,
+	ch.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Kind: "IPsec SA", Instance: ch.instance(), Type: ike.SATypeChild, Conn: ch.info.Conn,
 		Child: ch.cfg.Name, From: from, To: s})
 	ch.state = s
 }

@@ -42,7 +42,11 @@ type quickMode struct {
 }
 
 func (qm *quickMode) name() string {
-	return fmt.Sprintf("Quick Mode %s M-ID 0x%08x", qm.cfg.Name, qm.msgID)
+	return "Quick Mode " + qm.instance()
+}
+
+func (qm *quickMode) instance() string {
+	return fmt.Sprintf("%s M-ID 0x%08x", qm.cfg.Name, qm.msgID)
 }
 
 func (qm *quickMode) setState(s string) {
@@ -53,7 +57,7 @@ func (qm *quickMode) setState(s string) {
 	if from == "" {
 		from = "IKE_QM_READY"
 	}
-	qm.sa.d.env.Observer.State(ike.StateChange{Machine: qm.name(), Type: ike.SATypeChild, Conn: qm.sa.connName(),
+	qm.sa.d.env.Observer.State(ike.StateChange{Machine: qm.name(), Kind: "Quick Mode", Instance: qm.instance(), Type: ike.SATypeChild, Conn: qm.sa.connName(),
 		Child: qm.cfg.Name, From: from, To: s})
 	qm.state = s
 }

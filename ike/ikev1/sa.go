@@ -100,7 +100,15 @@ func (sa *isakmpSA) name() string {
 	if sa.conn == nil {
 		return fmt.Sprintf("ISAKMP SA #%d", sa.serial)
 	}
-	return fmt.Sprintf("ISAKMP SA %s[%d]", sa.conn.Name, sa.serial)
+	return "ISAKMP SA " + sa.instance()
+}
+
+// instance names the SA among the node's ISAKMP SAs: "site-to-site[1]".
+func (sa *isakmpSA) instance() string {
+	if sa.conn == nil {
+		return fmt.Sprintf("#%d", sa.serial)
+	}
+	return fmt.Sprintf("%s[%d]", sa.conn.Name, sa.serial)
 }
 
 // connName is the name of the SA's connection ("" before a responder knows it).
@@ -115,7 +123,7 @@ func (sa *isakmpSA) setState(s string) {
 	if sa.state == s {
 		return
 	}
-	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Type: ike.SATypeIKE, Conn: sa.connName(), From: sa.state, To: s})
+	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Kind: "ISAKMP SA", Instance: sa.instance(), Type: ike.SATypeIKE, Conn: sa.connName(), From: sa.state, To: s})
 	sa.state = s
 }
 

@@ -21,7 +21,9 @@ type childSA struct {
 	timers   []ike.Timer
 }
 
-func (ch *childSA) name() string { return fmt.Sprintf("CHILD_SA %s{%d}", ch.cfg.Name, ch.serial) }
+func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
+
+func (ch *childSA) instance() string { return fmt.Sprintf("%s{%d}", ch.cfg.Name, ch.serial) }
 
 func (ch *childSA) setState(s string) {
 	if ch.state == s {
@@ -31,7 +33,7 @@ func (ch *childSA) setState(s string) {
 	if from == "" {
 		from = "CREATED"
 	}
-	ch.sa.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Type: ike.SATypeChild, Conn: ch.sa.connName(),
+	ch.sa.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Kind: "CHILD_SA", Instance: ch.instance(), Type: ike.SATypeChild, Conn: ch.sa.connName(),
 		Child: ch.cfg.Name, From: from, To: s})
 	ch.state = s
 }

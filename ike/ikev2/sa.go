@@ -107,11 +107,14 @@ func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.Ad
 	return sa
 }
 
-func (sa *ikeSA) name() string {
+func (sa *ikeSA) name() string { return "IKE SA " + sa.instance() }
+
+// instance names the SA among the node's IKE SAs: "site-to-site[1]".
+func (sa *ikeSA) instance() string {
 	if sa.conn == nil {
-		return fmt.Sprintf("IKE SA #%d", sa.serial)
+		return fmt.Sprintf("#%d", sa.serial)
 	}
-	return fmt.Sprintf("IKE SA %s[%d]", sa.conn.Name, sa.serial)
+	return fmt.Sprintf("%s[%d]", sa.conn.Name, sa.serial)
 }
 
 // connName is the name of the SA's connection ("" before a responder knows it).
@@ -126,7 +129,7 @@ func (sa *ikeSA) setState(s saState) {
 	if sa.state == s {
 		return
 	}
-	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Type: ike.SATypeIKE, Conn: sa.connName(),
+	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Kind: "IKE SA", Instance: sa.instance(), Type: ike.SATypeIKE, Conn: sa.connName(),
 		From: sa.state.String(), To: s.String()})
 	sa.state = s
 }

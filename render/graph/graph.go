@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ikesim/ikesim/render"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Node is one node of a topology.
@@ -68,10 +69,8 @@ func TopologyOf(d *render.Diagram, name string) *Topology {
 		} else if ad, err := netip.ParseAddr(e.Src); err == nil {
 			add(addrs, e.From, ad.String())
 		}
-		if strings.HasPrefix(r.Proto, "ike") {
-			if f := e.Fields().Find("Initiator SPI"); f != nil {
-				add(bySPI, f.Value, e.From)
-			}
+		if e.SPIi != "" {
+			add(bySPI, e.SPIi, e.From)
 		}
 	}
 	for _, l := range d.Lanes {
@@ -252,17 +251,13 @@ var machines = []machine{
 	}},
 }
 
-// machineOf names the kind of machine of a state row ("IKE SA site-to-site[1]").
-func machineOf(m string) string {
-	for _, k := range machines {
-		if strings.HasPrefix(m, k.name) {
-			return k.name
-		}
+// machineOf names the kind of machine of a state event and the instance of that kind.
+// A trace of format version 1 has no kinds: each machine then stands alone.
+func machineOf(e *trace.Event) (kind, instance string) {
+	if e.MachineKind == "" {
+		return e.Machine, ""
 	}
-	if i := strings.IndexAny(m, " [{"); i > 0 {
-		return m[:i]
-	}
-	return m
+	return e.MachineKind, e.Instance
 }
 
 // seen is what a run did to one kind of machine on one node.
@@ -309,7 +304,7 @@ func StatesDOT(d *render.Diagram, node string) ([]byte, error) {
 			continue
 		}
 		e := r.Event
-		k := machineOf(e.Machine)
+		k, inst := machineOf(e)
 		s, ok := runs[k]
 		if !ok {
 			s = &seen{states: map[string]bool{}, edges: map[[2]string][]string{}}
@@ -317,7 +312,6 @@ func StatesDOT(d *render.Diagram, node string) ([]byte, error) {
 			kinds = append(kinds, k)
 		}
 		s.states[e.FromState], s.states[e.ToState] = true, true
-		inst := strings.TrimSpace(strings.TrimPrefix(e.Machine, k))
 		tr := [2]string{e.FromState, e.ToState}
 		if s.edges[tr] == nil {
 			s.order = append(s.order, tr)

@@ -140,12 +140,14 @@ type Event struct {
 	Text string `json:"text,omitempty"`
 
 	// state
-	Machine   string     `json:"machine,omitempty"`
-	SAType    ike.SAType `json:"sa_type,omitempty"` // state, error: ike or child
-	Conn      string     `json:"conn,omitempty"`    // state, error: the connection
-	Child     string     `json:"child,omitempty"`   // state, error: the Child SA
-	FromState string     `json:"from_state,omitempty"`
-	ToState   string     `json:"to_state,omitempty"`
+	Machine     string     `json:"machine,omitempty"`      // state: for people, "IKE SA site-to-site[1]"
+	MachineKind string     `json:"machine_kind,omitempty"` // state: IKE SA, CHILD_SA, ISAKMP SA, Quick Mode, IPsec SA
+	Instance    string     `json:"instance,omitempty"`     // state: which machine of its kind, "site-to-site[1]"
+	SAType      ike.SAType `json:"sa_type,omitempty"`      // state, error: ike or child
+	Conn        string     `json:"conn,omitempty"`         // state, error: the connection
+	Child       string     `json:"child,omitempty"`        // state, error: the Child SA
+	FromState   string     `json:"from_state,omitempty"`
+	ToState     string     `json:"to_state,omitempty"`
 
 	// error
 	Failure *Failure `json:"failure,omitempty"`

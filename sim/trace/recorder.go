@@ -37,7 +37,7 @@ func (r *Recorder) Info(text string) { r.emit(&Event{Kind: KindInfo, Text: text}
 
 // State records a state change (ike.Observer).
 func (r *Recorder) State(s ike.StateChange) {
-	r.emit(&Event{Kind: KindState, Machine: s.Machine, SAType: s.Type, Conn: s.Conn, Child: s.Child,
+	r.emit(&Event{Kind: KindState, Machine: s.Machine, MachineKind: s.Kind, Instance: s.Instance, SAType: s.Type, Conn: s.Conn, Child: s.Child,
 		FromState: s.From, ToState: s.To})
 }
 
