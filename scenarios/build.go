@@ -130,7 +130,8 @@ func (r *Run) info(text string) {
 
 func (r *Run) do(node string, err error) {
 	if err != nil {
-		r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindError, Node: node, Text: err.Error()})
+		r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindError, Node: node, Text: err.Error(),
+			Failure: &trace.Failure{Reason: ike.FailConfig}})
 	}
 }
 

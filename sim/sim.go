@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -97,8 +98,9 @@ func (s *Sim) Step(until time.Duration) bool {
 func (s *Sim) Run(until time.Duration) {
 	for s.Step(until) {
 		if s.MaxEvents > 0 && s.handled >= s.MaxEvents {
-			s.Trace.Emit(&trace.Event{T: trace.Seconds(s.now), Kind: trace.KindError,
-				Text: "simulation stopped: more than the maximum of events (a loop in the scenario?)"})
+			s.Trace.Emit(&trace.Event{T: trace.Seconds(s.now), Kind: trace.KindError, Node: trace.ScenarioNode,
+				Failure: &trace.Failure{Reason: ike.FailInternal},
+				Text:    "simulation stopped: more than the maximum of events (a loop in the scenario?)"})
 			return
 		}
 	}
