@@ -88,6 +88,10 @@ const (
 	PurposeXAuth       Purpose = "extended authentication"
 )
 
+// Purposes lists every purpose an engine sets.
+var Purposes = []Purpose{PurposeCreateChild, PurposeRekeyChild, PurposeRekeyIKE, PurposeDelete, PurposeLiveness,
+	PurposeNotify, PurposeConfig, PurposeXAuth}
+
 // SARef names an SA by protocol and SPI (an IKE SA by its initiator SPI, or both).
 type SARef struct {
 	Protocol Protocol

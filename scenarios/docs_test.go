@@ -25,7 +25,7 @@ func TestDocsExamplesRunAndPass(t *testing.T) {
 			continue
 		}
 		r := run(t, s, s.Seed)
-		res := Grade(s, r.Sim.Trace, r.Net)
+		res := Grade(s, r.Sim.Trace)
 		if len(res) == 0 || !Passed(res) {
 			t.Errorf("example %d (%s) does not pass:\n%s", i+1, s.File.Name, FormatResults(res))
 		}

@@ -196,57 +196,88 @@ type MatchSpec struct {
 	By       Duration `yaml:"by"` // delay only
 }
 
-// Expect is one expectation with the sentence a student reads.
+// Expect is one expectation with the sentence a student reads: exactly one check, or
+// an order (before) among named checks.
 type Expect struct {
-	Says     string          `yaml:"says"`
-	IKESA    *ExpectIKESA    `yaml:"ike_sa"`
-	ChildSAs *ExpectChildSAs `yaml:"child_sas"`
-	Pings    *ExpectPings    `yaml:"pings"`
-	Message  *ExpectMessage  `yaml:"message"`
-	State    *ExpectState    `yaml:"state"`
-	Dropped  *ExpectDropped  `yaml:"dropped"`
+	Says string `yaml:"says"`
+	// Name lets before refer to this expectation.
+	Name        string          `yaml:"name"`
+	IKESA       *ExpectIKESA    `yaml:"ike_sa"`
+	ChildSAs    *ExpectChildSAs `yaml:"child_sas"`
+	Pings       *ExpectPings    `yaml:"pings"`
+	Message     *ExpectMessage  `yaml:"message"`
+	State       *ExpectState    `yaml:"state"`
+	Dropped     *ExpectDropped  `yaml:"dropped"`
+	NATDetected *ExpectNAT      `yaml:"nat_detected"`
+	// Before names expectations that were first met in this order.
+	Before []string `yaml:"before"`
 }
 
-// ExpectIKESA: an IKE SA between two nodes is established, or fails with a notify.
+// ExpectIKESA: an IKE SA between two nodes is established (count of them, rekeyed), or
+// fails with a notify.
 type ExpectIKESA struct {
 	Between []string `yaml:"between"`
-	State   string   `yaml:"state"`  // established (default) or failed
-	Notify  string   `yaml:"notify"` // with failed: the notify that ends it
+	State   string   `yaml:"state"`   // established (default) or failed
+	Notify  string   `yaml:"notify"`  // with failed: the notify type that ends it, exactly
+	Count   *int     `yaml:"count"`   // established: exactly this many IKE SAs between them
+	Rekeyed *bool    `yaml:"rekeyed"` // established: one of them replaced another (true) or none did (false)
 }
 
-// ExpectChildSAs: how many Child SAs a node brought up.
+// ExpectChildSAs: how many Child SAs a node brought up (of one child, still up at the
+// end).
 type ExpectChildSAs struct {
 	Node  string `yaml:"node"`
-	Count int    `yaml:"count"`
+	Count *int   `yaml:"count"`
+	Child string `yaml:"child"` // only Child SAs of this child (by name)
+	Alive bool   `yaml:"alive"` // only those still up at the end of the run
 }
 
-// ExpectPings: how many pings from a node were answered.
+// ExpectPings: how many pings from a node (to a destination) were answered.
 type ExpectPings struct {
 	From     string `yaml:"from"`
+	To       string `yaml:"to"` // a node or an address: only pings to it
 	Answered int    `yaml:"answered"`
 	Of       int    `yaml:"of"`
 }
 
-// ExpectMessage: a message is present (or absent).
+// ExpectMessage: messages that match are present (at least, exactly or at most so many)
+// or absent.
 type ExpectMessage struct {
-	Exchange string `yaml:"exchange"`
-	Proto    string `yaml:"proto"`
-	From     string `yaml:"from"`
-	Notify   string `yaml:"notify"`
-	Absent   bool   `yaml:"absent"`
-	Count    int    `yaml:"count"` // at least this many (default 1)
+	Exchange string   `yaml:"exchange"`
+	Proto    string   `yaml:"proto"`
+	From     string   `yaml:"from"`
+	Notify   string   `yaml:"notify"`
+	Payloads []string `yaml:"payloads"` // every one of these payloads is in the message
+	Purpose  string   `yaml:"purpose"`  // rekey Child SA, rekey IKE SA, delete, liveness, ...
+	Encap    *bool    `yaml:"encap"`    // UDP-encapsulated (port 4500) or not
+	SPI      string   `yaml:"spi"`      // an ESP SPI, or an IKE SA's SPI, in hex
+	After    Duration `yaml:"after"`    // sent at or after this time
+	Until    Duration `yaml:"until"`    // sent at or before this time
+	Absent   bool     `yaml:"absent"`
+	Count    *int     `yaml:"count"`   // at least this many (default 1); 0 means none
+	Exactly  *int     `yaml:"exactly"` // exactly this many
+	AtMost   *int     `yaml:"at_most"` // at most this many
 }
 
-// ExpectState: a node reaches a state.
+// ExpectState: a node reaches a state (of one connection, of its IKE or Child SAs).
 type ExpectState struct {
-	Node  string `yaml:"node"`
-	State string `yaml:"state"`
+	Node       string `yaml:"node"`
+	State      string `yaml:"state"`
+	Connection string `yaml:"connection"`
+	SA         string `yaml:"sa"` // ike or child
 }
 
-// ExpectDropped: a packet was dropped for a reason.
+// ExpectDropped: a packet was dropped for a cause (or a reason), or none was.
 type ExpectDropped struct {
 	Node   string `yaml:"node"`
-	Reason string `yaml:"reason"` // a part of the drop reason
+	Cause  string `yaml:"cause"`  // loss, fault, link_down, ... (the drop's cause)
+	Reason string `yaml:"reason"` // a part of the drop's description
+	Absent bool   `yaml:"absent"`
+}
+
+// ExpectNAT: NAT detection on a node found a NAT.
+type ExpectNAT struct {
+	Node string `yaml:"node"`
 }
 
 // Duration is a time span written as "20ms", "1.5s", "2m" or a number of seconds.

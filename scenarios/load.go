@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -426,56 +427,188 @@ func (v *validator) step(p string, st *Step) {
 }
 
 func (v *validator) expect(p string, e *Expect) {
+	if strings.TrimSpace(e.Says) == "" {
+		v.errorf(p, "an expectation needs says: the sentence a student reads when it passes or fails")
+	}
 	n := 0
-	for _, set := range []bool{e.IKESA != nil, e.ChildSAs != nil, e.Pings != nil, e.Message != nil, e.State != nil, e.Dropped != nil} {
+	for _, set := range []bool{e.IKESA != nil, e.ChildSAs != nil, e.Pings != nil, e.Message != nil, e.State != nil,
+		e.Dropped != nil, e.NATDetected != nil, e.Before != nil} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		v.errorf(p, "an expectation has exactly one check (ike_sa, child_sas, pings, message, state, dropped); this one has %d", n)
+		v.errorf(p, "an expectation has exactly one check (ike_sa, child_sas, pings, message, state, dropped, nat_detected, before); this one has %d", n)
 		return
+	}
+	count := func(path string, c *int) {
+		if c != nil && *c < 0 {
+			v.errorf(path, "a count cannot be negative (%d)", *c)
+		}
 	}
 	switch {
 	case e.IKESA != nil:
-		if len(e.IKESA.Between) != 2 {
+		x := e.IKESA
+		if len(x.Between) != 2 {
 			v.errorf(p+".ike_sa", "ike_sa needs between: [a, b]")
 		} else {
-			v.node(p+".ike_sa.between[0]", e.IKESA.Between[0])
-			v.node(p+".ike_sa.between[1]", e.IKESA.Between[1])
+			v.node(p+".ike_sa.between[0]", x.Between[0])
+			v.node(p+".ike_sa.between[1]", x.Between[1])
 		}
-		if s := e.IKESA.State; s != "" && s != "established" && s != "failed" {
+		if s := x.State; s != "" && s != "established" && s != "failed" {
 			v.errorf(p+".ike_sa.state", "ike_sa state is established or failed, not %q", s)
 		}
+		if x.Notify != "" {
+			v.notify(p+".ike_sa.notify", x.Notify)
+			if x.State != "failed" {
+				v.errorf(p+".ike_sa.notify", "notify names the notify type that ends a failed IKE SA: it needs state: failed")
+			}
+		}
+		if x.State == "failed" && (x.Count != nil || x.Rekeyed != nil) {
+			v.errorf(p+".ike_sa", "count and rekeyed describe established IKE SAs, not state: failed")
+		}
+		count(p+".ike_sa.count", x.Count)
 	case e.ChildSAs != nil:
-		v.node(p+".child_sas.node", e.ChildSAs.Node)
+		x := e.ChildSAs
+		v.node(p+".child_sas.node", x.Node)
+		count(p+".child_sas.count", x.Count)
+		if x.Count == nil && (x.Child != "" || x.Alive) {
+			v.errorf(p+".child_sas", "child_sas with child or alive needs count: how many")
+		}
+		if x.Child != "" && !v.hasChild(x.Node, x.Child) {
+			v.errorf(p+".child_sas.child", "node %s has no child %q in its connections", x.Node, x.Child)
+		}
 	case e.Pings != nil:
 		v.node(p+".pings.from", e.Pings.From)
 		if e.Pings.Of > 0 && e.Pings.Answered > e.Pings.Of {
 			v.errorf(p+".pings.answered", "%d of %d pings can never be answered", e.Pings.Answered, e.Pings.Of)
 		}
+		if to := e.Pings.To; to != "" {
+			if _, err := netip.ParseAddr(to); err != nil {
+				v.node(p+".pings.to", to)
+			}
+		}
 	case e.State != nil:
-		v.node(p+".state.node", e.State.Node)
-		if !knownState(e.State.State) {
-			v.errorf(p+".state.state", "unknown state %q%s", e.State.State, didYouMean(strings.ToUpper(e.State.State), States))
+		x := e.State
+		v.node(p+".state.node", x.Node)
+		if !knownState(x.State) {
+			v.errorf(p+".state.state", "unknown state %q%s", x.State, didYouMean(strings.ToUpper(x.State), States))
+		}
+		if x.SA != "" && x.SA != "ike" && x.SA != "child" {
+			v.errorf(p+".state.sa", "sa is ike or child, not %q", x.SA)
+		}
+		if x.Connection != "" && v.f.Connections[x.Node][x.Connection] == nil {
+			v.errorf(p+".state.connection", "node %s has no connection %q%s", x.Node, x.Connection,
+				didYouMean(x.Connection, sortedKeys(v.f.Connections[x.Node])))
 		}
 	case e.Dropped != nil:
-		if e.Dropped.Node != "" {
-			v.node(p+".dropped.node", e.Dropped.Node)
+		x := e.Dropped
+		if x.Node != "" {
+			v.node(p+".dropped.node", x.Node)
 		}
+		if x.Cause != "" && !slices.Contains(DropCauses, x.Cause) {
+			v.errorf(p+".dropped.cause", "unknown drop cause %q (one of %s)%s", x.Cause, strings.Join(DropCauses, ", "), didYouMean(x.Cause, DropCauses))
+		}
+	case e.NATDetected != nil:
+		v.node(p+".nat_detected.node", e.NATDetected.Node)
 	case e.Message != nil:
-		m := e.Message
-		if m.From != "" {
-			v.node(p+".message.from", m.From)
+		v.message(p+".message", e.Message)
+	case e.Before != nil:
+		if len(e.Before) < 2 {
+			v.errorf(p+".before", "before orders two or more named expectations, not %d", len(e.Before))
 		}
-		v.proto(p+".message.proto", m.Proto)
-		if m.Exchange != "" && !slices.Contains(Exchanges, m.Exchange) {
-			v.errorf(p+".message.exchange", "unknown exchange %q%s", m.Exchange, didYouMean(strings.ToUpper(m.Exchange), Exchanges))
-		}
-		if m.Notify != "" && !KnownNotify(m.Notify) {
-			v.errorf(p+".message.notify", "unknown notify type %q%s", m.Notify, didYouMean(strings.ToUpper(m.Notify), NotifyNames()))
+		for i, name := range e.Before {
+			v.before(fmt.Sprintf("%s.before[%d]", p, i), name)
 		}
 	}
+}
+
+// message checks a message expectation.
+func (v *validator) message(p string, m *ExpectMessage) {
+	if m.From != "" {
+		v.node(p+".from", m.From)
+	}
+	v.proto(p+".proto", m.Proto)
+	if m.Exchange != "" && !slices.Contains(Exchanges, m.Exchange) {
+		v.errorf(p+".exchange", "unknown exchange %q%s", m.Exchange, didYouMean(strings.ToUpper(m.Exchange), Exchanges))
+	}
+	if m.Notify != "" {
+		v.notify(p+".notify", m.Notify)
+	}
+	for i, name := range m.Payloads {
+		if !slices.Contains(PayloadNames(), name) {
+			v.errorf(fmt.Sprintf("%s.payloads[%d]", p, i), "unknown payload %q%s", name, didYouMean(name, PayloadNames()))
+		}
+	}
+	if m.Purpose != "" && !slices.Contains(Purposes, m.Purpose) {
+		v.errorf(p+".purpose", "unknown purpose %q (one of %s)%s", m.Purpose, strings.Join(Purposes, ", "), didYouMean(m.Purpose, Purposes))
+	}
+	if m.SPI != "" {
+		h := strings.TrimPrefix(strings.TrimPrefix(m.SPI, "0x"), "0X")
+		if _, err := strconv.ParseUint(h, 16, 64); err != nil || (len(h) != 8 && len(h) != 16) {
+			v.errorf(p+".spi", "spi %q is not an SPI in hex (8 digits for ESP, 16 for an IKE SA)", m.SPI)
+		}
+	}
+	if m.Until > 0 && m.Until < m.After {
+		v.errorf(p+".until", "until (%s) is before after (%s)", m.Until.D(), m.After.D())
+	}
+	for _, c := range []struct {
+		name string
+		n    *int
+	}{{"count", m.Count}, {"exactly", m.Exactly}, {"at_most", m.AtMost}} {
+		if c.n != nil && *c.n < 0 {
+			v.errorf(p+"."+c.name, "%s cannot be negative (%d)", c.name, *c.n)
+		}
+	}
+	switch {
+	case m.Absent && (m.Count != nil && *m.Count > 0 || m.Exactly != nil || m.AtMost != nil):
+		v.errorf(p+".absent", "absent: true means no such message; it cannot go with count, exactly or at_most")
+	case m.Exactly != nil && (m.Count != nil || m.AtMost != nil):
+		v.errorf(p+".exactly", "exactly cannot go with count or at_most")
+	case m.Count != nil && m.AtMost != nil && *m.Count > *m.AtMost:
+		v.errorf(p+".count", "at least %d and at most %d messages can never both hold", *m.Count, *m.AtMost)
+	}
+}
+
+// notify checks a notify type name.
+func (v *validator) notify(path, name string) {
+	if !KnownNotify(name) {
+		v.errorf(path, "unknown notify type %q%s", name, didYouMean(strings.ToUpper(name), NotifyNames()))
+	}
+}
+
+// before checks a name that before refers to: an expectation met by an event.
+func (v *validator) before(path, name string) {
+	for _, e := range v.f.Expect {
+		if e.Name != name {
+			continue
+		}
+		switch {
+		case e.Before != nil:
+			v.errorf(path, "expectation %q is an order itself", name)
+		case e.Message != nil && (e.Message.Absent || e.Message.Count != nil && *e.Message.Count == 0),
+			e.Dropped != nil && e.Dropped.Absent, e.ChildSAs != nil && e.ChildSAs.Alive:
+			v.errorf(path, "expectation %q is met by no single event, so it has no place in an order", name)
+		}
+		return
+	}
+	var names []string
+	for _, e := range v.f.Expect {
+		if e.Name != "" {
+			names = append(names, e.Name)
+		}
+	}
+	v.errorf(path, "no expectation is named %q%s", name, didYouMean(name, names))
+}
+
+// hasChild reports whether one of node's connections has a child of that name.
+func (v *validator) hasChild(node, child string) bool {
+	for _, c := range v.f.Connections[node] {
+		if c != nil && c.Children[child] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // proto checks a protocol name used to match messages.

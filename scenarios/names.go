@@ -6,7 +6,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/ikev1"
 	"github.com/ikesim/ikesim/ike/ikev2"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Names that expectations and fault rules match against, so that a typo is an error
@@ -68,3 +71,38 @@ func KnownNotify(name string) bool {
 	_, ok := slices.BinarySearch(notifyNames(), name)
 	return ok
 }
+
+// DropCauses are the causes of drop events (trace.DropCauses).
+var DropCauses = func() []string {
+	var out []string
+	for _, c := range trace.DropCauses {
+		out = append(out, string(c))
+	}
+	return out
+}()
+
+// Purposes are what IKE messages can be for (ike.Purposes).
+var Purposes = func() []string {
+	var out []string
+	for _, p := range ike.Purposes {
+		out = append(out, string(p))
+	}
+	return out
+}()
+
+var payloadNames = sync.OnceValue(func() []string {
+	var names []string
+	for i := 1; i < 256; i++ {
+		for _, n := range []string{ikev2.PayloadType(i).String(), ikev1.PayloadType(i).String()} {
+			if !strings.HasPrefix(n, "PAYLOAD") && !strings.Contains(n, "(") {
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
+})
+
+// PayloadNames lists the payload names of message events: IKEv2's (SA, KE, Nonce, IDi,
+// AUTH, SK, ...) and IKEv1's (SA, KE, NONCE, ID, HASH, SIG, NAT-D, ...).
+func PayloadNames() []string { return payloadNames() }

@@ -43,7 +43,7 @@ func TestOwnCertificateFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, s, s.Seed)
-	if res := Grade(s, r.Sim.Trace, r.Net); !Passed(res) {
+	if res := Grade(s, r.Sim.Trace); !Passed(res) {
 		t.Errorf("%s", FormatResults(res))
 	}
 	// Without the private key of gw-b, the file does not load.

@@ -33,7 +33,7 @@ func TestBuiltinsPassTheirExpectations(t *testing.T) {
 				t.Fatalf("%s has no expectations", name)
 			}
 			r := run(t, s, s.Seed)
-			res := Grade(s, r.Sim.Trace, r.Net)
+			res := Grade(s, r.Sim.Trace)
 			if !Passed(res) {
 				t.Errorf("%s:\n%s", name, FormatResults(res))
 			}

@@ -416,8 +416,9 @@
     data.expect.forEach(function (x) {
       var v = null;
       x.at.forEach(function (a) { if (a.step <= cur) v = a; });
-      var d = el('div', 'x ' + (v && v.pass ? 'pass' : 'fail'));
-      d.appendChild(el('span', 'v', v && v.pass ? 'PASS' : 'FAIL'));
+      var verdict = !v || v.pending ? 'wait' : v.pass ? 'pass' : 'fail';
+      var d = el('div', 'x ' + verdict);
+      d.appendChild(el('span', 'v', verdict.toUpperCase()));
       d.appendChild(document.createTextNode(x.says));
       d.appendChild(el('div', 'seen', x.check + (v ? ' (seen: ' + v.seen + ')' : '')));
       if (v && v.pass) pass++;

@@ -208,7 +208,7 @@ func cmdRun(args []string, w io.Writer) error {
 		return err
 	}
 	if len(r.Scenario.File.Expect) > 0 {
-		fmt.Fprintf(w, "\nExpectations:\n%s", scenarios.FormatResults(scenarios.Grade(r.Scenario, r.Sim.Trace, r.Net)))
+		fmt.Fprintf(w, "\nExpectations:\n%s", scenarios.FormatResults(scenarios.Grade(r.Scenario, r.Sim.Trace)))
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func cmdCheck(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := scenarios.Grade(r.Scenario, r.Sim.Trace, r.Net)
+	res := scenarios.Grade(r.Scenario, r.Sim.Trace)
 	fmt.Fprintf(w, "%s (seed %d)\n%s", r.Scenario.File.Name, r.Seed, scenarios.FormatResults(res))
 	if len(res) == 0 {
 		fmt.Fprintln(w, "this scenario has no expectations to grade")

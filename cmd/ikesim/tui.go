@@ -73,14 +73,7 @@ func tuiConfig(name string, seed *seedFlag) (tui.Config, error) {
 // gradeUpTo grades a run's expectations against its trace up to and including the
 // event with sequence number upTo.
 func gradeUpTo(r *scenarios.Run, upTo int) []scenarios.Result {
-	prefix := &trace.Trace{}
-	for _, e := range r.Sim.Trace.Events {
-		if e.Seq > upTo {
-			break
-		}
-		prefix.Events = append(prefix.Events, e)
-	}
-	return scenarios.Grade(r.Scenario, prefix, nil)
+	return scenarios.GradeAt(r.Scenario, r.Sim.Trace, upTo)
 }
 
 // webLab is a scenario's lab as the web player shows it.
@@ -91,7 +84,7 @@ func webLab(r *scenarios.Run) *html.Lab {
 		lab.Grade = func(upTo int) []html.Result {
 			var out []html.Result
 			for _, res := range gradeUpTo(r, upTo) {
-				out = append(out, html.Result{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass})
+				out = append(out, html.Result{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass, Pending: res.Pending})
 			}
 			return out
 		}
@@ -111,7 +104,7 @@ func TUIConfig(r *scenarios.Run) tui.Config {
 		Lab: func(upTo int) []tui.LabLine {
 			var out []tui.LabLine
 			for _, res := range gradeUpTo(r, upTo) {
-				out = append(out, tui.LabLine{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass})
+				out = append(out, tui.LabLine{Says: res.Says, Check: res.Check, Seen: res.Seen, Pass: res.Pass, Pending: res.Pending})
 			}
 			return out
 		},

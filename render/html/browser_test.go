@@ -19,7 +19,6 @@ import (
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/render/layout"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // artifacts is where the browser tests keep their screenshots: $IKESIM_ARTIFACTS, or
@@ -277,17 +276,10 @@ func TestPlayerLab(t *testing.T) {
 	var b bytes.Buffer
 	err := Write(&b, d, Options{Options: layout.Options{Title: f.Name}, Trace: run.Sim.Trace,
 		Lab: &Lab{Description: f.Description, Hint: f.Hint, Solution: f.Solution, Grade: func(upTo int) []Result {
-			prefix := *run.Sim.Trace
-			prefix.Events = nil
-			for _, e := range run.Sim.Trace.Events {
-				if e.Seq <= upTo {
-					prefix.Events = append(prefix.Events, e)
-				}
-			}
 			var out []Result
-			for _, r := range gradeFunc(run, &prefix) {
+			for _, r := range gradeFunc(run, upTo) {
 				out = append(out, r)
-				final[r.Says] = r.Pass
+				final[r.Says] = r.Pass && !r.Pending
 			}
 			return out
 		}}})
@@ -327,11 +319,11 @@ func TestPlayerLab(t *testing.T) {
 	shoot(t, ctx, "player-lab-wrong-psk")
 }
 
-// gradeFunc grades a run's expectations against a trace.
-func gradeFunc(run *scenarios.Run, tr *trace.Trace) []Result {
+// gradeFunc grades a run's expectations as of event upTo.
+func gradeFunc(run *scenarios.Run, upTo int) []Result {
 	var out []Result
-	for _, r := range scenarios.Grade(run.Scenario, tr, nil) {
-		out = append(out, Result{Says: r.Says, Check: r.Check, Seen: r.Seen, Pass: r.Pass})
+	for _, r := range scenarios.GradeAt(run.Scenario, run.Sim.Trace, upTo) {
+		out = append(out, Result{Says: r.Says, Check: r.Check, Seen: r.Seen, Pass: r.Pass, Pending: r.Pending})
 	}
 	return out
 }

@@ -54,6 +54,8 @@ type Lab struct {
 type Result struct {
 	Says, Check, Seen string
 	Pass              bool
+	// Pending says that the run so far cannot decide the check yet.
+	Pending bool
 }
 
 // field is a dissection field as the page's script reads it.
@@ -141,9 +143,10 @@ type expectation struct {
 
 // verdict holds from step Step (0-based) until the next one.
 type verdict struct {
-	Step int    `json:"step"`
-	Pass bool   `json:"pass"`
-	Seen string `json:"seen"`
+	Step    int    `json:"step"`
+	Pass    bool   `json:"pass"`
+	Pending bool   `json:"pending,omitempty"`
+	Seen    string `json:"seen"`
 }
 
 type page struct {
@@ -284,8 +287,8 @@ func grade(p *page, g func(upTo int) []Result) {
 				p.Expect = append(p.Expect, expectation{Says: r.Says, Check: r.Check})
 			}
 			x := &p.Expect[j]
-			if k := len(x.At); k == 0 || x.At[k-1].Pass != r.Pass || x.At[k-1].Seen != r.Seen {
-				x.At = append(x.At, verdict{Step: i, Pass: r.Pass, Seen: r.Seen})
+			if k := len(x.At); k == 0 || x.At[k-1].Pass != r.Pass || x.At[k-1].Pending != r.Pending || x.At[k-1].Seen != r.Seen {
+				x.At = append(x.At, verdict{Step: i, Pass: r.Pass, Pending: r.Pending, Seen: r.Seen})
 			}
 		}
 	}

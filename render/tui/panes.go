@@ -133,16 +133,24 @@ func (u *UI) showLab() {
 		return
 	}
 	lines := u.cfg.Lab(u.curSeq())
-	pass := 0
+	pass, pending := 0, 0
 	for _, l := range lines {
 		v := "[red]FAIL[-]"
-		if l.Pass {
+		switch {
+		case l.Pending:
+			v = "[yellow]WAIT[-]"
+			pending++
+		case l.Pass:
 			v = "[green]PASS[-]"
 			pass++
 		}
 		fmt.Fprintf(&b, "%s  %s\n      %s (seen: %s)\n", v, tview.Escape(l.Says), tview.Escape(l.Check), tview.Escape(l.Seen))
 	}
-	fmt.Fprintf(&b, "\nas of step %d: %d of %d expectations met\n", u.cur+1, pass, len(lines))
+	fmt.Fprintf(&b, "\nas of step %d: %d of %d expectations met", u.cur+1, pass, len(lines))
+	if pending > 0 {
+		fmt.Fprintf(&b, ", %d not decided yet (WAIT)", pending)
+	}
+	b.WriteString("\n")
 	u.lab.SetText(b.String())
 }
 

@@ -23,6 +23,8 @@ import (
 type LabLine struct {
 	Says, Check, Seen string
 	Pass              bool
+	// Pending says that the run so far cannot decide the check yet.
+	Pending bool
 }
 
 // Config is what the walkthrough shows.

@@ -289,6 +289,11 @@ const (
 	DropOther     DropCause = "other"
 )
 
+// DropCauses lists every cause of a drop.
+var DropCauses = []DropCause{DropLoss, DropFault, DropLinkDown, DropNodeDown, DropMTU, DropNoRoute, DropTTL, DropPolicy,
+	DropNoSA, DropQueueFull, DropSelectors, DropESP, DropMalformed, DropNotForUs, DropUnreach, DropNAT, DropIKE,
+	DropNoDaemon, DropSend, DropOther}
+
 // SARecord describes an SA that came up or went down, with its keys, so that key tables
 // can be written from a trace alone.
 type SARecord struct {
