@@ -35,13 +35,13 @@ func Grade(s *Scenario, tr *trace.Trace) []Result {
 }
 
 // GradeAt checks every expectation against the run as far as event upTo (a seq): a
-// check that later events could still decide is Pending.
+// check that later events could still decide is Pending. At the last event it is Grade.
 func GradeAt(s *Scenario, tr *trace.Trace, upTo int) []Result {
 	ev := tr.Events // numbered 1, 2, 3, ...
-	if upTo < len(ev) {
-		ev = ev[:max(upTo, 0)]
+	if upTo >= len(ev) {
+		return grade(s, ev, true)
 	}
-	return grade(s, ev, false)
+	return grade(s, ev[:max(upTo, 0)], false)
 }
 
 // Passed reports whether every result passed.
