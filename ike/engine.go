@@ -243,6 +243,9 @@ type IKESAInfo struct {
 	Established                             time.Time
 	// RekeyOf is the initiator SPI of the IKE SA this one replaces (0: none).
 	RekeyOf uint64
+	// Instance names the SA among the node's IKE SAs, as its state changes do
+	// (StateChange.Instance).
+	Instance string
 }
 
 // ChildSAInfo describes an established Child SA pair (IKEv2) or IPsec SA pair (IKEv1
@@ -268,6 +271,8 @@ type ChildSAInfo struct {
 	Established time.Time
 	// Rekeyed names the SPI (inbound) of the SA this one replaces, if any.
 	Rekeyed uint32
+	// Instance names the SA among the node's Child SAs, as its state changes do.
+	Instance string
 	// KeepOldOutbound asks the host to go on sending on the replaced SA until it is
 	// deleted: the responder of a rekey does, since the initiator may not have the new
 	// inbound SA yet.

@@ -54,27 +54,36 @@ func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID f
 
 // InstallPolicies adds to spd the protect policies of a Child SA: traffic from each
 // local selector to each remote one (out) and back (in), unless an equal policy is there.
-func InstallPolicies(spd *ipsec.SPD, reqid uint32, name string, local, remote []ike.TrafficSelector) {
+// It returns the policies it added.
+func InstallPolicies(spd *ipsec.SPD, reqid uint32, name string, local, remote []ike.TrafficSelector) []*ipsec.Policy {
+	var added []*ipsec.Policy
 	for _, l := range local {
 		for _, r := range remote {
-			addPolicy(spd, name, ipsec.Out, l, r, reqid)
-			addPolicy(spd, name, ipsec.In, r, l, reqid)
+			for _, p := range []*ipsec.Policy{addPolicy(spd, name, ipsec.Out, l, r, reqid), addPolicy(spd, name, ipsec.In, r, l, reqid)} {
+				if p != nil {
+					added = append(added, p)
+				}
+			}
 		}
 	}
+	return added
 }
 
-// addPolicy adds a protect policy for traffic from src to dst unless an equal one exists.
-func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.TrafficSelector, reqid uint32) {
+// addPolicy adds a protect policy for traffic from src to dst unless an equal one exists;
+// it returns the policy added, or nil.
+func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.TrafficSelector, reqid uint32) *ipsec.Policy {
 	sel := ipsec.Selector{Src: ipsec.AddrRange{First: src.Start, Last: src.End}, Dst: ipsec.AddrRange{First: dst.Start, Last: dst.End},
 		Proto: src.Proto, SrcPort: ipsec.PortRange{First: src.StartPort, Last: src.EndPort},
 		DstPort: ipsec.PortRange{First: dst.StartPort, Last: dst.EndPort}}
 	for _, p := range spd.Policies() {
 		if p.Direction == dir && p.Selector == sel && p.Reqid == reqid {
-			return
+			return nil
 		}
 	}
-	spd.Add(&ipsec.Policy{Name: name, Priority: ipsec.DefaultPriority(sel), Direction: dir, Selector: sel,
-		Action: ipsec.ActionProtect, Reqid: reqid})
+	p := &ipsec.Policy{Name: name, Priority: ipsec.DefaultPriority(sel), Direction: dir, Selector: sel,
+		Action: ipsec.ActionProtect, Reqid: reqid}
+	spd.Add(p)
+	return p
 }
 
 // PacketSummary describes an IPv4 packet in one line, as the trace shows what ESP

@@ -130,8 +130,8 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
-	InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
-	nd.ChildSA(trace.OpUp, c, "")
+	added := InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
+	nd.ChildSA(trace.OpUp, c, "", added)
 	q := nd.acquired[c.ReqID]
 	delete(nd.acquired, c.ReqID)
 	if len(q) > 0 {
@@ -159,7 +159,7 @@ func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 			nd.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
 		}
 	}
-	nd.ChildSA(trace.OpDown, c, reason)
+	nd.ChildSA(trace.OpDown, c, reason, nil)
 }
 
 // InstallTraps asks the daemon for its trap policies and installs them.

@@ -331,14 +331,16 @@ func (l *Link) arrival(now time.Duration, dir int) time.Duration {
 // Start computes the routes and installs every daemon's trap policies. Call it after
 // the topology and the IKE daemons are in place, before Run.
 func (n *Network) Start() {
-	// The trace starts with the topology: one event per node, in the order the nodes
-	// were made, which diagrams take as the order of their lanes.
-	for _, nd := range n.Nodes {
-		n.emit(&trace.Event{Kind: trace.KindTopology, Node: nd.Name, Text: nd.describe(), Topology: nd.topology()})
-	}
 	n.ComputeRoutes()
 	for _, nd := range n.Nodes {
 		nd.InstallTraps()
+	}
+	// The trace starts with the topology: one event per node, in the order the nodes
+	// were made, which diagrams take as the order of their lanes, with its SPD.
+	for _, nd := range n.Nodes {
+		t := nd.topology()
+		t.SPD = trace.Policies(nd.SPD.Policies())
+		n.emit(&trace.Event{Kind: trace.KindTopology, Node: nd.Name, Text: nd.describe(), Topology: t})
 	}
 }
 

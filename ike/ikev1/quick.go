@@ -575,7 +575,7 @@ func (qm *quickMode) install() {
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],
 		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},
-		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now()}
+		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now(), Instance: ch.instance()}
 	if qm.rekeys != nil {
 		ch.info.Rekeyed = qm.rekeys.spiIn
 	}

@@ -410,7 +410,8 @@ func (sa *isakmpSA) stopTimers() {
 
 func (sa *isakmpSA) info() *ike.IKESAInfo {
 	i := &ike.IKESAInfo{Version: 1, SPIi: sa.icookie, SPIr: sa.rcookie, Initiator: sa.initiator, Local: sa.local,
-		Remote: sa.remote, Proposal: sa.proposal, EncKey: sa.encKey, RemoteID: sa.peerID, Established: sa.d.env.Clock.Now()}
+		Remote: sa.remote, Proposal: sa.proposal, EncKey: sa.encKey, RemoteID: sa.peerID, Established: sa.d.env.Clock.Now(),
+		Instance: sa.instance()}
 	if sa.conn != nil {
 		i.Conn, i.LocalID = sa.conn.Name, sa.conn.Local.ID
 	}

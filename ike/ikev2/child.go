@@ -109,7 +109,8 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	local, remote := sa.local, sa.remote
 	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: cfg.ReqID, Protocol: ike.ProtoESP,
 		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
-		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now()}
+		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now(),
+		Instance: ch.instance()}
 	if exchInitiator {
 		info.EncrKeyOut, info.IntegKeyOut, info.EncrKeyIn, info.IntegKeyIn = ei, ai, er, ar
 	} else {

@@ -502,7 +502,8 @@ func (sa *ikeSA) stopTimers() {
 func (sa *ikeSA) info() *ike.IKESAInfo {
 	i := &ike.IKESAInfo{Version: 2, SPIi: sa.spiI, SPIr: sa.spiR, Initiator: sa.initiator, Local: sa.local,
 		Remote: sa.remote, Proposal: sa.proposal, SKd: sa.keys.SKd, SKai: sa.keys.SKai, SKar: sa.keys.SKar,
-		SKei: sa.keys.SKei, SKer: sa.keys.SKer, SKpi: sa.keys.SKpi, SKpr: sa.keys.SKpr, Established: sa.d.env.Clock.Now()}
+		SKei: sa.keys.SKei, SKer: sa.keys.SKer, SKpi: sa.keys.SKpi, SKpr: sa.keys.SKpr, Established: sa.d.env.Clock.Now(),
+		Instance: sa.instance()}
 	if sa.conn != nil {
 		i.Conn = sa.conn.Name
 		i.LocalID = sa.conn.Local.ID

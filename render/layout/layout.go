@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/render"
 )
 
@@ -366,12 +367,12 @@ type placer struct {
 // splitLabel parts a message label into its bold head ("IKE_AUTH request") and the
 // payload summary.
 func splitLabel(r render.Row) (head, summary string) {
-	if r.Exchange != "" {
-		for _, k := range []string{" request ", " response "} {
-			if h := r.Exchange + k; strings.HasPrefix(r.Label, h) {
-				return strings.TrimSpace(h), r.Label[len(h):]
-			}
+	if e := r.Event; r.Exchange != "" && e != nil && e.Exchange == r.Exchange {
+		head = r.Exchange + " request"
+		if e.Response {
+			head = r.Exchange + " response"
 		}
+		return head, e.Summary
 	}
 	return "", r.Label
 }
@@ -538,7 +539,7 @@ func (p *placer) side(g *Group, r *render.Row) float64 {
 	case render.RowSA:
 		g.Class = "sa"
 		col, f := colIKE, "#ebf8ff"
-		if strings.HasPrefix(r.Label, "Child") {
+		if r.Event != nil && r.Event.SA != nil && r.Event.SA.Type == ike.SATypeChild {
 			col, f = colChildSA, "#f0fff4"
 		}
 		fill, stroke = f, col

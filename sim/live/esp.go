@@ -44,8 +44,8 @@ func (h *Host) ChildSAUp(c *ike.ChildSAInfo) {
 		return
 	}
 	h.espPorts[out.SPI] = espEnds{c.Local, c.Remote}
-	sim.InstallPolicies(h.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
-	h.ChildSA(trace.OpUp, c, "")
+	added := sim.InstallPolicies(h.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
+	h.ChildSA(trace.OpUp, c, "", added)
 	q := h.acquired[c.ReqID]
 	delete(h.acquired, c.ReqID)
 	if len(q) > 0 {
@@ -67,7 +67,7 @@ func (h *Host) ChildSADown(c *ike.ChildSAInfo, reason string) {
 			h.Errorf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err)
 		}
 	}
-	h.ChildSA(trace.OpDown, c, reason)
+	h.ChildSA(trace.OpDown, c, reason, nil)
 }
 
 // AcquireFailed drops the packets that waited for a Child SA IKE could not set up

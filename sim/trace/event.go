@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ipsec"
 )
 
 // Version is the version of the trace format this package writes; the first event of a
@@ -202,6 +203,39 @@ type Topology struct {
 	Ifaces   []Iface `json:"ifaces,omitempty"`
 	// Live is the UDP address a live node listens on, or a real peer's address.
 	Live string `json:"live,omitempty"`
+	// SPD is the node's Security Policy Database as the run starts: the policies of
+	// its trap (start_action trigger) Child SAs.
+	SPD []Policy `json:"spd,omitempty"`
+}
+
+// Policy is one entry of a node's SPD (RFC 4301, Section 4.4.1).
+type Policy struct {
+	Name    string `json:"name"` // connection/child
+	Dir     string `json:"dir"`  // out, in
+	Src     string `json:"src"`  // an address, a range first-last, or any
+	Dst     string `json:"dst"`
+	Proto   uint8  `json:"proto,omitempty"` // 0: any
+	SrcPort string `json:"src_port,omitempty"`
+	DstPort string `json:"dst_port,omitempty"`
+	Action  string `json:"action"` // protect, bypass, discard
+	ReqID   uint32 `json:"reqid,omitempty"`
+}
+
+// Policies describes SPD entries for the trace.
+func Policies(ps []*ipsec.Policy) []Policy {
+	var out []Policy
+	for _, p := range ps {
+		tp := Policy{Name: p.Name, Dir: p.Direction.String(), Src: p.Selector.Src.String(), Dst: p.Selector.Dst.String(),
+			Proto: p.Selector.Proto, Action: p.Action.String(), ReqID: p.Reqid}
+		if !p.Selector.SrcPort.IsAny() {
+			tp.SrcPort = p.Selector.SrcPort.String()
+		}
+		if !p.Selector.DstPort.IsAny() {
+			tp.DstPort = p.Selector.DstPort.String()
+		}
+		out = append(out, tp)
+	}
+	return out
 }
 
 // Iface is one interface of a node, and the node at the other end of its link.
@@ -337,6 +371,11 @@ type SARecord struct {
 	// Rekeys names the SA this one replaces: the old inbound SPI of a Child SA, the
 	// old initiator SPI of an IKE SA.
 	Rekeys string `json:"rekeys,omitempty"`
+	// Instance names the SA among the node's SAs of its kind, as its state events do.
+	Instance string `json:"instance,omitempty"`
+	// Policies are the SPD entries the host added for a Child SA that came up (none when
+	// equal ones were there already, such as its trap's).
+	Policies []Policy `json:"policies,omitempty"`
 }
 
 // Trace is the event bus and its record: every event, in order.

@@ -14,6 +14,7 @@ func IKESARecord(sa *ike.IKESAInfo) *SARecord {
 		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
 		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
 	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(sa.Proposal)
+	r.Instance = sa.Instance
 	if sa.RekeyOf != 0 {
 		r.Rekeys = hex64(sa.RekeyOf)
 	}
@@ -32,6 +33,7 @@ func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
 		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
 		LocalTS: Selectors(c.LocalTS), RemoteTS: Selectors(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
 	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(c.Proposal)
+	r.Instance = c.Instance
 	if c.Rekeyed != 0 {
 		r.Rekeys = hex32(c.Rekeyed)
 	}
@@ -40,8 +42,8 @@ func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
 
 // ChildSADownRecord describes a Child SA that went down.
 func ChildSADownRecord(c *ike.ChildSAInfo, reason string) *SARecord {
-	return &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child,
-		SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut), Reason: reason}
+	return &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child, Instance: c.Instance, ReqID: c.ReqID,
+		Protocol: protoName(c.Protocol), SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut), Reason: reason}
 }
 
 // transformIDs are the encryption transform (with its key length) and the integrity

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ipsec"
 )
 
 // Recorder turns what an IKE engine reports (ike.Observer) and what its host does (timers,
@@ -107,10 +108,13 @@ func (r *Recorder) IKESADown(sa *ike.IKESAInfo, reason string) {
 	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: rec})
 }
 
-// ChildSA records a Child SA that the host installed (up) or removed (down).
-func (r *Recorder) ChildSA(op Op, c *ike.ChildSAInfo, reason string) {
+// ChildSA records a Child SA that the host installed (up, with the SPD entries it added)
+// or removed (down).
+func (r *Recorder) ChildSA(op Op, c *ike.ChildSAInfo, reason string, added []*ipsec.Policy) {
 	if op == OpUp {
-		r.emit(&Event{Kind: KindSA, Op: OpUp, SA: ChildSARecord(c), Weak: c.Proposal.Weak()})
+		rec := ChildSARecord(c)
+		rec.Policies = Policies(added)
+		r.emit(&Event{Kind: KindSA, Op: OpUp, SA: rec, Weak: c.Proposal.Weak()})
 		return
 	}
 	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: ChildSADownRecord(c, reason)})
