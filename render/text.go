@@ -97,3 +97,13 @@ func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+func init() {
+	Register(Format{View: "sequence", Name: "text", Exts: []string{".txt"},
+		Renderer: RenderFunc(func(in *Input, w io.Writer) ([]string, error) {
+			if _, err := fmt.Fprintf(w, "%s\n\n", in.Title); err != nil {
+				return nil, err
+			}
+			return nil, WriteText(w, in.Diagram, TextOptions{})
+		})})
+}

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/render/graph"
-	"github.com/ikesim/ikesim/render/html"
-	"github.com/ikesim/ikesim/render/layout"
-	"github.com/ikesim/ikesim/render/mermaid"
-	"github.com/ikesim/ikesim/render/png"
-	"github.com/ikesim/ikesim/render/svg"
+	// The formats register themselves (render.Register).
+	_ "github.com/ikesim/ikesim/render/graph"
+	_ "github.com/ikesim/ikesim/render/html"
+	_ "github.com/ikesim/ikesim/render/mermaid"
+	_ "github.com/ikesim/ikesim/render/png"
+	_ "github.com/ikesim/ikesim/render/svg"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -45,10 +45,6 @@ const renderUsage = `usage: ikesim render SCENARIO|TRACE.jsonl [-o FILE] [--form
 
 png writes one file per page: FILE, FILE-2.png, ... Without -o the text formats go to
 standard output. A saved trace (ikesim run --json) is drawn as it is.`
-
-// extFormats maps an output file's extension to its format.
-var extFormats = map[string]string{".svg": "svg", ".png": "png", ".html": "html", ".htm": "html",
-	".mmd": "mermaid", ".mermaid": "mermaid", ".puml": "plantuml", ".plantuml": "plantuml", ".txt": "text", ".dot": "dot", ".gv": "dot"}
 
 // durationFlag is a time like 1.5s or 200ms.
 type durationFlag struct{ d time.Duration }
@@ -92,30 +88,16 @@ func cmdRender(args []string, w io.Writer) error {
 	}
 	f := *format
 	if f == "" {
-		f = extFormats[strings.ToLower(filepath.Ext(*out))]
-		if f == "" {
+		if f = render.FormatOfExt(filepath.Ext(*out)); f == "" {
 			f = "svg"
 		}
 	}
-	switch f {
-	case "svg", "png", "html", "mermaid", "plantuml", "text", "dot":
-	default:
-		return usagef("render: unknown format %q (svg, png, html, mermaid, plantuml, text or dot)", f)
+	rf, err := render.Lookup(*view, f)
+	if err != nil {
+		return usagef("%v", err)
 	}
-	switch *view {
-	case "sequence":
-		if f == "dot" {
-			return usagef("render: the sequence view does not draw as dot")
-		}
-	case "topology", "states":
-		if f != "svg" && f != "dot" {
-			return usagef("render: the %s view draws as svg or dot, not %s", *view, f)
-		}
-	default:
-		return usagef("render: unknown view %q (sequence, topology or states)", *view)
-	}
-	if f == "png" && *out == "" {
-		return usagef("render: png needs -o FILE.png")
+	if rf.NeedsFile && (*out == "" || *out == "-") {
+		return usagef("render: %s needs -o FILE", f)
 	}
 	o := render.Options{From: from.d, To: to.d, HideESP: *hideESP, HideActions: *hideActions,
 		HideStates: *hideStates && *view != "states", ShowTimers: *timers, CollapseRetx: *collapse}
@@ -130,64 +112,29 @@ func cmdRender(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lo := layout.Options{Title: in.title, Notes: !*noNotes}
 	if *figure {
-		o, lo = render.Figure(in.trace, o), layout.Figure(in.title)
+		o = render.Figure(in.trace, o)
 		if !flagSet(fs, "page-height") {
 			*pageH = math.MaxFloat64 // one page
 		}
 	}
-	d := render.Build(in.trace, o)
-
+	ri := &render.Input{Diagram: render.Build(in.trace, o), Title: in.title, Out: *out, Notes: !*noNotes, Figure: *figure,
+		EmbedFont: *embed, Scale: *scale, PageHeight: *pageH, Node: *node, Topology: in.topology, LayoutDOT: graphSVG,
+		Trace: in.trace, Lab: in.lab}
 	var buf bytes.Buffer
-	switch {
-	case *view == "topology" || *view == "states":
-		var dot []byte
-		if *view == "topology" {
-			t := in.topology
-			if t == nil {
-				t = graph.TopologyOf(d, in.title)
-			}
-			dot = graph.TopologyDOT(t)
-		} else {
-			n := *node
-			if n == "" {
-				if ns := graph.States(d); len(ns) > 0 {
-					n = ns[0]
-				}
-			}
-			if dot, err = graph.StatesDOT(d, n); err != nil {
-				return usagef("render: %v", strings.TrimPrefix(err.Error(), "graph: "))
-			}
-		}
-		if f == "dot" {
-			buf.Write(dot)
-		} else if err := graphSVG(dot, &buf); err != nil {
-			return err
-		}
-	case f == "png":
-		files, err := png.WriteFiles(*out, d, png.Options{Options: lo, Scale: *scale, PageHeight: *pageH})
-		if err != nil {
-			return err
-		}
-		for _, name := range files {
-			fmt.Fprintf(w, "wrote %s\n", name)
-		}
-		return nil
-	case f == "svg":
-		err = svg.Write(&buf, d, svg.Options{Options: lo, EmbedFont: *embed})
-	case f == "html":
-		err = html.Write(&buf, d, html.Options{Options: lo, Trace: in.trace, Lab: in.lab})
-	case f == "mermaid":
-		err = mermaid.WriteMermaid(&buf, d, mermaid.Options{Title: in.title})
-	case f == "plantuml":
-		err = mermaid.WritePlantUML(&buf, d, mermaid.Options{Title: in.title})
-	case f == "text":
-		fmt.Fprintf(&buf, "%s\n\n", in.title)
-		err = render.WriteText(&buf, d, render.TextOptions{})
+	files, err := rf.Render(ri, &buf)
+	var ie *render.InputError
+	if errors.As(err, &ie) {
+		return usagef("render: %v", strings.TrimPrefix(ie.Msg, "graph: "))
 	}
 	if err != nil {
 		return err
+	}
+	for _, name := range files {
+		fmt.Fprintf(w, "wrote %s\n", name)
+	}
+	if rf.NeedsFile {
+		return nil
 	}
 	if *out == "" || *out == "-" {
 		_, err := w.Write(buf.Bytes())
@@ -212,8 +159,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 type input struct {
 	trace    *trace.Trace
 	title    string
-	topology *graph.Topology
-	lab      *html.Lab // a scenario's lab, for the web player
+	topology *render.Topology
+	lab      *render.Lab // a scenario's lab, for the web player
 }
 
 // load runs a scenario, or reads a saved JSON Lines trace (a file whose first
@@ -261,11 +208,11 @@ func isTrace(name string) bool {
 }
 
 // topologyOf describes a scenario file's network for the topology view.
-func topologyOf(f *scenarios.File) *graph.Topology {
-	t := &graph.Topology{Name: f.Name}
+func topologyOf(f *scenarios.File) *render.Topology {
+	t := &render.Topology{Name: f.Name}
 	owner := map[string]string{} // address -> node
 	for _, n := range f.Topology.Nodes {
-		gn := graph.Node{Name: n.Name, Kind: n.Kind}
+		gn := render.TopoNode{Name: n.Name, Kind: n.Kind}
 		for _, a := range append([]string{n.Address}, n.Addresses...) {
 			if a == "" {
 				continue
@@ -302,7 +249,7 @@ func topologyOf(f *scenarios.File) *graph.Topology {
 		if l.MTU != 0 {
 			what = append(what, fmt.Sprintf("MTU %d", l.MTU))
 		}
-		t.Links = append(t.Links, graph.Link{A: l.Between[0], B: l.Between[1], Label: strings.Join(what, ", ")})
+		t.Links = append(t.Links, render.TopoLink{A: l.Between[0], B: l.Between[1], Label: strings.Join(what, ", ")})
 	}
 	seen := map[[2]string]bool{}
 	var nodes []string
@@ -328,7 +275,7 @@ func topologyOf(f *scenarios.File) *graph.Topology {
 					continue
 				}
 				seen[k] = true
-				t.Peers = append(t.Peers, graph.Peer{A: n, B: peer, Label: "IKE " + c + " " + strings.Join(spec.Proposals, ",")})
+				t.Peers = append(t.Peers, render.TopoPeer{A: n, B: peer, Label: "IKE " + c + " " + strings.Join(spec.Proposals, ",")})
 			}
 		}
 	}

@@ -9,7 +9,9 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sort"
 	"strings"
@@ -18,33 +20,14 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// Node is one node of a topology.
-type Node struct {
-	Name  string
-	Kind  string   // host, gateway, router, nat; "" when unknown (a saved trace)
-	Addrs []string // "10.1.0.1/24", or bare addresses when the prefix is unknown
-	NAT   string   // a NAT's outside address
-}
-
-// Link joins two nodes; Label says what it does to packets ("20ms, 30% loss").
-type Link struct {
-	A, B  string
-	Label string
-}
-
-// Peer is an IKE connection between two nodes.
-type Peer struct {
-	A, B  string
-	Label string // the connection's name and proposals
-}
-
-// Topology is what the topology view draws.
-type Topology struct {
-	Name  string
-	Nodes []Node
-	Links []Link
-	Peers []Peer
-}
+// Node, Link, Peer and Topology are the topology view's model, which render.Input
+// carries.
+type (
+	Node     = render.TopoNode
+	Link     = render.TopoLink
+	Peer     = render.TopoPeer
+	Topology = render.Topology
+)
 
 // TopologyOf infers a topology from a diagram, for a saved trace whose scenario is not
 // at hand: the lanes are the nodes, each pair of lanes a message passed between is a
@@ -295,7 +278,7 @@ func StatesDOT(d *render.Diagram, node string) ([]byte, error) {
 		}
 	}
 	if lane < 0 {
-		return nil, fmt.Errorf("graph: no node %q in the trace (nodes with state changes: %s)", node, strings.Join(States(d), ", "))
+		return nil, render.InputErrorf("graph: no node %q in the trace (nodes with state changes: %s)", node, strings.Join(States(d), ", "))
 	}
 	runs := map[string]*seen{}
 	var kinds []string
@@ -396,4 +379,48 @@ func containsEdge(s [][2]string, v [2]string) bool {
 		}
 	}
 	return false
+}
+
+// The topology and states views, as DOT and (laid out by Input.LayoutDOT) as SVG.
+func init() {
+	views := map[string]func(in *render.Input) ([]byte, error){
+		"topology": func(in *render.Input) ([]byte, error) {
+			t := in.Topology
+			if t == nil {
+				t = TopologyOf(in.Diagram, in.Title)
+			}
+			return TopologyDOT(t), nil
+		},
+		"states": func(in *render.Input) ([]byte, error) {
+			n := in.Node
+			if n == "" {
+				if ns := States(in.Diagram); len(ns) > 0 {
+					n = ns[0]
+				}
+			}
+			return StatesDOT(in.Diagram, n)
+		},
+	}
+	for view, dotOf := range views {
+		render.Register(render.Format{View: view, Name: "dot", Exts: []string{".dot", ".gv"},
+			Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+				dot, err := dotOf(in)
+				if err != nil {
+					return nil, err
+				}
+				_, err = w.Write(dot)
+				return nil, err
+			})})
+		render.Register(render.Format{View: view, Name: "svg", Exts: []string{".svg"},
+			Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+				dot, err := dotOf(in)
+				if err != nil {
+					return nil, err
+				}
+				if in.LayoutDOT == nil {
+					return nil, errors.New("graph: no layout for graph views (ikesim-graph lays them out)")
+				}
+				return nil, in.LayoutDOT(dot, w)
+			})})
+	}
 }

@@ -41,22 +41,11 @@ type Options struct {
 	Lab *Lab
 }
 
-// Lab is what the page's lab pane shows: the description, the hint and the solution
-// (revealed on request), and the expectations graded as of each step.
-type Lab struct {
-	Description, Hint, Solution string
-	// Grade grades the expectations against the trace up to and including the event
-	// with sequence number upTo; nil when there is nothing to grade.
-	Grade func(upTo int) []Result
-}
-
-// Result is one expectation graded.
-type Result struct {
-	Says, Check, Seen string
-	Pass              bool
-	// Pending says that the run so far cannot decide the check yet.
-	Pending bool
-}
+// Lab and Result are the lab pane's: render.Lab, render.LabResult.
+type (
+	Lab    = render.Lab
+	Result = render.LabResult
+)
 
 // field is a dissection field as the page's script reads it.
 type field struct {
@@ -344,4 +333,11 @@ func Write(w io.Writer, d *render.Diagram, o Options) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+func init() {
+	render.Register(render.Format{View: "sequence", Name: "html", Exts: []string{".html", ".htm"},
+		Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+			return nil, Write(w, in.Diagram, Options{Options: layout.OptionsOf(in), Trace: in.Trace, Lab: in.Lab})
+		})})
 }

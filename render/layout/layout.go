@@ -26,6 +26,14 @@ type Options struct {
 // legend for the SA bars, and only what the messages need.
 func Figure(title string) Options { return Options{Title: title, Legend: true, Compact: true} }
 
+// OptionsOf are the layout options a renderer's input asks for.
+func OptionsOf(in *render.Input) Options {
+	if in.Figure {
+		return Figure(in.Title)
+	}
+	return Options{Title: in.Title, Notes: in.Notes}
+}
+
 // Sizes in pixels.
 const (
 	textSize   = 12.0

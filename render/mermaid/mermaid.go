@@ -214,3 +214,14 @@ func write(w io.Writer, d *render.Diagram, o Options, x dialect) error {
 	}
 	return bw.Flush()
 }
+
+func init() {
+	render.Register(render.Format{View: "sequence", Name: "mermaid", Exts: []string{".mmd", ".mermaid"},
+		Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+			return nil, WriteMermaid(w, in.Diagram, Options{Title: in.Title})
+		})})
+	render.Register(render.Format{View: "sequence", Name: "plantuml", Exts: []string{".puml", ".plantuml"},
+		Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+			return nil, WritePlantUML(w, in.Diagram, Options{Title: in.Title})
+		})})
+}

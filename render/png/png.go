@@ -246,3 +246,10 @@ func (p *painter) shape(dc *gg.Context, img *image.RGBA, sh layout.Shape, dy flo
 		}
 	}
 }
+
+func init() {
+	render.Register(render.Format{View: "sequence", Name: "png", Exts: []string{".png"}, NeedsFile: true,
+		Renderer: render.RenderFunc(func(in *render.Input, _ io.Writer) ([]string, error) {
+			return WriteFiles(in.Out, in.Diagram, Options{Options: layout.OptionsOf(in), Scale: in.Scale, PageHeight: in.PageHeight})
+		})})
+}

@@ -401,3 +401,10 @@ func (e *enc) shape(sh layout.Shape) {
 		e.s("</text>\n")
 	}
 }
+
+func init() {
+	render.Register(render.Format{View: "sequence", Name: "svg", Exts: []string{".svg"},
+		Renderer: render.RenderFunc(func(in *render.Input, w io.Writer) ([]string, error) {
+			return nil, Write(w, in.Diagram, Options{Options: layout.OptionsOf(in), EmbedFont: in.EmbedFont})
+		})})
+}
