@@ -117,7 +117,11 @@ func Lookup(view, name string) (*Format, error) {
 	case !slices.Contains(allNames(), name):
 		return nil, fmt.Errorf("render: unknown format %q (%s)", name, strings.Join(allNames(), ", "))
 	}
-	return nil, fmt.Errorf("render: the %s view draws as %s, not %s", view, strings.Join(names, " or "), name)
+	list := strings.Join(names, ", ")
+	if i := strings.LastIndex(list, ", "); i >= 0 {
+		list = list[:i] + " or " + list[i+2:]
+	}
+	return nil, fmt.Errorf("render: the %s view draws as %s, not %s", view, list, name)
 }
 
 // FormatOfExt names the format that a file extension (".svg") chooses, or "".

@@ -34,7 +34,7 @@ func TestRegistry(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ view, format, err string }{
-		{"sequence", "dot", "draws as html or mermaid"},
+		{"sequence", "dot", "draws as html, mermaid, plantuml, png, svg or text, not dot"},
 		{"topology", "png", "draws as dot or svg, not png"},
 		{"seqeunce", "svg", "unknown view"},
 		{"sequence", "pdf", "unknown format"},
