@@ -105,7 +105,7 @@ func TestNewAlgorithmsEndToEnd(t *testing.T) {
 			s := algorithmScenario(t, c.version, c.ike, c.esp)
 			r := run(t, s, s.Seed)
 			tr := r.Sim.Trace
-			if res := Grade(s, tr, r.Net); !Passed(res) {
+			if res := Grade(s, tr); !Passed(res) {
 				t.Fatalf("%s", FormatResults(res))
 			}
 			for _, e := range tr.Events {

@@ -248,9 +248,9 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
 	d := ipsec.Dissector{NATTPorts: im.nattPorts}
 	switch ip.Protocol {
-	case protoESP:
+	case ipsec.ProtoESP:
 		im.esp(e, ip.Payload, ip.Src, ip.Dst, &d)
-	case protoUDP:
+	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
 		if err != nil || (u.SrcPort != ike.PortIKE && u.DstPort != ike.PortIKE && !natt) {

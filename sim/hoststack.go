@@ -89,7 +89,7 @@ func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.Tr
 // PacketSummary describes an IPv4 packet in one line, as the trace shows what ESP
 // carries: "ICMP echo request 10.1.0.10 → 10.2.0.20 seq 1".
 func PacketSummary(ip *ipsec.IPv4) string {
-	if ip.Protocol == protoICMP {
+	if ip.Protocol == ipsec.ProtoICMP {
 		if ic, err := ipsec.ParseICMP(ip.Payload); err == nil {
 			name := "ICMP type " + fmt.Sprint(ic.Type)
 			switch ic.Type {

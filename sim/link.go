@@ -90,7 +90,7 @@ func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 	}
 	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
 	e.SetDissect(func() *ike.Field { return meta.dissector().IPv4(pkt) })
-	if ip.Protocol == protoUDP {
+	if ip.Protocol == ipsec.ProtoUDP {
 		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
 			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
 			e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
@@ -101,7 +101,7 @@ func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 			}
 		}
 	}
-	if ip.Protocol == protoICMP {
+	if ip.Protocol == ipsec.ProtoICMP {
 		e.Summary = PacketSummary(ip)
 	}
 	if meta == nil {

@@ -41,7 +41,7 @@ func (nd *Node) natTimeout() time.Duration {
 // portOf reads the port (UDP) or echo identifier (ICMP) that the NAT maps.
 func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 	switch ip.Protocol {
-	case protoUDP:
+	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		if err != nil {
 			return 0, false
@@ -50,7 +50,7 @@ func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 			return u.SrcPort, true
 		}
 		return u.DstPort, true
-	case protoICMP:
+	case ipsec.ProtoICMP:
 		ic, err := ipsec.ParseICMP(ip.Payload)
 		if err != nil || (ic.Type != ipsec.ICMPEchoRequest && ic.Type != ipsec.ICMPEchoReply) {
 			return 0, false
@@ -63,7 +63,7 @@ func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 // setPort rewrites the port or echo identifier and recomputes the checksums.
 func setPort(ip *ipsec.IPv4, src bool, port uint16) {
 	switch ip.Protocol {
-	case protoUDP:
+	case ipsec.ProtoUDP:
 		u, _ := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		if src {
 			u.SrcPort = port
@@ -73,7 +73,7 @@ func setPort(ip *ipsec.IPv4, src bool, port uint16) {
 		if b, err := u.Append(nil, ip.Src, ip.Dst); err == nil {
 			ip.Payload = b
 		}
-	case protoICMP:
+	case ipsec.ProtoICMP:
 		ic, _ := ipsec.ParseICMP(ip.Payload)
 		ic.ID = port
 		ip.Payload = ic.Marshal()

@@ -10,15 +10,6 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// IP protocol numbers and the TTL of the packets nodes make. IKE's UDP ports are
-// ike.PortIKE and ike.PortNATT.
-const (
-	protoICMP  = 1
-	protoUDP   = 17
-	protoESP   = 50
-	defaultTTL = 64
-)
-
 // Node is a simulated machine: interfaces, a routing table, an SPD and SAD, and
 // optionally an IKE daemon and a NAT table.
 type Node struct {
@@ -58,14 +49,9 @@ type Node struct {
 
 // packetMeta travels with a packet across the wire: what the sender knew about it.
 type packetMeta struct {
-	proto    string
-	exchange string
-	summary  string
-	ike      *ike.MessageInfo // IKE messages: the sender's view, decrypted
-	sa       *ipsec.SA        // ESP: the SA that made it, to show it decrypted
-	espSum   string
-	weak     []string
-	keep     bool
+	summary string
+	ike     *ike.MessageInfo // IKE messages: the sender's view, decrypted
+	sa      *ipsec.SA        // ESP: the SA that made it, to show it decrypted
 }
 
 // dissector dissects a packet with what its sender knew: the IKE message as the engine
@@ -101,11 +87,11 @@ func (nd *Node) drop(pkt []byte, ref int, cause trace.DropCause, reason string) 
 
 func protoName(ip *ipsec.IPv4) string {
 	switch ip.Protocol {
-	case protoICMP:
+	case ipsec.ProtoICMP:
 		return "icmp"
-	case protoESP:
+	case ipsec.ProtoESP:
 		return "esp"
-	case protoUDP:
+	case ipsec.ProtoUDP:
 		return "udp"
 	}
 	return "ip"
@@ -152,7 +138,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
-	m := &packetMeta{proto: "esp", sa: sa}
+	m := &packetMeta{sa: sa}
 	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, PacketSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
 }
@@ -229,9 +215,9 @@ func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 // deliver handles a packet addressed to this node.
 func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 	switch ip.Protocol {
-	case protoESP:
+	case ipsec.ProtoESP:
 		nd.unprotect(pkt, ref)
-	case protoUDP:
+	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
 		if err != nil {
 			nd.drop(pkt, ref, trace.DropMalformed, "malformed UDP datagram: "+err.Error())
@@ -254,7 +240,7 @@ func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 		default:
 			nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
 		}
-	case protoICMP:
+	case ipsec.ProtoICMP:
 		nd.icmp(ip, pkt, ref)
 	default:
 		nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("protocol %d not handled", ip.Protocol))
@@ -312,13 +298,6 @@ func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
 			p.reply(ic.Seq)
 		}
 	}
-}
-
-// newIP builds an IPv4 packet from this node with the next IP ID.
-func (nd *Node) newIP(src, dst netip.Addr, proto uint8, payload []byte) []byte {
-	nd.ipID++
-	ip := &ipsec.IPv4{ID: nd.ipID, TTL: defaultTTL, Protocol: proto, Src: src, Dst: dst, Payload: payload}
-	return marshalIP(ip)
 }
 
 func parseIP(pkt []byte) (*ipsec.IPv4, error) {

@@ -244,9 +244,6 @@ func hashList(hs []HashAlgorithm) string {
 	return strings.Join(s, ", ")
 }
 
-// randomized says whether two signatures of the same octets with the scheme differ.
-func (s sigScheme) randomized() bool { return s.pss }
-
 // determinism says, for the trace, where the signature's randomness comes from.
 func (s sigScheme) determinism() string {
 	switch {

@@ -17,7 +17,6 @@ package ikev2
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -358,5 +357,3 @@ const (
 	defaultKeepalive         = 20 * time.Second
 	nonceSize                = 32
 )
-
-var errAbort = errors.New("ikev2: exchange aborted")

@@ -79,7 +79,6 @@ type ikeSA struct {
 
 	children        []*childSA
 	pendingChildren []*ike.ChildConfig
-	firstChild      *childSA // the child negotiated in IKE_AUTH
 
 	timers  map[string]ike.Timer
 	lastIn  time.Time

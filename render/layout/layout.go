@@ -259,7 +259,6 @@ func legend() func(x float64) []Shape {
 // placeSpans gives every SA span a track beside its lifeline, left of it, so that
 // spans alive at the same time sit side by side.
 func (l *Layout) placeSpans(d *render.Diagram) {
-	type open struct{ end int }
 	tracks := map[int][]int{} // lane -> end row of the span on each track
 	idx := make([]int, len(d.Spans))
 	for i := range idx {
