@@ -113,12 +113,33 @@ func (c *Connection) Ports() (local, remote uint16) {
 	return local, remote
 }
 
+// AuthMethod is how one side authenticates (swanctl.conf's local.auth, remote.auth).
+type AuthMethod string
+
+// The authentication methods, in swanctl.conf's words.
+const (
+	AuthPSK         AuthMethod = "psk"
+	AuthPubkey      AuthMethod = "pubkey"
+	AuthEAPMD5      AuthMethod = "eap-md5"
+	AuthEAPMSCHAPv2 AuthMethod = "eap-mschapv2"
+)
+
+// StartAction says what brings a Child SA up (swanctl.conf's start_action).
+type StartAction string
+
+// The start actions.
+const (
+	StartTrigger StartAction = "trigger" // traffic that matches its policy (an acquire)
+	StartStart   StartAction = "start"   // the start of the run
+	StartNone    StartAction = "none"    // only an explicit initiate
+)
+
 // AuthConfig is one side's authentication: method, identity and key material.
 type AuthConfig struct {
-	// Method is "psk", "pubkey" (a signature with a certificate's key), or, for IKEv2,
-	// "eap-md5" or "eap-mschapv2": the client (the initiator) answers EAP, the server
-	// authenticates itself with a certificate.
-	Method string
+	// Method is AuthPSK, AuthPubkey (a signature with a certificate's key), or, for
+	// IKEv2, an EAP method: the client (the initiator) answers EAP, the server
+	// authenticates itself with a certificate. "" is AuthPSK.
+	Method AuthMethod
 	ID     Identity
 	// PSK is the pre-shared key this side uses; scenarios fill it from their secrets.
 	PSK []byte
@@ -148,8 +169,8 @@ type ChildConfig struct {
 	LocalTS      []TrafficSelector
 	RemoteTS     []TrafficSelector
 	ESPProposals []Proposal
-	Transport    bool   // transport mode instead of tunnel mode
-	StartAction  string // "trigger", "start" or "none"
+	Transport    bool // transport mode instead of tunnel mode
+	StartAction  StartAction
 	RekeyTime    time.Duration
 	LifeTime     time.Duration
 	LifeBytes    uint64

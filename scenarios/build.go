@@ -104,7 +104,7 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 		for _, cn := range sortedKeys(f.Connections[nd.Name]) {
 			spec := f.Connections[nd.Name][cn]
 			for _, chn := range sortedKeys(spec.Children) {
-				if spec.Children[chn] != nil && spec.Children[chn].StartAction == "start" {
+				if spec.Children[chn] != nil && ike.StartAction(spec.Children[chn].StartAction) == ike.StartStart {
 					nd, cn, chn := nd, cn, chn
 					sm.After(0, func() { r.do(nd.Name, nd.IKE.Initiate(cn, chn)) })
 				}

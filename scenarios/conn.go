@@ -131,7 +131,7 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	c.NoSignatureAuth = spec.SignatureAuth != nil && !bool(*spec.SignatureAuth)
 	v.authMaterial(node, spec, c, p) // certificates, keys, trust store, EAP secrets (pki.go)
 	// PSKs from the secrets section: the first that names both identities and this node.
-	if c.Local.Method == "psk" || c.Remote.Method == "psk" {
+	if c.Local.Method == ike.AuthPSK || c.Remote.Method == ike.AuthPSK {
 		psk := v.secret(node, spec.Local.ID, spec.Remote.ID)
 		if psk == nil {
 			v.errorf(p+".local", "no secret of type ike names ids %q and %q for node %q", spec.Local.ID, spec.Remote.ID, node)
@@ -153,12 +153,12 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 func trimPkg(err error) string { return strings.TrimPrefix(err.Error(), "ike: ") }
 
 func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
-	ac := ike.AuthConfig{Method: a.Auth, EAPID: a.EAPID}
+	ac := ike.AuthConfig{Method: ike.AuthMethod(a.Auth), EAPID: a.EAPID}
 	switch a.Auth {
 	case "", "psk":
-		ac.Method = "psk"
+		ac.Method = ike.AuthPSK
 	case "rsa/pss":
-		ac.Method, ac.RSAPSS = "pubkey", true
+		ac.Method, ac.RSAPSS = ike.AuthPubkey, true
 	case "pubkey", "eap-md5", "eap-mschapv2":
 	default:
 		v.errorf(p+".auth", "authentication %q is not one of %s%s", a.Auth, strings.Join(authMethods, ", "),
@@ -210,7 +210,7 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 		v.errorf(p, "child %q is empty", name)
 		return nil
 	}
-	ch := &ike.ChildConfig{Name: name, StartAction: spec.StartAction, RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D(),
+	ch := &ike.ChildConfig{Name: name, StartAction: ike.StartAction(spec.StartAction), RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D(),
 		LifeBytes: uint64(spec.LifeBytes)}
 	ts := func(list []string, field string) []ike.TrafficSelector {
 		var out []ike.TrafficSelector
@@ -287,12 +287,9 @@ func faultOf(f FaultSpec) (*sim.Fault, error) {
 	if action == "delay" && m.By <= 0 {
 		return nil, fmt.Errorf("a delay fault needs by: (e.g. by: 3s)")
 	}
-	if m.Exchange != "" && !slices.Contains(exchanges, m.Exchange) {
-		return nil, fmt.Errorf("unknown exchange %q%s", m.Exchange, didYouMean(m.Exchange, exchanges))
+	if m.Exchange != "" && !slices.Contains(Exchanges, m.Exchange) {
+		return nil, fmt.Errorf("unknown exchange %q%s", m.Exchange, didYouMean(m.Exchange, Exchanges))
 	}
 	return &sim.Fault{Action: action, Delay: m.By.D(), Proto: m.Proto, Exchange: m.Exchange, Response: m.Response,
 		From: m.From, Nth: m.Message, Times: m.Times}, nil
 }
-
-var exchanges = []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL",
-	"Main Mode", "Aggressive Mode", "Quick Mode", "Informational", "Transaction"}

@@ -18,20 +18,20 @@ import (
 // Protos are the protocols of message events.
 var Protos = []string{"ikev1", "ikev2", "esp", "icmp", "udp", "ip", "nat-keepalive"}
 
-// Exchanges are the exchange names of message events.
-var Exchanges = []string{"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL",
-	"Main Mode", "Aggressive Mode", "Quick Mode", "Informational", "Transaction", "New Group Mode"}
+// Exchanges are the exchange names of message events: IKEv2's, then IKEv1's.
+var Exchanges = append(ikev2.ExchangeNames(), ikev1.ExchangeNames()...)
 
 // States are the state names engines report: strongSwan's for IKE SAs and Child SAs,
 // Cisco IOS's for IKEv1.
-var States = []string{"CREATED", "CONNECTING", "ESTABLISHED", "REKEYING", "REKEYED", "DELETING", "DESTROYED",
-	"INSTALLING", "INSTALLED",
-	"IKE_READY", "IKE_I_MM1", "IKE_I_MM2", "IKE_I_MM3", "IKE_I_MM4", "IKE_I_MM5", "IKE_I_MM6",
-	"IKE_R_MM1", "IKE_R_MM2", "IKE_R_MM3", "IKE_R_MM4", "IKE_R_MM5", "IKE_R_MM6",
-	"IKE_I_AM1", "IKE_I_AM2", "IKE_R_AM1", "IKE_R_AM2", "IKE_P1_COMPLETE", "IKE_DEST_SA",
-	"IKE_XAUTH_REQ_SENT", "IKE_XAUTH_REPLY_SENT", "IKE_XAUTH_SET_SENT", "IKE_XAUTH_REPLY_AWAIT", "IKE_XAUTH_COMPLETE",
-	"IKE_CONFIG_MODE_REQ_SENT", "IKE_CONFIG_MODE_SET_SENT", "IKE_CONFIG_MODE_SET", "IKE_QM_SPI_STARVE",
-	"IKE_QM_READY", "IKE_QM_I_QM1", "IKE_QM_I_QM2", "IKE_QM_R_QM1", "IKE_QM_R_QM2", "IKE_QM_PHASE2_COMPLETE"}
+var States = func() []string {
+	out := slices.Clone(ikev2.StateNames)
+	for _, s := range ikev1.States {
+		if !slices.Contains(out, string(s)) {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}()
 
 func knownState(s string) bool {
 	for _, k := range States {

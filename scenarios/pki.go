@@ -27,7 +27,7 @@ var authMethods = []string{"psk", "pubkey", "rsa/pss", "eap-md5", "eap-mschapv2"
 // connection's path in the file.
 func (v *validator) authMaterial(node string, spec *ConnSpec, c *ike.Connection, p string) {
 	local, remote := c.Local.Method, c.Remote.Method
-	eapLocal, eapRemote := strings.HasPrefix(local, "eap-"), strings.HasPrefix(remote, "eap-")
+	eapLocal, eapRemote := strings.HasPrefix(string(local), "eap-"), strings.HasPrefix(string(remote), "eap-")
 	if (eapLocal || eapRemote) && c.Version == 1 {
 		side := ".local.auth"
 		if eapRemote {
@@ -255,7 +255,7 @@ func (v *validator) ikev1Signatures(c *ike.Connection, p string) {
 	switch {
 	case c.Local.RSAPSS:
 		v.errorf(p+".local.auth", "IKEv1 signs with RSA PKCS#1 v1.5 only: auth: pubkey")
-	case c.Remote.Method != "pubkey":
+	case c.Remote.Method != ike.AuthPubkey:
 		v.errorf(p+".remote", "IKEv1 authenticates both sides the same way: set remote auth: pubkey too")
 	case c.Local.Key != nil:
 		if _, ok := c.Local.Key.(*rsa.PrivateKey); !ok {

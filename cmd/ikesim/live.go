@@ -302,7 +302,7 @@ func scheduleSteps(h *live.Host, d ike.Daemon, sc *scenarios.Scenario, o liveOpt
 	}
 	for _, name := range slices.Sorted(maps.Keys(conns)) {
 		for _, ch := range slices.Sorted(maps.Keys(conns[name].Children)) {
-			if conns[name].Children[ch] != nil && conns[name].Children[ch].StartAction == "start" {
+			if conns[name].Children[ch] != nil && ike.StartAction(conns[name].Children[ch].StartAction) == ike.StartStart {
 				at(0, "start_action start: "+o.node+" initiates "+name+"/"+ch, func() error { return d.Initiate(name, ch) })
 			}
 		}

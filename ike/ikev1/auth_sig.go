@@ -26,18 +26,18 @@ import (
 const certX509Signature = 4
 
 // signatures reports whether a connection authenticates phase 1 with RSA signatures.
-func signatures(c *ike.Connection) bool { return c.Local.Method == "pubkey" }
+func signatures(c *ike.Connection) bool { return c.Local.Method == ike.AuthPubkey }
 
 // checkSignatureConfig checks a connection that signs: an RSA key with a certificate,
 // and a peer that signs too.
 func checkSignatureConfig(c *ike.Connection) error {
 	if !signatures(c) {
-		if c.Local.Method != "" && c.Local.Method != "psk" {
+		if c.Local.Method != "" && c.Local.Method != ike.AuthPSK {
 			return fmt.Errorf("authentication %q is not supported (psk, pubkey)", c.Local.Method)
 		}
 		return nil
 	}
-	if c.Remote.Method != "pubkey" {
+	if c.Remote.Method != ike.AuthPubkey {
 		return errors.New("IKEv1 authenticates both sides the same way: with local auth pubkey, remote auth is pubkey too")
 	}
 	if len(c.Local.Certs) == 0 || c.Local.Key == nil {

@@ -17,7 +17,7 @@ type ipsecSA struct {
 	spiIn     uint32
 	spiOut    uint32
 	info      *ike.ChildSAInfo
-	state     string
+	state     State
 	life      lifetimes
 	initiator bool // this side ran the quick mode as initiator: it rekeys by time
 	timers    []ike.Timer
@@ -27,16 +27,16 @@ func (ch *ipsecSA) name() string { return "IPsec SA " + ch.instance() }
 
 func (ch *ipsecSA) instance() string { return fmt.Sprintf("%s{%d}", ch.cfg.Name, ch.serial) }
 
-func (ch *ipsecSA) setState(s string) {
+func (ch *ipsecSA) setState(s State) {
 	if ch.state == s {
 		return
 	}
 	from := ch.state
 	if from == "" {
-		from = "CREATED"
+		from = ChildCreated
 	}
 	ch.d.env.Observer.State(ike.StateChange{Machine: ch.name(), Kind: "IPsec SA", Instance: ch.instance(), Type: ike.SATypeChild, Conn: ch.info.Conn,
-		Child: ch.cfg.Name, From: from, To: s})
+		Child: ch.cfg.Name, From: string(from), To: string(s)})
 	ch.state = s
 }
 
@@ -52,7 +52,7 @@ func (ch *ipsecSA) armTimers() {
 	}
 	if ch.initiator && rekey > elapsed {
 		ch.timers = append(ch.timers, clock.AfterFunc(rekey-elapsed, "rekey "+ch.name(), func() {
-			if ch.state != "INSTALLED" {
+			if ch.state != ChildInstalled {
 				return
 			}
 			ch.d.action("Rekey time of %s reached: negotiate its successor with a new Quick Mode", ch.name())
@@ -67,7 +67,7 @@ func (ch *ipsecSA) armTimers() {
 	}
 	if ch.life.seconds > elapsed {
 		ch.timers = append(ch.timers, clock.AfterFunc(ch.life.seconds-elapsed, "lifetime "+ch.name(), func() {
-			if ch.state == "DESTROYED" {
+			if ch.state == ChildDestroyed {
 				return
 			}
 			ch.d.action("Lifetime of %s (%s) expired: delete it", ch.name(), secs(ch.life.seconds))
@@ -90,11 +90,11 @@ func (ch *ipsecSA) stopTimers() {
 
 // down removes the IPsec SA pair from the host.
 func (ch *ipsecSA) down(reason string) {
-	if ch.state == "DESTROYED" {
+	if ch.state == ChildDestroyed {
 		return
 	}
 	ch.stopTimers()
-	ch.setState("DESTROYED")
+	ch.setState(ChildDestroyed)
 	ch.d.env.Observer.ChildSADown(ch.info, reason)
 }
 
@@ -121,10 +121,10 @@ func (sa *isakmpSA) removeChild(ch *ipsecSA, reason string) {
 // deleteChild tells the peer that an IPsec SA pair is gone (a Delete with our inbound
 // SPI, RFC 2408, Section 3.15) and removes it.
 func (sa *isakmpSA) deleteChild(ch *ipsecSA, reason string) {
-	if ch.state == "DESTROYED" || ch.state == "DELETING" {
+	if ch.state == ChildDestroyed || ch.state == ChildDeleting {
 		return
 	}
-	ch.setState("DELETING")
+	ch.setState(ChildDeleting)
 	sa.action("Delete %s: send an Informational with Delete(PROTO_IPSEC_ESP, SPI 0x%08x), our inbound SPI", ch.name(), ch.spiIn)
 	sa.sendInformational([]Payload{&Delete{DOI: DOIIPsec, Protocol: ProtoIPsecESP, SPISize: 4, SPIs: [][]byte{spiBytes(ch.spiIn)}}})
 	sa.removeChild(ch, reason)
@@ -138,7 +138,7 @@ func (d *Daemon) findChild(conn string, spiOut uint32) (*ipsecSA, *isakmpSA) {
 			continue
 		}
 		for _, ch := range sa.children {
-			if ch.spiOut == spiOut && ch.state != "DESTROYED" {
+			if ch.spiOut == spiOut && ch.state != ChildDestroyed {
 				return ch, sa
 			}
 		}

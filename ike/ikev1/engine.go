@@ -122,7 +122,7 @@ func (d *Daemon) Traps() []ike.Trap {
 	var t []ike.Trap
 	for _, c := range d.conns {
 		for _, ch := range c.Children {
-			if ch.StartAction == "trigger" {
+			if ch.StartAction == ike.StartTrigger {
 				t = append(t, ike.Trap{ReqID: ch.ReqID, Conn: c.Name, Child: ch.Name, LocalTS: ch.LocalTS,
 					RemoteTS: ch.RemoteTS, Transport: ch.Transport})
 			}

@@ -65,9 +65,9 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 		sa.pending = append(sa.pending, ch.ReqID)
 		sa.whenReady(func() { sa.startQuickMode(ch, nil) })
 	}
-	mode := "Main Mode"
+	mode := ExchangeMain
 	if sa.aggressive {
-		mode = "Aggressive Mode"
+		mode = ExchangeAggressive
 	}
 	d.action("Begin %s exchange with %s: choose initiator cookie %016x", mode, sa.remote.Addr(), sa.icookie)
 	offer := sa.phase1Offer()
@@ -95,9 +95,9 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 	})
 	if sa.send(outMsg{ex: sa.exchange(), payloads: ps, exchInitiator: true, wait: true, giveUp: sa.giveUpPhase1}) {
 		if sa.aggressive {
-			sa.setState("IKE_I_AM1")
+			sa.setState(IKE_I_AM1)
 		} else {
-			sa.setState("IKE_I_MM1")
+			sa.setState(IKE_I_MM1)
 		}
 	}
 }
@@ -316,19 +316,19 @@ func (sa *isakmpSA) float() {
 // phase1 hands a phase 1 message to the step its state waits for.
 func (sa *isakmpSA) phase1(m *Message) {
 	switch sa.state {
-	case "IKE_I_MM1":
+	case IKE_I_MM1:
 		sa.onMM2(m)
-	case "IKE_I_MM3":
+	case IKE_I_MM3:
 		sa.onMM4(m)
-	case "IKE_I_MM5":
+	case IKE_I_MM5:
 		sa.onMM6(m)
-	case "IKE_I_AM1":
+	case IKE_I_AM1:
 		sa.onAM2(m)
-	case "IKE_R_MM2":
+	case IKE_R_MM2:
 		sa.onMM3(m)
-	case "IKE_R_MM4":
+	case IKE_R_MM4:
 		sa.onMM5(m)
-	case "IKE_R_AM2":
+	case IKE_R_AM2:
 		sa.onAM3(m)
 	default:
 		sa.action("Unexpected %v message in state %s: ignore it", m.Exchange, sa.state)
@@ -369,7 +369,7 @@ func (sa *isakmpSA) onMM2(m *Message) {
 	}
 	sa.rcookie = m.RCookie
 	sa.setTransform(o)
-	sa.setState("IKE_I_MM2")
+	sa.setState(IKE_I_MM2)
 	sa.action("The responder accepts ISAKMP policy %s (authentication %s, lifetime %s); its cookie is %016x",
 		sa.proposal, nameOr(authNames, o.auth, "method"), secs(o.life), sa.rcookie)
 	sa.learnVendors(m.Payloads)
@@ -381,7 +381,7 @@ func (sa *isakmpSA) onMM2(m *Message) {
 	ps := append([]Payload{NewKE(sa.gxi), NewNonce(sa.ni)}, sa.certRequests()...) // hook (auth_sig.go): CR
 	ps = append(ps, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeMain, payloads: ps, exchInitiator: true, answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
-		sa.setState("IKE_I_MM3")
+		sa.setState(IKE_I_MM3)
 	}
 }
 
@@ -392,7 +392,7 @@ func (sa *isakmpSA) onMM4(m *Message) {
 		sa.failWith(0, ike.FailMalformed, "Main Mode message 4 lacks KE or Nr")
 		return
 	}
-	sa.setState("IKE_I_MM4")
+	sa.setState(IKE_I_MM4)
 	sa.gxr, sa.nr = ke.Data, nr.Data
 	if !sa.deriveKeys(sa.gxr) {
 		return
@@ -410,7 +410,7 @@ func (sa *isakmpSA) onMM4(m *Message) {
 	}
 	if sa.send(outMsg{ex: ExchangeMain, payloads: append([]Payload{id}, proof...), encrypt: true, exchInitiator: true,
 		answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
-		sa.setState("IKE_I_MM5")
+		sa.setState(IKE_I_MM5)
 	}
 }
 
@@ -419,7 +419,7 @@ func (sa *isakmpSA) onMM6(m *Message) {
 	if !sa.verifyPeer(m, false) {
 		return
 	}
-	sa.setState("IKE_I_MM6")
+	sa.setState(IKE_I_MM6)
 	sa.complete()
 }
 
@@ -469,7 +469,7 @@ func (sa *isakmpSA) complete() {
 	sa.stopTimer("phase 1 timeout")
 	sa.stopWaiting(0)
 	sa.established = true
-	sa.setState("IKE_P1_COMPLETE")
+	sa.setState(IKE_P1_COMPLETE)
 	sa.d.env.Observer.IKESAUp(sa.info())
 	sa.action("%s established between %s and %s (%s, lifetime %s): phase 1 complete", sa.name(), sa.local, sa.remote, sa.proposal, secs(sa.life))
 	sa.armTimers()
@@ -484,7 +484,7 @@ func (sa *isakmpSA) complete() {
 func (sa *isakmpSA) adoptOrphans() {
 	var keep []*ipsecSA
 	for _, ch := range sa.d.orphans {
-		if ch.info.Conn == sa.conn.Name && ch.state == "INSTALLED" {
+		if ch.info.Conn == sa.conn.Name && ch.state == ChildInstalled {
 			ch.sa = sa
 			sa.children = append(sa.children, ch)
 			continue
@@ -526,9 +526,9 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	sa.saiB = m.PayloadBytes(saIdx)[genericHeaderLen:]
 	offer := m.Payloads[saIdx].(*SA)
 	if sa.aggressive {
-		sa.setState("IKE_R_AM1")
+		sa.setState(IKE_R_AM1)
 	} else {
-		sa.setState("IKE_R_MM1")
+		sa.setState(IKE_R_MM1)
 	}
 	sa.learnVendors(m.Payloads)
 	sa.action("Check the initiator's ISAKMP policy transforms against our policies")
@@ -549,7 +549,7 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	})
 	if !sa.aggressive {
 		if sa.send(outMsg{ex: ExchangeMain, payloads: append([]Payload{chosen}, sa.vendorIDs()...), answers: m}) {
-			sa.setState("IKE_R_MM2")
+			sa.setState(IKE_R_MM2)
 		}
 		return
 	}
@@ -611,7 +611,7 @@ func (sa *isakmpSA) onMM3(m *Message) {
 		sa.failNotify(PAYLOAD_MALFORMED, "Main Mode message 3 lacks KE or Ni")
 		return
 	}
-	sa.setState("IKE_R_MM3")
+	sa.setState(IKE_R_MM3)
 	sa.gxi, sa.ni = ke.Data, ni.Data
 	if !sa.generateDH() {
 		return
@@ -629,7 +629,7 @@ func (sa *isakmpSA) onMM3(m *Message) {
 	ps := append([]Payload{NewKE(sa.gxr), NewNonce(sa.nr)}, sa.certRequests()...) // hook (auth_sig.go): CR
 	ps = append(ps, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeMain, payloads: ps, answers: m}) {
-		sa.setState("IKE_R_MM4")
+		sa.setState(IKE_R_MM4)
 	}
 }
 
@@ -638,7 +638,7 @@ func (sa *isakmpSA) onMM5(m *Message) {
 	if !sa.verifyPeer(m, true) {
 		return
 	}
-	sa.setState("IKE_R_MM5")
+	sa.setState(IKE_R_MM5)
 	id := IdentityID(sa.conn.Local.ID)
 	idB, _ := PayloadBody(id)
 	sa.action("Compute HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b); send it with our identity %s, encrypted (message 6)",
@@ -691,7 +691,7 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 	ps := append(append([]Payload{chosen, NewKE(sa.gxr), NewNonce(sa.nr), id}, sa.certRequests()...), proof...)
 	ps = append(append(ps, sa.vendorIDs()...), sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeAggressive, payloads: ps, answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
-		sa.setState("IKE_R_AM2")
+		sa.setState(IKE_R_AM2)
 	}
 }
 

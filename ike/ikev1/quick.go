@@ -37,7 +37,7 @@ type quickMode struct {
 	offered   []espTransform
 	chosen    espOffer
 	transport bool
-	state     string
+	state     State
 	done      bool
 }
 
@@ -49,16 +49,16 @@ func (qm *quickMode) instance() string {
 	return fmt.Sprintf("%s M-ID 0x%08x", qm.cfg.Name, qm.msgID)
 }
 
-func (qm *quickMode) setState(s string) {
+func (qm *quickMode) setState(s State) {
 	if qm.state == s {
 		return
 	}
 	from := qm.state
 	if from == "" {
-		from = "IKE_QM_READY"
+		from = IKE_QM_READY
 	}
 	qm.sa.d.env.Observer.State(ike.StateChange{Machine: qm.name(), Kind: "Quick Mode", Instance: qm.instance(), Type: ike.SATypeChild, Conn: qm.sa.connName(),
-		Child: qm.cfg.Name, From: from, To: s})
+		Child: qm.cfg.Name, From: string(from), To: string(s)})
 	qm.state = s
 }
 
@@ -135,7 +135,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	sa.quickModes[qm.msgID] = qm
 	qm.localTS, qm.remoteTS = sa.localSelector(ch), sa.remoteSelector(ch)
 	if old != nil {
-		old.setState("REKEYING")
+		old.setState(ChildRekeying)
 		qm.localTS, qm.remoteTS = old.info.LocalTS[0], old.info.RemoteTS[0]
 	}
 	life := childLife(ch)
@@ -186,7 +186,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 		what, ch.Name, qm.msgID, names, encapNames[encap], secs(life.seconds), kbText(life.kbytes), qm.spiIn, qm.localTS, qm.remoteTS, pfs)
 	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, exchInitiator: true, wait: true,
 		giveUp: func() { qm.failedWith(0, ike.FailTimeout, "no answer to Quick Mode message 1") }}) {
-		qm.setState("IKE_QM_I_QM1")
+		qm.setState(IKE_QM_I_QM1)
 	}
 }
 
@@ -228,8 +228,8 @@ func (qm *quickMode) failedWith(n NotifyType, reason ike.FailReason, why string)
 		return
 	}
 	qm.sa.d.failure(qm.sa, qm.cfg.Name, n, reason, fmt.Sprintf("%s: %s: %s", qm.sa.name(), qm.name(), why))
-	if qm.rekeys != nil && qm.rekeys.state == "REKEYING" {
-		qm.rekeys.setState("INSTALLED")
+	if qm.rekeys != nil && qm.rekeys.state == ChildRekeying {
+		qm.rekeys.setState(ChildInstalled)
 	}
 	if qm.initiator && qm.rekeys == nil {
 		qm.sa.d.acquireFailed(qm.cfg.ReqID, why)
@@ -252,9 +252,9 @@ func (sa *isakmpSA) quickMode(m *Message) {
 	switch {
 	case qm == nil:
 		sa.respondQuickMode(m, h)
-	case qm.initiator && qm.state == "IKE_QM_I_QM1":
+	case qm.initiator && qm.state == IKE_QM_I_QM1:
 		qm.onQM2(m, h)
-	case !qm.initiator && qm.state == "IKE_QM_R_QM2":
+	case !qm.initiator && qm.state == IKE_QM_R_QM2:
 		qm.onQM3(m, h)
 	default:
 		sa.action("Unexpected Quick Mode message in state %s: ignore it", qm.state)
@@ -386,7 +386,7 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 	qm := &quickMode{sa: sa, msgID: m.MessageID, cfg: cfg, ni: ni.Data, localTS: tsr, remoteTS: tsi, transport: cfg.Transport}
 	sa.quickModes[qm.msgID] = qm
 	for _, ch := range sa.children {
-		if ch.cfg == cfg && ch.state == "INSTALLED" && ch.info.LocalTS[0] == tsr && ch.info.RemoteTS[0] == tsi {
+		if ch.cfg == cfg && ch.state == ChildInstalled && ch.info.LocalTS[0] == tsr && ch.info.RemoteTS[0] == tsi {
 			qm.rekeys = ch // the peer rekeys it; its Delete for the old SA follows
 		}
 	}
@@ -416,7 +416,7 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 		kePs = []Payload{NewKE(priv.Public())}
 		d.action("PFS: generate a fresh Diffie-Hellman value for group %s and compute g(qm)^xy", grp.Name)
 	}
-	qm.setState("IKE_QM_SPI_STARVE")
+	qm.setState(IKE_QM_SPI_STARVE)
 	qm.spiIn = d.spi32()
 	qm.nr = d.random(nonceSize)
 	d.action("Accept %s (transform #%d of proposal #%d); allocate inbound SPI 0x%08x", o.proposal(), tr.Number, prop.Number, qm.spiIn)
@@ -446,7 +446,7 @@ func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
 	d.action("Send HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...); install the IPsec SAs when HASH(3) arrives")
 	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: ps, encrypt: true, answers: m, wait: true,
 		giveUp: func() { qm.failedWith(0, ike.FailTimeout, "Quick Mode message 3 never came") }}) {
-		qm.setState("IKE_QM_R_QM2")
+		qm.setState(IKE_QM_R_QM2)
 	}
 }
 
@@ -579,15 +579,15 @@ func (qm *quickMode) install() {
 	if qm.rekeys != nil {
 		ch.info.Rekeyed = qm.rekeys.spiIn
 	}
-	qm.setState("IKE_QM_PHASE2_COMPLETE")
+	qm.setState(IKE_QM_PHASE2_COMPLETE)
 	d.action("Install IPsec SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s, lifetime %s%s", qm.cfg.Name, qm.spiIn, qm.spiOut,
 		p, qm.localTS, qm.remoteTS, secs(qm.chosen.life.seconds), kbText(qm.chosen.life.kbytes))
-	ch.setState("INSTALLED")
+	ch.setState(ChildInstalled)
 	sa.children = append(sa.children, ch)
 	d.env.Observer.ChildSAUp(ch.info)
 	ch.armTimers()
 	if old := qm.rekeys; old != nil {
-		old.setState("REKEYED")
+		old.setState(ChildRekeyed)
 		if qm.initiator {
 			sa.deleteChild(old, "rekeyed")
 		}

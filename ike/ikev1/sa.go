@@ -21,7 +21,7 @@ type isakmpSA struct {
 	rcookie    uint64
 	local      netip.AddrPort
 	remote     netip.AddrPort
-	state      string // the Cisco IOS state name
+	state      State // the Cisco IOS state name
 
 	established bool
 	deleted     bool
@@ -91,7 +91,7 @@ type flight struct {
 func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *isakmpSA {
 	d.serial++
 	sa := &isakmpSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
-		state: "IKE_READY", flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: map[string]ike.Timer{}}
+		state: IKE_READY, flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: map[string]ike.Timer{}}
 	d.sas = append(d.sas, sa)
 	return sa
 }
@@ -119,11 +119,11 @@ func (sa *isakmpSA) connName() string {
 	return sa.conn.Name
 }
 
-func (sa *isakmpSA) setState(s string) {
+func (sa *isakmpSA) setState(s State) {
 	if sa.state == s {
 		return
 	}
-	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Kind: "ISAKMP SA", Instance: sa.instance(), Type: ike.SATypeIKE, Conn: sa.connName(), From: sa.state, To: s})
+	sa.d.env.Observer.State(ike.StateChange{Machine: sa.name(), Kind: "ISAKMP SA", Instance: sa.instance(), Type: ike.SATypeIKE, Conn: sa.connName(), From: string(sa.state), To: string(s)})
 	sa.state = s
 }
 
@@ -352,9 +352,9 @@ func (sa *isakmpSA) decryptFailed(dg ike.Datagram, m *Message, err error) {
 	d := sa.d
 	which := fmt.Sprintf("%v message", m.Exchange)
 	switch {
-	case m.Exchange == ExchangeMain && !sa.initiator && sa.state == "IKE_R_MM4":
+	case m.Exchange == ExchangeMain && !sa.initiator && sa.state == IKE_R_MM4:
 		which = "Main Mode message 5"
-	case m.Exchange == ExchangeMain && sa.initiator && sa.state == "IKE_I_MM5":
+	case m.Exchange == ExchangeMain && sa.initiator && sa.state == IKE_I_MM5:
 		which = "Main Mode message 6"
 	case m.Exchange == ExchangeAggressive && !sa.initiator:
 		which = "Aggressive Mode message 3"
@@ -459,7 +459,7 @@ func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
 	sa.releaseVirtualIP()
-	sa.setState("IKE_DEST_SA")
+	sa.setState(IKE_DEST_SA)
 	sa.deleted = true
 	if !sa.ready {
 		for _, reqid := range sa.pending {
@@ -502,7 +502,7 @@ func (sa *isakmpSA) becomeReady() {
 func (sa *isakmpSA) childByName(name string) *ipsecSA {
 	var found *ipsecSA
 	for _, ch := range sa.children {
-		if ch.cfg.Name == name && ch.state == "INSTALLED" {
+		if ch.cfg.Name == name && ch.state == ChildInstalled {
 			found = ch
 		}
 	}

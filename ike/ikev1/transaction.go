@@ -109,7 +109,7 @@ func (sa *isakmpSA) startXAuth() {
 	attrs := &Attributes{Type: CfgRequest, Identifier: sa.newIdentifier(), Attributes: []Attribute{
 		TV(XAuthType, 0), {Type: XAuthUserName}, {Type: XAuthUserPassword}}}
 	if sa.sendTransaction(sa.d.messageID(sa), attrs, nil) {
-		sa.setState("IKE_XAUTH_REQ_SENT")
+		sa.setState(IKE_XAUTH_REQ_SENT)
 	}
 }
 
@@ -120,7 +120,7 @@ func (sa *isakmpSA) requestConfig() {
 	attrs := &Attributes{Type: CfgRequest, Identifier: sa.newIdentifier(), Attributes: []Attribute{
 		{Type: CfgInternalIP4Address}, {Type: CfgInternalIP4Netmask}, {Type: CfgInternalIP4DNS}}}
 	if sa.sendTransaction(sa.d.messageID(sa), attrs, nil) {
-		sa.setState("IKE_CONFIG_MODE_REQ_SENT")
+		sa.setState(IKE_CONFIG_MODE_REQ_SENT)
 	}
 }
 
@@ -131,7 +131,7 @@ func (sa *isakmpSA) pushConfig() {
 		return
 	}
 	if sa.sendTransaction(sa.d.messageID(sa), attrs, nil) {
-		sa.setState("IKE_CONFIG_MODE_SET_SENT")
+		sa.setState(IKE_CONFIG_MODE_SET_SENT)
 	}
 }
 
@@ -226,7 +226,7 @@ func (sa *isakmpSA) transaction(m *Message) {
 		sa.cfgReceived(m, attrs)
 	case attrs.Type == CfgAck:
 		sa.action("Mode Config: the client acknowledges its configuration")
-		sa.setState("IKE_P1_COMPLETE")
+		sa.setState(IKE_P1_COMPLETE)
 	}
 }
 
@@ -241,7 +241,7 @@ func (sa *isakmpSA) xauthAnswer(m *Message, req *Attributes) {
 	attrs := &Attributes{Type: CfgReply, Identifier: req.Identifier, Attributes: []Attribute{TV(XAuthType, 0),
 		{Type: XAuthUserName, Value: []byte(x.User)}, {Type: XAuthUserPassword, Value: []byte(x.Password)}}}
 	if sa.sendTransaction(m.MessageID, attrs, m) {
-		sa.setState("IKE_XAUTH_REPLY_SENT")
+		sa.setState(IKE_XAUTH_REPLY_SENT)
 	}
 }
 
@@ -260,7 +260,7 @@ func (sa *isakmpSA) xauthCheck(reply *Attributes) {
 	}
 	attrs := &Attributes{Type: CfgSet, Identifier: sa.newIdentifier(), Attributes: []Attribute{TV(XAuthStatus, status)}}
 	if sa.sendTransaction(sa.d.messageID(sa), attrs, nil) {
-		sa.setState("IKE_XAUTH_SET_SENT")
+		sa.setState(IKE_XAUTH_SET_SENT)
 	}
 }
 
@@ -269,7 +269,7 @@ func (sa *isakmpSA) xauthResult(m *Message, set *Attributes) {
 	st, _ := set.Get(XAuthStatus)
 	ack := &Attributes{Type: CfgAck, Identifier: set.Identifier, Attributes: []Attribute{TV(XAuthStatus, uint16(st.Uint()))}}
 	sa.sendTransaction(m.MessageID, ack, m)
-	sa.setState("IKE_P1_COMPLETE")
+	sa.setState(IKE_P1_COMPLETE)
 	if st.Uint() != 1 {
 		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "XAUTH failed: the gateway rejects user %q", sa.conn.XAuth.User)
 		return
@@ -285,7 +285,7 @@ func (sa *isakmpSA) xauthResult(m *Message, set *Attributes) {
 // xauthDone ends XAUTH on the gateway: a rejected user loses the ISAKMP SA; an accepted
 // one may now get its configuration pushed.
 func (sa *isakmpSA) xauthDone() {
-	sa.setState("IKE_P1_COMPLETE")
+	sa.setState(IKE_P1_COMPLETE)
 	if !sa.cfg.xauthOK {
 		sa.deleteAll("XAUTH failed")
 		return
@@ -339,7 +339,7 @@ func (sa *isakmpSA) cfgReceived(m *Message, attrs *Attributes) {
 		ack := &Attributes{Type: CfgAck, Identifier: attrs.Identifier, Attributes: []Attribute{{Type: CfgInternalIP4Address}}}
 		sa.sendTransaction(m.MessageID, ack, m)
 	}
-	sa.setState("IKE_P1_COMPLETE")
+	sa.setState(IKE_P1_COMPLETE)
 	sa.cfg.cfgPending = false
 	sa.checkReady()
 }

@@ -10,6 +10,8 @@ package ikev1
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -47,6 +49,17 @@ var exchangeNames = map[ExchangeType]string{
 
 // String names the exchange as the trace does: "Main Mode", "Quick Mode", ...
 func (e ExchangeType) String() string { return nameOr(exchangeNames, e, "EXCHANGE") }
+
+// ExchangeNames lists the names of the exchange types, in the order of their numbers,
+// as message events carry them.
+func ExchangeNames() []string {
+	types := slices.Sorted(maps.Keys(exchangeNames))
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = exchangeNames[t]
+	}
+	return names
+}
 
 // Flags are the flag bits of the ISAKMP header (RFC 2408, Section 3.1).
 type Flags uint8

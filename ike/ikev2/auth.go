@@ -37,8 +37,8 @@ func (e ikeSAExt) rekeyed() ikeSAExt {
 // usesCertificates reports whether a connection signs or checks signatures: pubkey
 // on either side, or EAP, whose server authenticates with a certificate.
 func usesCertificates(c *ike.Connection) bool {
-	for _, m := range []string{c.Local.Method, c.Remote.Method} {
-		if m == "pubkey" || isEAP(m) {
+	for _, m := range []ike.AuthMethod{c.Local.Method, c.Remote.Method} {
+		if m == ike.AuthPubkey || isEAP(m) {
 			return true
 		}
 	}
@@ -48,7 +48,7 @@ func usesCertificates(c *ike.Connection) bool {
 // wantsPeerCert reports whether this side checks the peer's certificate.
 func (sa *ikeSA) wantsPeerCert() bool {
 	m := sa.conn.Remote.Method
-	return m == "pubkey" || (sa.initiator && isEAP(sa.conn.Local.Method))
+	return m == ike.AuthPubkey || (sa.initiator && isEAP(sa.conn.Local.Method))
 }
 
 // rfc7427 reports whether both sides announced Digital Signature authentication.
@@ -190,7 +190,7 @@ func (sa *ikeSA) localAuth() ([]Payload, *Auth, error) {
 		return nil, sa.eapAuth(sa.initiator, me.ID), nil
 	}
 	switch {
-	case me.Method == "" || me.Method == "psk":
+	case me.Method == "" || me.Method == ike.AuthPSK:
 		if len(me.PSK) == 0 {
 			return nil, nil, fmt.Errorf("no pre-shared key for %s", me.ID)
 		}
@@ -201,7 +201,7 @@ func (sa *ikeSA) localAuth() ([]Payload, *Auth, error) {
 			sa.d.action("Compute our AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT response | Ni | prf(SK_pr, IDr))")
 		}
 		return nil, auth, nil
-	case me.Method == "pubkey":
+	case me.Method == ike.AuthPubkey:
 		return sa.signAuth()
 	case isEAP(me.Method) && sa.initiator:
 		sa.d.action("Send no AUTH payload: ask to authenticate with %s once the responder has proven itself with its certificate (RFC 7296 2.16)",
@@ -296,7 +296,7 @@ func (sa *ikeSA) verifyPeerAuth(peer ike.Identity, auth *Auth, inner []Payload) 
 			}
 		}
 		return nil
-	case m == "pubkey" || (!fromInit && isEAP(c.Local.Method)):
+	case m == ike.AuthPubkey || (!fromInit && isEAP(c.Local.Method)):
 		return sa.verifySignature(peer, auth, inner)
 	}
 	return fmt.Errorf("connection %s: remote authentication %q is not supported here", c.Name, c.Remote.Method)

@@ -228,7 +228,7 @@ func TestPSKTrafficUnchanged(t *testing.T) {
 
 // eapConns makes a road warrior (a, EAP client) and a gateway (b, RSA certificate,
 // EAP server).
-func eapConns(t testing.TB, method, user, clientPW, serverPW string) (*ike.Connection, *ike.Connection) {
+func eapConns(t testing.TB, method ike.AuthMethod, user, clientPW, serverPW string) (*ike.Connection, *ike.Connection) {
 	client := conn(t, ipA, ipB, []string{"aes128-sha256-x25519"}, []string{"aes128gcm16"}, "")
 	client.Local = ike.AuthConfig{Method: method, ID: mustID(t, ipA), EAPID: user, EAPSecrets: map[string][]byte{user: []byte(clientPW)}}
 	client.Remote = ike.AuthConfig{Method: "pubkey", ID: mustID(t, "vpn.example")}
@@ -244,9 +244,9 @@ func eapConns(t testing.TB, method, user, clientPW, serverPW string) (*ike.Conne
 // with its certificate, and their failures.
 func TestEAP(t *testing.T) {
 	tests := []struct {
-		name, method, user, clientPW, serverPW string
-		serverMethod                           string
-		fail                                   string // on the gateway
+		name, user, clientPW, serverPW string
+		method, serverMethod           ike.AuthMethod
+		fail                           string // on the gateway
 	}{
 		{name: "MSCHAPv2", method: "eap-mschapv2", user: "carol", clientPW: "carol's secret", serverPW: "carol's secret"},
 		{name: "MD5", method: "eap-md5", user: "carol", clientPW: "carol's secret", serverPW: "carol's secret"},
@@ -292,11 +292,11 @@ func TestEAP(t *testing.T) {
 				t.Fatalf("not up: client %v, gateway %v", ra.errors, rb.errors)
 			}
 			// Identity, the method's rounds, EAP-Success, the AUTH exchange.
-			want := map[string]int{"eap-md5": 2 * 4, "eap-mschapv2": 2 * 5}[tt.method]
+			want := map[ike.AuthMethod]int{"eap-md5": 2 * 4, "eap-mschapv2": 2 * 5}[tt.method]
 			if auths != want {
 				t.Errorf("%d IKE_AUTH messages, want %d", auths, want)
 			}
-			key := map[string]string{"eap-md5": "SK_pi", "eap-mschapv2": "the MSK"}[tt.method]
+			key := map[ike.AuthMethod]string{"eap-md5": "SK_pi", "eap-mschapv2": "the MSK"}[tt.method]
 			if !hasText(ra.actions, key) || !hasText(rb.actions, key) {
 				t.Errorf("the AUTH after EAP does not use %s", key)
 			}

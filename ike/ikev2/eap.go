@@ -54,21 +54,21 @@ const (
 )
 
 // eapMethodType is the EAP type of a configured method, "eap-md5" or "eap-mschapv2".
-func eapMethodType(method string) (uint8, bool) {
+func eapMethodType(method ike.AuthMethod) (uint8, bool) {
 	switch method {
-	case "eap-md5":
+	case ike.AuthEAPMD5:
 		return EAPTypeMD5, true
-	case "eap-mschapv2":
+	case ike.AuthEAPMSCHAPv2:
 		return EAPTypeMSCHAPv2, true
 	}
 	return 0, false
 }
 
-func isEAP(method string) bool { _, ok := eapMethodType(method); return ok }
+func isEAP(method ike.AuthMethod) bool { _, ok := eapMethodType(method); return ok }
 
 // eapMethodName is how the trace names a configured method: "EAP-MSCHAPv2".
-func eapMethodName(method string) string {
-	return map[string]string{"eap-md5": "EAP-MD5", "eap-mschapv2": "EAP-MSCHAPv2"}[method]
+func eapMethodName(method ike.AuthMethod) string {
+	return map[ike.AuthMethod]string{ike.AuthEAPMD5: "EAP-MD5", ike.AuthEAPMSCHAPv2: "EAP-MSCHAPv2"}[method]
 }
 
 // eapPacket builds an EAP packet; typ and data only for requests and responses.

@@ -111,7 +111,7 @@ func (d *Daemon) Traps() []ike.Trap {
 	var t []ike.Trap
 	for _, c := range d.conns {
 		for _, ch := range c.Children {
-			if ch.StartAction == "trigger" {
+			if ch.StartAction == ike.StartTrigger {
 				t = append(t, d.reqids[ch.ReqID].trap())
 			}
 		}

@@ -28,6 +28,9 @@ var saStateNames = [...]string{"CREATED", "CONNECTING", "ESTABLISHED", "REKEYING
 
 func (s saState) String() string { return saStateNames[s] }
 
+// StateNames are the states of IKE SAs and Child SAs, as strongSwan names them.
+var StateNames = append(saStateNames[:], "INSTALLING", "INSTALLED")
+
 // ikeSA is one IKE SA and everything it owns.
 type ikeSA struct {
 	d         *Daemon

@@ -9,6 +9,8 @@ package ikev2
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +38,17 @@ var exchangeNames = map[ExchangeType]string{
 }
 
 func (e ExchangeType) String() string { return nameOr(exchangeNames, e, "EXCHANGE") }
+
+// ExchangeNames lists the names of the exchange types, in the order of their numbers,
+// as message events carry them.
+func ExchangeNames() []string {
+	types := slices.Sorted(maps.Keys(exchangeNames))
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = exchangeNames[t]
+	}
+	return names
+}
 
 // Flags are the flag bits of the IKE header (RFC 7296, Section 3.1).
 type Flags uint8
