@@ -1,6 +1,7 @@
 package ike
 
 import (
+	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -292,4 +293,22 @@ type AcquireHost interface {
 type VirtualIPHost interface {
 	// AssignVirtualIP makes a the host's inner address; the zero Addr takes it back.
 	AssignVirtualIP(a netip.Addr)
+}
+
+// SAInstance names an IKE SA (IKEv1: ISAKMP SA) among a node's by its connection and
+// serial number, "site-to-site[1]", or "#1" while a responder does not know the
+// connection yet (c nil). Both engines name their SAs so in the trace.
+func SAInstance(c *Connection, serial int) string {
+	if c == nil {
+		return fmt.Sprintf("#%d", serial)
+	}
+	return fmt.Sprintf("%s[%d]", c.Name, serial)
+}
+
+// ConnName is the name of connection c, "" for none.
+func ConnName(c *Connection) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name
 }

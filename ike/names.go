@@ -3,6 +3,8 @@ package ike
 import (
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +17,16 @@ func NameOr[K ~uint8 | ~uint16 | ~uint32](names map[K]string, v K, prefix string
 		return s
 	}
 	return fmt.Sprintf("%s(%d)", prefix, uint32(v))
+}
+
+// Names lists the names of a name table in the order of their values.
+func Names[K ~uint8 | ~uint16 | ~uint32](names map[K]string) []string {
+	keys := slices.Sorted(maps.Keys(names))
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = names[k]
+	}
+	return out
 }
 
 // FlagName names one bit of a flags byte.

@@ -144,17 +144,6 @@ func Views() []string {
 	return viewsLocked()
 }
 
-func viewsLocked() []string {
-	var out []string
-	for k := range formats {
-		if !slices.Contains(out, k[0]) {
-			out = append(out, k[0])
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // FormatsOf lists the formats a view draws as.
 func FormatsOf(view string) []string {
 	regMu.RLock()
@@ -162,22 +151,21 @@ func FormatsOf(view string) []string {
 	return formatsOfLocked(view)
 }
 
+func viewsLocked() []string { return registered(0, func([2]string) bool { return true }) }
+
 func formatsOfLocked(view string) []string {
-	var out []string
-	for k := range formats {
-		if k[0] == view {
-			out = append(out, k[1])
-		}
-	}
-	sort.Strings(out)
-	return out
+	return registered(1, func(k [2]string) bool { return k[0] == view })
 }
 
-func allNames() []string {
+func allNames() []string { return registered(1, func([2]string) bool { return true }) }
+
+// registered lists, sorted and once each, part i (0: view, 1: name) of the registered
+// formats that keep accepts.
+func registered(i int, keep func([2]string) bool) []string {
 	var out []string
 	for k := range formats {
-		if !slices.Contains(out, k[1]) {
-			out = append(out, k[1])
+		if keep(k) && !slices.Contains(out, k[i]) {
+			out = append(out, k[i])
 		}
 	}
 	sort.Strings(out)

@@ -7,11 +7,7 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/render"
-	_ "github.com/ikesim/ikesim/render/graph"
-	_ "github.com/ikesim/ikesim/render/html"
-	_ "github.com/ikesim/ikesim/render/mermaid"
-	_ "github.com/ikesim/ikesim/render/png"
-	_ "github.com/ikesim/ikesim/render/svg"
+	_ "github.com/ikesim/ikesim/render/all" // every format registers itself
 	"github.com/ikesim/ikesim/sim/trace"
 )
 

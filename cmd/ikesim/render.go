@@ -18,12 +18,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/render"
-	// The formats register themselves (render.Register).
-	_ "github.com/ikesim/ikesim/render/graph"
-	_ "github.com/ikesim/ikesim/render/html"
-	_ "github.com/ikesim/ikesim/render/mermaid"
-	_ "github.com/ikesim/ikesim/render/png"
-	_ "github.com/ikesim/ikesim/render/svg"
+	_ "github.com/ikesim/ikesim/render/all" // every format registers itself
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )

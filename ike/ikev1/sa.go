@@ -104,20 +104,10 @@ func (sa *isakmpSA) name() string {
 }
 
 // instance names the SA among the node's ISAKMP SAs: "site-to-site[1]".
-func (sa *isakmpSA) instance() string {
-	if sa.conn == nil {
-		return fmt.Sprintf("#%d", sa.serial)
-	}
-	return fmt.Sprintf("%s[%d]", sa.conn.Name, sa.serial)
-}
+func (sa *isakmpSA) instance() string { return ike.SAInstance(sa.conn, sa.serial) }
 
 // connName is the name of the SA's connection ("" before a responder knows it).
-func (sa *isakmpSA) connName() string {
-	if sa.conn == nil {
-		return ""
-	}
-	return sa.conn.Name
-}
+func (sa *isakmpSA) connName() string { return ike.ConnName(sa.conn) }
 
 func (sa *isakmpSA) setState(s State) {
 	if sa.state == s {

@@ -10,8 +10,6 @@ package ikev1
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -52,14 +50,7 @@ func (e ExchangeType) String() string { return nameOr(exchangeNames, e, "EXCHANG
 
 // ExchangeNames lists the names of the exchange types, in the order of their numbers,
 // as message events carry them.
-func ExchangeNames() []string {
-	types := slices.Sorted(maps.Keys(exchangeNames))
-	names := make([]string, len(types))
-	for i, t := range types {
-		names[i] = exchangeNames[t]
-	}
-	return names
-}
+func ExchangeNames() []string { return ike.Names(exchangeNames) }
 
 // Flags are the flag bits of the ISAKMP header (RFC 2408, Section 3.1).
 type Flags uint8

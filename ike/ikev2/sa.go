@@ -112,20 +112,10 @@ func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.Ad
 func (sa *ikeSA) name() string { return "IKE SA " + sa.instance() }
 
 // instance names the SA among the node's IKE SAs: "site-to-site[1]".
-func (sa *ikeSA) instance() string {
-	if sa.conn == nil {
-		return fmt.Sprintf("#%d", sa.serial)
-	}
-	return fmt.Sprintf("%s[%d]", sa.conn.Name, sa.serial)
-}
+func (sa *ikeSA) instance() string { return ike.SAInstance(sa.conn, sa.serial) }
 
 // connName is the name of the SA's connection ("" before a responder knows it).
-func (sa *ikeSA) connName() string {
-	if sa.conn == nil {
-		return ""
-	}
-	return sa.conn.Name
-}
+func (sa *ikeSA) connName() string { return ike.ConnName(sa.conn) }
 
 func (sa *ikeSA) setState(s saState) {
 	if sa.state == s {

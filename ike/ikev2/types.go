@@ -9,9 +9,9 @@ package ikev2
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // ExchangeType is the Exchange Type field of the IKE header (RFC 7296, Section 3.1).
@@ -41,14 +41,7 @@ func (e ExchangeType) String() string { return nameOr(exchangeNames, e, "EXCHANG
 
 // ExchangeNames lists the names of the exchange types, in the order of their numbers,
 // as message events carry them.
-func ExchangeNames() []string {
-	types := slices.Sorted(maps.Keys(exchangeNames))
-	names := make([]string, len(types))
-	for i, t := range types {
-		names[i] = exchangeNames[t]
-	}
-	return names
-}
+func ExchangeNames() []string { return ike.Names(exchangeNames) }
 
 // Flags are the flag bits of the IKE header (RFC 7296, Section 3.1).
 type Flags uint8

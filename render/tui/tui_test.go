@@ -10,22 +10,12 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
 func pingTrace(t testing.TB) *trace.Trace {
 	t.Helper()
-	s, err := scenarios.Load("ikev2-ping")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := scenarios.Build(s, s.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Execute()
-	return r.Sim.Trace
+	return builtinTrace(t, "ikev2-ping")
 }
 
 // screenUI starts the walkthrough on a simulation screen of the given size.
