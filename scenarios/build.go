@@ -87,31 +87,63 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 	}
 	r := &Run{Scenario: s, Seed: seed, Sim: sm, Net: net}
 	last := time.Duration(0)
-	for i := range f.Timeline {
-		st := f.Timeline[i]
-		if st.At.D() > last {
-			last = st.At.D()
-		}
-		sm.After(st.At.D(), func() { r.step(&st) })
+	for _, st := range f.Timeline {
+		last = max(last, st.At.D())
 	}
 	r.Duration = f.Duration.D()
 	if r.Duration == 0 {
 		r.Duration = last + 30*time.Second
 	}
+	s.RunTimeline(r)
 	net.Start()
-	// Connections with start_action start come up at time zero.
-	for _, nd := range net.Nodes {
-		for _, cn := range sortedKeys(f.Connections[nd.Name]) {
-			spec := f.Connections[nd.Name][cn]
-			for _, chn := range sortedKeys(spec.Children) {
-				if spec.Children[chn] != nil && ike.StartAction(spec.Children[chn].StartAction) == ike.StartStart {
-					nd, cn, chn := nd, cn, chn
-					sm.After(0, func() { r.do(nd.Name, nd.IKE.Initiate(cn, chn)) })
-				}
-			}
-		}
-	}
 	return r, nil
+}
+
+// A Run is the Target of its scenario's timeline: every step runs on the virtual clock.
+var _ Target = (*Run)(nil)
+
+// Plays reports true: a simulated run plays every node and the network.
+func (r *Run) Plays(string) bool { return true }
+
+// After schedules f on the virtual clock.
+func (r *Run) After(d time.Duration, f func()) { r.Sim.After(d, f) }
+
+// Daemon is node's IKE daemon.
+func (r *Run) Daemon(node string) ike.Daemon { return r.Net.Node(node).IKE }
+
+// PingTarget is an address, or a node's address.
+func (r *Run) PingTarget(_, to string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(to); err == nil {
+		return a, nil
+	}
+	nd := r.Net.Node(to)
+	if nd == nil {
+		return netip.Addr{}, fmt.Errorf("scenario: ping to unknown node %q", to)
+	}
+	return nd.Addr(), nil
+}
+
+// Ping starts a ping on the network.
+func (r *Run) Ping(from string, dst netip.Addr, count int, interval time.Duration) error {
+	_, err := r.Net.Ping(from, dst, count, interval)
+	return err
+}
+
+// SetLink takes a link down or up.
+func (r *Run) SetLink(a, b string, up bool) error { return r.Net.SetLink(a, b, up) }
+
+// Restart powers a node off and on.
+func (r *Run) Restart(node string) error { return r.Net.Restart(node) }
+
+// Note records a timeline step as the scenario's.
+func (r *Run) Note(text string) {
+	r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: text})
+}
+
+// Fail records a step that failed, on its node.
+func (r *Run) Fail(node string, err error) {
+	r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindError, Node: node, Text: err.Error(),
+		Failure: &trace.Failure{Reason: ike.FailConfig}})
 }
 
 // Execute runs the simulation to its end.
@@ -122,91 +154,4 @@ func (r *Run) Execute() {
 			nd.IKE.Close()
 		}
 	}
-}
-
-func (r *Run) info(text string) {
-	r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindInfo, Text: text})
-}
-
-func (r *Run) do(node string, err error) {
-	if err != nil {
-		r.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(r.Sim.Now()), Kind: trace.KindError, Node: node, Text: err.Error(),
-			Failure: &trace.Failure{Reason: ike.FailConfig}})
-	}
-}
-
-// connName resolves the connection of a step: named, the only one, or the one with the child.
-func (r *Run) connName(node, conn, child string) string {
-	if conn != "" {
-		return conn
-	}
-	conns := r.Scenario.File.Connections[node]
-	for _, name := range sortedKeys(conns) {
-		if child == "" || conns[name].Children[child] != nil {
-			return name
-		}
-	}
-	return ""
-}
-
-func (r *Run) step(st *Step) {
-	n := r.Net
-	switch {
-	case st.Ping != nil:
-		p := st.Ping
-		dst, err := netip.ParseAddr(p.To)
-		if err != nil {
-			dst = n.Node(p.To).Addr()
-		}
-		r.info(fmt.Sprintf("timeline: %s pings %s (%d × every %s)", p.From, dst, max(p.Count, 1), pingInterval(p.Interval.D())))
-		_, err = n.Ping(p.From, dst, p.Count, p.Interval.D())
-		r.do(p.From, err)
-	case st.Initiate != nil:
-		c := st.Initiate
-		r.info(fmt.Sprintf("timeline: %s initiates %s", c.Node, describeRef(c)))
-		r.do(c.Node, n.Node(c.Node).IKE.Initiate(r.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Rekey != nil:
-		c := st.Rekey
-		r.info(fmt.Sprintf("timeline: %s rekeys %s", c.Node, describeRef(c)))
-		r.do(c.Node, n.Node(c.Node).IKE.Rekey(r.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Delete != nil:
-		c := st.Delete
-		r.info(fmt.Sprintf("timeline: %s deletes %s", c.Node, describeRef(c)))
-		r.do(c.Node, n.Node(c.Node).IKE.Delete(r.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Liveness != nil:
-		c := st.Liveness
-		r.info(fmt.Sprintf("timeline: %s checks the liveness of its peer on %s", c.Node, describeRef(c)))
-		r.do(c.Node, n.Node(c.Node).IKE.Liveness(r.connName(c.Node, c.Connection, "")))
-	case st.SetPSK != nil:
-		c := st.SetPSK
-		r.info(fmt.Sprintf("timeline: %s changes its pre-shared key", c.Node))
-		r.do(c.Node, n.Node(c.Node).IKE.SetPSK(r.connName(c.Node, c.Connection, ""), []byte(c.Secret)))
-	case st.Link != nil:
-		r.do("", n.SetLink(st.Link.Between[0], st.Link.Between[1], st.Link.State == "up"))
-	case st.Restart != nil:
-		r.info(fmt.Sprintf("timeline: %s restarts (all its SAs are lost)", st.Restart.Node))
-		r.do(st.Restart.Node, n.Restart(st.Restart.Node))
-	}
-}
-
-func describeRef(c *ConnStep) string {
-	s := c.Connection
-	if c.Child != "" {
-		if s != "" {
-			s += "/"
-		}
-		s += c.Child
-	}
-	if s == "" {
-		s = "its connection"
-	}
-	return s
-}
-
-// pingInterval is a ping step's interval: one second unless the step says otherwise.
-func pingInterval(d time.Duration) time.Duration {
-	if d <= 0 {
-		return time.Second
-	}
-	return d
 }

@@ -241,73 +241,68 @@ func innerAddrs(n *scenarios.NodeSpec, conns []*ike.Connection) []netip.Addr {
 	return inner
 }
 
+// liveTarget runs the node's own timeline steps on the wall clock (scenarios.Target);
+// the steps of other nodes are the real peers' business.
+type liveTarget struct {
+	h      *live.Host
+	d      ike.Daemon
+	sc     *scenarios.Scenario
+	node   string
+	timers []*time.Timer
+}
+
+var _ scenarios.Target = (*liveTarget)(nil)
+
+func (t *liveTarget) Plays(node string) bool { return node == t.node }
+
+func (t *liveTarget) After(d time.Duration, f func()) {
+	t.timers = append(t.timers, time.AfterFunc(d, func() { t.h.Do(f) }))
+}
+
+func (t *liveTarget) Daemon(string) ike.Daemon { return t.d }
+
+func (t *liveTarget) PingTarget(_, to string) (netip.Addr, error) {
+	if a := pingTarget(t.sc, t.node, to); a.IsValid() {
+		return a, nil
+	}
+	return netip.Addr{}, fmt.Errorf("live: ping to %s: no address for it", to)
+}
+
+// Ping sends the pings through the node's Child SAs, at least a second apart on a real
+// network.
+func (t *liveTarget) Ping(_ string, dst netip.Addr, count int, interval time.Duration) error {
+	t.h.Ping(dst, count, max(interval, time.Second))
+	return nil
+}
+
+func (t *liveTarget) SetLink(a, b string, up bool) error {
+	return fmt.Errorf("live: a live node changes no link")
+}
+
+func (t *liveTarget) Restart(string) error { return fmt.Errorf("live: a live node does not restart") }
+
+func (t *liveTarget) Note(text string) {
+	t.h.Emit(&trace.Event{Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: text})
+}
+
+func (t *liveTarget) Fail(_ string, err error) { t.h.Errorf("%v", err) }
+
 // scheduleSteps arms the node's own timeline steps (and --initiate) on the wall clock.
-// Steps of other nodes are the real peers' business.
 func scheduleSteps(h *live.Host, d ike.Daemon, sc *scenarios.Scenario, o liveOptions) []*time.Timer {
-	var timers []*time.Timer
-	at := func(t time.Duration, what string, f func() error) {
-		timers = append(timers, time.AfterFunc(t, func() {
-			h.Do(func() {
-				h.Info(what)
-				if err := f(); err != nil {
-					h.Errorf("%v", err)
+	t := &liveTarget{h: h, d: d, sc: sc, node: o.node}
+	if o.initiate {
+		conns := sc.File.Connections[o.node]
+		for _, name := range slices.Sorted(maps.Keys(conns)) {
+			t.After(0, func() {
+				t.Note("--initiate: " + o.node + " initiates " + name)
+				if err := d.Initiate(name, ""); err != nil {
+					t.Fail(o.node, err)
 				}
 			})
-		}))
-	}
-	conns := sc.File.Connections[o.node]
-	connOf := func(c *scenarios.ConnStep) string {
-		if c.Connection != "" {
-			return c.Connection
-		}
-		for _, name := range slices.Sorted(maps.Keys(conns)) {
-			if c.Child == "" || conns[name].Children[c.Child] != nil {
-				return name
-			}
-		}
-		return ""
-	}
-	if o.initiate {
-		for _, name := range slices.Sorted(maps.Keys(conns)) {
-			at(0, "--initiate: "+o.node+" initiates "+name, func() error { return d.Initiate(name, "") })
 		}
 	}
-	step := "timeline: " + o.node + " "
-	for _, st := range sc.File.Timeline {
-		t := st.At.D()
-		switch {
-		case st.Initiate != nil && st.Initiate.Node == o.node:
-			c := st.Initiate
-			at(t, step+"initiates "+connOf(c), func() error { return d.Initiate(connOf(c), c.Child) })
-		case st.Rekey != nil && st.Rekey.Node == o.node:
-			c := st.Rekey
-			at(t, step+"rekeys "+connOf(c), func() error { return d.Rekey(connOf(c), c.Child) })
-		case st.Delete != nil && st.Delete.Node == o.node:
-			c := st.Delete
-			at(t, step+"deletes "+connOf(c), func() error { return d.Delete(connOf(c), c.Child) })
-		case st.Liveness != nil && st.Liveness.Node == o.node:
-			c := st.Liveness
-			at(t, step+"checks the liveness of its peer on "+connOf(c), func() error { return d.Liveness(connOf(c)) })
-		case st.SetPSK != nil && st.SetPSK.Node == o.node:
-			c := st.SetPSK
-			at(t, step+"changes the pre-shared key", func() error { return d.SetPSK(connOf(&scenarios.ConnStep{Connection: c.Connection}), []byte(c.Secret)) })
-		case st.Ping != nil && st.Ping.From == o.node:
-			p := st.Ping
-			dst := pingTarget(sc, o.node, p.To)
-			at(t, step+"pings "+p.To, func() error {
-				h.Ping(dst, p.Count, max(p.Interval.D(), time.Second))
-				return nil
-			})
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(conns)) {
-		for _, ch := range slices.Sorted(maps.Keys(conns[name].Children)) {
-			if conns[name].Children[ch] != nil && ike.StartAction(conns[name].Children[ch].StartAction) == ike.StartStart {
-				at(0, "start_action start: "+o.node+" initiates "+name+"/"+ch, func() error { return d.Initiate(name, ch) })
-			}
-		}
-	}
-	return timers
+	sc.RunTimeline(t)
+	return t.timers
 }
 
 // pingTarget is the address a ping step goes to: an address, or a node's first address
