@@ -101,22 +101,26 @@ func (s *Scenario) step(t Target, st *Step) {
 		}
 		t.Note(fmt.Sprintf("timeline: %s pings %s (%d × every %s)", p.From, dst, max(p.Count, 1), pingInterval(p.Interval.D())))
 		failed(t, p.From, t.Ping(p.From, dst, p.Count, p.Interval.D()))
-	case st.Initiate != nil:
-		c := st.Initiate
-		t.Note(fmt.Sprintf("timeline: %s initiates %s", c.Node, describeRef(c)))
-		failed(t, c.Node, t.Daemon(c.Node).Initiate(s.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Rekey != nil:
-		c := st.Rekey
-		t.Note(fmt.Sprintf("timeline: %s rekeys %s", c.Node, describeRef(c)))
-		failed(t, c.Node, t.Daemon(c.Node).Rekey(s.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Delete != nil:
-		c := st.Delete
-		t.Note(fmt.Sprintf("timeline: %s deletes %s", c.Node, describeRef(c)))
-		failed(t, c.Node, t.Daemon(c.Node).Delete(s.connName(c.Node, c.Connection, c.Child), c.Child))
-	case st.Liveness != nil:
-		c := st.Liveness
-		t.Note(fmt.Sprintf("timeline: %s checks the liveness of its peer on %s", c.Node, describeRef(c)))
-		failed(t, c.Node, t.Daemon(c.Node).Liveness(s.connName(c.Node, c.Connection, "")))
+	case st.Initiate != nil || st.Rekey != nil || st.Delete != nil || st.Liveness != nil:
+		for _, op := range []struct {
+			c    *ConnStep
+			verb string
+			do   func(d ike.Daemon, conn, child string) error
+		}{
+			{st.Initiate, "initiates", ike.Daemon.Initiate},
+			{st.Rekey, "rekeys", ike.Daemon.Rekey},
+			{st.Delete, "deletes", ike.Daemon.Delete},
+			{st.Liveness, "checks the liveness of its peer on", func(d ike.Daemon, conn, _ string) error { return d.Liveness(conn) }},
+		} {
+			if c := op.c; c != nil {
+				child := c.Child
+				if st.Liveness != nil {
+					child = "" // a liveness check is the IKE SA's
+				}
+				t.Note(fmt.Sprintf("timeline: %s %s %s", c.Node, op.verb, describeRef(c)))
+				failed(t, c.Node, op.do(t.Daemon(c.Node), s.connName(c.Node, c.Connection, child), c.Child))
+			}
+		}
 	case st.SetPSK != nil:
 		c := st.SetPSK
 		t.Note(fmt.Sprintf("timeline: %s changes its pre-shared key", c.Node))
