@@ -29,14 +29,7 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 	}
 	for _, n := range f.Topology.Nodes {
 		kind, _ := nodeKind(n.Kind)
-		var prefixes []netip.Prefix
-		for _, a := range append([]string{n.Address}, n.Addresses...) {
-			if a == "" {
-				continue
-			}
-			p, _ := parsePrefix(a)
-			prefixes = append(prefixes, p)
-		}
+		prefixes := n.Prefixes()
 		nd, err := net.AddNode(n.Name, kind, prefixes...)
 		if err != nil {
 			return fail("%v", err)

@@ -45,10 +45,8 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	}
 	own := map[netip.Addr]bool{}
 	if n := v.nodes[node]; n != nil {
-		for _, a := range append([]string{n.Address}, n.Addresses...) {
-			if pf, err := parsePrefix(a); err == nil {
-				own[pf.Addr()] = true
-			}
+		for _, pf := range n.Prefixes() {
+			own[pf.Addr()] = true
 		}
 	}
 	for i, a := range spec.LocalAddrs {

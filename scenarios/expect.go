@@ -298,13 +298,9 @@ func (s *Scenario) addrsOf(nodeOrAddr string) map[string]bool {
 		out[a.String()] = true
 		return out
 	}
-	for _, n := range s.File.Topology.Nodes {
-		if n.Name == nodeOrAddr {
-			for _, x := range append([]string{n.Address}, n.Addresses...) {
-				if p, err := parsePrefix(x); err == nil {
-					out[p.Addr().String()] = true
-				}
-			}
+	if n := s.File.Node(nodeOrAddr); n != nil {
+		for _, p := range n.Prefixes() {
+			out[p.Addr().String()] = true
 		}
 	}
 	return out

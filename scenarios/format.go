@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,29 @@ type NodeSpec struct {
 	Gateway   string   `yaml:"gateway"`
 	NAT       *NATSpec `yaml:"nat"`
 	CACerts   []string `yaml:"cacerts"` // the node's trust store: test PKI names or PEM files
+}
+
+// Prefixes are the node's addresses with their prefix lengths (a bare address is a
+// /32), in the order written; one that does not parse is left out (validation reports
+// it).
+func (n *NodeSpec) Prefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, a := range append([]string{n.Address}, n.Addresses...) {
+		if p, err := parsePrefix(a); a != "" && err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Node returns the node of that name, or nil.
+func (f *File) Node(name string) *NodeSpec {
+	for i := range f.Topology.Nodes {
+		if f.Topology.Nodes[i].Name == name {
+			return &f.Topology.Nodes[i]
+		}
+	}
+	return nil
 }
 
 // NATSpec configures a NAT node.

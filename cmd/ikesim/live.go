@@ -106,7 +106,7 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 		}
 		return usagef("%v", strings.TrimPrefix(err.Error(), "scenario: "))
 	}
-	spec := nodeSpec(sc, o.node)
+	spec := sc.File.Node(o.node)
 	if spec == nil {
 		return usagef("live: scenario %s has no node %q", sc.File.Name, o.node)
 	}
@@ -157,24 +157,11 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 	return writeLiveOutputs(h.Trace, o, h.Addr().Port(), w)
 }
 
-func nodeSpec(sc *scenarios.Scenario, name string) *scenarios.NodeSpec {
-	for i := range sc.File.Topology.Nodes {
-		if sc.File.Topology.Nodes[i].Name == name {
-			return &sc.File.Topology.Nodes[i]
-		}
-	}
-	return nil
-}
-
 // nodeAddrs are the addresses a scenario gives a node.
 func nodeAddrs(n *scenarios.NodeSpec) []netip.Addr {
 	var addrs []netip.Addr
-	for _, s := range append([]string{n.Address}, n.Addresses...) {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			addrs = append(addrs, p.Addr())
-		} else if a, err := netip.ParseAddr(s); err == nil {
-			addrs = append(addrs, a)
-		}
+	for _, p := range n.Prefixes() {
+		addrs = append(addrs, p.Addr())
 	}
 	return addrs
 }
@@ -192,7 +179,7 @@ func placeConnections(sc *scenarios.Scenario, o liveOptions, conns []*ike.Connec
 	}
 	names := map[netip.Addr]string{}
 	for name, ap := range o.peers {
-		if nodeSpec(sc, name) == nil {
+		if sc.File.Node(name) == nil {
 			return nil, usagef("live: --peer %s: scenario %s has no node %q", name, sc.File.Name, name)
 		}
 		if name == o.node {
@@ -312,7 +299,7 @@ func pingTarget(sc *scenarios.Scenario, node, to string) netip.Addr {
 	if a, err := netip.ParseAddr(to); err == nil {
 		return a
 	}
-	n := nodeSpec(sc, to)
+	n := sc.File.Node(to)
 	if n == nil {
 		return netip.Addr{}
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,14 +207,9 @@ func topologyOf(f *scenarios.File) *render.Topology {
 	owner := map[string]string{} // address -> node
 	for _, n := range f.Topology.Nodes {
 		gn := render.TopoNode{Name: n.Name, Kind: n.Kind}
-		for _, a := range append([]string{n.Address}, n.Addresses...) {
-			if a == "" {
-				continue
-			}
-			gn.Addrs = append(gn.Addrs, a)
-			if p, err := netip.ParsePrefix(a); err == nil {
-				owner[p.Addr().String()] = n.Name
-			}
+		for _, p := range n.Prefixes() {
+			gn.Addrs = append(gn.Addrs, p.String())
+			owner[p.Addr().String()] = n.Name
 		}
 		if n.NAT != nil {
 			gn.NAT = n.NAT.Outside
