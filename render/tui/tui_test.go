@@ -458,3 +458,21 @@ func TestLabHintAndSolution(t *testing.T) {
 		t.Errorf("after S the lab pane shows:\n%s", text)
 	}
 }
+
+// TestLabPaneShowsPending: a check the run so far cannot decide shows as WAIT, not FAIL.
+func TestLabPaneShowsPending(t *testing.T) {
+	tr := pingTrace(t)
+	u := New(Config{Title: "lab", Description: "d", Trace: tr,
+		Lab: func(upTo int) []LabLine {
+			return []LabLine{{Says: "not decided yet", Check: "c", Pending: upTo < len(tr.Events)}}
+		}})
+	u.showPage("lab")
+	if text := u.lab.GetText(true); !strings.Contains(text, "WAIT  not decided yet") || strings.Contains(text, "FAIL") ||
+		!strings.Contains(text, "1 not decided yet (WAIT)") {
+		t.Errorf("at the first step the lab pane shows:\n%s", text)
+	}
+	u.goTo(len(u.steps) - 1)
+	if text := u.lab.GetText(true); !strings.Contains(text, "FAIL  not decided yet") {
+		t.Errorf("at the last step the lab pane shows:\n%s", text)
+	}
+}
