@@ -421,17 +421,17 @@ func liveness(version int, from, to string) func(tr *trace.Trace) bool {
 	if version == 2 {
 		return func(tr *trace.Trace) bool {
 			return has(tr, func(e *trace.Event) bool {
-				return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && strings.HasSuffix(e.Summary, "SK {}")
+				return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && e.Purpose == "liveness"
 			}) && has(tr, func(e *trace.Event) bool {
-				return e.Kind == trace.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && strings.HasSuffix(e.Summary, "SK {}")
+				return e.Kind == trace.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && slices.Equal(e.Payloads, []string{"SK"})
 			})
 		}
 	}
 	return func(tr *trace.Trace) bool {
 		return has(tr, func(e *trace.Event) bool {
-			return e.Kind == trace.KindMessage && e.From == from && strings.Contains(e.Summary, "R-U-THERE)")
+			return e.Kind == trace.KindMessage && e.From == from && slices.Contains(e.Notifies, "R-U-THERE")
 		}) && has(tr, func(e *trace.Event) bool {
-			return e.Kind == trace.KindMessage && e.From == to && strings.Contains(e.Summary, "R-U-THERE-ACK")
+			return e.Kind == trace.KindMessage && e.From == to && slices.Contains(e.Notifies, "R-U-THERE-ACK")
 		})
 	}
 }
@@ -511,7 +511,7 @@ func TestInteropCert(t *testing.T) {
 			var sent bool
 			n.do(func() {
 				sent = has(n.host.Trace, func(e *trace.Event) bool {
-					return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && strings.Contains(e.Summary, "CERT")
+					return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && slices.Contains(e.Payloads, "CERT")
 				})
 			})
 			if !sent {
