@@ -3,6 +3,9 @@
 // sub-packages as SVG, PNG, HTML and the terminal UI. Every front end draws the model;
 // none re-reads the trace.
 //
-// render is on floor 4: it imports sim (for the trace types) and ike; it must never be
-// imported by sim, scenarios or the protocol packages.
+// Each format registers a Renderer (registry.go); render/all imports them all.
+//
+// render is on floor 4: it imports sim/trace (the trace), ike and assets, never sim, the
+// engines or ipsec; it must never be imported by sim, scenarios or the protocol packages
+// (ARCHITECTURE.md).
 package render

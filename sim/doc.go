@@ -1,11 +1,13 @@
 // Package sim is ikesim's discrete-event simulator: a virtual clock and scheduler,
 // nodes with IPv4 stacks, links that delay, lose, duplicate, reorder and corrupt
-// datagrams, NAT boxes, and the event bus that records every message, action, state
-// change, timer and SA into a Trace.
+// datagrams, NAT boxes; every message, action, state change, timer and SA goes into a
+// trace (sim/trace) through each node's trace.Recorder. Import reads a capture into a
+// trace of the same format.
 //
 // sim hosts the protocol engines (ike/ikev2, ike/ikev1) through the ike.Transport,
 // ike.Clock and ike.Observer interfaces and installs the Child SAs they report into each
-// node's ipsec SAD and SPD. It must never import scenarios, render or any UI package.
+// node's ipsec SAD and SPD (hoststack.go, which sim/live shares). It must never import
+// scenarios, render or any UI package (ARCHITECTURE.md).
 //
 // Everything random comes from one seed: each consumer gets its own stream derived from
 // the seed and a name, so that, for example, changing a link's loss does not change the

@@ -15,7 +15,8 @@
 // The engines are single-threaded: every callback (a datagram, a timer, a command from
 // another goroutine through Host.Do) runs on the goroutine that runs Host.Run.
 //
-// live imports sim for the trace types and the SA helpers, ipsec and ike. It must never
+// live imports sim/trace for the trace and its Recorder, sim for the host stack's SA and
+// policy helpers, ipsec and ike. It must never
 // import scenarios, render or any UI package: the command line wires a scenario's node
 // to it.
 package live
