@@ -355,7 +355,7 @@ func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 		s = fmt.Sprintf("%s: error: %s", e.Node, e.Text)
 	case trace.KindDrop:
 		s = fmt.Sprintf("%s: drop: %s", e.Node, e.Text)
-	case trace.KindInfo:
+	case trace.KindInfo, trace.KindTopology:
 		s = e.Text
 	case trace.KindAction:
 		if !verbose {
