@@ -125,8 +125,8 @@ func narrationLine(e *Event) string {
 		return who + ": error: " + e.Text
 	case KindDrop:
 		return who + ": dropped: " + e.Text
-	case KindInfo:
-		if who == "" {
+	case KindInfo, KindTopology:
+		if who == "" || who == ScenarioNode {
 			return e.Text
 		}
 		return who + ": " + e.Text
