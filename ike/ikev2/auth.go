@@ -153,14 +153,28 @@ func (sa *ikeSA) certReq() []Payload {
 //
 // RFC 7296, Section 2.15
 func (sa *ikeSA) signedOctets(forInitiator bool, id ike.Identity) []byte {
-	var msg, nonce, skp []byte
 	if forInitiator {
-		msg, nonce, skp = sa.initRequest, sa.nr, sa.keys.SKpi
-	} else {
-		msg, nonce, skp = sa.initReply, sa.ni, sa.keys.SKpr
+		return SignedOctets(sa.prf, sa.initRequest, sa.nr, sa.keys.SKpi, id)
 	}
-	maced := sa.prf.Sum(skp, idBody(id))
-	return append(append(append([]byte(nil), msg...), nonce...), maced...)
+	return SignedOctets(sa.prf, sa.initReply, sa.ni, sa.keys.SKpr, id)
+}
+
+// SignedOctets are the octets an AUTH payload covers: realMessage (the sender's
+// IKE_SA_INIT message as sent), the peer's nonce and prf(SK_p, RestOfIDPayload) of the
+// sender's identity, with SK_pi for the initiator and SK_pr for the responder.
+//
+// RFC 7296, Section 2.15
+func SignedOctets(prf *ike.PRFAlg, realMessage, peerNonce, skp []byte, id ike.Identity) []byte {
+	maced := prf.Sum(skp, idBody(id))
+	return append(append(append([]byte(nil), realMessage...), peerNonce...), maced...)
+}
+
+// PSKAuth is the AUTH data of a pre-shared key over signed octets:
+// prf(prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>).
+//
+// RFC 7296, Section 2.15
+func PSKAuth(prf *ike.PRFAlg, psk, signedOctets []byte) []byte {
+	return prf.Sum(prf.Sum(psk, []byte(keyPad)), signedOctets)
 }
 
 // role names the initiator or the responder.

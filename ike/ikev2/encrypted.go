@@ -40,6 +40,10 @@ type Encrypted struct {
 	FirstPayload PayloadType
 	// Inner are the inner payloads, to encrypt or as decrypted.
 	Inner []Payload
+	// RawChain, when not nil, is what Marshal encrypts in place of Inner: a chain of
+	// inner payloads as bytes, the first of type FirstPayload. It lets a test peer
+	// protect correctly what the codec would never build (ikev2test, fuzz targets).
+	RawChain []byte
 	// Ciphertext is the SK payload's body as on the wire: IV, encrypted data and ICV.
 	Ciphertext []byte
 	// Decrypted reports that Inner was read from Ciphertext by Message.Decrypt.
@@ -161,6 +165,9 @@ func (e *Encrypted) seal(msg []byte, sk *SKCrypto, rand io.Reader) ([]byte, erro
 	first, inner, err := marshalChain(e.Inner, PayloadNone)
 	if err != nil {
 		return nil, err
+	}
+	if e.RawChain != nil {
+		first, inner = e.FirstPayload, append([]byte(nil), e.RawChain...)
 	}
 	padding := e.Padding
 	if padding == nil {

@@ -37,7 +37,10 @@ type Daemon struct {
 	closed      bool
 	// cookieSecret makes stateless COOKIE values (RFC 7296 2.6).
 	cookieSecret []byte
+	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
+	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
 	halfOpen     int
+	halfOpenFrom map[netip.Addr]int
 	leases       map[netip.Addr]*ikeSA // virtual IPs given out from the pools
 }
 
@@ -48,7 +51,8 @@ type childRef struct {
 
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{env: env, node: node, sas: map[uint64]*ikeSA{}, reqids: map[uint32]*childRef{}}
+	d := &Daemon{env: env, node: node, sas: map[uint64]*ikeSA{}, reqids: map[uint32]*childRef{},
+		halfOpenFrom: map[netip.Addr]int{}}
 	d.cookieSecret = make([]byte, 32)
 	if _, err := io.ReadFull(env.Rand, d.cookieSecret); err != nil {
 		return nil, fmt.Errorf("ikev2: %v", err)
@@ -312,6 +316,25 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 		return
 	}
 	sa.handle(local, remote, m)
+}
+
+// countHalfOpen counts a responder's new IKE SA as half-open.
+func (d *Daemon) countHalfOpen(sa *ikeSA) {
+	sa.halfOpen, sa.halfOpenAddr = true, sa.remote.Addr()
+	d.halfOpen++
+	d.halfOpenFrom[sa.halfOpenAddr]++
+}
+
+// uncountHalfOpen takes an SA off the half-open counts, once.
+func (d *Daemon) uncountHalfOpen(sa *ikeSA) {
+	if !sa.halfOpen {
+		return
+	}
+	sa.halfOpen = false
+	d.halfOpen--
+	if d.halfOpenFrom[sa.halfOpenAddr]--; d.halfOpenFrom[sa.halfOpenAddr] <= 0 {
+		delete(d.halfOpenFrom, sa.halfOpenAddr)
+	}
 }
 
 // acquireFailed tells the host that the Child SA an acquire asked for cannot be had.

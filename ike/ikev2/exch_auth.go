@@ -22,7 +22,7 @@ func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id
 
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
-	return sa.prf.Sum(sa.prf.Sum(psk, []byte(keyPad)), sa.signedOctets(forInitiator, id))
+	return PSKAuth(sa.prf, psk, sa.signedOctets(forInitiator, id))
 }
 
 func toID(id ike.Identity, responder bool) *ID {
@@ -143,9 +143,7 @@ func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, n
 
 // establish marks the IKE SA up and starts its timers.
 func (sa *ikeSA) establish() {
-	if !sa.initiator {
-		sa.d.halfOpen--
-	}
+	sa.d.uncountHalfOpen(sa)
 	if t := sa.timers["IKE_SA_INIT half-open timeout"]; t != nil {
 		t.Stop()
 		delete(sa.timers, "IKE_SA_INIT half-open timeout")

@@ -394,7 +394,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	sa.spiI = m.Header.SPIi
 	sa.spiR = d.spi64()
 	d.sas[sa.spiR] = sa
-	d.halfOpen++
+	d.countHalfOpen(sa)
 	sa.setState(stateConnecting)
 	if err := sa.setTransforms(chosen); err != nil {
 		sa.failWith(0, ike.FailInternal, "%v", err)

@@ -42,6 +42,9 @@ type ikeSA struct {
 	local     netip.AddrPort
 	remote    netip.AddrPort
 	state     saState
+	// halfOpen marks a responder's SA counted in Daemon.halfOpen, from halfOpenAddr.
+	halfOpen     bool
+	halfOpenAddr netip.Addr
 
 	// Negotiated transforms.
 	proposal ike.Proposal
@@ -520,8 +523,8 @@ func (sa *ikeSA) destroy(reason string) {
 	if sa.keys.SKd != nil && sa.encr != nil {
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
-	if !sa.initiator && sa.state == stateConnecting {
-		sa.d.halfOpen-- // it never got to IKE_AUTH, or failed in it
+	if sa.state == stateConnecting {
+		sa.d.uncountHalfOpen(sa) // it never got to IKE_AUTH, or failed in it
 	}
 	sa.releaseVIP()
 	if sa.authChild != nil {
