@@ -141,8 +141,9 @@ func TestParseKnownBytes(t *testing.T) {
 	}, {
 		// Nonce then Vendor ID (RFC 7296, Figures 15 and 18).
 		name: "nonce and vendor",
-		hex:  "0102030405060708 1112131415161718 28 20 25 08 00000001 0000002a" + "2b 00 0008 01020304" + "00 00 0006 6869",
-		want: []Payload{&Nonce{Data: []byte{1, 2, 3, 4}}, &VendorID{Data: []byte("hi")}},
+		hex: "0102030405060708 1112131415161718 28 20 25 08 00000001 00000036" +
+			"2b 00 0014 000102030405060708090a0b0c0d0e0f" + "00 00 0006 6869",
+		want: []Payload{&Nonce{Data: []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}}, &VendorID{Data: []byte("hi")}},
 	}, {
 		// TSi with one IPv4 range, all protocols and ports (RFC 7296, Figures 19 and 20).
 		name: "traffic selector",
@@ -194,7 +195,9 @@ func TestParseErrors(t *testing.T) {
 		{"length field too big", fmtHex(hdr, "00", "0000001d"), INVALID_SYNTAX, PayloadNone, 24},
 		{"payload length below 4", fmtHex(hdr, "28", "00000020") + "00 00 0003", INVALID_SYNTAX, PayloadNonce, 30},
 		{"payload length past end", fmtHex(hdr, "28", "00000022") + "00 00 0009 0102", INVALID_SYNTAX, PayloadNonce, 30},
-		{"bytes after last payload", fmtHex(hdr, "28", "00000022") + "00 00 0004 0102", INVALID_SYNTAX, PayloadNone, 32},
+		{"bytes after last payload", fmtHex(hdr, "2b", "00000022") + "00 00 0004 0102", INVALID_SYNTAX, PayloadNone, 32},
+		{"nonce of 15 bytes", fmtHex(hdr, "28", "0000002f") + "00 00 0013 000102030405060708090a0b0c0d0e", INVALID_SYNTAX, PayloadNonce, 32},
+		{"nonce of 257 bytes", fmtHex(hdr, "28", "00000121") + "00 00 0105" + strings.Repeat("ab", 257), INVALID_SYNTAX, PayloadNonce, 32},
 		{"unknown critical", fmtHex(hdr, "63", "00000020") + "00 80 0004", UNSUPPORTED_CRITICAL_PAYLOAD, 99, 28},
 		{"bad transform count", fmtHex(hdr, "21", "00000034") +
 			"00 00 0018" + "00 00 0014 01 01 00 02" + "00 00 000c 01 00 000c 800e0080", INVALID_SYNTAX, PayloadSA, 52},
@@ -234,12 +237,12 @@ func fmtHex(format, np, length string) string {
 // TestUnknownPayloadKept checks that an unknown payload without the critical bit is kept
 // with its body, and written back unchanged.
 func TestUnknownPayloadKept(t *testing.T) {
-	b, _ := hex.DecodeString("0102030405060708111213141516171863202508000000010000002a" + "28000006abcd" + "00000008cafebabe")
+	b, _ := hex.DecodeString("01020304050607081112131415161718632025080000000100000036" + "28000006abcd" + "00000014" + strings.Repeat("cafebabe", 4))
 	m, err := Parse(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Payload{&Unknown{Type: 99, Body: []byte{0xab, 0xcd}}, &Nonce{Data: []byte{0xca, 0xfe, 0xba, 0xbe}}}
+	want := []Payload{&Unknown{Type: 99, Body: []byte{0xab, 0xcd}}, &Nonce{Data: bytes.Repeat([]byte{0xca, 0xfe, 0xba, 0xbe}, 4)}}
 	if !reflect.DeepEqual(m.Payloads, want) {
 		t.Fatalf("got %#v", m.Payloads)
 	}

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -109,7 +110,7 @@ func TestDissectTruncated(t *testing.T) {
 // generic header, raw data and an error naming the offset, and goes on to the next one.
 func TestDissectMalformedPayload(t *testing.T) {
 	m := &Message{Header: sampleHeader(INFORMATIONAL), Payloads: []Payload{
-		&ID{Type: IDIPv4Addr, Data: []byte{1, 2, 3, 4}}, &Nonce{Data: []byte{9}}}}
+		&ID{Type: IDIPv4Addr, Data: []byte{1, 2, 3, 4}}, &Nonce{Data: bytes.Repeat([]byte{9}, 16)}}}
 	b := mustMarshal(t, m)
 	b[HeaderLen+3] = 11                             // IDi payload length 12 → 11
 	b = append(b[:HeaderLen+8], b[HeaderLen+9:]...) // drop one address byte
@@ -119,7 +120,7 @@ func TestDissectMalformedPayload(t *testing.T) {
 	if id == nil || !strings.Contains(id.Error, "offset 36") || id.Find("Data") == nil {
 		t.Fatalf("IDi field %+v", id)
 	}
-	if nf := root.Find("Nonce Data"); nf == nil || nf.Value != "09" {
+	if nf := root.Find("Nonce Data"); nf == nil || nf.Value != strings.Repeat("09", 16) {
 		t.Fatalf("the payload after the malformed one: %+v", nf)
 	}
 }

@@ -251,7 +251,11 @@ type opened struct {
 
 // open checks and decrypts the SK payload whose generic header starts at offset in msg.
 // A plain cipher decrypts even when the ICV is wrong (the dissector shows both);
-// an AEAD cipher cannot.
+// an AEAD cipher cannot. What cannot be verified fails as an integrity error, whatever
+// else is wrong with it: an SK payload too short to hold an ICV, or ciphertext that is
+// no whole number of blocks under a wrong ICV (RFC 7296, Section 2.21.2 has the receiver
+// drop both without a word). Whole blocks are checked after the ICV, and their lack is
+// then a *ParseError of a message the peer really sent.
 //
 // RFC 7296, Section 3.14; RFC 5282, Section 5.1
 func (sk *SKCrypto) open(msg []byte, offset int) (*opened, error) {
@@ -261,11 +265,27 @@ func (sk *SKCrypto) open(msg []byte, offset int) (*opened, error) {
 	body := msg[offset+genericHeaderLen:]
 	ivLen, icvLen := sk.Encr.IVSize, sk.icvSize()
 	if len(body) < ivLen+icvLen+1 {
-		return nil, fmt.Errorf("ikev2: SK payload of %d bytes is too short for a %d-byte IV and a %d-byte ICV", len(body), ivLen, icvLen)
+		return nil, fmt.Errorf("ikev2: SK payload of %d bytes is too short for a %d-byte IV and a %d-byte ICV: %w",
+			len(body), ivLen, icvLen, ike.ErrIntegrity)
 	}
 	o := &opened{iv: body[:ivLen], ciphertext: body[ivLen : len(body)-icvLen], icv: body[len(body)-icvLen:]}
+	switch {
+	case sk.Encr.AEAD():
+	case sk.Integ.New == nil:
+		// An ICV nobody can check (ike.UncheckedICV: a key table's "ANY n-bits of
+		// Authentication [No Checking]"); imported captures only.
+		o.icvOK, o.unchecked = true, true
+	default:
+		mac := sk.Integ.New(sk.IntegKey)
+		mac.Write(msg[:len(msg)-icvLen])
+		o.icvOK = hmac.Equal(mac.Sum(nil)[:icvLen], o.icv)
+	}
 	if bs := sk.Encr.BlockSize; bs > 1 && len(o.ciphertext)%bs != 0 {
-		return nil, fmt.Errorf("ikev2: SK ciphertext of %d bytes is not a multiple of the %d-byte block", len(o.ciphertext), bs)
+		why := fmt.Sprintf("SK ciphertext of %d bytes is not a multiple of the %d-byte block", len(o.ciphertext), bs)
+		if !o.icvOK {
+			return nil, fmt.Errorf("ikev2: %s: %w", why, ike.ErrIntegrity)
+		}
+		return nil, &ParseError{Payload: PayloadSK, Offset: offset + genericHeaderLen + ivLen, Notify: INVALID_SYNTAX, Reason: why}
 	}
 	c, err := sk.Encr.New(sk.EncrKey)
 	if err != nil {
@@ -278,15 +298,6 @@ func (sk *SKCrypto) open(msg []byte, offset int) (*opened, error) {
 		}
 		o.plain, o.icvOK = plain, true
 		return o, nil
-	}
-	if sk.Integ.New == nil {
-		// An ICV nobody can check (ike.UncheckedICV: a key table's "ANY n-bits of
-		// Authentication [No Checking]"); imported captures only.
-		o.icvOK, o.unchecked = true, true
-	} else {
-		mac := sk.Integ.New(sk.IntegKey)
-		mac.Write(msg[:len(msg)-icvLen])
-		o.icvOK = hmac.Equal(mac.Sum(nil)[:icvLen], o.icv)
 	}
 	if o.plain, err = c.Open(o.iv, o.ciphertext, nil); err != nil {
 		return o, fmt.Errorf("ikev2: %s: %w", sk.Encr.Name, err)
@@ -307,8 +318,9 @@ func padLength(plain []byte) (int, error) {
 }
 
 // Decrypt verifies the ICV of the message's SK payload, decrypts it and parses the inner
-// payloads into it. raw is the message as received (m.Raw when nil). A wrong ICV gives an
-// error wrapping ike.ErrIntegrity; malformed inner payloads give a *ParseError with Inner set.
+// payloads into it. raw is the message as received (m.Raw when nil). An SK payload that
+// does not verify gives an error wrapping ike.ErrIntegrity; one that verifies but is
+// malformed inside gives a *ParseError: a message with either is from the key holder.
 //
 // RFC 7296, Section 3.14
 func (m *Message) Decrypt(raw []byte, sk *SKCrypto) error {

@@ -211,15 +211,33 @@ func TestDecryptErrors(t *testing.T) {
 		t.Error("message without SK: no error")
 	}
 
-	// An SK payload too short for IV and ICV.
+	// An SK payload too short for IV and ICV cannot be verified: an integrity error.
 	short := &Message{Header: sampleHeader(INFORMATIONAL), Payloads: []Payload{&Encrypted{Ciphertext: make([]byte, 20)}}}
 	sb := mustMarshal(t, short)
 	m, err := Parse(sb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Decrypt(sb, sk); err == nil || errors.Is(err, ike.ErrIntegrity) {
-		t.Errorf("short SK payload: %v", err)
+	if err := m.Decrypt(sb, sk); !errors.Is(err, ike.ErrIntegrity) {
+		t.Errorf("short SK payload: %v, want an integrity error", err)
+	}
+	// Ciphertext that is no whole number of blocks: an integrity error under a wrong
+	// ICV, a *ParseError (the key holder sent it) under a right one.
+	ragged := &Message{Header: sampleHeader(INFORMATIONAL), Payloads: []Payload{&Encrypted{Ciphertext: make([]byte, 16+17+16)}}}
+	rb := mustMarshal(t, ragged)
+	if rm, err := Parse(rb); err != nil {
+		t.Fatal(err)
+	} else if err := rm.Decrypt(rb, sk); !errors.Is(err, ike.ErrIntegrity) {
+		t.Errorf("ragged SK payload, wrong ICV: %v, want an integrity error", err)
+	}
+	mac := sk.Integ.New(sk.IntegKey)
+	mac.Write(rb[:len(rb)-16])
+	copy(rb[len(rb)-16:], mac.Sum(nil))
+	var pe *ParseError
+	if rm, err := Parse(rb); err != nil {
+		t.Fatal(err)
+	} else if err := rm.Decrypt(rb, sk); !errors.As(err, &pe) || pe.Payload != PayloadSK {
+		t.Errorf("ragged SK payload, right ICV: %v, want a *ParseError of the SK payload", err)
 	}
 
 	// Keys of the wrong length.
@@ -287,7 +305,7 @@ func forgeSK(t *testing.T, sk *SKCrypto, plain []byte) []byte {
 func TestMarshalKeepsPlainPayloads(t *testing.T) {
 	for _, sk := range []*SKCrypto{testSK(t, ike.ENCR_AES_GCM_16, 256, 0), testSK(t, ike.ENCR_3DES, 192, ike.AUTH_HMAC_SHA1_96)} {
 		m := &Message{Header: sampleHeader(INFORMATIONAL), Payloads: []Payload{
-			&VendorID{Data: []byte("plain")}, &Encrypted{Inner: []Payload{&Nonce{Data: []byte{7}}}}}}
+			&VendorID{Data: []byte("plain")}, &Encrypted{Inner: []Payload{&Nonce{Data: bytes.Repeat([]byte{7}, 16)}}}}}
 		b, err := m.Marshal(sk, zeroReader{})
 		if err != nil {
 			t.Fatal(err)

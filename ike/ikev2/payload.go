@@ -262,18 +262,28 @@ func (p *Auth) unmarshalBody(body []byte) error {
 	return nil
 }
 
-// Nonce is the Nonce payload (Ni or Nr).
+// Nonce is the Nonce payload (Ni or Nr). Its data must be 16 to 256 octets long:
+// Parse refuses others, Marshal writes any length (a test peer sends wrong ones).
 //
 // RFC 7296, Section 3.9
 type Nonce struct {
 	Data []byte
 }
 
+// Nonce lengths RFC 7296, Section 3.9 allows.
+const (
+	MinNonceSize = 16
+	MaxNonceSize = 256
+)
+
 func (*Nonce) PayloadType() PayloadType { return PayloadNonce }
 
 func (p *Nonce) marshalBody(b *cryptobyte.Builder) { b.AddBytes(p.Data) }
 
 func (p *Nonce) unmarshalBody(body []byte) error {
+	if len(body) < MinNonceSize || len(body) > MaxNonceSize {
+		return &bodyError{msg: fmt.Sprintf("nonce of %d bytes, want %d to %d", len(body), MinNonceSize, MaxNonceSize)}
+	}
 	p.Data = append([]byte(nil), body...)
 	return nil
 }
