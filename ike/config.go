@@ -61,6 +61,9 @@ type Connection struct {
 	// IP datagram a fragment may fill (0 means 1280, strongSwan's default).
 	Fragmentation bool
 	FragmentSize  int
+	// Limits are the node's defences against unauthenticated peers (strongswan.conf);
+	// nil means DefaultLimits.
+	Limits *Limits
 }
 
 // Matches reports whether the connection is for a peer at remote reached at local: each
@@ -318,4 +321,39 @@ func (ts TrafficSelector) String() string {
 		s += "]"
 	}
 	return s
+}
+
+// Limits are a responder's defences against peers that have not authenticated, the
+// settings of strongswan.conf's charon section of the same names: how many IKE SAs may
+// be half-open (IKE_SA_INIT answered, IKE_AUTH not completed) before the node demands a
+// COOKIE (RFC 7296, Section 2.6) or ignores new IKE_SA_INIT requests. Zero turns a
+// limit off. Limits belong to a node: every connection of a node carries the same
+// (Connection.Limits), and nil means DefaultLimits.
+type Limits struct {
+	// CookieThreshold demands a COOKIE while this many IKE SAs are half-open.
+	CookieThreshold int
+	// CookieThresholdIP demands a COOKIE from an address while this many IKE SAs from
+	// it are half-open.
+	CookieThresholdIP int
+	// BlockThreshold ignores IKE_SA_INIT from an address while this many IKE SAs from
+	// it are half-open.
+	BlockThreshold int
+	// InitLimitHalfOpen ignores every IKE_SA_INIT while this many IKE SAs are
+	// half-open.
+	InitLimitHalfOpen int
+}
+
+// DefaultLimits are strongSwan's defaults: dos_protection = yes with cookie_threshold
+// 30, cookie_threshold_ip 3 and block_threshold 5, and no init_limit_half_open.
+func DefaultLimits() Limits {
+	return Limits{CookieThreshold: 30, CookieThresholdIP: 3, BlockThreshold: 5}
+}
+
+// Normalized is l as strongSwan applies it: an address may always get a COOKIE before
+// it is blocked, so block_threshold is raised above cookie_threshold_ip when it is not.
+func (l Limits) Normalized() Limits {
+	if l.CookieThresholdIP > 0 && l.BlockThreshold > 0 && l.BlockThreshold <= l.CookieThresholdIP {
+		l.BlockThreshold = l.CookieThresholdIP + 1
+	}
+	return l
 }

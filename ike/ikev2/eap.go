@@ -179,7 +179,7 @@ func (sa *ikeSA) eapClientRound(inner []Payload, ch *ike.ChildConfig, spi uint32
 	}
 	if s == nil {
 		// The first response: the responder's certificate and AUTH, and the first request.
-		idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
+		idr, auth := idPayload(inner, true), payloadOf[*Auth](inner)
 		if idr == nil || auth == nil {
 			sa.failWith(0, ike.FailMalformed, "the responder's first IKE_AUTH response lacks IDr or AUTH: it must authenticate before EAP")
 			return nil, true
@@ -329,7 +329,7 @@ func (sa *ikeSA) eapServerRound(id uint32, inner []Payload) ([]Payload, bool) {
 	d := sa.d
 	s := sa.ext.eap
 	if s == nil {
-		idi := payloadOf[*ID](inner)
+		idi := idPayload(inner, false)
 		if sa.state != stateConnecting || idi == nil {
 			return inner, false
 		}

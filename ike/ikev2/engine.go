@@ -27,16 +27,19 @@ import (
 
 // Daemon is the IKEv2 engine of one node.
 type Daemon struct {
-	env         ike.Env
-	node        string
-	conns       []*ike.Connection
-	sas         map[uint64]*ikeSA // by the SPI this side chose
-	serial      int               // numbers IKE SAs for state-machine names
-	childSerial int               // numbers Child SAs
+	env   ike.Env
+	node  string
+	conns []*ike.Connection
+	sas   map[uint64]*ikeSA // by the SPI this side chose
+	// initHashes finds a responder's IKE SA by the IKE_SA_INIT request that made it,
+	// for retransmissions of that request (initKeyOf).
+	initHashes  map[initKey]*ikeSA
+	limits      ike.Limits // the node's defences against unauthenticated peers (cookie.go)
+	cookies     cookieJar
+	serial      int // numbers IKE SAs for state-machine names
+	childSerial int // numbers Child SAs
 	reqids      map[uint32]*childRef
 	closed      bool
-	// cookieSecret makes stateless COOKIE values (RFC 7296 2.6).
-	cookieSecret []byte
 	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
 	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
 	halfOpen     int
@@ -52,14 +55,16 @@ type childRef struct {
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 	d := &Daemon{env: env, node: node, sas: map[uint64]*ikeSA{}, reqids: map[uint32]*childRef{},
-		halfOpenFrom: map[netip.Addr]int{}}
-	d.cookieSecret = make([]byte, 32)
-	if _, err := io.ReadFull(env.Rand, d.cookieSecret); err != nil {
+		halfOpenFrom: map[netip.Addr]int{}, initHashes: map[initKey]*ikeSA{}, limits: ike.DefaultLimits()}
+	if err := d.cookies.init(env.Rand); err != nil {
 		return nil, fmt.Errorf("ikev2: %v", err)
 	}
 	for _, c := range conns {
 		if c.Version != 2 {
 			continue
+		}
+		if c.Limits != nil { // the node's, on each of its connections
+			d.limits = c.Limits.Normalized()
 		}
 		if len(c.Proposals) == 0 {
 			return nil, fmt.Errorf("ikev2: connection %s has no proposals", c.Name)
@@ -173,29 +178,17 @@ func (d *Daemon) startChild(c *ike.Connection, ch *ike.ChildConfig) {
 	d.startIKE(c, ch)
 }
 
-// activeSA is the connection's IKE SA that is up or coming up, if any.
+// activeSA is the connection's newest IKE SA that is up or coming up, if any. It looks
+// at every IKE SA, but only for a local command or an acquire, never for a datagram.
 func (d *Daemon) activeSA(c *ike.Connection) *ikeSA {
 	var best *ikeSA
-	for _, sa := range d.sortedSAs() {
-		if sa.conn == c && (sa.state == stateConnecting || sa.state == stateEstablished || sa.state == stateRekeying) {
+	for _, sa := range d.sas {
+		if sa.conn == c && (sa.state == stateConnecting || sa.state == stateEstablished || sa.state == stateRekeying) &&
+			(best == nil || sa.serial > best.serial) {
 			best = sa
 		}
 	}
 	return best
-}
-
-// sortedSAs lists the IKE SAs in the order they were made, for determinism.
-func (d *Daemon) sortedSAs() []*ikeSA {
-	list := make([]*ikeSA, 0, len(d.sas))
-	for _, sa := range d.sas {
-		list = append(list, sa)
-	}
-	for i := 1; i < len(list); i++ {
-		for j := i; j > 0 && list[j].serial < list[j-1].serial; j-- {
-			list[j], list[j-1] = list[j-1], list[j]
-		}
-	}
-	return list
 }
 
 func (d *Daemon) saFor(conn string) (*ikeSA, error) {
@@ -291,24 +284,17 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	h := &m.Header
 	isResp := h.Flags&FlagResponse != 0
 	fromInit := h.Flags&FlagInitiator != 0
-	// Our SPI is SPIr when the message comes from the original initiator.
+	// Our SPI is SPIr when the message comes from the original initiator: one lookup in
+	// the table of IKE SAs by the SPI this side chose.
 	mine := h.SPIr
 	if !fromInit {
 		mine = h.SPIi
 	}
-	sa := d.sas[mine]
-	if sa == nil && h.Exchange == IKE_SA_INIT && !isResp && h.SPIr == 0 && h.MessageID == 0 {
-		// A retransmitted IKE_SA_INIT request is answered by the SA it created.
-		for _, s := range d.sortedSAs() {
-			if !s.initiator && s.spiI == h.SPIi && s.remote == remote {
-				sa = s
-			}
-		}
-		if sa == nil {
-			d.respondInit(local, remote, m)
-			return
-		}
+	if h.Exchange == IKE_SA_INIT && !isResp {
+		d.handleInitRequest(local, remote, m)
+		return
 	}
+	sa := d.sas[mine]
 	if sa == nil {
 		dg.Info = &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID,
 			Response: isResp, Dissect: d.lazyDissect(data, nil)}

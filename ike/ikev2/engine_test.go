@@ -268,7 +268,10 @@ func TestMalformedInnerPayloadGetsInvalidSyntax(t *testing.T) {
 	w, a, _, rb := pair(t, p, p, []string{"aes128-sha256"}, []string{"aes128-sha256"}, "k", "k")
 	a.Acquire(1)
 	w.run(time.Second)
-	sa := a.sortedSAs()[0]
+	var sa *ikeSA
+	for _, s := range a.sas {
+		sa = s
+	}
 	// An INFORMATIONAL request whose SK payload verifies but holds a truncated Delete.
 	m := &Message{Header: sa.header(INFORMATIONAL, sa.nextRequestID, false),
 		Payloads: []Payload{&Encrypted{Inner: []Payload{&Unknown{Type: PayloadDelete, Body: []byte{3}}}}}}

@@ -80,7 +80,7 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 	if eapRound {
 		return
 	}
-	idr, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
+	idr, auth := idPayload(inner, true), payloadOf[*Auth](inner)
 	if auth == nil || idr == nil {
 		if n := errorNotify(inner); n != nil {
 			sa.failWith(n.Type, ike.FailPeerNotify, "IKE_AUTH failed: responder says %s", n.Type)
@@ -164,7 +164,7 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 	if eapRound {
 		return
 	}
-	idi, auth := payloadOf[*ID](inner), payloadOf[*Auth](inner)
+	idi, auth := idPayload(inner, false), payloadOf[*Auth](inner)
 	if sa.state != stateConnecting || idi == nil || auth == nil {
 		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: INVALID_SYNTAX}})
 		sa.failWith(0, ike.FailMalformed, "IKE_AUTH request lacks IDi or AUTH")

@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -64,6 +65,12 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 					d.failure(sa, "", 0, ike.FailMalformed, "%s: CREATE_CHILD_SA response lacks KEr although PFS was proposed", sa.name())
 					return
 				}
+			} else if g := firstGroup(cfg.ESPProposals); ke.Group != g {
+				d.failure(sa, cfg.Name, 0, ike.FailMalformed, "%s: CREATE_CHILD_SA response: KEr of group %d, our KEi is of group %d", sa.name(), ke.Group, g)
+				if old != nil && old.state == "REKEYING" {
+					old.setState("INSTALLED")
+				}
+				return
 			} else {
 				var err error
 				if gir, err = priv.Shared(ke.Data); err != nil {
@@ -99,6 +106,17 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 		d.failure(sa, "", 0, ike.FailMalformed, "%s: CREATE_CHILD_SA request lacks SA or Ni", sa.name())
 		return
 	}
+	// While this side rekeys or deletes the IKE SA it creates and rekeys nothing, as
+	// strongSwan answers (child_create, ike_rekey): TEMPORARY_FAILURE (RFC 7296,
+	// Section 2.25). RFC 7296, Section 2.8.2 would have a rekey collision answered and
+	// settled by the nonces; this engine does not, and only the original initiator
+	// rekeys by time, so two ikesim nodes do not collide.
+	if sa.state == stateRekeying || sa.state == stateDeleting {
+		sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: TEMPORARY_FAILURE}})
+		d.action("CREATE_CHILD_SA request while %s is %s: answer TEMPORARY_FAILURE, the peer may try again later",
+			sa.name(), sa.state)
+		return
+	}
 	if sap.Proposals[0].Protocol == ike.ProtoIKE {
 		sa.respondRekeyIKE(id, sap, ni, payloadOf[*KE](inner))
 		return
@@ -107,6 +125,12 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 	if n := notifyIn(inner, REKEY_SA); n != nil {
 		spi := spiValue(n.SPI)
 		for _, ch := range sa.children {
+			if ch.spiOut == spi && (ch.state == "DELETING" || ch.state == "REKEYING") {
+				// RFC 7296, Section 2.25.1; strongSwan's child_rekey answers so too.
+				sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: TEMPORARY_FAILURE}})
+				d.action("Peer rekeys %s, which we are %s: answer TEMPORARY_FAILURE", ch.name(), strings.ToLower(ch.state))
+				return
+			}
 			if ch.spiOut == spi && ch.state == "INSTALLED" {
 				old = ch
 			}
@@ -192,13 +216,27 @@ func (sa *ikeSA) rekeyIKE() {
 			sa.setState(stateEstablished)
 			return
 		}
+		// RFC 7296, Sections 1.3.2 and 2.7: the responder accepts one of the proposals
+		// offered, and its KEr is of the group of our KEi, which that proposal names.
+		chosen := sap.Proposals[0].IKE()
+		if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, sa.conn.Proposals); !ok {
+			d.failure(sa, "", 0, ike.FailMalformed, "%s: IKE SA rekey: the responder chose %s, which we did not offer", sa.name(), chosen)
+			sa.setState(stateEstablished)
+			return
+		}
+		if g, _ := pickTransform(chosen, ike.TransformDH); ke.Group != sa.dh.ID || g.ID != sa.dh.ID {
+			d.failure(sa, "", 0, ike.FailMalformed, "%s: IKE SA rekey: the responder's KEr uses group %d and its proposal group %d, not our %d",
+				sa.name(), ke.Group, g.ID, sa.dh.ID)
+			sa.setState(stateEstablished)
+			return
+		}
 		gir, err := priv.Shared(ke.Data)
 		if err != nil {
 			d.failure(sa, "", 0, ike.FailInternal, "%s: IKE SA rekey Diffie-Hellman failed: %v", sa.name(), err)
 			sa.setState(stateEstablished)
 			return
 		}
-		n := sa.rekeyedSA(true, newSPI, binary.BigEndian.Uint64(sap.Proposals[0].SPI), sap.Proposals[0].IKE(), ni, nr.Data, gir)
+		n := sa.rekeyedSA(true, newSPI, binary.BigEndian.Uint64(sap.Proposals[0].SPI), chosen, ni, nr.Data, gir)
 		if n == nil {
 			return
 		}

@@ -79,6 +79,14 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 				for _, spi := range p.SPIs {
 					v := spiValue(spi)
 					for _, ch := range sa.children {
+						if ch.spiOut == v && ch.state == "DELETING" {
+							// RFC 7296, Section 1.4.1: deletes that cross. The response
+							// must not name the SA again; the response to our own Delete
+							// removes it.
+							d.action("Peer deletes %s, which we are deleting too: our answer does not name it again (RFC 7296, Section 1.4.1); the answer to our Delete removes it",
+								ch.name())
+							break
+						}
 						if ch.spiOut == v && ch.state != "DESTROYED" {
 							ours = append(ours, spiBytes(ch.spiIn))
 							d.action("Peer deletes the Child SA with our outbound SPI 0x%08x: delete ours (inbound 0x%08x) too", v, ch.spiIn)

@@ -2,13 +2,13 @@ package ikev2
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -102,7 +102,7 @@ func (sa *ikeSA) sendInit() {
 	ps = append(ps, sa.initNotifies()...) // hook (auth.go): fragmentation, RFC 7427 hashes
 	ps = append(ps, childlessSupport(sa.conn)...)
 	sa.nextRequestID = 0
-	sa.sendRequest(IKE_SA_INIT, ps, sa.onInitReply)
+	sa.sendRequest(IKE_SA_INIT, ps, nil) // its response goes to onInitResponse
 	if sa.outstanding != nil {
 		sa.initRequest = sa.outstanding.raw
 	}
@@ -180,28 +180,82 @@ func (sa *ikeSA) behindNAT() bool {
 	return sa.natLocal || sa.natRemote || (sa.conn != nil && sa.conn.Encap)
 }
 
-func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
+// onInitResponse takes an IKE_SA_INIT response to this side's request. The message is
+// not protected, so it counts only as the answer to the outstanding request, from the
+// address the request went to, and it never moves the IKE SA to another address. An
+// answer this side cannot use (an error notify, a proposal or a group it did not
+// offer, missing payloads) is noted and the request stays outstanding until its
+// retransmissions run out: "because all error notifications are completely
+// unauthenticated, the recipient should continue trying for some time before giving
+// up" (RFC 7296, Section 2.21.1). strongSwan gives up at once; a forged answer must not
+// end the attempt. COOKIE and INVALID_KE_PAYLOAD, the answers the RFC gives a
+// corrective action, are acted on at once.
+func (sa *ikeSA) onInitResponse(dg ike.Datagram, infoIn *ike.MessageInfo, m *Message) {
+	obs := sa.d.env.Observer
+	r := sa.outstanding
+	infoIn.Dissect = sa.d.lazyDissect(m.Raw, nil)
+	dg.Info = infoIn
+	switch {
+	case !sa.initiator || sa.state != stateConnecting || r == nil || r.exchange != IKE_SA_INIT || m.MessageID != r.id:
+		obs.Dropped(dg, fmt.Sprintf("unexpected IKE_SA_INIT response with message ID %d", m.MessageID))
+		return
+	case dg.Remote != sa.remote:
+		obs.Dropped(dg, fmt.Sprintf("IKE_SA_INIT response from %s, but the request went to %s", dg.Remote, sa.remote))
+		return
+	}
+	infoIn.MessageFacts = Describe(m, false)
+	obs.Received(dg)
+	sa.lastIn = sa.d.env.Clock.Now()
+	if why := sa.takeInitReply(m); why != "" {
+		sa.initRejected = why
+		text := fmt.Sprintf("unusable IKE_SA_INIT response: %s. It is not authenticated and may be forged: keep waiting for a valid one until the retransmissions run out (RFC 7296, Section 2.21.1)", why)
+		if n := errorNotify(m.Payloads); n != nil {
+			// A notify received is an error to report, even if it may be forged.
+			sa.initRejectedNotify = n.Type
+			sa.d.failure(sa, "", n.Type, ike.FailPeerNotify, "%s: %s", sa.name(), text)
+		} else {
+			sa.d.action("%s", strings.ToUpper(text[:1])+text[1:])
+		}
+	}
+}
+
+// answered ends the outstanding request: its response is taken.
+func (sa *ikeSA) answered() {
+	sa.outstanding.timer.Stop()
+	sa.outstanding = nil
+	sa.nextRequestID++
+}
+
+// takeInitReply acts on an IKE_SA_INIT response, or says why it cannot be used.
+func (sa *ikeSA) takeInitReply(m *Message) (unusable string) {
 	d := sa.d
 	ps := m.Payloads
 	if n := notifyIn(ps, COOKIE); n != nil {
+		if len(n.Data) < 1 || len(n.Data) > 64 {
+			return fmt.Sprintf("its N(COOKIE) has %d bytes, not 1 to 64 (RFC 7296, Section 3.10.1)", len(n.Data))
+		}
+		sa.answered()
 		if sa.initTries++; sa.initTries > 3 {
 			sa.failWith(COOKIE, ike.FailPeerNotify, "responder keeps asking for a COOKIE")
-			return
+			return ""
 		}
 		d.action("Responder demands a COOKIE (it is under load): send IKE_SA_INIT again with N(COOKIE) first")
 		sa.cookie = n.Data
 		sa.sendInit()
-		return
+		return ""
 	}
 	if n := notifyIn(ps, INVALID_KE_PAYLOAD); n != nil {
 		if len(n.Data) != 2 {
-			sa.failWith(INVALID_KE_PAYLOAD, ike.FailMalformed, "INVALID_KE_PAYLOAD without a group")
-			return
+			return "INVALID_KE_PAYLOAD without a group"
 		}
 		g := binary.BigEndian.Uint16(n.Data)
-		if sa.initTries++; sa.initTries > 3 || !offersGroup(sa.conn.Proposals, g) || g == sa.keGroup {
+		if !offersGroup(sa.conn.Proposals, g) || g == sa.keGroup {
+			return fmt.Sprintf("the responder wants Diffie-Hellman group %d, which we do not offer", g)
+		}
+		sa.answered()
+		if sa.initTries++; sa.initTries > 3 {
 			sa.failWith(INVALID_KE_PAYLOAD, ike.FailPeerNotify, "responder wants Diffie-Hellman group %d, which we do not offer", g)
-			return
+			return ""
 		}
 		gname := fmt.Sprint(g)
 		if grp := ike.DH(g); grp != nil {
@@ -210,44 +264,42 @@ func (sa *ikeSA) onInitReply(m *Message, _ []Payload) {
 		d.action("INVALID_KE_PAYLOAD: the responder wants group %s: compute a new KEi for it and retry", gname)
 		sa.keGroup = g
 		sa.sendInit()
-		return
+		return ""
 	}
 	if n := errorNotify(ps); n != nil {
-		sa.failWith(n.Type, ike.FailPeerNotify, "IKE_SA_INIT failed: responder says %s", n.Type)
-		return
+		return fmt.Sprintf("the responder says %s", n.Type)
 	}
 	sap, ke, nr := payloadOf[*SA](ps), payloadOf[*KE](ps), noncePayload(ps)
 	if sap == nil || ke == nil || nr == nil || len(sap.Proposals) != 1 || m.Header.SPIr == 0 {
-		sa.failWith(0, ike.FailMalformed, "IKE_SA_INIT response lacks SA, KE or Nr, or has no responder SPI")
-		return
+		return "it lacks SA, KE or Nr, or has no responder SPI"
 	}
 	chosen := sap.Proposals[0].IKE()
 	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, sa.conn.Proposals); !ok {
-		sa.failWith(0, ike.FailMalformed, "responder chose %s, which we did not offer", chosen)
-		return
+		return fmt.Sprintf("the responder chose %s, which we did not offer", chosen)
 	}
-	sa.spiR = m.Header.SPIr
+	if g, _ := pickTransform(chosen, ike.TransformDH); ke.Group != sa.keGroup || g.ID != sa.keGroup {
+		return fmt.Sprintf("the responder's KE uses group %d and its proposal group %d, not our %d", ke.Group, g.ID, sa.keGroup)
+	}
+	gir, err := sa.dhPriv.Shared(ke.Data)
+	if err != nil {
+		return fmt.Sprintf("Diffie-Hellman with the responder's KE payload failed: %v", err)
+	}
 	if err := sa.setTransforms(chosen); err != nil {
-		sa.failWith(0, ike.FailInternal, "%v", err)
-		return
+		return err.Error()
 	}
-	if ke.Group != sa.keGroup {
-		sa.failWith(0, ike.FailMalformed, "responder's KE uses group %d, not %d", ke.Group, sa.keGroup)
-		return
-	}
+	sa.answered()
+	sa.spiR = m.Header.SPIr
 	sa.nr = nr.Data
 	sa.initReply = m.Raw
 	d.action("Responder selected %s", chosen)
-	if err := sa.deriveKeys(ke.Data); err != nil {
-		sa.failWith(0, ike.FailInternal, "%v", err)
-		return
-	}
+	sa.deriveFrom(gir)
 	sa.checkNAT(&m.Header, ps, sa.local, sa.remote)
 	if sa.behindNAT() {
 		sa.floatPorts()
 	}
 	sa.readInitReply(ps) // hook (auth.go): the responder's CERTREQ, fragmentation, RFC 7427 hashes
 	sa.sendAuth()
+	return ""
 }
 
 // floatPorts moves IKE from port 500 to 4500 once a NAT is detected (RFC 7296 2.23), so
@@ -293,6 +345,12 @@ func (sa *ikeSA) deriveKeys(peerKE []byte) error {
 	if err != nil {
 		return fmt.Errorf("Diffie-Hellman with the peer's KE payload failed: %v", err)
 	}
+	sa.deriveFrom(gir)
+	return nil
+}
+
+// deriveFrom computes SKEYSEED and the seven keys from g^ir.
+func (sa *ikeSA) deriveFrom(gir []byte) {
 	skeyseed := ike.SKEYSEED(sa.prf, sa.ni, sa.nr, gir)
 	sa.keys = ike.DeriveIKEKeys(sa.prf, skeyseed, sa.ni, sa.nr, sa.spiI, sa.spiR, sa.encr, sa.encrBits, sa.integ)
 	keys := "SK_d, SK_ai, SK_ar, SK_ei, SK_er, SK_pi, SK_pr"
@@ -303,19 +361,6 @@ func (sa *ikeSA) deriveKeys(peerKE []byte) error {
 	}
 	sa.d.action("Compute the Diffie-Hellman shared secret g^ir (%d bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive %s with prf+",
 		len(gir), keys)
-	return nil
-}
-
-// cookieFor is the stateless cookie for a request (RFC 7296 2.6): a version byte and
-// SHA-256(Ni | IPi | SPIi | secret).
-func (d *Daemon) cookieFor(ni []byte, remote netip.AddrPort, spiI uint64) []byte {
-	h := hmac.New(sha256.New, d.cookieSecret)
-	h.Write(ni)
-	h.Write(remote.Addr().AsSlice())
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], spiI)
-	h.Write(b[:])
-	return append([]byte{1}, h.Sum(nil)...)
 }
 
 // findConn picks the connection for a peer: local and remote addresses must match (an
@@ -343,8 +388,61 @@ func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *N
 	d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: raw, Info: info})
 }
 
-// respondInit handles an IKE_SA_INIT request that starts a new IKE SA.
-func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
+// initKey names a responder's IKE SA by the request that made it: a SHA-256 over the
+// initiator's address and its IKE_SA_INIT request. strongSwan hashes the request alone
+// to tell a retransmission from a new request with the same SPIi; with the address, a
+// request replayed from elsewhere is not taken for a retransmission and answered there.
+type initKey [sha256.Size]byte
+
+func initKeyOf(remote netip.AddrPort, raw []byte) initKey {
+	h := sha256.New()
+	a, _ := remote.MarshalBinary()
+	h.Write(a)
+	h.Write(raw)
+	var k initKey
+	h.Sum(k[:0])
+	return k
+}
+
+// handleInitRequest takes an IKE_SA_INIT request: a retransmission of one that made an
+// IKE SA (the same bytes from the same address) goes to that SA; any other starts a
+// new one. A request with a responder SPI, a message ID or without the I flag starts
+// nothing.
+func (d *Daemon) handleInitRequest(local, remote netip.AddrPort, m *Message) {
+	h := &m.Header
+	if h.SPIr != 0 || h.MessageID != 0 || !h.FromInitiator() {
+		d.env.Observer.Dropped(ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
+			Info: &ike.MessageInfo{Version: 2, Exchange: "IKE_SA_INIT", MessageID: h.MessageID, Dissect: d.lazyDissect(m.Raw, nil)}},
+			fmt.Sprintf("IKE_SA_INIT request with responder SPI %016x, message ID %d, flags %s: it does not start an IKE SA (RFC 7296, Section 3.1)",
+				h.SPIr, h.MessageID, h.Flags))
+		return
+	}
+	key := initKeyOf(remote, m.Raw)
+	if sa := d.initHashes[key]; sa != nil {
+		sa.retransmitInit(local, remote, m)
+		return
+	}
+	d.respondInit(local, remote, m, key)
+}
+
+// retransmitInit answers a retransmitted IKE_SA_INIT request with the cached response,
+// as long as IKE_AUTH has not begun.
+func (sa *ikeSA) retransmitInit(local, remote netip.AddrPort, m *Message) {
+	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw}
+	infoIn := &ike.MessageInfo{Version: 2, Exchange: m.Exchange.String(), MessageID: m.MessageID}
+	if sa.nextPeerID == 1 && sa.lastReply != nil && sa.lastReplyID == 0 {
+		sa.resendReply(dg, infoIn, m)
+		return
+	}
+	infoIn.Dissect = sa.d.lazyDissect(m.Raw, sa.skIn())
+	dg.Info = infoIn
+	sa.d.env.Observer.Dropped(dg, fmt.Sprintf("request message ID %d, expected %d", m.MessageID, sa.nextPeerID))
+}
+
+// respondInit handles an IKE_SA_INIT request that starts a new IKE SA; key names the
+// request (initKeyOf). Before any state is made, the node's defences against peers
+// that have not authenticated apply (cookie.go).
+func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message, key initKey) {
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
 		Info: &ike.MessageInfo{Version: 2, Exchange: IKE_SA_INIT.String(), MessageFacts: Describe(m, true), Dissect: d.lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
@@ -353,23 +451,28 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv2 connection configured for %s → %s", remote.Addr(), local.Addr()))
 		return
 	}
-	obs.Received(dg)
 	ps := m.Payloads
 	sap, ke, ni := payloadOf[*SA](ps), payloadOf[*KE](ps), noncePayload(ps)
 	if sap == nil || ke == nil || ni == nil {
+		obs.Received(dg)
 		d.action("IKE_SA_INIT request lacks SA, KE or Ni: answer INVALID_SYNTAX")
 		d.replyStateless(local, remote, m, &Notify{Type: INVALID_SYNTAX})
 		return
 	}
-	if c.CookieThreshold > 0 && d.halfOpen >= c.CookieThreshold {
-		want := d.cookieFor(ni.Data, remote, m.Header.SPIi)
-		got := notifyIn(ps, COOKIE)
-		if got == nil || !hmac.Equal(got.Data, want) {
-			d.action("%d half-open IKE SAs reach the threshold of %d: answer statelessly with N(COOKIE) to prove the initiator's address",
-				d.halfOpen, c.CookieThreshold)
-			d.replyStateless(local, remote, m, &Notify{Type: COOKIE, Data: want})
-			return
-		}
+	why := d.cookieRequired(c, remote.Addr())
+	cookieOK := why != "" && d.cookieValid(notifyIn(ps, COOKIE), ni.Data, remote, m.Header.SPIi)
+	if why != "" && !cookieOK {
+		obs.Received(dg)
+		d.action("%s: answer statelessly with N(COOKIE) to prove the initiator's address", why)
+		d.replyStateless(local, remote, m, &Notify{Type: COOKIE, Data: d.cookieFor(ni.Data, remote, m.Header.SPIi)})
+		return
+	}
+	if why := d.overLimit(remote.Addr()); why != "" {
+		obs.Dropped(dg, why)
+		return
+	}
+	obs.Received(dg)
+	if cookieOK {
 		d.action("The COOKIE matches: the initiator really is at %s", remote.Addr())
 	}
 	offered := sap.IKEProposals()
@@ -394,6 +497,9 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message) {
 	sa.spiI = m.Header.SPIi
 	sa.spiR = d.spi64()
 	d.sas[sa.spiR] = sa
+	sa.initHash = key
+	d.initHashes[key] = sa
+	sa.replyLocal, sa.replyRemote = local, remote
 	d.countHalfOpen(sa)
 	sa.setState(stateConnecting)
 	if err := sa.setTransforms(chosen); err != nil {

@@ -1,8 +1,10 @@
 package ikev2
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/ikesim/ikesim/ike"
@@ -28,6 +30,9 @@ const defaultFragmentSize = 1280
 // being received.
 type fragState struct {
 	sent [2]sentFragments // by response (1) or request (0)
+	// firstHash is the SHA-256 of the first fragment of the last request reassembled:
+	// a retransmission of the request repeats those bytes.
+	firstHash [sha256.Size]byte
 
 	msgID    uint32
 	response bool
@@ -35,7 +40,16 @@ type fragState struct {
 	first    PayloadType
 	parts    [][]byte // plaintext pieces by fragment number - 1
 	have     int
+	size     int // bytes in parts
 }
+
+// Bounds on what a peer can make this side keep for one message, as strongSwan bounds
+// it: at most 255 fragments (its MAX_FRAGMENTS) and, reassembled, what one UDP datagram
+// can carry (strongSwan's max_packet is 10000 bytes by default).
+const (
+	maxFragments   = 255
+	maxReassembled = 65535
+)
 
 type sentFragments struct {
 	raw   []byte // the whole message the fragments carry
@@ -71,9 +85,10 @@ func (sa *ikeSA) datagramSize(n int) int {
 	return n
 }
 
-// sendFragments sends raw as SKF fragments when both sides support fragmentation and
-// the message is too large for one datagram. It reports whether it did.
-func (sa *ikeSA) sendFragments(raw []byte, info *ike.MessageInfo) bool {
+// sendFragments sends raw between local and remote as SKF fragments when both sides
+// support fragmentation and the message is too large for one datagram. It reports
+// whether it did.
+func (sa *ikeSA) sendFragments(local, remote netip.AddrPort, raw []byte, info *ike.MessageInfo) bool {
 	if !sa.fragmenting() || len(raw) <= HeaderLen || PayloadType(raw[16]) != PayloadSK ||
 		sa.datagramSize(len(raw)) <= sa.fragmentSize() {
 		return false
@@ -105,7 +120,7 @@ func (sa *ikeSA) sendFragments(raw []byte, info *ike.MessageInfo) bool {
 			}
 			return root
 		}
-		sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: f, Info: &fi})
+		sa.d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: f, Info: &fi})
 	}
 	return true
 }
@@ -211,6 +226,9 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 	if f.Number == 0 || f.Total == 0 || f.Number > f.Total {
 		return drop("invalid fragment numbering")
 	}
+	if f.Total > maxFragments {
+		return drop(fmt.Sprintf("more than %d fragments", maxFragments))
+	}
 	op, err := sk.open(m.Raw, skfOffset(m, f)+4)
 	if err != nil || !op.icvOK {
 		return drop("its ICV does not verify")
@@ -221,14 +239,23 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 	}
 	resp := m.IsResponse()
 	if fr.parts == nil || fr.msgID != m.MessageID || fr.response != resp || fr.total != f.Total {
-		*fr = fragState{sent: fr.sent, msgID: m.MessageID, response: resp, total: f.Total, parts: make([][]byte, f.Total)}
+		*fr = fragState{sent: fr.sent, firstHash: fr.firstHash, msgID: m.MessageID, response: resp, total: f.Total,
+			parts: make([][]byte, f.Total)}
 	}
 	if fr.parts[f.Number-1] == nil {
-		fr.parts[f.Number-1] = append([]byte{}, op.plain[:len(op.plain)-1-n]...)
+		piece := op.plain[:len(op.plain)-1-n]
+		if fr.size += len(piece); fr.size > maxReassembled {
+			*fr = fragState{sent: fr.sent, firstHash: fr.firstHash}
+			return drop(fmt.Sprintf("the fragments add up to more than %d bytes", maxReassembled))
+		}
+		fr.parts[f.Number-1] = append([]byte{}, piece...)
 		fr.have++
 	}
 	if f.Number == 1 {
 		fr.first = f.FirstPayload
+		if !resp {
+			fr.firstHash = sha256.Sum256(m.Raw)
+		}
 	}
 	if fr.have < int(fr.total) {
 		obs.Received(dg)
@@ -241,7 +268,7 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 		chain = append(chain, p...)
 	}
 	first := fr.first
-	*fr = fragState{sent: fr.sent}
+	*fr = fragState{sent: fr.sent, firstHash: fr.firstHash}
 	ps, err := parseChain(chain, first, 0, true)
 	if err != nil {
 		return drop(fmt.Sprintf("the reassembled message is malformed: %v", err))

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -77,6 +78,19 @@ type ikeSA struct {
 	lastReply     []byte // the last response sent, for retransmitted requests
 	lastReplyID   uint32
 	lastReplyInfo *ike.MessageInfo
+	// lastRequest is the SHA-256 of the request lastReply answers (of its first
+	// fragment when it came in fragments): only these very bytes are a retransmission.
+	lastRequest [sha256.Size]byte
+	// replyLocal and replyRemote are where the request being answered came in: the
+	// response goes back there (RFC 7296, Section 2.11).
+	replyLocal, replyRemote netip.AddrPort
+	// initHash keys a responder's SA in Daemon.initHashes: its IKE_SA_INIT request.
+	initHash initKey
+	// initRejected says why the last IKE_SA_INIT response was not taken, while an
+	// initiator keeps waiting for a valid one (RFC 7296, Section 2.21.1), and
+	// initRejectedNotify is the last error notify such a response carried.
+	initRejected       string
+	initRejectedNotify NotifyType
 
 	authChild *ike.ChildConfig // the child negotiated in IKE_AUTH, until it is up
 
@@ -233,11 +247,15 @@ func weakIn(m *Message) []string {
 	return weak
 }
 
-func (sa *ikeSA) send(raw []byte, info *ike.MessageInfo) {
-	if sa.sendFragments(raw, info) { // RFC 7383 hook (frag.go): too large, sent as SKF fragments
+func (sa *ikeSA) send(raw []byte, info *ike.MessageInfo) { sa.sendTo(sa.local, sa.remote, raw, info) }
+
+// sendTo sends a message between the given ends: a response goes back where its request
+// came from.
+func (sa *ikeSA) sendTo(local, remote netip.AddrPort, raw []byte, info *ike.MessageInfo) {
+	if sa.sendFragments(local, remote, raw, info) { // RFC 7383 hook (frag.go): too large, sent as SKF fragments
 		return
 	}
-	sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: raw, Info: info})
+	sa.d.env.Transport.Send(ike.Datagram{Local: local, Remote: remote, Data: raw, Info: info})
 }
 
 // queueRequest runs start when the window of one outstanding request is free.
@@ -284,13 +302,22 @@ func (sa *ikeSA) armRetransmit(r *request) {
 		}
 		r.tries++
 		if r.tries >= tries {
-			sa.d.failure(sa, "", 0, ike.FailTimeout, "%s: no response to %s request %d after %d tries: giving up, peer is dead",
-				sa.name(), r.exchange, r.id, tries)
+			if r.exchange == IKE_SA_INIT && sa.initRejected != "" {
+				sa.d.failure(sa, "", sa.initRejectedNotify, ike.FailTimeout, "%s: no usable response to %s request %d after %d tries (the last: %s): giving up",
+					sa.name(), r.exchange, r.id, tries, sa.initRejected)
+			} else {
+				sa.d.failure(sa, "", 0, ike.FailTimeout, "%s: no response to %s request %d after %d tries: giving up, peer is dead",
+					sa.name(), r.exchange, r.id, tries)
+			}
 			sa.outstanding = nil
 			sa.destroy("peer did not answer")
 			return
 		}
-		sa.d.action("No response to %s request %d within %s: retransmit it (try %d of %d)", r.exchange, r.id,
+		what := "No response"
+		if r.exchange == IKE_SA_INIT && sa.initRejected != "" {
+			what = "No usable response"
+		}
+		sa.d.action("%s to %s request %d within %s: retransmit it (try %d of %d)", what, r.exchange, r.id,
 			d.Round(time.Millisecond), r.tries+1, tries)
 		info := *r.info
 		info.Retransmit = true
@@ -311,10 +338,21 @@ func (sa *ikeSA) sendResponse(ex ExchangeType, id uint32, payloads []Payload) {
 		return
 	}
 	sa.lastReply, sa.lastReplyID, sa.lastReplyInfo = raw, id, info
-	sa.send(raw, info)
+	sa.sendTo(sa.replyLocal, sa.replyRemote, raw, info)
 }
 
-// handle processes a message that belongs to this SA.
+// handle processes a message that belongs to this SA (Daemon.HandleDatagram takes
+// IKE_SA_INIT requests). Nothing changes before the message has passed its integrity
+// check, except that a byte-for-byte retransmission of the last request gets the cached
+// response again (RFC 7296, Sections 2.1 and 2.21.2):
+//  1. an IKE_SA_INIT response goes to onInitResponse: it is not protected;
+//  2. a response must answer the outstanding request; a request must carry the next
+//     message ID, or be the very bytes of the last one;
+//  3. the SK payload (or an SKF fragment) must verify; what does not, or has none, is
+//     dropped silently;
+//  4. the SA's state must admit the request (admit);
+//  5. only then the peer's address may move (updateHosts), the window advances and the
+//     exchange's handler runs.
 func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	h := &m.Header
 	obs := sa.d.env.Observer
@@ -322,69 +360,78 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	isResp := h.Flags&FlagResponse != 0
 	sk := sa.skIn()
 	infoIn := &ike.MessageInfo{Version: 2, Exchange: h.Exchange.String(), MessageID: h.MessageID, Response: isResp}
+	drop := func(why string) {
+		if infoIn.Dissect == nil {
+			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
+		}
+		dg.Info = infoIn
+		obs.Dropped(dg, why)
+	}
+	if h.Exchange == IKE_SA_INIT {
+		if !isResp {
+			drop("IKE_SA_INIT request with the SPIs of an existing IKE SA")
+			return
+		}
+		sa.onInitResponse(dg, infoIn, m)
+		return
+	}
 	if isResp {
 		r := sa.outstanding
 		if r == nil || r.id != h.MessageID || r.exchange != h.Exchange {
-			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
-			dg.Info = infoIn
-			obs.Dropped(dg, fmt.Sprintf("unexpected %s response with message ID %d", h.Exchange, h.MessageID))
+			drop(fmt.Sprintf("unexpected %s response with message ID %d", h.Exchange, h.MessageID))
 			return
 		}
 	} else {
 		switch {
-		case h.MessageID+1 == sa.nextPeerID && sa.lastReply != nil:
-			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
-			dg.Info = infoIn
-			obs.Received(dg)
-			if fragmentNumber(m) > 1 { // RFC 7383 2.6.2 hook (frag.go): answer only the first fragment
-				return
-			}
-			sa.d.action("Request %d is a retransmission: send the cached response again", h.MessageID)
-			info := *sa.lastReplyInfo
-			info.Retransmit = true
-			sa.send(sa.lastReply, &info)
+		case h.MessageID+1 == sa.nextPeerID && sa.lastReply != nil && sha256.Sum256(m.Raw) == sa.lastRequest:
+			sa.resendReply(dg, infoIn, m)
 			return
 		case h.MessageID != sa.nextPeerID:
-			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
-			dg.Info = infoIn
-			obs.Dropped(dg, fmt.Sprintf("request message ID %d, expected %d", h.MessageID, sa.nextPeerID))
+			drop(fmt.Sprintf("request message ID %d, expected %d", h.MessageID, sa.nextPeerID))
 			return
 		}
 	}
+	if sk == nil {
+		dg.Info = infoIn
+		obs.Dropped(dg, "encrypted message before the keys exist")
+		return
+	}
 	var inner []Payload
-	if h.Exchange != IKE_SA_INIT {
-		if sk == nil {
-			dg.Info = infoIn
-			obs.Dropped(dg, "encrypted message before the keys exist")
+	f := payloadOf[*EncryptedFragment](m.Payloads)
+	if f != nil { // RFC 7383 hook (frag.go)
+		if !sa.takeFragment(dg, infoIn, m, f, sk) {
 			return
 		}
-		if f := payloadOf[*EncryptedFragment](m.Payloads); f != nil { // RFC 7383 hook (frag.go)
-			if !sa.takeFragment(dg, infoIn, m, f, sk) {
-				return
-			}
-		} else if err := m.Decrypt(m.Raw, sk); err != nil {
-			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
-			dg.Info = infoIn
-			if errors.Is(err, ike.ErrIntegrity) || isResp {
-				// RFC 7296 2.21.1: a message that fails its integrity check is dropped.
-				obs.Dropped(dg, fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
-				return
-			}
-			// It verifies, so it comes from the peer, but its payloads are malformed.
-			obs.Received(dg)
-			sa.d.failure(sa, "", INVALID_SYNTAX, ike.FailMalformed, "%s: malformed %s request: %v: answer INVALID_SYNTAX", sa.name(), h.Exchange, err)
-			sa.nextPeerID = h.MessageID + 1
-			sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
+	} else if m.Encrypted() == nil {
+		drop(fmt.Sprintf("%s message without an SK payload: it cannot be authenticated", h.Exchange))
+		return
+	} else if err := m.Decrypt(m.Raw, sk); err != nil {
+		// RFC 7296, Section 2.21.2: what fails its integrity check is dropped without a
+		// word. A *ParseError comes from a message whose ICV verified.
+		var pe *ParseError
+		if !errors.As(err, &pe) || isResp {
+			drop(fmt.Sprintf("%s: cannot decrypt or verify the SK payload: %v", h.Exchange, err))
 			return
 		}
-		enc, ok := encryptedOf(m)
-		if !ok {
-			infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
-			dg.Info = infoIn
-			obs.Dropped(dg, fmt.Sprintf("%s message without an SK payload", h.Exchange))
+		if !sa.admit(h, drop) {
 			return
 		}
-		inner = enc.Inner
+		infoIn.Dissect = sa.d.lazyDissect(m.Raw, sk)
+		dg.Info = infoIn
+		obs.Received(dg)
+		sa.d.failure(sa, "", INVALID_SYNTAX, ike.FailMalformed, "%s: malformed %s request: %v: answer INVALID_SYNTAX", sa.name(), h.Exchange, err)
+		sa.tookRequest(local, remote, m, false)
+		sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
+		return
+	}
+	enc, ok := encryptedOf(m)
+	if !ok {
+		drop(fmt.Sprintf("%s message without an SK payload", h.Exchange))
+		return
+	}
+	inner = enc.Inner
+	if !isResp && !sa.admit(h, drop) {
+		return
 	}
 	infoIn.MessageFacts = Describe(m, !h.IsResponse())
 	if infoIn.Dissect == nil { // a reassembled message has its own (frag.go)
@@ -393,14 +440,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	dg.Info = infoIn
 	obs.Received(dg)
 	sa.lastIn = sa.d.env.Clock.Now()
-	if remote != sa.remote && sa.state != stateCreated {
-		sa.d.action("Peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
-		sa.remote = remote
-	}
-	if local != sa.local {
-		sa.d.action("The peer now sends to our port %d (%s, was %s): answer from there (NAT traversal, RFC 7296, Section 2.23)", local.Port(), local, sa.local)
-		sa.local = local
-	}
+	sa.updateHosts(local, remote, h)
 	if isResp {
 		r := sa.outstanding
 		r.timer.Stop()
@@ -410,7 +450,7 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 		sa.nextQueued()
 		return
 	}
-	sa.nextPeerID = h.MessageID + 1
+	sa.tookRequest(local, remote, m, f != nil)
 	switch h.Exchange {
 	case IKE_AUTH:
 		sa.respondAuth(m, inner)
@@ -421,6 +461,84 @@ func (sa *ikeSA) handle(local, remote netip.AddrPort, m *Message) {
 	default:
 		sa.sendResponse(h.Exchange, h.MessageID, []Payload{&Notify{Type: INVALID_SYNTAX}})
 		sa.d.failure(sa, "", 0, ike.FailMalformed, "%s: unexpected %s request", sa.name(), h.Exchange)
+	}
+}
+
+// tookRequest moves the window past a verified request that this side answers, and
+// notes where it came from and its bytes, for the response and for retransmissions.
+// Of a reassembled request the first fragment stands for the whole (RFC 7383, Section
+// 2.6.1; strongSwan hashes only that one too).
+func (sa *ikeSA) tookRequest(local, remote netip.AddrPort, m *Message, reassembled bool) {
+	sa.nextPeerID = m.MessageID + 1
+	sa.replyLocal, sa.replyRemote = local, remote
+	if reassembled {
+		sa.lastRequest = sa.ext.frag.firstHash
+	} else {
+		sa.lastRequest = sha256.Sum256(m.Raw)
+	}
+}
+
+// resendReply answers a retransmitted request with the cached response, back where the
+// retransmission came from (strongSwan does the same). Of a fragmented request only the
+// first fragment matches the request's hash, so only it is answered (RFC 7383, Section
+// 2.6.2).
+func (sa *ikeSA) resendReply(dg ike.Datagram, infoIn *ike.MessageInfo, m *Message) {
+	infoIn.Dissect = sa.d.lazyDissect(m.Raw, sa.skIn())
+	dg.Info = infoIn
+	sa.d.env.Observer.Received(dg)
+	sa.d.action("Request %d is a retransmission: send the cached response again", m.MessageID)
+	info := *sa.lastReplyInfo
+	info.Retransmit = true
+	sa.sendTo(dg.Local, dg.Remote, sa.lastReply, &info)
+}
+
+// admit says whether the SA's state admits a verified request, as RFC 7296 orders the
+// exchanges and strongSwan's task manager enforces it (reject_request): IKE_AUTH only to
+// a responder that waits for it; no other request before the IKE SA is up (Sections
+// 1.3 and 1.4: CREATE_CHILD_SA and INFORMATIONAL come after the initial exchanges), to
+// a responder or to an initiator whose rogue responder holds the keys; after a rekey
+// only INFORMATIONAL, for the old SA's Delete. A refused request is dropped unanswered
+// and moves no window. A CREATE_CHILD_SA request to a responder's half-open SA ends
+// that SA, as strongSwan ends it; strongSwan answers an INFORMATIONAL there, but the
+// RFC allows it only after the initial exchanges, so it is ignored.
+func (sa *ikeSA) admit(h *Header, drop func(string)) bool {
+	ex := h.Exchange
+	var why string
+	switch {
+	case ex == IKE_AUTH && (sa.initiator || sa.state != stateConnecting):
+		why = fmt.Sprintf("IKE_AUTH request to the %s of an IKE SA in state %s: IKE_AUTH only sets up a responder's IKE SA", role(sa.initiator), sa.state)
+	case ex == IKE_AUTH:
+	case sa.state == stateCreated || sa.state == stateConnecting:
+		why = fmt.Sprintf("%s request before IKE_AUTH completed: only IKE_AUTH may follow IKE_SA_INIT (RFC 7296, Section 1.3)", ex)
+	case sa.state == stateRekeyed && ex != INFORMATIONAL:
+		why = fmt.Sprintf("%s request to a rekeyed IKE SA: only the Delete that closes it may come", ex)
+	case sa.state == stateDestroyed:
+		why = fmt.Sprintf("%s request to a destroyed IKE SA", ex)
+	}
+	if why == "" {
+		return true
+	}
+	drop(why)
+	if ex == CREATE_CHILD_SA && !sa.initiator && sa.state == stateConnecting {
+		sa.failWith(0, ike.FailRefused, "CREATE_CHILD_SA request on a half-open IKE SA: end it, as strongSwan does")
+	}
+	return false
+}
+
+// updateHosts follows the peer to the ends a verified message came between (RFC 7296,
+// Section 2.23), as strongSwan's update_hosts does: the first IKE_AUTH request moves
+// both ends, since an initiator that detects a NAT floats to port 4500 for it; any
+// other message moves the peer's end only when the peer is behind a NAT (and not when
+// this side, the original initiator, is behind one too), and never ours.
+func (sa *ikeSA) updateHosts(local, remote netip.AddrPort, h *Header) {
+	force := h.Exchange == IKE_AUTH && !h.IsResponse() && h.MessageID == 1
+	if remote != sa.remote && (force || (sa.natRemote && !(sa.natLocal && sa.initiator))) {
+		sa.d.action("Peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
+		sa.remote = remote
+	}
+	if local != sa.local && force {
+		sa.d.action("The peer now sends to our port %d (%s, was %s): answer from there (NAT traversal, RFC 7296, Section 2.23)", local.Port(), local, sa.local)
+		sa.local = local
 	}
 }
 
@@ -474,6 +592,17 @@ func tsPayload(ps []Payload, responder bool) *TS {
 
 func noncePayload(ps []Payload) *Nonce { return payloadOf[*Nonce](ps) }
 
+// idPayload returns IDr when responder is set, else IDi: the two share a Go type, and
+// an initiator may send both (RFC 7296, Section 3.5).
+func idPayload(ps []Payload, responder bool) *ID {
+	for _, p := range ps {
+		if id, ok := p.(*ID); ok && id.Responder == responder {
+			return id
+		}
+	}
+	return nil
+}
+
 func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) {
 	if t := sa.timers[name]; t != nil {
 		t.Stop()
@@ -523,9 +652,7 @@ func (sa *ikeSA) destroy(reason string) {
 	if sa.keys.SKd != nil && sa.encr != nil {
 		sa.d.env.Observer.IKESADown(sa.info(), reason)
 	}
-	if sa.state == stateConnecting {
-		sa.d.uncountHalfOpen(sa) // it never got to IKE_AUTH, or failed in it
-	}
+	sa.d.uncountHalfOpen(sa) // it never got to IKE_AUTH, or failed in it
 	sa.releaseVIP()
 	if sa.authChild != nil {
 		sa.d.acquireFailed(sa.authChild.ReqID, reason)
@@ -535,6 +662,9 @@ func (sa *ikeSA) destroy(reason string) {
 	}
 	sa.setState(stateDestroyed)
 	delete(sa.d.sas, sa.mySPI())
+	if sa.initHash != (initKey{}) {
+		delete(sa.d.initHashes, sa.initHash)
+	}
 	sa.outstanding = nil
 	sa.waiting = nil
 }

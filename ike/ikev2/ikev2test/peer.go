@@ -217,8 +217,9 @@ func (p *Peer) Await(within time.Duration, match func(*ikev2.Message) bool) *ike
 const awaitTime = time.Second
 
 // Init runs IKE_SA_INIT as initiator with the peer's proposal and extra payloads after
-// SA, KE and Ni; it answers a COOKIE once, as RFC 7296, Section 2.6 asks. On success the
-// peer holds the IKE SA's keys and its next request is IKE_AUTH.
+// SA, KE and Ni; it answers a COOKIE once, as RFC 7296, Section 2.6 asks. It draws
+// SPIi unless the test has set it. On success the peer holds the IKE SA's keys and its
+// next request is IKE_AUTH.
 func (p *Peer) Init(extra ...ikev2.Payload) (*ikev2.Message, error) {
 	grp := ike.DH(transform(p.Proposal, ike.TransformDH))
 	if grp == nil {
@@ -228,7 +229,10 @@ func (p *Peer) Init(extra ...ikev2.Payload) (*ikev2.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Initiator, p.SPIi, p.SPIr, p.Ni = true, p.spi64(), 0, p.random(32)
+	if p.SPIi == 0 {
+		p.SPIi = p.spi64()
+	}
+	p.Initiator, p.SPIr, p.Ni = true, 0, p.random(32)
 	var cookie []ikev2.Payload
 	for try := 0; try < 2; try++ {
 		ps := append(append([]ikev2.Payload{}, cookie...), ikev2.NewSA(nil, p.Proposal),

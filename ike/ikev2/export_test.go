@@ -1,0 +1,4 @@
+package ikev2
+
+// Test helpers of this package that its external tests (package ikev2_test) share.
+var MustProposal = mustProposal
