@@ -39,6 +39,8 @@ type NodeSpec struct {
 	Gateway   string   `yaml:"gateway"`
 	NAT       *NATSpec `yaml:"nat"`
 	CACerts   []string `yaml:"cacerts"` // the node's trust store: test PKI names or PEM files
+	// Charon is the node's IKE daemon settings, as in strongswan.conf (charon.go).
+	Charon *CharonSpec `yaml:"charon"`
 }
 
 // Prefixes are the node's addresses with their prefix lengths (a bare address is a

@@ -271,6 +271,7 @@ func (v *validator) check() {
 				v.errorf(q, "%v", err)
 			}
 		}
+		v.charon(n.Charon, p+".charon")
 		if n.NAT != nil && n.Kind != "nat" {
 			v.errorf(p+".nat", "nat settings on node %q, which is a %s, not a nat", n.Name, n.Kind)
 		}

@@ -35,11 +35,16 @@ func (s *Scenario) NodeConnections(node string) ([]*ike.Connection, error) {
 func (v *validator) nodeConnections(node string) ([]*ike.Connection, error) {
 	var conns []*ike.Connection
 	reqid := uint32(0)
+	var limits *ike.Limits
+	if n := v.nodes[node]; n != nil {
+		limits = v.charon(n.Charon, fmt.Sprintf("$.topology.nodes[%d].charon", v.nodeIndex(node)))
+	}
 	for _, cn := range sortedKeys(v.f.Connections[node]) {
 		c, err := v.connection(node, cn, "$.connections."+key(node)+"."+key(cn))
 		if err != nil {
 			return nil, v.errs
 		}
+		c.Limits = limits // the node's, on each of its connections
 		for _, ch := range c.Children {
 			reqid++
 			ch.ReqID = reqid // unique on the node, whichever engine runs the child
