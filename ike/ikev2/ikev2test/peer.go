@@ -331,20 +331,55 @@ func (p *Peer) derive(priv ike.DHPrivate, peerKE []byte, next uint32) error {
 }
 
 func (p *Peer) setSuite(prop ike.Proposal) error {
-	p.encr, p.PRF, p.integ = ike.Encr(transform(prop, ike.TransformENCR)), ike.PRF(transform(prop, ike.TransformPRF)),
-		ike.Integ(transform(prop, ike.TransformINTEG))
-	for _, t := range prop.Transforms {
-		if t.Type == ike.TransformENCR {
-			p.encrBits = t.KeyLen
-		}
+	c, err := suite(prop)
+	if err != nil {
+		return err
 	}
-	if p.encr == nil || p.PRF == nil || (p.integ == nil && !p.encr.AEAD()) {
-		return fmt.Errorf("ikev2test: proposal %s lacks a usable ENCR, PRF or INTEG transform", prop)
-	}
-	if p.encrBits == 0 && len(p.encr.KeyBits) > 0 {
-		p.encrBits = p.encr.KeyBits[0]
+	p.encr, p.encrBits, p.integ, p.PRF = c.Encr, c.EncrKeyBits, c.Integ, ike.PRF(transform(prop, ike.TransformPRF))
+	if p.PRF == nil {
+		return fmt.Errorf("ikev2test: proposal %s has no usable PRF", prop)
 	}
 	return nil
+}
+
+// suite is the SK payload protection an IKE proposal selects, without keys.
+func suite(prop ike.Proposal) (*ikev2.SKCrypto, error) {
+	c := &ikev2.SKCrypto{Encr: ike.Encr(transform(prop, ike.TransformENCR)), Integ: ike.Integ(transform(prop, ike.TransformINTEG))}
+	for _, t := range prop.Transforms {
+		if t.Type == ike.TransformENCR {
+			c.EncrKeyBits = t.KeyLen
+		}
+	}
+	if c.Encr == nil || (c.Integ == nil && !c.Encr.AEAD()) {
+		return nil, fmt.Errorf("ikev2test: proposal %s lacks a usable ENCR or INTEG transform", prop)
+	}
+	if c.EncrKeyBits == 0 && len(c.Encr.KeyBits) > 0 {
+		c.EncrKeyBits = c.Encr.KeyBits[0]
+	}
+	return c, nil
+}
+
+// withKeys is c with the keys of messages from the original initiator
+// (fromInitiator) or from the original responder.
+func withKeys(c *ikev2.SKCrypto, keys ike.IKEKeys, fromInitiator bool) *ikev2.SKCrypto {
+	out := *c
+	if fromInitiator {
+		out.EncrKey, out.IntegKey = keys.SKei, keys.SKai
+	} else {
+		out.EncrKey, out.IntegKey = keys.SKer, keys.SKar
+	}
+	return &out
+}
+
+// SK is the SK payload protection of an IKE SA as an engine reported it
+// (Observer.IKESAUp): of the messages from its original initiator, or from its
+// original responder. It lets a test read what two daemons send each other.
+func SK(info *ike.IKESAInfo, fromInitiator bool) (*ikev2.SKCrypto, error) {
+	c, err := suite(info.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	return withKeys(c, ike.IKEKeys{SKei: info.SKei, SKai: info.SKai, SKer: info.SKer, SKar: info.SKar}, fromInitiator), nil
 }
 
 // sk is the protection of messages from the original initiator (fromInitiator) or
@@ -353,13 +388,7 @@ func (p *Peer) sk(fromInitiator bool) *ikev2.SKCrypto {
 	if p.Keys.SKei == nil {
 		return nil
 	}
-	c := &ikev2.SKCrypto{Encr: p.encr, EncrKeyBits: p.encrBits, Integ: p.integ}
-	if fromInitiator {
-		c.EncrKey, c.IntegKey = p.Keys.SKei, p.Keys.SKai
-	} else {
-		c.EncrKey, c.IntegKey = p.Keys.SKer, p.Keys.SKar
-	}
-	return c
+	return withKeys(&ikev2.SKCrypto{Encr: p.encr, EncrKeyBits: p.encrBits, Integ: p.integ}, p.Keys, fromInitiator)
 }
 
 func (p *Peer) random(n int) []byte {
