@@ -3,14 +3,18 @@ package ikev2
 // The IKEv2 engine: one Daemon per node, holding that node's connections and IKE SAs.
 //
 // Flow of a datagram (HandleDatagram):
-//  1. Parse the IKE header and payloads; a message that does not parse is dropped (or
-//     answered with INVALID_SYNTAX inside an established SA).
-//  2. Find the IKE SA by the SPI this side chose; an IKE_SA_INIT request with a zero
-//     SPIr starts a new responder SA.
-//  3. Requests: a retransmitted request gets the cached response again; a new one must
-//     carry the next message ID. Responses must answer the outstanding request.
-//  4. Decrypt and verify the SK payload, then hand the inner payloads to the handler of
-//     the exchange, which sends the response or finishes the request.
+//  1. Parse the IKE header and payloads; a message that does not parse is dropped.
+//  2. An IKE_SA_INIT request goes to handleInitRequest (exch_init.go): the same bytes
+//     from the same address again get the cached response; a new one passes the node's
+//     defences (cookie.go) before it makes a responder SA.
+//  3. Any other message finds its IKE SA by the SPI this side chose (one map lookup).
+//  4. Requests: the very bytes of the last request get the cached response again; a
+//     new one must carry the next message ID. Responses must answer the outstanding
+//     request.
+//  5. Decrypt and verify the SK payload: what does not verify is dropped, unanswered.
+//     The SA's state must admit the request (sa.go: admit). Only then may the peer's
+//     address move, the window advance, and the handler of the exchange send the
+//     response or finish the request.
 //
 // Timers (retransmission, rekey, lifetime, liveness, NAT keep-alive) run on the Clock
 // of the ike.Env; the engine never runs two callbacks at once.
