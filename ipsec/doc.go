@@ -13,8 +13,9 @@
 //  3. SAD.Outbound finds that SA; SA.Protect wraps the packet in ESP (and UDP on port
 //     4500 behind a NAT) and returns the outer IPv4 packet.
 //  4. The peer's SAD.Unprotect finds the inbound SA by SPI, checks the anti-replay
-//     window and the ICV, decrypts, checks the padding and returns the inner packet; a
-//     refused packet comes back as a *DropError whose Reason says why.
+//     window and the ICV, decrypts, checks the padding and that the inner packet lies
+//     within the SA's selectors (RFC 4301, Section 5.2), and returns it; a refused packet
+//     comes back as a *DropError whose Reason says why.
 //  5. The peer checks the inner packet against its inbound policy (SPD.Lookup, In) and
 //     answers pings with EchoReply.
 //

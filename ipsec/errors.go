@@ -25,6 +25,7 @@ const (
 	DropSeqOverflow                         // the sequence number would cycle: the SA must be rekeyed (RFC 4303, Section 3.3.3)
 	DropNoSA                                // no outbound SA for the policy's Reqid
 	DropConfig                              // the SA is not usable as configured (key length, missing Rand)
+	DropSelectors                           // the decrypted packet lies outside the SA's traffic selectors (RFC 4301, Section 5.2)
 )
 
 var dropNames = [...]string{
@@ -45,6 +46,7 @@ var dropNames = [...]string{
 	DropSeqOverflow:   "sequence number exhausted",
 	DropNoSA:          "no SA",
 	DropConfig:        "SA misconfigured",
+	DropSelectors:     "outside the SA's traffic selectors",
 }
 
 func (r DropReason) String() string { return enumName(dropNames[:], uint8(r), "DropReason") }

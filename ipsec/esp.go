@@ -90,6 +90,11 @@ type SA struct {
 	NextID func() uint16
 	// Created is when the SA was installed, on the simulator's clock.
 	Created time.Time
+	// Selectors, on an inbound SA, are the traffic the SA was negotiated for, written as
+	// an inbound policy's selectors (Src is the peer's side): a decrypted packet that
+	// matches none of them is dropped (RFC 4301, Section 5.2, step 4). Empty means no
+	// check.
+	Selectors []Selector
 
 	mu        sync.Mutex
 	ready     bool
@@ -544,7 +549,29 @@ func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]
 			inner[hl+6], inner[hl+7] = 0, 0
 		}
 	}
+	if err := sa.checkSelectors(inner, seq); err != nil {
+		return nil, err
+	}
 	sa.stats.Packets++
 	sa.stats.Bytes += uint64(len(inner))
 	return o.buf[:start+len(inner)], nil
+}
+
+// checkSelectors drops a decrypted packet that the SA was not negotiated for: RFC 4301,
+// Section 5.2, step 4 checks the inner headers against the SA's selectors, so that a peer
+// cannot use its SA to inject traffic from or to addresses it was never given.
+func (sa *SA) checkSelectors(inner []byte, seq uint64) error {
+	if len(sa.Selectors) == 0 {
+		return nil
+	}
+	f, err := FlowOf(inner)
+	if err != nil {
+		return sa.drop(DropSelectors, seq, "inner packet: %v", err)
+	}
+	for _, s := range sa.Selectors {
+		if s.Matches(f) {
+			return nil
+		}
+	}
+	return sa.drop(DropSelectors, seq, "inner packet %v is outside %v", f, sa.Selectors)
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // Direction is the direction a policy applies to (RFC 4301, Section 4.4.1).
@@ -119,6 +121,15 @@ func (s Selector) Matches(f Flow) bool {
 	return s.Src.Contains(f.Src) && s.Dst.Contains(f.Dst) &&
 		(s.Proto == 0 || s.Proto == f.Proto) &&
 		s.SrcPort.Contains(f.SrcPort) && s.DstPort.Contains(f.DstPort)
+}
+
+// SelectorOf is the selector of the traffic from src to dst that a pair of negotiated
+// traffic selectors describes (RFC 7296, Section 3.13.1; IKEv1 proxy IDs): address
+// ranges, src's protocol and both port ranges.
+func SelectorOf(src, dst ike.TrafficSelector) Selector {
+	return Selector{Src: AddrRange{First: src.Start, Last: src.End}, Dst: AddrRange{First: dst.Start, Last: dst.End},
+		Proto: src.Proto, SrcPort: PortRange{First: src.StartPort, Last: src.EndPort},
+		DstPort: PortRange{First: dst.StartPort, Last: dst.EndPort}}
 }
 
 func (s Selector) String() string {

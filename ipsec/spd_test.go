@@ -1,8 +1,13 @@
 package ipsec
 
 import (
+	"bytes"
+	"errors"
 	"net/netip"
+	"strings"
 	"testing"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -174,5 +179,69 @@ func TestSPDStrings(t *testing.T) {
 	f := Flow{Src: hostA, Dst: hostB, Proto: ProtoUDP, SrcPort: 1, DstPort: 2}
 	if got := f.String(); got != "10.1.0.5:1 -> 10.2.0.7:2 UDP" {
 		t.Errorf("Flow: %q", got)
+	}
+}
+
+// TestInboundSelectorCheck: an inbound SA with selectors hands out only the packets its
+// Child SA was negotiated for (RFC 4301, Section 5.2, step 4); the others come back as
+// DropSelectors, counted as neither accepted packets nor bytes.
+func TestInboundSelectorCheck(t *testing.T) {
+	udp := func(src, dst string, sport, dport uint16) []byte {
+		p, err := NewUDPPacket(netip.AddrPortFrom(addr(src), sport), netip.AddrPortFrom(addr(dst), dport), 1, []byte("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	echo := func(src, dst string) []byte {
+		p, err := NewEchoRequest(addr(src), addr(dst), 1, 2, 3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ts := func(p string, proto uint8, from, to uint16) ike.TrafficSelector {
+		s := ike.TSFromPrefix(netip.MustParsePrefix(p))
+		s.Proto, s.StartPort, s.EndPort = proto, from, to
+		return s
+	}
+	subnets := []Selector{SelectorOf(ts("10.1.0.0/24", 0, 0, 0xffff), ts("10.2.0.0/24", 0, 0, 0xffff))}
+	dns := []Selector{SelectorOf(ts("10.1.0.0/24", ProtoUDP, 0, 0xffff), ts("10.2.0.7/32", ProtoUDP, 53, 53))}
+	for _, tt := range []struct {
+		name   string
+		sels   []Selector
+		inner  []byte
+		refuse bool
+	}{
+		{"inside", subnets, echo("10.1.0.5", "10.2.0.7"), false},
+		{"source outside", subnets, echo("10.9.0.5", "10.2.0.7"), true},
+		{"destination outside", subnets, echo("10.1.0.5", "10.3.0.7"), true},
+		{"reversed direction", subnets, echo("10.2.0.7", "10.1.0.5"), true},
+		{"protocol and port inside", dns, udp("10.1.0.5", "10.2.0.7", 5000, 53), false},
+		{"other port", dns, udp("10.1.0.5", "10.2.0.7", 5000, 80), true},
+		{"other protocol", dns, echo("10.1.0.5", "10.2.0.7"), true},
+		{"no selectors: no check", nil, echo("10.9.0.5", "10.3.0.7"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, in, sad := newPair(t, saConfig{encr: gcm16, keyBits: 128, mode: Tunnel})
+			in.Selectors = tt.sels
+			outer, err := out.Protect(tt.inner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := sad.Unprotect(outer)
+			if !tt.refuse {
+				if err != nil || !bytes.Equal(got, tt.inner) {
+					t.Fatalf("refused (%v) or changed a packet inside the selectors", err)
+				}
+				return
+			}
+			if !errors.Is(err, DropSelectors) || !strings.Contains(err.Error(), "outside") {
+				t.Fatalf("got %v, want a drop for the selectors", err)
+			}
+			if st := in.Stats(); st.Packets != 0 || st.Bytes != 0 {
+				t.Errorf("a refused packet was counted: %+v", st)
+			}
+		})
 	}
 }

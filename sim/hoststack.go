@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -8,10 +9,21 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ipsec"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // The host stack a simulated node and a live host (sim/live) share: the ESP SAs and
 // protect policies of a Child SA an IKE engine reports.
+
+// ESPDropCause is the trace's cause for an inbound ESP packet the SAD refused with err:
+// selectors when it decrypted to a packet outside its Child SA's selectors (RFC 4301,
+// Section 5.2), esp for every other refusal.
+func ESPDropCause(err error) trace.DropCause {
+	if errors.Is(err, ipsec.DropSelectors) {
+		return trace.DropSelectors
+	}
+	return trace.DropESP
+}
 
 // NewChildSAs makes the inbound and outbound ESP SAs of a Child SA. rand gives the CBC
 // IVs, created is when they are installed and nextID numbers the outer headers of
@@ -49,6 +61,13 @@ func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID f
 	}
 	in = mk(c.SPIIn, c.Remote, c.Local, c.EncrKeyIn, c.IntegKeyIn)
 	out = mk(c.SPIOut, c.Local, c.Remote, c.EncrKeyOut, c.IntegKeyOut)
+	// What comes out of the inbound SA must lie within the negotiated selectors (RFC
+	// 4301, Section 5.2): ipsec checks it after decryption, here and in live mode alike.
+	for _, l := range c.LocalTS {
+		for _, r := range c.RemoteTS {
+			in.Selectors = append(in.Selectors, ipsec.SelectorOf(r, l))
+		}
+	}
 	return in, out, nil
 }
 
@@ -72,9 +91,7 @@ func InstallPolicies(spd *ipsec.SPD, reqid uint32, name string, local, remote []
 // addPolicy adds a protect policy for traffic from src to dst unless an equal one exists;
 // it returns the policy added, or nil.
 func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.TrafficSelector, reqid uint32) *ipsec.Policy {
-	sel := ipsec.Selector{Src: ipsec.AddrRange{First: src.Start, Last: src.End}, Dst: ipsec.AddrRange{First: dst.Start, Last: dst.End},
-		Proto: src.Proto, SrcPort: ipsec.PortRange{First: src.StartPort, Last: src.EndPort},
-		DstPort: ipsec.PortRange{First: dst.StartPort, Last: dst.EndPort}}
+	sel := ipsec.SelectorOf(src, dst)
 	for _, p := range spd.Policies() {
 		if p.Direction == dir && p.Selector == sel && p.Reqid == reqid {
 			return nil

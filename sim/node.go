@@ -261,7 +261,7 @@ func (nd *Node) toIKE(local, remote netip.AddrPort, data, pkt []byte, ref int) {
 func (nd *Node) unprotect(pkt []byte, ref int) {
 	inner, sa, err := nd.SAD.Unprotect(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
+		nd.drop(pkt, ref, ESPDropCause(err), "ESP: "+err.Error())
 		return
 	}
 	ip, err := parseIP(inner)

@@ -89,7 +89,7 @@ func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.E
 	}
 	inner, sa, err := h.SAD.Unprotect(outer)
 	if err != nil {
-		h.drop(msg.Seq, trace.DropESP, "ESP: "+err.Error())
+		h.drop(msg.Seq, sim.ESPDropCause(err), "ESP: "+err.Error())
 		return
 	}
 	ip, err := ipsec.ParseIPv4(inner)

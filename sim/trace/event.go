@@ -311,7 +311,7 @@ const (
 	DropPolicy    DropCause = "policy"      // a discard policy, or no policy protects it (live)
 	DropNoSA      DropCause = "no_sa"       // the acquire for its SA failed
 	DropQueueFull DropCause = "queue_full"  // the acquire queue is full
-	DropSelectors DropCause = "selectors"   // outside the selectors of the Child SA it waited for
+	DropSelectors DropCause = "selectors"   // outside the selectors of its Child SA: queued for it, or decrypted from it
 	DropESP       DropCause = "esp"         // ESP refused it: unknown SPI, replay, integrity, ...
 	DropMalformed DropCause = "malformed"   // not a well-formed packet
 	DropNotForUs  DropCause = "not_for_us"  // not addressed to this node, which does not forward
