@@ -112,7 +112,7 @@ func (sa *isakmpSA) proof(initiator bool, idB []byte) ([]Payload, error) {
 
 // verifySignature checks the peer's certificate (from ps) against our trust store on the
 // engine's clock, that the identity is in it, and SIG over the expected hash.
-func (sa *isakmpSA) verifySignature(ps []Payload, sigData []byte, idB []byte, peerIsInitiator bool) error {
+func (sa *isakmpSA) verifySignature(ps []Payload, sigData []byte, idB []byte, id ike.Identity, peerIsInitiator bool) error {
 	hash, name := sa.hashR(idB), "SIG_R"
 	if peerIsInitiator {
 		hash, name = sa.hashI(idB), "SIG_I"
@@ -127,7 +127,7 @@ func (sa *isakmpSA) verifySignature(ps []Payload, sigData []byte, idB []byte, pe
 		}
 	}
 	now := sa.d.env.Clock.Now()
-	leaf, chain, err := ike.PeerCertificate(ders, sa.peerID, sa.conn.CACerts, now)
+	leaf, chain, err := ike.PeerCertificate(ders, id, sa.conn.CACerts, now)
 	if chain == nil {
 		return err
 	}
@@ -145,14 +145,4 @@ func (sa *isakmpSA) verifySignature(ps []Payload, sigData []byte, idB []byte, pe
 	}
 	sa.action("%s verifies with the certificate's public key: the peer holds its private key", name)
 	return nil
-}
-
-// checkSig verifies the peer's signature payload and fails the SA with
-// AUTHENTICATION_FAILED when it does not.
-func (sa *isakmpSA) checkSig(ps []Payload, sig *Sig, idB []byte, peerIsInitiator bool) bool {
-	if err := sa.verifySignature(ps, sig.Data, idB, peerIsInitiator); err != nil {
-		sa.failNotify(AUTHENTICATION_FAILED, "AUTHENTICATION-FAILED: "+ike.Reason(err))
-		return false
-	}
-	return true
 }

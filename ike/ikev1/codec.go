@@ -120,7 +120,11 @@ type Message struct {
 	Padding []byte
 	// Decrypted reports that Payloads were read by Decrypt.
 	Decrypted bool
-	spans     []span
+	// Chain, when not nil, is what Marshal writes in place of Payloads: a payload chain
+	// as bytes (generic headers included), the first of type Header.NextPayload. It lets
+	// tests and fuzzers send chains that the payload types would not write.
+	Chain []byte
+	spans []span
 }
 
 // Crypto protects one encrypted message: the ISAKMP SA's cipher and encryption key
@@ -258,6 +262,9 @@ func (m *Message) Marshal(c *Crypto) ([]byte, error) {
 	first, chain, spans, err := marshalChain(m.Payloads)
 	if err != nil {
 		return nil, err
+	}
+	if m.Chain != nil {
+		first, chain, spans = m.NextPayload, clone(m.Chain), nil
 	}
 	h := m.Header
 	h.NextPayload = first

@@ -32,16 +32,33 @@ import (
 
 // Daemon is the IKEv1 engine of one node.
 type Daemon struct {
-	env         ike.Env
-	node        string
-	conns       []*ike.Connection
-	sas         []*isakmpSA // in the order they were made
-	serial      int
-	childSerial int
-	reqids      map[uint32]*childRef
-	leases      map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
-	orphans     []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
-	closed      bool
+	env    ike.Env
+	node   string
+	conns  []*ike.Connection
+	limits Limits
+	// sas holds every ISAKMP SA until it ends, by the cookie this side chose: CKY-I
+	// when it initiated, CKY-R when it responded. Cookies are unique per node, so a
+	// message finds its SA in one lookup.
+	sas map[uint64]*isakmpSA
+	// byConn lists a connection's SAs that can carry its quick modes: those this side
+	// initiated, and those it responded to once phase 1 completed; oldest first.
+	byConn map[*ike.Connection][]*isakmpSA
+	// halfOpen holds the SAs this side responded to whose phase 1 has not completed, by
+	// the initiator's cookie and address: a retransmitted first message (CKY-R still
+	// zero) finds its SA there. halfOpenFrom counts them by peer address.
+	halfOpen     map[halfOpenKey]*isakmpSA
+	halfOpenFrom map[netip.Addr]int
+	serial       int
+	childSerial  int
+	reqids       map[uint32]*childRef
+	leases       map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
+	orphans      []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
+	closed       bool
+}
+
+type halfOpenKey struct {
+	icookie uint64
+	peer    netip.AddrPort
 }
 
 type childRef struct {
@@ -52,7 +69,10 @@ type childRef struct {
 // New makes the IKEv1 engine of node with its connections (Version 1 ones are taken).
 // It checks that every proposal can be written as IKEv1 attributes.
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{env: env, node: node, reqids: map[uint32]*childRef{}, leases: map[netip.Addr]string{}}
+	d := &Daemon{env: env, node: node, reqids: map[uint32]*childRef{}, leases: map[netip.Addr]string{},
+		sas: map[uint64]*isakmpSA{}, byConn: map[*ike.Connection][]*isakmpSA{}, halfOpen: map[halfOpenKey]*isakmpSA{},
+		halfOpenFrom: map[netip.Addr]int{}}
+	d.SetLimits(Limits{})
 	for _, c := range conns {
 		if c.Version != 1 {
 			continue
@@ -192,11 +212,12 @@ func (d *Daemon) acquireFailed(reqid uint32, reason string) {
 	}
 }
 
-// activeSA is the connection's newest ISAKMP SA that is up or coming up.
+// activeSA is the connection's newest ISAKMP SA that is up or that this side is
+// bringing up.
 func (d *Daemon) activeSA(c *ike.Connection) *isakmpSA {
 	var best *isakmpSA
-	for _, sa := range d.sas {
-		if sa.conn == c && !sa.deleted && sa.replacedBy == nil {
+	for _, sa := range d.byConn[c] {
+		if !sa.deleted && sa.replacedBy == nil {
 			best = sa
 		}
 	}
@@ -278,7 +299,7 @@ func (d *Daemon) SetPSK(conn string, psk []byte) error {
 // Close stops every timer.
 func (d *Daemon) Close() {
 	d.closed = true
-	for _, sa := range d.sas {
+	for _, sa := range d.sortedSAs() {
 		sa.stopTimers()
 	}
 	for _, ch := range d.orphans {
@@ -298,33 +319,104 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 		d.env.Observer.Dropped(dg, "malformed ISAKMP message: "+err.Error())
 		return
 	}
-	sa := d.find(m)
+	sa := d.find(m, remote)
 	if sa == nil {
+		dg := ike.Datagram{Local: local, Remote: remote, Data: data, Info: &ike.MessageInfo{Version: 1,
+			Exchange: m.Exchange.String(), MessageID: m.MessageID, Dissect: func() *ike.Field { return Dissect(data, nil) }}}
 		if m.RCookie == 0 && m.MessageID == 0 && !m.Encrypted() && (m.Exchange == ExchangeMain || m.Exchange == ExchangeAggressive) {
+			if why := d.overLimit(remote.Addr()); why != "" {
+				d.env.Observer.Dropped(dg, why)
+				return
+			}
 			d.respondPhase1(local, remote, m)
 			return
 		}
-		dg := ike.Datagram{Local: local, Remote: remote, Data: data, Info: &ike.MessageInfo{Version: 1,
-			Exchange: m.Exchange.String(), MessageID: m.MessageID, Dissect: func() *ike.Field { return Dissect(data, nil) }}}
 		d.env.Observer.Dropped(dg, fmt.Sprintf("no ISAKMP SA with cookies %016x/%016x (unknown or already deleted)", m.ICookie, m.RCookie))
 		return
 	}
 	sa.handle(local, remote, m)
 }
 
-// find returns the ISAKMP SA a message belongs to. The responder cookie is zero in the
-// first message (and in its retransmissions), and unknown to the initiator until the
-// second.
-func (d *Daemon) find(m *Message) *isakmpSA {
-	for _, sa := range d.sas {
-		if sa.deleted || sa.icookie != m.ICookie {
-			continue
-		}
-		if sa.rcookie == m.RCookie || m.RCookie == 0 || (sa.initiator && sa.rcookie == 0) {
-			return sa
-		}
+// find returns the ISAKMP SA a message belongs to, by the cookie this side chose. The
+// responder cookie is zero in the first message (and in its retransmissions, found
+// among the half-open SAs by the initiator's cookie and address), and unknown to the
+// initiator until the second.
+func (d *Daemon) find(m *Message, remote netip.AddrPort) *isakmpSA {
+	if sa := d.sas[m.RCookie]; sa != nil && !sa.initiator && sa.icookie == m.ICookie {
+		return sa
+	}
+	if sa := d.sas[m.ICookie]; sa != nil && sa.initiator && (sa.rcookie == m.RCookie || sa.rcookie == 0 || m.RCookie == 0) {
+		return sa
+	}
+	if m.RCookie == 0 {
+		return d.halfOpen[halfOpenKey{m.ICookie, remote}]
 	}
 	return nil
+}
+
+// register enters an SA in the tables under the cookie this side chose: an initiator's
+// at once, a responder's once it has chosen its cookie.
+func (d *Daemon) register(sa *isakmpSA) {
+	if sa.initiator {
+		d.sas[sa.icookie] = sa
+		d.byConn[sa.conn] = append(d.byConn[sa.conn], sa)
+		return
+	}
+	d.sas[sa.rcookie] = sa
+	sa.halfOpen = &halfOpenKey{sa.icookie, sa.remote}
+	d.halfOpen[*sa.halfOpen] = sa
+	d.halfOpenFrom[sa.remote.Addr()]++
+}
+
+// opened moves a responder's SA from the half-open tables to its connection's list once
+// phase 1 is complete.
+func (d *Daemon) opened(sa *isakmpSA) {
+	if sa.halfOpen != nil {
+		d.closeHalfOpen(sa)
+		d.byConn[sa.conn] = append(d.byConn[sa.conn], sa)
+	}
+}
+
+func (d *Daemon) closeHalfOpen(sa *isakmpSA) {
+	k := sa.halfOpen
+	if k == nil {
+		return
+	}
+	sa.halfOpen = nil
+	delete(d.halfOpen, *k)
+	if d.halfOpenFrom[k.peer.Addr()]--; d.halfOpenFrom[k.peer.Addr()] <= 0 {
+		delete(d.halfOpenFrom, k.peer.Addr())
+	}
+}
+
+// unregister takes an SA that ended off every table.
+func (d *Daemon) unregister(sa *isakmpSA) {
+	d.closeHalfOpen(sa)
+	for _, c := range []uint64{sa.icookie, sa.rcookie} {
+		if d.sas[c] == sa {
+			delete(d.sas, c)
+		}
+	}
+	list := d.byConn[sa.conn]
+	if i := slices.Index(list, sa); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+		if len(list) == 0 {
+			delete(d.byConn, sa.conn)
+		} else {
+			d.byConn[sa.conn] = list
+		}
+	}
+}
+
+// sortedSAs lists the SAs in the order they were made: for walks whose order shows in
+// the trace.
+func (d *Daemon) sortedSAs() []*isakmpSA {
+	list := make([]*isakmpSA, 0, len(d.sas))
+	for _, sa := range d.sas {
+		list = append(list, sa)
+	}
+	slices.SortFunc(list, func(a, b *isakmpSA) int { return a.serial - b.serial })
+	return list
 }
 
 // findConn picks the connection for a peer: local and remote addresses must match (an
@@ -352,11 +444,7 @@ func (d *Daemon) cookie() uint64 {
 		if v == 0 {
 			continue
 		}
-		used := false
-		for _, sa := range d.sas {
-			used = used || sa.icookie == v || sa.rcookie == v
-		}
-		if !used {
+		if d.sas[v] == nil {
 			return v
 		}
 	}
@@ -392,5 +480,6 @@ const (
 	defaultPhase1Lifetime    = 86400 * time.Second
 	defaultPhase2Lifetime    = 3600 * time.Second
 	nonceSize                = 32
-	maxFlights               = 32
+	maxFlights               = 32 // exchanges an ISAKMP SA remembers (beyond those still waiting)
+	maxQuickModes            = 16 // quick modes in progress on one ISAKMP SA
 )

@@ -115,15 +115,18 @@ func TestAggressiveModeShowsIdentity(t *testing.T) {
 }
 
 // TestWrongPSK: the keys derived from different pre-shared keys differ, so the
-// responder cannot read main mode message 5 and says PAYLOAD-MALFORMED; in aggressive
-// mode the initiator finds HASH_R wrong.
+// responder cannot read main mode message 5 and says PAYLOAD-MALFORMED, in clear. Neither
+// the unreadable message nor the notification in clear ends an SA at once (either could
+// be a forgery): the initiator retransmits message 5 until its tries run out and then
+// fails naming PAYLOAD-MALFORMED, the responder frees its half-open SA after 30 s. In
+// aggressive mode the initiator finds HASH_R wrong each time the responder answers.
 func TestWrongPSK(t *testing.T) {
 	n := newTestNet(t)
 	ca, cb := sitePair(t, "aes128-sha256-modp2048", "aes128-sha256")
 	cb.Local.PSK, cb.Remote.PSK = []byte("other"), []byte("other")
 	a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 	a.d.Acquire(1)
-	n.run(30 * time.Second)
+	n.run(time.Minute)
 	if len(a.ikeUp)+len(b.ikeUp) != 0 {
 		t.Fatal("an ISAKMP SA came up with different pre-shared keys")
 	}
@@ -139,6 +142,12 @@ func TestWrongPSK(t *testing.T) {
 	if !has(a.states, "IKE_I_MM5 → IKE_DEST_SA") || !has(b.states, "IKE_R_MM4 → IKE_DEST_SA") {
 		t.Errorf("states %v / %v", a.states, b.states)
 	}
+	if !has(b.errors, "half-open") || !slices.Equal(a.failed, []uint32{1}) {
+		t.Errorf("responder errors %v lack the half-open timeout, or acquires failed %v", b.errors, a.failed)
+	}
+	if len(a.d.sas)+len(b.d.sas) != 0 {
+		t.Errorf("SAs left: %d / %d", len(a.d.sas), len(b.d.sas))
+	}
 
 	n = newTestNet(t)
 	ca, cb = sitePair(t, "aes128-sha256-modp2048", "aes128-sha256")
@@ -146,21 +155,25 @@ func TestWrongPSK(t *testing.T) {
 	cb.Local.PSK = []byte("other")
 	a, b = n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 	a.d.Acquire(1)
-	n.run(30 * time.Second)
+	n.run(time.Minute)
 	if !has(a.errors, "HASH_R does not verify") || len(a.ikeUp)+len(b.ikeUp) != 0 {
 		t.Errorf("aggressive mode: initiator errors %v, SAs up %d", a.errors, len(a.ikeUp)+len(b.ikeUp))
+	}
+	if !has(a.errors, "phase 1 failed", "HASH_R does not verify") || !slices.Equal(a.failed, []uint32{1}) {
+		t.Errorf("aggressive mode: the initiator's end names %v; acquires failed %v", a.errors, a.failed)
 	}
 }
 
 // TestNoProposalChosen: phase 1 and quick mode proposals that share nothing end in
-// NO-PROPOSAL-CHOSEN, which the initiator reports.
+// NO-PROPOSAL-CHOSEN, which the initiator reports: for phase 1, in clear, only when its
+// retransmissions run out (the notification could be forged), for quick mode at once.
 func TestNoProposalChosen(t *testing.T) {
 	n := newTestNet(t)
 	ca, cb := sitePair(t, "3des-sha1-modp1024", "aes128-sha256")
 	cb.Proposals = []ike.Proposal{mustProposal(t, "aes256-sha256-modp2048", ike.ProtoIKE)}
 	a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 	a.d.Acquire(1)
-	n.run(5 * time.Second)
+	n.run(time.Minute)
 	if !has(b.errors, "NO-PROPOSAL-CHOSEN", "3des-sha1-modp1024", "aes256-sha256-modp2048") {
 		t.Errorf("responder errors %v do not show both sides' proposals", b.errors)
 	}
@@ -494,46 +507,4 @@ func TestRekeyKeepsVirtualIP(t *testing.T) {
 		t.Errorf("errors %v %v", a.errors, b.errors)
 	}
 	checkDissections(t, n)
-}
-
-// FuzzEstablishedSA sends any payload chain, encrypted with the right key and IV, to both
-// ends of an established ISAKMP SA, in any exchange and message ID: the handlers of
-// quick mode, transaction and informational exchanges must never panic on what decrypts.
-func FuzzEstablishedSA(f *testing.F) {
-	seed := func(ex ExchangeType, ps ...Payload) {
-		chain, err := ChainBytes(ps)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(byte(ex), uint32(0x01020304), byte(ps[0].PayloadType()), chain)
-	}
-	hash := NewHash(make([]byte, 32))
-	seed(ExchangeInformational, hash, &Notify{DOI: 1, Protocol: ProtoISAKMP, SPI: make([]byte, 16), Type: R_U_THERE, Data: []byte{0, 0, 0, 1}})
-	seed(ExchangeInformational, hash, &Delete{DOI: 1, Protocol: ProtoIPsecESP, SPISize: 4, SPIs: [][]byte{{1, 2, 3, 4}}})
-	seed(ExchangeTransaction, hash, &Attributes{Type: CfgRequest, Attributes: []Attribute{{Type: XAuthUserName}}})
-	seed(ExchangeQuick, hash, samplePayloads()[1], NewNonce(make([]byte, 16)), SelectorID(ts("10.1.0.0/24")[0]), SelectorID(ts("10.2.0.0/24")[0]))
-	f.Fuzz(func(t *testing.T, ex byte, id uint32, first byte, chain []byte) {
-		n := newTestNet(t)
-		ca, cb := sitePair(t, "aes128-sha256-ecp256", "aes128-sha256")
-		a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
-		a.d.Acquire(1)
-		n.run(time.Second)
-		if len(a.d.sas) != 1 || len(b.d.sas) != 1 || !b.d.sas[0].established {
-			t.Fatal("no ISAKMP SA")
-		}
-		for _, nd := range []*testNode{a, b} {
-			sa := nd.d.sas[0]
-			h := Header{ICookie: sa.icookie, RCookie: sa.rcookie, NextPayload: PayloadType(first), Version: Version1,
-				Exchange: ExchangeType(ex), Flags: FlagEncryption, MessageID: id}
-			bs := sa.encr.BlockSize
-			plain := append(append([]byte(nil), chain...), make([]byte, (bs-len(chain)%bs)%bs)...)
-			if len(plain) == 0 {
-				plain = make([]byte, bs)
-			}
-			c, _ := sa.encr.New(sa.encKey)
-			raw := append(h.marshal(HeaderLen+len(plain)), c.Seal(sa.ivs.For(id), plain, nil)...)
-			nd.d.HandleDatagram(sa.local, sa.remote, raw)
-		}
-		n.run(time.Minute)
-	})
 }

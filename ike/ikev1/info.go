@@ -1,7 +1,6 @@
 package ikev1
 
 import (
-	"crypto/hmac"
 	"encoding/binary"
 	"fmt"
 
@@ -53,17 +52,16 @@ func (sa *isakmpSA) failNotify(t NotifyType, reason string) {
 	sa.destroy(reason, false)
 }
 
-// informational handles a notification or delete from the peer.
+// informational handles a notification or delete from the peer: protected by the
+// ISAKMP SA (its HASH(1) verified), or in clear during phase 1, when only its error
+// notifications are noted and nothing ends.
 func (sa *isakmpSA) informational(m *Message) {
-	d := sa.d
-	if m.Encrypted() {
-		h := firstHash(m)
-		if h == nil || !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-			d.errorf(sa, 0, ike.FailMalformed, "%s: Informational 0x%08x: HASH(1) does not verify: ignore it", sa.name(), m.MessageID)
-			return
+	if !m.Encrypted() {
+		for _, p := range m.Payloads {
+			if n, ok := p.(*Notify); ok && n.Type.IsError() {
+				sa.unprotectedError(n)
+			}
 		}
-	} else if sa.established {
-		sa.action("An unprotected Informational after phase 1: anyone could have sent it, ignore it")
 		return
 	}
 	for _, p := range m.Payloads {
@@ -92,17 +90,6 @@ func (sa *isakmpSA) onNotify(n *Notify) {
 			sa.stopTimer("DPD R-U-THERE-ACK")
 			sa.action("DPD: R-U-THERE-ACK %d received: the peer is alive", sa.dpdSeq)
 		}
-	case n.Type.IsError() && !sa.established:
-		why := ""
-		switch n.Type {
-		case PAYLOAD_MALFORMED:
-			why = ": it could not read our encrypted message, so the pre-shared keys differ"
-		case NO_PROPOSAL_CHOSEN:
-			why = ": none of our ISAKMP policies matches its own"
-		case AUTHENTICATION_FAILED:
-			why = ": our HASH did not verify, so the pre-shared keys differ"
-		}
-		sa.failWith(n.Type, ike.FailPeerNotify, "phase 1 failed: the peer reports %v%s", n.Type, why)
 	case n.Type.IsError():
 		spi := spiValue(n.SPI)
 		for _, id := range sa.flightOrder {

@@ -51,6 +51,14 @@ func (v *IVs) Advance(id uint32, raw []byte) {
 	v.next[id] = last
 }
 
+// Forget drops the chain of exchange id, which is over: its next message would start
+// from Phase2IV again.
+func (v *IVs) Forget(id uint32) {
+	if id != 0 {
+		delete(v.next, id)
+	}
+}
+
 // Crypto returns the protection of the next message of exchange id.
 func (v *IVs) Crypto(encr *ike.EncrAlg, key []byte, id uint32) *Crypto {
 	return &Crypto{Encr: encr, Key: key, IV: v.For(id)}

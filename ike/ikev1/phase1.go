@@ -59,6 +59,7 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 	lport, rport := c.Ports()
 	sa := d.newSA(c, true, netip.AddrPortFrom(c.LocalAddrs[0], lport), netip.AddrPortFrom(c.RemoteAddrs[0], rport))
 	sa.icookie = d.cookie()
+	d.register(sa)
 	sa.aggressive = c.Aggressive
 	sa.replaces = replaces
 	if ch != nil {
@@ -90,7 +91,7 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 	ps = append(ps, sa.vendorIDs()...)
 	sa.startTimer("phase 1 timeout", 30*defaultRetransmitTimeout, func() {
 		if !sa.established {
-			sa.failWith(0, ike.FailTimeout, "phase 1 did not complete in time")
+			sa.failWith(sa.peerError, ike.FailTimeout, "phase 1 did not complete in time%s", sa.peerSaid())
 		}
 	})
 	if sa.send(outMsg{ex: sa.exchange(), payloads: ps, exchInitiator: true, wait: true, giveUp: sa.giveUpPhase1}) {
@@ -109,7 +110,42 @@ func (sa *isakmpSA) exchange() ExchangeType {
 	return ExchangeMain
 }
 
-func (sa *isakmpSA) giveUpPhase1() { sa.destroy("the peer did not answer", false) }
+// giveUpPhase1 ends a phase 1 whose retransmissions ran out.
+func (sa *isakmpSA) giveUpPhase1() {
+	if sa.authError != "" {
+		sa.d.errorf(sa, AUTHENTICATION_FAILED, ike.FailRefused, "%s: phase 1 failed: %s", sa.name(), sa.authError)
+		sa.destroy("phase 1 failed: "+sa.authError, false)
+		return
+	}
+	if sa.peerError != 0 {
+		sa.d.errorf(sa, sa.peerError, ike.FailPeerNotify, "%s: phase 1 failed: the peer reports %v%s", sa.name(), sa.peerError, phase1ErrorWhy(sa.peerError))
+		sa.destroy("phase 1 failed: the peer reports "+sa.peerError.String(), false)
+		return
+	}
+	sa.destroy("the peer did not answer", false)
+}
+
+// peerSaid is what a failing phase 1 adds about the peer's last error notification.
+func (sa *isakmpSA) peerSaid() string {
+	if sa.peerError == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the peer reports %v%s", sa.peerError, phase1ErrorWhy(sa.peerError))
+}
+
+// phase1ErrorWhy explains what an error notification in phase 1 says about the two
+// configurations.
+func phase1ErrorWhy(t NotifyType) string {
+	switch t {
+	case PAYLOAD_MALFORMED:
+		return ": it could not read our encrypted message, so the pre-shared keys differ"
+	case NO_PROPOSAL_CHOSEN:
+		return ": none of our ISAKMP policies matches its own"
+	case AUTHENTICATION_FAILED:
+		return ": our HASH did not verify, so the pre-shared keys differ"
+	}
+	return ""
+}
 
 // phase1Offer is the initiator's SA payload: one proposal with a transform for every
 // combination of the connection's proposals. Aggressive mode sends its KE at once, so it
@@ -117,22 +153,18 @@ func (sa *isakmpSA) giveUpPhase1() { sa.destroy("the peer did not answer", false
 func (sa *isakmpSA) phase1Offer() *SA {
 	c := sa.conn
 	auth, life := authMethod(c, true), phase1Life(c)
-	prop := &Proposal{Number: 1, Protocol: ProtoISAKMP}
-	var names []string
-	for _, p := range c.Proposals {
-		ts, _ := phase1Transforms(p)
-		for _, t := range ts {
-			if sa.aggressive && t.group != firstGroup(c) {
-				continue
-			}
-			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: KeyIKE,
-				Attributes: t.attributes(auth, life)})
-			names = append(names, t.proposal().String())
-		}
+	var group uint16
+	if sa.aggressive {
+		group = firstGroup(c)
+	}
+	offer, offered, _ := Phase1Offer(c.Proposals, auth, life, group) // New checked the proposals
+	names := make([]string, len(offered))
+	for i, p := range offered {
+		names[i] = p.String()
 	}
 	sa.action("Offer %d ISAKMP policy transform(s) %v, authentication %s, lifetime %s",
-		len(prop.Transforms), names, nameOr(authNames, auth, "method"), secs(life))
-	return &SA{DOI: DOIIPsec, Situation: SitIdentityOnly, Proposals: []*Proposal{prop}}
+		len(offered), names, nameOr(authNames, auth, "method"), secs(life))
+	return offer
 }
 
 func firstGroup(c *ike.Connection) uint16 {
@@ -177,14 +209,25 @@ func (sa *isakmpSA) learnVendors(ps []Payload) {
 // generateDH draws this side's Diffie-Hellman value for the negotiated (or, in
 // aggressive mode, the first offered) group.
 func (sa *isakmpSA) generateDH() bool {
-	if sa.group == nil {
-		sa.group = ike.DH(firstGroup(sa.conn))
-	}
-	var err error
-	if sa.dhPriv, err = sa.group.Generate(sa.d.env.Rand); err != nil {
+	priv, err := sa.newDH()
+	if err != nil {
 		sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
 		return false
 	}
+	sa.adoptDH(priv)
+	return true
+}
+
+func (sa *isakmpSA) newDH() (ike.DHPrivate, error) {
+	if sa.group == nil {
+		sa.group = ike.DH(firstGroup(sa.conn))
+	}
+	return sa.group.Generate(sa.d.env.Rand)
+}
+
+// adoptDH makes priv this side's Diffie-Hellman value.
+func (sa *isakmpSA) adoptDH(priv ike.DHPrivate) {
+	sa.dhPriv = priv
 	if sa.initiator {
 		sa.gxi = sa.dhPriv.Public()
 	} else {
@@ -195,7 +238,6 @@ func (sa *isakmpSA) generateDH() bool {
 		weak = " (weak: too small for today's attackers)"
 	}
 	sa.action("Generate a Diffie-Hellman private value and the public value g^x for group %s%s", sa.group.Name, weak)
-	return true
 }
 
 // setTransform adopts the chosen phase 1 transform.
@@ -209,14 +251,10 @@ func (sa *isakmpSA) setTransform(o p1Offer) {
 	sa.life = o.life
 }
 
-// deriveKeys computes g^xy, SKEYID and its three derivatives, the encryption key and the
-// first IV (RFC 2409, Section 5 and Appendix B).
-func (sa *isakmpSA) deriveKeys(peerKE []byte) bool {
-	var err error
-	if sa.gxy, err = sa.dhPriv.Shared(peerKE); err != nil {
-		sa.failNotify(INVALID_KEY_INFORMATION, fmt.Sprintf("Diffie-Hellman with the peer's KE payload failed: %v", err))
-		return false
-	}
+// deriveKeys takes g^xy and computes SKEYID and its three derivatives, the encryption
+// key and the first IV (RFC 2409, Section 5 and Appendix B).
+func (sa *isakmpSA) deriveKeys(gxy []byte) bool {
+	sa.gxy = gxy
 	skeyid, how, err := sa.skeyid() // hook (auth_sig.go): from the pre-shared key, or for signatures from the nonces
 	if err != nil {
 		sa.failWith(0, ike.FailInternal, "%v", err)
@@ -258,8 +296,9 @@ func (sa *isakmpSA) natD() []Payload {
 	return []Payload{&NATD{Hash: dst}, &NATD{Hash: src}}
 }
 
-// checkNAT compares the peer's NAT-D payloads with the addresses the message really had.
-func (sa *isakmpSA) checkNAT(ps []Payload) {
+// checkNAT compares the peer's NAT-D payloads with the addresses the message really had
+// (local and remote).
+func (sa *isakmpSA) checkNAT(ps []Payload, local, remote netip.AddrPort) {
 	var hashes [][]byte
 	for _, p := range ps {
 		if n, ok := p.(*NATD); ok {
@@ -269,8 +308,8 @@ func (sa *isakmpSA) checkNAT(ps []Payload) {
 	if len(hashes) < 2 {
 		return
 	}
-	mine := NATDHash(sa.hash, sa.icookie, sa.rcookie, sa.local.Addr().AsSlice(), sa.local.Port())
-	peer := NATDHash(sa.hash, sa.icookie, sa.rcookie, sa.remote.Addr().AsSlice(), sa.remote.Port())
+	mine := NATDHash(sa.hash, sa.icookie, sa.rcookie, local.Addr().AsSlice(), local.Port())
+	peer := NATDHash(sa.hash, sa.icookie, sa.rcookie, remote.Addr().AsSlice(), remote.Port())
 	sa.natLocal = !bytes.Equal(hashes[0], mine) || sa.conn.Encap
 	if sa.conn.Encap {
 		sa.action("UDP encapsulation is forced (encap): act as if this side were behind a NAT")
@@ -286,9 +325,9 @@ func (sa *isakmpSA) checkNAT(ps []Payload) {
 	case sa.natLocal && sa.natRemote:
 		text = "NAT-D: neither hash matches: both sides are behind a NAT"
 	case sa.natLocal:
-		text = fmt.Sprintf("NAT-D: the hash of our address %s does not match what the peer saw: this side is behind a NAT", sa.local)
+		text = fmt.Sprintf("NAT-D: the hash of our address %s does not match what the peer saw: this side is behind a NAT", local)
 	case sa.natRemote:
-		text = fmt.Sprintf("NAT-D: no hash matches the peer's address %s: the peer is behind a NAT", sa.remote)
+		text = fmt.Sprintf("NAT-D: no hash matches the peer's address %s: the peer is behind a NAT", remote)
 	default:
 		text = "NAT-D: both hashes match: no NAT between the peers"
 	}
@@ -331,8 +370,18 @@ func (sa *isakmpSA) phase1(m *Message) {
 	case IKE_R_AM2:
 		sa.onAM3(m)
 	default:
-		sa.action("Unexpected %v message in state %s: ignore it", m.Exchange, sa.state)
+		sa.drop(fmt.Sprintf("unexpected %v message in state %s", m.Exchange, sa.state))
 	}
+}
+
+// unprotectedError handles an error notification that came in clear in phase 1 (in a
+// phase 1 message or an Informational): anyone who saw the cookies could have sent it,
+// so it ends nothing. RFC 7296, Section 2.21.1 says so for IKEv2 and RFC 2408 gives no
+// other rule; strongSwan's IKEv1 would end phase 1 at once. The attempt goes on until a
+// valid answer comes or the retransmissions run out, and then names the notification.
+func (sa *isakmpSA) unprotectedError(n *Notify) {
+	sa.peerError = n.Type
+	sa.action("The peer reports %v in clear%s; anyone could have sent it, so keep waiting for a valid answer", n.Type, phase1ErrorWhy(n.Type))
 }
 
 // checkChoice reads the responder's SA payload: one proposal with one transform, which
@@ -359,14 +408,16 @@ func (sa *isakmpSA) checkChoice(p *SA) (p1Offer, error) {
 // onMM2: the responder chose a transform; send KE, Ni (and NAT-D).
 func (sa *isakmpSA) onMM2(m *Message) {
 	if n := errorNotify(m.Payloads); n != nil {
-		sa.failWith(n.Type, ike.FailPeerNotify, "Main Mode failed: the responder says %v", n.Type)
+		sa.drop(fmt.Sprintf("Main Mode message 2 carries N(%v), in clear", n.Type))
+		sa.unprotectedError(n)
 		return
 	}
 	o, err := sa.checkChoice(payloadOf[*SA](m.Payloads))
 	if err != nil {
-		sa.failWith(0, ike.FailInternal, "%v", err)
+		sa.drop(fmt.Sprintf("Main Mode message 2: %v; keep waiting for a valid answer", err))
 		return
 	}
+	sa.accept(m)
 	sa.rcookie = m.RCookie
 	sa.setTransform(o)
 	sa.setState(IKE_I_MM2)
@@ -389,15 +440,21 @@ func (sa *isakmpSA) onMM2(m *Message) {
 func (sa *isakmpSA) onMM4(m *Message) {
 	ke, nr := payloadOf[*KE](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if ke == nil || nr == nil {
-		sa.failWith(0, ike.FailMalformed, "Main Mode message 4 lacks KE or Nr")
+		sa.drop("Main Mode message 4 lacks KE or Nr")
 		return
 	}
+	gxy, err := sa.dhPriv.Shared(ke.Data)
+	if err != nil {
+		sa.drop(fmt.Sprintf("Main Mode message 4: Diffie-Hellman with its KE payload fails: %v", err))
+		return
+	}
+	sa.accept(m)
 	sa.setState(IKE_I_MM4)
 	sa.gxr, sa.nr = ke.Data, nr.Data
-	if !sa.deriveKeys(sa.gxr) {
+	if !sa.deriveKeys(gxy) {
 		return
 	}
-	sa.checkNAT(m.Payloads)
+	sa.checkNAT(m.Payloads, sa.local, sa.remote)
 	sa.float()
 	id := IdentityID(sa.conn.Local.ID)
 	idB, _ := PayloadBody(id)
@@ -423,9 +480,29 @@ func (sa *isakmpSA) onMM6(m *Message) {
 	sa.complete()
 }
 
-// verifyPeer checks the peer's ID and HASH_I / HASH_R in an encrypted (main mode) or
-// clear (aggressive mode) message.
+// verifyPeer checks the peer's ID and HASH_I / HASH_R (or signature) in an encrypted
+// main mode message, accepts the message when they verify and then holds the peer to
+// the identity the connection expects. A message that does not verify changes nothing:
+// the peer is told AUTHENTICATION-FAILED (as strongSwan does) and the SA waits on.
 func (sa *isakmpSA) verifyPeer(m *Message, peerIsInitiator bool) bool {
+	id, why := sa.checkPeer(m, peerIsInitiator)
+	if why != "" {
+		sa.authFailed(why)
+		return false
+	}
+	sa.accept(m)
+	sa.peerID = id
+	if want := sa.conn.Remote.ID; len(want.Value) > 0 && !sa.peerID.Equal(want) {
+		sa.failNotify(INVALID_ID_INFORMATION, fmt.Sprintf("the peer identifies as %s, expected %s", sa.peerID, want))
+		return false
+	}
+	return true
+}
+
+// checkPeer verifies the peer's HASH_I or HASH_R (or with signatures its certificate
+// and SIG) over its ID payload. It returns the identity, or why the message does not
+// authenticate the peer; it changes nothing.
+func (sa *isakmpSA) checkPeer(m *Message, peerIsInitiator bool) (ike.Identity, string) {
 	idx, hashIdx := -1, -1
 	for i, p := range m.Payloads {
 		switch p.(type) {
@@ -438,36 +515,47 @@ func (sa *isakmpSA) verifyPeer(m *Message, peerIsInitiator bool) bool {
 		}
 	}
 	if idx < 0 || hashIdx < 0 {
-		sa.failNotify(PAYLOAD_MALFORMED, fmt.Sprintf("%v message lacks the peer's ID or HASH", m.Exchange))
-		return false
+		return ike.Identity{}, fmt.Sprintf("%v message lacks the peer's ID or HASH", m.Exchange)
 	}
-	id := m.Payloads[idx].(*ID)
-	sa.peerID = id.Identity()
-	if want := sa.conn.Remote.ID; len(want.Value) > 0 && !sa.peerID.Equal(want) {
-		sa.failNotify(INVALID_ID_INFORMATION, fmt.Sprintf("the peer identifies as %s, expected %s", sa.peerID, want))
-		return false
-	}
+	id := m.Payloads[idx].(*ID).Identity()
 	idB := m.PayloadBytes(idx)[genericHeaderLen:]
 	if sig, ok := m.Payloads[hashIdx].(*Sig); ok { // hook (auth_sig.go)
-		return sa.checkSig(m.Payloads, sig, idB, peerIsInitiator)
+		if err := sa.verifySignature(m.Payloads, sig.Data, idB, id, peerIsInitiator); err != nil {
+			return id, "AUTHENTICATION-FAILED: " + ike.Reason(err)
+		}
+		return id, ""
 	}
 	want, name := sa.hashR(idB), "HASH_R"
 	if peerIsInitiator {
 		want, name = sa.hashI(idB), "HASH_I"
 	}
-	sa.action("Verify the peer's identity %s and its %s with the pre-shared key", sa.peerID, name)
+	sa.action("Verify the peer's identity %s and its %s with the pre-shared key", id, name)
 	if !hmac.Equal(m.Payloads[hashIdx].(*Hash).Data, want) {
-		sa.failNotify(AUTHENTICATION_FAILED, fmt.Sprintf("%s does not verify: the pre-shared keys differ", name))
-		return false
+		return id, fmt.Sprintf("%s does not verify: the pre-shared keys differ", name)
 	}
-	return true
+	return id, ""
+}
+
+// authFailed drops a phase 1 message that does not authenticate the peer and tells the
+// peer AUTHENTICATION-FAILED in clear; the SA waits on for a message that does, until
+// the half-open timeout or the end of the retransmissions.
+func (sa *isakmpSA) authFailed(reason string) {
+	if sa.rx != nil {
+		sa.reject(sa.rx.dg.Data)
+	}
+	sa.drop(reason)
+	sa.authError = reason
+	sa.d.errorf(sa, AUTHENTICATION_FAILED, ike.FailRefused, "%s: %s", sa.name(), reason)
+	sa.notify(AUTHENTICATION_FAILED, 0, nil)
 }
 
 // complete marks phase 1 done, reports the ISAKMP SA and starts what follows: XAUTH,
 // Mode Config, quick modes.
 func (sa *isakmpSA) complete() {
 	sa.stopTimer("phase 1 timeout")
+	sa.stopTimer("half-open timeout")
 	sa.stopWaiting(0)
+	sa.d.opened(sa)
 	sa.established = true
 	sa.setState(IKE_P1_COMPLETE)
 	sa.d.env.Observer.IKESAUp(sa.info())
@@ -511,8 +599,7 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	sa.icookie = m.ICookie
 	sa.aggressive = m.Exchange == ExchangeAggressive
 	sa.lastIn = d.env.Clock.Now()
-	f := sa.flight(0, m.Exchange)
-	f.seen[string(m.Raw)] = nil
+	sa.flight(0, m.Exchange).remember(m.Raw, nil)
 	saIdx := -1
 	for i, p := range m.Payloads {
 		if _, ok := p.(*SA); ok && saIdx < 0 {
@@ -538,13 +625,14 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 		return
 	}
 	sa.rcookie = d.cookie()
+	d.register(sa)
 	sa.setTransform(o)
 	sa.action("Transform #%d is acceptable: %s, authentication %s, lifetime %s; choose responder cookie %016x",
 		tr.Number, sa.proposal, nameOr(authNames, o.auth, "method"), secs(o.life), sa.rcookie)
 	chosen := &SA{DOI: offer.DOI, Situation: offer.Situation, Proposals: []*Proposal{{Number: prop.Number, Protocol: ProtoISAKMP, Transforms: []*Transform{tr}}}}
-	sa.startTimer("phase 1 timeout", 30*defaultRetransmitTimeout, func() {
+	sa.startTimer("half-open timeout", d.limits.HalfOpenTimeout, func() {
 		if !sa.established {
-			sa.failWith(0, ike.FailTimeout, "phase 1 did not complete in time: half-open ISAKMP SA times out")
+			sa.failWith(sa.peerError, ike.FailTimeout, "phase 1 did not complete in time: half-open ISAKMP SA times out%s", sa.peerSaid())
 		}
 	})
 	if !sa.aggressive {
@@ -608,24 +696,33 @@ func (sa *isakmpSA) selectPhase1(offer *SA, m *Message) (*Proposal, *Transform, 
 func (sa *isakmpSA) onMM3(m *Message) {
 	ke, ni := payloadOf[*KE](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if ke == nil || ni == nil {
-		sa.failNotify(PAYLOAD_MALFORMED, "Main Mode message 3 lacks KE or Ni")
+		sa.drop("Main Mode message 3 lacks KE or Ni")
 		return
 	}
+	priv, err := sa.newDH()
+	if err != nil {
+		sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
+		return
+	}
+	gxy, err := priv.Shared(ke.Data)
+	if err != nil {
+		sa.drop(fmt.Sprintf("Main Mode message 3: Diffie-Hellman with its KE payload fails: %v", err))
+		return
+	}
+	sa.accept(m)
 	sa.setState(IKE_R_MM3)
 	sa.gxi, sa.ni = ke.Data, ni.Data
-	if !sa.generateDH() {
-		return
-	}
+	sa.adoptDH(priv)
 	sa.nr = sa.d.random(nonceSize)
 	if sa.conn != nil && signatures(sa.conn) {
 		sa.action("Main mode with signatures: no pre-shared key; SKEYID comes from the nonces and g^xy, and the peer's identity and certificate come in message 5")
 	} else {
 		sa.action("Main mode finds the pre-shared key by the peer's address %s (its identity comes only in message 5)", sa.remote.Addr())
 	}
-	if !sa.deriveKeys(sa.gxi) {
+	if !sa.deriveKeys(gxy) {
 		return
 	}
-	sa.checkNAT(m.Payloads)
+	sa.checkNAT(m.Payloads, sa.local, sa.remote)
 	ps := append([]Payload{NewKE(sa.gxr), NewNonce(sa.nr)}, sa.certRequests()...) // hook (auth_sig.go): CR
 	ps = append(ps, sa.natD()...)
 	if sa.send(outMsg{ex: ExchangeMain, payloads: ps, answers: m}) {
@@ -676,10 +773,15 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 		return
 	}
 	sa.nr = sa.d.random(nonceSize)
-	if !sa.deriveKeys(sa.gxi) {
+	gxy, err := sa.dhPriv.Shared(sa.gxi)
+	if err != nil {
+		sa.failNotify(INVALID_KEY_INFORMATION, fmt.Sprintf("Diffie-Hellman with the peer's KE payload failed: %v", err))
 		return
 	}
-	sa.checkNAT(m.Payloads)
+	if !sa.deriveKeys(gxy) {
+		return
+	}
+	sa.checkNAT(m.Payloads, sa.local, sa.remote)
 	id := IdentityID(sa.conn.Local.ID)
 	idB, _ := PayloadBody(id)
 	sa.action("Compute HASH_R and answer with SA, KE, Nr, our identity %s (in clear) and HASH_R", sa.conn.Local.ID)
@@ -695,30 +797,51 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 	}
 }
 
-// onAM2: check the responder's choice and HASH_R; send HASH_I encrypted.
+// onAM2: check the responder's choice and HASH_R; send HASH_I encrypted. Until HASH_R
+// verifies, nothing the message says is kept: the responder cookie, transform and keys
+// it led to are undone, and this side waits for a valid answer.
 func (sa *isakmpSA) onAM2(m *Message) {
 	if n := errorNotify(m.Payloads); n != nil {
-		sa.failWith(n.Type, ike.FailPeerNotify, "Aggressive Mode failed: the responder says %v", n.Type)
+		sa.drop(fmt.Sprintf("Aggressive Mode message 2 carries N(%v), in clear", n.Type))
+		sa.unprotectedError(n)
 		return
 	}
 	o, err := sa.checkChoice(payloadOf[*SA](m.Payloads))
 	if err != nil {
-		sa.failWith(0, ike.FailInternal, "%v", err)
+		sa.drop(fmt.Sprintf("Aggressive Mode message 2: %v; keep waiting for a valid answer", err))
 		return
 	}
 	ke, nr := payloadOf[*KE](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if ke == nil || nr == nil || o.group != sa.group.ID {
-		sa.failWith(0, ike.FailMalformed, "Aggressive Mode message 2 lacks KE or Nr, or changes the group")
+		sa.drop("Aggressive Mode message 2 lacks KE or Nr, or changes the group")
 		return
 	}
+	gxy, err := sa.dhPriv.Shared(ke.Data)
+	if err != nil {
+		sa.drop(fmt.Sprintf("Aggressive Mode message 2: Diffie-Hellman with its KE payload fails: %v", err))
+		return
+	}
+	before := *sa
 	sa.rcookie = m.RCookie
 	sa.setTransform(o)
 	sa.learnVendors(m.Payloads)
 	sa.gxr, sa.nr = ke.Data, nr.Data
-	if !sa.deriveKeys(sa.gxr) || !sa.verifyPeer(m, false) {
+	if !sa.deriveKeys(gxy) {
 		return
 	}
-	sa.checkNAT(m.Payloads)
+	id, why := sa.checkPeer(m, false)
+	if why != "" {
+		*sa = before // nothing of an answer that does not authenticate the responder stays
+		sa.authFailed(why)
+		return
+	}
+	sa.accept(m)
+	sa.peerID = id
+	if want := sa.conn.Remote.ID; len(want.Value) > 0 && !sa.peerID.Equal(want) {
+		sa.failNotify(INVALID_ID_INFORMATION, fmt.Sprintf("the peer identifies as %s, expected %s", sa.peerID, want))
+		return
+	}
+	sa.checkNAT(m.Payloads, sa.local, sa.remote)
 	sa.float()
 	idB, _ := PayloadBody(IdentityID(sa.conn.Local.ID))
 	sa.action("Send HASH_I, encrypted (message 3)")
@@ -733,25 +856,27 @@ func (sa *isakmpSA) onAM2(m *Message) {
 	}
 }
 
-// onAM3: verify HASH_I.
+// onAM3: verify HASH_I (or SIG_I) over the identity of message 1; a message 3 that
+// does not verify changes nothing.
 func (sa *isakmpSA) onAM3(m *Message) {
+	var why string
 	if sig := payloadOf[*Sig](m.Payloads); sig != nil { // hook (auth_sig.go)
-		if sa.checkSig(m.Payloads, sig, sa.peerIDb, true) {
-			sa.checkNAT(m.Payloads)
-			sa.complete()
+		if err := sa.verifySignature(m.Payloads, sig.Data, sa.peerIDb, sa.peerID, true); err != nil {
+			why = "AUTHENTICATION-FAILED: " + ike.Reason(err)
 		}
+	} else if h := payloadOf[*Hash](m.Payloads); h == nil {
+		why = "Aggressive Mode message 3 lacks HASH_I"
+	} else {
+		sa.action("Verify the initiator's HASH_I with the pre-shared key")
+		if !hmac.Equal(h.Data, sa.hashI(sa.peerIDb)) {
+			why = "HASH_I does not verify: the pre-shared keys differ"
+		}
+	}
+	if why != "" {
+		sa.authFailed(why)
 		return
 	}
-	h := payloadOf[*Hash](m.Payloads)
-	if h == nil {
-		sa.failNotify(PAYLOAD_MALFORMED, "Aggressive Mode message 3 lacks HASH_I")
-		return
-	}
-	sa.action("Verify the initiator's HASH_I with the pre-shared key")
-	if !hmac.Equal(h.Data, sa.hashI(sa.peerIDb)) {
-		sa.failNotify(AUTHENTICATION_FAILED, "HASH_I does not verify: the pre-shared keys differ")
-		return
-	}
-	sa.checkNAT(m.Payloads)
+	sa.checkNAT(m.Payloads, sa.rx.local, sa.rx.remote)
+	sa.accept(m)
 	sa.complete()
 }

@@ -330,3 +330,72 @@ func proposalList(ps []ike.Proposal) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// Phase1Offer is the SA payload of a first phase 1 message (RFC 2409, Section 5): one
+// proposal whose transforms are every combination of the proposals' algorithms, each
+// with authentication method auth and lifetime life. A non-zero group keeps only the
+// transforms of that group, as aggressive mode needs (its first message carries the KE).
+// It returns the offered transforms as proposals too, in order, for the trace.
+func Phase1Offer(ps []ike.Proposal, auth uint16, life time.Duration, group uint16) (*SA, []ike.Proposal, error) {
+	prop := &Proposal{Number: 1, Protocol: ProtoISAKMP}
+	var offered []ike.Proposal
+	for _, p := range ps {
+		ts, err := phase1Transforms(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range ts {
+			if group != 0 && t.group != group {
+				continue
+			}
+			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: KeyIKE,
+				Attributes: t.attributes(auth, life)})
+			offered = append(offered, t.proposal())
+		}
+	}
+	return &SA{DOI: DOIIPsec, Situation: SitIdentityOnly, Proposals: []*Proposal{prop}}, offered, nil
+}
+
+// Phase1Suite is what a phase 1 transform negotiates.
+type Phase1Suite struct {
+	Proposal ike.Proposal // the algorithms, as the trace names them
+	Encr     *ike.EncrAlg
+	KeyBytes int // of the encryption key (RFC 2409, Appendix B)
+	Hash     *HashAlg
+	Group    *ike.DHGroup
+	Auth     uint16 // the Authentication Method attribute
+	Life     time.Duration
+}
+
+// ReadPhase1Transform reads a phase 1 transform as a responder returns it.
+func ReadPhase1Transform(tr *Transform) (Phase1Suite, error) {
+	o, err := parsePhase1Transform(tr)
+	if err != nil {
+		return Phase1Suite{}, fmt.Errorf("ikev1: %v", err)
+	}
+	encr := ike.Encr(o.encr.ID)
+	return Phase1Suite{Proposal: o.proposal(), Encr: encr, KeyBytes: encr.KeyBytes(o.encr.KeyLen), Hash: o.hash,
+		Group: ike.DH(o.group), Auth: o.auth, Life: o.life}, nil
+}
+
+// ESPOffer is the SA payload of a first quick mode message (RFC 2409, Section 5.5): one
+// ESP proposal with inbound SPI spi for each configured proposal, with a transform for
+// every combination of its algorithms, each with encapsulation mode encap and the
+// lifetime in seconds and, when not 0, in kilobytes.
+func ESPOffer(ps []ike.Proposal, spi uint32, encap uint16, seconds time.Duration, kbytes uint64) (*SA, error) {
+	offer := &SA{DOI: DOIIPsec, Situation: SitIdentityOnly}
+	for i, p := range ps {
+		ts, err := espTransforms(p)
+		if err != nil {
+			return nil, err
+		}
+		prop := &Proposal{Number: uint8(i + 1), Protocol: ProtoIPsecESP, SPI: spiBytes(spi)}
+		for _, t := range ts {
+			id, _ := espTransformID(t.encr.ID)
+			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: id,
+				Attributes: t.attributes(encap, lifetimes{seconds, kbytes})})
+		}
+		offer.Proposals = append(offer.Proposals, prop)
+	}
+	return offer, nil
+}

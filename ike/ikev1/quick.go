@@ -1,7 +1,6 @@
 package ikev1
 
 import (
-	"crypto/hmac"
 	"fmt"
 	"net/netip"
 	"time"
@@ -140,23 +139,24 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	}
 	life := childLife(ch)
 	encap := sa.encapMode(ch.Transport)
-	offer := &SA{DOI: DOIIPsec, Situation: SitIdentityOnly}
-	var names []string
-	var group uint16
+	offer, err := ESPOffer(ch.ESPProposals, qm.spiIn, encap, life.seconds, life.kbytes)
+	if err != nil {
+		d.errorf(sa, 0, ike.FailInternal, "%s: cannot build quick mode: %v", sa.name(), err)
+		return
+	}
+	names := make([]string, len(ch.ESPProposals))
 	for i, p := range ch.ESPProposals {
-		ts, _ := espTransforms(p)
-		prop := &Proposal{Number: uint8(i + 1), Protocol: ProtoIPsecESP, SPI: spiBytes(qm.spiIn)}
-		for _, t := range ts {
+		names[i] = p.String()
+	}
+	var group uint16
+	for _, prop := range offer.Proposals {
+		for _, tr := range prop.Transforms {
+			o, _ := parseESPTransform(tr)
+			qm.offered = append(qm.offered, o.espTransform)
 			if group == 0 {
-				group = t.group
+				group = o.group
 			}
-			id, _ := espTransformID(t.encr.ID)
-			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: id,
-				Attributes: t.attributes(encap, life)})
-			qm.offered = append(qm.offered, t)
 		}
-		offer.Proposals = append(offer.Proposals, prop)
-		names = append(names, p.String())
 	}
 	ps := []Payload{nil, offer, NewNonce(qm.ni)}
 	pfs := ""
@@ -237,44 +237,47 @@ func (qm *quickMode) failedWith(n NotifyType, reason ike.FailReason, why string)
 	qm.abort()
 }
 
-// quickMode hands a quick mode message to its exchange, or starts a responder one.
+// admitQuickMode says why a quick mode message that starts a new exchange must be
+// dropped, or "": the peer may ask for IPsec SAs only once phase 1 and XAUTH are done
+// (strongSwan ignores quick mode requests until the IKE SA is established, which with
+// XAUTH is after it), and only so many at once.
+func (sa *isakmpSA) admitQuickMode(m *Message) string {
+	if sa.quickModes[m.MessageID] != nil {
+		return ""
+	}
+	if !sa.ready {
+		return "Quick Mode request before XAUTH and Mode Config are done: the peer has not logged in yet"
+	}
+	if len(sa.quickModes) >= maxQuickModes {
+		return fmt.Sprintf("Quick Mode request while %d quick modes are in progress on this ISAKMP SA (limit %d)", len(sa.quickModes), maxQuickModes)
+	}
+	return ""
+}
+
+// quickMode hands a quick mode message, whose HASH has verified, to its exchange, or
+// starts a responder one.
 func (sa *isakmpSA) quickMode(m *Message) {
-	if !sa.established {
-		sa.action("Quick Mode message before phase 1 is complete: ignore it")
-		return
-	}
-	h := firstHash(m)
-	if h == nil {
-		sa.d.errorf(sa, 0, ike.FailMalformed, "%s: Quick Mode message 0x%08x does not start with a HASH payload", sa.name(), m.MessageID)
-		return
-	}
 	qm := sa.quickModes[m.MessageID]
 	switch {
 	case qm == nil:
-		sa.respondQuickMode(m, h)
+		sa.respondQuickMode(m)
 	case qm.initiator && qm.state == IKE_QM_I_QM1:
-		qm.onQM2(m, h)
+		qm.onQM2(m)
 	case !qm.initiator && qm.state == IKE_QM_R_QM2:
-		qm.onQM3(m, h)
-	default:
-		sa.action("Unexpected Quick Mode message in state %s: ignore it", qm.state)
+		qm.onQM3()
 	}
 }
 
-// onQM2: check HASH(2) and the responder's choice, send HASH(3) and install the SAs.
-func (qm *quickMode) onQM2(m *Message, h *Hash) {
+// onQM2: HASH(2) verified; check the responder's choice, send HASH(3) and install the
+// SAs.
+func (qm *quickMode) onQM2(m *Message) {
 	sa := qm.sa
 	nr := payloadOf[*Nonce](m.Payloads)
 	if nr == nil {
 		qm.failed("Quick Mode message 2 lacks Nr")
 		return
 	}
-	want := QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, m.After(0))
 	sa.action("Verify HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...)")
-	if !hmac.Equal(h.Data, want) {
-		qm.failed("HASH(2) does not verify: the message was altered")
-		return
-	}
 	p := payloadOf[*SA](m.Payloads)
 	if p == nil || len(p.Proposals) != 1 || len(p.Proposals[0].Transforms) != 1 || len(p.Proposals[0].SPI) != 4 {
 		qm.failed("the responder's SA payload does not hold one proposal with one transform and an SPI")
@@ -349,14 +352,9 @@ func (qm *quickMode) responderLifetime(n *Notify) {
 	qm.sa.action("RESPONDER-LIFETIME: the responder uses a shorter lifetime: %s%s", secs(qm.chosen.life.seconds), kbText(qm.chosen.life.kbytes))
 }
 
-// respondQuickMode answers the peer's first quick mode message.
-func (sa *isakmpSA) respondQuickMode(m *Message, h *Hash) {
+// respondQuickMode answers the peer's first quick mode message, whose HASH(1) verified.
+func (sa *isakmpSA) respondQuickMode(m *Message) {
 	d := sa.d
-	if !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-		d.errorf(sa, 0, ike.FailMalformed, "%s: HASH(1) of Quick Mode 0x%08x does not verify: drop it", sa.name(), m.MessageID)
-		sa.notify(INVALID_HASH_INFORMATION, 0, nil)
-		return
-	}
 	p, ni := payloadOf[*SA](m.Payloads), payloadOf[*Nonce](m.Payloads)
 	if p == nil || ni == nil || len(p.Proposals) == 0 {
 		d.errorf(sa, 0, ike.FailMalformed, "%s: Quick Mode message 1 lacks SA or Ni", sa.name())
@@ -533,13 +531,9 @@ func (qm *quickMode) selectESP(p *SA, ke *KE) (*Proposal, *Transform, espOffer, 
 	return c.prop, c.tr, c.o, ""
 }
 
-// onQM3: HASH(3) confirms the initiator installed the SAs; install ours.
-func (qm *quickMode) onQM3(m *Message, h *Hash) {
+// onQM3: HASH(3), verified, confirms the initiator installed the SAs; install ours.
+func (qm *quickMode) onQM3() {
 	sa := qm.sa
-	if !hmac.Equal(h.Data, QuickHash3(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, qm.nr)) {
-		qm.failed("HASH(3) does not verify")
-		return
-	}
 	sa.action("HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni | Nr) verifies: the initiator has the SAs")
 	qm.install()
 }

@@ -1,6 +1,7 @@
 package ikev1
 
 import (
+	"crypto/hmac"
 	"fmt"
 	"math"
 	"net/netip"
@@ -27,6 +28,19 @@ type isakmpSA struct {
 	deleted     bool
 	replaces    *isakmpSA // the ISAKMP SA this one rekeys
 	replacedBy  *isakmpSA
+	halfOpen    *halfOpenKey // a responder's SA in phase 1: where the daemon counts it
+	// peerError is the last error notification that came in clear during phase 1: anyone
+	// could have sent it, so it ends nothing, but a phase 1 that then fails names it.
+	peerError NotifyType
+	// authError is why the last phase 1 message that should have authenticated the peer
+	// did not: a phase 1 that then fails names it.
+	authError string
+	// rejected are the last messages dropped as unauthenticated: the same bytes again
+	// are dropped without another Diffie-Hellman or HASH computation.
+	rejected []string
+	// rx is the message being handled: where it came from and the protection it was
+	// read with, until accept takes it.
+	rx *received
 
 	// Negotiated in phase 1.
 	chosen   p1Offer
@@ -74,26 +88,56 @@ type isakmpSA struct {
 }
 
 // flight is what one exchange has seen and sent: the last message this side sent (to
-// send again), every message received (to recognise the peer's retransmissions), and
-// the retransmission timer while this side waits for the peer.
+// send again), the last messages accepted from the peer (to recognise its
+// retransmissions), and the retransmission timer while this side waits for the peer.
 type flight struct {
 	exchange ExchangeType
 	raw      []byte
 	info     *ike.MessageInfo
-	seen     map[string]*Crypto // received messages, with the protection they were read with
-	answers  string             // the received message our last one answers
+	seen     []seenMsg // the last maxSeen messages accepted in the exchange
+	answers  string    // the received message our last one answers
 	timer    ike.Timer
 	tries    int
 	waiting  bool
 	giveUp   func()
 }
 
+// seenMsg is a message accepted in an exchange, with the protection it was read with.
+type seenMsg struct {
+	raw string
+	c   *Crypto
+}
+
+// maxSeen bounds the accepted messages a flight remembers: a quick mode has three.
+const maxSeen = 4
+
+func (f *flight) seenAs(raw []byte) (*Crypto, bool) {
+	for _, m := range f.seen {
+		if m.raw == string(raw) {
+			return m.c, true
+		}
+	}
+	return nil, false
+}
+
+func (f *flight) remember(raw []byte, c *Crypto) {
+	if len(f.seen) == maxSeen {
+		f.seen = f.seen[1:]
+	}
+	f.seen = append(f.seen, seenMsg{string(raw), c})
+}
+
+// received is a message under way through handle.
+type received struct {
+	local, remote netip.AddrPort
+	dg            ike.Datagram
+	c             *Crypto
+}
+
 func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *isakmpSA {
 	d.serial++
-	sa := &isakmpSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
+	return &isakmpSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
 		state: IKE_READY, flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: map[string]ike.Timer{}}
-	d.sas = append(d.sas, sa)
-	return sa
 }
 
 func (sa *isakmpSA) name() string {
@@ -135,19 +179,26 @@ func (sa *isakmpSA) retransmitParams() (time.Duration, float64, int) {
 	return t, b, n
 }
 
-// flight returns the record of exchange id, making it when new.
+// flight returns the record of exchange id, making it when new. Past maxFlights
+// records the oldest one that waits for nothing is forgotten, with the IV of its
+// exchange; phase 1's record (message ID 0) stays.
 func (sa *isakmpSA) flight(id uint32, ex ExchangeType) *flight {
 	if f := sa.flights[id]; f != nil {
 		return f
 	}
-	f := &flight{exchange: ex, seen: map[string]*Crypto{}}
+	f := &flight{exchange: ex}
 	sa.flights[id] = f
 	sa.flightOrder = append(sa.flightOrder, id)
 	if len(sa.flightOrder) > maxFlights {
-		old := sa.flightOrder[0]
-		sa.flightOrder = sa.flightOrder[1:]
-		if o := sa.flights[old]; o != nil && !o.waiting && old != 0 {
-			delete(sa.flights, old)
+		for i, old := range sa.flightOrder {
+			if o := sa.flights[old]; old != 0 && old != id && !o.waiting && sa.quickModes[old] == nil {
+				delete(sa.flights, old)
+				sa.flightOrder = slices.Delete(sa.flightOrder, i, i+1)
+				if sa.ivs != nil {
+					sa.ivs.Forget(old)
+				}
+				break
+			}
 		}
 	}
 	return f
@@ -241,15 +292,20 @@ func (sa *isakmpSA) stopWaiting(id uint32) {
 	}
 }
 
-// handle processes a message that belongs to this SA.
+// handle processes a message that belongs to this SA. Nothing in the SA changes
+// before the message is authenticated: its IV chain, the retransmission timers, the
+// record of what was seen, the time the peer was last heard from and its address move
+// only in accept, which the HASH check (or for phase 1, the step that verifies HASH_I,
+// HASH_R or a signature, or takes a clear message) calls.
 func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 	d := sa.d
 	obs := d.env.Observer
-	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw}
 	info := &ike.MessageInfo{Version: 1, Exchange: m.Exchange.String(), MessageID: m.MessageID}
-	dg.Info = info
+	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw, Info: info}
 	if f := sa.flights[m.MessageID]; f != nil {
-		if c, seen := f.seen[string(m.Raw)]; seen {
+		if c, seen := f.seenAs(m.Raw); seen {
+			// The same bytes as a message accepted before: a retransmission (or a
+			// replay, which gets the same answer and changes nothing else).
 			if c != nil {
 				m.Decrypt(c) // with the IV it had the first time, for the trace only
 			}
@@ -269,6 +325,11 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 			return
 		}
 	}
+	if slices.Contains(sa.rejected, string(m.Raw)) {
+		info.Dissect = lazyDissect(m.Raw, nil)
+		obs.Dropped(dg, "the same bytes as a message that could not be read or did not verify before: drop it again")
+		return
+	}
 	var c *Crypto
 	if m.Encrypted() {
 		if sa.ivs == nil {
@@ -276,42 +337,175 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 			obs.Dropped(dg, "encrypted message before the keys exist")
 			return
 		}
+		// The IV of its exchange (RFC 2409, Appendix B); the chain moves on only if the
+		// message is accepted.
 		c = sa.ivs.Crypto(sa.encr, sa.encKey, m.MessageID)
 		if err := m.Decrypt(c); err != nil {
 			info.Dissect = lazyDissect(m.Raw, c)
 			sa.decryptFailed(dg, m, err)
 			return
 		}
-		sa.ivs.Advance(m.MessageID, m.Raw)
 	}
 	fromInit := sa.peerOpened(m)
 	info.MessageFacts, info.Response, info.Dissect = Describe(m, fromInit), !fromInit, lazyDissect(m.Raw, c)
 	info.Weak = sa.weakIn(m)
-	obs.Received(dg)
-	f := sa.flight(m.MessageID, m.Exchange)
-	f.seen[string(m.Raw)] = c
-	sa.stopWaiting(m.MessageID)
-	sa.lastIn = d.env.Clock.Now()
-	if local != sa.local && (sa.established || m.Encrypted()) {
-		sa.action("The peer now sends to %s: answer from there (NAT traversal moved to UDP 4500)", local)
-		sa.local = local
-	}
-	if remote != sa.remote && (sa.established || m.Encrypted()) {
-		sa.action("The peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, remote)
-		sa.remote = remote
+	sa.rx = &received{local: local, remote: remote, dg: dg, c: c}
+	defer func() { sa.rx = nil }()
+	if why, forged := sa.admit(m); why != "" {
+		if forged {
+			sa.reject(m.Raw)
+		}
+		sa.drop(why)
+		return
 	}
 	switch m.Exchange {
 	case ExchangeMain, ExchangeAggressive:
-		sa.phase1(m)
+		sa.phase1(m) // each step accepts the message once it has checked it
 	case ExchangeQuick:
+		sa.accept(m)
 		sa.quickMode(m)
 	case ExchangeTransaction:
+		sa.accept(m)
 		sa.transaction(m)
 	case ExchangeInformational:
+		if m.Encrypted() {
+			sa.accept(m)
+		} else {
+			obs.Received(dg)
+		}
 		sa.informational(m)
-	default:
-		sa.action("%v exchange is not supported: ignore the message", m.Exchange)
 	}
+}
+
+// admit says why a message must be dropped before anything acts on it, or "": an
+// exchange that the SA's phase does not allow, or (forged) a protected message whose
+// HASH does not verify, which no later state would accept either.
+func (sa *isakmpSA) admit(m *Message) (why string, forged bool) {
+	switch m.Exchange {
+	case ExchangeMain, ExchangeAggressive:
+		if sa.established {
+			// strongSwan ignores main and aggressive mode on an established IKE SA.
+			return fmt.Sprintf("%v message on an ISAKMP SA whose phase 1 is complete", m.Exchange), false
+		}
+		if m.Exchange != sa.exchange() {
+			return fmt.Sprintf("%v message in a %v exchange", m.Exchange, sa.exchange()), false
+		}
+		return "", false
+	case ExchangeQuick, ExchangeTransaction, ExchangeInformational:
+	default:
+		return fmt.Sprintf("%v exchange is not supported", m.Exchange), false
+	}
+	if !m.Encrypted() {
+		if m.Exchange == ExchangeInformational && !sa.established {
+			return "", false // RFC 2408, Section 4.8: phase 1 errors go in clear; informational reads them as such
+		}
+		return fmt.Sprintf("unprotected %v message: after phase 1 only messages under the ISAKMP SA's protection count", m.Exchange), false
+	}
+	if !sa.established {
+		// The keys exist from main mode message 4 on, but the peer is authenticated
+		// only by message 5 or 6: with signatures, anyone who did the Diffie-Hellman
+		// exchange holds SKEYID_a. strongSwan likewise ignores quick mode and XAUTH until
+		// the last phase 1 message.
+		return fmt.Sprintf("%v message before phase 1 is complete", m.Exchange), false
+	}
+	if m.Exchange == ExchangeQuick {
+		if why := sa.admitQuickMode(m); why != "" {
+			return why, false
+		}
+	}
+	if why := sa.checkHash(m); why != "" {
+		return why, true
+	}
+	if m.Exchange == ExchangeTransaction {
+		return sa.admitTransaction(m), false
+	}
+	return "", false
+}
+
+// checkHash verifies the HASH that opens a protected quick mode, transaction or
+// informational message: HASH(1) = prf(SKEYID_a, M-ID | the payloads after it) (RFC
+// 2409, Sections 5.5 and 5.7; the transaction exchange of the Mode Config draft), or in
+// a quick mode this side runs, HASH(2) or HASH(3). A message that fails is dropped
+// without an answer: RFC 2408, Section 5.11 makes the INVALID-HASH-INFORMATION
+// notification optional, and under the ISAKMP SA's keys it would reach the real peer as
+// if the forger's message had been its own.
+func (sa *isakmpSA) checkHash(m *Message) string {
+	h := firstHash(m)
+	if h == nil {
+		return fmt.Sprintf("%v message 0x%08x does not start with a HASH payload", m.Exchange, m.MessageID)
+	}
+	want, name := []byte(nil), "HASH(1)"
+	if qm := sa.quickModes[m.MessageID]; qm != nil && m.Exchange == ExchangeQuick {
+		switch {
+		case qm.initiator && qm.state == IKE_QM_I_QM1:
+			want, name = QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, m.After(0)), "HASH(2)"
+		case !qm.initiator && qm.state == IKE_QM_R_QM2:
+			want, name = QuickHash3(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, qm.nr), "HASH(3)"
+		default:
+			return fmt.Sprintf("unexpected Quick Mode message in state %s", qm.state)
+		}
+	}
+	if want == nil {
+		want = QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))
+	}
+	if !hmac.Equal(h.Data, want) {
+		return fmt.Sprintf("%v message 0x%08x: %s does not verify (altered, or not from the peer)", m.Exchange, m.MessageID, name)
+	}
+	return ""
+}
+
+// accept takes a message that has been checked: it reports it, moves the IV chain of
+// its exchange on (RFC 2409, Appendix B), remembers it to recognise a retransmission,
+// ends the retransmission of this side's last message in the exchange and notes that
+// the peer is alive. A protected message moves the SA to the addresses it came from and
+// went to only when a NAT is in play (RFC 3947: the mapping may change; RFC 7296,
+// Section 2.23 says the same for IKEv2): a peer without a NAT has no reason to move.
+func (sa *isakmpSA) accept(m *Message) {
+	rx := sa.rx
+	if rx == nil {
+		return
+	}
+	sa.rx = nil
+	sa.d.env.Observer.Received(rx.dg)
+	if rx.c != nil {
+		sa.ivs.Advance(m.MessageID, m.Raw)
+	}
+	sa.flight(m.MessageID, m.Exchange).remember(m.Raw, rx.c)
+	sa.stopWaiting(m.MessageID)
+	sa.lastIn = sa.d.env.Clock.Now()
+	if !m.Encrypted() || !sa.behindNAT() {
+		return
+	}
+	if rx.local != sa.local {
+		sa.action("The peer now sends to %s: answer from there (NAT traversal moved to UDP 4500)", rx.local)
+		sa.local = rx.local
+	}
+	if rx.remote != sa.remote {
+		sa.action("The peer's address changed from %s to %s (NAT mapping): answer to the new one", sa.remote, rx.remote)
+		sa.remote = rx.remote
+	}
+}
+
+// drop reports the message being handled as discarded, for a reason, and the step that
+// checked it as failed: nothing in the SA changes.
+func (sa *isakmpSA) drop(reason string) {
+	if rx := sa.rx; rx != nil {
+		sa.rx = nil
+		sa.d.env.Observer.Dropped(rx.dg, reason)
+	}
+}
+
+// maxRejected bounds the record of rejected messages.
+const maxRejected = 4
+
+// reject remembers a message that can never be accepted (it does not decrypt, or its
+// HASH, HASH_I, HASH_R or signature does not verify): not a message that came too early,
+// which its retransmission may bring again in time.
+func (sa *isakmpSA) reject(raw []byte) {
+	if len(sa.rejected) == maxRejected {
+		sa.rejected = sa.rejected[1:]
+	}
+	sa.rejected = append(sa.rejected, string(raw))
 }
 
 // peerOpened says whether the peer opened the exchange of a message it sent: the
@@ -338,6 +532,9 @@ func (sa *isakmpSA) peerOpened(m *Message) bool {
 
 // decryptFailed handles a message whose payloads are garbage after decryption. In phase
 // 1 that is how a wrong pre-shared key shows: SKEYID, and so the encryption key, differ.
+// The SA goes on waiting for a message that reads (a forgery must not end it): like
+// strongSwan, this side tells the peer PAYLOAD-MALFORMED, and a phase 1 that cannot
+// complete ends at the half-open timeout or when the retransmissions run out.
 func (sa *isakmpSA) decryptFailed(dg ike.Datagram, m *Message, err error) {
 	d := sa.d
 	which := fmt.Sprintf("%v message", m.Exchange)
@@ -349,12 +546,14 @@ func (sa *isakmpSA) decryptFailed(dg ike.Datagram, m *Message, err error) {
 	case m.Exchange == ExchangeAggressive && !sa.initiator:
 		which = "Aggressive Mode message 3"
 	}
+	sa.reject(m.Raw)
 	d.env.Observer.Dropped(dg, fmt.Sprintf("%s: cannot decrypt and verify it (%v)", which, err))
 	if m.MessageID != 0 || sa.established {
 		return
 	}
-	sa.failNotify(PAYLOAD_MALFORMED, fmt.Sprintf("%s from %s decrypts to malformed payloads (PAYLOAD-MALFORMED): "+
-		"the encryption keys differ, so the pre-shared keys of the two peers differ", which, dg.Remote.Addr()))
+	d.errorf(sa, PAYLOAD_MALFORMED, ike.FailRefused, "%s: %s from %s decrypts to malformed payloads (PAYLOAD-MALFORMED): "+
+		"the encryption keys differ, so the pre-shared keys of the two peers differ", sa.name(), which, dg.Remote.Addr())
+	sa.notify(PAYLOAD_MALFORMED, 0, nil)
 }
 
 func (sa *isakmpSA) startTimer(name string, d time.Duration, f func()) {
@@ -451,6 +650,7 @@ func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
 	sa.releaseVirtualIP()
 	sa.setState(IKE_DEST_SA)
 	sa.deleted = true
+	sa.d.unregister(sa)
 	if !sa.ready {
 		for _, reqid := range sa.pending {
 			sa.d.acquireFailed(reqid, reason)

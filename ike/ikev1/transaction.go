@@ -3,6 +3,7 @@ package ikev1
 import (
 	"crypto/hmac"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 
 	"github.com/ikesim/ikesim/ike"
@@ -55,12 +56,19 @@ func (sa *isakmpSA) afterPhase1() {
 	}
 	sa.cfg.vip = sa.peerLease()
 	switch {
-	case c.XAuth != nil && len(c.XAuth.Users) > 0:
-		sa.startXAuth()
+	case sa.xauthGateway():
+		sa.startXAuth() // ready once the user has logged in (xauthDone)
+		return
 	case c.ModeConfigPush && len(c.Pools) > 0:
 		sa.pushConfig()
 	}
 	sa.becomeReady()
+}
+
+// xauthGateway reports whether this side asks the peer to log in with XAUTH.
+func (sa *isakmpSA) xauthGateway() bool {
+	x := sa.conn.XAuth
+	return !sa.initiator && x != nil && len(x.Users) > 0
 }
 
 // peerLease is the pool address the peer already holds through an ISAKMP SA it is
@@ -192,23 +200,53 @@ func (sa *isakmpSA) releaseVirtualIP() {
 	delete(sa.d.leases, sa.cfg.vip)
 }
 
-// transaction handles a transaction exchange message.
-func (sa *isakmpSA) transaction(m *Message) {
-	d := sa.d
-	if !sa.established || sa.cfg == nil {
-		sa.action("Transaction exchange before phase 1 is complete: ignore it")
-		return
-	}
-	h := firstHash(m)
-	if h == nil || len(m.Payloads) < 2 || !hmac.Equal(h.Data, QuickHash1(sa.prf, sa.keys.SKEYID_a, m.MessageID, m.After(0))) {
-		d.errorf(sa, 0, ike.FailMalformed, "%s: transaction 0x%08x: HASH does not verify: ignore it", sa.name(), m.MessageID)
-		return
-	}
+// admitTransaction says why a transaction message (its HASH verified) must be dropped,
+// or "": it must carry an attribute payload and be what this side, in its role and
+// state, waits for. A REPLY or ACK answers a REQUEST or SET this side sent in the same
+// exchange; a gateway's REQUEST or SET comes only to a client that waits for it.
+func (sa *isakmpSA) admitTransaction(m *Message) string {
 	attrs := payloadOf[*Attributes](m.Payloads)
 	if attrs == nil {
-		d.errorf(sa, 0, ike.FailMalformed, "%s: transaction 0x%08x carries no attribute payload", sa.name(), m.MessageID)
-		return
+		return fmt.Sprintf("transaction 0x%08x carries no attribute payload", m.MessageID)
 	}
+	_, isXAuth := attrs.Get(XAuthUserName)
+	_, isStatus := attrs.Get(XAuthStatus)
+	f := sa.flights[m.MessageID]
+	ours := f != nil && f.raw != nil && f.answers == "" // an exchange this side opened
+	x, c := sa.conn.XAuth, sa.cfg
+	xauthClient := sa.initiator && x != nil && x.User != ""
+	ok := false
+	switch {
+	case attrs.Type == CfgRequest && isXAuth:
+		ok = xauthClient && c.xauthPending && !ours
+	case attrs.Type == CfgReply && isXAuth:
+		ok = sa.xauthGateway() && sa.state == IKE_XAUTH_REQ_SENT && ours
+	case attrs.Type == CfgSet && isStatus:
+		ok = xauthClient && c.xauthPending && sa.state == IKE_XAUTH_REPLY_SENT && !ours
+	case attrs.Type == CfgAck && isStatus:
+		ok = sa.xauthGateway() && sa.state == IKE_XAUTH_SET_SENT && ours
+	case attrs.Type == CfgRequest:
+		ok = !sa.initiator && len(sa.conn.Pools) > 0 && !ours
+	case attrs.Type == CfgReply:
+		ok = sa.initiator && c.cfgPending && sa.state == IKE_CONFIG_MODE_REQ_SENT && ours
+	case attrs.Type == CfgSet:
+		ok = sa.initiator && c.cfgPending && sa.conn.ModeConfigPush && !ours
+	case attrs.Type == CfgAck:
+		ok = !sa.initiator && sa.state == IKE_CONFIG_MODE_SET_SENT && ours
+	}
+	if !ok {
+		what := "Mode Config"
+		if isXAuth || isStatus {
+			what = "XAUTH"
+		}
+		return fmt.Sprintf("unsolicited %s %v in state %s: nothing this side asked for or waits for", what, attrs.Type, sa.state)
+	}
+	return ""
+}
+
+// transaction handles a transaction exchange message that admitTransaction let in.
+func (sa *isakmpSA) transaction(m *Message) {
+	attrs := payloadOf[*Attributes](m.Payloads)
 	_, isXAuth := attrs.Get(XAuthUserName)
 	_, isStatus := attrs.Get(XAuthStatus)
 	switch {
@@ -293,6 +331,7 @@ func (sa *isakmpSA) xauthDone() {
 	if sa.conn.ModeConfigPush && len(sa.conn.Pools) > 0 {
 		sa.pushConfig()
 	}
+	sa.becomeReady()
 }
 
 // cfgRequested answers a client's Mode Config request with a leased address (gateway).
