@@ -354,6 +354,13 @@ func (sa *isakmpSA) float() {
 
 // phase1 hands a phase 1 message to the step its state waits for.
 func (sa *isakmpSA) phase1(m *Message) {
+	// Main mode messages 5 and 6 and aggressive mode message 3 travel encrypted (HDR*);
+	// the others in clear (RFC 2409, Section 5).
+	last := sa.state == "IKE_I_MM5" || sa.state == "IKE_R_MM4" || sa.state == "IKE_R_AM2"
+	if m.Encrypted() != last {
+		sa.drop(fmt.Sprintf("%v message in state %s is encrypted: %v, want %v", m.Exchange, sa.state, m.Encrypted(), last))
+		return
+	}
 	switch sa.state {
 	case IKE_I_MM1:
 		sa.onMM2(m)
