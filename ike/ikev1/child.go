@@ -19,7 +19,8 @@ type ipsecSA struct {
 	info      *ike.ChildSAInfo
 	state     State
 	life      lifetimes
-	initiator bool // this side ran the quick mode as initiator: it rekeys by time
+	initiator bool   // this side ran the quick mode as initiator: it rekeys by time
+	peer      string // the identity of the peer it was made with
 	timers    []ike.Timer
 }
 
@@ -130,21 +131,20 @@ func (sa *isakmpSA) deleteChild(ch *ipsecSA, reason string) {
 	sa.removeChild(ch, reason)
 }
 
-// findChild finds an installed IPsec SA of the connection by its outbound SPI, on any
-// ISAKMP SA or among the orphans.
-func (d *Daemon) findChild(conn string, spiOut uint32) (*ipsecSA, *isakmpSA) {
-	for _, sa := range d.sas {
-		if sa.conn == nil || sa.conn.Name != conn {
-			continue
-		}
+// findChild finds an installed IPsec SA of the connection made with peer by its
+// outbound SPI, on any of the peer's ISAKMP SAs (an older one the new one replaced) or
+// among the orphans. Another peer on the same connection cannot reach it: strongSwan
+// looks a deleted SPI up among the IKE SA's own Child SAs.
+func (d *Daemon) findChild(c *ike.Connection, peer string, spiOut uint32) (*ipsecSA, *isakmpSA) {
+	for _, sa := range d.byConn[c] {
 		for _, ch := range sa.children {
-			if ch.spiOut == spiOut && ch.state != ChildDestroyed {
+			if ch.spiOut == spiOut && ch.peer == peer && ch.state != ChildDestroyed {
 				return ch, sa
 			}
 		}
 	}
 	for _, ch := range d.orphans {
-		if ch.info.Conn == conn && ch.spiOut == spiOut {
+		if ch.info.Conn == c.Name && ch.peer == peer && ch.spiOut == spiOut {
 			return ch, nil
 		}
 	}

@@ -457,3 +457,54 @@ func TestSpoofedAddressMovesNothing(t *testing.T) {
 		t.Error("the peer's address moved without a NAT")
 	}
 }
+
+// TestDeleteOnlyOwnIPsecSAs: two peers share a gateway's connection (a group pre-shared
+// key). One of them names the other's IPsec SA in a Delete, with an SPI it can read off
+// the wire: the gateway removes only IPsec SAs of the peer that asks (strongSwan looks
+// the SPI up among the IKE SA's own Child SAs).
+func TestDeleteOnlyOwnIPsecSAs(t *testing.T) {
+	n, alice := victim(t, func(c *ike.Connection) {
+		c.RemoteAddrs = nil
+		c.Remote.ID = ike.Identity{}
+	})
+	mallory := n.NewPeer(ikev1test.PeerConfig{Addr: netip.MustParseAddrPort("192.0.2.66:500"), PSK: []byte("secret"),
+		ID: ikev1test.AddrID(netip.MustParseAddr("192.0.2.66")), Proposals: alice.Proposals})
+	for _, p := range []*ikev1test.Peer{alice, mallory} {
+		if err := p.MainMode(5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := alice.QuickMode(alice.MessageID(), espProposal, 0xa11ce, peerNet, victimNet); err != nil {
+		t.Fatal(err)
+	}
+	mark := n.Victim.Mark()
+	if _, err := mallory.Send(ikev1test.Out{Exchange: ikev1.ExchangeInformational, MessageID: mallory.MessageID(), Payloads: []ikev1.Payload{
+		&ikev1.Delete{DOI: ikev1.DOIIPsec, Protocol: ikev1.ProtoIPsecESP, SPISize: 4, SPIs: [][]byte{{0, 0x0a, 0x11, 0xce}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if down := n.Victim.Since(mark, ikev1test.KindChildSADown); len(down) != 0 {
+		t.Errorf("one peer deleted another's IPsec SA: %v", down)
+	}
+}
+
+// TestReflectedFirstMessage: the victim's own main mode message 1, sent back to it, is
+// no message 2 (a responder's answer carries the responder cookie, RFC 2408, Section 3.1):
+// nothing changes, and the real answer completes phase 1.
+func TestReflectedFirstMessage(t *testing.T) {
+	n, p := victim(t, nil)
+	if err := n.Victim.D.Initiate("site", ""); err != nil {
+		t.Fatal(err)
+	}
+	mm1 := p.Next()
+	p.Raw(mm1.Datagram.Data)
+	if s := n.Victim.LastState("ISAKMP"); s != "IKE_I_MM1" {
+		t.Fatalf("after its own message 1 came back the victim is in %s: %v", s, n.Victim.Since(0))
+	}
+	n.Advance(2500 * time.Millisecond)
+	if err := p.RespondMainMode(6); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Victim.Since(0, ikev1test.KindIKESAUp)) != 1 {
+		t.Errorf("phase 1 did not complete: %v", n.Victim.Since(0))
+	}
+}

@@ -121,7 +121,7 @@ func (sa *isakmpSA) onDelete(p *Delete) {
 	case ProtoIPsecESP, ProtoIPsecAH:
 		for _, spi := range p.SPIs {
 			v := spiValue(spi)
-			ch, owner := sa.d.findChild(sa.conn.Name, v)
+			ch, owner := sa.d.findChild(sa.conn, sa.peerID.String(), v)
 			if ch == nil {
 				sa.action("The peer deletes SPI 0x%08x, which we do not know", v)
 				continue

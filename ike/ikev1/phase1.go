@@ -361,6 +361,12 @@ func (sa *isakmpSA) phase1(m *Message) {
 		sa.drop(fmt.Sprintf("%v message in state %s is encrypted: %v, want %v", m.Exchange, sa.state, m.Encrypted(), last))
 		return
 	}
+	if m.RCookie == 0 && (sa.state == "IKE_I_MM1" || sa.state == "IKE_I_AM1") {
+		// RFC 2408, Section 3.1: the responder's answer carries its cookie. One without is
+		// a first message, maybe our own sent back.
+		sa.drop(fmt.Sprintf("%v message without a responder cookie is no answer", m.Exchange))
+		return
+	}
 	switch sa.state {
 	case IKE_I_MM1:
 		sa.onMM2(m)

@@ -563,7 +563,7 @@ func (qm *quickMode) install() {
 		pfs, qm.spiIn, qm.spiOut)
 	d.childSerial++
 	ch := &ipsecSA{d: d, sa: sa, cfg: qm.cfg, serial: d.childSerial, spiIn: qm.spiIn, spiOut: qm.spiOut, life: qm.chosen.life,
-		initiator: qm.initiator}
+		initiator: qm.initiator, peer: sa.peerID.String()}
 	encap := qm.chosen.encap == EncapUDPTunnel || qm.chosen.encap == EncapUDPTransport
 	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: qm.cfg.ReqID, Protocol: ike.ProtoESP,
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
