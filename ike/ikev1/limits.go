@@ -8,40 +8,42 @@ import (
 )
 
 // Limits bound what peers that have not authenticated can make a responder hold, as
-// strongSwan bounds it (charon's receiver and ike_sa_manager): a first main or aggressive
-// mode message is ignored while too many ISAKMP SAs of this node, or of the sender's
-// address, are half-open (answered, with phase 1 not complete), and a half-open SA is
-// freed when its phase 1 has not completed in time. IKEv1 has no cookie exchange: these
-// limits are its only defence against a flood of first messages.
+// strongSwan bounds it (charon's receiver and ike_sa_manager, the settings of
+// strongswan.conf's charon section of the same names): a first main or aggressive mode
+// message is ignored while too many ISAKMP SAs of this node, or of the sender's address,
+// are half-open (answered, with phase 1 not complete), and a half-open SA is freed when
+// its phase 1 has not completed in time. IKEv1 has no cookie exchange: these limits are
+// its only defence against a flood of first messages.
 //
 // The zero value of each field means its default; a negative count means no limit.
 type Limits struct {
-	// HalfOpen is how many ISAKMP SAs may be half-open at once (strongSwan's
-	// charon.init_limit_half_open; a scenario's init_limit_half_open).
-	HalfOpen int
-	// PeerHalfOpen is how many of them one peer address may hold (strongSwan's
-	// charon.block_threshold; a scenario's init_limit_peer_half_open).
-	PeerHalfOpen int
-	// HalfOpenTimeout frees a half-open SA (strongSwan's charon.half_open_timeout).
+	// InitLimitHalfOpen is how many ISAKMP SAs may be half-open at once
+	// (charon.init_limit_half_open).
+	InitLimitHalfOpen int
+	// BlockThreshold is how many of them one peer address may hold
+	// (charon.block_threshold).
+	BlockThreshold int
+	// HalfOpenTimeout frees a half-open SA (charon.half_open_timeout).
 	HalfOpenTimeout time.Duration
 }
 
 // Defaults of Limits. strongSwan blocks a sixth half-open SA from one address and frees
 // half-open SAs after 30 s; it puts no limit on the total unless configured, where
-// ikesim keeps a bound so that no flood grows a node's memory without one.
+// ikesim's IKEv1 keeps one, so that no flood of first messages grows a node's memory
+// without a bound.
 const (
-	DefaultHalfOpen        = 1000
-	DefaultPeerHalfOpen    = 5
-	DefaultHalfOpenTimeout = 30 * time.Second
+	DefaultInitLimitHalfOpen = 1000
+	DefaultBlockThreshold    = 5
+	DefaultHalfOpenTimeout   = 30 * time.Second
 )
 
 // SetLimits sets the node's half-open limits; zero fields take their defaults.
 func (d *Daemon) SetLimits(l Limits) {
-	if l.HalfOpen == 0 {
-		l.HalfOpen = DefaultHalfOpen
+	if l.InitLimitHalfOpen == 0 {
+		l.InitLimitHalfOpen = DefaultInitLimitHalfOpen
 	}
-	if l.PeerHalfOpen == 0 {
-		l.PeerHalfOpen = DefaultPeerHalfOpen
+	if l.BlockThreshold == 0 {
+		l.BlockThreshold = DefaultBlockThreshold
 	}
 	if l.HalfOpenTimeout <= 0 {
 		l.HalfOpenTimeout = DefaultHalfOpenTimeout
@@ -52,11 +54,11 @@ func (d *Daemon) SetLimits(l Limits) {
 // overLimit says why a first phase 1 message from peer must be ignored, or "".
 func (d *Daemon) overLimit(peer netip.Addr) string {
 	switch l := d.limits; {
-	case l.PeerHalfOpen > 0 && d.halfOpenFrom[peer] >= l.PeerHalfOpen:
-		return fmt.Sprintf("%d ISAKMP SAs from %s are half-open already (limit %d): ignore a new one, as strongSwan does past its block threshold",
-			d.halfOpenFrom[peer], peer, l.PeerHalfOpen)
-	case l.HalfOpen > 0 && len(d.halfOpen) >= l.HalfOpen:
-		return fmt.Sprintf("%d ISAKMP SAs are half-open already (limit %d): ignore a new one", len(d.halfOpen), l.HalfOpen)
+	case l.BlockThreshold > 0 && d.halfOpenFrom[peer] >= l.BlockThreshold:
+		return fmt.Sprintf("%d ISAKMP SAs from %s are half-open already (block_threshold %d): ignore a new one",
+			d.halfOpenFrom[peer], peer, l.BlockThreshold)
+	case l.InitLimitHalfOpen > 0 && len(d.halfOpen) >= l.InitLimitHalfOpen:
+		return fmt.Sprintf("%d ISAKMP SAs are half-open already (init_limit_half_open %d): ignore a new one", len(d.halfOpen), l.InitLimitHalfOpen)
 	}
 	return ""
 }
