@@ -27,6 +27,10 @@ func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 		out, in, _ := newPair(f, c)
 		out.SPI, in.SPI = 0x1000+uint32(i), 0x1000+uint32(i)
 		in.WindowSize = -1 // replayed seeds still reach the ICV check
+		if i%2 == 0 {
+			// The seeds' pings go from hostA to hostB: inside these selectors.
+			in.Selectors = []Selector{SelectorOf(ike.TSFromPrefix(netip.PrefixFrom(hostA, 32)), ike.TSFromPrefix(netip.PrefixFrom(hostB, 32)))}
+		}
 		if err := sad.AddInbound(in); err != nil {
 			f.Fatal(err)
 		}
@@ -62,6 +66,9 @@ func FuzzUnprotect(f *testing.F) {
 		}
 		if _, err := ParseIPv4(inner); err != nil {
 			t.Fatalf("accepted packet's inner packet does not parse: %v", err)
+		}
+		if fl, err := FlowOf(inner); len(sa.Selectors) > 0 && (err != nil || !sa.Selectors[0].Matches(fl)) {
+			t.Fatalf("accepted a packet outside the SA's selectors: %v (%v)", fl, err)
 		}
 	})
 }
