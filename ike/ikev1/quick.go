@@ -237,13 +237,17 @@ func (qm *quickMode) failedWith(n NotifyType, reason ike.FailReason, why string)
 	qm.abort()
 }
 
-// admitQuickMode says why a quick mode message that starts a new exchange must be
-// dropped, or "": the peer may ask for IPsec SAs only once phase 1 and XAUTH are done
+// admitQuickMode says why a quick mode message must be dropped, or "": one in an
+// exchange in progress must be the message its state waits for; one that starts a new
+// exchange may come only once phase 1 and XAUTH are done
 // (strongSwan ignores quick mode requests until the IKE SA is established, which with
 // XAUTH is after it), and only so many at once.
 func (sa *isakmpSA) admitQuickMode(m *Message) string {
-	if sa.quickModes[m.MessageID] != nil {
-		return ""
+	if qm := sa.quickModes[m.MessageID]; qm != nil {
+		if (qm.initiator && qm.state == IKE_QM_I_QM1) || (!qm.initiator && qm.state == IKE_QM_R_QM2) {
+			return ""
+		}
+		return fmt.Sprintf("unexpected Quick Mode message in state %s", qm.state)
 	}
 	if !sa.ready {
 		return "Quick Mode request before XAUTH and Mode Config are done: the peer has not logged in yet"

@@ -350,7 +350,11 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 	info.MessageFacts, info.Response, info.Dissect = Describe(m, fromInit), !fromInit, lazyDissect(m.Raw, c)
 	info.Weak = sa.weakIn(m)
 	sa.rx = &received{local: local, remote: remote, dg: dg, c: c}
-	defer func() { sa.rx = nil }()
+	defer func() {
+		if sa.rx != nil { // a step that neither took nor refused it
+			sa.drop(fmt.Sprintf("%v message not taken in state %s", m.Exchange, sa.state))
+		}
+	}()
 	if why, forged := sa.admit(m); why != "" {
 		if forged {
 			sa.reject(m.Raw)
@@ -371,6 +375,7 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 		if m.Encrypted() {
 			sa.accept(m)
 		} else {
+			sa.rx = nil // in clear: read, but it changes nothing that accept would
 			obs.Received(dg)
 		}
 		sa.informational(m)
@@ -436,13 +441,10 @@ func (sa *isakmpSA) checkHash(m *Message) string {
 	}
 	want, name := []byte(nil), "HASH(1)"
 	if qm := sa.quickModes[m.MessageID]; qm != nil && m.Exchange == ExchangeQuick {
-		switch {
-		case qm.initiator && qm.state == IKE_QM_I_QM1:
+		if qm.initiator {
 			want, name = QuickHash2(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, m.After(0)), "HASH(2)"
-		case !qm.initiator && qm.state == IKE_QM_R_QM2:
+		} else {
 			want, name = QuickHash3(sa.prf, sa.keys.SKEYID_a, qm.msgID, qm.ni, qm.nr), "HASH(3)"
-		default:
-			return fmt.Sprintf("unexpected Quick Mode message in state %s", qm.state)
 		}
 	}
 	if want == nil {
