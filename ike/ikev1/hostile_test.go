@@ -508,3 +508,22 @@ func TestReflectedFirstMessage(t *testing.T) {
 		t.Errorf("phase 1 did not complete: %v", n.Victim.Since(0))
 	}
 }
+
+// TestOneAnswerPerInformational: an informational message packed with R-U-THERE
+// notifications gets one R-U-THERE-ACK, not one each: a peer must not make the victim
+// send a hundred messages for one (strongSwan reads the first).
+func TestOneAnswerPerInformational(t *testing.T) {
+	n, p := established(t, nil)
+	var ps []ikev1.Payload
+	for i := range 100 {
+		ps = append(ps, &ikev1.Notify{DOI: ikev1.DOIIPsec, Protocol: ikev1.ProtoISAKMP, SPI: p.Cookies(), Type: ikev1.R_U_THERE,
+			Data: []byte{0, 0, 1, byte(i)}})
+	}
+	mark := n.Victim.Mark()
+	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeInformational, MessageID: p.MessageID(), Payloads: ps}); err != nil {
+		t.Fatal(err)
+	}
+	if sent := n.Victim.Since(mark, ikev1test.KindSent); len(sent) != 1 {
+		t.Errorf("the victim sent %d messages for one informational", len(sent))
+	}
+}

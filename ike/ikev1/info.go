@@ -64,9 +64,18 @@ func (sa *isakmpSA) informational(m *Message) {
 		}
 		return
 	}
+	dpd := false
 	for _, p := range m.Payloads {
 		switch p := p.(type) {
 		case *Notify:
+			if p.Type == R_U_THERE {
+				// One answer per message, as strongSwan reads the first R-U-THERE: a
+				// message packed with them must not make this side send one each.
+				if dpd {
+					continue
+				}
+				dpd = true
+			}
 			sa.onNotify(p)
 		case *Delete:
 			sa.onDelete(p)
