@@ -296,11 +296,16 @@ func (d *Daemon) SetPSK(conn string, psk []byte) error {
 	return nil
 }
 
-// Close stops every timer.
+// Close stops every timer. An ISAKMP SA whose phase 1 was still under way with its keys
+// made is reported down, with them, as one that failed would be: the messages it
+// encrypted can be read with them (the key tables hold only SAs reported up or down).
 func (d *Daemon) Close() {
 	d.closed = true
 	for _, sa := range d.sortedSAs() {
 		sa.stopTimers()
+		if !sa.established && sa.encKey != nil {
+			d.env.Observer.IKESADown(sa.info(), "the node stopped before phase 1 completed")
+		}
 	}
 	for _, ch := range d.orphans {
 		ch.stopTimers()

@@ -117,18 +117,24 @@ func TestAggressiveModeShowsIdentity(t *testing.T) {
 // TestWrongPSK: the keys derived from different pre-shared keys differ, so the
 // responder cannot read main mode message 5 and says PAYLOAD-MALFORMED, in clear. Neither
 // the unreadable message nor the notification in clear ends an SA at once (either could
-// be a forgery): the initiator retransmits message 5 until its tries run out and then
-// fails naming PAYLOAD-MALFORMED, the responder frees its half-open SA after 30 s. In
-// aggressive mode the initiator finds HASH_R wrong each time the responder answers.
+// be a forgery): the initiator stops retransmitting message 5, waits for a valid answer
+// until its phase 1 times out and then fails naming PAYLOAD-MALFORMED; the responder frees
+// its half-open SA after 30 s. In aggressive mode the initiator finds HASH_R wrong each
+// time the responder answers.
 func TestWrongPSK(t *testing.T) {
 	n := newTestNet(t)
 	ca, cb := sitePair(t, "aes128-sha256-modp2048", "aes128-sha256")
 	cb.Local.PSK, cb.Remote.PSK = []byte("other"), []byte("other")
 	a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 	a.d.Acquire(1)
-	n.run(time.Minute)
+	n.run(2 * time.Minute)
 	if len(a.ikeUp)+len(b.ikeUp) != 0 {
 		t.Fatal("an ISAKMP SA came up with different pre-shared keys")
+	}
+	for _, s := range n.dgrams {
+		if s.dg.Info.Retransmit {
+			t.Errorf("%s retransmits %s after the peer said PAYLOAD-MALFORMED", s.from.name, s.dg.Info.Summary)
+		}
 	}
 	if !has(b.errors, "Main Mode message 5", "PAYLOAD-MALFORMED", "pre-shared keys") {
 		t.Errorf("responder errors %v do not say message 5 is malformed", b.errors)
@@ -166,14 +172,14 @@ func TestWrongPSK(t *testing.T) {
 
 // TestNoProposalChosen: phase 1 and quick mode proposals that share nothing end in
 // NO-PROPOSAL-CHOSEN, which the initiator reports: for phase 1, in clear, only when its
-// retransmissions run out (the notification could be forged), for quick mode at once.
+// phase 1 times out (the notification could be forged), for quick mode at once.
 func TestNoProposalChosen(t *testing.T) {
 	n := newTestNet(t)
 	ca, cb := sitePair(t, "3des-sha1-modp1024", "aes128-sha256")
 	cb.Proposals = []ike.Proposal{mustProposal(t, "aes256-sha256-modp2048", ike.ProtoIKE)}
 	a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 	a.d.Acquire(1)
-	n.run(time.Minute)
+	n.run(2 * time.Minute)
 	if !has(b.errors, "NO-PROPOSAL-CHOSEN", "3des-sha1-modp1024", "aes256-sha256-modp2048") {
 		t.Errorf("responder errors %v do not show both sides' proposals", b.errors)
 	}

@@ -245,23 +245,23 @@ func TestNothingBeforePhase1Completes(t *testing.T) {
 // TestRogueResponder: the victim initiates main mode and whoever answers in clear can
 // forge an answer. Error notifications and unacceptable choices in clear do not end the
 // attempt (RFC 2408 sends them unprotected; as RFC 7296, Section 2.21.1 says for IKEv2,
-// the initiator keeps waiting for a valid answer until its retransmissions run out): the
-// real answer that follows still completes phase 1.
+// the initiator keeps waiting for a valid answer until it times out): the real answer
+// that follows still completes phase 1.
 func TestRogueResponder(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		rogue func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1test.Received)
+		rogue func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1.Message)
 	}{
-		{"error notify", func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1test.Received) {
-			p.ICookie = mm1.Msg.ICookie
+		{"error notify", func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1.Message) {
+			p.ICookie = mm1.ICookie
 			if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeInformational, MessageID: p.MessageID(), Clear: true, NoHash: true,
 				Payloads: []ikev1.Payload{&ikev1.Notify{DOI: ikev1.DOIIPsec, Protocol: ikev1.ProtoISAKMP, SPI: p.Cookies(),
 					Type: ikev1.NO_PROPOSAL_CHOSEN}}}); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"transform not offered", func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1test.Received) {
-			p.ICookie, p.RCookie = mm1.Msg.ICookie, 0x1111
+		{"transform not offered", func(t *testing.T, p *ikev1test.Peer, mm1 *ikev1.Message) {
+			p.ICookie, p.RCookie = mm1.ICookie, 0x1111
 			other, _, err := ikev1.Phase1Offer([]ike.Proposal{mustParse("3des-md5-modp1024", ike.ProtoIKE)}, ikev1.AuthPSK, time.Hour, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -277,9 +277,9 @@ func TestRogueResponder(t *testing.T) {
 			if err := n.Victim.D.Initiate("site", ""); err != nil {
 				t.Fatal(err)
 			}
-			mm1, err := p.Expect(ikev1.ExchangeMain)
-			if err != nil {
-				t.Fatal(err)
+			mm1 := p.Peek() // the real responder answers it after the rogue
+			if mm1 == nil {
+				t.Fatal("no message 1")
 			}
 			mark := n.Victim.Mark()
 			tc.rogue(t, p, mm1)
@@ -287,7 +287,7 @@ func TestRogueResponder(t *testing.T) {
 				t.Fatalf("after the rogue answer the victim is in %s: %v", s, n.Victim.Since(mark))
 			}
 			p.Reset()
-			n.Advance(2500 * time.Millisecond) // the victim retransmits message 1
+			n.Advance(time.Second)
 			if err := p.RespondMainMode(6); err != nil {
 				t.Fatalf("%v; victim %v", err, n.Victim.Since(mark))
 			}

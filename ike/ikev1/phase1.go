@@ -390,11 +390,18 @@ func (sa *isakmpSA) phase1(m *Message) {
 // unprotectedError handles an error notification that came in clear in phase 1 (in a
 // phase 1 message or an Informational): anyone who saw the cookies could have sent it,
 // so it ends nothing. RFC 7296, Section 2.21.1 says so for IKEv2 and RFC 2408 gives no
-// other rule; strongSwan's IKEv1 would end phase 1 at once. The attempt goes on until a
-// valid answer comes or the retransmissions run out, and then names the notification.
+// other rule; strongSwan's IKEv1 would end phase 1 at once. This side stops sending its
+// last message again (the same bytes would meet the same answer, and Wireshark, which
+// chains phase 1 IVs from frame to frame, cannot read a retransmitted encrypted one) and
+// waits for a valid answer until the phase 1 or half-open timeout, whose error names the
+// notification.
 func (sa *isakmpSA) unprotectedError(n *Notify) {
 	sa.peerError = n.Type
 	sa.action("The peer reports %v in clear%s; anyone could have sent it, so keep waiting for a valid answer", n.Type, phase1ErrorWhy(n.Type))
+	if f := sa.flights[0]; f != nil && f.waiting {
+		sa.stopWaiting(0)
+		sa.action("Stop retransmitting our %v message: wait for a valid answer until phase 1 times out", f.exchange)
+	}
 }
 
 // checkChoice reads the responder's SA payload: one proposal with one transform, which

@@ -108,6 +108,16 @@ func (p *Peer) Next() *Received {
 	return r
 }
 
+// Peek parses the oldest message of the inbox without taking it (nor decrypting it), or
+// returns nil.
+func (p *Peer) Peek() *ikev1.Message {
+	if len(p.inbox) == 0 {
+		return nil
+	}
+	m, _ := ikev1.Parse(p.inbox[0].Data)
+	return m
+}
+
 // Drain takes every message from the inbox.
 func (p *Peer) Drain() []*Received {
 	var out []*Received
