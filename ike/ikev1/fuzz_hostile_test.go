@@ -44,27 +44,11 @@ func fuzzSetup(t *testing.T, situation int) (*ikev1test.Net, *ikev1test.Peer, ui
 		return n, p, p.MessageID(), nil, nil
 	}
 	n, p := fuzzVictim(t, xauthGateway)
-	p.Auth = ikev1.AuthXAUTHInitPSK
-	if err := p.MainMode(5); err != nil {
-		t.Fatal(err)
-	}
-	req, err := p.Expect(ikev1.ExchangeTransaction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := xauthPhase1(t, p)
 	if situation == fuzzXAuthReply {
 		return n, p, req.Msg.MessageID, nil, nil
 	}
-	sendXAuthReply(t, p, req)
-	set, err := p.Expect(ikev1.ExchangeTransaction)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack := &ikev1.Attributes{Type: ikev1.CfgAck, Identifier: set.Msg.Payloads[1].(*ikev1.Attributes).Identifier,
-		Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthStatus, 1)}}
-	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: set.Msg.MessageID, Payloads: []ikev1.Payload{ack}}); err != nil {
-		t.Fatal(err)
-	}
+	xauthLogin(t, p, req)
 	p.Drain()
 	switch situation {
 	case fuzzQuick2:
@@ -99,19 +83,9 @@ func fuzzSetup(t *testing.T, situation int) (*ikev1test.Net, *ikev1test.Peer, ui
 	return n, p, p.MessageID(), nil, nil
 }
 
+// fuzzVictim is victim with the cheaper ecp256, for the fuzzer's throughput.
 func fuzzVictim(t *testing.T, tweak func(*ike.Connection)) (*ikev1test.Net, *ikev1test.Peer) {
-	c, err := ikev1test.SiteToSite(victimAddr, peerAddr, "secret", "aes128-sha256-ecp256", "aes128-sha256", "10.1.0.0/24", "10.2.0.0/24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tweak(c)
-	n, err := ikev1test.NewNet(victimAddr, []*ike.Connection{c}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := n.NewPeer(ikev1test.PeerConfig{Addr: netip.AddrPortFrom(peerAddr, 500), PSK: []byte("secret"),
-		ID: ikev1test.AddrID(peerAddr), Proposals: c.Proposals})
-	return n, p
+	return victimWith(t, "aes128-sha256-ecp256", tweak)
 }
 
 func nonce(m *ikev1.Message) []byte {

@@ -37,7 +37,13 @@ func mustParse(s string, proto ike.Protocol) ike.Proposal {
 // the peer with the right pre-shared key. tweak, when given, changes the connection.
 func victim(t *testing.T, tweak func(*ike.Connection)) (*ikev1test.Net, *ikev1test.Peer) {
 	t.Helper()
-	c, err := ikev1test.SiteToSite(victimAddr, peerAddr, "secret", "aes128-sha256-modp2048", "aes128-sha256", "10.1.0.0/24", "10.2.0.0/24")
+	return victimWith(t, "aes128-sha256-modp2048", tweak)
+}
+
+// victimWith is victim with another phase 1 proposal.
+func victimWith(t *testing.T, ikeProposal string, tweak func(*ike.Connection)) (*ikev1test.Net, *ikev1test.Peer) {
+	t.Helper()
+	c, err := ikev1test.SiteToSite(victimAddr, peerAddr, "secret", ikeProposal, "aes128-sha256", "10.1.0.0/24", "10.2.0.0/24")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,11 +339,9 @@ func xauthGateway(c *ike.Connection) {
 	c.Children[0].RemoteTS = []ike.TrafficSelector{ike.TSFromPrefix(netip.MustParsePrefix("10.10.10.0/24"))}
 }
 
-// TestXAuthBeforeQuickMode: a gateway that asks for XAUTH serves no quick mode to a
-// client that has not logged in (strongSwan ignores quick mode requests until the IKE SA
-// is established, which with XAUTH is after it), and serves one once it has.
-func TestXAuthBeforeQuickMode(t *testing.T) {
-	n, p := victim(t, xauthGateway)
+// xauthPhase1 runs main mode with an XAUTH gateway and returns its XAUTH request.
+func xauthPhase1(t *testing.T, p *ikev1test.Peer) *ikev1test.Received {
+	t.Helper()
 	p.Auth = ikev1.AuthXAUTHInitPSK
 	if err := p.MainMode(5); err != nil {
 		t.Fatal(err)
@@ -346,6 +350,45 @@ func TestXAuthBeforeQuickMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return req
+}
+
+// sendXAuthReply answers the gateway's XAUTH request req (a new exchange when nil) with
+// the right user name and password.
+func sendXAuthReply(t *testing.T, p *ikev1test.Peer, req *ikev1test.Received) {
+	t.Helper()
+	id, ident := p.MessageID(), uint16(1)
+	if req != nil {
+		id, ident = req.Msg.MessageID, req.Msg.Payloads[1].(*ikev1.Attributes).Identifier
+	}
+	reply := &ikev1.Attributes{Type: ikev1.CfgReply, Identifier: ident, Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthType, 0),
+		{Type: ikev1.XAuthUserName, Value: []byte("alice")}, {Type: ikev1.XAuthUserPassword, Value: []byte("wonderland")}}}
+	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: id, Payloads: []ikev1.Payload{reply}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// xauthLogin answers the XAUTH request req, and acknowledges the gateway's SET.
+func xauthLogin(t *testing.T, p *ikev1test.Peer, req *ikev1test.Received) {
+	t.Helper()
+	sendXAuthReply(t, p, req)
+	set, err := p.Expect(ikev1.ExchangeTransaction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := set.Msg.Payloads[1].(*ikev1.Attributes)
+	ack := &ikev1.Attributes{Type: ikev1.CfgAck, Identifier: st.Identifier, Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthStatus, 1)}}
+	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: set.Msg.MessageID, Payloads: []ikev1.Payload{ack}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestXAuthBeforeQuickMode: a gateway that asks for XAUTH serves no quick mode to a
+// client that has not logged in (strongSwan ignores quick mode requests until the IKE SA
+// is established, which with XAUTH is after it), and serves one once it has.
+func TestXAuthBeforeQuickMode(t *testing.T) {
+	n, p := victim(t, xauthGateway)
+	req := xauthPhase1(t, p)
 	vip := ike.TSFromPrefix(netip.MustParsePrefix("10.10.10.7/32"))
 	mark := n.Victim.Mark()
 	ps, ni, err := p.QuickOffer(espProposal, 0x4444, vip, victimNet)
@@ -364,22 +407,7 @@ func TestXAuthBeforeQuickMode(t *testing.T) {
 	if len(n.Victim.Since(mark, ikev1test.KindChildSAUp)) != 0 {
 		t.Fatal("an IPsec SA came up before XAUTH")
 	}
-	// Log in: REPLY in the gateway's exchange, then ACK its SET.
-	attrs := req.Msg.Payloads[1].(*ikev1.Attributes)
-	reply := &ikev1.Attributes{Type: ikev1.CfgReply, Identifier: attrs.Identifier, Attributes: []ikev1.Attribute{
-		ikev1.TV(ikev1.XAuthType, 0), {Type: ikev1.XAuthUserName, Value: []byte("alice")}, {Type: ikev1.XAuthUserPassword, Value: []byte("wonderland")}}}
-	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: req.Msg.MessageID, Payloads: []ikev1.Payload{reply}}); err != nil {
-		t.Fatal(err)
-	}
-	set, err := p.Expect(ikev1.ExchangeTransaction)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := set.Msg.Payloads[1].(*ikev1.Attributes)
-	ack := &ikev1.Attributes{Type: ikev1.CfgAck, Identifier: st.Identifier, Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthStatus, 1)}}
-	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: set.Msg.MessageID, Payloads: []ikev1.Payload{ack}}); err != nil {
-		t.Fatal(err)
-	}
+	xauthLogin(t, p, req) // REPLY in the gateway's exchange, then ACK its SET
 	if _, err := p.QuickMode(p.MessageID(), espProposal, 0x4545, vip, victimNet); err != nil {
 		t.Fatalf("quick mode after XAUTH: %v; victim %v", err, n.Victim.Since(mark, ikev1test.KindError, ikev1test.KindDropped))
 	}

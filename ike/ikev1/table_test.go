@@ -46,30 +46,6 @@ type tableCell struct {
 var vipTS = ike.TSFromPrefix(netip.MustParsePrefix("10.10.10.7/32"))
 
 func tableStates() []tableState {
-	login := func(t *testing.T, p *ikev1test.Peer, req *ikev1test.Received) {
-		t.Helper()
-		sendXAuthReply(t, p, req)
-		set, err := p.Expect(ikev1.ExchangeTransaction)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := set.Msg.Payloads[1].(*ikev1.Attributes)
-		ack := &ikev1.Attributes{Type: ikev1.CfgAck, Identifier: st.Identifier, Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthStatus, 1)}}
-		if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: set.Msg.MessageID, Payloads: []ikev1.Payload{ack}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	phase1 := func(t *testing.T, p *ikev1test.Peer) *ikev1test.Received {
-		t.Helper()
-		if err := p.MainMode(5); err != nil {
-			t.Fatal(err)
-		}
-		req, err := p.Expect(ikev1.ExchangeTransaction)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return req
-	}
 	return []tableState{
 		{"phase 1 in progress", func(t *testing.T, _ *ikev1test.Net, p *ikev1test.Peer) *ikev1test.Received {
 			if err := p.MainMode(1); err != nil {
@@ -84,32 +60,19 @@ func tableStates() []tableState {
 			return nil
 		}},
 		{"XAUTH pending", func(t *testing.T, _ *ikev1test.Net, p *ikev1test.Peer) *ikev1test.Received {
-			return phase1(t, p)
+			return xauthPhase1(t, p)
 		}},
 		{"established", func(t *testing.T, _ *ikev1test.Net, p *ikev1test.Peer) *ikev1test.Received {
-			login(t, p, phase1(t, p))
+			xauthLogin(t, p, xauthPhase1(t, p))
 			return nil
 		}},
 		{"deleted", func(t *testing.T, n *ikev1test.Net, p *ikev1test.Peer) *ikev1test.Received {
-			login(t, p, phase1(t, p))
+			xauthLogin(t, p, xauthPhase1(t, p))
 			if err := n.Victim.D.Delete("site", ""); err != nil {
 				t.Fatal(err)
 			}
 			return nil
 		}},
-	}
-}
-
-func sendXAuthReply(t *testing.T, p *ikev1test.Peer, req *ikev1test.Received) {
-	t.Helper()
-	id, ident := p.MessageID(), uint16(1)
-	if req != nil {
-		id, ident = req.Msg.MessageID, req.Msg.Payloads[1].(*ikev1.Attributes).Identifier
-	}
-	reply := &ikev1.Attributes{Type: ikev1.CfgReply, Identifier: ident, Attributes: []ikev1.Attribute{ikev1.TV(ikev1.XAuthType, 0),
-		{Type: ikev1.XAuthUserName, Value: []byte("alice")}, {Type: ikev1.XAuthUserPassword, Value: []byte("wonderland")}}}
-	if _, err := p.Send(ikev1test.Out{Exchange: ikev1.ExchangeTransaction, MessageID: id, Payloads: []ikev1.Payload{reply}}); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -254,7 +217,7 @@ func TestExchangesByState(t *testing.T) {
 			}
 			t.Run(st.name+"/"+ex.name, func(t *testing.T) {
 				n, p := victim(t, xauthGateway)
-				p.Auth = ikev1.AuthXAUTHInitPSK
+				p.Auth = ikev1.AuthXAUTHInitPSK // the states before phase 1 completes offer it too
 				xauth := st.setup(t, n, p)
 				p.Drain()
 				mark := n.Victim.Mark()
