@@ -354,12 +354,15 @@ func (sa *isakmpSA) float() {
 
 // phase1 hands a phase 1 message to the step its state waits for.
 func (sa *isakmpSA) phase1(m *Message) {
-	// Main mode messages 5 and 6 and aggressive mode message 3 travel encrypted (HDR*);
-	// the others in clear (RFC 2409, Section 5).
-	last := sa.state == "IKE_I_MM5" || sa.state == "IKE_R_MM4" || sa.state == "IKE_R_AM2"
-	if m.Encrypted() != last {
-		sa.drop(fmt.Sprintf("%v message in state %s is encrypted: %v, want %v", m.Exchange, sa.state, m.Encrypted(), last))
-		return
+	// Main mode messages 5 and 6 travel encrypted (HDR*), the earlier ones in clear (RFC
+	// 2409, Section 5). Aggressive mode message 3 may come either way: the RFC shows it
+	// in clear, ikesim and strongSwan encrypt it; its HASH_I authenticates it in both.
+	if sa.state != "IKE_R_AM2" {
+		last := sa.state == "IKE_I_MM5" || sa.state == "IKE_R_MM4"
+		if m.Encrypted() != last {
+			sa.drop(fmt.Sprintf("%v message in state %s is encrypted: %v, want %v", m.Exchange, sa.state, m.Encrypted(), last))
+			return
+		}
 	}
 	if m.RCookie == 0 && (sa.state == "IKE_I_MM1" || sa.state == "IKE_I_AM1") {
 		// RFC 2408, Section 3.1: the responder's answer carries its cookie. One without is

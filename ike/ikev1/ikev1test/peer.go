@@ -22,6 +22,9 @@ type PeerConfig struct {
 	Proposals []ike.Proposal // phase 1: what an initiating peer offers; a responding peer takes the victim's first transform
 	Auth      uint16         // the Authentication Method it offers; 0 is ikev1.AuthPSK
 	Vendors   [][]byte       // vendor IDs of its first phase 1 message
+	// ClearAggressive3 sends aggressive mode message 3 in clear, as RFC 2409 draws it,
+	// where ikesim and strongSwan encrypt it.
+	ClearAggressive3 bool
 }
 
 // Peer is an IKEv1 peer of the victim under a test's control. Once phase 1 is done it
@@ -413,7 +416,7 @@ func (p *Peer) AggressiveMode(upTo int) error {
 		case 0:
 			err = p.aggressive1()
 		case 1:
-			_, err = p.sendPhase1(ikev1.ExchangeAggressive, p.proof()[1:], true)
+			_, err = p.sendPhase1(ikev1.ExchangeAggressive, p.proof()[1:], !p.ClearAggressive3)
 			p.Established = err == nil
 		default:
 			err = fmt.Errorf("ikev1test: aggressive mode has no message %d", upTo)

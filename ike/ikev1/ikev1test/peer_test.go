@@ -77,6 +77,19 @@ func TestPeerCompletesPhase1AndQuickMode(t *testing.T) {
 	}
 }
 
+// TestAggressiveMessage3InClear: RFC 2409 draws aggressive mode message 3 in clear; the
+// engine accepts it so, its HASH_I verified, as it accepts it encrypted.
+func TestAggressiveMessage3InClear(t *testing.T) {
+	n, p := setup(t, true)
+	p.ClearAggressive3 = true
+	if err := p.AggressiveMode(3); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Victim.Since(0, ikev1test.KindIKESAUp)) != 1 {
+		t.Fatalf("no ISAKMP SA; victim %v", n.Victim.Since(0, ikev1test.KindDropped, ikev1test.KindError))
+	}
+}
+
 // TestPeerAsResponder: the engine initiates to the peer, which answers main mode as a
 // responder; the engine completes phase 1 and starts quick mode.
 func TestPeerAsResponder(t *testing.T) {
