@@ -89,6 +89,9 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 			return nil, fmt.Errorf("ikev1: connection %s: %v", c.Name, err)
 		}
 		d.conns = append(d.conns, c)
+		if c.Limits != nil { // the node's, on each of its connections
+			d.SetLimits(LimitsFrom(*c.Limits))
+		}
 		for _, ch := range c.Children {
 			for _, p := range ch.ESPProposals {
 				if _, err := espTransforms(p); err != nil {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // Limits bound what peers that have not authenticated can make a responder hold, as
@@ -49,6 +51,21 @@ func (d *Daemon) SetLimits(l Limits) {
 		l.HalfOpenTimeout = DefaultHalfOpenTimeout
 	}
 	d.limits = l
+}
+
+// LimitsFrom reads a node's charon settings (ike.Limits, shared with IKEv2) as IKEv1
+// applies them, strongSwan's way: block_threshold (raised above cookie_threshold_ip, as
+// charon raises it) bounds the half-open ISAKMP SAs of one address, zero turning it off;
+// init_limit_half_open bounds them all. IKEv1 has no cookies, so where IKEv2 may leave
+// the total unbounded (init_limit_half_open 0, strongSwan's default) an IKEv1 responder
+// keeps DefaultInitLimitHalfOpen. The cookie thresholds do not apply.
+func LimitsFrom(l ike.Limits) Limits {
+	l = l.Normalized()
+	out := Limits{InitLimitHalfOpen: l.InitLimitHalfOpen, BlockThreshold: l.BlockThreshold}
+	if out.BlockThreshold == 0 {
+		out.BlockThreshold = -1
+	}
+	return out
 }
 
 // overLimit says why a first phase 1 message from peer must be ignored, or "".

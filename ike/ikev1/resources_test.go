@@ -90,6 +90,31 @@ func TestHalfOpenLimits(t *testing.T) {
 	}
 }
 
+// TestLimitsFromCharon: a node's charon settings reach the IKEv1 engine through its
+// connections: block_threshold per address (0: none) and init_limit_half_open in all,
+// where 0 keeps IKEv1's own bound, for want of cookies.
+func TestLimitsFromCharon(t *testing.T) {
+	for _, tc := range []struct {
+		charon *ike.Limits
+		want   Limits
+	}{
+		{nil, Limits{InitLimitHalfOpen: DefaultInitLimitHalfOpen, BlockThreshold: DefaultBlockThreshold}},
+		{&ike.Limits{BlockThreshold: 2, InitLimitHalfOpen: 3}, Limits{InitLimitHalfOpen: 3, BlockThreshold: 2}},
+		{&ike.Limits{CookieThresholdIP: 3, BlockThreshold: 2}, Limits{InitLimitHalfOpen: DefaultInitLimitHalfOpen, BlockThreshold: 4}},
+		{&ike.Limits{}, Limits{InitLimitHalfOpen: DefaultInitLimitHalfOpen, BlockThreshold: -1}}, // dos_protection: no
+	} {
+		n := newTestNet(t)
+		_, cb := sitePair(t, "aes128-sha256-modp2048", "aes128-sha256")
+		cb.Limits = tc.charon
+		nd := n.node("b", "192.0.2.2", cb)
+		got := nd.d.limits
+		got.HalfOpenTimeout = 0
+		if got != tc.want {
+			t.Errorf("charon %+v: limits %+v, want %+v", tc.charon, got, tc.want)
+		}
+	}
+}
+
 // TestCompletedSAIsNotHalfOpen: an ISAKMP SA whose phase 1 completes leaves the
 // half-open counts, and the flights of a long-lived SA stay bounded.
 func TestCompletedSAIsNotHalfOpen(t *testing.T) {
