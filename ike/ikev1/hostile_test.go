@@ -225,6 +225,13 @@ func TestNothingBeforePhase1Completes(t *testing.T) {
 				if err = n.Victim.D.Initiate("site", ""); err == nil {
 					err = p.RespondMainMode(4)
 				}
+				// Read message 5, so that the peer's IV chain is where the victim's
+				// is, and leave it for RespondMainMode(6).
+				if mm5 := p.Next(); mm5 == nil || mm5.Err != nil {
+					t.Fatalf("no readable message 5: %v", mm5)
+				} else {
+					p.Requeue(mm5)
+				}
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -235,6 +242,9 @@ func TestNothingBeforePhase1Completes(t *testing.T) {
 			}
 			if got := n.Victim.Since(mark, ikev1test.KindReceived, ikev1test.KindState, ikev1test.KindIKESADown, ikev1test.KindSent); len(got) != 0 {
 				t.Errorf("the victim acted on it before phase 1 completed: %v", got)
+			}
+			if !n.Victim.Has(mark, ikev1test.KindDropped, "before phase 1 is complete") {
+				t.Errorf("not dropped for coming before phase 1 completed (the check was not reached): %v", n.Victim.Since(mark))
 			}
 			if tc.responder {
 				err = p.MainMode(5)

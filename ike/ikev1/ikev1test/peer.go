@@ -121,6 +121,13 @@ func (p *Peer) Peek() *ikev1.Message {
 	return m
 }
 
+// Requeue puts a message taken with Next back at the front of the inbox, read as it
+// was (its exchange's IV chain does not move again): to read a message now and let a
+// later step take it.
+func (p *Peer) Requeue(r *Received) {
+	p.inbox = append([]ike.Datagram{r.Datagram}, p.inbox...)
+}
+
 // Drain takes every message from the inbox.
 func (p *Peer) Drain() []*Received {
 	var out []*Received
