@@ -14,10 +14,10 @@ import (
 )
 
 // TestKeytableReferenceCaptures parses the key tables strongSwan's save-keys plugin wrote
-// for the reference captures (shared/captures/*.keys) and checks that formatting the
+// for the reference captures (ike/testenv/testdata/captures/*.keys) and checks that formatting the
 // records gives back the very same lines.
 func TestKeytableReferenceCaptures(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	tables, err := filepath.Glob(filepath.Join(dir, "*.keys", "*"))
 	if err != nil || len(tables) < 6 {
 		t.Fatalf("key tables: %v %v", tables, err)
@@ -288,7 +288,7 @@ func parseV1(s string) error  { _, err := ParseIKEv1KeyTable(strings.NewReader(s
 // know, so this checks the names against the real program.
 func TestKeytableTsharkAcceptsNames(t *testing.T) {
 	tshark := testenv.Tool(t, "tshark", "tshark")
-	pcap := filepath.Join(testenv.Shared(t), "captures", "ikev2-psk-port500.pcap")
+	pcap := filepath.Join(testenv.Captures(t), "ikev2-psk-port500.pcap")
 	args := []string{"-r", pcap, "-c", "1"}
 	n := 0
 	for _, e := range EncrAlgs() {

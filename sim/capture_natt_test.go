@@ -13,7 +13,7 @@ import (
 // loopback probe capture) the dissection shows the non-ESP marker and the IKE message
 // behind it, as on 4500; without them the datagram is plain UDP data.
 func TestImportNATTPortDissection(t *testing.T) {
-	pcap := filepath.Join(testenv.Shared(t), "captures", "probe-loopback-marker.pcap")
+	pcap := filepath.Join(testenv.Captures(t), "probe-loopback-marker.pcap")
 	for _, tt := range []struct {
 		ports []uint16
 		want  bool

@@ -35,7 +35,7 @@ func ikeHeader(t *testing.T, e *trace.Event) []byte {
 // and message IDs, in order; every SK payload of IKEv2 decrypts; ESP decrypts.
 func TestImportMatchesTshark(t *testing.T) {
 	tshark := testenv.Tool(t, "tshark", "tshark")
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	pcaps, _ := filepath.Glob(filepath.Join(dir, "*.pcap"))
 	if len(pcaps) < 4 {
 		t.Fatalf("only %d captures in %s", len(pcaps), dir)

@@ -212,7 +212,7 @@ func TestNewWritesAStarterThatPassesCheck(t *testing.T) {
 }
 
 func TestImportPrintsTheDecryptedCapture(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	out, err := ikesim(t, "import", filepath.Join(dir, "ikev2-psk.pcap"), "--keys", filepath.Join(dir, "ikev2-psk.keys"))
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 	"github.com/ikesim/ikesim/ike/testenv"
 )
 
-// The reference captures made by two strongSwan 5.9.8 daemons (shared/captures/README.md):
+// The reference captures made by two strongSwan 5.9.8 daemons (ike/testenv/testdata/captures/README.md):
 // main mode and aggressive mode with PSK, quick modes with PFS, DPD and deletes. Every
 // ISAKMP message in them must parse, decrypt with the key of their ikev1_decryption_table
 // (following the IV chain of RFC 2409, Appendix B as a passive observer), marshal back
@@ -119,7 +119,7 @@ func walkCapture(t *testing.T, pcap string, fn func(c capturedMsg, m *Message, c
 // marshals every message back: clear ones to the same bytes, encrypted ones (with the
 // decrypted padding and the same IV) to the same ciphertext.
 func TestCaptureDecrypt(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			n, enc := 0, 0
@@ -371,7 +371,7 @@ func eachID(fn func(w *fieldWriter, id *ID)) func(*fieldWriter, *Message) {
 // tshark reports no expert warning.
 func TestCaptureTshark(t *testing.T) {
 	tshark := testenv.Tool(t, "tshark", "tshark")
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)
@@ -427,7 +427,7 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz corpus in t
 // FuzzHandleDatagram. Run with
 // -update-seeds to rewrite it.
 func TestFuzzSeedsFromCaptures(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		for _, c := range readCapture(t, filepath.Join(dir, name)) {
 			seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", c.data)
@@ -492,7 +492,7 @@ type fieldRange struct {
 // ourGroups must cover the same bytes, in the message or in the decrypted payloads.
 func TestCaptureOffsets(t *testing.T) {
 	tshark := testenv.Tool(t, "tshark", "tshark")
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)

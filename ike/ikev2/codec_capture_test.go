@@ -22,7 +22,7 @@ import (
 	"github.com/ikesim/ikesim/ike/testenv"
 )
 
-// The reference captures made by two strongSwan 5.9.8 daemons (shared/captures/README.md):
+// The reference captures made by two strongSwan 5.9.8 daemons (ike/testenv/testdata/captures/README.md):
 // every IKEv2 message in them must parse, decrypt with the keys of their key tables,
 // and dissect to the same fields as tshark 4.0 shows.
 var referenceCaptures = []string{"ikev2-psk.pcap", "ikev2-psk-port500.pcap"}
@@ -127,7 +127,7 @@ func (r *fixedReader) Read(p []byte) (int, error) {
 // ICV, and encrypts the decrypted payloads again with the captured IV: the result must be
 // the captured message, byte for byte.
 func TestCaptureDecrypt(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)
@@ -189,7 +189,7 @@ func TestCaptureDecrypt(t *testing.T) {
 // fields, transform IDs, key lengths, nonces, DH groups, identities, traffic selectors,
 // notify types and ICVs.
 func TestCaptureTshark(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)
@@ -556,7 +556,7 @@ type fieldRange struct {
 // offsetGroups must cover the same bytes, in the message or in the decrypted plaintext.
 func TestCaptureOffsets(t *testing.T) {
 	tshark := testenv.Tool(t, "tshark", "tshark")
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		t.Run(name, func(t *testing.T) {
 			pcap := filepath.Join(dir, name)
@@ -686,7 +686,7 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz corpus in t
 // ikev2-psk.pcap seed FuzzDecryptDissect, whose keys are that capture's. Run with
 // -update-seeds to rewrite the corpus.
 func TestFuzzSeedsFromCaptures(t *testing.T) {
-	dir := filepath.Join(testenv.Shared(t), "captures")
+	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		targets := []string{"FuzzParse"}
 		if name == "ikev2-psk.pcap" {

@@ -134,7 +134,7 @@ func TestEncryptDecrypt(t *testing.T) {
 }
 
 // The keys strongSwan 5.9.8 saved for the first IKE SA of the reference capture
-// ikev2-psk.pcap (shared/captures/ikev2-psk.keys/ikev2_decryption_table, line 1):
+// ikev2-psk.pcap (ike/testenv/testdata/captures/ikev2-psk.keys/ikev2_decryption_table, line 1):
 // AES-CBC-128 with HMAC-SHA2-256-128.
 const (
 	pskSKei = "d58a8b9400aeb65cb46b638c9c7c0e14"

@@ -1,6 +1,6 @@
 // Package testenv gives tests what they need from the machine: external tools such as
-// tshark (installed from Debian's packages when missing) and the project's shared folder
-// of reference captures.
+// tshark (installed from Debian's packages when missing) and the reference captures made
+// by strongSwan (testdata/captures).
 //
 // It imports only the standard library and is imported only by tests; it must never
 // import another ikesim package.
@@ -114,19 +114,43 @@ func lock(path string) (func(), error) {
 	}, nil
 }
 
-// Shared returns the project's shared folder: the directory "shared" beside the module
-// root (the first directory holding go.mod above the working directory). It fails the
-// test when there is none.
-func Shared(t testing.TB) string {
+// Captures returns the folder of reference captures made by strongSwan, with their key
+// tables and configurations (testdata/captures in this package; its README.md says how
+// they were made). It fails the test when the folder is missing.
+func Captures(t testing.TB) string {
 	t.Helper()
-	dir, err := sharedDir()
+	dir, err := capturesDir()
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
 	return dir
 }
 
+func capturesDir() (string, error) {
+	return rootDir("captures", func(root string) string { return filepath.Join(root, "ike", "testenv", "testdata", "captures") })
+}
+
+// Shared returns the project's shared folder: the directory "shared" beside the module
+// root (the first directory holding go.mod above the working directory). A clone of the
+// repository alone has none: then the test is skipped, so use it only for what genuinely
+// lives outside the repository (the captures are in Captures).
+func Shared(t testing.TB) string {
+	t.Helper()
+	dir, err := sharedDir()
+	if err != nil {
+		t.Skipf("testenv: %v", err)
+	}
+	return dir
+}
+
 func sharedDir() (string, error) {
+	return rootDir("shared folder", func(root string) string { return filepath.Join(filepath.Dir(root), "shared") })
+}
+
+// rootDir is the directory that at names for the module root (the first directory
+// holding go.mod above the working directory); what says what it holds, for the error
+// when it is not there.
+func rootDir(what string, at func(root string) string) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -135,9 +159,9 @@ func sharedDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(filepath.Dir(root), "shared")
+	dir := at(root)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("no shared folder at %s beside the module root %s", dir, root)
+		return "", fmt.Errorf("no %s at %s (module root %s)", what, dir, root)
 	}
 	return dir, nil
 }

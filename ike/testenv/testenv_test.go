@@ -96,10 +96,12 @@ func TestToolFailsWhenNotInstallable(t *testing.T) {
 	}
 }
 
-func TestSharedHasCaptures(t *testing.T) {
-	dir := Shared(t)
-	if _, err := os.Stat(filepath.Join(dir, "captures", "README.md")); err != nil {
-		t.Fatalf("Shared returned %q: %v", dir, err)
+func TestCapturesHoldTheStrongSwanFiles(t *testing.T) {
+	dir := Captures(t)
+	for _, name := range []string{"README.md", "ikev2-psk.pcap", "ikev2-psk.keys/esp_sa", "ikev1-main.swanctl-a.conf", "probe-loopback-marker.pcap"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("Captures returned %q: %v", dir, err)
+		}
 	}
 }
 
