@@ -144,6 +144,29 @@ func Views() []string {
 	return viewsLocked()
 }
 
+// Names lists every registered format, of any view.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return allNames()
+}
+
+// Exts lists, sorted, the file extensions that choose a format.
+func Exts() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	var out []string
+	for _, f := range formats {
+		for _, e := range f.Exts {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // FormatsOf lists the formats a view draws as.
 func FormatsOf(view string) []string {
 	regMu.RLock()

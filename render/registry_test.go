@@ -29,6 +29,12 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("extension %s chooses %q, want %q", ext, got, name)
 		}
 	}
+	if got, want := render.Names(), []string{"dot", "html", "mermaid", "plantuml", "png", "svg", "text"}; !slices.Equal(got, want) {
+		t.Errorf("the formats are %v, want %v", got, want)
+	}
+	if got, want := render.Exts(), []string{".dot", ".gv", ".htm", ".html", ".mermaid", ".mmd", ".plantuml", ".png", ".puml", ".svg", ".txt"}; !slices.Equal(got, want) {
+		t.Errorf("the extensions are %v, want %v", got, want)
+	}
 	for _, tc := range []struct{ view, format, err string }{
 		{"sequence", "dot", "draws as html, mermaid, plantuml, png, svg or text, not dot"},
 		{"topology", "png", "draws as dot or svg, not png"},

@@ -9,10 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -122,7 +126,7 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		v1keys[k.ICookie] = k.EncKey
 	}
 	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{ike.PortNATT: true}}
+		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -146,7 +150,7 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		im.packet(n, trace.Seconds(ci.Timestamp.Sub(start)), ip)
 	}
 	if len(im.tr.Events) == 0 {
-		return im.tr, fmt.Errorf("sim: the capture holds no IKE or ESP datagram")
+		return im.tr, &NoIKEError{Ports: slices.Sorted(maps.Keys(im.otherPorts))}
 	}
 	return im.tr, nil
 }
@@ -212,6 +216,29 @@ func openCapture(r io.Reader) (captureReader, error) {
 	return pcapReader{pr}, nil
 }
 
+// NoIKEError says that a capture holds no IKE or ESP datagram. Ports are the UDP ports
+// of the datagrams that were not recognised: with RFC 3948 framing on them (ESP-in-UDP,
+// IKE behind a non-ESP marker) they need ImportOptions.NATTPorts.
+type NoIKEError struct {
+	Ports []uint16
+}
+
+func (e *NoIKEError) Error() string {
+	if len(e.Ports) == 0 {
+		return "sim: the capture holds no IKE or ESP datagram"
+	}
+	return fmt.Sprintf("sim: the capture holds no IKE or ESP datagram that ikesim recognised; it has other UDP datagrams on ports %s", e.PortList())
+}
+
+// PortList is the ports, comma-separated.
+func (e *NoIKEError) PortList() string {
+	s := make([]string, len(e.Ports))
+	for i, p := range e.Ports {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}
+
 // ipv4Of finds the IPv4 packet in a frame of any link type gopacket knows.
 func ipv4Of(data []byte, lt layers.LinkType) []byte {
 	if lt == layers.LinkTypeIPv4 || lt == layers.LinkTypeRaw {
@@ -237,6 +264,8 @@ type importer struct {
 	natt map[uint16]bool  // ports with the non-ESP marker
 	// nattPorts are the ports besides 4500 with the marker, for the dissection.
 	nattPorts []uint16
+	// otherPorts are the ports of UDP datagrams that were neither IKE nor ESP.
+	otherPorts map[uint16]bool
 }
 
 func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
@@ -253,7 +282,11 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
-		if err != nil || (u.SrcPort != ike.PortIKE && u.DstPort != ike.PortIKE && !natt) {
+		if err != nil {
+			return
+		}
+		if u.SrcPort != ike.PortIKE && u.DstPort != ike.PortIKE && !natt {
+			im.otherPorts[u.SrcPort], im.otherPorts[u.DstPort] = true, true
 			return
 		}
 		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)

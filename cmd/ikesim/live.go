@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
@@ -34,7 +34,14 @@ import (
 // peerFlags is --peer NAME=ADDR:PORT, repeated.
 type peerFlags map[string]netip.AddrPort
 
-func (p peerFlags) String() string { return fmt.Sprint(map[string]netip.AddrPort(p)) }
+func (p peerFlags) String() string {
+	var s []string
+	for _, name := range slices.Sorted(maps.Keys(p)) {
+		s = append(s, name+"="+p[name].String())
+	}
+	return strings.Join(s, ",")
+}
+func (p peerFlags) Type() string { return "NAME=ADDR:PORT" }
 func (p peerFlags) Set(v string) error {
 	name, addr, ok := strings.Cut(v, "=")
 	if !ok || name == "" {
@@ -61,54 +68,71 @@ type liveOptions struct {
 	trace    string // JSON Lines trace file
 	pcap     string
 	keys     string
+	stderr   io.Writer // warnings (default os.Stderr)
 	// ready, when set, gets the host and its engine once the event loop runs (tests).
 	ready func(*live.Host, ike.Daemon)
 }
 
-// cmdLive runs one node of a scenario against a real peer until Ctrl-C.
-func cmdLive(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("live", flag.ContinueOnError)
-	o := liveOptions{peers: peerFlags{}}
-	fs.StringVar(&o.node, "node", "", "the scenario node ikesim plays")
-	listen := fs.String("listen", "", "ADDR:PORT of the node's UDP socket (port 500 opens 4500 too)")
-	fs.Var(o.peers, "peer", "NAME=ADDR:PORT: scenario node NAME is the real peer at ADDR:PORT (repeatable)")
-	fs.BoolVar(&o.initiate, "initiate", false, "initiate every connection of the node at the start")
-	fs.DurationVar(&o.grace, "grace", 3*time.Second, "how long Ctrl-C waits for the peer to answer the deletes")
-	fs.DurationVar(&o.duration, "duration", 0, "stop (as Ctrl-C does) after this long; 0 runs until Ctrl-C")
-	fs.BoolVar(&o.verbose, "v", false, "print every action and state change, not only messages and SAs")
-	fs.StringVar(&o.trace, "trace", "", "write the trace as JSON Lines to this file (for ikesim tui and render)")
-	fs.StringVar(&o.pcap, "pcap", "", "write what crossed the socket as a pcap")
-	fs.StringVar(&o.keys, "keys", "", "directory for the Wireshark key tables of the SAs")
-	pos, err := parse(fs, args, 1, "one SCENARIO")
-	if err != nil {
-		return err
-	}
-	o.scenario = pos[0]
-	if o.node == "" || *listen == "" {
-		return usagef("live needs --node NAME and --listen ADDR:PORT")
-	}
-	if o.listen, err = netip.ParseAddrPort(*listen); err != nil {
-		return usagef("live: --listen %s: %v", *listen, err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runLive(ctx, o, w)
+func init() {
+	register(func() *cobra.Command {
+		o := liveOptions{peers: peerFlags{}}
+		var listen string
+		cmd := &cobra.Command{
+			Use:   "live SCENARIO --node NAME --listen ADDR:PORT --peer PEER=ADDR:PORT",
+			Short: "One node of a scenario on real UDP sockets, against a real IKE peer",
+			Long: `live plays node NAME of SCENARIO on a real UDP socket at --listen, on the wall clock,
+against a real IKE daemon (strongSwan, say) that plays node PEER at the --peer address.
+The node's own timeline steps (initiate, rekey, delete, liveness, set_psk, pings) run at
+their times; --initiate starts every connection at once. ESP runs in userspace,
+UDP-encapsulated on the node's socket. Ctrl-C (or --duration) deletes the IKE SAs, waits
+--grace for the answers, and writes the trace, pcap and key tables asked for.`,
+			Example: `  ikesim live interop.yaml --node ikesim --listen 127.0.0.2:25500 --peer charon=127.0.0.1:15500 --initiate
+  ikesim live ikev2-ping --node gw-a --listen 192.0.2.10:500 --peer gw-b=192.0.2.20:500 --trace live.jsonl
+  ikesim live lab.yaml --node a --listen 127.0.0.1:14000 --peer b=127.0.0.1:15000 --duration 30s --pcap live.pcap --keys keys`,
+			Args:              exactArgs(1, "one SCENARIO"),
+			ValidArgsFunction: completeScenario,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				o.scenario = args[0]
+				if o.node == "" || listen == "" {
+					return usagef("live needs --node NAME and --listen ADDR:PORT")
+				}
+				var err error
+				if o.listen, err = netip.ParseAddrPort(listen); err != nil {
+					return usagef("live: --listen %s: %v", listen, err)
+				}
+				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				o.stderr = cmd.ErrOrStderr()
+				return runLive(ctx, o, cmd.OutOrStdout())
+			},
+		}
+		f := cmd.Flags()
+		f.StringVar(&o.node, "node", "", "the scenario node ikesim plays (required)")
+		f.StringVar(&listen, "listen", "", "`ADDR:PORT` of the node's UDP socket; port 500 opens 4500 too (required)")
+		f.Var(o.peers, "peer", "`NAME=ADDR:PORT`: scenario node NAME is the real peer at ADDR:PORT (repeatable)")
+		f.BoolVar(&o.initiate, "initiate", false, "initiate every connection of the node at the start")
+		f.DurationVar(&o.grace, "grace", 3*time.Second, "how long Ctrl-C waits for the peer to answer the deletes")
+		f.DurationVar(&o.duration, "duration", 0, "stop (as Ctrl-C does) after this long; 0 runs until Ctrl-C")
+		f.BoolVarP(&o.verbose, "verbose", "v", false, "print every action and state change, not only messages and SAs")
+		f.StringVar(&o.trace, "trace", "", "write the trace as JSON Lines to this `FILE` (for ikesim tui and render)")
+		f.StringVar(&o.pcap, "pcap", "", "write what crossed the socket as a pcap `FILE`")
+		f.StringVar(&o.keys, "keys", "", "`DIR`ectory for the Wireshark key tables of the SAs")
+		cmd.RegisterFlagCompletionFunc("node", completeNode)
+		cmd.RegisterFlagCompletionFunc("peer", completePeer)
+		return cmd
+	})
 }
 
 // runLive runs the node until ctx is done (or the duration passes), then shuts it down
 // and writes its outputs.
 func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
-	sc, err := scenarios.Load(o.scenario)
+	sc, err := loadScenario(o.scenario)
 	if err != nil {
-		var el scenarios.ErrorList
-		if errors.As(err, &el) {
-			return err
-		}
-		return usagef("%v", strings.TrimPrefix(err.Error(), "scenario: "))
+		return err
 	}
 	spec := sc.File.Node(o.node)
 	if spec == nil {
-		return usagef("live: scenario %s has no node %q", sc.File.Name, o.node)
+		return usagef("live: scenario %s has no node %q%s", sc.File.Name, o.node, didYouMean(o.node, nodeNames(sc)))
 	}
 	conns, err := sc.NodeConnections(o.node)
 	if err != nil {
@@ -157,6 +181,15 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 	return writeLiveOutputs(h.Trace, o, h.Addr().Port(), w)
 }
 
+// nodeNames are the names of a scenario's nodes.
+func nodeNames(sc *scenarios.Scenario) []string {
+	var names []string
+	for _, n := range sc.File.Topology.Nodes {
+		names = append(names, n.Name)
+	}
+	return names
+}
+
 // nodeAddrs are the addresses a scenario gives a node.
 func nodeAddrs(n *scenarios.NodeSpec) []netip.Addr {
 	var addrs []netip.Addr
@@ -180,7 +213,7 @@ func placeConnections(sc *scenarios.Scenario, o liveOptions, conns []*ike.Connec
 	names := map[netip.Addr]string{}
 	for name, ap := range o.peers {
 		if sc.File.Node(name) == nil {
-			return nil, usagef("live: --peer %s: scenario %s has no node %q", name, sc.File.Name, name)
+			return nil, usagef("live: --peer %s: scenario %s has no node %q%s", name, sc.File.Name, name, didYouMean(name, nodeNames(sc)))
 		}
 		if name == o.node {
 			return nil, usagef("live: --peer %s: that is the node ikesim plays", name)
@@ -377,15 +410,7 @@ func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 // node's UDP port.
 func writeLiveOutputs(tr *trace.Trace, o liveOptions, port uint16, w io.Writer) error {
 	write := func(path string, f func(io.Writer) error) error {
-		out, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := f(out); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
+		if err := writeFile(path, f); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "wrote %s\n", path)
@@ -402,10 +427,13 @@ func writeLiveOutputs(tr *trace.Trace, o liveOptions, port uint16, w io.Writer) 
 		}
 	}
 	if o.keys != "" {
-		if err := trace.Keys(tr).Write(o.keys); err != nil {
+		ew := o.stderr
+		if ew == nil {
+			ew = os.Stderr
+		}
+		if _, err := writeKeys(tr, o.keys, w, ew); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "wrote %s/{ikev2_decryption_table,ikev1_decryption_table,esp_sa}\n", o.keys)
 	}
 	if o.pcap != "" && port != ike.PortIKE {
 		fmt.Fprintf(w, "tshark knows no IKE on port %d: add -d udp.port==%d,udpencap\n", port, port)

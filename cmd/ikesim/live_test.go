@@ -166,7 +166,7 @@ func TestLiveAgainstItself(t *testing.T) {
 	outB := &syncBuffer{}
 	doneB := make(chan error, 1)
 	go func() {
-		doneB <- cmdLive([]string{"ikev2-ping", "--node", "gw-b", "--listen", b.String(), "--peer", "gw-a=" + a.String()}, outB)
+		doneB <- run([]string{"live", "ikev2-ping", "--node", "gw-b", "--listen", b.String(), "--peer", "gw-a=" + a.String()}, outB, outB)
 	}()
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(outB.String(), "Ctrl-C deletes"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -321,7 +321,7 @@ func TestLiveUsage(t *testing.T) {
 		{[]string{"ikev2-ping", "--node", "gw-a", "--listen", "127.0.0.1:0", "--peer", "gw-z=127.0.0.2:500"}, `no node "gw-z"`},
 		{[]string{"no-such-scenario", "--node", "gw-a", "--listen", "127.0.0.1:0"}, "neither a built-in scenario"},
 	} {
-		err := cmdLive(tt.args, io.Discard)
+		err := run(append([]string{"live"}, tt.args...), io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ikesim live %s: %v; want a usage error with %q", strings.Join(tt.args, " "), err, tt.want)

@@ -5,16 +5,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ikesim/ikesim/render"
 	_ "github.com/ikesim/ikesim/render/all" // every format registers itself
@@ -22,28 +24,16 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-const renderUsage = `usage: ikesim render SCENARIO|TRACE.jsonl [-o FILE] [--format F] [--view V] [options]
-
-  --format svg|png|html|mermaid|plantuml|text|dot   (default: from -o's extension, else svg)
-  --view sequence|topology|states                   (default sequence; topology and states
-                                                      draw as svg or dot)
-  --node N          the node whose state machines --view states draws
-  --nodes A,B,...   lanes to show, in order          --from T, --to T   time window (1.5s)
-  --hide-esp  --hide-actions  --hide-states  --timers  --collapse-retx  --no-notes
-  --embed-font      SVG text as <text> in the embedded Go fonts (browsers only)
-  --scale K, --page-height H   for png
-  --figure          a figure for a document: the message flow between the IKE peers
-                    (or --nodes), phase headers and a legend for the SA bars; no actions,
-                    states or notes, and one PNG page unless --page-height says otherwise
-  --seed N          the scenario's random seed
-
-png writes one file per page: FILE, FILE-2.png, ... Without -o the text formats go to
-standard output. A saved trace (ikesim run --json) is drawn as it is.`
-
 // durationFlag is a time like 1.5s or 200ms.
 type durationFlag struct{ d time.Duration }
 
-func (f *durationFlag) String() string { return f.d.String() }
+func (f *durationFlag) String() string {
+	if f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+func (f *durationFlag) Type() string { return "duration" }
 func (f *durationFlag) Set(v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil {
@@ -53,70 +43,138 @@ func (f *durationFlag) Set(v string) error {
 	return nil
 }
 
-// cmdRender draws a scenario's run or a saved trace.
-func cmdRender(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	var seed seedFlag
-	fs.Var(&seed, "seed", "random seed (default: the scenario's)")
-	out := fs.String("o", "", "the file to write")
-	format := fs.String("format", "", "svg, png, html, mermaid, plantuml, text or dot")
-	view := fs.String("view", "sequence", "sequence, topology or states")
-	node := fs.String("node", "", "the node of --view states")
-	nodes := fs.String("nodes", "", "lanes to show, comma-separated")
-	var from, to durationFlag
-	fs.Var(&from, "from", "start of the time window")
-	fs.Var(&to, "to", "end of the time window")
-	hideESP := fs.Bool("hide-esp", false, "leave out ESP and plain IP traffic")
-	hideActions := fs.Bool("hide-actions", false, "leave out action boxes")
-	hideStates := fs.Bool("hide-states", false, "leave out state changes")
-	timers := fs.Bool("timers", false, "show timers")
-	collapse := fs.Bool("collapse-retx", false, "fold retransmissions into the first send")
-	noNotes := fs.Bool("no-notes", false, "leave out the notes column")
-	embed := fs.Bool("embed-font", false, "SVG text as <text> in the embedded Go fonts")
-	figure := fs.Bool("figure", false, "a figure for a document: message flow, phase headers, SA legend")
-	scale := fs.Float64("scale", 2, "png: device pixels per layout pixel")
-	pageH := fs.Float64("page-height", 2400, "png: the most rows one page holds, in layout pixels")
-	pos, err := parse(fs, args, 1, "one SCENARIO or TRACE.jsonl\n"+renderUsage)
+// renderFlags are the command line of ikesim render.
+type renderFlags struct {
+	seed                                     seedFlag
+	out, format, view, node, nodes           string
+	from, to                                 durationFlag
+	hideESP, hideActions, hideStates, timers bool
+	collapse, noNotes, embed, figure         bool
+	scale, pageH                             float64
+}
+
+func init() {
+	register(func() *cobra.Command {
+		var rf renderFlags
+		cmd := &cobra.Command{
+			Use:   "render SCENARIO|TRACE.jsonl [-o FILE] [--format F] [--view V]",
+			Short: "Diagrams for documents and the browser: SVG, PNG, HTML, Mermaid, PlantUML, text, DOT",
+			Long: `render draws a scenario's run, or a saved JSON Lines trace as it is.
+
+The format comes from --format, else from -o's extension (.svg .png .html .mmd .puml
+.txt .dot), else svg; an extension render does not know is an error. png writes one file
+per page: FILE.png, FILE-2.png, FILE-3.png, ... Without -o (or with -o -) the text
+formats go to standard output.
+
+--view sequence (the default) is the sequence diagram; --view topology draws the network
+and --view states the state machines of one node (--node), as svg (laid out by
+ikesim-graph, found next to ikesim, then on PATH) or as dot.`,
+			Example: `  ikesim render ikev2-ping -o ping.html            # click any message
+  ikesim render ikev2-ping -o ping.png --hide-esp   # ping.png, ping-2.png, ...
+  ikesim render ikev2-nat --view states --node gw-a -o states.svg
+  ikesim render ikev2-ping --figure -o figure.png   # the message flow, one page`,
+			Args:              exactArgs(1, "one SCENARIO or TRACE.jsonl"),
+			ValidArgsFunction: completeScenario,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if rf.figure && !cmd.Flags().Changed("page-height") {
+					rf.pageH = math.MaxFloat64 // one page
+				}
+				return renderTo(cmd.OutOrStdout(), args[0], &rf)
+			},
+		}
+		f := cmd.Flags()
+		f.Var(&rf.seed, "seed", "random seed (default: the scenario's own)")
+		f.StringVarP(&rf.out, "output", "o", "", "the `FILE` to write (- or none: standard output)")
+		f.StringVar(&rf.format, "format", "", "svg, png, html, mermaid, plantuml, text or dot (default: from -o's extension, else svg)")
+		f.StringVar(&rf.view, "view", "sequence", "sequence, topology or states (topology and states draw as svg or dot)")
+		f.StringVar(&rf.node, "node", "", "the node whose state machines --view states draws (default: the first)")
+		f.StringVar(&rf.nodes, "nodes", "", "the lanes to show, in order, comma-separated (default: all)")
+		f.Var(&rf.from, "from", "start of the time window, e.g. 1.5s")
+		f.Var(&rf.to, "to", "end of the time window, e.g. 3s")
+		f.BoolVar(&rf.hideESP, "hide-esp", false, "leave out ESP and plain IP traffic")
+		f.BoolVar(&rf.hideActions, "hide-actions", false, "leave out action boxes")
+		f.BoolVar(&rf.hideStates, "hide-states", false, "leave out state changes")
+		f.BoolVar(&rf.timers, "timers", false, "show timers")
+		f.BoolVar(&rf.collapse, "collapse-retx", false, "fold retransmissions into the first send")
+		f.BoolVar(&rf.noNotes, "no-notes", false, "leave out the notes column")
+		f.BoolVar(&rf.embed, "embed-font", false, "svg: text as <text> in the embedded Go fonts (browsers only)")
+		f.BoolVar(&rf.figure, "figure", false, "a figure for a document: the message flow between the IKE peers (or --nodes), phase headers and a legend for the SA bars; no actions, states or notes, and one PNG page unless --page-height says otherwise")
+		f.Float64Var(&rf.scale, "scale", 2, "png: device pixels per layout pixel")
+		f.Float64Var(&rf.pageH, "page-height", 2400, "png: the most rows one page holds, in layout pixels")
+		cmd.RegisterFlagCompletionFunc("format", fixedCompletions(render.Names()))
+		cmd.RegisterFlagCompletionFunc("view", fixedCompletions(render.Views()))
+		cmd.RegisterFlagCompletionFunc("node", completeNode)
+		cmd.RegisterFlagCompletionFunc("nodes", completeNode)
+		return cmd
+	})
+}
+
+// outputFormat is the format render writes: --format, else the one of -o's extension,
+// else svg. An unknown format or extension is a usage error.
+func outputFormat(format, out string) (string, error) {
+	if format != "" {
+		if err := oneOf("format", format, render.Names()); err != nil {
+			return "", err
+		}
+		return format, nil
+	}
+	ext := strings.ToLower(filepath.Ext(out))
+	if out == "" || out == "-" || ext == "" {
+		return "svg", nil
+	}
+	if f := render.FormatOfExt(ext); f != "" {
+		return f, nil
+	}
+	exts := render.Exts()
+	return "", usagef("render: -o %s: unknown extension %q%s (known: %s); or name the format with --format",
+		out, ext, didYouMean(ext, exts), strings.Join(exts, " "))
+}
+
+// renderTo draws a scenario's run or a saved trace as the flags say.
+func renderTo(w io.Writer, name string, rf *renderFlags) error {
+	f, err := outputFormat(rf.format, rf.out)
 	if err != nil {
 		return err
 	}
-	f := *format
-	if f == "" {
-		if f = render.FormatOfExt(filepath.Ext(*out)); f == "" {
-			f = "svg"
-		}
+	if err := oneOf("view", rf.view, render.Views()); err != nil {
+		return err
 	}
-	rf, err := render.Lookup(*view, f)
+	format, err := render.Lookup(rf.view, f)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if rf.NeedsFile && (*out == "" || *out == "-") {
+	if format.NeedsFile && (rf.out == "" || rf.out == "-") {
 		return usagef("render: %s needs -o FILE", f)
 	}
-	o := render.Options{From: from.d, To: to.d, HideESP: *hideESP, HideActions: *hideActions,
-		HideStates: *hideStates && *view != "states", ShowTimers: *timers, CollapseRetx: *collapse}
-	if *nodes != "" {
-		for _, n := range strings.Split(*nodes, ",") {
+	o := render.Options{From: rf.from.d, To: rf.to.d, HideESP: rf.hideESP, HideActions: rf.hideActions,
+		HideStates: rf.hideStates && rf.view != "states", ShowTimers: rf.timers, CollapseRetx: rf.collapse}
+	if rf.nodes != "" {
+		for _, n := range strings.Split(rf.nodes, ",") {
 			if n = strings.TrimSpace(n); n != "" {
 				o.Nodes = append(o.Nodes, n)
 			}
 		}
 	}
-	in, err := load(pos[0], &seed)
+	in, err := load(name, &rf.seed)
 	if err != nil {
 		return err
 	}
-	if *figure {
-		o = render.Figure(in.trace, o)
-		if !flagSet(fs, "page-height") {
-			*pageH = math.MaxFloat64 // one page
+	if err := checkNodes(in.trace, o.Nodes, "--nodes"); err != nil {
+		return err
+	}
+	if rf.node != "" {
+		if err := checkNodes(in.trace, []string{rf.node}, "--node"); err != nil {
+			return err
 		}
 	}
-	ri := &render.Input{Diagram: render.Build(in.trace, o), Title: in.title, Out: *out, Notes: !*noNotes, Figure: *figure,
-		EmbedFont: *embed, Scale: *scale, PageHeight: *pageH, Node: *node, Topology: in.topology, LayoutDOT: graphSVG,
+	if rf.figure {
+		o = render.Figure(in.trace, o)
+	}
+	ri := &render.Input{Diagram: render.Build(in.trace, o), Title: in.title, Out: rf.out, Notes: !rf.noNotes, Figure: rf.figure,
+		EmbedFont: rf.embed, Scale: rf.scale, PageHeight: rf.pageH, Node: rf.node, Topology: in.topology, LayoutDOT: graphSVG,
 		Trace: in.trace, Lab: in.lab}
 	var buf bytes.Buffer
-	files, err := rf.Render(ri, &buf)
+	files, err := format.Render(ri, &buf)
 	var ie *render.InputError
 	if errors.As(err, &ie) {
 		return usagef("render: %v", strings.TrimPrefix(ie.Msg, "graph: "))
@@ -127,25 +185,18 @@ func cmdRender(args []string, w io.Writer) error {
 	for _, name := range files {
 		fmt.Fprintf(w, "wrote %s\n", name)
 	}
-	if rf.NeedsFile {
+	if format.NeedsFile {
 		return nil
 	}
-	if *out == "" || *out == "-" {
+	if rf.out == "" || rf.out == "-" {
 		_, err := w.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(rf.out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s\n", *out)
+	fmt.Fprintf(w, "wrote %s\n", rf.out)
 	return nil
-}
-
-// flagSet reports whether the command line set flag name.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // input is what render draws: a trace, its title, and the topology when a scenario
@@ -305,6 +356,18 @@ func graphSVG(dot []byte, w io.Writer) error {
 	cmd.Stdout, cmd.Stderr = w, &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("render: %s: %v: %s", tool, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// checkNodes checks that every node named by flag is in the trace, with the nearest name
+// otherwise.
+func checkNodes(tr *trace.Trace, nodes []string, flag string) error {
+	known := traceNodes(tr)
+	for _, n := range nodes {
+		if !slices.Contains(known, n) {
+			return usagef("render: %s: no node %q in the trace%s (%s)", flag, n, didYouMean(n, known), strings.Join(known, ", "))
+		}
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 func renderCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	err := cmdRender(args, &out)
+	err := run(append([]string{"render"}, args...), &out, &out)
 	return out.String(), err
 }
 
@@ -60,7 +60,7 @@ func TestRenderSavedTrace(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "ping.jsonl")
 	var js bytes.Buffer
-	if err := cmdRun([]string{"ikev2-ping", "--json"}, &js); err != nil {
+	if err := run([]string{"run", "ikev2-ping", "--json"}, &js, &js); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(trace, js.Bytes(), 0o644); err != nil {

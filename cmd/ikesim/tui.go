@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ikesim/ikesim/render/html"
 	"github.com/ikesim/ikesim/render/tui"
@@ -37,15 +37,30 @@ func loadTrace(path string) (*trace.Trace, bool, error) {
 	return tr, true, err
 }
 
-func cmdTUI(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("tui", flag.ContinueOnError)
-	var seed seedFlag
-	fs.Var(&seed, "seed", "random seed (default: the scenario's)")
-	pos, err := parse(fs, args, 1, "one SCENARIO or saved trace")
-	if err != nil {
-		return err
-	}
-	cfg, err := tuiConfig(pos[0], &seed)
+func init() {
+	register(func() *cobra.Command {
+		cmd := &cobra.Command{
+			Use:   "tui SCENARIO|TRACE.jsonl",
+			Short: "The terminal walkthrough of a scenario or a saved trace",
+			Long: `tui opens the terminal walkthrough: the sequence diagram, the selected message's
+fields with their bytes and an explanation of each, the nodes' SAs and state machines.
+A saved JSON Lines trace (ikesim run --json, ikesim import -o, ikesim live --trace) is
+shown as it is. Press ? for the keys, q to quit.`,
+			Example: `  ikesim tui ikev2-nat
+  ikesim tui lab-loss --seed 9
+  ikesim tui capture.jsonl`,
+			Args:              exactArgs(1, "one SCENARIO or saved trace"),
+			ValidArgsFunction: completeScenario,
+		}
+		seed := addSeed(cmd)
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { return walkthrough(args[0], seed) }
+		return cmd
+	})
+}
+
+// walkthrough opens the terminal walkthrough of a scenario or a saved trace.
+func walkthrough(name string, seed *seedFlag) error {
+	cfg, err := tuiConfig(name, seed)
 	if err != nil {
 		return err
 	}

@@ -392,11 +392,13 @@ func init() {
 			return TopologyDOT(t), nil
 		},
 		"states": func(in *render.Input) ([]byte, error) {
+			ns := States(in.Diagram)
+			if len(ns) == 0 {
+				return nil, render.InputErrorf("graph: no node of this trace has a state machine to draw")
+			}
 			n := in.Node
 			if n == "" {
-				if ns := States(in.Diagram); len(ns) > 0 {
-					n = ns[0]
-				}
+				n = ns[0]
 			}
 			return StatesDOT(in.Diagram, n)
 		},
