@@ -57,9 +57,12 @@ func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
 			for i := lo + 1; i < hi; i++ {
 				line[i] = '─'
 			}
-			if a < z {
+			switch {
+			case a == z: // a node that sends to itself (both ends of a loopback capture)
+				line[a] = '↻'
+			case a < z:
 				line[a], line[z-1] = '├', '▶'
-			} else {
+			default:
 				line[a], line[z+1] = '┤', '◀'
 			}
 			if r.Lost {

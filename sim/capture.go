@@ -34,7 +34,8 @@ import (
 // peer such as strongSwan) becomes a message event with the same dissection a simulated
 // run has, decrypted with Wireshark's key tables where they hold the keys. Nodes are the
 // IP addresses. Retransmissions are marked, and a message that cannot be decrypted is
-// kept, with the reason in its dissection; nothing is dropped silently.
+// kept, with the reason in its dissection; nothing is dropped silently. When both ends
+// share an address (a capture on loopback), the nodes are address:port.
 
 // ImportKeys are the parsed Wireshark key tables.
 type ImportKeys struct {
@@ -291,6 +292,10 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 		}
 		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
 		e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
+		if ip.Src == ip.Dst {
+			// Both ends on one address (a capture on loopback): the ports tell them apart.
+			e.Node, e.From, e.To = e.Src, e.Src, e.Dst
+		}
 		msg := u.Payload
 		e.Encap = natt && !(len(msg) == 1 && msg[0] == 0xff)
 		switch {

@@ -44,3 +44,26 @@ func TestImportNATTPortDissection(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLoopbackNamesEndsByPort: on a loopback capture both ends have one address, so
+// the nodes are address:port, and no message goes from a node to itself.
+func TestImportLoopbackNamesEndsByPort(t *testing.T) {
+	f, err := os.Open(filepath.Join(testenv.Captures(t), "probe-loopback-marker.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := Import(f, ImportOptions{NATTPorts: []uint16{15500, 14500}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := tr.Events[0]
+	if first.From != "127.0.0.1:51987" || first.To != "127.0.0.1:15500" || first.Node != first.From {
+		t.Errorf("the first datagram goes from %q to %q (node %q), want 127.0.0.1:51987 to 127.0.0.1:15500", first.From, first.To, first.Node)
+	}
+	for _, e := range tr.Events {
+		if e.From == e.To {
+			t.Errorf("event %d goes from %s to itself", e.Seq, e.From)
+		}
+	}
+}

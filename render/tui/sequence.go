@@ -107,9 +107,12 @@ func laneArt(d *render.Diagram, r render.Row, lw int) string {
 		for i := lo + 1; i < hi; i++ {
 			line[i] = '─'
 		}
-		if a < z {
+		switch {
+		case a == z: // a node that sends to itself (both ends of a loopback capture)
+			line[a] = '↻'
+		case a < z:
 			line[a], line[z-1] = '├', '▶'
-		} else {
+		default:
 			line[a], line[z+1] = '┤', '◀'
 		}
 		if r.Lost {
