@@ -127,7 +127,7 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		v1keys[k.ICookie] = k.EncKey
 	}
 	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}}
+		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -265,6 +265,11 @@ type importer struct {
 	natt map[uint16]bool  // ports with the non-ESP marker
 	// nattPorts are the ports besides 4500 with the marker, for the dissection.
 	nattPorts []uint16
+	// frags reassemble IKEv2 fragments, by IKE SA and direction.
+	frags map[fragKey]*ikev2.Reassembly
+	// v1First is the sender of the first IKEv1 message of each exchange after phase 1,
+	// by initiator cookie and message ID.
+	v1First map[[12]byte]string
 	// otherPorts are the ports of UDP datagrams that were neither IKE nor ESP.
 	otherPorts map[uint16]bool
 }
@@ -350,7 +355,7 @@ func (im *importer) ikev1(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 		return
 	}
 	e.Exchange = m.Exchange.String()
-	e.Response = !initiator
+	e.Response = im.v1Response(m, msg, e.From, initiator)
 	trace.DescribeIKE(e, &ike.MessageInfo{Version: 1, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
 		Retransmit: e.Retransmit, MessageFacts: ikev1.Describe(m, initiator)})
 	if err != nil && !e.Retransmit {
@@ -374,6 +379,10 @@ func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 			sk = skOf(k, m.FromInitiator())
 		}
 	}
+	if f := fragmentOf(m); f != nil {
+		im.ikev2Fragment(e, m, f, sk, d)
+		return
+	}
 	if m.Encrypted() != nil {
 		switch {
 		case sk == nil:
@@ -391,6 +400,87 @@ func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 		e.Summary += " (undecryptable)"
 	}
 	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
+}
+
+// fragmentOf is the SKF payload of a message, or nil.
+func fragmentOf(m *ikev2.Message) *ikev2.EncryptedFragment {
+	for _, p := range m.Payloads {
+		if f, ok := p.(*ikev2.EncryptedFragment); ok {
+			return f
+		}
+	}
+	return nil
+}
+
+// ikev2Fragment describes an IKEv2 fragment (RFC 7383) and reassembles the message with
+// the engine's own reassembly: the last fragment shows the whole message, its payloads in
+// the summary and the dissection, as the receiver reads it (and as tshark shows it).
+func (im *importer) ikev2Fragment(e *trace.Event, m *ikev2.Message, f *ikev2.EncryptedFragment, sk *ikev2.SKCrypto, d *ipsec.Dissector) {
+	describe := func() {
+		trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
+			Retransmit: e.Retransmit, MessageFacts: ikev2.Describe(m, !m.IsResponse())})
+	}
+	describe() // HDR, SKF(n/total)
+	tag := e.Summary
+	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
+	if sk == nil {
+		e.Text = "no keys for this IKE SA in ikev2_decryption_table: the fragment stays encrypted"
+		e.Summary += " (undecryptable)"
+		return
+	}
+	if e.Retransmit {
+		return // its first copy is in the reassembly already
+	}
+	k := fragKey{m.SPIi, m.SPIr, m.FromInitiator()}
+	r := im.frags[k]
+	if r == nil {
+		r = &ikev2.Reassembly{}
+		im.frags[k] = r
+	}
+	whole, err := r.Add(m, f, sk)
+	switch {
+	case err != nil:
+		e.Text = "cannot take the fragment: " + err.Error()
+		e.Summary += " (undecryptable)"
+	case whole != nil:
+		dissect := whole.Whole(m, sk, nil)
+		d.IKE = func([]byte) *ike.Field { return dissect() }
+		describe() // the whole message's facts: HDR, SK {...}
+		e.Summary = tag + " " + strings.TrimPrefix(e.Summary, "HDR, SK ")
+	}
+}
+
+// fragKey names the messages of one direction of one IKE SA.
+type fragKey struct {
+	spiI, spiR    uint64
+	fromInitiator bool
+}
+
+// v1Response tells an IKEv1 response from a request by its exchange, not by the sender's
+// role in the ISAKMP SA: in phase 1 (message ID 0) the ISAKMP initiator sends the
+// requests; in every later exchange (Quick Mode, Transaction, Informational) whoever
+// sent the first message with that message ID did, and the other side answers. So the
+// XAUTH CFG_REQUEST and CFG_SET of a gateway are requests, the client's CFG_REPLY and
+// CFG_ACK responses. A DPD R-U-THERE-ACK travels in an Informational exchange of its own
+// but answers an R-U-THERE (RFC 3706, Section 5.1): it is a response.
+func (im *importer) v1Response(m *ikev1.Message, msg []byte, from string, saInitiator bool) bool {
+	if binary.BigEndian.Uint32(msg[20:24]) == 0 {
+		return !saInitiator
+	}
+	for _, p := range m.Payloads {
+		if n, ok := p.(*ikev1.Notify); ok && n.Type == ikev1.R_U_THERE_ACK {
+			return true
+		}
+	}
+	var k [12]byte
+	copy(k[:8], msg[:8]) // initiator cookie
+	copy(k[8:], msg[20:24])
+	first, ok := im.v1First[k]
+	if !ok {
+		im.v1First[k] = from
+		return false
+	}
+	return first != from
 }
 
 // skOf turns a key table record into the keys of one direction.

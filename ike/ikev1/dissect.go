@@ -590,11 +590,20 @@ func cfgValue(a Attribute) string {
 		return ""
 	}
 	switch a.Type {
-	case XAuthType, XAuthStatus:
+	case XAuthType, XAuthStatus, CfgInternalAddrExpiry:
 		return fmt.Sprint(a.Uint())
-	}
-	if ip, ok := netip.AddrFromSlice(a.Value); ok {
-		return ip.String()
+	case XAuthUserName, XAuthUserPassword, XAuthPasscode, XAuthMessage, XAuthChallenge, XAuthDomain,
+		XAuthNextPin, XAuthAnswer, CfgApplicationVersion:
+		// Strings (draft-beaulieu-ike-xauth-02, Section 6.1): a 4- or 16-byte password is
+		// no address.
+		if printable(a.Value) {
+			return string(a.Value)
+		}
+		return hexShort(a.Value)
+	case CfgInternalIP4Address, CfgInternalIP4Netmask, CfgInternalIP4DNS, CfgInternalIP4NBNS, CfgInternalIP4DHCP, CfgInternalIP6Address:
+		if ip, ok := netip.AddrFromSlice(a.Value); ok {
+			return ip.String()
+		}
 	}
 	if printable(a.Value) {
 		return string(a.Value)

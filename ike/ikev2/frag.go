@@ -3,6 +3,7 @@ package ikev2
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -33,7 +34,15 @@ type fragState struct {
 	// firstHash is the SHA-256 of the first fragment of the last request reassembled:
 	// a retransmission of the request repeats those bytes.
 	firstHash [sha256.Size]byte
+	recv      Reassembly
+}
 
+// Reassembly collects the fragments of the message being received, one message at a
+// time as a receiver does; the engine and a passive reader of captures share it. The zero
+// value is ready.
+//
+// RFC 7383, Sections 2.6 and 2.7
+type Reassembly struct {
 	msgID    uint32
 	response bool
 	total    uint16
@@ -50,6 +59,89 @@ const (
 	maxFragments   = 255
 	maxReassembled = 65535
 )
+
+// Reassembled is a message whose fragments are all in: the plaintext of its inner
+// payloads, the type of the first, and the payloads parsed.
+type Reassembled struct {
+	Chain    []byte
+	First    PayloadType
+	Payloads []Payload
+}
+
+// Add checks and decrypts fragment f of message m with the sender's keys sk. It returns
+// the whole message once its last fragment is in, and nil before. A fragment of another
+// message starts over. An error says why the fragment (or, at the end, the reassembled
+// message) is not taken.
+func (r *Reassembly) Add(m *Message, f *EncryptedFragment, sk *SKCrypto) (*Reassembled, error) {
+	if f.Number == 0 || f.Total == 0 || f.Number > f.Total {
+		return nil, errors.New("invalid fragment numbering")
+	}
+	if f.Total > maxFragments {
+		return nil, fmt.Errorf("more than %d fragments", maxFragments)
+	}
+	op, err := sk.open(m.Raw, skfOffset(m, f)+4)
+	if err != nil || !op.icvOK {
+		return nil, errors.New("its ICV does not verify")
+	}
+	n, err := padLength(op.plain)
+	if err != nil {
+		return nil, err
+	}
+	resp := m.IsResponse()
+	if r.parts == nil || r.msgID != m.MessageID || r.response != resp || r.total != f.Total {
+		*r = Reassembly{msgID: m.MessageID, response: resp, total: f.Total, parts: make([][]byte, f.Total)}
+	}
+	if r.parts[f.Number-1] == nil {
+		piece := op.plain[:len(op.plain)-1-n]
+		if r.size += len(piece); r.size > maxReassembled {
+			*r = Reassembly{}
+			return nil, fmt.Errorf("the fragments add up to more than %d bytes", maxReassembled)
+		}
+		r.parts[f.Number-1] = append([]byte{}, piece...)
+		r.have++
+	}
+	if f.Number == 1 {
+		r.first = f.FirstPayload
+	}
+	if r.have < int(r.total) {
+		return nil, nil
+	}
+	var chain []byte
+	for _, p := range r.parts {
+		chain = append(chain, p...)
+	}
+	first := r.first
+	*r = Reassembly{}
+	ps, err := parseChain(chain, first, 0, true)
+	if err != nil {
+		return nil, fmt.Errorf("the reassembled message is malformed: %v", err)
+	}
+	return &Reassembled{Chain: chain, First: first, Payloads: ps}, nil
+}
+
+// Missing is how many fragments of the message being reassembled are still out.
+func (r *Reassembly) Missing() int { return int(r.total) - r.have }
+
+// Whole makes m, the last fragment of a reassembled message, carry the whole message's
+// payloads as one decrypted SK payload, and returns its dissection: the fragment as it
+// is on the wire, with the reassembled payloads below it (as tshark shows the message on
+// its last fragment).
+//
+// cas is the receiver's trust store, which names the CAs of CERTREQ's hashes (nil: none).
+func (w *Reassembled) Whole(m *Message, sk *SKCrypto, cas []*x509.Certificate) func() *ike.Field {
+	m.Payloads = []Payload{&Encrypted{FirstPayload: w.First, Inner: w.Payloads, Decrypted: true}}
+	raw, request := m.Raw, !m.IsResponse()
+	var keys *SKCrypto
+	if sk != nil {
+		c := *sk
+		keys = &c
+	}
+	return func() *ike.Field {
+		root := DissectWith(raw, keys, cas)
+		addReassembled(root, w.Chain, w.First, keys, request, cas)
+		return root
+	}
+}
 
 type sentFragments struct {
 	raw   []byte // the whole message the fragments carry
@@ -223,64 +315,23 @@ func (sa *ikeSA) takeFragment(dg ike.Datagram, info *ike.MessageInfo, m *Message
 	if sa.conn == nil || !sa.conn.Fragmentation {
 		return drop("this side did not offer IKE fragmentation")
 	}
-	if f.Number == 0 || f.Total == 0 || f.Number > f.Total {
-		return drop("invalid fragment numbering")
-	}
-	if f.Total > maxFragments {
-		return drop(fmt.Sprintf("more than %d fragments", maxFragments))
-	}
-	op, err := sk.open(m.Raw, skfOffset(m, f)+4)
-	if err != nil || !op.icvOK {
-		return drop("its ICV does not verify")
-	}
-	n, err := padLength(op.plain)
+	whole, err := fr.recv.Add(m, f, sk)
 	if err != nil {
 		return drop(err.Error())
 	}
 	resp := m.IsResponse()
-	if fr.parts == nil || fr.msgID != m.MessageID || fr.response != resp || fr.total != f.Total {
-		*fr = fragState{sent: fr.sent, firstHash: fr.firstHash, msgID: m.MessageID, response: resp, total: f.Total,
-			parts: make([][]byte, f.Total)}
+	if f.Number == 1 && !resp {
+		fr.firstHash = sha256.Sum256(m.Raw)
 	}
-	if fr.parts[f.Number-1] == nil {
-		piece := op.plain[:len(op.plain)-1-n]
-		if fr.size += len(piece); fr.size > maxReassembled {
-			*fr = fragState{sent: fr.sent, firstHash: fr.firstHash}
-			return drop(fmt.Sprintf("the fragments add up to more than %d bytes", maxReassembled))
-		}
-		fr.parts[f.Number-1] = append([]byte{}, piece...)
-		fr.have++
-	}
-	if f.Number == 1 {
-		fr.first = f.FirstPayload
-		if !resp {
-			fr.firstHash = sha256.Sum256(m.Raw)
-		}
-	}
-	if fr.have < int(fr.total) {
+	if whole == nil {
 		obs.Received(dg)
 		sa.d.action("Fragment %d of %d of %s %s %d verified and decrypted: wait for %d more",
-			f.Number, f.Total, m.Exchange, kindOf(resp), m.MessageID, int(fr.total)-fr.have)
+			f.Number, f.Total, m.Exchange, kindOf(resp), m.MessageID, fr.recv.Missing())
 		return false
 	}
-	var chain []byte
-	for _, p := range fr.parts {
-		chain = append(chain, p...)
-	}
-	first := fr.first
-	*fr = fragState{sent: fr.sent, firstHash: fr.firstHash}
-	ps, err := parseChain(chain, first, 0, true)
-	if err != nil {
-		return drop(fmt.Sprintf("the reassembled message is malformed: %v", err))
-	}
-	m.Payloads = []Payload{&Encrypted{FirstPayload: first, Inner: ps, Decrypted: true}}
-	info.Dissect = func() *ike.Field {
-		root := sa.d.lazyDissect(m.Raw, sk)()
-		addReassembled(root, chain, first, sk, !resp, sa.d.trustStore())
-		return root
-	}
+	info.Dissect = whole.Whole(m, sk, sa.d.trustStore())
 	sa.d.action("All %d fragments of %s %s %d are in: reassemble the %d bytes of payloads", f.Total, m.Exchange, kindOf(resp),
-		m.MessageID, len(chain))
+		m.MessageID, len(whole.Chain))
 	return true
 }
 
