@@ -24,6 +24,9 @@ type Dissector struct {
 	// marker before IKE, ESP without it), as a real peer's IKE port does when it is not
 	// 500.
 	NATTPorts []uint16
+	// IKEPorts are UDP ports besides 500 that carry IKE without a marker, as a daemon
+	// whose charon.port is not 500 sends it before any NAT is detected.
+	IKEPorts []uint16
 }
 
 // DissectIPv4 dissects an IPv4 packet and what it carries: ICMP, UDP, TCP ports, ESP
@@ -201,7 +204,7 @@ func (d Dissector) udp(b []byte, base int, src, dst netip.Addr) *ike.Field {
 		default:
 			f.Children = append(f.Children, d.esp(u.Payload, body, dst))
 		}
-	case u.SrcPort == PortIKE || u.DstPort == PortIKE:
+	case u.SrcPort == PortIKE || u.DstPort == PortIKE || slices.Contains(d.IKEPorts, u.SrcPort) || slices.Contains(d.IKEPorts, u.DstPort):
 		f.Children = append(f.Children, d.ike(u.Payload, body))
 	default:
 		field(f, "Data", fmt.Sprintf("%d bytes", len(u.Payload)), body, len(u.Payload), "")

@@ -127,11 +127,11 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		v1keys[k.ICookie] = k.EncKey
 	}
 	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}}
+		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, plain: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
-	im.nattPorts = o.NATTPorts
+	im.nattPorts = slices.Clone(o.NATTPorts)
 	var start time.Time
 	for n := 1; ; n++ {
 		data, ci, lt, err := pr.next()
@@ -270,6 +270,9 @@ type importer struct {
 	// v1First is the sender of the first IKEv1 message of each exchange after phase 1,
 	// by initiator cookie and message ID.
 	v1First map[[12]byte]string
+	// plain and ikePorts are the ports besides 500 found to carry IKE without a marker.
+	plain    map[uint16]bool
+	ikePorts []uint16
 	// otherPorts are the ports of UDP datagrams that were neither IKE nor ESP.
 	otherPorts map[uint16]bool
 }
@@ -281,7 +284,7 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	}
 	e := &trace.Event{T: t, Kind: trace.KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
 		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
-	d := ipsec.Dissector{NATTPorts: im.nattPorts}
+	d := ipsec.Dissector{NATTPorts: im.nattPorts, IKEPorts: im.ikePorts}
 	switch ip.Protocol {
 	case ipsec.ProtoESP:
 		im.esp(e, ip.Payload, ip.Src, ip.Dst, &d)
@@ -291,9 +294,22 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 		if err != nil {
 			return
 		}
-		if u.SrcPort != ike.PortIKE && u.DstPort != ike.PortIKE && !natt {
-			im.otherPorts[u.SrcPort], im.otherPorts[u.DstPort] = true, true
-			return
+		plain := u.SrcPort == ike.PortIKE || u.DstPort == ike.PortIKE || im.plain[u.SrcPort] || im.plain[u.DstPort]
+		if !plain && !natt {
+			// IKE on other ports, found by its header as tshark's heuristics do: with a
+			// non-ESP marker the ports carry RFC 3948 framing (ESP too), without one
+			// plain IKE.
+			switch {
+			case len(u.Payload) > 4 && binary.BigEndian.Uint32(u.Payload) == 0 && looksLikeIKE(u.Payload[4:]):
+				im.learn(im.natt, &im.nattPorts, u.SrcPort, u.DstPort)
+				natt = true
+			case looksLikeIKE(u.Payload):
+				im.learn(im.plain, &im.ikePorts, u.SrcPort, u.DstPort)
+			default:
+				im.otherPorts[u.SrcPort], im.otherPorts[u.DstPort] = true, true
+				return
+			}
+			d = ipsec.Dissector{NATTPorts: im.nattPorts, IKEPorts: im.ikePorts}
 		}
 		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
 		e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
@@ -400,6 +416,34 @@ func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 		e.Summary += " (undecryptable)"
 	}
 	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
+}
+
+// looksLikeIKE reports whether b starts with an IKE header that describes b: a non-zero
+// initiator SPI, version 1.0 or 2.0, an exchange type of that version, and a length that
+// is b's.
+//
+// RFC 7296, Section 3.1; RFC 2408, Section 3.1
+func looksLikeIKE(b []byte) bool {
+	if len(b) < 28 || binary.BigEndian.Uint64(b) == 0 || int(binary.BigEndian.Uint32(b[24:])) != len(b) {
+		return false
+	}
+	switch x := b[18]; b[17] {
+	case 0x20:
+		return x >= 34 && x <= 43
+	case 0x10:
+		return (x >= 1 && x <= 6) || x == 32 || x == 33
+	}
+	return false
+}
+
+// learn adds the ports of a datagram that turned out to carry IKE to a set and its list.
+func (im *importer) learn(set map[uint16]bool, list *[]uint16, ports ...uint16) {
+	for _, p := range ports {
+		if !set[p] {
+			set[p] = true
+			*list = append(*list, p)
+		}
+	}
 }
 
 // fragmentOf is the SKF payload of a message, or nil.

@@ -1,9 +1,17 @@
 package sim
 
 import (
+	"bytes"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
@@ -11,27 +19,22 @@ import (
 
 // TestImportNATTPortDissection: on ports given as NATTPorts (charon.port 15500 of the
 // loopback probe capture) the dissection shows the non-ESP marker and the IKE message
-// behind it, as on 4500; without them the datagram is plain UDP data.
+// behind it, as on 4500; without them the header is found all the same, as tshark's
+// heuristics find it.
 func TestImportNATTPortDissection(t *testing.T) {
 	pcap := filepath.Join(testenv.Captures(t), "probe-loopback-marker.pcap")
-	for _, tt := range []struct {
-		ports []uint16
-		want  bool
-	}{{[]uint16{15500}, true}, {nil, false}} {
+	for _, ports := range [][]uint16{{15500}, nil} {
 		f, err := os.Open(pcap)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := Import(f, ImportOptions{NATTPorts: tt.ports})
+		tr, err := Import(f, ImportOptions{NATTPorts: ports})
 		f.Close()
-		if err != nil && tt.want {
+		if err != nil {
 			t.Fatal(err)
 		}
-		if !tt.want {
-			if tr != nil && len(tr.Events) > 0 {
-				t.Errorf("without NATTPorts the import lists %d datagrams on port 15500", len(tr.Events))
-			}
-			continue
+		if len(tr.Events) != 3 || tr.Events[0].Exchange != "IKE_SA_INIT" || tr.Events[1].Exchange != "IKE_SA_INIT" || tr.Events[2].Proto != "esp" {
+			t.Errorf("ports %v: %d datagrams, want the IKE_SA_INIT request and response and what charon took for ESP", ports, len(tr.Events))
 		}
 		first := tr.Events[0].Fields()
 		var marker, spi bool
@@ -40,8 +43,76 @@ func TestImportNATTPortDissection(t *testing.T) {
 			spi = spi || g.Name == "Initiator SPI"
 		})
 		if !marker || !spi {
-			t.Errorf("ports %v: the first datagram's dissection lacks the marker (%t) or the IKE header (%t)", tt.ports, marker, spi)
+			t.Errorf("ports %v: the first datagram's dissection lacks the marker (%t) or the IKE header (%t)", ports, marker, spi)
 		}
+	}
+}
+
+// udpPcap writes a pcap of IPv4/UDP datagrams from 127.0.0.1:src to 127.0.0.2:dst.
+func udpPcap(t *testing.T, src, dst uint16, payloads ...[]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeRaw); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range payloads {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IPv4(127, 0, 0, 1), DstIP: net.IPv4(127, 0, 0, 2)}
+		udp := &layers.UDP{SrcPort: layers.UDPPort(src), DstPort: layers.UDPPort(dst)}
+		udp.SetNetworkLayerForChecksum(ip)
+		sb := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, udp, gopacket.Payload(p)); err != nil {
+			t.Fatal(err)
+		}
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(sb.Bytes()), Length: len(sb.Bytes())}
+		if err := w.WritePacket(ci, sb.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// TestImportFindsIKEOnAnyPort: an IKE message on ports that are neither 500 nor 4500 is
+// found by its header and dissected as IKE.
+func TestImportFindsIKEOnAnyPort(t *testing.T) {
+	f, err := os.Open(filepath.Join(testenv.Captures(t), "ikev2-psk-port500.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := Import(f, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := tr.Events[0]
+	msg := first.Bytes[28:] // the IKE_SA_INIT request, after the IPv4 and UDP headers
+	tr, err = Import(bytes.NewReader(udpPcap(t, 15600, 15601, msg)), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Events) != 1 || tr.Events[0].Exchange != "IKE_SA_INIT" || tr.Events[0].Summary != first.Summary {
+		t.Fatalf("the IKE_SA_INIT on ports 15600 -> 15601 came back as %d events", len(tr.Events))
+	}
+	var spi bool
+	tr.Events[0].Fields().Walk(func(g *ike.Field, _ int) { spi = spi || g.Name == "Initiator SPI" })
+	if !spi {
+		t.Error("the dissection does not show the IKE header")
+	}
+}
+
+// TestImportNamesUnrecognisedPorts: a capture of ESP-in-UDP on a port that is not 4500,
+// without the IKE that would reveal it, fails with the ports, so that the user can name
+// them.
+func TestImportNamesUnrecognisedPorts(t *testing.T) {
+	esp := []byte{0xc1, 0x2d, 0x4a, 0x67, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	_, err := Import(bytes.NewReader(udpPcap(t, 14500, 15500, esp, esp)), ImportOptions{})
+	var none *NoIKEError
+	if !errors.As(err, &none) || none.PortList() != "14500,15500" {
+		t.Fatalf("got %v, want a NoIKEError with ports 14500,15500", err)
+	}
+	tr, err := Import(bytes.NewReader(udpPcap(t, 14500, 15500, esp)), ImportOptions{NATTPorts: []uint16{15500}})
+	if err != nil || len(tr.Events) != 1 || tr.Events[0].Proto != "esp" {
+		t.Errorf("with NATTPorts: %v", err)
 	}
 }
 

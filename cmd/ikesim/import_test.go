@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,5 +113,43 @@ func TestImportReassemblesFragments(t *testing.T) {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the reassembled payloads %q lack %s", joined, want)
 		}
+	}
+}
+
+// TestImportHintsAtNATTPorts: a capture with UDP datagrams that are neither IKE nor ESP on
+// known ports says which ports they use and how to name them.
+func TestImportHintsAtNATTPorts(t *testing.T) {
+	// One IPv4/UDP datagram 127.0.0.1:14500 -> 127.0.0.1:15500 with 16 bytes that look
+	// like ESP, in a pcap of raw IP.
+	pcap := binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4)
+	pcap = binary.LittleEndian.AppendUint16(pcap, 2)
+	pcap = binary.LittleEndian.AppendUint16(pcap, 4)
+	pcap = append(pcap, make([]byte, 8)...)
+	pcap = binary.LittleEndian.AppendUint32(pcap, 65535)
+	pcap = binary.LittleEndian.AppendUint32(pcap, 101) // LINKTYPE_RAW
+	ip := []byte{0x45, 0, 0, 44, 0, 1, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+		0x38, 0xa4, 0x3c, 0x8c, 0, 24, 0, 0, // UDP 14500 -> 15500, no checksum
+		0xc1, 0x2d, 0x4a, 0x67, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8}
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum+sum>>16))
+	pcap = binary.LittleEndian.AppendUint32(pcap, 1)
+	pcap = binary.LittleEndian.AppendUint32(pcap, 0)
+	pcap = binary.LittleEndian.AppendUint32(pcap, uint32(len(ip)))
+	pcap = binary.LittleEndian.AppendUint32(pcap, uint32(len(ip)))
+	pcap = append(pcap, ip...)
+	file := filepath.Join(t.TempDir(), "esp-only.pcap")
+	if err := os.WriteFile(file, pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ikesim(t, "import", file)
+	if err == nil || !strings.Contains(err.Error(), "ports 14500,15500") || !strings.Contains(err.Error(), "--natt-ports 14500,15500") {
+		t.Errorf("import: %v", err)
+	}
+	out, err := ikesim(t, "import", file, "--natt-ports", "15500")
+	if err != nil || !strings.Contains(out, "ESP SPI 0xc12d4a67 seq 1") {
+		t.Errorf("import --natt-ports 15500: %v\n%s", err, out)
 	}
 }
