@@ -127,7 +127,7 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		v1keys[k.ICookie] = k.EncKey
 	}
 	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, plain: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}}
+		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, plain: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}, ikeStates: map[[2]string]ikev2.IKESAState{}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -265,6 +265,10 @@ type importer struct {
 	natt map[uint16]bool  // ports with the non-ESP marker
 	// nattPorts are the ports besides 4500 with the marker, for the dissection.
 	nattPorts []uint16
+	// ikeStates are the inferred IKE SA states by node and instance, and pending the
+	// state events of the message being read, emitted after it.
+	ikeStates map[[2]string]ikev2.IKESAState
+	pending   []*trace.Event
 	// frags reassemble IKEv2 fragments, by IKE SA and direction.
 	frags map[fragKey]*ikev2.Reassembly
 	// v1First is the sender of the first IKEv1 message of each exchange after phase 1,
@@ -334,6 +338,11 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	}
 	e.SetDissect(func() *ike.Field { return d.IPv4(pkt) })
 	im.tr.Emit(e)
+	for _, st := range im.pending {
+		st.T = e.T
+		im.tr.Emit(st)
+	}
+	im.pending = im.pending[:0]
 }
 
 // ike describes an IKE message and sets the dissector up to decrypt it.
@@ -415,6 +424,9 @@ func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 	if e.Text != "" && !e.Retransmit {
 		e.Summary += " (undecryptable)"
 	}
+	if !e.Retransmit {
+		im.ikeSAStates(e, m)
+	}
 	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
 }
 
@@ -491,6 +503,70 @@ func (im *importer) ikev2Fragment(e *trace.Event, m *ikev2.Message, f *ikev2.Enc
 		d.IKE = func([]byte) *ike.Field { return dissect() }
 		describe() // the whole message's facts: HDR, SK {...}
 		e.Summary = tag + " " + strings.TrimPrefix(e.Summary, "HDR, SK ")
+		im.ikeSAStates(e, m)
+	}
+}
+
+// ikeSAStates infers the state changes of the two ends' IKE SA from an IKEv2 message, as
+// the engines (and strongSwan) name the states, so that a capture draws as a states view
+// too. Only what the messages show: the initiator connects with its IKE_SA_INIT request;
+// the IKE_AUTH response establishes both ends, unless it carries an error notification;
+// an INFORMATIONAL request with a Delete of the IKE SA puts its sender into DELETING, and
+// its response destroys the SA at both ends; an IKE SA first seen in another exchange
+// (made by a rekey) is established. An IKE SA's instance is its initiator's SPI.
+func (im *importer) ikeSAStates(e *trace.Event, m *ikev2.Message) {
+	var inner []ikev2.Payload
+	if sk := m.Encrypted(); sk != nil && sk.Decrypted {
+		inner = sk.Inner
+	}
+	instance := fmt.Sprintf("%016x", m.SPIi)
+	set := func(node string, to ikev2.IKESAState) {
+		k := [2]string{node, instance}
+		from := im.ikeStates[k] // IKESACreated when not seen yet
+		if from == to || from == ikev2.IKESADestroyed {
+			return
+		}
+		im.ikeStates[k] = to
+		im.pending = append(im.pending, &trace.Event{Kind: trace.KindState, Node: node, Machine: "IKE SA " + instance, MachineKind: "IKE SA",
+			Instance: instance, SAType: ike.SATypeIKE, FromState: from.String(), ToState: to.String(),
+			Text: fmt.Sprintf("%s → %s, as the %s %s shows", from, to, m.Exchange, map[bool]string{false: "request", true: "response"}[m.IsResponse()])})
+	}
+	if m.Exchange != ikev2.IKE_SA_INIT && m.Exchange != ikev2.IKE_AUTH {
+		// An IKE SA first seen in a later exchange was made by a rekey (or before the
+		// capture began): it is established at both ends.
+		for _, node := range []string{e.From, e.To} {
+			if _, seen := im.ikeStates[[2]string{node, instance}]; !seen {
+				set(node, ikev2.IKESAEstablished)
+			}
+		}
+	}
+	switch {
+	case m.Exchange == ikev2.IKE_SA_INIT && !m.IsResponse():
+		set(e.From, ikev2.IKESAConnecting)
+	case m.Exchange == ikev2.IKE_AUTH && m.IsResponse() && inner != nil:
+		to := ikev2.IKESAEstablished
+		for _, p := range inner {
+			if n, ok := p.(*ikev2.Notify); ok && n.Type.IsError() {
+				to = ikev2.IKESADestroyed
+			}
+		}
+		set(e.To, to)
+		set(e.From, to)
+	case m.Exchange == ikev2.INFORMATIONAL:
+		for _, p := range inner {
+			if d, ok := p.(*ikev2.Delete); ok && d.Protocol == ike.ProtoIKE {
+				if m.IsResponse() {
+					set(e.To, ikev2.IKESADestroyed)
+					set(e.From, ikev2.IKESADestroyed)
+				} else {
+					set(e.From, ikev2.IKESADeleting)
+				}
+			}
+		}
+		if m.IsResponse() && im.ikeStates[[2]string{e.To, instance}] == ikev2.IKESADeleting {
+			set(e.To, ikev2.IKESADestroyed)
+			set(e.From, ikev2.IKESADestroyed)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // TestImportNATTPortDissection: on ports given as NATTPorts (charon.port 15500 of the
@@ -33,8 +34,9 @@ func TestImportNATTPortDissection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tr.Events) != 3 || tr.Events[0].Exchange != "IKE_SA_INIT" || tr.Events[1].Exchange != "IKE_SA_INIT" || tr.Events[2].Proto != "esp" {
-			t.Errorf("ports %v: %d datagrams, want the IKE_SA_INIT request and response and what charon took for ESP", ports, len(tr.Events))
+		msgs := messages(tr)
+		if len(msgs) != 3 || msgs[0].Exchange != "IKE_SA_INIT" || msgs[1].Exchange != "IKE_SA_INIT" || msgs[2].Proto != "esp" {
+			t.Errorf("ports %v: %d datagrams, want the IKE_SA_INIT request and response and what charon took for ESP", ports, len(msgs))
 		}
 		first := tr.Events[0].Fields()
 		var marker, spi bool
@@ -90,8 +92,8 @@ func TestImportFindsIKEOnAnyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Events) != 1 || tr.Events[0].Exchange != "IKE_SA_INIT" || tr.Events[0].Summary != first.Summary {
-		t.Fatalf("the IKE_SA_INIT on ports 15600 -> 15601 came back as %d events", len(tr.Events))
+	if msgs := messages(tr); len(msgs) != 1 || msgs[0].Exchange != "IKE_SA_INIT" || msgs[0].Summary != first.Summary {
+		t.Fatalf("the IKE_SA_INIT on ports 15600 -> 15601 came back as %d messages", len(msgs))
 	}
 	var spi bool
 	tr.Events[0].Fields().Walk(func(g *ike.Field, _ int) { spi = spi || g.Name == "Initiator SPI" })
@@ -132,9 +134,20 @@ func TestImportLoopbackNamesEndsByPort(t *testing.T) {
 	if first.From != "127.0.0.1:51987" || first.To != "127.0.0.1:15500" || first.Node != first.From {
 		t.Errorf("the first datagram goes from %q to %q (node %q), want 127.0.0.1:51987 to 127.0.0.1:15500", first.From, first.To, first.Node)
 	}
-	for _, e := range tr.Events {
+	for _, e := range messages(tr) {
 		if e.From == e.To {
 			t.Errorf("event %d goes from %s to itself", e.Seq, e.From)
 		}
 	}
+}
+
+// messages are the message events of a trace.
+func messages(tr *trace.Trace) []*trace.Event {
+	var out []*trace.Event
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage {
+			out = append(out, e)
+		}
+	}
+	return out
 }

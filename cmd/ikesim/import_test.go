@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -151,5 +152,33 @@ func TestImportHintsAtNATTPorts(t *testing.T) {
 	out, err := ikesim(t, "import", file, "--natt-ports", "15500")
 	if err != nil || !strings.Contains(out, "ESP SPI 0xc12d4a67 seq 1") {
 		t.Errorf("import --natt-ports 15500: %v\n%s", err, out)
+	}
+}
+
+// TestRenderStatesOfAnImportedTrace: a strongSwan capture, imported, draws as a states
+// view: the IKE SA states its messages show, for either node.
+func TestRenderStatesOfAnImportedTrace(t *testing.T) {
+	dir := testenv.Captures(t)
+	trace := filepath.Join(t.TempDir(), "psk.jsonl")
+	if _, err := ikesim(t, "import", filepath.Join(dir, "ikev2-psk.pcap"), "--keys", filepath.Join(dir, "ikev2-psk.keys"), "-o", trace); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{}, {"--node", "192.168.77.2"}} {
+		out, err := ikesim(t, append([]string{"render", trace, "--view", "states", "--format", "dot"}, args...)...)
+		if err != nil {
+			t.Fatalf("render --view states %v: %v", args, err)
+		}
+		for _, want := range []string{`id="state-IKE SA-ESTABLISHED", class="state seen"`, `id="state-IKE SA-DESTROYED", class="state seen"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("render --view states %v: no %s in\n%s", args, want, out)
+			}
+		}
+	}
+	// The initiator went through CONNECTING and DELETING, as the messages show.
+	out, _ := ikesim(t, "render", trace, "--view", "states", "--format", "dot", "--node", "192.168.77.1")
+	for _, edge := range []string{"t-IKE SA-CREATED-CONNECTING", "t-IKE SA-CONNECTING-ESTABLISHED", "t-IKE SA-ESTABLISHED-DELETING", "t-IKE SA-DELETING-DESTROYED"} {
+		if !strings.Contains(out, `id="`+edge+`", class="transition seen"`) {
+			t.Errorf("the initiator's states view lacks the transition %s", edge)
+		}
 	}
 }

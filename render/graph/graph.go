@@ -394,7 +394,7 @@ func init() {
 		"states": func(in *render.Input) ([]byte, error) {
 			ns := States(in.Diagram)
 			if len(ns) == 0 {
-				return nil, render.InputErrorf("graph: no node of this trace has a state machine to draw")
+				return nil, render.InputErrorf("graph: no node of this trace changes state, so the states view has nothing to draw")
 			}
 			n := in.Node
 			if n == "" {
