@@ -288,10 +288,13 @@ func (t *liveTarget) PingTarget(_, to string) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("live: ping to %s: no address for it", to)
 }
 
-// Ping sends the pings through the node's Child SAs, at least a second apart on a real
-// network.
+// Ping sends the pings through the node's Child SAs, one every interval as in the
+// simulator (one second when the step gives none).
 func (t *liveTarget) Ping(_ string, dst netip.Addr, count int, interval time.Duration) error {
-	t.h.Ping(dst, count, max(interval, time.Second))
+	if interval <= 0 {
+		interval = time.Second // the simulator's default
+	}
+	t.h.Ping(dst, count, interval)
 	return nil
 }
 

@@ -328,3 +328,82 @@ func TestLiveUsage(t *testing.T) {
 		}
 	}
 }
+
+// livePeerDeletesScenario: a initiates (start_action none), pings three times 100 ms
+// apart, then b deletes the IKE SA and a pings again.
+const livePeerDeletesScenario = `name: live-peer-deletes
+topology:
+  nodes:
+    - {name: a, kind: gateway, addresses: [192.0.2.1/24, 10.8.1.1/32]}
+    - {name: b, kind: gateway, addresses: [192.0.2.2/24, 10.8.2.1/32]}
+  links:
+    - {between: [a, b]}
+connections:
+  a:
+    vpn:
+      local_addrs: [192.0.2.1]
+      remote_addrs: [192.0.2.2]
+      proposals: [aes256gcm16-prfsha384-x25519]
+      local: {auth: psk, id: a.test}
+      remote: {auth: psk, id: b.test}
+      children:
+        net: {local_ts: [10.8.1.1/32], remote_ts: [10.8.2.1/32], esp_proposals: [aes256gcm16], start_action: none}
+  b:
+    vpn:
+      local_addrs: [192.0.2.2]
+      remote_addrs: [192.0.2.1]
+      proposals: [aes256gcm16-prfsha384-x25519]
+      local: {auth: psk, id: b.test}
+      remote: {auth: psk, id: a.test}
+      children:
+        net: {local_ts: [10.8.2.1/32], remote_ts: [10.8.1.1/32], esp_proposals: [aes256gcm16]}
+secrets:
+  - {type: ike, ids: [a.test, b.test], secret: "peer-deletes-psk"}
+timeline:
+  - {at: 0.1s, initiate: {node: a, connection: vpn}}
+  - {at: 0.5s, ping: {from: a, to: b, count: 3, interval: 100ms}}
+  - {at: 1.2s, delete: {node: b, connection: vpn}}
+  - {at: 1.6s, ping: {from: a, to: b, count: 1}}
+`
+
+// TestLiveHonoursPingIntervalAndStartActionNone: a ping interval below a second is kept,
+// and after the peer deleted everything a child with start_action none is not started
+// again by traffic (strongSwan uninstalls its policies; only a trap would stay).
+func TestLiveHonoursPingIntervalAndStartActionNone(t *testing.T) {
+	scenario := filepath.Join(t.TempDir(), "peer-deletes.yaml")
+	if err := os.WriteFile(scenario, []byte(livePeerDeletesScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t, "127.0.0.1"))
+	b := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), freePort(t, "127.0.0.2"))
+	startLive(t, liveOptions{scenario: scenario, node: "b", listen: b, peers: peerFlags{"a": a}})
+	na := startLive(t, liveOptions{scenario: scenario, node: "a", listen: a, peers: peerFlags{"b": b}})
+	na.waitFor(t, "the second ping", func(tr *trace.Trace) bool {
+		return has(tr, func(e *trace.Event) bool {
+			return e.Kind == trace.KindDrop && strings.Contains(e.Text, "no IPsec policy protects")
+		})
+	})
+	time.Sleep(300 * time.Millisecond) // an acquire, if any, would start IKE now
+	na.do(func() {
+		tr := na.host.Trace
+		var sent []trace.Seconds
+		inits := 0
+		for _, e := range tr.Events {
+			if e.Kind == trace.KindAction && strings.Contains(e.Text, "send ICMP echo request") && strings.Contains(e.Text, "of 3") {
+				sent = append(sent, e.T)
+			}
+			if e.Kind == trace.KindMessage && e.From == "a" && e.Exchange == "IKE_SA_INIT" && !e.Response {
+				inits++
+			}
+		}
+		if len(sent) != 3 {
+			t.Fatalf("a sent %d of the 3 echo requests", len(sent))
+		}
+		if gap := time.Duration(sent[2] - sent[0]); gap > 900*time.Millisecond {
+			t.Errorf("3 pings 100 ms apart took %s: the interval was raised", gap)
+		}
+		if inits != 1 {
+			t.Errorf("a sent %d IKE_SA_INIT requests; after the peer's delete, traffic must not start IKE again (start_action none)", inits)
+		}
+	})
+}

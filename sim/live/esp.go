@@ -3,6 +3,7 @@ package live
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -67,7 +68,23 @@ func (h *Host) ChildSADown(c *ike.ChildSAInfo, reason string) {
 			h.Errorf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err)
 		}
 	}
+	// strongSwan uninstalls a CHILD_SA's policies with its last SA; only a trap policy
+	// (start_action trigger) stays, and starts IKE for the next packet. So a child with
+	// start_action none or start that the peer deleted comes back only by an initiate.
+	if h.SAD.Outbound(c.ReqID) == nil && !h.trapped(c.ReqID) {
+		if n := h.SPD.Remove(c.Conn + "/" + c.Child); n > 0 {
+			h.Action(fmt.Sprintf("Child SA %s is gone and has no trap policy (start_action trigger): remove its %d IPsec policies, so that its traffic no longer starts IKE", c.Child, n))
+		}
+	}
 	h.ChildSA(trace.OpDown, c, reason, nil)
+}
+
+// trapped reports whether reqid is a child's with start_action trigger.
+func (h *Host) trapped(reqid uint32) bool {
+	if h.IKE == nil {
+		return false
+	}
+	return slices.ContainsFunc(h.IKE.Traps(), func(t ike.Trap) bool { return t.ReqID == reqid })
 }
 
 // AcquireFailed drops the packets that waited for a Child SA IKE could not set up
