@@ -11,6 +11,7 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // portList is a comma-separated list of UDP ports.
@@ -91,7 +92,13 @@ on them is found too. Nodes are the IP addresses (address:port when two ends sha
 			if *asJSON {
 				return tr.WriteJSON(w)
 			}
-			fmt.Fprintf(w, "%s: %d datagrams\n\n", args[0], len(tr.Events))
+			datagrams := 0
+			for _, e := range tr.Events {
+				if e.Kind == trace.KindMessage {
+					datagrams++
+				}
+			}
+			fmt.Fprintf(w, "%s: %d datagrams\n\n", args[0], datagrams)
 			return render.WriteText(w, render.Build(tr, render.Options{}), render.TextOptions{})
 		}
 		return cmd

@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gdamore/tcell/v2"
+
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/render/tui"
 	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -180,5 +183,53 @@ func TestRenderStatesOfAnImportedTrace(t *testing.T) {
 		if !strings.Contains(out, `id="`+edge+`", class="transition seen"`) {
 			t.Errorf("the initiator's states view lacks the transition %s", edge)
 		}
+	}
+}
+
+// TestImportLoopbackCaptureAndWalkThrough: the loopback capture of charon's own ports,
+// imported as README showed it, prints its diagram, and the walkthrough of the saved
+// trace opens and draws (both crashed on the one lane its single address made).
+func TestImportLoopbackCaptureAndWalkThrough(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "probe.jsonl")
+	out, err := ikesim(t, "import", filepath.Join(testenv.Captures(t), "probe-loopback-marker.pcap"), "--natt-ports", "15500,14500", "-o", trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "3 datagrams") || !strings.Contains(out, "127.0.0.1:51987") || !strings.Contains(out, "IKE_SA_INIT response") {
+		t.Errorf("import printed:\n%s", out)
+	}
+	cfg, err := tuiConfig(trace, &seedFlag{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr := tcell.NewSimulationScreen("UTF-8")
+	if err := scr.Init(); err != nil {
+		t.Fatal(err)
+	}
+	scr.SetSize(120, 40)
+	u := tui.New(cfg)
+	u.App().SetScreen(scr)
+	done := make(chan error, 1)
+	go func() { done <- u.App().Run() }()
+	drawn := make(chan struct{})
+	u.App().QueueUpdateDraw(func() {})
+	u.App().QueueUpdate(func() { close(drawn) })
+	<-drawn
+	cells, w, _ := scr.GetContents()
+	var screen strings.Builder
+	for i, c := range cells {
+		if len(c.Runes) > 0 {
+			screen.WriteRune(c.Runes[0])
+		}
+		if (i+1)%w == 0 {
+			screen.WriteByte('\n')
+		}
+	}
+	u.App().Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(screen.String(), "127.0.0.1:") || !strings.Contains(screen.String(), "IKE_SA_INIT request") {
+		t.Errorf("the walkthrough does not show the loopback nodes and the first message:\n%s", screen.String())
 	}
 }
