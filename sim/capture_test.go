@@ -134,23 +134,3 @@ func TestImportOwnPcapEqualsSimulation(t *testing.T) {
 		t.Errorf("garbage imported: %v", err)
 	}
 }
-
-// FuzzImport: no capture, pcap, pcapng or gzip, makes Import panic or hang.
-func FuzzImport(f *testing.F) {
-	n, _, _ := line(f, LinkParams{Delay: 3})
-	n.Ping("a", mustAddr("10.0.2.2"), 1, 1e9)
-	n.Sim.Run(2e9)
-	var pcap, ng bytes.Buffer
-	if err := trace.WritePcap(n.Sim.Trace, &pcap, true); err != nil {
-		f.Fatal(err)
-	}
-	if err := trace.WritePcapng(n.Sim.Trace, &ng, true); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(pcap.Bytes())
-	f.Add(ng.Bytes())
-	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		Import(bytes.NewReader(b), ImportOptions{})
-	})
-}
