@@ -82,6 +82,7 @@ func TestDidYouMean(t *testing.T) {
 		want string
 	}{
 		{[]string{"rnu", "ikev2-ping"}, `did you mean "run"?`},
+		{[]string{"run", "ikev2-ping", "--hide-eps"}, `did you mean --hide-esp?`},
 		{[]string{"run", "ikev2-pnig"}, `did you mean "ikev2-ping"?`},
 		{[]string{"check", "lab-los"}, `did you mean "lab-loss"?`},
 		{[]string{"render", "ikev2-ping", "--format", "svgg"}, `did you mean "svg"?`},

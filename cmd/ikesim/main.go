@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
@@ -118,7 +119,15 @@ terminal it prints its text diagram instead.`,
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{msg: fmt.Sprintf("%s: %v", c.Name(), err), cmd: c.CommandPath()}
+		msg := fmt.Sprintf("%s: %v", c.Name(), err)
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			var known []string
+			c.Flags().VisitAll(func(f *pflag.Flag) { known = append(known, f.Name) })
+			if best, ok := ike.Nearest(name, known); ok {
+				msg += fmt.Sprintf("; did you mean --%s?", best)
+			}
+		}
+		return usageError{msg: msg, cmd: c.CommandPath()}
 	})
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
