@@ -30,7 +30,7 @@ func ikeHeader(t *testing.T, e *trace.Event) []byte {
 	return msg
 }
 
-// TestImportMatchesTshark imports every capture in ../shared/captures with its key
+// TestImportMatchesTshark imports every capture in ike/testenv/testdata/captures with its key
 // tables and compares the IKE messages with tshark's: the same count, exchange types
 // and message IDs, in order; every SK payload of IKEv2 decrypts; ESP decrypts.
 func TestImportMatchesTshark(t *testing.T) {
