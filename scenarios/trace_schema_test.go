@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -68,7 +70,7 @@ func TestTraceSchema(t *testing.T) {
 
 // TestImportedTraceSchema: ikesim import writes the same format, for a capture of a
 // simulated run (decrypted with its own key tables) and for the strongSwan captures in
-// ../shared/captures when they are there.
+// ike/testenv/testdata/captures, decrypted with their key tables.
 func TestImportedTraceSchema(t *testing.T) {
 	s := traceSchema(t)
 	for _, name := range []string{"ikev2-nat", "ikev1-nat-dpd"} {
@@ -100,7 +102,10 @@ func TestImportedTraceSchema(t *testing.T) {
 			}
 		})
 	}
-	captures, _ := filepath.Glob(filepath.Join("..", "..", "shared", "captures", "*.pcap"))
+	captures, _ := filepath.Glob(filepath.Join(testenv.Captures(t), "*.pcap"))
+	if len(captures) < 5 {
+		t.Fatalf("only %d strongSwan captures", len(captures))
+	}
 	for _, c := range captures {
 		t.Run(filepath.Base(c), func(t *testing.T) {
 			f, err := os.Open(c)
@@ -116,16 +121,15 @@ func TestImportedTraceSchema(t *testing.T) {
 			}
 			im, err := sim.Import(f, sim.ImportOptions{Keys: keys})
 			if err != nil {
-				t.Skipf("not an IKE capture: %v", err)
+				t.Fatal(err)
 			}
 			validateTrace(t, s, im)
+			// The IKE SA states inferred from a decrypted IKEv2 capture are in the format too.
+			if len(keys.IKEv2) > 0 && !slices.ContainsFunc(im.Events, func(e *trace.Event) bool { return e.Kind == trace.KindState }) {
+				t.Error("the imported IKEv2 capture has no state changes")
+			}
 		})
 	}
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // TestTraceSchemaRejects: the schema is strict enough to catch what it promises.
@@ -155,4 +159,9 @@ func TestTraceSchemaRejects(t *testing.T) {
 	if err := s.Validate(ok); err != nil {
 		t.Errorf("a minimal first event fails the schema: %v", err)
 	}
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
