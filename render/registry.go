@@ -32,6 +32,8 @@ func (f RenderFunc) Render(in *Input, w io.Writer) ([]string, error) { return f(
 type Input struct {
 	Diagram *Diagram
 	Title   string
+	// Name names the network in the topology view: the scenario's name ("": Title).
+	Name string
 	// Out is the file the drawing goes to ("" or "-": standard output).
 	Out string
 	// Notes draws the notes column beside a sequence diagram.
@@ -40,7 +42,7 @@ type Input struct {
 	// legend (the diagram is built with Figure's options).
 	Figure bool
 	// Trace is the run the diagram was built from, for formats that show more than
-	// the diagram (the web player's event list, nodes and links).
+	// the diagram (the web player's event list, nodes and links; the topology view).
 	Trace *trace.Trace
 	// Lab is a scenario's lab, for the web player.
 	Lab *Lab
@@ -52,8 +54,6 @@ type Input struct {
 	// Node is the node whose state machines the states view draws ("": the first
 	// node with state changes).
 	Node string
-	// Topology is the network the topology view draws; nil: inferred from the diagram.
-	Topology *Topology
 	// LayoutDOT lays out a graph view's DOT as SVG (ikesim-graph does, in its own
 	// process; see cmd/ikesim).
 	LayoutDOT func(dot []byte, w io.Writer) error

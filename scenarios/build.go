@@ -70,6 +70,10 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 		}
 		nd.IKE = d
 		nd.Reboot = mkDaemon
+		for _, c := range sortedKeys(f.Connections[nodeName]) {
+			spec := f.Connections[nodeName][c]
+			nd.Conns = append(nd.Conns, trace.Conn{Name: c, Remote: spec.RemoteAddrs, Proposals: spec.Proposals})
+		}
 	}
 	for _, ft := range f.Faults {
 		rule, err := faultOf(ft)

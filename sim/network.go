@@ -354,9 +354,13 @@ func (nd *Node) describe() string {
 }
 
 // topology describes a node for its topology event: its kind, its interfaces and the
-// links they are on (each link's impairments on its first end).
+// links they are on (each link's impairments on its first end), a NAT's outside
+// address and the node's IKE connections.
 func (nd *Node) topology() *trace.Topology {
-	t := &trace.Topology{NodeKind: string(nd.Kind)}
+	t := &trace.Topology{NodeKind: string(nd.Kind), Conns: nd.Conns}
+	if nd.Kind == KindNAT && len(nd.Ifaces) > 0 {
+		t.NAT = nd.Ifaces[nd.outsideIndex()].Prefix.Addr().String()
+	}
 	for _, i := range nd.Ifaces {
 		ti := trace.Iface{Prefix: i.Prefix.String()}
 		if p := i.Peer(); p != nil {

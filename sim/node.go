@@ -31,6 +31,8 @@ type Node struct {
 	IKE ike.Daemon
 	// Reboot makes a fresh IKE daemon when the node restarts.
 	Reboot func() (ike.Daemon, error)
+	// Conns describes the node's IKE connections for its topology event.
+	Conns []trace.Conn
 
 	net      *Network
 	rand     *Rand

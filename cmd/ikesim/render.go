@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	_ "github.com/ikesim/ikesim/render/all" // every format registers itself
-	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -170,8 +168,8 @@ func renderTo(w io.Writer, name string, rf *renderFlags) error {
 	if rf.figure {
 		o = render.Figure(in.trace, o)
 	}
-	ri := &render.Input{Diagram: render.Build(in.trace, o), Title: in.title, Out: rf.out, Notes: !rf.noNotes, Figure: rf.figure,
-		EmbedFont: rf.embed, Scale: rf.scale, PageHeight: rf.pageH, Node: rf.node, Topology: in.topology, LayoutDOT: graphSVG,
+	ri := &render.Input{Diagram: render.Build(in.trace, o), Title: in.title, Name: in.name, Out: rf.out, Notes: !rf.noNotes, Figure: rf.figure,
+		EmbedFont: rf.embed, Scale: rf.scale, PageHeight: rf.pageH, Node: rf.node, LayoutDOT: graphSVG,
 		Trace: in.trace, Lab: in.lab}
 	var buf bytes.Buffer
 	files, err := format.Render(ri, &buf)
@@ -199,13 +197,12 @@ func renderTo(w io.Writer, name string, rf *renderFlags) error {
 	return nil
 }
 
-// input is what render draws: a trace, its title, and the topology when a scenario
-// describes it.
+// input is what render draws: a trace, its title, and a scenario's name and lab.
 type input struct {
-	trace    *trace.Trace
-	title    string
-	topology *render.Topology
-	lab      *render.Lab // a scenario's lab, for the web player
+	trace *trace.Trace
+	title string
+	name  string      // the scenario's name, for the topology view ("": title)
+	lab   *render.Lab // a scenario's lab, for the web player
 }
 
 // load runs a scenario, or reads a saved JSON Lines trace (a file whose first
@@ -228,7 +225,7 @@ func load(name string, seed *seedFlag) (*input, error) {
 		return nil, err
 	}
 	return &input{trace: r.Sim.Trace, title: fmt.Sprintf("%s (seed %d)", r.Scenario.File.Name, r.Seed),
-		topology: topologyOf(r.Scenario.File), lab: webLab(r)}, nil
+		name: r.Scenario.File.Name, lab: webLab(r)}, nil
 }
 
 func isTrace(name string) bool {
@@ -250,76 +247,6 @@ func isTrace(name string) bool {
 			return c == '{'
 		}
 	}
-}
-
-// topologyOf describes a scenario file's network for the topology view.
-func topologyOf(f *scenarios.File) *render.Topology {
-	t := &render.Topology{Name: f.Name}
-	owner := map[string]string{} // address -> node
-	for _, n := range f.Topology.Nodes {
-		gn := render.TopoNode{Name: n.Name, Kind: n.Kind}
-		for _, p := range n.Prefixes() {
-			gn.Addrs = append(gn.Addrs, p.String())
-			owner[p.Addr().String()] = n.Name
-		}
-		if n.NAT != nil {
-			gn.NAT = n.NAT.Outside
-		}
-		t.Nodes = append(t.Nodes, gn)
-	}
-	for _, l := range f.Topology.Links {
-		if len(l.Between) != 2 {
-			continue
-		}
-		var what []string
-		if l.Delay != 0 {
-			what = append(what, l.Delay.D().String())
-		}
-		if l.Jitter != 0 {
-			what = append(what, "±"+l.Jitter.D().String())
-		}
-		for _, p := range []struct {
-			v    scenarios.Percent
-			name string
-		}{{l.Loss, "loss"}, {l.Duplicate, "duplicated"}, {l.Reorder, "reordered"}, {l.Corrupt, "corrupted"}} {
-			if p.v != 0 {
-				what = append(what, fmt.Sprintf("%g%% %s", float64(p.v)*100, p.name))
-			}
-		}
-		if l.MTU != 0 {
-			what = append(what, fmt.Sprintf("MTU %d", l.MTU))
-		}
-		t.Links = append(t.Links, render.TopoLink{A: l.Between[0], B: l.Between[1], Label: strings.Join(what, ", ")})
-	}
-	seen := map[[2]string]bool{}
-	var nodes []string
-	for n := range f.Connections {
-		nodes = append(nodes, n)
-	}
-	sort.Strings(nodes)
-	for _, n := range nodes {
-		var conns []string
-		for c := range f.Connections[n] {
-			conns = append(conns, c)
-		}
-		sort.Strings(conns)
-		for _, c := range conns {
-			spec := f.Connections[n][c]
-			for _, ra := range spec.RemoteAddrs {
-				peer := owner[ra]
-				if peer == "" {
-					continue
-				}
-				k := [2]string{min(n, peer), max(n, peer)}
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-				t.Peers = append(t.Peers, render.TopoPeer{A: n, B: peer, Label: "IKE " + c + " " + strings.Join(spec.Proposals, ",")})
-			}
-		}
-	}
-	return t
 }
 
 // graphTool finds ikesim-graph, the binary that lays out graph views. It is a

@@ -20,8 +20,7 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// Node, Link, Peer and Topology are the topology view's model, which render.Input
-// carries.
+// Node, Link, Peer and Topology are the topology view's model (render.TopologyOf).
 type (
 	Node     = render.TopoNode
 	Link     = render.TopoLink
@@ -29,86 +28,11 @@ type (
 	Topology = render.Topology
 )
 
-// TopologyOf infers a topology from a diagram, for a saved trace whose scenario is not
-// at hand: the lanes are the nodes, each pair of lanes a message passed between is a
-// link, the addresses a node sent from are its addresses, and two nodes that made IKE
-// messages of the same IKE SA (the same initiator SPI) are peers.
-func TopologyOf(d *render.Diagram, name string) *Topology {
-	t := &Topology{Name: name}
-	addrs := map[string]map[string]bool{}
-	links := map[[2]string]bool{}
-	bySPI := map[string]map[string]bool{} // initiator SPI -> nodes that made its messages
-	for _, r := range d.Rows {
-		if r.Kind != render.RowMessage || r.Event == nil {
-			continue
-		}
-		links[pair(d.Lanes[r.From].Name, d.Lanes[r.To].Name)] = true
-		e := r.Event
-		if e.Forwarded {
-			continue
-		}
-		if ap, err := netip.ParseAddrPort(e.Src); err == nil {
-			add(addrs, e.From, ap.Addr().String())
-		} else if ad, err := netip.ParseAddr(e.Src); err == nil {
-			add(addrs, e.From, ad.String())
-		}
-		if e.SPIi != "" {
-			add(bySPI, e.SPIi, e.From)
-		}
-	}
-	for _, l := range d.Lanes {
-		n := Node{Name: l.Name}
-		for a := range addrs[l.Name] {
-			n.Addrs = append(n.Addrs, a)
-		}
-		sort.Strings(n.Addrs)
-		t.Nodes = append(t.Nodes, n)
-	}
-	for _, k := range sortedPairs(links) {
-		t.Links = append(t.Links, Link{A: k[0], B: k[1]})
-	}
-	peers := map[[2]string]bool{}
-	for _, nodes := range bySPI {
-		if len(nodes) == 2 {
-			var ns []string
-			for n := range nodes {
-				ns = append(ns, n)
-			}
-			peers[pair(ns[0], ns[1])] = true
-		}
-	}
-	for _, k := range sortedPairs(peers) {
-		t.Peers = append(t.Peers, Peer{A: k[0], B: k[1], Label: "IKE"})
-	}
-	return t
-}
-
 func add(m map[string]map[string]bool, k, v string) {
 	if m[k] == nil {
 		m[k] = map[string]bool{}
 	}
 	m[k][v] = true
-}
-
-func pair(a, b string) [2]string {
-	if b < a {
-		a, b = b, a
-	}
-	return [2]string{a, b}
-}
-
-func sortedPairs(m map[[2]string]bool) [][2]string {
-	var out [][2]string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i][0] != out[j][0] {
-			return out[i][0] < out[j][0]
-		}
-		return out[i][1] < out[j][1]
-	})
-	return out
 }
 
 // q quotes s as a DOT string. Backslashes are doubled so that Graphviz's escapes
@@ -385,11 +309,14 @@ func containsEdge(s [][2]string, v [2]string) bool {
 func init() {
 	views := map[string]func(in *render.Input) ([]byte, error){
 		"topology": func(in *render.Input) ([]byte, error) {
-			t := in.Topology
-			if t == nil {
-				t = TopologyOf(in.Diagram, in.Title)
+			if in.Trace == nil {
+				return nil, errors.New("graph: the topology view draws a trace, and there is none")
 			}
-			return TopologyDOT(t), nil
+			name := in.Name
+			if name == "" {
+				name = in.Title
+			}
+			return TopologyDOT(render.TopologyOf(in.Trace, name)), nil
 		},
 		"states": func(in *render.Input) ([]byte, error) {
 			ns := States(in.Diagram)

@@ -8,14 +8,14 @@ import (
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 )
 
-// TestGolden writes the topology inferred from each trace and the state machines of
-// its first node with state changes, and compares with testdata/*.dot.golden (go test
+// TestGolden writes the topology each trace records and the state machines of its
+// first node with state changes, and compares with testdata/*.dot.golden (go test
 // -update rewrites them).
 func TestGolden(t *testing.T) {
 	for _, name := range rendertest.Scenarios() {
 		t.Run(name, func(t *testing.T) {
 			d := rendertest.Diagram(t, name, render.Options{})
-			rendertest.Golden(t, name+".topology.dot.golden", TopologyDOT(TopologyOf(d, name)))
+			rendertest.Golden(t, name+".topology.dot.golden", TopologyDOT(render.TopologyOf(rendertest.Trace(t, name), name)))
 			nodes := States(d)
 			if len(nodes) == 0 {
 				t.Fatalf("no node has state changes")
@@ -26,34 +26,6 @@ func TestGolden(t *testing.T) {
 			}
 			rendertest.Golden(t, name+".states.dot.golden", dot)
 		})
-	}
-}
-
-// TestTopologyOfNATTrace infers the NAT scenario's network from its trace alone: the
-// NAT box sits between gw-a and gw-b, and the IKE peers are gw-a and gw-b, not the
-// hops their messages crossed.
-func TestTopologyOfNATTrace(t *testing.T) {
-	d := rendertest.Diagram(t, "ikev2-nat", render.Options{})
-	topo := TopologyOf(d, "nat")
-	links := map[[2]string]bool{}
-	for _, l := range topo.Links {
-		links[[2]string{l.A, l.B}] = true
-	}
-	for _, want := range [][2]string{{"gw-a", "nat"}, {"gw-b", "nat"}, {"gw-a", "host-a"}, {"gw-b", "host-b"}} {
-		if !links[pair(want[0], want[1])] {
-			t.Errorf("no link %v in %v", want, topo.Links)
-		}
-	}
-	if links[pair("gw-a", "gw-b")] {
-		t.Errorf("a direct gw-a to gw-b link, but the NAT is between them")
-	}
-	if len(topo.Peers) != 1 || topo.Peers[0].A != "gw-a" || topo.Peers[0].B != "gw-b" {
-		t.Errorf("peers %v, want gw-a and gw-b", topo.Peers)
-	}
-	for _, n := range topo.Nodes {
-		if n.Name == "gw-a" && (len(n.Addrs) == 0 || n.Addrs[0] != "10.1.0.1" && n.Addrs[0] != "192.168.1.2") {
-			t.Errorf("gw-a's addresses are %v", n.Addrs)
-		}
 	}
 }
 

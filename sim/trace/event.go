@@ -201,11 +201,22 @@ const (
 type Topology struct {
 	NodeKind string  `json:"node_kind"` // host, gateway, router, nat; peer: a real IKE peer (live)
 	Ifaces   []Iface `json:"ifaces,omitempty"`
+	// NAT is a NAT node's outside address: the address its mappings use.
+	NAT string `json:"nat,omitempty"`
+	// Conns are the node's IKE connections, by name.
+	Conns []Conn `json:"conns,omitempty"`
 	// Live is the UDP address a live node listens on, or a real peer's address.
 	Live string `json:"live,omitempty"`
 	// SPD is the node's Security Policy Database as the run starts: the policies of
 	// its trap (start_action trigger) Child SAs.
 	SPD []Policy `json:"spd,omitempty"`
+}
+
+// Conn is one IKE connection of a node, as configured.
+type Conn struct {
+	Name      string   `json:"name"`
+	Remote    []string `json:"remote,omitempty"`    // the peer's addresses (remote_addrs)
+	Proposals []string `json:"proposals,omitempty"` // the IKE proposals, "aes128-sha256-modp2048"
 }
 
 // Policy is one entry of a node's SPD (RFC 4301, Section 4.4.1).

@@ -24,7 +24,7 @@ func TestSVGHasIDsAndTooltips(t *testing.T) {
 		dot     []byte
 		id, cls string
 	}{
-		{graph.TopologyDOT(graph.TopologyOf(d, "ikev2-nat")), "node-nat", "node node-unknown"},
+		{graph.TopologyDOT(render.TopologyOf(rendertest.Trace(t, "ikev2-nat"), "ikev2-nat")), "node-nat", "node node-nat"},
 		{states, "state-IKE SA-ESTABLISHED", "node state seen"},
 	} {
 		svg, err := SVG(context.Background(), tc.dot)
