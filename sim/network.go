@@ -338,10 +338,16 @@ func (n *Network) Start() {
 	// The trace starts with the topology: one event per node, in the order the nodes
 	// were made, which diagrams take as the order of their lanes, with its SPD.
 	for _, nd := range n.Nodes {
-		t := nd.topology()
-		t.SPD = trace.Policies(nd.SPD.Policies())
-		n.emit(&trace.Event{Kind: trace.KindTopology, Node: nd.Name, Text: nd.describe(), Topology: t})
+		nd.recordTopology(nd.describe())
 	}
+}
+
+// recordTopology records the node as it is now, with its SPD: as the run starts, and
+// again when it restarts.
+func (nd *Node) recordTopology(text string) {
+	t := nd.topology()
+	t.SPD = trace.Policies(nd.SPD.Policies())
+	nd.net.emit(&trace.Event{Kind: trace.KindTopology, Node: nd.Name, Text: text, Topology: t})
 }
 
 // describe says what a node is, for people: "gateway with 10.1.0.1/24, 198.51.100.1/24".
@@ -412,5 +418,6 @@ func (n *Network) Restart(name string) error {
 		nd.IKE = d
 	}
 	nd.InstallTraps()
+	nd.recordTopology(nd.describe() + ", restarted")
 	return nil
 }

@@ -2,27 +2,15 @@ package tui
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/ikesim/ikesim/scenarios"
+	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/sim/trace"
 )
-
-func builtinTrace(t testing.TB, name string) *trace.Trace {
-	t.Helper()
-	s, err := scenarios.Load(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := scenarios.Build(s, s.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Execute()
-	return r.Sim.Trace
-}
 
 // nodePane is the node pane's text as of event upTo.
 func nodePane(tr *trace.Trace, lanes []string, upTo int) string {
@@ -41,7 +29,7 @@ func nodePane(tr *trace.Trace, lanes []string, upTo int) string {
 // TestNodePane: the SPD is there from the first step, SAs show while they are being
 // negotiated, no SA is listed twice, ESP SAs show their protocol and SPI.
 func TestNodePane(t *testing.T) {
-	tr := builtinTrace(t, "ikev2-ping")
+	tr := rendertest.Trace(t, "ikev2-ping")
 	lanes := []string{"host-a", "gw-a", "gw-b", "host-b"}
 	first := nodePane(tr, lanes, 4)
 	if !strings.Contains(first, "out 10.1.0.0-10.1.0.255 → 10.2.0.0-10.2.0.255 protect reqid 1 (site-to-site/net)") {
@@ -68,5 +56,45 @@ func TestNodePane(t *testing.T) {
 	}
 	if last := nodePane(tr, lanes, len(tr.Events)); strings.Count(last, "Child SA site-to-site/") != 4 {
 		t.Errorf("at the end, want the two Child SAs on each gateway:\n%s", last)
+	}
+}
+
+// TestNodePaneAfterRestart: a node that restarts loses its SAs and the policies they
+// added, and installs its trap policies afresh; the node pane shows that SPD and no SA
+// from before the restart.
+func TestNodePaneAfterRestart(t *testing.T) {
+	for _, tc := range []struct {
+		scenario, node string
+		at             time.Duration
+		want           string
+	}{
+		// gw-a's Child SA has a trap: its policies come back.
+		{"ikev2-ping", "gw-a", 25 * time.Second, "gw-a\n  no SAs\n  SPD:\n" +
+			"    out 10.1.0.0-10.1.0.255 → 10.2.0.0-10.2.0.255 protect reqid 1 (site-to-site/net)\n" +
+			"    in  10.2.0.0-10.2.0.255 → 10.1.0.0-10.1.0.255 protect reqid 1 (site-to-site/net)\n"},
+		// gw-b's Child SA has none: its policies are gone.
+		{"lab-dpd", "gw-b", 5 * time.Second, "gw-b\n  no SAs\n"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			data, err := os.ReadFile("../../scenarios/builtin/" + tc.scenario + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := fmt.Sprintf("timeline:\n  - {at: %s, restart: {node: %s}}\n", tc.at, tc.node)
+			tr := rendertest.RunYAML(t, []byte(strings.Replace(string(data), "timeline:\n", step, 1)), "restart.yaml").Sim.Trace
+			upTo := 0 // the last event at the restart's instant
+			for _, e := range tr.Events {
+				if e.T.Duration() <= tc.at {
+					upTo = e.Seq
+				}
+			}
+			before := strings.Split(nodePane(tr, []string{tc.node}, upTo-1), "\n\n")[0]
+			if !strings.Contains(before, "Child SA") || !strings.Contains(before, "SPD:") {
+				t.Fatalf("before the restart %s has no Child SA or no SPD:\n%s", tc.node, before)
+			}
+			if got := strings.Split(nodePane(tr, []string{tc.node}, upTo), "\n\n")[0] + "\n"; got != tc.want {
+				t.Errorf("after the restart the pane is\n%s\nwant\n%s", got, tc.want)
+			}
+		})
 	}
 }

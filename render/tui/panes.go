@@ -14,8 +14,8 @@ import (
 )
 
 // nodeState is what the node pane knows of one node as of the current step, from the
-// trace's typed facts: its SPD (the topology event's, then the entries each Child SA
-// added), and its IKE and Child SAs by instance, from their state changes (negotiating)
+// trace's typed facts: its SPD (its latest topology event's, as the run starts or the
+// node restarts, then the entries each Child SA added), and its IKE and Child SAs by instance, from their state changes (negotiating)
 // and their SA records (established).
 type nodeState struct {
 	spd   []trace.Policy
@@ -52,6 +52,8 @@ func nodeStates(tr *trace.Trace, upTo int) map[string]*nodeState {
 		}
 		switch {
 		case e.Kind == trace.KindTopology && e.Topology != nil:
+			// The node as the run starts, or as it restarts: no SA, its trap policies.
+			nodes[e.Node] = nil
 			get(e.Node).spd = append([]trace.Policy(nil), e.Topology.SPD...)
 		case e.Kind == trace.KindState && e.SAType != "":
 			n := get(e.Node)

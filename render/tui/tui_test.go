@@ -10,12 +10,13 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/ikesim/ikesim/render"
+	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
 func pingTrace(t testing.TB) *trace.Trace {
 	t.Helper()
-	return builtinTrace(t, "ikev2-ping")
+	return rendertest.Trace(t, "ikev2-ping")
 }
 
 // screenUI starts the walkthrough on a simulation screen of the given size.

@@ -197,7 +197,8 @@ const (
 )
 
 // Topology is one node of the network, on its topology event: the first events of a
-// trace describe the network, node by node, in the order of the diagram's lanes.
+// trace describe the network, node by node, in the order of the diagram's lanes, and a
+// node that restarts is described again as it comes back.
 type Topology struct {
 	NodeKind string  `json:"node_kind"` // host, gateway, router, nat; peer: a real IKE peer (live)
 	Ifaces   []Iface `json:"ifaces,omitempty"`

@@ -125,15 +125,10 @@ func firstDiffLine(a, b []byte) int {
 	return line
 }
 
-// Big runs the lossy scenario with pings every second until its trace holds at least
-// n messages, and returns the trace cut after the n-th message: a long trace for
-// benchmarks.
-func Big(t testing.TB, n int) *trace.Trace {
+// RunYAML runs the scenario that src holds, read as the file at path.
+func RunYAML(t testing.TB, src []byte, path string) *scenarios.Run {
 	t.Helper()
-	pings := n/6 + 10 // each answered ping puts six messages on the wires
-	src := bytes.Replace(lossyYAML, []byte("count: 1}"), []byte("count: "+strconv.Itoa(pings)+", interval: 1s}"), 1)
-	src = bytes.Replace(src, []byte("duration: 8s"), []byte("duration: "+strconv.Itoa(pings+20)+"s"), 1)
-	sc, err := scenarios.Parse(src, "testdata/big.yaml")
+	sc, err := scenarios.Parse(src, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +137,18 @@ func Big(t testing.TB, n int) *trace.Trace {
 		t.Fatal(err)
 	}
 	r.Execute()
-	tr := r.Sim.Trace
+	return r
+}
+
+// Big runs the lossy scenario with pings every second until its trace holds at least
+// n messages, and returns the trace cut after the n-th message: a long trace for
+// benchmarks.
+func Big(t testing.TB, n int) *trace.Trace {
+	t.Helper()
+	pings := n/6 + 10 // each answered ping puts six messages on the wires
+	src := bytes.Replace(lossyYAML, []byte("count: 1}"), []byte("count: "+strconv.Itoa(pings)+", interval: 1s}"), 1)
+	src = bytes.Replace(src, []byte("duration: 8s"), []byte("duration: "+strconv.Itoa(pings+20)+"s"), 1)
+	tr := RunYAML(t, src, "testdata/big.yaml").Sim.Trace
 	seen := 0
 	for i, e := range tr.Events {
 		if e.Kind == trace.KindMessage {
