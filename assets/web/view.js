@@ -1,9 +1,10 @@
 // ikesim's walkthrough player. The page holds the diagram as SVG and, in a JSON script
 // element, every step of the run: what each message holds (bytes and dissection), what
-// the trace says of every other row, the event list, the SAs and states of each node,
-// and the lab's expectations graded as of each step. Steps are numbered as in the
-// terminal walkthrough; the URL fragment #step-N holds the current one. Text from the
-// trace is only ever set as textContent.
+// the trace says of every other row, the event list, what each node holds (its SAs,
+// SPD and SAD, as the terminal walkthrough's node pane shows it) and the lab's
+// expectations graded as of each step. Steps are numbered as in the terminal
+// walkthrough; the URL fragment #step-N holds the current one. Text from the trace is
+// only ever set as textContent.
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('ikesim-data').textContent);
@@ -351,41 +352,17 @@
     go(n - 1);
   }
 
+  // showNodes shows what each node holds as of the step: the views the page's data
+  // carries for each node (the terminal node pane's lines), the last one at or before it.
   function showNodes() {
     var box = $('nodes'), seq = upTo();
     box.textContent = '';
-    var up = {}, states = {};
-    data.lanes.forEach(function (l) { up[l] = {}; states[l] = {}; });
-    data.sas.forEach(function (s) {
-      if (s.seq > seq) return;
-      var k = s.sa.type + (s.sa.spi_i || '') + (s.sa.spi_r || '') + (s.sa.spi_in || '');
-      up[s.node] = up[s.node] || {};
-      if (s.op === 'up') up[s.node][k] = s; else delete up[s.node][k];
-    });
-    data.states.forEach(function (s) {
-      if (s.seq > seq) return;
-      states[s.node] = states[s.node] || {};
-      states[s.node][s.machine] = s.to;
-    });
     box.appendChild(el('p', 'empty', 'as of step ' + (cur + 1) + ' (' + steps[cur].t + ')'));
-    Object.keys(up).forEach(function (node) {
-      box.appendChild(el('h4', '', node));
-      var ms = Object.keys(states[node] || {});
-      ms.forEach(function (m) { box.appendChild(el('div', 'sa st', m + ': ' + states[node][m])); });
-      var keys = Object.keys(up[node]);
-      if (!keys.length && !ms.length) box.appendChild(el('div', 'sa empty', 'no SAs'));
-      keys.forEach(function (k) {
-        var s = up[node][k], a = s.sa, d = el('div', 'sa');
-        if (a.type === 'ike') {
-          d.appendChild(el('div', '', 'IKE SA ' + (a.conn || '') + ' ' + (a.proposal || '') + ' up since ' + s.t));
-          d.appendChild(el('div', 'k', 'SPIi ' + a.spi_i + ' SPIr ' + a.spi_r));
-        } else {
-          d.appendChild(el('div', '', 'Child SA ' + (a.conn || '') + '/' + (a.child || '') + ' ' + (a.mode || '') + ' ' + (a.proposal || '') + ' up since ' + s.t));
-          d.appendChild(el('div', 'k', 'ESP SPI in 0x' + a.spi_in + ' out 0x' + a.spi_out));
-          if (a.local_ts) d.appendChild(el('div', 'k', a.local_ts.join(', ') + ' \u2194 ' + (a.remote_ts || []).join(', ')));
-        }
-        box.appendChild(d);
-      });
+    data.nodes.forEach(function (nd) {
+      box.appendChild(el('h4', '', nd.node));
+      var lines = null;
+      for (var i = 0; i < nd.views.length && nd.views[i].seq <= seq; i++) lines = nd.views[i].lines;
+      box.appendChild(el('pre', 'sa', (lines || ['  no SAs']).join('\n')));
     });
   }
 

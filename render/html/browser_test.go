@@ -257,7 +257,8 @@ func TestPlayer(t *testing.T) {
 				t.Errorf("Esc leaves %d of %d events", n, all)
 			}
 			do(t, ctx, chromedp.Click(chromedp.CSS(`#tabs button[data-tab="nodes"]`)))
-			if s := eval[string](t, ctx, `document.getElementById('nodes').textContent`); !strings.Contains(s, "Child SA site-to-site/net") || !strings.Contains(s, "ESP SPI in 0x") {
+			if s := eval[string](t, ctx, `document.getElementById('nodes').textContent`); !strings.Contains(s, "Child SA site-to-site/net") || !strings.Contains(s, "SPI in 0x") ||
+				!strings.Contains(s, "SPD:") || !strings.Contains(s, "in  ESP SPI 0x") {
 				t.Errorf("the nodes pane at the last step shows %q", s)
 			}
 			shoot(t, ctx, shotName("nodes"))

@@ -2,8 +2,9 @@
 // sequence diagram (SVG) on the left with its lane names kept in sight, and on the
 // right the selected step in panes that scroll apart (the field tree with what each
 // field is for, the bytes, the decrypted payload), the event list with the terminal
-// walkthrough's filters, each node's SAs and states as of the step, and the lab's
-// expectations graded as of the step. Step, back, play and pause move through the run
+// walkthrough's filters, what each node holds as of the step (its SAs, SPD and SAD, as
+// the terminal walkthrough's node pane shows it), and the lab's expectations graded as
+// of the step. Step, back, play and pause move through the run
 // in the terminal walkthrough's steps; the URL's fragment (#step-14) holds the step.
 // The diagram's text is drawn as glyph outlines; the view's CSS and JavaScript
 // (assets/web) and the data travel in the page: nothing is fetched from anywhere.
@@ -106,21 +107,11 @@ type event struct {
 	Text string `json:"text"`
 }
 
-// sa is an SA coming up or going down, for the nodes pane.
-type sa struct {
-	Seq  int             `json:"seq"`
-	T    string          `json:"t"`
-	Node string          `json:"node"`
-	Op   string          `json:"op"`
-	SA   *trace.SARecord `json:"sa"`
-}
-
-// state is a state machine's change, for the nodes pane.
-type state struct {
-	Seq     int    `json:"seq"`
-	Node    string `json:"node"`
-	Machine string `json:"machine"`
-	To      string `json:"to"`
+// node is what the nodes pane shows of one node: its views as they change (the
+// terminal walkthrough's node pane, render.NodeViews).
+type node struct {
+	Node  string            `json:"node"`
+	Views []render.NodeView `json:"views"`
 }
 
 // expectation is one of the lab's expectations: its verdict changes at the steps in At.
@@ -144,8 +135,7 @@ type page struct {
 	Explain     []assets.Explanation `json:"explain"`
 	Steps       []step               `json:"steps"`
 	Events      []event              `json:"events"`
-	SAs         []sa                 `json:"sas"`
-	States      []state              `json:"states"`
+	Nodes       []node               `json:"nodes"`
 	Description string               `json:"description,omitempty"`
 	Hint        string               `json:"hint,omitempty"`
 	Solution    string               `json:"solution,omitempty"`
@@ -180,15 +170,15 @@ var kinds = map[render.RowKind]string{render.RowMessage: "message", render.RowAc
 	render.RowTimer: "timer", render.RowDrop: "drop", render.RowError: "error", render.RowSA: "sa", render.RowNote: "note"}
 
 // Data returns the page's JSON: the title, the lanes, the field explanations, every
-// step with what its panes show, and (with a trace) the event list, the SAs and the
-// states, and the lab. encoding/json writes <, > and & as \u escapes, so the JSON cannot
+// step with what its panes show, and (with a trace) the event list and each node's
+// views as they change, and the lab. encoding/json writes <, > and & as \u escapes, so the JSON cannot
 // end the script element that holds it.
 func Data(d *render.Diagram, o Options) ([]byte, error) {
 	ex, err := assets.Fields()
 	if err != nil {
 		return nil, err
 	}
-	p := page{Title: o.Title, Explain: ex, Steps: []step{}, Events: []event{}, SAs: []sa{}, States: []state{}, Expect: []expectation{}}
+	p := page{Title: o.Title, Explain: ex, Steps: []step{}, Events: []event{}, Nodes: []node{}, Expect: []expectation{}}
 	for _, l := range d.Lanes {
 		p.Lanes = append(p.Lanes, l.Name)
 	}
@@ -240,12 +230,10 @@ func Data(d *render.Diagram, o Options) ([]byte, error) {
 		for _, e := range o.Trace.Events {
 			p.Events = append(p.Events, event{Seq: e.Seq, T: seconds(e.T.Duration()), Node: e.Node, Kind: string(e.Kind),
 				Cat: string(render.EventCategory(e)), Text: render.EventText(e)})
-			switch {
-			case e.Kind == trace.KindSA && e.SA != nil:
-				p.SAs = append(p.SAs, sa{Seq: e.Seq, T: seconds(e.T.Duration()), Node: e.Node, Op: string(e.Op), SA: e.SA})
-			case e.Kind == trace.KindState:
-				p.States = append(p.States, state{Seq: e.Seq, Node: e.Node, Machine: e.Machine, To: e.ToState})
-			}
+		}
+		views := render.NodeViews(o.Trace)
+		for _, l := range d.Lanes {
+			p.Nodes = append(p.Nodes, node{Node: l.Name, Views: append([]render.NodeView{}, views[l.Name]...)})
 		}
 	}
 	if lab := o.Lab; lab != nil {

@@ -116,7 +116,8 @@ func TestDataHoldsDissections(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{`"n":"Identification - Initiator"`, `"n":"Decrypted payloads"`, `"p":"`, `"key":"Nonce"`, `"ref":"RFC 7296, Section 3.9"`,
-		`"kind":"action"`, `"links":[{"step":`, `"cat":"e"`, `"sas":[{`, `"states":[{`} {
+		`"kind":"action"`, `"links":[{"step":`, `"cat":"e"`, `"nodes":[{"node":"host-a","views":[{"seq":1,"lines":["  no SAs"]}]},{"node":"gw-a"`,
+		`"lines":["  IKE SA site-to-site[1]  CONNECTING (negotiating)"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the page data has no %s", want)
 		}

@@ -8,22 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// nodePane is the node pane's text as of event upTo.
+// nodePane is the node pane's text as of event upTo, with these lanes.
 func nodePane(tr *trace.Trace, lanes []string, upTo int) string {
-	nodes := nodeStates(tr, upTo)
-	var b strings.Builder
+	var ls []render.Lane
 	for _, l := range lanes {
-		fmt.Fprintf(&b, "%s\n", l)
-		if n := nodes[l]; n != nil {
-			writeNode(&b, n)
-		}
-		b.WriteString("\n")
+		ls = append(ls, render.Lane{Name: l})
 	}
-	return b.String()
+	return nodesText(tr, ls, upTo)
 }
 
 // TestNodePane: the SPD is there from the first step, SAs show while they are being
@@ -69,11 +65,11 @@ func TestNodePaneAfterRestart(t *testing.T) {
 		want           string
 	}{
 		// gw-a's Child SA has a trap: its policies come back.
-		{"ikev2-ping", "gw-a", 25 * time.Second, "gw-a\n  no SAs\n  SPD:\n" +
+		{"ikev2-ping", "gw-a", 25 * time.Second, "[::b]gw-a[::-]\n  no SAs\n  SPD:\n" +
 			"    out 10.1.0.0-10.1.0.255 → 10.2.0.0-10.2.0.255 protect reqid 1 (site-to-site/net)\n" +
 			"    in  10.2.0.0-10.2.0.255 → 10.1.0.0-10.1.0.255 protect reqid 1 (site-to-site/net)\n"},
 		// gw-b's Child SA has none: its policies are gone.
-		{"lab-dpd", "gw-b", 5 * time.Second, "gw-b\n  no SAs\n"},
+		{"lab-dpd", "gw-b", 5 * time.Second, "[::b]gw-b[::-]\n  no SAs\n"},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			data, err := os.ReadFile("../../scenarios/builtin/" + tc.scenario + ".yaml")
