@@ -52,45 +52,18 @@ func WriteText(w io.Writer, d *Diagram, o TextOptions) error {
 			}
 			label = "[ " + r.Label + " ]"
 		case RowMessage:
-			a, z := col(r.From), col(r.To)
-			lo, hi := min(a, z), max(a, z)
-			for i := lo + 1; i < hi; i++ {
-				line[i] = '─'
-			}
-			switch {
-			case a == z: // a node that sends to itself (both ends of a loopback capture)
-				line[a] = '↻'
-			case a < z:
-				line[a], line[z-1] = '├', '▶'
-			default:
-				line[a], line[z+1] = '┤', '◀'
-			}
-			if r.Lost {
-				line[(lo+hi)/2] = '✗'
-			}
+			DrawArrow(line, col(r.From), col(r.To), r.Lost)
 			for _, t := range r.Tags(false) {
 				label += "  (" + t + ")"
 			}
-		case RowAction:
-			line[col(r.Lane)] = '•'
-			label = d.Lanes[r.Lane].Name + ": " + label
-		case RowState:
-			line[col(r.Lane)] = '◆'
-			label = d.Lanes[r.Lane].Name + ": " + label
-		case RowTimer:
-			line[col(r.Lane)] = '⏱'
-			label = d.Lanes[r.Lane].Name + ": " + label
-		case RowDrop:
-			line[col(r.Lane)] = '✗'
-			label = d.Lanes[r.Lane].Name + ": " + label
-		case RowError:
-			line[col(r.Lane)] = '!'
-			label = d.Lanes[r.Lane].Name + ": ERROR " + label
-		case RowSA:
-			line[col(r.Lane)] = '■'
-			label = d.Lanes[r.Lane].Name + ": " + label
 		case RowNote:
 			label = "— " + label
+		default: // a row beside one lane
+			line[col(r.Lane)] = LaneMark(r.Kind)
+			if r.Kind == RowError {
+				label = "ERROR " + label
+			}
+			label = d.Lanes[r.Lane].Name + ": " + label
 		}
 		if len(r.Weak) > 0 && r.Kind != RowAction {
 			label += "  [weak: " + strings.Join(r.Weak, ", ") + "]"
@@ -109,4 +82,45 @@ func init() {
 			}
 			return nil, WriteText(w, in.Diagram, TextOptions{})
 		})})
+}
+
+// DrawArrow draws a message on a row of lane art (the text diagram's, the terminal
+// walkthrough's): an arrow from column a to column z, crossed out in the middle when
+// the message was lost.
+func DrawArrow(line []rune, a, z int, lost bool) {
+	lo, hi := min(a, z), max(a, z)
+	for i := lo + 1; i < hi; i++ {
+		line[i] = '─'
+	}
+	switch {
+	case a == z: // a node that sends to itself (both ends of a loopback capture)
+		line[a] = '↻'
+	case a < z:
+		line[a], line[z-1] = '├', '▶'
+	default:
+		line[a], line[z+1] = '┤', '◀'
+	}
+	if lost {
+		line[(lo+hi)/2] = '✗'
+	}
+}
+
+// LaneMark is the mark of a row beside one lane in lane art: an action, a state
+// change, a timer, a drop, an error or an SA.
+func LaneMark(k RowKind) rune {
+	switch k {
+	case RowAction:
+		return '•'
+	case RowState:
+		return '◆'
+	case RowTimer:
+		return '⏱'
+	case RowDrop:
+		return '✗'
+	case RowError:
+		return '!'
+	case RowSA:
+		return '■'
+	}
+	return '·'
 }

@@ -102,22 +102,7 @@ func laneArt(d *render.Diagram, r render.Row, lw int) string {
 			line[i] = '═'
 		}
 	case render.RowMessage:
-		a, z := r.From*lw, r.To*lw
-		lo, hi := min(a, z), max(a, z)
-		for i := lo + 1; i < hi; i++ {
-			line[i] = '─'
-		}
-		switch {
-		case a == z: // a node that sends to itself (both ends of a loopback capture)
-			line[a] = '↻'
-		case a < z:
-			line[a], line[z-1] = '├', '▶'
-		default:
-			line[a], line[z+1] = '┤', '◀'
-		}
-		if r.Lost {
-			line[(lo+hi)/2] = '✗'
-		}
+		render.DrawArrow(line, r.From*lw, r.To*lw, r.Lost)
 	case render.RowNote:
 	default:
 		if r.Lane >= 0 {
@@ -127,22 +112,13 @@ func laneArt(d *render.Diagram, r render.Row, lw int) string {
 	return string(line)
 }
 
+// marker is a row's mark beside its lane: render.LaneMark's, but a timer's is a
+// circle, which terminals draw one cell wide.
 func marker(k render.RowKind) rune {
-	switch k {
-	case render.RowAction:
-		return '•'
-	case render.RowState:
-		return '◆'
-	case render.RowTimer:
+	if k == render.RowTimer {
 		return '○'
-	case render.RowDrop:
-		return '✗'
-	case render.RowError:
-		return '!'
-	case render.RowSA:
-		return '■'
 	}
-	return '·'
+	return render.LaneMark(k)
 }
 
 // rowLabel is the text beside a row.
