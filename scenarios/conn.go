@@ -60,28 +60,11 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 			c.LocalAddrs = append(c.LocalAddrs, ip)
 		}
 	}
-	for i, a := range spec.RemoteAddrs {
-		ip, err := netip.ParseAddr(a)
-		if err != nil {
-			v.errorf(fmt.Sprintf("%s.remote_addrs[%d]", p, i), "%q is not an IP address", a)
-			continue
-		}
-		c.RemoteAddrs = append(c.RemoteAddrs, ip)
-	}
+	c.RemoteAddrs = v.addrs(p+".remote_addrs", spec.RemoteAddrs, "")
 	if len(spec.Proposals) == 0 && !v.present(p+".proposals") {
 		v.errorf(p, "connection %q has no proposals (e.g. proposals: [aes128-sha256-modp2048])", name)
 	}
-	for i, s := range spec.Proposals {
-		if s == "" {
-			continue // a YAML null, reported by the schema check
-		}
-		pr, err := ike.ParseProposal(s, ike.ProtoIKE)
-		if err != nil {
-			v.errorf(fmt.Sprintf("%s.proposals[%d]", p, i), "%v", trimPkg(err))
-			continue
-		}
-		c.Proposals = append(c.Proposals, pr)
-	}
+	c.Proposals = v.proposals(p+".proposals", spec.Proposals, ike.ProtoIKE)
 	var err error
 	if c.Local, err = v.auth(spec.Local, p+".local"); err == nil {
 		c.Remote, err = v.auth(spec.Remote, p+".remote")
@@ -100,14 +83,7 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 		}
 		c.Pools = append(c.Pools, pf)
 	}
-	for i, s := range spec.DNS {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			v.errorf(fmt.Sprintf("%s.dns[%d]", p, i), "DNS server %q is not an IP address", s)
-			continue
-		}
-		c.DNS = append(c.DNS, a)
-	}
+	c.DNS = v.addrs(p+".dns", spec.DNS, "DNS server ")
 	for i, s := range spec.VIPs {
 		if a, err := netip.ParseAddr(s); err != nil || !a.IsUnspecified() {
 			v.errorf(fmt.Sprintf("%s.vips[%d]", p, i), "vips asks for a virtual IP with 0.0.0.0, not %q", s)
@@ -238,17 +214,7 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 	if len(props) == 0 {
 		props = []string{"aes128gcm16", "aes128-sha256"}
 	}
-	for i, s := range props {
-		if s == "" {
-			continue // a YAML null, reported by the schema check
-		}
-		pr, err := ike.ParseProposal(s, ike.ProtoESP)
-		if err != nil {
-			v.errorf(fmt.Sprintf("%s.esp_proposals[%d]", p, i), "%v", trimPkg(err))
-			continue
-		}
-		ch.ESPProposals = append(ch.ESPProposals, pr)
-	}
+	ch.ESPProposals = v.proposals(p+".esp_proposals", props, ike.ProtoESP)
 	switch spec.Mode {
 	case "", "tunnel":
 	case "transport":
@@ -290,4 +256,36 @@ func faultOf(f FaultSpec) (*sim.Fault, error) {
 	}
 	return &sim.Fault{Action: action, Delay: m.By.D(), Proto: m.Proto, Exchange: m.Exchange, Response: m.Response,
 		From: m.From, Nth: m.Message, Times: m.Times}, nil
+}
+
+// addrs reads the IP addresses of list, the field at path; what names them in the
+// error about one that is not an address ("DNS server ").
+func (v *validator) addrs(path string, list []string, what string) []netip.Addr {
+	var out []netip.Addr
+	for i, s := range list {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s[%d]", path, i), "%s%q is not an IP address", what, s)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// proposals reads the proposals of list, the field at path, for proto.
+func (v *validator) proposals(path string, list []string, proto ike.Protocol) []ike.Proposal {
+	var out []ike.Proposal
+	for i, s := range list {
+		if s == "" {
+			continue // a YAML null, reported by the schema check
+		}
+		pr, err := ike.ParseProposal(s, proto)
+		if err != nil {
+			v.errorf(fmt.Sprintf("%s[%d]", path, i), "%v", trimPkg(err))
+			continue
+		}
+		out = append(out, pr)
+	}
+	return out
 }
