@@ -31,6 +31,57 @@ func lines(s string) int {
 	return strings.Count(s, "\n") + 1
 }
 
+// wireCounts counts the datagrams a trace put on the wires, forwarded copies aside:
+// all of them, IKEv2 messages with an SK payload, encrypted IKEv1 messages and ESP
+// packets.
+func wireCounts(tr *trace.Trace) (frames, sk, v1enc, esp int) {
+	for _, e := range tr.Events {
+		if e.Kind != trace.KindMessage || e.Forwarded {
+			continue
+		}
+		frames++
+		switch {
+		case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
+			sk++
+		case e.Proto == "ikev1" && strings.HasPrefix(e.Summary, "HDR*"):
+			v1enc++ // the E flag: everything after the ISAKMP header is encrypted
+		case e.Proto == "esp":
+			esp++
+		}
+	}
+	return
+}
+
+// tsharkDecryptsIKE checks that tshark finds no malformed packet and no expert warning
+// in pcap, and decrypts sk SK payloads and v1enc encrypted IKEv1 messages with keys. It
+// returns tshark's verbose dissection and how many integrity checksums it marks correct.
+func tsharkDecryptsIKE(t *testing.T, bin, pcap string, keys trace.KeyTables, sk, v1enc int) (verbose string, correct int) {
+	t.Helper()
+	if bad := tshark(t, bin, pcap, keys, "-Y", "_ws.malformed or _ws.expert.severity >= 6291456",
+		"-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"); strings.TrimSpace(bad) != "" {
+		t.Errorf("malformed packets or expert warnings:\n%s", bad)
+	}
+	if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.enc.decrypted", "-T", "fields", "-e", "frame.number")); got != sk {
+		t.Errorf("tshark decrypted %d SK payloads, want %d", got, sk)
+	}
+	// An IKEv1 message tshark decrypts shows its inner payloads; one it cannot shows
+	// only "Encrypted Data" (or is malformed, which the filter above catches).
+	if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.version == 0x10 and isakmp.flag_e == 1 and isakmp.typepayload",
+		"-T", "fields", "-e", "frame.number")); got != v1enc {
+		t.Errorf("tshark decrypted %d encrypted IKEv1 messages, want %d", got, v1enc)
+	}
+	verbose = tshark(t, bin, pcap, keys, "-V")
+	for _, l := range strings.Split(verbose, "\n") {
+		if strings.Contains(l, "Integrity Checksum Data") && strings.HasSuffix(l, "[correct]") {
+			correct++
+		}
+	}
+	if strings.Contains(verbose, "[incorrect") {
+		t.Error("tshark marks an integrity checksum incorrect")
+	}
+	return verbose, correct
+}
+
 // TestTsharkDecryptsEveryBuiltinPcap exports each built-in scenario as a pcap with
 // its key tables and has tshark dissect and decrypt it: no malformed packet, no
 // expert warning, every SK payload decrypted with a correct ICD, every ESP packet
@@ -62,21 +113,7 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			if err := keys.Write(filepath.Join(dir, "keys")); err != nil {
 				t.Fatal(err)
 			}
-			var sk, v1enc, esp, frames int
-			for _, e := range tr.Events {
-				if e.Kind != trace.KindMessage || e.Forwarded {
-					continue
-				}
-				frames++
-				switch {
-				case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
-					sk++
-				case e.Proto == "ikev1" && strings.HasPrefix(e.Summary, "HDR*"):
-					v1enc++ // the E flag: everything after the ISAKMP header is encrypted
-				case e.Proto == "esp":
-					esp++
-				}
-			}
+			frames, sk, v1enc, esp := wireCounts(tr)
 			if (sk+v1enc == 0 || esp == 0) && !strings.HasPrefix(name, "lab-") && !expectsFailure(s) {
 				// Labs may teach a failure; every walkthrough must exercise both.
 				t.Fatalf("scenario has %d encrypted IKE messages and %d ESP packets; the test needs both", sk+v1enc, esp)
@@ -84,31 +121,8 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			if got := lines(tshark(t, bin, pcap, keys, "-T", "fields", "-e", "frame.number")); got != frames {
 				t.Errorf("tshark reads %d frames, the trace has %d", got, frames)
 			}
-			if bad := tshark(t, bin, pcap, keys, "-Y", "_ws.malformed or _ws.expert.severity >= 6291456",
-				"-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"); strings.TrimSpace(bad) != "" {
-				t.Errorf("malformed packets or expert warnings:\n%s", bad)
-			}
-			if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.enc.decrypted", "-T", "fields", "-e", "frame.number")); got != sk {
-				t.Errorf("tshark decrypted %d SK payloads, want %d", got, sk)
-			}
-			// An IKEv1 message tshark decrypts shows its inner payloads; one it cannot shows
-			// only "Encrypted Data" (or is malformed, which the filter above catches).
-			if got := lines(tshark(t, bin, pcap, keys, "-Y", "isakmp.version == 0x10 and isakmp.flag_e == 1 and isakmp.typepayload",
-				"-T", "fields", "-e", "frame.number")); got != v1enc {
-				t.Errorf("tshark decrypted %d encrypted IKEv1 messages, want %d", got, v1enc)
-			}
-			verbose := tshark(t, bin, pcap, keys, "-V")
-			correct := 0
-			for _, l := range strings.Split(verbose, "\n") {
-				if strings.Contains(l, "Integrity Checksum Data") && strings.HasSuffix(l, "[correct]") {
-					correct++
-				}
-			}
-			if got := correct; got != sk {
-				t.Errorf("tshark marks %d integrity checksums correct, want %d", got, sk)
-			}
-			if strings.Contains(verbose, "[incorrect") {
-				t.Error("tshark marks an integrity checksum incorrect")
+			if _, correct := tsharkDecryptsIKE(t, bin, pcap, keys, sk, v1enc); correct != sk {
+				t.Errorf("tshark marks %d integrity checksums correct, want %d", correct, sk)
 			}
 			for filter, want := range map[string]int{"esp": esp, "esp.icv_good == 1": esp, "esp and icmp.type == 8 or esp and icmp.type == 0": esp} {
 				if got := lines(tshark(t, bin, pcap, keys, "-Y", filter, "-T", "fields", "-e", "frame.number")); got != want {
