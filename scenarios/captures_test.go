@@ -182,34 +182,15 @@ func TestPcapngNarrationInTshark(t *testing.T) {
 	}
 	tr := run(t, s, s.Seed).Sim.Trace
 	dir := t.TempDir()
-	path := filepath.Join(dir, "modern.pcapng")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := trace.WritePcapng(tr, f, false); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path := writeCapture(t, tr, filepath.Join(dir, "modern.pcapng"), trace.WritePcapng)
 	keys := trace.Keys(tr)
-	frames := 0
-	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && !e.Forwarded {
-			frames++
-		}
-	}
+	frames, sk, v1enc, _ := wireCounts(tr)
 	if got := lines(tshark(t, bin, path, keys, "-T", "fields", "-e", "frame.number")); got != frames {
 		t.Errorf("tshark reads %d frames, want %d", got, frames)
 	}
-	if bad := tshark(t, bin, path, keys, "-Y", "_ws.malformed or _ws.expert.severity >= 6291456",
-		"-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"); strings.TrimSpace(bad) != "" {
-		t.Errorf("malformed packets or expert warnings:\n%s", bad)
-	}
+	tsharkDecryptsIKE(t, bin, path, keys, sk, v1enc)
 	if got := lines(tshark(t, bin, path, keys, "-Y", "esp.icv_good == 1 and icmp", "-T", "fields", "-e", "frame.number")); got == 0 {
 		t.Error("tshark decrypted no ESP packet of the pcapng")
-	}
-	if got := lines(tshark(t, bin, path, keys, "-Y", "isakmp.enc.decrypted", "-T", "fields", "-e", "frame.number")); got == 0 {
-		t.Error("tshark decrypted no SK payload of the pcapng")
 	}
 	comments := tshark(t, bin, path, keys, "-Y", "frame.comment", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
 		"-e", "frame.number", "-e", "frame.comment")

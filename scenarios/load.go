@@ -381,14 +381,21 @@ func (v *validator) connRef(path, node, conn, child string) {
 	}
 }
 
-func (v *validator) step(p string, st *Step) {
+// trues counts the true ones: how many of a step's actions or an expectation's checks
+// are set.
+func trues(set ...bool) int {
 	n := 0
-	for _, set := range []bool{st.Ping != nil, st.Initiate != nil, st.Rekey != nil, st.Delete != nil, st.Liveness != nil,
-		st.Link != nil, st.SetPSK != nil, st.Restart != nil} {
-		if set {
+	for _, b := range set {
+		if b {
 			n++
 		}
 	}
+	return n
+}
+
+func (v *validator) step(p string, st *Step) {
+	n := trues(st.Ping != nil, st.Initiate != nil, st.Rekey != nil, st.Delete != nil, st.Liveness != nil,
+		st.Link != nil, st.SetPSK != nil, st.Restart != nil)
 	if n != 1 {
 		v.errorf(p, "a timeline step has exactly one action (ping, initiate, rekey, delete, liveness, link, set_psk, restart); this one has %d", n)
 		return
@@ -431,13 +438,8 @@ func (v *validator) expect(p string, e *Expect) {
 	if strings.TrimSpace(e.Says) == "" {
 		v.errorf(p, "an expectation needs says: the sentence a student reads when it passes or fails")
 	}
-	n := 0
-	for _, set := range []bool{e.IKESA != nil, e.ChildSAs != nil, e.Pings != nil, e.Message != nil, e.State != nil,
-		e.Dropped != nil, e.NATDetected != nil, e.Before != nil} {
-		if set {
-			n++
-		}
-	}
+	n := trues(e.IKESA != nil, e.ChildSAs != nil, e.Pings != nil, e.Message != nil, e.State != nil,
+		e.Dropped != nil, e.NATDetected != nil, e.Before != nil)
 	if n != 1 {
 		v.errorf(p, "an expectation has exactly one check (ike_sa, child_sas, pings, message, state, dropped, nat_detected, before); this one has %d", n)
 		return

@@ -75,24 +75,12 @@ func TestImportedTraceSchema(t *testing.T) {
 	s := traceSchema(t)
 	for _, name := range []string{"ikev2-nat", "ikev1-nat-dpd"} {
 		t.Run(name, func(t *testing.T) {
-			sc, err := Load(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr := run(t, sc, sc.Seed).Sim.Trace
-			var pcap bytes.Buffer
-			if err := trace.WritePcap(tr, &pcap, false); err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			if err := trace.Keys(tr).Write(dir); err != nil {
-				t.Fatal(err)
-			}
+			_, pcap, dir := builtinCapture(t, name)
 			keys, err := sim.ReadKeyDir(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			im, err := sim.Import(&pcap, sim.ImportOptions{Keys: keys})
+			im, err := sim.Import(bytes.NewReader(pcap), sim.ImportOptions{Keys: keys})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,21 @@ func lines(s string) int {
 		return 0
 	}
 	return strings.Count(s, "\n") + 1
+}
+
+// writeCapture writes tr to the file at path with write (trace.WritePcap or
+// trace.WritePcapng, the datagrams as sent) and returns path.
+func writeCapture(t *testing.T, tr *trace.Trace, path string, write func(*trace.Trace, io.Writer, bool) error) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := write(tr, f, false); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // wireCounts counts the datagrams a trace put on the wires, forwarded copies aside:
@@ -94,18 +110,9 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := run(t, s, s.Seed)
-			tr := r.Sim.Trace
+			tr := run(t, s, s.Seed).Sim.Trace
 			dir := t.TempDir()
-			pcap := filepath.Join(dir, name+".pcap")
-			f, err := os.Create(pcap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := trace.WritePcap(tr, f, false); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
+			pcap := writeCapture(t, tr, filepath.Join(dir, name+".pcap"), trace.WritePcap)
 			keys := trace.Keys(tr)
 			if len(keys.Skipped) > 0 {
 				t.Fatalf("SAs tshark cannot decrypt: %v", keys.Skipped)

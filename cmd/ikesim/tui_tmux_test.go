@@ -13,7 +13,6 @@ import (
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -88,15 +87,10 @@ func (s *tmuxScreen) step() int {
 // authExplanation is what the walkthrough must show in full about the Authentication
 // Data of ikev2-ping's IKE_AUTH request: the dissector's line and the catalog's.
 func authExplanation(t *testing.T) []string {
-	s, err := scenarios.Load("ikev2-ping")
+	r, err := simulate("ikev2-ping", &seedFlag{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := scenarios.Build(s, s.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Execute()
 	for _, e := range r.Sim.Trace.Events {
 		if e.Kind != trace.KindMessage || e.Exchange != "IKE_AUTH" || e.Response {
 			continue
