@@ -13,6 +13,12 @@ import (
 // HeaderLen is the size of the ISAKMP header (RFC 2408, Section 3.1).
 const HeaderLen = 28
 
+// MaxClearPadding is how many bytes may follow the last payload of a message in clear.
+// Senders align IKEv1 messages: libreswan pads every one to a multiple of 4 octets (its
+// default ikepad=yes), so that a 2-byte tail follows an 18-byte ID in aggressive mode.
+// A receiver takes up to 3 such bytes as padding; more means a chain that ended early.
+const MaxClearPadding = 3
+
 // Version1 is the Version field of IKEv1: major version 1, minor version 0.
 const Version1 = 0x10
 
@@ -114,9 +120,10 @@ type Message struct {
 	// Plaintext is the decrypted payloads and padding, after Decrypt or Marshal of an
 	// encrypted message.
 	Plaintext []byte
-	// Padding, when not nil, is what Marshal puts after the payloads of an encrypted
-	// message in place of the fewest zero bytes that fill the last block. Decrypt sets it
-	// to the padding received.
+	// Padding, when not nil, is what Marshal puts after the payloads: of an encrypted
+	// message in place of the fewest zero bytes that fill the last block; of a message in
+	// clear as it is (at most MaxClearPadding bytes). Parse and Decrypt set it to the
+	// padding received.
 	Padding []byte
 	// Decrypted reports that Payloads were read by Decrypt.
 	Decrypted bool
@@ -162,9 +169,11 @@ func Parse(b []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if end != len(m.Raw)-HeaderLen {
+	if pad := len(m.Raw) - HeaderLen - end; pad > MaxClearPadding {
 		return nil, &ParseError{Offset: HeaderLen + end, Notify: UNEQUAL_PAYLOAD_LENGTHS,
-			Reason: fmt.Sprintf("%d bytes after the last payload", len(m.Raw)-HeaderLen-end)}
+			Reason: fmt.Sprintf("%d bytes after the last payload: more than the %d bytes of padding that align a message to 4 octets", pad, MaxClearPadding)}
+	} else if pad > 0 {
+		m.Padding = m.Raw[HeaderLen+end:]
 	}
 	m.Payloads, m.spans = ps, spans
 	return m, nil
@@ -256,8 +265,8 @@ func ChainBytes(ps []Payload) ([]byte, error) {
 
 // Marshal encodes the message, fixing Next Payload and Length in the header. With the E
 // flag set it pads the payloads with zero bytes to a whole number of blocks and
-// encrypts them with c (RFC 2408, Section 3.1; RFC 2409, Appendix B). Marshal stores the
-// result in m.Raw.
+// encrypts them with c (RFC 2408, Section 3.1; RFC 2409, Appendix B); in clear it
+// appends m.Padding, if any. Marshal stores the result in m.Raw.
 func (m *Message) Marshal(c *Crypto) ([]byte, error) {
 	first, chain, spans, err := marshalChain(m.Payloads)
 	if err != nil {
@@ -296,6 +305,10 @@ func (m *Message) Marshal(c *Crypto) ([]byte, error) {
 		out = append(h.marshal(HeaderLen+len(sealed)), sealed...)
 		m.Plaintext, m.Padding = plain, padding
 	} else {
+		if len(m.Padding) > MaxClearPadding {
+			return nil, fmt.Errorf("ikev1: %d bytes of padding after the payloads of a message in clear, at most %d", len(m.Padding), MaxClearPadding)
+		}
+		chain = append(chain, m.Padding...)
 		out = append(h.marshal(HeaderLen+len(chain)), chain...)
 		for i := range spans {
 			spans[i].off += HeaderLen

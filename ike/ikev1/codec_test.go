@@ -222,6 +222,7 @@ func TestAttributeEncoding(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
+	f.Add(mustHex(f, libreswanAggressive1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
 		if err != nil {
@@ -239,6 +240,7 @@ func FuzzParse(f *testing.F) {
 // key of ikev1-main.pcap): every field must stay inside its byte space.
 func FuzzDissect(f *testing.F) {
 	key := mustHex(f, "690401a76539bd2a78d9541c2cb2f5cc")
+	f.Add(mustHex(f, libreswanAggressive1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, c := range []*Crypto{nil, {Encr: ike.Encr(ike.ENCR_AES_CBC), Key: key, IV: make([]byte, 16)}} {
 			root := Dissect(b, c)

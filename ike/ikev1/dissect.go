@@ -44,8 +44,14 @@ func Dissect(b []byte, c *Crypto) *ike.Field {
 	}
 	d := &dissector{ex: h.Exchange}
 	if !h.Encrypted() {
-		if n := d.chain(root, b[HeaderLen:end], HeaderLen, h.NextPayload); n != end-HeaderLen && root.Error == "" {
-			root.Error = fmt.Sprintf("%d bytes after the last payload", end-HeaderLen-n)
+		n := d.chain(root, b[HeaderLen:end], HeaderLen, h.NextPayload)
+		switch pad := end - HeaderLen - n; {
+		case pad == 0 || root.Error != "":
+		case pad <= MaxClearPadding:
+			add(root, "Padding", hexShort(b[HeaderLen+n:end]), HeaderLen+n, pad,
+				"Aligns the message to a multiple of 4 octets (libreswan pads every IKEv1 message so); the receiver ignores it")
+		default:
+			root.Error = fmt.Sprintf("%d bytes after the last payload", pad)
 		}
 		return root
 	}
