@@ -208,6 +208,9 @@ type Daemon interface {
 	Rekey(conn, child string) error
 	// Delete deletes a child (or the whole IKE SA when child is "").
 	Delete(conn, child string) error
+	// DeleteAll deletes every established IKE SA (IKEv1: ISAKMP SA, after its IPsec SAs)
+	// of every connection, the newest and any older ones, and returns how many.
+	DeleteAll() int
 	// Liveness sends a liveness check (empty INFORMATIONAL / DPD R-U-THERE).
 	Liveness(conn string) error
 	// SetPSK changes the pre-shared key this node uses for a connection.

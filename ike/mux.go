@@ -77,6 +77,9 @@ func (m *Mux) Delete(conn, child string) error {
 	return m.with(conn, func(d Daemon) error { return d.Delete(conn, child) })
 }
 
+// DeleteAll deletes the IKE SAs of both engines.
+func (m *Mux) DeleteAll() int { return m.V1.DeleteAll() + m.V2.DeleteAll() }
+
 func (m *Mux) Liveness(conn string) error {
 	return m.with(conn, func(d Daemon) error { return d.Liveness(conn) })
 }

@@ -30,6 +30,10 @@ func (r *recordingDaemon) Delete(c, ch string) error {
 	r.calls = append(r.calls, "delete "+c)
 	return nil
 }
+func (r *recordingDaemon) DeleteAll() int {
+	r.calls = append(r.calls, "delete all")
+	return 1
+}
 func (r *recordingDaemon) Liveness(c string) error {
 	r.calls = append(r.calls, "liveness "+c)
 	return nil
@@ -69,9 +73,12 @@ func TestMuxRoutes(t *testing.T) {
 	if got := len(m.Traps()); got != 2 {
 		t.Errorf("%d traps, want 2", got)
 	}
+	if n := m.DeleteAll(); n != 2 {
+		t.Errorf("DeleteAll deleted %d IKE SAs, want 1 of each engine", n)
+	}
 	m.Close()
-	wantV1 := []string{"datagram", "acquire", "initiate old", "delete old", "psk old", "close"}
-	wantV2 := []string{"datagram", "datagram", "acquire", "rekey new", "liveness new", "close"}
+	wantV1 := []string{"datagram", "acquire", "initiate old", "delete old", "psk old", "delete all", "close"}
+	wantV2 := []string{"datagram", "datagram", "acquire", "rekey new", "liveness new", "delete all", "close"}
 	if !slices.Equal(v1.calls, wantV1) || !slices.Equal(v2.calls, wantV2) {
 		t.Errorf("IKEv1 engine got %v, want %v\nIKEv2 engine got %v, want %v", v1.calls, wantV1, v2.calls, wantV2)
 	}

@@ -28,7 +28,8 @@ import (
 //  2. The node runs on a live.Host: real sockets, the wall clock, userspace ESP in UDP.
 //  3. Its own timeline steps (initiate, rekey, delete, liveness, set_psk, pings from
 //     it) run at their times from the start; --initiate starts every connection at once.
-//  4. Ctrl-C (SIGINT, SIGTERM) deletes the IKE SAs, waits briefly for the answers, and
+//  4. Ctrl-C (SIGINT, SIGTERM) deletes every IKE SA and ISAKMP SA the node holds, of
+//     every connection (older ones too), waits at most --grace for the answers, and
 //     writes the trace.
 
 // peerFlags is --peer NAME=ADDR:PORT, repeated.
@@ -173,11 +174,7 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 	for _, t := range timers {
 		t.Stop() // no timeline step starts during the shutdown
 	}
-	names := make([]string, len(conns))
-	for i, c := range conns {
-		names[i] = c.Name
-	}
-	h.Shutdown(names, o.grace)
+	h.Shutdown(o.grace)
 	return writeLiveOutputs(h.Trace, o, h.Addr().Port(), w)
 }
 

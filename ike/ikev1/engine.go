@@ -277,6 +277,20 @@ func (d *Daemon) Delete(conn, child string) error {
 	return nil
 }
 
+// DeleteAll deletes every established ISAKMP SA, each after its IPsec SAs: the newest
+// of each connection and any older ones, such as one whose peer has started another
+// without deleting it.
+func (d *Daemon) DeleteAll() int {
+	n := 0
+	for _, sa := range slices.Clone(d.sas) {
+		if sa.established && !sa.deleted {
+			sa.deleteAll("deleted")
+			n++
+		}
+	}
+	return n
+}
+
 // Liveness sends a DPD R-U-THERE now.
 func (d *Daemon) Liveness(conn string) error {
 	sa, err := d.saFor(conn)

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -241,6 +242,23 @@ func (d *Daemon) Delete(conn, child string) error {
 	}
 	sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) })
 	return nil
+}
+
+// DeleteAll deletes every established IKE SA, each with its Child SAs: the newest of
+// each connection and any older ones, such as one whose peer has started another without
+// deleting it.
+func (d *Daemon) DeleteAll() int {
+	var list []*ikeSA
+	for _, sa := range d.sas {
+		if sa.state == stateEstablished || sa.state == stateRekeying {
+			list = append(list, sa)
+		}
+	}
+	slices.SortFunc(list, func(a, b *ikeSA) int { return a.serial - b.serial }) // in the order they were made
+	for _, sa := range list {
+		sa.queueRequest(sa.deleteIKE)
+	}
+	return len(list)
 }
 
 // Liveness sends an empty INFORMATIONAL request.

@@ -246,18 +246,17 @@ func (h *Host) Do(f func()) bool {
 // IKESAs is how many IKE SAs are established. Call it on the event loop.
 func (h *Host) IKESAs() int { return len(h.ikeUp) }
 
-// Shutdown deletes the IKE SA of every connection named (Daemon.Delete), runs the
-// event loop until the peer has answered every delete or grace has passed, and closes
-// the host. Call it once Run has returned, from the goroutine that called Run.
-func (h *Host) Shutdown(conns []string, grace time.Duration) {
+// Shutdown deletes every established IKE SA and ISAKMP SA of every connection
+// (Daemon.DeleteAll), runs the event loop until the peer has answered every delete or
+// grace has passed, and closes the host. Call it once Run has returned, from the
+// goroutine that called Run.
+func (h *Host) Shutdown(grace time.Duration) {
 	h.run(func() {
 		if len(h.ikeUp) == 0 {
 			return
 		}
 		h.emit(&trace.Event{Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: fmt.Sprintf("%s shuts down: delete its IKE SAs and wait for the peer's answers", h.cfg.Node)})
-		for _, c := range conns {
-			h.IKE.Delete(c, "") // an error says the connection has no IKE SA to delete
-		}
+		h.IKE.DeleteAll()
 	})
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()

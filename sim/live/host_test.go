@@ -96,7 +96,7 @@ func (p *pair) connect(t *testing.T, other *pair, initiator bool) {
 	p.cancel = cancel
 	go func() {
 		p.host.Run(ctx)
-		p.host.Shutdown([]string{"tunnel"}, 3*time.Second)
+		p.host.Shutdown(3 * time.Second)
 		close(p.done)
 	}()
 	t.Cleanup(func() { cancel(); <-p.done })
