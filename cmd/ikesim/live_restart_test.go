@@ -13,8 +13,10 @@ import (
 )
 
 // restartScenario is a connection between nodes a and b with no Child SA: IKEv2
-// childless (RFC 6023) or an IKEv1 ISAKMP SA alone.
-func restartScenario(t *testing.T, version int) string {
+// childless (RFC 6023) or an IKEv1 ISAKMP SA alone. With dpd, b checks the liveness of
+// its peer after a second of silence and gives up after three unanswered tries half a
+// second apart.
+func restartScenario(t *testing.T, version int, dpd bool) string {
 	t.Helper()
 	conn := func(local, remote, lid, rid string) string {
 		return fmt.Sprintf(`    vpn:
@@ -23,10 +25,13 @@ func restartScenario(t *testing.T, version int) string {
       remote_addrs: [%s]
       proposals: [aes128-sha256-modp2048]
       childless: %t
-      dpd_delay: %s
       local: {auth: psk, id: %s}
       remote: {auth: psk, id: %s}
-`, version, local, remote, version == 2, "0s", lid, rid)
+`, version, local, remote, version == 2, lid, rid)
+	}
+	liveness := ""
+	if dpd {
+		liveness = "      dpd_delay: 1s\n      retransmit: {timeout: 0.5s, base: 1, tries: 3}\n"
 	}
 	s := `name: restart
 topology:
@@ -38,7 +43,7 @@ topology:
 connections:
   a:
 ` + conn("192.0.2.1", "192.0.2.2", "a.test", "b.test") + `  b:
-` + conn("192.0.2.2", "192.0.2.1", "b.test", "a.test") + `secrets:
+` + conn("192.0.2.2", "192.0.2.1", "b.test", "a.test") + liveness + `secrets:
   - {type: ike, ids: [a.test, b.test], secret: "restart-psk"}
 `
 	p := filepath.Join(t.TempDir(), "restart.yaml")
@@ -68,7 +73,7 @@ func (n *liveNode) crash(t *testing.T) {
 func TestLiveShutdownDeletesEveryIKESA(t *testing.T) {
 	for _, version := range []int{2, 1} {
 		t.Run(fmt.Sprintf("ikev%d", version), func(t *testing.T) {
-			scenario := restartScenario(t, version)
+			scenario := restartScenario(t, version, false)
 			a := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t, "127.0.0.1"))
 			b := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), freePort(t, "127.0.0.2"))
 			nb := startLive(t, liveOptions{scenario: scenario, node: "b", listen: b, peers: peerFlags{"a": a}, grace: time.Second})
@@ -116,5 +121,62 @@ func deleteSent(from string, sa *trace.SARecord) func(e *trace.Event) bool {
 	return func(e *trace.Event) bool {
 		return e.Kind == trace.KindMessage && e.From == from && e.SPIi == sa.SPIi && e.SPIr == sa.SPIr &&
 			slices.ContainsFunc(e.Deletes, func(d trace.SARef) bool { return d.Proto != "esp" && d.Proto != "ah" })
+	}
+}
+
+// TestLiveStaleIKESA: node a restarts three times without deleting anything, as a
+// crashed daemon or one that drops an IKE SA after a failed kernel install does; each
+// time it brings up a new IKE SA with b. b's dead peer detection finds each older IKE
+// SA silent and ends it, so that b ends with the newest IKE SA alone, still up: stale IKE
+// SAs do not accumulate.
+func TestLiveStaleIKESA(t *testing.T) {
+	for _, version := range []int{2, 1} {
+		t.Run(fmt.Sprintf("ikev%d", version), func(t *testing.T) {
+			scenario := restartScenario(t, version, true)
+			a := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t, "127.0.0.1"))
+			b := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), freePort(t, "127.0.0.2"))
+			nb := startLive(t, liveOptions{scenario: scenario, node: "b", listen: b, peers: peerFlags{"a": a}})
+			const restarts = 3
+			var na *liveNode
+			for i := 0; i <= restarts; i++ {
+				if na != nil {
+					na.crash(t)
+				}
+				na = startLive(t, liveOptions{scenario: scenario, node: "a", listen: a, peers: peerFlags{"b": b}, initiate: true,
+					grace: 10 * time.Millisecond})
+				nb.waitFor(t, fmt.Sprintf("IKE SA %d on b", i+1), func(tr *trace.Trace) bool { return count(tr, saUp("ike")) == i+1 })
+			}
+			nb.waitFor(t, "the end of every stale IKE SA", func(tr *trace.Trace) bool { return count(tr, ikeDown("")) == restarts })
+			var up, down []*trace.SARecord
+			held := 0
+			nb.do(func() {
+				held = nb.host.IKESAs()
+				for _, e := range nb.host.Trace.Events {
+					switch {
+					case saUp("ike")(e):
+						up = append(up, e.SA)
+					case ikeDown("")(e):
+						down = append(down, e.SA)
+					}
+				}
+			})
+			if held != 1 {
+				t.Errorf("b holds %d IKE SAs, want the newest alone", held)
+			}
+			ended := map[[2]string]string{}
+			for _, sa := range down {
+				ended[[2]string{sa.SPIi, sa.SPIr}] = sa.Reason
+			}
+			for i, sa := range up {
+				why, gone := ended[[2]string{sa.SPIi, sa.SPIr}]
+				switch {
+				case i == restarts && gone:
+					t.Errorf("b's newest IKE SA %s/%s ended (%s)", sa.SPIi, sa.SPIr, why)
+				case i < restarts && why != "peer did not answer" && why != "peer dead (DPD)":
+					t.Errorf("b's stale IKE SA %d (%s/%s) did not end by dead peer detection (%q)", i+1, sa.SPIi, sa.SPIr, why)
+				}
+			}
+			nb.waitFor(t, "the newest IKE SA's answered liveness check", liveness(version, "b", "a"))
+		})
 	}
 }
