@@ -44,6 +44,19 @@ func Tool(t testing.TB, name, debianPackage string) string {
 // apt-get first when it finds nothing. It fails the test when what cannot be had.
 func ensure(t testing.TB, what, debianPackage string, find func() (string, error)) string {
 	t.Helper()
+	return ensureBy(t, what, "installing Debian package "+debianPackage, find, func() error {
+		out, err := install(debianPackage)
+		if err != nil {
+			return fmt.Errorf("%v\n%s", err, out)
+		}
+		return nil
+	})
+}
+
+// ensureBy returns what find finds, running get first, under the install lock, when it
+// finds nothing; how says what get does. It fails the test when what cannot be had.
+func ensureBy(t testing.TB, what, how string, find func() (string, error), get func() error) string {
+	t.Helper()
 	if p, err := find(); err == nil {
 		return p
 	}
@@ -58,19 +71,19 @@ func ensure(t testing.TB, what, debianPackage string, find func() (string, error
 	if p, err := find(); err == nil {
 		return p
 	}
-	if out, err := install(debianPackage); err != nil {
-		t.Fatalf("testenv: %s is missing and installing Debian package %s failed: %v\n%s", what, debianPackage, err, out)
+	if err := get(); err != nil {
+		t.Fatalf("testenv: %s is missing and %s failed: %v", what, how, err)
 	}
 	p, err := find()
 	if err != nil {
-		t.Fatalf("testenv: installed Debian package %s but %s is still missing: %v", debianPackage, what, err)
+		t.Fatalf("testenv: after %s, %s is still missing: %v", how, what, err)
 	}
 	return p
 }
 
 // install runs apt-get install, and when that fails apt-get update and the install
 // again. It returns the combined output of the commands it ran.
-func install(pkg string) (string, error) {
+func install(pkgs ...string) (string, error) {
 	var log strings.Builder
 	run := func(stdin string, args ...string) error {
 		cmd := exec.Command(args[0], args[1:]...)
@@ -80,12 +93,14 @@ func install(pkg string) (string, error) {
 		fmt.Fprintf(&log, "$ %s\n%s", strings.Join(args, " "), out)
 		return err
 	}
-	if answers := preseeds[pkg]; len(answers) > 0 {
-		if err := run(strings.Join(answers, "\n")+"\n", "debconf-set-selections"); err != nil {
-			return log.String(), fmt.Errorf("debconf-set-selections: %w", err)
+	for _, pkg := range pkgs {
+		if answers := preseeds[pkg]; len(answers) > 0 {
+			if err := run(strings.Join(answers, "\n")+"\n", "debconf-set-selections"); err != nil {
+				return log.String(), fmt.Errorf("debconf-set-selections: %w", err)
+			}
 		}
 	}
-	installCmd := []string{"apt-get", "install", "-y", "--no-install-recommends", pkg}
+	installCmd := append([]string{"apt-get", "install", "-y", "--no-install-recommends"}, pkgs...)
 	if err := run("", installCmd...); err == nil {
 		return log.String(), nil
 	}
