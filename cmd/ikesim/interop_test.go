@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/ikesim/ikesim/assets"
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/sim/trace"
+	"golang.org/x/sys/unix"
 )
 
 // Interop with strongSwan: ikesim live against a real charon (Debian's strongSwan
@@ -56,12 +59,9 @@ func strongSwan(t *testing.T) string {
 
 // charon is one running charon daemon.
 type charon struct {
-	dir     string
+	*daemon
 	swanctl string
-	netns   string
 	port    uint16 // charon.port
-	pid     int
-	exited  chan struct{}
 }
 
 type charonOptions struct {
@@ -119,17 +119,49 @@ charon {
 	if err := os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// charon writes its pid file to /var/run/charon.pid: a private mount namespace with
-	// the test's directory over /run keeps it from meeting another charon's. unshare, sh
-	// and ip netns exec all exec, so the PID is charon's own.
-	args := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
-		fmt.Sprintf("mount --bind %s/run /run && exec %s", dir, charonBin)}
-	if o.netns != "" {
-		args = append([]string{"ip", "netns", "exec", o.netns}, args...)
+	// charon writes its pid file to /var/run/charon.pid: the test's directory over /run
+	// keeps it from meeting another charon's.
+	d := startDaemon(t, "charon", dir, o.netns, []string{"STRONGSWAN_CONF=" + filepath.Join(dir, "strongswan.conf")},
+		map[string]string{"/run": filepath.Join(dir, "run")}, charonBin)
+	d.logFiles = []string{"charon.out", "charon.log"}
+	c := &charon{daemon: d, swanctl: swanctl, port: o.port}
+	d.waitFor(t, "its vici socket", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "charon.vici"))
+		return err == nil
+	})
+	return c
+}
+
+// daemon is a process that an interop test starts and stops by its PID.
+type daemon struct {
+	name     string
+	dir      string // its files: NAME.out has what it prints
+	pid      int
+	exited   chan struct{}
+	logFiles []string // files of dir that logs shows
+}
+
+// startDaemon runs argv in a private mount namespace in which each target of binds is
+// covered by its source (a bind mount), in network namespace netns ("": the host's),
+// with env added to the environment; the test's end stops it. unshare, sh and ip netns
+// exec all exec, so the PID is the daemon's own.
+func startDaemon(t *testing.T, name, dir, netns string, env []string, binds map[string]string, argv ...string) *daemon {
+	t.Helper()
+	var script strings.Builder
+	for _, target := range slices.Sorted(maps.Keys(binds)) {
+		fmt.Fprintf(&script, "mount --bind '%s' '%s' && ", binds[target], target)
+	}
+	script.WriteString("exec")
+	for _, a := range argv {
+		fmt.Fprintf(&script, " '%s'", a)
+	}
+	args := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script.String()}
+	if netns != "" {
+		args = append([]string{"ip", "netns", "exec", netns}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "STRONGSWAN_CONF="+filepath.Join(dir, "strongswan.conf"))
-	out, err := os.Create(filepath.Join(dir, "charon.out"))
+	cmd.Env = append(os.Environ(), env...)
+	out, err := os.Create(filepath.Join(dir, name+".out"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,46 +169,52 @@ charon {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &charon{dir: dir, swanctl: swanctl, netns: o.netns, port: o.port, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	d := &daemon{name: name, dir: dir, pid: cmd.Process.Pid, exited: make(chan struct{}), logFiles: []string{name + ".out"}}
 	go func() {
 		cmd.Wait()
 		out.Close()
-		close(c.exited)
+		close(d.exited)
 	}()
-	t.Cleanup(func() { c.stop(t) })
-	vici := filepath.Join(dir, "charon.vici")
+	t.Cleanup(func() { d.stop(t) })
+	return d
+}
+
+// waitFor waits up to 10 s for ready, and fails the test with the daemon's logs when it
+// exits or is not ready by then.
+func (d *daemon) waitFor(t *testing.T, what string, ready func() bool) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(vici); err == nil {
-			return c
+		if ready() {
+			return
 		}
 		select {
-		case <-c.exited:
-			t.Fatalf("charon exited at start:\n%s", c.logs())
+		case <-d.exited:
+			t.Fatalf("%s exited at start:\n%s", d.name, d.logs())
 		default:
 		}
 	}
-	t.Fatalf("charon did not open its vici socket:\n%s", c.logs())
-	return nil
+	t.Fatalf("%s did not open %s:\n%s", d.name, what, d.logs())
 }
 
-// stop ends charon by its PID: SIGTERM, then SIGKILL if it lingers.
-func (c *charon) stop(t *testing.T) {
+// stop ends the daemon by its PID: SIGTERM, then SIGKILL if it lingers.
+func (d *daemon) stop(t *testing.T) {
 	if t.Failed() {
-		t.Logf("charon's log:\n%s", c.logs())
+		t.Logf("%s's log:\n%s", d.name, d.logs())
 	}
-	syscall.Kill(c.pid, syscall.SIGTERM)
+	syscall.Kill(d.pid, syscall.SIGTERM)
 	select {
-	case <-c.exited:
+	case <-d.exited:
 	case <-time.After(5 * time.Second):
-		syscall.Kill(c.pid, syscall.SIGKILL)
-		<-c.exited
+		syscall.Kill(d.pid, syscall.SIGKILL)
+		<-d.exited
 	}
 }
 
-func (c *charon) logs() string {
+// logs is the end of each of the daemon's log files.
+func (d *daemon) logs() string {
 	var b strings.Builder
-	for _, f := range []string{"charon.out", "charon.log"} {
-		data, _ := os.ReadFile(filepath.Join(c.dir, f))
+	for _, f := range d.logFiles {
+		data, _ := os.ReadFile(filepath.Join(d.dir, f))
 		if len(data) > 12000 {
 			data = data[len(data)-12000:]
 		}
@@ -324,25 +362,45 @@ func yesNo(b bool) string {
 
 const interopPSK = "ikesim-interop-psk"
 
-// interopScenario writes the scenario ikesim plays: node ikesim against node charon, at
-// documentation addresses that --listen and --peer map to the real ones. With certs the
-// sides authenticate with the test PKI's certificates (ikesim is gw-a, charon gw-b), not
-// the PSK.
+// interopScenario writes the scenario ikesim plays against charon (peerScenario).
 func interopScenario(t *testing.T, version int, aggressive bool, proposals string, childless bool, espProps, localTS, remoteTS string, certs bool) string {
 	t.Helper()
-	trust, local, remote := "", "{auth: psk, id: ikesim.test}", "{auth: psk, id: charon.test}"
-	if certs {
+	return peerScenario(t, peerSpec{peer: "charon", what: "strongSwan", version: version, aggressive: aggressive, proposals: proposals,
+		childless: childless, esp: espProps, localTS: localTS, remoteTS: remoteTS, certs: certs})
+}
+
+// peerSpec is the connection of node ikesim with a real peer.
+type peerSpec struct {
+	peer, what        string // the peer's node name (its ID is NAME.test) and what it is
+	version           int
+	aggressive        bool
+	proposals         string
+	childless         bool
+	esp               string // "" = no children
+	localTS, remoteTS string
+	certs             bool
+	more              string // more lines of the connection, indented as its fields
+}
+
+// peerScenario writes the scenario ikesim plays: node ikesim against node s.peer, at
+// documentation addresses that --listen and --peer map to the real ones. With certs the
+// sides authenticate with the test PKI's certificates (ikesim is gw-a, the peer gw-b),
+// not the PSK.
+func peerScenario(t *testing.T, s peerSpec) string {
+	t.Helper()
+	trust, local, remote := "", "{auth: psk, id: ikesim.test}", "{auth: psk, id: "+s.peer+".test}"
+	if s.certs {
 		trust, local, remote = ", cacerts: [ca]", "{auth: pubkey, id: gw-a.example, certs: [gw-a]}", "{auth: pubkey, id: gw-b.example}"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `name: interop
-description: ikesim against a real strongSwan
+description: ikesim against a real %s
 topology:
   nodes:
     - {name: ikesim, kind: gateway, addresses: [192.0.2.1/24, %s]%s}
-    - {name: charon, kind: gateway, addresses: [192.0.2.2/24, %s]%s}
+    - {name: %s, kind: gateway, addresses: [192.0.2.2/24, %s]%s}
   links:
-    - {between: [ikesim, charon]}
+    - {between: [ikesim, %s]}
 connections:
   ikesim:
     tunnel:
@@ -354,12 +412,12 @@ connections:
       childless: %t
       local: %s
       remote: %s
-`, localTS, trust, remoteTS, trust, version, aggressive, proposals, childless, local, remote)
-	if espProps != "" {
-		fmt.Fprintf(&b, "      children:\n        net: {local_ts: [%s], remote_ts: [%s], esp_proposals: [%s], start_action: none}\n", localTS, remoteTS, espProps)
+%s`, s.what, s.localTS, trust, s.peer, s.remoteTS, trust, s.peer, s.version, s.aggressive, s.proposals, s.childless, local, remote, s.more)
+	if s.esp != "" {
+		fmt.Fprintf(&b, "      children:\n        net: {local_ts: [%s], remote_ts: [%s], esp_proposals: [%s], start_action: none}\n", s.localTS, s.remoteTS, s.esp)
 	}
-	if !certs {
-		fmt.Fprintf(&b, "secrets:\n  - {type: ike, ids: [ikesim.test, charon.test], secret: %q}\n", interopPSK)
+	if !s.certs {
+		fmt.Fprintf(&b, "secrets:\n  - {type: ike, ids: [ikesim.test, %s.test], secret: %q}\n", s.peer, interopPSK)
 	}
 	p := filepath.Join(t.TempDir(), "interop.yaml")
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
@@ -565,29 +623,80 @@ func newNetns(t *testing.T) *netns {
 	sub := 1 + os.Getpid()%250
 	n := &netns{name: fmt.Sprintf("ikesim-%d", id), host: netip.MustParseAddr(fmt.Sprintf("198.18.%d.1", sub)),
 		guest: netip.MustParseAddr(fmt.Sprintf("198.18.%d.2", sub)), inner: netip.MustParseAddr("10.199.2.1")}
-	hostIf, guestIf := fmt.Sprintf("iks%dh", id), fmt.Sprintf("iks%dg", id)
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	exec.Command("ip", "netns", "del", n.name).Run() // a leftover of a killed run
-	ip("netns", "add", n.name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.name).Run() })
-	ip("link", "add", hostIf, "type", "veth", "peer", "name", guestIf, "netns", n.name)
-	ip("addr", "add", n.host.String()+"/24", "dev", hostIf)
-	ip("link", "set", hostIf, "up")
-	ip("-n", n.name, "addr", "add", n.guest.String()+"/24", "dev", guestIf)
-	ip("-n", n.name, "addr", "add", n.inner.String()+"/32", "dev", "lo")
-	ip("-n", n.name, "link", "set", "lo", "up")
-	ip("-n", n.name, "link", "set", guestIf, "up")
-	// No reverse-path filter for tunnelled traffic, no IPv6 addresses appearing later.
-	if out, err := exec.Command("ip", "netns", "exec", n.name, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0",
+	addNetns(t, n.name)
+	veth(t, fmt.Sprintf("iks%d", id), "", n.host, n.name, n.guest)
+	ipCmd(t, "-n", n.name, "addr", "add", n.inner.String()+"/32", "dev", "lo")
+	return n
+}
+
+// addNetns makes a network namespace with its loopback up, no reverse-path filter (for
+// tunnelled traffic) and no IPv6 addresses appearing later; the test's end deletes it.
+func addNetns(t *testing.T, name string) {
+	t.Helper()
+	exec.Command("ip", "netns", "del", name).Run() // a leftover of a killed run
+	ipCmd(t, "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	ipCmd(t, "-n", name, "link", "set", "lo", "up")
+	if out, err := exec.Command("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0",
 		"net.ipv4.conf.default.rp_filter=0", "net.ipv6.conf.all.disable_ipv6=1").CombinedOutput(); err != nil {
 		t.Fatalf("sysctl: %v\n%s", err, out)
 	}
-	return n
+}
+
+// veth joins namespaces a and b ("" is the host's) with a veth pair named prefix+"a" and
+// prefix+"b", with addresses aAddr and bAddr in one /24.
+func veth(t *testing.T, prefix, a string, aAddr netip.Addr, b string, bAddr netip.Addr) {
+	t.Helper()
+	in := func(ns string, args ...string) []string {
+		if ns == "" {
+			return args
+		}
+		return append([]string{"-n", ns}, args...)
+	}
+	ifA, ifB := prefix+"a", prefix+"b"
+	peer := []string{"link", "add", ifA}
+	if a != "" {
+		peer = append(peer, "netns", a)
+	}
+	peer = append(peer, "type", "veth", "peer", "name", ifB)
+	if b != "" {
+		peer = append(peer, "netns", b)
+	}
+	ipCmd(t, peer...)
+	for _, end := range []struct {
+		ns, dev string
+		addr    netip.Addr
+	}{{a, ifA, aAddr}, {b, ifB, bAddr}} {
+		ipCmd(t, in(end.ns, "addr", "add", end.addr.String()+"/24", "dev", end.dev)...)
+		ipCmd(t, in(end.ns, "link", "set", end.dev, "up")...)
+	}
+}
+
+// inNetns runs f on a thread of its own in network namespace name ("": the calling
+// goroutine's), so that the sockets f opens are that namespace's. The thread ends with
+// the goroutine.
+func inNetns(name string, f func() error) error {
+	if name == "" {
+		return f()
+	}
+	runtime.LockOSThread() // never unlocked: the thread is not returned to other goroutines
+	ns, err := os.Open(filepath.Join("/run/netns", name))
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("setns %s: %v", name, err)
+	}
+	return f()
+}
+
+// ipCmd runs ip with args and fails the test when it fails.
+func ipCmd(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
 }
 
 // ping pings from the namespace's inner address and reports whether every request was

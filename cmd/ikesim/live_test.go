@@ -63,6 +63,12 @@ type liveNode struct {
 // startLive runs ikesim live with o until the test stops it (or ends).
 func startLive(t *testing.T, o liveOptions) *liveNode {
 	t.Helper()
+	return startLiveIn(t, "", o)
+}
+
+// startLiveIn runs ikesim live in network namespace netns ("": the test's own).
+func startLiveIn(t *testing.T, netns string, o liveOptions) *liveNode {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &liveNode{name: o.node, out: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	ready := make(chan struct{})
@@ -73,7 +79,7 @@ func startLive(t *testing.T, o liveOptions) *liveNode {
 	if o.grace == 0 {
 		o.grace = 3 * time.Second
 	}
-	go func() { n.done <- runLive(ctx, o, n.out) }()
+	go func() { n.done <- inNetns(netns, func() error { return runLive(ctx, o, n.out) }) }()
 	select {
 	case <-ready:
 	case err := <-n.done:
