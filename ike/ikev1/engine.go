@@ -282,7 +282,7 @@ func (d *Daemon) Delete(conn, child string) error {
 // without deleting it.
 func (d *Daemon) DeleteAll() int {
 	n := 0
-	for _, sa := range slices.Clone(d.sas) {
+	for _, sa := range d.sortedSAs() {
 		if sa.established && !sa.deleted {
 			sa.deleteAll("deleted")
 			n++
