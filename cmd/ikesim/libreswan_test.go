@@ -290,9 +290,18 @@ func childAgreed(t *testing.T, p *pluto, n *liveNode, conn, espAlg string) {
 		t.Errorf("pluto installs its outbound SA esp.%s@%s; ikesim at %s chose SPIs %v", m[1], m[2], ikesimAddr, offeredSPIs(n))
 	}
 	t.Logf("pluto: %s; ikesim's SPIs %x", m[0], slices.Sorted(maps.Keys(offeredSPIs(n))))
-	if chosen := p.lines(conn, plutoESPChosen); len(chosen) > 0 && (!strings.HasPrefix(chosen[0][1], espAlg) || chosen[0][2] != m[1]) {
+	// pluto writes an SPI with its leading zeros in one line and without them in the other:
+	// compare the numbers.
+	if chosen := p.lines(conn, plutoESPChosen); len(chosen) > 0 && (!strings.HasPrefix(chosen[0][1], espAlg) || !sameHex(chosen[0][2], m[1])) {
 		t.Errorf("pluto chose ESP=%s with SPI %s, want %s with %s", chosen[0][1], chosen[0][2], espAlg, m[1])
 	}
+}
+
+// sameHex reports whether two hexadecimal numbers are equal, whatever their leading zeros.
+func sameHex(a, b string) bool {
+	x, errA := strconv.ParseUint(a, 16, 64)
+	y, errB := strconv.ParseUint(b, 16, 64)
+	return errA == nil && errB == nil && x == y
 }
 
 // libreswanPair is pluto and the namespace for ikesim live, joined by a veth.
