@@ -66,6 +66,12 @@ type MessageFacts struct {
 	Payloads []string
 	// Notifies names the notify types the message carries ("NO_PROPOSAL_CHOSEN").
 	Notifies []string
+	// Errors names those of Notifies that report an error: the types below 16384
+	// (RFC 7296, Section 3.10.1; RFC 2408, Section 3.14.1).
+	Errors []string
+	// Group names the Diffie-Hellman group that an N(INVALID_KE_PAYLOAD) in the message
+	// asks for ("ECP_256", RFC 7296, Section 1.2).
+	Group string
 	// Purpose says what the message is for, as the engine knows it.
 	Purpose Purpose
 	// Creates, Rekeys and Deletes are the SAs the message proposes or accepts, the SAs
@@ -145,6 +151,21 @@ type Failure struct {
 	Notify string // the notify type sent or received, by name ("" when none)
 	Reason FailReason
 	Text   string // for people
+	// Auth is the authentication value that did not verify, when the failure is one.
+	Auth *AuthMismatch
+}
+
+// AuthMismatch is an authentication value that did not verify: the one the peer sent
+// next to the one this side computed with its own key. Both are MACs over public
+// octets; the key itself is never recorded.
+type AuthMismatch struct {
+	// Payload names what was compared: "AUTH" (IKEv2), "HASH_I" or "HASH_R" (IKEv1).
+	Payload string
+	// Method says which key this side computed its value with, in the scenario's words:
+	// "psk" (the pre-shared key), or the EAP method whose MSK keyed an IKEv2 AUTH
+	// ("eap-mschapv2").
+	Method             string
+	Received, Computed []byte
 }
 
 // NATInfo is what NAT detection found on an IKE SA.

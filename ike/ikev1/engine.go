@@ -54,6 +54,9 @@ type Daemon struct {
 	leases       map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
 	orphans      []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
 	closed       bool
+	// mismatch is the peer's HASH_I or HASH_R that did not verify, next to the value
+	// computed here; the failure that follows at once reports it.
+	mismatch *ike.AuthMismatch
 }
 
 type halfOpenKey struct {
@@ -128,7 +131,9 @@ func (d *Daemon) failure(sa *isakmpSA, child string, n NotifyType, reason ike.Fa
 	if n != 0 {
 		notify = n.String()
 	}
-	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason, Text: text})
+	auth := d.mismatch
+	d.mismatch = nil
+	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason, Text: text, Auth: auth})
 }
 
 func (d *Daemon) conn(name string) (*ike.Connection, error) {

@@ -553,7 +553,8 @@ func (sa *isakmpSA) checkPeer(m *Message, peerIsInitiator bool) (ike.Identity, s
 		want, name = sa.hashI(idB), "HASH_I"
 	}
 	sa.action("Verify the peer's identity %s and its %s with the pre-shared key", id, name)
-	if !hmac.Equal(m.Payloads[hashIdx].(*Hash).Data, want) {
+	if got := m.Payloads[hashIdx].(*Hash).Data; !hmac.Equal(got, want) {
+		sa.d.mismatch = &ike.AuthMismatch{Payload: name, Method: "psk", Received: got, Computed: want}
 		return id, fmt.Sprintf("%s does not verify: the pre-shared keys differ", name)
 	}
 	return id, ""
@@ -891,7 +892,8 @@ func (sa *isakmpSA) onAM3(m *Message) {
 		why = "Aggressive Mode message 3 lacks HASH_I"
 	} else {
 		sa.action("Verify the initiator's HASH_I with the pre-shared key")
-		if !hmac.Equal(h.Data, sa.hashI(sa.peerIDb)) {
+		if want := sa.hashI(sa.peerIDb); !hmac.Equal(h.Data, want) {
+			sa.d.mismatch = &ike.AuthMismatch{Payload: "HASH_I", Method: "psk", Received: h.Data, Computed: want}
 			why = "HASH_I does not verify: the pre-shared keys differ"
 		}
 	}

@@ -82,7 +82,7 @@ func Summary(m *Message, initiator bool) string {
 }
 
 // Describe gives the facts of a message for the trace: its summary, cookies, payloads,
-// notify types, what it is for, and the SAs it proposes or deletes. initiator says
+// notify types (the error types apart), what it is for, and the SAs it proposes or deletes. initiator says
 // whether it comes from the initiator of its exchange. An encrypted message that is not
 // decrypted lists no payloads.
 func Describe(m *Message, initiator bool) ike.MessageFacts {
@@ -95,6 +95,9 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 		switch p := p.(type) {
 		case *Notify:
 			f.Notifies = append(f.Notifies, p.Type.String())
+			if p.Type.IsError() {
+				f.Errors = append(f.Errors, p.Type.String())
+			}
 		case *SA:
 			for _, prop := range p.Proposals {
 				ref := ike.SARef{Protocol: ike.Protocol(prop.Protocol), SPI: spiNumber(prop.SPI)}

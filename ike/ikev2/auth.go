@@ -26,6 +26,9 @@ type ikeSAExt struct {
 	eap        *eapSession
 	frag       fragState
 	peerID     ike.Identity // the identity whose AUTH was checked
+	// mismatch is the peer's AUTH that did not verify, next to the value computed here;
+	// the failure that follows reports it (engine.go).
+	mismatch *ike.AuthMismatch
 }
 
 // rekeyed is what the IKE SA that replaces this one keeps: the peer's identity and what
@@ -283,7 +286,12 @@ func (sa *ikeSA) verifyPeerAuth(peer ike.Identity, auth *Auth, inner []Payload) 
 	sa.ext.peerID = peer
 	if s := sa.ext.eap; s != nil && s.succeeded {
 		sa.d.action("Verify the %s's AUTH payload with %s as the key", role(fromInit), s.keyName(fromInit))
-		if auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, sa.eapAuth(fromInit, peer).Data) {
+		if want := sa.eapAuth(fromInit, peer).Data; auth.Method != AuthSharedKeyMIC || !hmac.Equal(auth.Data, want) {
+			method := c.Local.Method
+			if fromInit {
+				method = c.Remote.Method
+			}
+			sa.ext.mismatch = &ike.AuthMismatch{Payload: "AUTH", Method: string(method), Received: auth.Data, Computed: want}
 			return fmt.Errorf("the AUTH payload after EAP does not verify with %s", s.keyName(fromInit))
 		}
 		return nil
@@ -297,6 +305,7 @@ func (sa *ikeSA) verifyPeerAuth(peer ike.Identity, auth *Auth, inner []Payload) 
 			// MACs over public octets and say nothing of the key.
 			sa.d.action("AUTH received from the %s: %x; AUTH we computed with our pre-shared key: %x; they differ",
 				role(fromInit), auth.Data, want)
+			sa.ext.mismatch = &ike.AuthMismatch{Payload: "AUTH", Method: "psk", Received: auth.Data, Computed: want}
 		}
 		if fromInit {
 			sa.d.action("Verify the initiator's identity %s and its AUTH payload with the pre-shared key", peer)

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -62,7 +63,8 @@ func summaryName(p Payload, ex ExchangeType, initiator bool) string {
 }
 
 // Describe gives the facts of a message for the trace: its summary, SPIs, payloads (the
-// inner payloads of SK after it), notify types, what it is for, and the SAs it creates,
+// inner payloads of SK after it), notify types (the error types apart, and the group an
+// INVALID_KE_PAYLOAD asks for), what it is for, and the SAs it creates,
 // rekeys or deletes. initiator says whether it comes from the initiator of its exchange.
 // An SK payload that is not decrypted shows as "SK" alone.
 func Describe(m *Message, initiator bool) ike.MessageFacts {
@@ -79,6 +81,12 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 			switch p := p.(type) {
 			case *Notify:
 				f.Notifies = append(f.Notifies, p.Type.String())
+				if p.Type.IsError() {
+					f.Errors = append(f.Errors, p.Type.String())
+				}
+				if p.Type == INVALID_KE_PAYLOAD && len(p.Data) == 2 {
+					f.Group = ike.TransformName(ike.Transform{Type: ike.TransformDH, ID: binary.BigEndian.Uint16(p.Data)})
+				}
 				if p.Type == REKEY_SA && len(p.SPI) > 0 {
 					f.Rekeys = append(f.Rekeys, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(p.SPI)})
 				}

@@ -96,14 +96,16 @@ func (d *Daemon) action(format string, args ...any) {
 // none).
 func (d *Daemon) failure(sa *ikeSA, child string, n NotifyType, reason ike.FailReason, format string, args ...any) {
 	var name, conn, notify string
+	var auth *ike.AuthMismatch
 	if sa != nil {
 		name, conn = sa.name(), sa.connName()
+		auth, sa.ext.mismatch = sa.ext.mismatch, nil
 	}
 	if n != 0 {
 		notify = n.String()
 	}
 	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason,
-		Text: fmt.Sprintf(format, args...)})
+		Text: fmt.Sprintf(format, args...), Auth: auth})
 }
 
 func (d *Daemon) conn(name string) (*ike.Connection, error) {

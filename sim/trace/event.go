@@ -129,6 +129,8 @@ type Event struct {
 	SPIr     string   `json:"spi_r,omitempty"`
 	Payloads []string `json:"payloads,omitempty"`
 	Notifies []string `json:"notifies,omitempty"`
+	Errors   []string `json:"errors,omitempty"` // the notifies that report an error (types below 16384)
+	Group    string   `json:"group,omitempty"`  // the Diffie-Hellman group an INVALID_KE_PAYLOAD asks for
 	Purpose  string   `json:"purpose,omitempty"`
 	Creates  []SARef  `json:"creates,omitempty"`
 	Rekeys   []SARef  `json:"rekeys,omitempty"`
@@ -279,6 +281,17 @@ type Failure struct {
 	SA     string         `json:"sa,omitempty"` // the SA's name, "site-to-site[1]"
 	Notify string         `json:"notify,omitempty"`
 	Reason ike.FailReason `json:"reason"`
+	// Auth is the authentication value that did not verify, when that is the failure.
+	Auth *AuthRecord `json:"auth,omitempty"`
+}
+
+// AuthRecord is an authentication value that did not verify: the one the peer sent
+// next to the one this node computed with its own key (never the key itself).
+type AuthRecord struct {
+	Payload  string `json:"payload"` // AUTH (IKEv2), HASH_I or HASH_R (IKEv1)
+	Method   string `json:"method"`  // the key it was computed with: psk, or the EAP method whose MSK keyed AUTH
+	Received Hex    `json:"received"`
+	Computed Hex    `json:"computed"`
 }
 
 // PingRecord is a ping's outcome on the action that reports it.

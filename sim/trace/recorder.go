@@ -55,8 +55,11 @@ func (r *Recorder) Error(f ike.Failure) {
 	if reason == "" {
 		reason = ike.FailInternal
 	}
-	r.emit(&Event{Kind: KindError, Text: f.Text, Conn: f.Conn, Child: f.Child, SAType: t,
-		Failure: &Failure{SA: f.SA, Notify: f.Notify, Reason: reason}})
+	fr := &Failure{SA: f.SA, Notify: f.Notify, Reason: reason}
+	if a := f.Auth; a != nil {
+		fr.Auth = &AuthRecord{Payload: a.Payload, Method: a.Method, Received: a.Received, Computed: a.Computed}
+	}
+	r.emit(&Event{Kind: KindError, Text: f.Text, Conn: f.Conn, Child: f.Child, SAType: t, Failure: fr})
 }
 
 // Errorf records a failure of the host itself, which concerns no exchange.
@@ -153,6 +156,7 @@ func setFacts(e *Event, f *ike.MessageFacts) {
 		e.SPIi, e.SPIr = hex64(f.SPIi), hex64(f.SPIr)
 	}
 	e.Payloads, e.Notifies, e.Purpose = f.Payloads, f.Notifies, string(f.Purpose)
+	e.Errors, e.Group = f.Errors, f.Group
 	e.Creates, e.Rekeys, e.Deletes = saRefs(f.Creates), saRefs(f.Rekeys), saRefs(f.Deletes)
 }
 
