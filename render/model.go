@@ -142,7 +142,7 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 	phase := ""
 	firstRow := map[string]int{} // retransmission folding: exchange|msgid|from -> row
 	open := map[string]int{}     // SA spans by key -> index in d.Spans
-	notes := noter{seen: map[string]bool{}, requests: map[string]string{}}
+	notes := newNoter()
 	for _, e := range tr.Events {
 		t := e.T.Duration()
 		if t < o.From || (o.To > 0 && t > o.To) {
@@ -256,28 +256,73 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 	return d
 }
 
+// MessageNotes returns the note of every message of a trace that has one, by seq: the
+// note Build gives the first message of each kind, for every message of that kind.
+func MessageNotes(tr *trace.Trace) map[int]assets.Explanation {
+	n, out := newNoter(), map[int]assets.Explanation{}
+	for _, e := range tr.Events {
+		if e.Kind != trace.KindMessage {
+			continue
+		}
+		if x, ok := n.explain(e); ok {
+			out[e.Seq] = x
+		}
+	}
+	return out
+}
+
 // noter picks the explanatory note of each kind of message, once per kind.
 type noter struct {
 	seen     map[string]bool
 	requests map[string]string // exchange|msgid|from|to -> the kind of the request
+	groups   map[string]string // from|to -> the group an INVALID_KE_PAYLOAD from "to" asked for
+}
+
+func newNoter() *noter {
+	return &noter{seen: map[string]bool{}, requests: map[string]string{}, groups: map[string]string{}}
 }
 
 // note returns the note of message e if e is the first of its kind to be drawn.
 func (n *noter) note(e *trace.Event) (text, ref string) {
-	k := n.kind(e)
-	if k == "" || n.seen[k] {
+	x, ok := n.explain(e)
+	if !ok || n.seen[x.Key] {
 		return "", ""
 	}
-	x, ok := assets.Step(k)
-	if !ok {
-		return "", ""
-	}
-	n.seen[k] = true
+	n.seen[x.Key] = true
 	return x.Text, x.Ref
 }
 
-// kind classifies a message as the steps in assets/explain/steps.txt name them. A
-// response takes the kind of its request.
+// explain returns the note of message e's kind, with its placeholders filled in from
+// the message's facts.
+func (n *noter) explain(e *trace.Event) (assets.Explanation, bool) {
+	k := n.kind(e)
+	if k == "" {
+		return assets.Explanation{}, false
+	}
+	x, ok := assets.Step(k)
+	if !ok {
+		return x, false
+	}
+	notify, group := "an error", e.Group
+	if len(e.Errors) > 0 {
+		notify = e.Errors[0]
+	}
+	if group == "" && !e.Response {
+		group = n.groups[e.From+"|"+e.To]
+		delete(n.groups, e.From+"|"+e.To) // the retry has used it
+	}
+	if group == "" {
+		group = "the group it names"
+	}
+	x.Text = strings.NewReplacer("{notify}", notify, "{group}", group).Replace(x.Text)
+	return x, true
+}
+
+// kind classifies a message as the steps in assets/explain/steps.txt name them, by what
+// it holds: its payloads, notifies and error notifies as the engine read them. A
+// response is first of all the answer to its request, and a refusal has a kind of its
+// own. An IKE_AUTH or CREATE_CHILD_SA message whose SK payload was not decrypted (an
+// imported capture without keys) has no kind: what it holds is unknown.
 func (n *noter) kind(e *trace.Event) string {
 	switch e.Proto {
 	case "esp":
@@ -293,21 +338,87 @@ func (n *noter) kind(e *trace.Event) string {
 	if e.Exchange == "" || e.MessageID == nil {
 		return ""
 	}
+	if e.Proto == "ikev1" {
+		if e.Exchange == "Informational" && len(e.Errors) > 0 {
+			return "Informational error"
+		}
+		return ""
+	}
+	has := func(p string) bool { return slices.Contains(e.Payloads, p) }
+	opaque := len(e.Payloads) == 0 || len(e.Payloads) < 2 && (e.Exchange == "IKE_AUTH" || e.Exchange == "CREATE_CHILD_SA")
 	id := fmt.Sprint(*e.MessageID)
 	if e.Response {
-		if k, ok := n.requests[e.Exchange+"|"+id+"|"+e.To+"|"+e.From]; ok {
-			return k + " response"
+		if e.Exchange == "IKE_SA_INIT" && e.Group != "" {
+			n.groups[e.To+"|"+e.From] = e.Group
 		}
-		return e.Exchange + " response"
+		if opaque {
+			return ""
+		}
+		req, ok := n.requests[e.Exchange+"|"+id+"|"+e.To+"|"+e.From]
+		if !ok {
+			req = e.Exchange
+		}
+		failed := len(e.Errors) > 0
+		switch e.Exchange {
+		case "IKE_SA_INIT":
+			switch {
+			case has("SA"):
+			case slices.Contains(e.Errors, "INVALID_KE_PAYLOAD"):
+				return "IKE_SA_INIT response INVALID_KE_PAYLOAD"
+			case failed:
+				return "IKE_SA_INIT response error"
+			case slices.Contains(e.Notifies, "COOKIE"):
+				return "IKE_SA_INIT response COOKIE"
+			}
+		case "IKE_AUTH":
+			switch auth := has("AUTH"); {
+			case !auth && failed:
+				return "IKE_AUTH response error"
+			case !auth && has("EAP"):
+				return "IKE_AUTH response EAP"
+			case !auth:
+				return ""
+			case has("EAP"):
+				return "IKE_AUTH response starting EAP"
+			case failed:
+				return "IKE_AUTH response Child SA error"
+			case !has("SA"):
+				return "IKE_AUTH response without Child SA"
+			case !has("IDr"):
+				return "IKE_AUTH response after EAP"
+			}
+		case "CREATE_CHILD_SA":
+			if failed {
+				return "CREATE_CHILD_SA response error"
+			}
+		}
+		return req + " response"
 	}
-	k := e.Exchange
-	if e.Purpose != "" {
-		if _, ok := assets.Step(k + " " + e.Purpose + " request"); ok {
-			k += " " + e.Purpose
+	if opaque {
+		return ""
+	}
+	base, kind := e.Exchange, e.Exchange+" request"
+	switch ex := e.Exchange; {
+	case ex == "IKE_SA_INIT" && slices.Contains(e.Notifies, "COOKIE"):
+		kind = "IKE_SA_INIT request with COOKIE"
+	case ex == "IKE_SA_INIT" && n.groups[e.From+"|"+e.To] != "":
+		kind = "IKE_SA_INIT request with another group"
+	case ex == "IKE_AUTH" && !has("AUTH") && has("IDi"):
+		kind = "IKE_AUTH request asking for EAP"
+	case ex == "IKE_AUTH" && !has("AUTH") && has("EAP"):
+		kind = "IKE_AUTH request EAP"
+	case ex == "IKE_AUTH" && !has("AUTH"):
+		return ""
+	case ex == "IKE_AUTH" && !has("IDi"):
+		kind = "IKE_AUTH request after EAP"
+	case e.Purpose != "":
+		if _, ok := assets.Step(ex + " " + e.Purpose + " request"); ok {
+			base = ex + " " + e.Purpose
+			kind = base + " request"
 		}
 	}
-	n.requests[e.Exchange+"|"+id+"|"+e.From+"|"+e.To] = k
-	return k + " request"
+	n.requests[e.Exchange+"|"+id+"|"+e.From+"|"+e.To] = base
+	return kind
 }
 
 // retxKey identifies a message and its retransmissions.
