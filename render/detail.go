@@ -11,7 +11,8 @@ import (
 
 // Details are what the trace says of a row that is not a message, one "name: value"
 // line each, from the event's typed fields: its kind and node, a state change, a timer,
-// an SA with its selectors and keys, weak algorithms.
+// an SA with its selectors and keys, a failure with the authentication values that did
+// not verify, weak algorithms.
 func Details(r Row) []string {
 	e := r.Event
 	if e == nil {
@@ -53,6 +54,17 @@ func Details(r Row) []string {
 			}
 		}
 		add("reason", s.Reason)
+	}
+	if f := e.Failure; f != nil {
+		add("failure", string(f.Reason))
+		add("notify", f.Notify)
+		if a := f.Auth; a != nil {
+			add(a.Payload+" received", hex.EncodeToString(a.Received))
+			add(a.Payload+" computed here ("+a.Method+")", hex.EncodeToString(a.Computed))
+			if string(a.Received) != string(a.Computed) {
+				add(a.Payload, "the two differ")
+			}
+		}
 	}
 	if len(e.Weak) > 0 {
 		add("weak algorithms", strings.Join(e.Weak, ", "))

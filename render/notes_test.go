@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"encoding/hex"
 	"os"
 	"slices"
 	"strings"
@@ -143,5 +144,28 @@ func TestNotesFollowWhatMessagesHold(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("no message got the note %q", k)
 		}
+	}
+}
+
+// TestDetailsShowAUTHValues: the detail of gw-b's failure in lab-wrong-psk (the TUI's and
+// the HTML's) shows the AUTH value received next to the one computed.
+func TestDetailsShowAUTHValues(t *testing.T) {
+	d := render.Build(rendertest.Trace(t, "lab-wrong-psk"), render.Options{})
+	shown := 0
+	for _, r := range d.Rows {
+		if r.Kind != render.RowError || r.Event.Failure == nil || r.Event.Failure.Auth == nil {
+			continue
+		}
+		a := r.Event.Failure.Auth
+		lines := strings.Join(render.Details(r), "\n")
+		for _, want := range []string{"AUTH received: " + hex.EncodeToString(a.Received), "AUTH computed here (psk): " + hex.EncodeToString(a.Computed)} {
+			if !strings.Contains(lines, want) {
+				t.Errorf("step %d: the detail lacks %q:\n%s", r.Step, want, lines)
+			}
+		}
+		shown++
+	}
+	if shown == 0 {
+		t.Error("no error row carries the AUTH values")
 	}
 }

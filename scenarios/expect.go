@@ -170,10 +170,15 @@ func (g *grader) ikeSA(r *Result, x *ExpectIKESA) {
 	}
 	errs := append(g.failures(a, g.s.connsTo(a, b)), g.failures(b, g.s.connsTo(b, a))...)
 	var found *trace.Event
-	for _, f := range errs {
+	for _, f := range errs { // the first match, or one that shows the values that did not verify
 		if x.Notify == "" || sameNotify(f.Failure.Notify, x.Notify) {
-			found = f
-			break
+			if found == nil {
+				found = f
+			}
+			if f.Failure.Auth != nil {
+				found = f
+				break
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -181,6 +186,9 @@ func (g *grader) ikeSA(r *Result, x *ExpectIKESA) {
 	}
 	if found != nil {
 		r.At = found.Seq
+		if a := found.Failure.Auth; a != nil {
+			r.Seen += fmt.Sprintf("; %s received %s %x, computed %x (%s)", found.Node, a.Payload, []byte(a.Received), []byte(a.Computed), a.Method)
+		}
 	}
 	up := len(upA) > 0 || len(upB) > 0
 	g.verdict(r, !up && found != nil, up)
