@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/internal/rendertest"
 	"github.com/ikesim/ikesim/scenarios"
@@ -167,5 +168,44 @@ func TestDetailsShowAUTHValues(t *testing.T) {
 	}
 	if shown == 0 {
 		t.Error("no error row carries the AUTH values")
+	}
+}
+
+// TestIKEv1HashExplanationFitsTheMethod: a phase 1 HASH is explained as authentication
+// with a pre-shared key, from which SKEYID is made (SKEYID is not the key itself), and
+// the scenario with signatures explains no field with a pre-shared key.
+func TestIKEv1HashExplanationFitsTheMethod(t *testing.T) {
+	var walk func(f *ike.Field, fn func(*ike.Field))
+	walk = func(f *ike.Field, fn func(*ike.Field)) {
+		if f == nil {
+			return
+		}
+		fn(f)
+		for _, c := range f.Children {
+			walk(c, fn)
+		}
+	}
+	hashes := 0
+	for _, name := range []string{"ikev1-main-quick", "ikev1-aggressive", "ikev1-main-rsa"} {
+		for _, e := range rendertest.Trace(t, name).Events {
+			if e.Kind != trace.KindMessage || e.Proto != "ikev1" {
+				continue
+			}
+			phase1 := e.Exchange == "Main Mode" || e.Exchange == "Aggressive Mode"
+			walk(e.Fields(), func(f *ike.Field) {
+				if name == "ikev1-main-rsa" && strings.Contains(f.Explain, "pre-shared key") {
+					t.Errorf("%s step %d: %s is explained with a pre-shared key: %s", name, e.Seq, f.Name, f.Explain)
+				}
+				if f.Name == "Hash Data" && phase1 {
+					hashes++
+					if !strings.Contains(f.Explain, "SKEYID = prf(pre-shared key, Ni_b | Nr_b)") {
+						t.Errorf("%s step %d: the phase 1 HASH is not explained by its pre-shared key: %s", name, e.Seq, f.Explain)
+					}
+				}
+			})
+		}
+	}
+	if hashes == 0 {
+		t.Error("no phase 1 HASH payload seen")
 	}
 }

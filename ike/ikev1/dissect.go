@@ -329,7 +329,10 @@ func doi(pf *ike.Field, v uint32, o int) {
 func hashExplain(ex ExchangeType) string {
 	switch ex {
 	case ExchangeMain, ExchangeAggressive:
-		return "HASH_I or HASH_R = prf(SKEYID, g^x | g^x | cookies | SAi_b | ID_b): proves the sender knows SKEYID (the pre-shared key)"
+		// A phase 1 HASH payload proves identity only with pre-shared keys: with
+		// signatures SIG_I and SIG_R take its place (RFC 2409, Sections 5.1 and 5.4).
+		return "HASH_I or HASH_R = prf(SKEYID, g^x | g^x | cookies | SAi_b | ID_b), authentication with a pre-shared key: " +
+			"SKEYID = prf(pre-shared key, Ni_b | Nr_b), so only a holder of the same key computes the same value"
 	case ExchangeQuick:
 		return "HASH(1), HASH(2) or HASH(3) = prf(SKEYID_a, M-ID | ...): authenticates the quick mode message"
 	}
