@@ -26,6 +26,23 @@
     bySeq[s.seq] = i;
   });
 
+  // The time column stays at the left edge when a wide diagram scrolls sideways: each
+  // time is moved right by the scroll, over a white halo (CSS), once per frame.
+  var times = rowsSVG ? [].slice.call(rowsSVG.querySelectorAll('g.time')) : [];
+  times.forEach(function (t) { t.dataset.at = t.getAttribute('transform') || ''; });
+  var pinnedX = 0, pinQueued = false;
+  function pinTimes() {
+    pinQueued = false;
+    var x = diagram.scrollLeft;
+    if (x === pinnedX) return;
+    pinnedX = x;
+    diagram.classList.toggle('scrolled-x', x > 0);
+    times.forEach(function (t) { t.setAttribute('transform', (x > 0 ? 'translate(' + x + ',0) ' : '') + t.dataset.at); });
+  }
+  diagram.addEventListener('scroll', function () {
+    if (!pinQueued) { pinQueued = true; requestAnimationFrame(pinTimes); }
+  });
+
   var cur = -1, playing = null, curField = null;
 
   function el(tag, cls, text) {
