@@ -814,8 +814,10 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 		sa.failNotify(AUTHENTICATION_FAILED, err.Error())
 		return
 	}
-	ps := append(append([]Payload{chosen, NewKE(sa.gxr), NewNonce(sa.nr), id}, sa.certRequests()...), proof...)
-	ps = append(append(ps, sa.vendorIDs()...), sa.natD()...)
+	// RFC 3947, Section 4: HDR, SA, KE, Nr, IDir, [CERT,] VID, NAT-D, NAT-D, SIG_R/HASH_R,
+	// the order strongSwan sends.
+	ps := append(append([]Payload{chosen, NewKE(sa.gxr), NewNonce(sa.nr), id}, sa.certRequests()...), proof[:len(proof)-1]...)
+	ps = append(append(append(ps, sa.vendorIDs()...), sa.natD()...), proof[len(proof)-1])
 	if sa.send(outMsg{ex: ExchangeAggressive, payloads: ps, answers: m, wait: true, giveUp: sa.giveUpPhase1}) {
 		sa.setState(IKE_R_AM2)
 	}

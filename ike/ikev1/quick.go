@@ -585,9 +585,9 @@ func (qm *quickMode) install() {
 	d.env.Observer.ChildSAUp(ch.info)
 	ch.armTimers()
 	if old := qm.rekeys; old != nil {
+		// The old IPsec SA stays installed until its lifetime ends (or its ISAKMP SA is
+		// deleted), as strongSwan keeps it (charon.delete_rekeyed = no): packets still
+		// in flight on it are not lost. New packets take the new one.
 		old.setState(ChildRekeyed)
-		if qm.initiator {
-			sa.deleteChild(old, "rekeyed")
-		}
 	}
 }
