@@ -120,9 +120,9 @@ func (r *Run) PingTarget(_, to string) (netip.Addr, error) {
 	return nd.Addr(), nil
 }
 
-// Ping starts a ping on the network.
-func (r *Run) Ping(from string, dst netip.Addr, count int, interval time.Duration) error {
-	_, err := r.Net.Ping(from, dst, count, interval)
+// Ping starts a ping on the network, from src when it is set.
+func (r *Run) Ping(from string, src, dst netip.Addr, count int, interval time.Duration) error {
+	_, err := r.Net.PingFrom(from, src, dst, count, interval)
 	return err
 }
 

@@ -174,6 +174,7 @@ type Step struct {
 type PingStep struct {
 	From     string   `yaml:"from"`
 	To       string   `yaml:"to"`
+	Source   string   `yaml:"source"` // one of from's addresses (default: the interface's toward to)
 	Count    int      `yaml:"count"`
 	Interval Duration `yaml:"interval"`
 }

@@ -406,6 +406,9 @@ func (v *validator) step(p string, st *Step) {
 		if _, err := netip.ParseAddr(st.Ping.To); err != nil && v.nodes[st.Ping.To] == nil {
 			v.errorf(p+".ping.to", "ping target %q is neither an address nor a node%s", st.Ping.To, didYouMean(st.Ping.To, sortedKeys(v.nodes)))
 		}
+		if st.Ping.Source != "" {
+			v.pingSource(p+".ping.source", st.Ping.From, st.Ping.Source)
+		}
 		if st.Ping.Count < 0 {
 			v.errorf(p+".ping.count", "ping count %d is negative", st.Ping.Count)
 		}
@@ -432,6 +435,25 @@ func (v *validator) step(p string, st *Step) {
 			v.errorf(p+".link.state", "link state is up or down, not %q", st.Link.State)
 		}
 	}
+}
+
+// pingSource checks that a ping's source is an address of the node that sends it.
+func (v *validator) pingSource(path, node, src string) {
+	a, err := netip.ParseAddr(src)
+	if err != nil {
+		v.errorf(path, "ping source %q is not an IPv4 address", src)
+		return
+	}
+	n := v.nodes[node]
+	if n == nil {
+		return // reported already
+	}
+	for _, s := range append([]string{n.Address}, n.Addresses...) {
+		if p, err := parsePrefix(s); err == nil && p.Addr() == a {
+			return
+		}
+	}
+	v.errorf(path, "ping source %s is not an address of node %q", src, node)
 }
 
 func (v *validator) expect(p string, e *Expect) {

@@ -23,8 +23,9 @@ type Target interface {
 	Daemon(node string) ike.Daemon
 	// PingTarget resolves a ping step's destination: an address, or a node.
 	PingTarget(from, to string) (netip.Addr, error)
-	// Ping sends count echo requests from node from to dst, one every interval.
-	Ping(from string, dst netip.Addr, count int, interval time.Duration) error
+	// Ping sends count echo requests from node from to dst, one every interval, from
+	// the address src when it is valid (the step's source).
+	Ping(from string, src, dst netip.Addr, count int, interval time.Duration) error
 	// SetLink takes a link down or brings it up; Restart powers a node off and on.
 	SetLink(a, b string, up bool) error
 	Restart(node string) error
@@ -100,7 +101,8 @@ func (s *Scenario) step(t Target, st *Step) {
 			return
 		}
 		t.Note(fmt.Sprintf("timeline: %s pings %s (%d × every %s)", p.From, dst, max(p.Count, 1), pingInterval(p.Interval.D())))
-		failed(t, p.From, t.Ping(p.From, dst, p.Count, p.Interval.D()))
+		src, _ := netip.ParseAddr(p.Source) // checked by the loader; none is the default
+		failed(t, p.From, t.Ping(p.From, src, dst, p.Count, p.Interval.D()))
 	case st.Initiate != nil || st.Rekey != nil || st.Delete != nil || st.Liveness != nil:
 		for _, op := range []struct {
 			c    *ConnStep

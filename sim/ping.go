@@ -27,9 +27,19 @@ var pingPayload = []byte("ikesim echo data 0123456789abcde")
 
 // Ping sends count echo requests from node from to dst, one every interval, starting now.
 func (n *Network) Ping(from string, dst netip.Addr, count int, interval time.Duration) (*Ping, error) {
+	return n.PingFrom(from, netip.Addr{}, dst, count, interval)
+}
+
+// PingFrom is Ping with the echo requests' source address, one of the node's own (a
+// router's "ping ... source loopback0"); without one, the address of the interface
+// toward dst, or the node's virtual IP.
+func (n *Network) PingFrom(from string, src, dst netip.Addr, count int, interval time.Duration) (*Ping, error) {
 	nd := n.byName[from]
 	if nd == nil {
 		return nil, fmt.Errorf("sim: ping from unknown node %q", from)
+	}
+	if src.IsValid() && !nd.HasAddr(src) {
+		return nil, fmt.Errorf("sim: ping source %s is not an address of %q", src, from)
 	}
 	if count <= 0 {
 		count = 1
@@ -48,9 +58,13 @@ func (n *Network) Ping(from string, dst netip.Addr, count int, interval time.Dur
 				return
 			}
 			p.Sent++
-			src := nd.sourceFor(dst)
-			if nd.VirtualIP.IsValid() {
+			src := src
+			switch {
+			case src.IsValid():
+			case nd.VirtualIP.IsValid():
 				src = nd.VirtualIP
+			default:
+				src = nd.sourceFor(dst)
 			}
 			nd.Ping(trace.PingRecord{Op: trace.PingRequest, Dst: dst.String(), ID: id, Seq: seq, Count: count},
 				fmt.Sprintf("ping %s: send ICMP echo request %d of %d", dst, seq, count))

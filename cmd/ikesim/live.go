@@ -286,8 +286,9 @@ func (t *liveTarget) PingTarget(_, to string) (netip.Addr, error) {
 }
 
 // Ping sends the pings through the node's Child SAs, one every interval as in the
-// simulator (one second when the step gives none).
-func (t *liveTarget) Ping(_ string, dst netip.Addr, count int, interval time.Duration) error {
+// simulator (one second when the step gives none), from the live node's inner address
+// (whatever the step's source).
+func (t *liveTarget) Ping(_ string, _, dst netip.Addr, count int, interval time.Duration) error {
 	if interval <= 0 {
 		interval = time.Second // the simulator's default
 	}
