@@ -77,6 +77,8 @@ func Diagnose(r *Result, results []scenarios.Result) []Finding {
 				ikeFailed = true
 			case e.Pings != nil && slices.Contains(r.pingers[e.Pings.From], pairKey(p)):
 				childFailed = true
+			case e.Message != nil && e.Message.Proto == "esp" && e.Message.From == p.A.Name && slices.Contains(r.espFrom, pairKey(p)):
+				childFailed = true
 			case e.ChildSAs != nil && (e.ChildSAs.Node == p.A.Name || e.ChildSAs.Node == p.B.Name):
 				childFailed = true
 			}
@@ -289,14 +291,11 @@ func methodOf(auth string) string {
 	return auth
 }
 
-// secretPos is where the secret a side uses is written (the first secret of its node
-// that names its identities).
+// secretPos is where the secret a side uses is written (bindSecrets gave it one that
+// names its two identities).
 func secretPos(s side) Pos {
 	for i, sec := range s.n.Secrets {
-		if sec.Type != "" && sec.Type != "ike" {
-			continue
-		}
-		if len(sec.IDs) == 0 || slices.Contains(sec.IDs, s.spec.Local.ID) || slices.Contains(sec.IDs, s.spec.Remote.ID) {
+		if (sec.Type == "" || sec.Type == "ike") && slices.Equal(sec.IDs, []string{s.spec.Local.ID, s.spec.Remote.ID}) {
 			return s.n.At(fmt.Sprintf("secret.%d", i))
 		}
 	}

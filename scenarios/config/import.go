@@ -38,8 +38,10 @@ type Result struct {
 	// Pairs are the connections that meet, initiator first: what the expectations
 	// check and Diagnose explains.
 	Pairs []Pair
-	// pingers maps a node that pings to the pairs whose children its pings cross.
+	// pingers maps a node that pings to the pairs whose children its pings cross;
+	// espFrom lists the pairs whose initiator is expected to send ESP.
 	pingers map[string][]string
+	espFrom []string
 }
 
 // Pair is a connection of one node and the connection of another that answers it.
@@ -107,6 +109,9 @@ func Build(nodes []*Node, o Options) (*Result, error) {
 	r.Pairs = pairs(nodes)
 	r.resolve(t)
 	r.resolveAlone()
+	for _, n := range nodes {
+		bindSecrets(n)
+	}
 	for _, n := range nodes {
 		r.Notes = append(r.Notes, n.Notes...)
 	}
@@ -367,6 +372,86 @@ func (r *Result) resolveAlone() {
 			n.Notef(n.At(cn), "connection %s names no remote identity, and no imported node answers it: the scenario expects the peer's address, %s", cn, c.Remote.ID)
 		}
 	}
+}
+
+// bindSecrets gives each connection with a pre-shared key the secret it uses, as one
+// secret of the scenario naming its two identities: the one its format binds to it, or
+// the one strongSwan picks (the secret whose identities match most of the connection's
+// two, one without identities matching any, the first on a tie). The node's secrets of
+// type ike are replaced by these; one that no connection uses becomes a note.
+func bindSecrets(n *Node) {
+	var out []scenarios.SecretSpec
+	src := map[int]Pos{}
+	used := map[int]bool{}
+	for i, s := range n.Secrets {
+		if s.Type != "" && s.Type != "ike" {
+			src[len(out)] = n.At(fmt.Sprintf("secret.%d", i))
+			out = append(out, s)
+			used[i] = true
+		}
+	}
+	for _, cn := range n.ConnOrder {
+		c := n.Conns[cn]
+		if c.Local.Auth != "psk" && c.Remote.Auth != "psk" {
+			continue
+		}
+		best, ok := n.KeyOf[cn]
+		if !ok {
+			best = pickSecret(n.Secrets, c.Local.ID, c.Remote.ID)
+		}
+		if best < 0 {
+			n.Notef(n.At(cn), "connection %s authenticates with a pre-shared key, but no secret names %s or %s", cn, c.Local.ID, c.Remote.ID)
+			continue
+		}
+		used[best] = true
+		s := scenarios.SecretSpec{Type: "ike", IDs: []string{c.Local.ID, c.Remote.ID}, Secret: n.Secrets[best].Secret, Nodes: []string{n.Name}}
+		if slices.ContainsFunc(out, func(o scenarios.SecretSpec) bool { return slices.Equal(o.IDs, s.IDs) && o.Secret == s.Secret }) {
+			continue
+		}
+		src[len(out)] = n.At(fmt.Sprintf("secret.%d", best))
+		out = append(out, s)
+	}
+	for i := range n.Secrets {
+		if !used[i] {
+			n.Notef(n.At(fmt.Sprintf("secret.%d", i)), "a secret no connection of %s uses; left out", n.Name)
+		}
+	}
+	for k := range n.Src {
+		if strings.HasPrefix(k, "secret.") {
+			delete(n.Src, k)
+		}
+	}
+	n.Secrets = out
+	for i, p := range src {
+		n.Set(fmt.Sprintf("secret.%d", i), p)
+	}
+}
+
+// pickSecret is strongSwan's choice of a shared key for two identities: the most of
+// them named, a secret without identities matching anything; -1 for none.
+func pickSecret(secrets []scenarios.SecretSpec, local, remote string) int {
+	best, bestScore := -1, -1
+	for i, s := range secrets {
+		if s.Type != "" && s.Type != "ike" {
+			continue
+		}
+		score := 0
+		if len(s.IDs) > 0 {
+			if slices.Contains(s.IDs, local) {
+				score++
+			}
+			if slices.Contains(s.IDs, remote) {
+				score++
+			}
+			if score == 0 {
+				continue
+			}
+		}
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
 }
 
 // rel names a file the scenario refers to relative to the scenario's directory.

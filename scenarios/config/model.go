@@ -67,17 +67,18 @@ type Node struct {
 	ConnOrder []string
 	Secrets   []scenarios.SecretSpec
 	CACerts   []string // the node's trust store: test PKI names or files
-	Src       map[string]Pos
-	Notes     []Note
-	// Source are the addresses traffic of a child leaves from when the gateway is the
-	// host itself (IOS: a loopback inside the access list), by "CONN.CHILD".
-	Source map[string]netip.Addr
+	// KeyOf binds a connection to the secret it uses (an index in Secrets), where the
+	// format binds them itself (IOS: the key of the peer's address); other connections
+	// take the secret strongSwan would (see bindSecrets).
+	KeyOf map[string]int
+	Src   map[string]Pos
+	Notes []Note
 }
 
 // NewNode makes an empty node for a format to fill.
 func NewNode(name, format, file string) *Node {
 	return &Node{Name: name, Format: format, File: file, Conns: map[string]*scenarios.ConnSpec{},
-		Src: map[string]Pos{}}
+		Src: map[string]Pos{}, KeyOf: map[string]int{}}
 }
 
 // AddConn adds a connection under a name not used yet on the node (name, name-2, ...)

@@ -142,7 +142,7 @@ func (r *reader) ikev1(c *scenarios.ConnSpec, name string, e *mapEntry, local ne
 			c.Local.ID = p.id
 			r.n.Set(name+".local.id", p.idAt)
 		}
-		r.n.AddSecret(scenarios.SecretSpec{Type: "ike", Secret: p.password}, p.pwAt)
+		r.n.KeyOf[name] = r.n.AddSecret(scenarios.SecretSpec{Type: "ike", Secret: p.password}, p.pwAt)
 		return true
 	}
 	var best *presharedKey
@@ -155,11 +155,8 @@ func (r *reader) ikev1(c *scenarios.ConnSpec, name string, e *mapEntry, local ne
 		r.errorf(e.line, 0, "no crypto isakmp key for peer %s", e.peer)
 		return false
 	}
-	s := scenarios.SecretSpec{Type: "ike", Secret: best.key}
-	if len(r.keys) > 1 && best.peer.Bits() == 32 {
-		s.IDs = []string{e.peer.String()} // the key of this peer; IOS's identity is its address
-	}
-	r.n.AddSecret(s, best.line.pos)
+	// IOS finds the key by the peer's address, whatever identity the peer sends.
+	r.n.KeyOf[name] = r.n.AddSecret(scenarios.SecretSpec{Type: "ike", Secret: best.key}, best.line.pos)
 	return true
 }
 
@@ -228,11 +225,7 @@ func (r *reader) ikev2(c *scenarios.ConnSpec, name string, e *mapEntry, local ne
 	if kp.remote != kp.local {
 		r.note(kp.line, "different local and remote keys: the simulation uses one key both ways, the local one")
 	}
-	s := scenarios.SecretSpec{Type: "ike", Secret: kp.local}
-	if c.Remote.ID != "" {
-		s.IDs = []string{c.Local.ID, c.Remote.ID}
-	}
-	r.n.AddSecret(s, kp.line.pos)
+	r.n.KeyOf[name] = r.n.AddSecret(scenarios.SecretSpec{Type: "ike", Secret: kp.local}, kp.line.pos)
 	return true
 }
 

@@ -115,7 +115,7 @@ func TestCiscoWalkthrough(t *testing.T) {
 				t.Errorf("R3's IPsec SA %+v: want ESP AES 192, HMAC-MD5, tunnel, 3600 s, 3.3.3.3/32 ↔ 2.2.2.2/32", childSA)
 			}
 			res := scenarios.Grade(sc, tr, run.Net)
-			if len(res) != 2 || !scenarios.Passed(res) {
+			if len(res) != 3 || !scenarios.Passed(res) {
 				t.Errorf("expectations:\n%s", scenarios.FormatResults(res))
 			}
 		})

@@ -552,9 +552,10 @@ func (r *reader) selectors(st *setting, key string) []string {
 			}
 		}
 	}
-	if len(out) > 0 {
-		r.n.Set(key, st.pos)
+	if len(out) == 0 {
+		r.fail(st, "no selector ikesim can use is left")
 	}
+	r.n.Set(key, st.pos)
 	return out
 }
 
@@ -576,8 +577,9 @@ func (r *reader) secrets() {
 				}
 			}
 		}
-		secret := ""
+		secret, at := "", s.pos
 		if st := s.get("secret"); st != nil {
+			at = st.pos
 			v, err := parseSecret(st.value)
 			if err != nil {
 				r.fail(st, "%v", err)
@@ -593,9 +595,9 @@ func (r *reader) secrets() {
 		typ = strings.TrimRight(typ, "0123456789")
 		switch typ {
 		case "ike":
-			r.n.AddSecret(scenarios.SecretSpec{Type: "ike", IDs: ids, Secret: secret}, s.pos)
+			r.n.AddSecret(scenarios.SecretSpec{Type: "ike", IDs: ids, Secret: secret}, at)
 		case "eap":
-			r.n.AddSecret(scenarios.SecretSpec{Type: "eap", IDs: ids, Secret: secret}, s.pos)
+			r.n.AddSecret(scenarios.SecretSpec{Type: "eap", IDs: ids, Secret: secret}, at)
 		case "xauth":
 			for _, id := range ids {
 				r.xauth[id] = secret
