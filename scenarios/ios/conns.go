@@ -87,7 +87,7 @@ func (r *reader) ikev1(c *scenarios.ConnSpec, name string, e *mapEntry, local ne
 	slices.SortStableFunc(policies, func(a, b *policy) int { return cmp.Compare(a.prio, b.prio) })
 	if len(policies) == 0 {
 		r.note(e.line, "no crypto isakmp policy: the scenario offers IOS's default policy (DES, SHA, group 1, pre-shared key)")
-		policies = []*policy{{encr: defaultPolicyEncr, hash: defaultPolicyHash, dh: defaultPolicyDH, auth: "pre-share", life: defaultP1Life}}
+		policies = []*policy{{encr: defaultPolicyEncr, hash: defaultPolicyHash, dh: defaultPolicyDH, auth: "pre-share", life: defaultP1Life, line: e.line}}
 	}
 	auth := policies[0].auth
 	for _, p := range policies {

@@ -224,7 +224,7 @@ func (r *reader) command(l *line) {
 		r.cryptoMap(l)
 	case l.is("interface"):
 		r.iface(l)
-	case l.is("access-list"):
+	case l.is("access-list") && len(l.words) > 2:
 		r.accessList(l, l.word(1), l.words[2:], 2)
 	case l.is("ip", "access-list", "extended"):
 		l.used = true
@@ -606,18 +606,32 @@ func (r *reader) accessList(l *line, name string, ws []string, off int) {
 		}
 		return false
 	}
+	if len(ws) < 2 {
+		r.errorf(l, off+len(ws), "access list %s: a protocol and two addresses expected", name)
+		return
+	}
 	proto := strings.ToLower(ws[1])
+	srcAt := i
 	src, ok := addr()
 	p1 := ports()
+	dstAt := i
 	dst, ok2 := addr()
 	p2 := ports()
 	if !ok || !ok2 {
-		r.errorf(l, off+i, "access list %s: an address (any, host A, or A WILDCARD with a contiguous wildcard) expected", name)
+		bad := srcAt
+		if ok {
+			bad = dstAt
+		}
+		r.errorf(l, off+bad, "access list %s: an address (any, host A, or A WILDCARD with a contiguous wildcard) expected", name)
 		return
 	}
 	l.used = true
 	if proto != "ip" || p1 || p2 {
 		r.note(l, "ikesim's selectors cover all protocols and ports; the entry protects all traffic between %s and %s", src, dst)
+	}
+	if i > len(ws) {
+		r.errorf(l, off+len(ws), "access list %s: a port expected", name)
+		return
 	}
 	if i < len(ws) {
 		r.note(l, "%s: left out", strings.Join(ws[i:], " "))

@@ -28,7 +28,7 @@ type reader struct {
 	pools map[string]*section
 	xauth map[string]string // XAUTH passwords by user, from the secrets
 	errs  scenarios.ErrorList
-	lines map[string][]string // source lines by file, for errors
+	src   sources
 }
 
 func (r *reader) note(s *setting, format string, args ...any) {
@@ -37,27 +37,10 @@ func (r *reader) note(s *setting, format string, args ...any) {
 
 // fail records a setting whose value cannot be read at all.
 func (r *reader) fail(s *setting, format string, args ...any) {
-	e := &scenarios.Error{File: s.pos.File, Line: s.pos.Line, Col: s.pos.Col, Msg: fmt.Sprintf("%s: %s", s.key, fmt.Sprintf(format, args...))}
-	if r.lines == nil {
-		r.lines = map[string][]string{}
-	}
-	lines, ok := r.lines[s.pos.File]
-	if !ok {
-		if data, err := os.ReadFile(s.pos.File); err == nil {
-			lines = strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-		}
-		r.lines[s.pos.File] = lines
-	}
-	if s.pos.Line <= len(lines) {
-		e.Source = lines[s.pos.Line-1]
-	}
-	r.errs = append(r.errs, e)
+	r.errs = append(r.errs, r.src.errorAt(s.pos, "%s: %s", s.key, fmt.Sprintf(format, args...)))
 }
 
-func (r *reader) read(data []byte, path string) error {
-	if r.lines == nil {
-		r.lines = map[string][]string{path: strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")}
-	}
+func (r *reader) read() error {
 	r.pools = map[string]*section{}
 	if ps := r.root.sub("pools"); ps != nil {
 		for _, p := range ps.subs {

@@ -101,46 +101,58 @@ type unusedItem struct {
 
 // parser reads one file of the tree; included files get parsers of their own.
 type parser struct {
-	path  string
-	src   []rune
-	lines []string
-	i     int
-	line  int
-	col   int
-	depth int // include depth
+	path    string
+	src     []rune
+	sources sources
+	i       int
+	line    int
+	col     int
+	depth   int // include depth
 }
 
-const maxIncludeDepth = 10
+// Bounds on what include may read: nesting, files in all, the size of each.
+const (
+	maxIncludeDepth = 10
+	maxFiles        = 100
+	maxFileSize     = 1 << 20
+)
+
+// sources are the lines of every file read, for the source line of an error.
+type sources map[string][]string
+
+// errorAt is an error at pos, with its source line.
+func (s sources) errorAt(pos config.Pos, format string, args ...any) *scenarios.Error {
+	e := &scenarios.Error{File: pos.File, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
+	if lines := s[pos.File]; pos.Line > 0 && pos.Line <= len(lines) {
+		e.Source = lines[pos.Line-1]
+	}
+	return e
+}
 
 // parse reads a swanctl.conf and the files it includes into one tree.
-func parse(path string, data []byte) (*section, error) {
+func parse(path string, data []byte) (*section, sources, error) {
 	root := &section{name: "", used: true}
-	if err := parseInto(root, path, data, 0); err != nil {
-		return nil, err
+	src := sources{}
+	if err := parseInto(root, path, data, 0, src); err != nil {
+		return nil, src, err
 	}
-	if err := resolveRefs(root, root, 0); err != nil {
-		return nil, err
+	if err := resolveRefs(root, root, 0, src); err != nil {
+		return nil, src, err
 	}
-	return root, nil
+	return root, src, nil
 }
 
-func parseInto(sec *section, path string, data []byte, depth int) error {
+func parseInto(sec *section, path string, data []byte, depth int, src sources) error {
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	p := &parser{path: path, src: []rune(text), lines: strings.Split(text, "\n"), line: 1, col: 1, depth: depth}
-	if err := p.statements(sec, true); err != nil {
-		return err
-	}
-	return nil
+	src[path] = strings.Split(text, "\n")
+	p := &parser{path: path, src: []rune(text), sources: src, line: 1, col: 1, depth: depth}
+	return p.statements(sec, true)
 }
 
 func (p *parser) pos() config.Pos { return config.Pos{File: p.path, Line: p.line, Col: p.col} }
 
 func (p *parser) errorf(pos config.Pos, format string, args ...any) error {
-	e := &scenarios.Error{File: pos.File, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
-	if pos.Line > 0 && pos.Line <= len(p.lines) {
-		e.Source = p.lines[pos.Line-1]
-	}
-	return scenarios.ErrorList{e}
+	return scenarios.ErrorList{p.sources.errorAt(pos, format, args...)}
 }
 
 func (p *parser) peek() rune {
@@ -399,11 +411,23 @@ func (p *parser) include(sec *section, at config.Pos) error {
 		return p.errorf(at, "include %s: no such file", pattern)
 	}
 	for _, f := range files {
+		if len(p.sources) >= maxFiles {
+			return p.errorf(at, "include %s: more than %d files in all", pattern, maxFiles)
+		}
+		fi, err := os.Stat(f)
+		switch {
+		case err != nil:
+			return p.errorf(at, "include: %v", err)
+		case fi.IsDir():
+			continue // strongSwan skips directories a pattern matches
+		case !fi.Mode().IsRegular() || fi.Size() > maxFileSize:
+			return p.errorf(at, "include %s: not a regular file of at most %d bytes", f, maxFileSize)
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return p.errorf(at, "include: %v", err)
 		}
-		if err := parseInto(sec, f, data, p.depth+1); err != nil {
+		if err := parseInto(sec, f, data, p.depth+1, p.sources); err != nil {
 			return err
 		}
 	}
@@ -412,7 +436,7 @@ func (p *parser) include(sec *section, at config.Pos) error {
 
 // resolveRefs gives every section that inherits the settings and subsections of the
 // sections it names (paths from the top, "connections.base") that it lacks.
-func resolveRefs(root, s *section, depth int) error {
+func resolveRefs(root, s *section, depth int, src sources) error {
 	if depth > 32 {
 		return fmt.Errorf("swanctl: sections inherit from each other in a loop")
 	}
@@ -420,21 +444,20 @@ func resolveRefs(root, s *section, depth int) error {
 		base := root
 		for _, part := range strings.Split(r.path, ".") {
 			if base = findSub(base, part); base == nil {
-				e := &scenarios.Error{File: r.pos.File, Line: r.pos.Line, Col: r.pos.Col, Msg: fmt.Sprintf("section %q to inherit from does not exist", r.path)}
-				return scenarios.ErrorList{e}
+				return scenarios.ErrorList{src.errorAt(r.pos, "section %q to inherit from does not exist", r.path)}
 			}
 		}
 		if base == s {
 			continue
 		}
-		if err := resolveRefs(root, base, depth+1); err != nil {
+		if err := resolveRefs(root, base, depth+1, src); err != nil {
 			return err
 		}
 		inherit(s, base)
 	}
 	s.refs = nil
 	for _, c := range s.subs {
-		if err := resolveRefs(root, c, depth+1); err != nil {
+		if err := resolveRefs(root, c, depth+1, src); err != nil {
 			return err
 		}
 	}

@@ -28,13 +28,13 @@ var sectionStart = regexp.MustCompile(`(?m)^[ \t]*(connections|secrets|pools|aut
 func (format) Detect(data []byte) bool { return sectionStart.Match(data) }
 
 func (format) Read(node, path string, data []byte) (*config.Node, error) {
-	root, err := parse(path, data)
+	root, src, err := parse(path, data)
 	if err != nil {
 		return nil, err
 	}
 	n := config.NewNode(node, "swanctl.conf", path)
-	r := &reader{n: n, root: root, dir: filepath.Dir(path)}
-	if err := r.read(data, path); err != nil {
+	r := &reader{n: n, root: root, dir: filepath.Dir(path), src: src}
+	if err := r.read(); err != nil {
 		return nil, err
 	}
 	return n, nil
