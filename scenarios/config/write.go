@@ -60,8 +60,13 @@ one is a default the configuration leaves to its gateway, written out here.`)
 	w.line(0, "", "")
 	section("topology", func() { r.writeTopology(w, t) })
 	r.writeConnections(w, o)
-	r.writeSecrets(w)
+	r.writeSecrets(w, o)
 	steps, expects := r.traffic(t)
+	if _, ok := frag["timeline"]; ok {
+		// The fragment's timeline replaces the inferred traffic: keep only the
+		// expectations that do not count on it.
+		expects = slices.DeleteFunc(expects, func(e [2]string) bool { return !strings.HasPrefix(e[0], "ike_sa:") })
+	}
 	section("timeline", func() {
 		if len(steps) == 0 {
 			return
@@ -257,7 +262,7 @@ func bytesText(v uint64) string {
 	return strconv.FormatUint(v, 10)
 }
 
-func (r *Result) writeSecrets(w *yamlWriter) {
+func (r *Result) writeSecrets(w *yamlWriter, o Options) {
 	any := false
 	for _, n := range r.Nodes {
 		for i, s := range n.Secrets {
@@ -276,7 +281,7 @@ func (r *Result) writeSecrets(w *yamlWriter) {
 				pairs = append(pairs, "secret", scalar(s.Secret))
 			}
 			if s.File != "" {
-				pairs = append(pairs, "file", scalar(s.File))
+				pairs = append(pairs, "file", scalar(rel(o.Out, s.File)))
 			}
 			pairs = append(pairs, "nodes", flow(s.Nodes))
 			w.line(1, "- "+inline(pairs...), n.At(fmt.Sprintf("secret.%d", i)).String())

@@ -29,6 +29,8 @@ type reader struct {
 	xauth map[string]string // XAUTH passwords by user, from the secrets
 	errs  scenarios.ErrorList
 	src   sources
+	// keysRead: the private keys of the swanctl directory's folders are read.
+	keysRead bool
 }
 
 func (r *reader) note(s *setting, format string, args ...any) {
@@ -417,9 +419,37 @@ func (r *reader) auth(s *section, c *scenarios.ConnSpec, conn, side string) {
 		a.Auth = "pubkey"
 	}
 	if side == "remote" && (a.Auth == "pubkey" || strings.HasPrefix(c.Local.Auth, "eap-")) && len(r.n.CACerts) == 0 {
-		r.n.CACerts = []string{"ca"}
-		r.n.Notef(s.pos, "connection %s checks certificates, and swanctl.conf names no CA (charon loads them from swanctl/x509ca): the scenario trusts the test PKI's ca", s.name)
+		// swanctl --load-creds loads every CA certificate in swanctl/x509ca.
+		r.n.CACerts = r.folder("x509ca")
+		if len(r.n.CACerts) == 0 {
+			r.n.CACerts = []string{"ca"}
+			r.n.Notef(s.pos, "connection %s checks certificates, and neither swanctl.conf nor an x509ca folder beside it names a CA: the scenario trusts the test PKI's ca", s.name)
+		}
 	}
+	if side == "local" && len(a.Certs) > 0 && strings.ContainsAny(a.Certs[0], "/.") && !r.keysRead {
+		// swanctl --load-creds loads every private key in these folders.
+		r.keysRead = true
+		for _, dir := range []string{"private", "rsa", "ecdsa", "pkcs8"} {
+			for _, f := range r.folder(dir) {
+				r.n.AddSecret(scenarios.SecretSpec{Type: "private", File: f}, config.Pos{File: f})
+			}
+		}
+	}
+}
+
+// folder lists the files of a folder of the swanctl directory (beside the
+// configuration), as absolute paths.
+func (r *reader) folder(name string) []string {
+	files, _ := filepath.Glob(filepath.Join(r.dir, name, "*"))
+	var out []string
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			if abs, err := filepath.Abs(f); err == nil {
+				out = append(out, abs)
+			}
+		}
+	}
+	return out
 }
 
 // xauthRound reads a second round with XAUTH: a client's user (local) or a gateway's

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikesim/ikesim/assets"
 	"github.com/ikesim/ikesim/scenarios/config"
 )
 
@@ -190,4 +191,47 @@ func FuzzRead(f *testing.F) {
 			t.Fatal("no node and no error")
 		}
 	})
+}
+
+// TestCredentialFolders: as swanctl --load-creds does, the CA certificates of the
+// x509ca folder beside the configuration become the node's trust store, and the keys of
+// its private folder the private keys of its certificates.
+func TestCredentialFolders(t *testing.T) {
+	files := map[string]string{"swanctl.conf": `connections {
+  vpn {
+    local_addrs = 192.0.2.1
+    remote_addrs = 192.0.2.2
+    local {
+      auth = pubkey
+      certs = gw-a.pem
+      id = gw-a.example
+    }
+    remote {
+      auth = pubkey
+      id = gw-b.example
+    }
+  }
+}
+`}
+	for _, f := range []string{"x509/gw-a.pem", "private/gw-a.key", "x509ca/ca.pem"} {
+		data, ok := assets.PKIFile(filepath.Base(f))
+		if !ok {
+			t.Fatal(f)
+		}
+		files[f] = string(data)
+	}
+	n, err := read(t, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := n.Conns["vpn"]
+	if len(c.Local.Certs) != 1 || !strings.HasSuffix(c.Local.Certs[0], "/x509/gw-a.pem") {
+		t.Errorf("certs %v", c.Local.Certs)
+	}
+	if len(n.CACerts) != 1 || !strings.HasSuffix(n.CACerts[0], "/x509ca/ca.pem") {
+		t.Errorf("trust store %v", n.CACerts)
+	}
+	if len(n.Secrets) != 1 || n.Secrets[0].Type != "private" || !strings.HasSuffix(n.Secrets[0].File, "/private/gw-a.key") {
+		t.Errorf("secrets %+v", n.Secrets)
+	}
 }
