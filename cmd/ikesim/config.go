@@ -205,7 +205,7 @@ func cmdRunConfigs(args []string, w, ew io.Writer) error {
 		return err
 	}
 	sc := run.Scenario
-	results := scenarios.Grade(sc, run.Sim.Trace, run.Net)
+	results := scenarios.Grade(sc, run.Sim.Trace)
 	findings := config.Diagnose(r, results)
 	config.Record(run, findings)
 	if *asJSON {

@@ -5,8 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ikesim/ikesim/ike"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Comparing a simulation with a real exchange (a capture imported with its key
@@ -19,9 +18,9 @@ type Message struct {
 	Exchange string
 	Response bool
 	// Payloads are the payload types in order, in RFC 7296's and RFC 2408's short names
-	// (SA, KE, Nonce or NONCE, IDi, N, D, V or VID, HASH, NAT-D ...); a notify shows as
-	// N(TYPE). The payloads of an encrypted payload (SK, or an IKEv1 message with its E
-	// flag) stand where it stands; one that was not decrypted shows as "?".
+	// (SA, KE, Nonce, IDi, N, D, V, HASH, NAT-D ...); a notify shows as N(TYPE). The
+	// payloads of an encrypted payload (SK, or an IKEv1 message with its E flag) stand
+	// where it stands.
 	Payloads []string
 	From     string
 }
@@ -35,88 +34,42 @@ func (m Message) String() string {
 }
 
 // Messages lists the IKE messages of a trace in the order they were sent: each once,
-// as its sender put it on the wire (not a router's forwarded copy).
-func Messages(tr *sim.Trace) []Message {
+// as its sender put it on the wire (not a router's forwarded copy), with the payloads
+// the engine (or the import) read in it.
+func Messages(tr *trace.Trace) []Message {
 	var out []Message
 	for _, e := range tr.Events {
-		if e.Kind != sim.KindMessage || e.Forwarded || (e.Proto != "ikev1" && e.Proto != "ikev2") {
+		if e.Kind != trace.KindMessage || e.Forwarded || (e.Proto != "ikev1" && e.Proto != "ikev2") {
 			continue
 		}
-		out = append(out, Message{Proto: e.Proto, Exchange: e.Exchange, Response: e.Response, Payloads: payloadTypes(e.Fields()), From: e.From})
+		out = append(out, Message{Proto: e.Proto, Exchange: e.Exchange, Response: e.Response, Payloads: payloadTypes(e), From: e.From})
 	}
 	return out
 }
 
-// longNames maps the dissection's payload names to their short names.
-var longNames = map[string]string{
-	"Security Association": "SA", "Key Exchange": "KE", "Identification - Initiator": "IDi",
-	"Identification - Responder": "IDr", "Certificate": "CERT", "Certificate Request": "CERTREQ",
-	"Authentication": "AUTH", "Nonce": "Nonce", "Delete": "D", "Vendor ID": "V",
-	"Traffic Selector - Initiator": "TSi", "Traffic Selector - Responder": "TSr", "Configuration": "CP",
-	"Extensible Authentication": "EAP", "Encrypted and Authenticated Fragment": "SKF",
-	"Identification": "ID", "Hash": "HASH", "Signature": "SIG", "Attributes": "ATTR",
-	"NAT Discovery": "NAT-D", "NAT Original Address": "NAT-OA", "NAT Discovery (draft)": "NAT-D",
-	"NAT Original Address (draft)": "NAT-OA",
-}
+// shortNames are the names IKEv1 and IKEv2 share in a comparison.
+var shortNames = map[string]string{"NONCE": "Nonce", "VID": "V", "CR": "CERTREQ"}
 
-// payloadTypes reads the payload types of an IKE message from its dissection: the
-// fields below the IKE message, the decrypted payloads in place of the encrypted one.
-func payloadTypes(f *ike.Field) []string {
-	msg := f
-	for msg != nil && msg.Name != "IKEv2 message" && msg.Name != "ISAKMP message" && msg.Name != "IKEv1 message" {
-		var next *ike.Field
-		for _, c := range msg.Children {
-			if c.Name == "UDP" || c.Name == "IKEv2 message" || c.Name == "ISAKMP message" || c.Name == "IKEv1 message" ||
-				strings.HasPrefix(c.Name, "UDP") || c.Name == "Non-ESP Marker" {
-				next = c
-			}
-		}
-		if next == nil {
-			// The IKE message's fields may hang below the UDP field directly.
-			if slices.ContainsFunc(msg.Children, isHeader) {
-				break
-			}
-			return nil
-		}
-		msg = next
-	}
-	if msg == nil {
-		return nil
-	}
+// payloadTypes writes a message's payload types in order: SK is left out (its payloads
+// follow it), a notify is N(TYPE), with IKEv1's names in IKEv2's spelling (NONCE is
+// Nonce, VID V, R-U-THERE R_U_THERE).
+func payloadTypes(e *trace.Event) []string {
 	var out []string
-	var walk func(fs []*ike.Field)
-	walk = func(fs []*ike.Field) {
-		for _, c := range fs {
-			switch {
-			case isHeader(c):
-			case c.Name == "Encrypted and Authenticated" || c.Name == "Encrypted Data":
-				dec := c.Find("Decrypted payloads")
-				if dec == nil {
-					out = append(out, "?")
-					continue
-				}
-				walk(dec.Children)
-			case c.Name == "Notify" || c.Name == "Notification":
-				out = append(out, "N("+notifyName(c)+")")
-			default:
-				if short, ok := longNames[c.Name]; ok {
-					out = append(out, short)
-				}
+	notifies := e.Notifies
+	for _, p := range e.Payloads {
+		switch {
+		case p == "SK":
+		case p == "N" && len(notifies) > 0:
+			out = append(out, "N("+strings.ReplaceAll(notifies[0], "-", "_")+")")
+			notifies = notifies[1:]
+		default:
+			if n, ok := shortNames[p]; ok {
+				p = n
 			}
+			out = append(out, p)
 		}
 	}
-	walk(msg.Children)
 	return out
-}
-
-func isHeader(f *ike.Field) bool { return f.Name == "IKE Header" || f.Name == "ISAKMP Header" }
-
-// notifyName is a notify payload's type, as the dissection writes it.
-func notifyName(f *ike.Field) string {
-	if i := strings.Index(f.Value, " "); i > 0 {
-		return f.Value[:i]
-	}
-	return f.Value
 }
 
 // Optional are the payloads a peer may send or leave out without changing the exchange:

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // Why an imported pair does not come up, in the words of its configurations: each
@@ -123,7 +123,7 @@ func pairKey(p Pair) string { return p.A.Name + "/" + p.ConnA }
 // initiates each pair, for people (programs read the findings themselves).
 func Record(run *scenarios.Run, findings []Finding) {
 	for _, f := range findings {
-		run.Sim.Trace.Emit(&sim.Event{T: sim.Seconds(run.Sim.Now()), Kind: sim.KindInfo, Node: f.A, Text: "diagnosis: " + f.Text})
+		run.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(run.Sim.Now()), Kind: trace.KindInfo, Node: f.A, Text: "diagnosis: " + f.Text})
 	}
 }
 
@@ -205,7 +205,7 @@ func checkPair(sc *scenarios.Scenario, p Pair) []Finding {
 			out = append(out, f)
 		}
 	}
-	if ac.Local.Method == "psk" && bc.Remote.Method == "psk" && ac.Local.PSK != nil && bc.Local.PSK != nil && !bytes.Equal(ac.Local.PSK, bc.Local.PSK) {
+	if ac.Local.Method == ike.AuthPSK && bc.Remote.Method == ike.AuthPSK && ac.Local.PSK != nil && bc.Local.PSK != nil && !bytes.Equal(ac.Local.PSK, bc.Local.PSK) {
 		pa, pb := secretPos(a), secretPos(b)
 		out = append(out, Finding{A: a.n.Name, B: b.n.Name, ConnA: a.name, ConnB: b.name, Stage: StageIKE, Option: "secret",
 			PosA: pa, PosB: pb, Reason: "the pre-shared keys differ",

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // pairConf is one side of a swanctl.conf pair; the tests change one line of one side.
@@ -105,7 +105,7 @@ func TestDiagnose(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			results := scenarios.Grade(run.Scenario, run.Sim.Trace, run.Net)
+			results := scenarios.Grade(run.Scenario, run.Sim.Trace)
 			findings := config.Diagnose(r, results)
 			if c.option == "" {
 				if !scenarios.Passed(results) || len(findings) > 0 {
@@ -135,7 +135,7 @@ func TestDiagnose(t *testing.T) {
 			config.Record(run, findings)
 			recorded := 0
 			for _, e := range run.Sim.Trace.Events {
-				if e.Kind == sim.KindInfo && e.Node == "gw-a" && strings.HasSuffix(e.Text, f.Text) {
+				if e.Kind == trace.KindInfo && e.Node == "gw-a" && strings.HasSuffix(e.Text, f.Text) {
 					recorded++
 				}
 			}

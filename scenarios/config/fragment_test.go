@@ -41,7 +41,7 @@ topology:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := scenarios.Grade(run.Scenario, run.Sim.Trace, run.Net); len(res) != 3 || !scenarios.Passed(res) {
+	if res := scenarios.Grade(run.Scenario, run.Sim.Trace); len(res) != 3 || !scenarios.Passed(res) {
 		t.Errorf("expectations:\n%s", scenarios.FormatResults(res))
 	}
 	if _, err := config.Import(inputs, config.Options{Fragment: []byte("connections: {}\n"), FragmentPath: "bad.yaml"}); err == nil ||

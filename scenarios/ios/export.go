@@ -207,8 +207,8 @@ func (e *exporter) conn(c *ike.Connection) {
 	for _, x := range []struct {
 		what string
 		set  bool
-	}{{"certificates (auth pubkey)", c.Local.Method == "pubkey" || c.Remote.Method == "pubkey"},
-		{"EAP", strings.HasPrefix(c.Local.Method, "eap-") || strings.HasPrefix(c.Remote.Method, "eap-")},
+	}{{"certificates (auth pubkey)", c.Local.Method == ike.AuthPubkey || c.Remote.Method == ike.AuthPubkey},
+		{"EAP", isEAP(c.Local.Method) || isEAP(c.Remote.Method)},
 		{"XAUTH", c.XAuth != nil}, {"virtual IPs and pools", c.RequestVIP || len(c.Pools) > 0},
 		{"encap (forced UDP encapsulation)", c.Encap}, {"childless", c.Childless}, {"fragmentation", c.Fragmentation},
 		{"retransmit", spec.Retransmit != nil}, {"cookie_threshold", c.CookieThreshold != 0},
@@ -217,7 +217,7 @@ func (e *exporter) conn(c *ike.Connection) {
 			e.note("connection %s: %s has no equivalent in this IOS export; left out", c.Name, x.what)
 		}
 	}
-	if c.Local.Method != "psk" {
+	if c.Local.Method != ike.AuthPSK {
 		return
 	}
 	var profile string
@@ -455,9 +455,9 @@ func (e *exporter) child(c *ike.Connection, ch *ike.ChildConfig, peer netip.Addr
 			}
 		}
 	}
-	if ch.StartAction != "trigger" {
+	if ch.StartAction != ike.StartTrigger {
 		e.notes = append(e.notes, config.Note{Node: e.node, Pos: config.Pos{File: e.path}, Adapted: true,
-			Msg: fmt.Sprintf("child %s: IOS starts a crypto map's SAs on traffic (start_action trigger), not %s", ch.Name, cmpOr(ch.StartAction, "none"))})
+			Msg: fmt.Sprintf("child %s: IOS starts a crypto map's SAs on traffic (start_action trigger), not %s", ch.Name, cmpOr(string(ch.StartAction), "none"))})
 	}
 	local := orDynamic(ch.LocalTS, c.LocalAddrs[0])
 	remote := orDynamic(ch.RemoteTS, peer)
@@ -497,6 +497,8 @@ func (e *exporter) child(c *ike.Connection, ch *ike.ChildConfig, peer netip.Addr
 	}
 	e.aclNum++
 }
+
+func isEAP(m ike.AuthMethod) bool { return m == ike.AuthEAPMD5 || m == ike.AuthEAPMSCHAPv2 }
 
 func cmpOr(s, def string) string {
 	if s == "" {

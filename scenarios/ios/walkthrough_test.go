@@ -11,7 +11,7 @@ import (
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
 	_ "github.com/ikesim/ikesim/scenarios/ios"
-	"github.com/ikesim/ikesim/sim"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 const walkthrough = "testdata/cisco-walkthrough"
@@ -44,10 +44,10 @@ func run(t *testing.T, r *config.Result) (*scenarios.Scenario, *scenarios.Run) {
 }
 
 // states lists the states a node's state machines reached, in order, of those named.
-func states(tr *sim.Trace, node string, of []string) []string {
+func states(tr *trace.Trace, node string, of []string) []string {
 	var out []string
 	for _, e := range tr.Events {
-		if e.Kind == sim.KindState && e.Node == node && slices.Contains(of, e.ToState) {
+		if e.Kind == trace.KindState && e.Node == node && slices.Contains(of, e.ToState) {
 			out = append(out, e.ToState)
 		}
 	}
@@ -96,9 +96,9 @@ func TestCiscoWalkthrough(t *testing.T) {
 			if got := states(tr, "R3", quick); !slices.Equal(got, quick) {
 				t.Errorf("R3's quick mode states %v, want %v", got, quick)
 			}
-			var ikeSA, childSA *sim.SARecord
+			var ikeSA, childSA *trace.SARecord
 			for _, e := range tr.Events {
-				if e.Kind == sim.KindSA && e.Op == "up" && e.Node == "R3" {
+				if e.Kind == trace.KindSA && e.Op == "up" && e.Node == "R3" {
 					if e.SA.Type == "ike" {
 						ikeSA = e.SA
 					} else {
@@ -110,11 +110,11 @@ func TestCiscoWalkthrough(t *testing.T) {
 				t.Errorf("R3's ISAKMP SA %+v: want DES, SHA, group 1", ikeSA)
 			}
 			if childSA == nil || childSA.Encr != ike.ENCR_AES_CBC || childSA.EncrKeyBits != 192 || childSA.Integ != ike.AUTH_HMAC_MD5_96 ||
-				childSA.Mode != "tunnel" || childSA.LifeTime != sim.Seconds(3600*time.Second) ||
+				childSA.Mode != "tunnel" || childSA.LifeTime != trace.Seconds(3600*time.Second) ||
 				!slices.Equal(childSA.LocalTS, []string{"3.3.3.3/32"}) || !slices.Equal(childSA.RemoteTS, []string{"2.2.2.2/32"}) {
 				t.Errorf("R3's IPsec SA %+v: want ESP AES 192, HMAC-MD5, tunnel, 3600 s, 3.3.3.3/32 ↔ 2.2.2.2/32", childSA)
 			}
-			res := scenarios.Grade(sc, tr, run.Net)
+			res := scenarios.Grade(sc, tr)
 			if len(res) != 3 || !scenarios.Passed(res) {
 				t.Errorf("expectations:\n%s", scenarios.FormatResults(res))
 			}
