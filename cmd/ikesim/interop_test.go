@@ -68,6 +68,7 @@ type charonOptions struct {
 	netns          string // run in this network namespace ("" = the host's)
 	port, portNATT uint16
 	libipsec       bool // kernel-libipsec: userspace ESP
+	virtualIP      bool // install a virtual IP charon is given (in its own namespace only)
 }
 
 // startCharon starts a charon and stops it by its PID when the test ends.
@@ -96,7 +97,7 @@ charon {
   port = %d
   port_nat_t = %d
   %s
-  install_virtual_ip = no
+  install_virtual_ip = %s
   i_dont_care_about_security_and_use_aggressive_mode_psk = yes
   filelog {
     main {
@@ -115,7 +116,7 @@ charon {
     }
   }
 }
-`, kernel, o.port, o.portNATT, routes, dir, dir)
+`, kernel, o.port, o.portNATT, routes, yesNo(o.virtualIP), dir, dir)
 	if err := os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,9 @@ func Build(nodes []*Node, o Options) (*Result, error) {
 	r.resolve(t)
 	r.resolveAlone()
 	for _, n := range nodes {
+		resolveDynamic(n)
+	}
+	for _, n := range nodes {
 		bindSecrets(n)
 	}
 	for _, n := range nodes {
@@ -372,6 +375,56 @@ func (r *Result) resolveAlone() {
 			n.Notef(n.At(cn), "connection %s names no remote identity, and no imported node answers it: the scenario expects the peer's address, %s", cn, c.Remote.ID)
 		}
 	}
+}
+
+// resolveDynamic writes out what strongSwan's dynamic selector stands for in IKEv2
+// (ikesim's IKEv1 engine resolves it itself, to the address or the virtual IP of Mode
+// Config): on the local side the node's address, or 0.0.0.0/0 when it asks for a
+// virtual IP (what strongSwan proposes then; the responder narrows it to the address it
+// assigns); on the remote side the peer's address, or the pools a gateway assigns from.
+func resolveDynamic(n *Node) {
+	for _, cn := range n.ConnOrder {
+		c := n.Conns[cn]
+		if c.Version == 1 {
+			continue
+		}
+		for _, chn := range ChildNames(c) {
+			ch := c.Children[chn]
+			key := cn + ".children." + chn
+			for _, side := range []struct {
+				ts    *[]string
+				field string
+				with  []string
+			}{{&ch.LocalTS, "local_ts", dynamicLocal(c)}, {&ch.RemoteTS, "remote_ts", dynamicRemote(c)}} {
+				i := slices.Index(*side.ts, "dynamic")
+				if i < 0 || len(side.with) == 0 {
+					continue
+				}
+				*side.ts = slices.Concat((*side.ts)[:i], side.with, (*side.ts)[i+1:])
+				n.Notef(n.At(key+"."+side.field), "%s dynamic of child %s stands for %s", side.field, chn, strings.Join(side.with, ", "))
+			}
+		}
+	}
+}
+
+func dynamicLocal(c *scenarios.ConnSpec) []string {
+	switch {
+	case len(c.VIPs) > 0:
+		return []string{"0.0.0.0/0"}
+	case len(c.LocalAddrs) > 0:
+		return []string{c.LocalAddrs[0] + "/32"}
+	}
+	return nil
+}
+
+func dynamicRemote(c *scenarios.ConnSpec) []string {
+	switch {
+	case len(c.Pools) > 0:
+		return slices.Clone(c.Pools)
+	case len(c.RemoteAddrs) > 0:
+		return []string{c.RemoteAddrs[0] + "/32"}
+	}
+	return nil
 }
 
 // bindSecrets gives each connection with a pre-shared key the secret it uses, as one

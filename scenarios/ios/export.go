@@ -164,7 +164,8 @@ var (
 // groupNumber is IOS's number of a DH group.
 func groupNumber(id uint16) (string, bool) {
 	switch id {
-	case ike.MODP_768, ike.MODP_1024, ike.MODP_1536, ike.MODP_2048, ike.MODP_3072, ike.MODP_4096, ike.ECP_256, ike.ECP_384, ike.ECP_521:
+	case ike.MODP_768, ike.MODP_1024, ike.MODP_1536, ike.MODP_2048, ike.MODP_3072, ike.MODP_4096, ike.ECP_256, ike.ECP_384, ike.ECP_521,
+		ike.MODP_2048_256:
 		return fmt.Sprint(id), true
 	}
 	return "", false
