@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -126,13 +125,4 @@ func Read(inputs []Input) ([]*Node, error) {
 		nodes = append(nodes, n)
 	}
 	return nodes, nil
-}
-
-// displayPath is how a file is named in comments: relative to the working directory
-// when it is below it.
-func displayPath(p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Clean(p)
 }

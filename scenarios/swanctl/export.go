@@ -47,16 +47,15 @@ func export(s *scenarios.Scenario, node string) ([]byte, []config.Note, error) {
 }
 
 type exporter struct {
-	w       bytes.Buffer
-	node    string
-	path    string
-	notes   []config.Note
-	pool    []poolDef
-	ike     []secretDef
-	eap     map[string]string
-	xauth   map[string]string
-	private []string
-	pki     []string // test PKI files the node needs
+	w     bytes.Buffer
+	node  string
+	path  string
+	notes []config.Note
+	pool  []poolDef
+	ike   []secretDef
+	eap   map[string]string
+	xauth map[string]string
+	pki   []string // test PKI files the node needs
 }
 
 type poolDef struct {
