@@ -116,7 +116,7 @@ func TestRunConfigs(t *testing.T) {
 		t.Errorf("run of a mismatched pair: %v\n%s\nwant:\n%s", err, out, want)
 	}
 	out, err = ikesim(t, "run", "gw-a="+a, "gw-b="+b, "--json")
-	if err != nil || !strings.Contains(out, `"kind":"info","node":"gw-a","text":"diagnosis: gw-b's proposals`) {
+	if err != nil || !strings.Contains(out, `"kind":"info","node":"scenario","text":"diagnosis: gw-b's proposals`) {
 		t.Errorf("the JSON trace lacks the diagnosis: %v", err)
 	}
 }

@@ -119,11 +119,11 @@ func sameNodes(between []string, a, b string) bool {
 
 func pairKey(p Pair) string { return p.A.Name + "/" + p.ConnA }
 
-// Record writes the findings into a run's trace, as the last events of the node that
-// initiates each pair, for people (programs read the findings themselves).
+// Record writes the findings into a run's trace, as the scenario's last events, for
+// people (programs read the findings themselves).
 func Record(run *scenarios.Run, findings []Finding) {
 	for _, f := range findings {
-		run.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(run.Sim.Now()), Kind: trace.KindInfo, Node: f.A, Text: "diagnosis: " + f.Text})
+		run.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(run.Sim.Now()), Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: "diagnosis: " + f.Text})
 	}
 }
 

@@ -1,10 +1,13 @@
 package config_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
@@ -135,7 +138,7 @@ func TestDiagnose(t *testing.T) {
 			config.Record(run, findings)
 			recorded := 0
 			for _, e := range run.Sim.Trace.Events {
-				if e.Kind == trace.KindInfo && e.Node == "gw-a" && strings.HasSuffix(e.Text, f.Text) {
+				if e.Kind == trace.KindInfo && e.Node == trace.ScenarioNode && strings.HasSuffix(e.Text, f.Text) {
 					recorded++
 				}
 			}
@@ -155,5 +158,37 @@ func TestCheckWarnsAtImport(t *testing.T) {
 	}
 	if fs := config.Check(importPair(t, [2]string{""}, [2]string{""})); len(fs) != 0 {
 		t.Errorf("Check on a pair that agrees: %v", fs)
+	}
+}
+
+// TestDiagnosedTraceFollowsSchema: the trace of a failed imported pair, with its
+// diagnosis, follows docs/trace.schema.json.
+func TestDiagnosedTraceFollowsSchema(t *testing.T) {
+	schema, err := jsonschema.NewCompiler().Compile(filepath.Join("..", "..", "docs", "trace.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := importPair(t, [2]string{""}, [2]string{"modp2048", "ecp384"})
+	run, err := r.Simulate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := config.Diagnose(r, scenarios.Grade(run.Scenario, run.Sim.Trace))
+	if len(findings) == 0 {
+		t.Fatal("no diagnosis")
+	}
+	config.Record(run, findings)
+	var buf bytes.Buffer
+	if err := run.Sim.Trace.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		v, err := jsonschema.UnmarshalJSON(strings.NewReader(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("line %d does not follow the schema: %v\n%.200s", i+1, err, line)
+		}
 	}
 }
