@@ -29,6 +29,9 @@ func export(s *scenarios.Scenario, node string) ([]byte, []config.Note, error) {
 		}
 	}
 	e := &exporter{node: node, path: s.Path, conns: conns, specs: s.File.Connections[node]}
+	if spec != nil && spec.Charon != nil {
+		e.note("node %s: its charon section (strongSwan's half-open limits and cookies) has no equivalent in this IOS export; left out", node)
+	}
 	if spec != nil {
 		for _, a := range append([]string{spec.Address}, spec.Addresses...) {
 			if p, err := netip.ParsePrefix(a); err == nil {

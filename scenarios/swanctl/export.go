@@ -39,6 +39,11 @@ func export(s *scenarios.Scenario, node string) ([]byte, []config.Note, error) {
 		e.conn(name, specs[name], conns[i])
 	}
 	w.WriteString("}\n")
+	for _, n := range s.File.Topology.Nodes {
+		if n.Name == node && n.Charon != nil {
+			e.note("node %s: its charon section belongs to strongswan.conf, not to swanctl.conf; left out", node)
+		}
+	}
 	e.pools()
 	e.authorities(s)
 	e.secrets()
