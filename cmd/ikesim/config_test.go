@@ -57,6 +57,13 @@ func TestConfigImportErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), bad+":3:15: after \"proposals\": '=' (a setting) or '{' (a section) expected\n     3 |     proposals aes128\n       |               ^") {
 		t.Errorf("syntax error: %v\n%s", err, msg)
 	}
+	other := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(other, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ikesim(t, "config", "import", "gw="+other); err == nil || !strings.Contains(err.Error(), other+" is no ios or swanctl configuration") {
+		t.Errorf("a file of no format: %v", err)
+	}
 	var ue usageError
 	for _, args := range [][]string{{"config"}, {"config", "imprt"}, {"config", "import"}, {"config", "import", "gw"},
 		{"config", "export", "ikev2-ping", "--node", "gw-a"}, {"config", "export", "ikev2-ping", "--format", "ios"},

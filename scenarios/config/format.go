@@ -67,7 +67,7 @@ func Detect(path string, data []byte) (Format, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, fmt.Errorf("config: %s is neither %s: none of its lines starts a section or command of one of them", path, orList(FormatNames()))
+		return nil, fmt.Errorf("config: %s is no %s configuration: none of its lines starts a section or a command of one", path, orList(FormatNames()))
 	}
 	var names []string
 	for _, f := range found {
