@@ -23,6 +23,7 @@ func TestTopologyFragment(t *testing.T) {
 		inputs = append(inputs, config.Input{Node: n.node, Path: path, Data: data})
 	}
 	frag := `# one LAN, no router
+hint: "Compare the two access lists."
 topology:
   nodes:
     - {name: R3, kind: gateway, addresses: [10.1.13.3/24, 3.3.3.3/32]}
@@ -34,7 +35,8 @@ topology:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(r.YAML), "# from lan.yaml\ntopology:\n  nodes:\n    - {name: R3, kind: gateway, addresses: [10.1.13.3/24, 3.3.3.3/32]}") {
+	if !strings.Contains(string(r.YAML), "# from lan.yaml\ntopology:\n  nodes:\n    - {name: R3, kind: gateway, addresses: [10.1.13.3/24, 3.3.3.3/32]}") ||
+		!strings.Contains(string(r.YAML), "# from lan.yaml\nhint: \"Compare the two access lists.\"") {
 		t.Errorf("the fragment's topology is not in the scenario:\n%s", r.YAML)
 	}
 	run, err := r.Simulate(nil)

@@ -54,8 +54,10 @@ one is a default the configuration leaves to its gateway, written out here.`)
 		}
 	})
 	section("seed", func() { w.kv(0, "seed", "1", "") })
-	if _, ok := frag["duration"]; ok {
-		section("duration", nil)
+	for _, k := range []string{"hint", "solution", "duration"} {
+		if _, ok := frag[k]; ok {
+			section(k, nil)
+		}
 	}
 	w.line(0, "", "")
 	section("topology", func() { r.writeTopology(w, t) })
