@@ -7,7 +7,7 @@ import (
 )
 
 // Choices the RFCs leave open, made as strongSwan makes them (its captures in
-// scenarios/swanctl/testdata/captures show them on the wire).
+// ike/testenv/testdata/captures show them on the wire).
 
 // TestAggressiveResponderNATDBeforeHash: the responder's aggressive mode message puts
 // the NAT-D payloads before HASH_R, as RFC 3947, Section 4 shows it

@@ -4,15 +4,17 @@ import (
 	"os"
 	"testing"
 
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios/config"
 )
 
 // FuzzImport: no pair of configurations makes Import panic; what it returns without an
 // error loads as a scenario.
 func FuzzImport(f *testing.F) {
+	captures := testenv.Captures(f)
 	for _, p := range [][2]string{
-		{"../swanctl/testdata/captures/ikev2-psk.swanctl-a.conf", "../swanctl/testdata/captures/ikev2-psk.swanctl-b.conf"},
-		{"../swanctl/testdata/captures/ikev1-aggr.swanctl-a.conf", "../swanctl/testdata/captures/ikev1-aggr.swanctl-b.conf"},
+		{captures + "/ikev2-psk.swanctl-a.conf", captures + "/ikev2-psk.swanctl-b.conf"},
+		{captures + "/ikev1-aggr.swanctl-a.conf", captures + "/ikev1-aggr.swanctl-b.conf"},
 		{"../ios/testdata/cisco-walkthrough/r3-main-mode.cfg", "../ios/testdata/cisco-walkthrough/r2-main-mode.cfg"},
 	} {
 		a, err := os.ReadFile(p[0])

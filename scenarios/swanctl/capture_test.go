@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
 	_ "github.com/ikesim/ikesim/scenarios/swanctl"
 	"github.com/ikesim/ikesim/sim"
 )
 
-// The configuration pairs of testdata/captures, imported and simulated with the
+// The configuration pairs of the reference captures (testenv.Captures), imported and simulated with the
 // timeline of the recipe that made each capture (swanctl --initiate, ping, --rekey,
 // --terminate, at the capture's times), against the capture itself, decrypted with its
 // key tables.
@@ -114,7 +115,7 @@ func simulate(t *testing.T, r *config.Result) *scenarios.Run {
 // compared: IKE floats to 4500 in both, the capture's because kernel-libipsec pretends a
 // NAT, the simulation's because the configurations say encap = yes.
 func TestCapturesImportAndMatch(t *testing.T) {
-	dir := "testdata/captures"
+	dir := testenv.Captures(t)
 	for _, c := range captureRuns {
 		t.Run(c.name, func(t *testing.T) {
 			real := readCapture(t, dir, c.name)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/assets"
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios/config"
 )
 
@@ -177,7 +178,7 @@ charon-systemd { }
 func FuzzRead(f *testing.F) {
 	for _, name := range []string{"ikev2-psk", "ikev1-main", "ikev1-aggr", "ikev2-psk-port500"} {
 		for _, side := range []string{"a", "b"} {
-			data, err := os.ReadFile(filepath.Join("testdata/captures", name+".swanctl-"+side+".conf"))
+			data, err := os.ReadFile(filepath.Join(testenv.Captures(f), name+".swanctl-"+side+".conf"))
 			if err != nil {
 				f.Fatal(err)
 			}
