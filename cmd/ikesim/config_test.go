@@ -5,21 +5,25 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
 )
 
-const (
-	captures    = "../../scenarios/swanctl/testdata/captures/"
-	walkthrough = "../../scenarios/ios/testdata/cisco-walkthrough/"
-)
+// ciscoWalkthrough holds the IOS configurations of Cisco's IKEv1 walkthrough.
+const ciscoWalkthrough = "../../scenarios/ios/testdata/cisco-walkthrough/"
 
 // TestConfigImport: the scenario goes to standard output (or -o), the notes to
 // standard error, and the scenario runs.
 func TestConfigImport(t *testing.T) {
+	captures := testenv.Captures(t) + "/"
 	var out, errw bytes.Buffer
 	err := run([]string{"config", "import", "node-a=" + captures + "ikev2-psk.swanctl-a.conf", "node-b=" + captures + "ikev2-psk.swanctl-b.conf"}, &out, &errw)
 	if err != nil {
@@ -36,7 +40,7 @@ func TestConfigImport(t *testing.T) {
 		t.Errorf("standard error lacks the mobike note:\n%s", errw.String())
 	}
 	file := filepath.Join(t.TempDir(), "pair.yaml")
-	msg, err := ikesim(t, "config", "import", "-o", file, "R3="+walkthrough+"r3-main-mode.cfg", "R2="+walkthrough+"r2-main-mode.cfg")
+	msg, err := ikesim(t, "config", "import", "-o", file, "R3="+ciscoWalkthrough+"r3-main-mode.cfg", "R2="+ciscoWalkthrough+"r2-main-mode.cfg")
 	if err != nil || !strings.Contains(msg, "wrote "+file) {
 		t.Fatalf("import -o: %v\n%s", err, msg)
 	}
@@ -99,10 +103,11 @@ func TestConfigExport(t *testing.T) {
 // TestRunConfigs: ikesim run NODE=FILE... imports and runs; when the pair fails, it says
 // why in the configurations' words.
 func TestRunConfigs(t *testing.T) {
-	out, err := ikesim(t, "run", "R3="+walkthrough+"r3-aggressive-mode.cfg", "R2="+walkthrough+"r2-aggressive-mode.cfg")
+	out, err := ikesim(t, "run", "R3="+ciscoWalkthrough+"r3-aggressive-mode.cfg", "R2="+ciscoWalkthrough+"r2-aggressive-mode.cfg")
 	if err != nil || !strings.Contains(out, "Aggressive Mode request") || !strings.Contains(out, "3 passed, 0 failed") {
 		t.Errorf("run R3=... R2=...: %v\n%s", err, out)
 	}
+	captures := testenv.Captures(t) + "/"
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
 	for _, f := range []struct{ from, to, change string }{{captures + "ikev2-psk.swanctl-a.conf", a, ""}, {captures + "ikev2-psk.swanctl-b.conf", b, "ecp384"}} {
@@ -125,5 +130,92 @@ func TestRunConfigs(t *testing.T) {
 	out, err = ikesim(t, "run", "gw-a="+a, "gw-b="+b, "--json")
 	if err != nil || !strings.Contains(out, `"kind":"info","node":"scenario","text":"diagnosis: gw-b's proposals`) {
 		t.Errorf("the JSON trace lacks the diagnosis: %v", err)
+	}
+}
+
+// TestConfigHelpAndCompletion: config import and export have help with their flags,
+// defaults and examples; misspelt names get the nearest one; NODE=FILE, --node and
+// --format complete.
+func TestConfigHelpAndCompletion(t *testing.T) {
+	root := newRoot()
+	c, _, err := root.Find([]string{"config"})
+	if err != nil || len(c.Commands()) != 2 {
+		t.Fatalf("config: %v, %d subcommands", err, len(c.Commands()))
+	}
+	for _, sub := range c.Commands() {
+		name := "config " + sub.Name()
+		for _, args := range [][]string{{"config", sub.Name(), "--help"}, {"help", "config", sub.Name()}} {
+			out, err := ikesim(t, args...)
+			if err != nil || !strings.Contains(out, "Usage:\n  ikesim "+name) || !strings.Contains(out, "Examples:") {
+				t.Errorf("ikesim %s: %v\n%s", strings.Join(args, " "), err, out)
+				continue
+			}
+			if n := strings.Count(sub.Example, "ikesim "+name); n < 2 {
+				t.Errorf("ikesim %s has %d examples, want 2 or 3", name, n)
+			}
+			sub.Flags().VisitAll(func(f *pflag.Flag) {
+				if !strings.Contains(out, "--"+f.Name) {
+					t.Errorf("ikesim %s does not list --%s", name, f.Name)
+				}
+			})
+		}
+	}
+	if out, err := ikesim(t, "help", "run"); err != nil || !strings.Contains(out, "NODE=FILE") || !strings.Contains(out, "--topology") {
+		t.Errorf("ikesim help run says nothing of NODE=FILE: %v\n%s", err, out)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "imprt"}, `did you mean "import"?`},
+		{[]string{"config", "export", "ikev2-ping", "--node", "gw-a", "--format", "swanct"}, `did you mean "swanctl"?`},
+		{[]string{"config", "export", "ikev2-ping", "--node", "gw-c", "--format", "ios"}, `did you mean "gw-a"?`},
+		{[]string{"config", "export", "ikev2-pnig", "--node", "gw-a", "--format", "ios"}, `did you mean "ikev2-ping"?`},
+		{[]string{"config", "import", "a=x.conf", "--topolgy", "t.yaml"}, `did you mean --topology?`},
+		{[]string{"run", "ikev2-ping", "--topology", "t.yaml"}, `--topology goes with NODE=FILE arguments`},
+	} {
+		_, err := ikesim(t, tt.args...)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.msg, tt.want) || strings.Contains(ue.msg, "\n") {
+			t.Errorf("ikesim %s: %v; want a one-line usage error with %s", strings.Join(tt.args, " "), err, tt.want)
+		}
+	}
+
+	dir := t.TempDir()
+	for _, f := range []string{"r3.cfg", "r2.cfg", "other.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		args      []string
+		want, not []string
+	}{
+		{[]string{"config", "import", "R3=" + dir + "/r"}, []string{"R3=" + dir + "/r3.cfg", "R3=" + dir + "/r2.cfg"}, []string{"R3=" + dir + "/other.txt"}},
+		{[]string{"run", "R3=" + dir + "/r3.cfg", "R2=" + dir + "/r2"}, []string{"R2=" + dir + "/r2.cfg"}, []string{"ikev2-ping"}},
+		{[]string{"config", ""}, []string{"import", "export"}, nil},
+		{[]string{"config", "export", "ikev2-p"}, []string{"ikev2-ping"}, nil},
+		{[]string{"config", "export", "ikev2-ping", "--format", ""}, []string{"ios", "swanctl"}, nil},
+		{[]string{"config", "export", "ikev2-ping", "--node", ""}, []string{"gw-a", "gw-b"}, []string{"host-a"}},
+	} {
+		out, err := ikesim(t, append([]string{cobra.ShellCompRequestCmd}, tt.args...)...)
+		if err != nil {
+			t.Fatalf("__complete %v: %v", tt.args, err)
+		}
+		lines := strings.Split(out, "\n")
+		for i, l := range lines {
+			lines[i], _, _ = strings.Cut(l, "\t") // the description
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(lines, w) {
+				t.Errorf("completing %v: no %q in\n%s", tt.args, w, out)
+			}
+		}
+		for _, n := range tt.not {
+			if slices.Contains(lines, n) {
+				t.Errorf("completing %v: %q should not be offered", tt.args, n)
+			}
+		}
 	}
 }
