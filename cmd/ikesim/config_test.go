@@ -15,6 +15,7 @@ import (
 	"github.com/ikesim/ikesim/ike/testenv"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // ciscoWalkthrough holds the IOS configurations of Cisco's IKEv1 walkthrough.
@@ -127,9 +128,23 @@ func TestRunConfigs(t *testing.T) {
 	if err != nil || !strings.Contains(out, want) {
 		t.Errorf("run of a mismatched pair: %v\n%s\nwant:\n%s", err, out, want)
 	}
-	out, err = ikesim(t, "run", "gw-a="+a, "gw-b="+b, "--json")
-	if err != nil || !strings.Contains(out, `"kind":"info","node":"scenario","text":"diagnosis: gw-b's proposals`) {
-		t.Errorf("the JSON trace lacks the diagnosis: %v", err)
+	var jsonOut, notes bytes.Buffer
+	if err := run([]string{"run", "gw-a=" + a, "gw-b=" + b, "--json"}, &jsonOut, &notes); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trace.ReadJSON(&jsonOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d *trace.Diagnosis
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindInfo && e.Diagnosis != nil {
+			d = e.Diagnosis
+		}
+	}
+	if d == nil || d.Option != "proposals" || d.Reason != "no common DH group" || len(d.Sides) != 2 ||
+		d.Sides[0] != (trace.ConfRef{Node: "gw-a", Conn: "ikev2-psk", File: a, Line: 7}) || d.Sides[1] != (trace.ConfRef{Node: "gw-b", Conn: "ikev2-psk", File: b, Line: 7}) {
+		t.Errorf("the JSON trace's diagnosis: %+v", d)
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 type Stage string
 
 const (
-	StageIKE   Stage = "ike"   // the IKE SA (ISAKMP SA)
-	StageChild Stage = "child" // a Child SA (IPsec SA)
+	StageIKE   = Stage(ike.SATypeIKE)   // the IKE SA (ISAKMP SA)
+	StageChild = Stage(ike.SATypeChild) // a Child SA (IPsec SA)
 )
 
 // Finding is one disagreement between the configurations of a pair.
@@ -119,12 +119,21 @@ func sameNodes(between []string, a, b string) bool {
 
 func pairKey(p Pair) string { return p.A.Name + "/" + p.ConnA }
 
-// Record writes the findings into a run's trace, as the scenario's last events, for
-// people (programs read the findings themselves).
+// Record writes the findings into a run's trace, as the scenario's last events: info
+// events with the facts in their diagnosis and the sentence in their text.
 func Record(run *scenarios.Run, findings []Finding) {
 	for _, f := range findings {
-		run.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(run.Sim.Now()), Kind: trace.KindInfo, Node: trace.ScenarioNode, Text: "diagnosis: " + f.Text})
+		run.Sim.Trace.Emit(&trace.Event{T: trace.Seconds(run.Sim.Now()), Kind: trace.KindInfo, Node: trace.ScenarioNode,
+			Text: "diagnosis: " + f.Text, Diagnosis: f.Trace()})
 	}
+}
+
+// Trace is the finding as the trace holds it.
+func (f Finding) Trace() *trace.Diagnosis {
+	return &trace.Diagnosis{Stage: ike.SAType(f.Stage), Option: f.Option, Reason: f.Reason, Sides: []trace.ConfRef{
+		{Node: f.A, Conn: f.ConnA, File: f.PosA.File, Line: f.PosA.Line},
+		{Node: f.B, Conn: f.ConnB, File: f.PosB.File, Line: f.PosB.Line},
+	}}
 }
 
 // side is one end of a pair as the engine gets it, with where its options are written.

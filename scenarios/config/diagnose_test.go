@@ -9,6 +9,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/scenarios/config"
 	"github.com/ikesim/ikesim/sim/trace"
@@ -138,8 +139,15 @@ func TestDiagnose(t *testing.T) {
 			config.Record(run, findings)
 			recorded := 0
 			for _, e := range run.Sim.Trace.Events {
-				if e.Kind == trace.KindInfo && e.Node == trace.ScenarioNode && strings.HasSuffix(e.Text, f.Text) {
-					recorded++
+				d := e.Diagnosis
+				if e.Kind != trace.KindInfo || e.Node != trace.ScenarioNode || d == nil || d.Option != c.option {
+					continue
+				}
+				recorded++
+				if d.Stage != ike.SAType(c.stage) || d.Reason != c.reason || len(d.Sides) != 2 ||
+					d.Sides[0].Node != "gw-a" || d.Sides[0].Conn != f.ConnA || filepath.Base(d.Sides[0].File) != "gw-a.conf" || d.Sides[0].Line != c.lineA ||
+					d.Sides[1].Node != "gw-b" || d.Sides[1].Conn != f.ConnB || filepath.Base(d.Sides[1].File) != "gw-b.conf" || d.Sides[1].Line != c.lineB {
+					t.Errorf("the trace's diagnosis %+v does not match the finding %+v", *d, *f)
 				}
 			}
 			if recorded != 1 {

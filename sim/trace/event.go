@@ -155,6 +155,9 @@ type Event struct {
 	// error
 	Failure *Failure `json:"failure,omitempty"`
 
+	// info: why an imported pair of gateway configurations did not come up
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+
 	// timer
 	Timer string   `json:"timer,omitempty"`
 	Op    Op       `json:"op,omitempty"` // timer: start, fire, cancel; sa: up, down
@@ -292,6 +295,24 @@ type AuthRecord struct {
 	Method   string `json:"method"`  // the key it was computed with: psk, or the EAP method whose MSK keyed AUTH
 	Received Hex    `json:"received"`
 	Computed Hex    `json:"computed"`
+}
+
+// Diagnosis is why two imported gateway configurations did not come up together: the
+// option they disagree on and where each side sets it (docs/configs.md).
+type Diagnosis struct {
+	Stage  ike.SAType `json:"stage"`            // the SA that failed: ike (the IKE or ISAKMP SA) or child (the traffic)
+	Option string     `json:"option,omitempty"` // the option, in swanctl.conf's words (proposals, esp_proposals, id, secret, ...); none when the configurations agree
+	Reason string     `json:"reason"`           // in short: "no common DH group"
+	Sides  []ConfRef  `json:"sides"`            // the initiator's side first
+}
+
+// ConfRef is one side of a diagnosis: a node's connection and the configuration line
+// that sets the option.
+type ConfRef struct {
+	Node string `json:"node"`
+	Conn string `json:"conn"`
+	File string `json:"file,omitempty"` // none when the option is a default
+	Line int    `json:"line,omitempty"`
 }
 
 // PingRecord is a ping's outcome on the action that reports it.
