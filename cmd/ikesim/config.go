@@ -23,7 +23,7 @@ import (
 func init() {
 	register(func() *cobra.Command {
 		cmd := &cobra.Command{
-			Use:   "config import|export",
+			Use:   "config",
 			Short: "Real gateway configurations (swanctl.conf, Cisco IOS) in and out of scenarios",
 			Long: `config import reads one configuration per node (strongSwan's swanctl.conf or Cisco IOS,
 told apart by their content) and writes the scenario they make; config export writes a
@@ -44,7 +44,10 @@ scenario equivalent.`,
 				return usagef("unknown config command %q%s (import or export)", args[0], didYouMean(args[0], known))
 			},
 			ValidArgsFunction: cobra.NoFileCompletions,
-			RunE:              func(*cobra.Command, []string) error { return nil },
+			// Runnable, so that a missing or misspelt subcommand is a usage error (its
+			// Args) rather than the help.
+			RunE:                  func(*cobra.Command, []string) error { return nil },
+			DisableFlagsInUseLine: true,
 		}
 		cmd.AddCommand(newConfigImport(), newConfigExport())
 		return cmd
