@@ -295,7 +295,7 @@ func runConfigs(cmd *cobra.Command, args []string, seed *seedFlag, asJSON, hideE
 	}
 	sc := run.Scenario
 	results := scenarios.Grade(sc, run.Sim.Trace)
-	findings := config.Diagnose(r, results)
+	findings := config.Diagnose(r, results, run.Sim.Trace)
 	config.Record(run, findings)
 	if asJSON {
 		return run.Sim.Trace.WriteJSON(w)

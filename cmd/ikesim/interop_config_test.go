@@ -488,7 +488,7 @@ func TestInteropConfigs(t *testing.T) {
 			}
 			results := scenarios.Grade(run.Scenario, run.Sim.Trace)
 			if c.fail {
-				findings := config.Diagnose(r, results)
+				findings := config.Diagnose(r, results, run.Sim.Trace)
 				if len(findings) == 0 || findings[0].Option != "proposals" {
 					t.Errorf("the mismatch is not diagnosed: %v", findings)
 				}

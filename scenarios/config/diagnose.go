@@ -55,10 +55,12 @@ func Check(r *Result) []Finding {
 	return out
 }
 
-// Diagnose explains the failed expectations of a run of an imported scenario: for each
-// pair whose IKE SA or whose traffic failed, the findings of that stage, or one that
-// says the configurations agree and the trace's errors tell the rest.
-func Diagnose(r *Result, results []scenarios.Result) []Finding {
+// Diagnose explains why a pair of a run of an imported scenario did not come up: for
+// each pair whose IKE SA or whose traffic failed (a failed expectation, or an error in
+// the trace tr of a kind of SA the pair never brought up, as when a fragment's timeline
+// replaced the expectations), the findings of that stage, or one that says the
+// configurations agree and the trace's errors tell the rest.
+func Diagnose(r *Result, results []scenarios.Result, tr *trace.Trace) []Finding {
 	sc, err := r.Scenario()
 	if err != nil {
 		return nil
@@ -83,6 +85,8 @@ func Diagnose(r *Result, results []scenarios.Result) []Finding {
 				childFailed = true
 			}
 		}
+		ikeFailed = ikeFailed || failedInTrace(tr, p, ike.SATypeIKE)
+		childFailed = childFailed || failedInTrace(tr, p, ike.SATypeChild)
 		if !ikeFailed && !childFailed {
 			continue
 		}
@@ -111,6 +115,26 @@ func Diagnose(r *Result, results []scenarios.Result) []Finding {
 		out = append(out, found...)
 	}
 	return out
+}
+
+// failedInTrace reports whether an exchange of the pair's connections for an SA of type
+// typ failed (an error event of either side) while no such SA of the initiator's
+// connection came up: a failure that a later try did not mend.
+func failedInTrace(tr *trace.Trace, p Pair, typ ike.SAType) bool {
+	if tr == nil {
+		return false
+	}
+	failed := false
+	for _, e := range tr.Events {
+		switch {
+		case e.Kind == trace.KindError && e.SAType == typ &&
+			(e.Node == p.A.Name && e.Conn == p.ConnA || e.Node == p.B.Name && e.Conn == p.ConnB):
+			failed = true
+		case e.Kind == trace.KindSA && e.Op == trace.OpUp && e.SA != nil && e.SA.Type == typ && e.Node == p.A.Name && e.SA.Conn == p.ConnA:
+			return false
+		}
+	}
+	return failed
 }
 
 func sameNodes(between []string, a, b string) bool {

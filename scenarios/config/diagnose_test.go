@@ -56,6 +56,11 @@ func side(me, peer, local, remote, lan, peerLAN, start string) string {
 // them as gw-a and gw-b.
 func importPair(t *testing.T, changeA, changeB [2]string) *config.Result {
 	t.Helper()
+	return importPairWith(t, changeA, changeB, config.Options{})
+}
+
+func importPairWith(t *testing.T, changeA, changeB [2]string, o config.Options) *config.Result {
+	t.Helper()
 	dir := t.TempDir()
 	a := side("gw-a", "gw-b", "192.0.2.1", "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", "trap")
 	b := side("gw-b", "gw-a", "192.0.2.2", "192.0.2.1", "10.2.0.0/24", "10.1.0.0/24", "none")
@@ -69,7 +74,7 @@ func importPair(t *testing.T, changeA, changeB [2]string) *config.Result {
 		}
 		inputs = append(inputs, config.Input{Node: f.node, Path: path, Data: []byte(f.text)})
 	}
-	r, err := config.Import(inputs, config.Options{})
+	r, err := config.Import(inputs, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +115,7 @@ func TestDiagnose(t *testing.T) {
 				t.Fatal(err)
 			}
 			results := scenarios.Grade(run.Scenario, run.Sim.Trace)
-			findings := config.Diagnose(r, results)
+			findings := config.Diagnose(r, results, run.Sim.Trace)
 			if c.option == "" {
 				if !scenarios.Passed(results) || len(findings) > 0 {
 					t.Fatalf("the pair agrees, but: %v\n%s", findings, scenarios.FormatResults(results))
@@ -157,6 +162,44 @@ func TestDiagnose(t *testing.T) {
 	}
 }
 
+// TestDiagnoseWithoutExpectations: with a fragment's timeline in place of the inferred
+// traffic and its expectations (the IKE SA's stays), the errors in the trace still tell
+// that the Child SA failed; a pair that comes up gets no diagnosis.
+func TestDiagnoseWithoutExpectations(t *testing.T) {
+	frag := config.Options{FragmentPath: "timeline.yaml", Fragment: []byte(`timeline:
+  - {at: 0s, initiate: {node: gw-a, connection: vpn, child: net}}
+duration: 1.5s
+`)}
+	for _, c := range []struct {
+		name   string
+		b      [2]string
+		option string
+	}{
+		{"agree", [2]string{"", ""}, ""},
+		{"ESP", [2]string{"esp_proposals = aes128-sha256", "esp_proposals = aes256gcm16"}, "esp_proposals"},
+		{"IKE", [2]string{"modp2048", "ecp384"}, "proposals"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := importPairWith(t, [2]string{"", ""}, c.b, frag)
+			run, err := r.Simulate(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			results := scenarios.Grade(run.Scenario, run.Sim.Trace)
+			if c.option != "proposals" && !scenarios.Passed(results) {
+				t.Fatalf("the fragment's timeline left traffic expectations: %s", scenarios.FormatResults(results))
+			}
+			findings := config.Diagnose(r, results, run.Sim.Trace)
+			switch {
+			case c.option == "" && len(findings) > 0:
+				t.Errorf("a pair that comes up: %v", findings)
+			case c.option != "" && (len(findings) == 0 || findings[0].Option != c.option):
+				t.Errorf("findings %v, want one about %s", findings, c.option)
+			}
+		})
+	}
+}
+
 // TestCheckWarnsAtImport: Check finds the same disagreements before any run.
 func TestCheckWarnsAtImport(t *testing.T) {
 	r := importPair(t, [2]string{""}, [2]string{"modp2048", "ecp384"})
@@ -181,7 +224,7 @@ func TestDiagnosedTraceFollowsSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings := config.Diagnose(r, scenarios.Grade(run.Scenario, run.Sim.Trace))
+	findings := config.Diagnose(r, scenarios.Grade(run.Scenario, run.Sim.Trace), run.Sim.Trace)
 	if len(findings) == 0 {
 		t.Fatal("no diagnosis")
 	}
