@@ -36,7 +36,8 @@ type configPair struct {
 	a, b     string // swanctl.conf of node a (the initiator) and node b
 	child    string // the child to initiate ("" for the IKE SA alone)
 	ping     bool   // ping from a's inner address to b's
-	fail     bool   // the IKE SA must not come up
+	fail     bool   // the IKE SA (or the Child SA) must not come up
+	option   string // when fail: the option the diagnosis names
 	pki      map[string][]string
 	timeline string // the simulation's timeline, as the test drives charon
 }
@@ -206,11 +207,21 @@ secrets {
 	// keeps retransmitting for a while, as RFC 7296, Section 2.21.1 advises (a forged
 	// error must not end an exchange): the simulation stops before its first
 	// retransmission, after 2 s.
-	{name: "proposal-mismatch", conn: "site", child: "net", fail: true, timeline: `timeline:
+	{name: "proposal-mismatch", conn: "site", child: "net", fail: true, option: "proposals", timeline: `timeline:
+  - {at: 0s, initiate: {node: node-a, connection: site, child: net}}
+duration: 1.5s
+`},
+	// The IKE SA comes up, the Child SA in IKE_AUTH does not: no common ESP proposal.
+	{name: "esp-proposal-mismatch", conn: "site", child: "net", fail: true, option: "esp_proposals", timeline: `timeline:
   - {at: 0s, initiate: {node: node-a, connection: site, child: net}}
 duration: 1.5s
 `},
 	{name: "ikev1-main", conn: "site", child: "net", ping: true, timeline: `timeline:
+  - {at: 0s, initiate: {node: node-a, connection: site, child: net}}
+  - {at: 1s, ping: {from: host-node-a, to: host-node-b, count: 3, interval: 0.3s}}
+  - {at: 3s, delete: {node: node-a, connection: site}}
+`},
+	{name: "ikev1-aggressive", conn: "site", child: "net", ping: true, timeline: `timeline:
   - {at: 0s, initiate: {node: node-a, connection: site, child: net}}
   - {at: 1s, ping: {from: host-node-a, to: host-node-b, count: 3, interval: 0.3s}}
   - {at: 3s, delete: {node: node-a, connection: site}}
@@ -397,8 +408,15 @@ func TestInteropConfigs(t *testing.T) {
 			pairs[i].a, pairs[i].b = pskPair("2", "aes128-sha256-modp2048", "aes128-sha256-modp2048", "a.example", "b.example")
 		case "proposal-mismatch":
 			pairs[i].a, pairs[i].b = pskPair("2", "aes128-sha256-modp2048", "aes256-sha384-ecp384", "a.example", "b.example")
+		case "esp-proposal-mismatch":
+			a, b := pskPair("2", "aes128-sha256-modp2048", "aes128-sha256-modp2048", "a.example", "b.example")
+			pairs[i].a, pairs[i].b = a, strings.Replace(b, "esp_proposals = aes128-sha256", "esp_proposals = aes256gcm16", 1)
 		case "ikev1-main":
 			pairs[i].a, pairs[i].b = pskPair("1", "aes128-sha256-modp2048", "aes128-sha256-modp2048", pairA, pairB)
+		case "ikev1-aggressive":
+			a, b := pskPair("1", "aes128-sha256-modp2048", "aes128-sha256-modp2048", "a.example", "b.example")
+			pairs[i].a = strings.Replace(a, "version = 1", "version = 1\n    aggressive = yes", 1)
+			pairs[i].b = strings.Replace(b, "version = 1", "version = 1\n    aggressive = yes", 1)
 		}
 	}
 	for _, c := range pairs {
@@ -489,7 +507,7 @@ func TestInteropConfigs(t *testing.T) {
 			results := scenarios.Grade(run.Scenario, run.Sim.Trace)
 			if c.fail {
 				findings := config.Diagnose(r, results, run.Sim.Trace)
-				if len(findings) == 0 || findings[0].Option != "proposals" {
+				if len(findings) == 0 || findings[0].Option != c.option {
 					t.Errorf("the mismatch is not diagnosed: %v", findings)
 				}
 				return
