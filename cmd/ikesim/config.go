@@ -92,15 +92,7 @@ would keep them apart is a warning.`,
 		for _, f := range config.Check(r) {
 			fmt.Fprintf(ew, "warning: %s\n", f)
 		}
-		if *out == "" {
-			_, err := w.Write(r.YAML)
-			return err
-		}
-		if err := os.WriteFile(*out, r.YAML, 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "wrote %s: run it with 'ikesim run %s'\n", *out, *out)
-		return nil
+		return writeOut(w, *out, r.YAML, fmt.Sprintf(": run it with 'ikesim run %s'", *out))
 	}
 	return cmd
 }
@@ -153,17 +145,23 @@ connections.`,
 		for _, n := range notes {
 			fmt.Fprintf(ew, "note: %s\n", n.Msg)
 		}
-		if *out == "" {
-			_, err := w.Write(data)
-			return err
-		}
-		if err := os.WriteFile(*out, data, 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "wrote %s\n", *out)
-		return nil
+		return writeOut(w, *out, data, "")
 	}
 	return cmd
+}
+
+// writeOut writes data to w, or to the file out when it is named, and then says so on
+// w, with more after the file's name.
+func writeOut(w io.Writer, out string, data []byte, more string) error {
+	if out == "" {
+		_, err := w.Write(data)
+		return err
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "wrote %s%s\n", out, more)
+	return err
 }
 
 // addTopology adds --topology to a command that imports configurations.
