@@ -158,7 +158,8 @@ func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
 func (v *validator) secret(node, local, remote string) []byte {
 	var found []byte
 	specific := false
-	for _, s := range v.f.Secrets {
+	for _, i := range v.secretCandidates(local, remote) {
+		s := &v.f.Secrets[i]
 		if s.Type != "" && s.Type != "ike" {
 			continue
 		}
@@ -177,6 +178,35 @@ func (v *validator) secret(node, local, remote string) []byte {
 		}
 	}
 	return found
+}
+
+// secretCandidates are the indexes, in file order, of the secrets that can match: those
+// without identities, those that name the identity fewer secrets name (a match names
+// both), and those whose only identity is the other one.
+func (v *validator) secretCandidates(local, remote string) []int {
+	if v.secretsByID == nil {
+		v.secretsByID, v.secretsBySingle = map[string][]int{}, map[string][]int{}
+		for i, s := range v.f.Secrets {
+			switch len(s.IDs) {
+			case 0:
+				v.anyIDs = append(v.anyIDs, i)
+			case 1:
+				v.secretsBySingle[s.IDs[0]] = append(v.secretsBySingle[s.IDs[0]], i)
+			}
+			for j, id := range s.IDs {
+				if !slices.Contains(s.IDs[:j], id) {
+					v.secretsByID[id] = append(v.secretsByID[id], i)
+				}
+			}
+		}
+	}
+	rare, other := local, remote
+	if len(v.secretsByID[other]) < len(v.secretsByID[rare]) {
+		rare, other = other, rare
+	}
+	out := slices.Concat(v.anyIDs, v.secretsByID[rare], v.secretsBySingle[other])
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {

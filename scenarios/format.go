@@ -22,12 +22,30 @@ type File struct {
 	Timeline    []Step                          `yaml:"timeline"`
 	Faults      []FaultSpec                     `yaml:"faults"`
 	Expect      []Expect                        `yaml:"expect"`
+	// Groups are N similar nodes each (groups.go). Their members are in Topology.Nodes,
+	// their connections, secrets and timeline steps in those sections, after the ones
+	// written there.
+	Groups []GroupSpec `yaml:"groups"`
 }
 
-// Topology is the network: nodes and the links between them.
+// Topology is the network: nodes, the links between two of them, and the segments
+// (LANs) that many share.
 type Topology struct {
-	Nodes []NodeSpec `yaml:"nodes"`
-	Links []LinkSpec `yaml:"links"`
+	Nodes    []NodeSpec    `yaml:"nodes"`
+	Links    []LinkSpec    `yaml:"links"`
+	Segments []SegmentSpec `yaml:"segments"`
+}
+
+// SegmentSpec is a shared segment, a switched LAN: its members (nodes, or groups for
+// all their members) are on one subnet and reach each other directly, every datagram
+// with the segment's impairments.
+type SegmentSpec struct {
+	Name string `yaml:"name"`
+	// Prefix picks each member's interface: the one whose address lies in it (default:
+	// the member's first interface that is on no link).
+	Prefix    string   `yaml:"prefix"`
+	Nodes     []string `yaml:"nodes"`
+	LinkModel `yaml:",inline"`
 }
 
 // NodeSpec is one node.
@@ -41,6 +59,8 @@ type NodeSpec struct {
 	CACerts   []string `yaml:"cacerts"` // the node's trust store: test PKI names or PEM files
 	// Charon is the node's IKE daemon settings, as in strongswan.conf (charon.go).
 	Charon *CharonSpec `yaml:"charon"`
+	// Group is the group the node is a member of ("" for a node written out).
+	Group string `yaml:"-"`
 }
 
 // Prefixes are the node's addresses with their prefix lengths (a bare address is a
@@ -75,6 +95,11 @@ type NATSpec struct {
 // LinkSpec is one link and its impairments.
 type LinkSpec struct {
 	Between   []string `yaml:"between"`
+	LinkModel `yaml:",inline"`
+}
+
+// LinkModel is what a link or a segment does to datagrams.
+type LinkModel struct {
 	Delay     Duration `yaml:"delay"`
 	Jitter    Duration `yaml:"jitter"`
 	Loss      Percent  `yaml:"loss"`

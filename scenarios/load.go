@@ -29,6 +29,7 @@ type Scenario struct {
 	Source []byte
 	Seed   uint64
 	ast    *ast.File // for positions of errors found while building
+	pos    *positions
 }
 
 // Error is one problem in a scenario file, with its position and source line.
@@ -103,31 +104,7 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		}
 		return e
 	}
-	var f File
-	var early ErrorList // problems the checks go on past
-	var tree *ast.File
-	if file, err := parser.ParseBytes(data, 0); err == nil {
-		tree = file
-		fatal := false
-		for _, e := range checkSchema(file) {
-			line, col := 0, 0
-			if e.node != nil && e.node.GetToken() != nil {
-				line, col = e.node.GetToken().Position.Line, e.node.GetToken().Position.Column
-			}
-			early = append(early, mk(line, col, e.msg))
-			fatal = fatal || !e.extra
-		}
-		if fatal {
-			return nil, early
-		}
-	}
-	var err error
-	if len(early) > 0 && tree != nil && len(tree.Docs) > 0 {
-		// Decode the tree, where bad values are null now; unknown fields are reported.
-		err = yaml.NodeToValue(tree.Docs[0].Body, &f)
-	} else {
-		err = yaml.UnmarshalWithOptions(data, &f, yaml.Strict())
-	}
+	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
@@ -136,15 +113,36 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		}
 		return nil, ErrorList{mk(0, 0, cleanYAMLMessage(err.Error()))}
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, ErrorList{mk(0, 0, err.Error())}
+	var f File
+	var early ErrorList // problems the checks go on past
+	fatal := false
+	d, errs := decodeFile(file, &f)
+	report := func(errs []schemaError) {
+		for _, e := range errs {
+			line, col := 0, 0
+			if e.node != nil && e.node.GetToken() != nil {
+				line, col = e.node.GetToken().Position.Line, e.node.GetToken().Position.Column
+			}
+			early = append(early, mk(line, col, e.msg))
+			fatal = fatal || !e.extra
+		}
 	}
-	v := &validator{f: &f, file: file, mk: mk, dir: fileDir(path)}
+	report(errs)
+	if fatal {
+		return nil, early
+	}
+	d.errs = nil
+	pos := d.expandGroups(&f)
+	report(d.errs)
+	if fatal {
+		return nil, early
+	}
+	v := &validator{f: &f, file: file, pos: pos, mk: mk, dir: fileDir(path)}
 	if f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	v.check()
+	v.groupNotes()
 	if all := append(early, v.errs...); len(all) > 0 {
 		sort.SliceStable(all, func(i, j int) bool {
 			if all[i].Line != all[j].Line {
@@ -154,7 +152,7 @@ func Parse(data []byte, path string) (*Scenario, error) {
 		})
 		return nil, all
 	}
-	s := &Scenario{File: &f, Path: path, Source: data, ast: file}
+	s := &Scenario{File: &f, Path: path, Source: data, ast: file, pos: pos}
 	if f.Seed != nil {
 		s.Seed = *f.Seed
 	} else {
@@ -182,20 +180,38 @@ func cleanYAMLMessage(m string) string {
 type validator struct {
 	f     *File
 	file  *ast.File
+	pos   *positions
 	mk    func(line, col int, msg string) *Error
 	errs  ErrorList
 	nodes map[string]*NodeSpec
-	dir   string // the scenario file's directory, for the PEM files it names
+	index map[string]int // node name -> its index in topology.nodes
+	dir   string         // the scenario file's directory, for the PEM files it names
+	// inGroup counts the errors at a place in a group's template after the first one
+	// there: one message stands for every member.
+	inGroup map[token]*groupErrors
+	// secretsByID indexes the secrets by identity (secret.go).
+	secretsByID, secretsBySingle map[string][]int
+	anyIDs                       []int
+	// eapCommon are the EAP secrets of every node, eapNamed those that name nodes.
+	eapCommon map[string][]byte
+	eapNamed  map[string][]int
 }
 
-// at turns a YAML path like "$.topology.nodes[1].address" into a position.
-func (v *validator) at(path string) (int, int) {
+// groupErrors is the first error at a place in a group's template, and how many
+// members had one there.
+type groupErrors struct {
+	err   *Error
+	group string
+	more  int
+}
+
+// at turns a YAML path like "$.topology.nodes[1].address" into a position, and the
+// group whose template holds it.
+func (v *validator) at(path string) (int, int, string) {
 	for path != "" && path != "$" {
-		if p, err := yaml.PathString(path); err == nil {
-			if n, err := p.FilterFile(v.file); err == nil && n != nil && n.GetToken() != nil {
-				pos := n.GetToken().Position
-				return pos.Line, pos.Column
-			}
+		if n, g := v.pos.find(v.file, path); n != nil && n.GetToken() != nil {
+			pos := n.GetToken().Position
+			return pos.Line, pos.Column, g
 		}
 		// Fall back to the enclosing element.
 		i := strings.LastIndexAny(path, ".[")
@@ -204,22 +220,38 @@ func (v *validator) at(path string) (int, int) {
 		}
 		path = path[:i]
 	}
-	return 0, 0
+	return 0, 0, ""
 }
 
 // present reports whether the file has a value at path (a bad one, reported already, too).
 func (v *validator) present(path string) bool {
-	p, err := yaml.PathString(path)
-	if err != nil {
-		return false
-	}
-	n, err := p.FilterFile(v.file)
-	return err == nil && n != nil
+	n, _ := v.pos.find(v.file, path)
+	return n != nil
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
-	l, c := v.at(path)
-	v.errs = append(v.errs, v.mk(l, c, fmt.Sprintf(format, args...)))
+	l, c, group := v.at(path)
+	e := v.mk(l, c, fmt.Sprintf(format, args...))
+	if group != "" {
+		if v.inGroup == nil {
+			v.inGroup = map[token]*groupErrors{}
+		}
+		if g := v.inGroup[token{l, c}]; g != nil {
+			g.more++
+			return
+		}
+		v.inGroup[token{l, c}] = &groupErrors{err: e, group: group}
+	}
+	v.errs = append(v.errs, e)
+}
+
+// groupNotes adds to each error in a group's template how many more members had it.
+func (v *validator) groupNotes() {
+	for _, g := range v.inGroup {
+		if g.more > 0 {
+			g.err.Msg += fmt.Sprintf(" (and %d more members of group %s)", g.more, g.group)
+		}
+	}
 }
 
 // key quotes a map key for a YAML path.
@@ -234,7 +266,7 @@ func key(k string) string {
 
 func (v *validator) check() {
 	f := v.f
-	v.nodes = map[string]*NodeSpec{}
+	v.nodes, v.index = map[string]*NodeSpec{}, map[string]int{}
 	if len(f.Topology.Nodes) == 0 && !v.present("$.topology.nodes") {
 		v.errorf("$.topology", "the topology has no nodes")
 	}
@@ -249,7 +281,7 @@ func (v *validator) check() {
 			v.errorf(p+".name", "node %q is defined twice", n.Name)
 			continue
 		}
-		v.nodes[n.Name] = n
+		v.nodes[n.Name], v.index[n.Name] = n, i
 		if _, err := nodeKind(n.Kind); err != nil {
 			v.errorf(p+".kind", "%v", err)
 		}

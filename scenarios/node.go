@@ -14,11 +14,12 @@ import (
 // newValidator makes the validator that turns a checked scenario's specs into engine
 // configuration, reporting problems at their place in the file.
 func newValidator(s *Scenario) *validator {
-	v := &validator{f: s.File, file: s.ast, mk: func(l, c int, m string) *Error { return &Error{File: s.Path, Line: l, Col: c, Msg: m} },
+	v := &validator{f: s.File, file: s.ast, pos: s.pos, mk: func(l, c int, m string) *Error { return &Error{File: s.Path, Line: l, Col: c, Msg: m} },
 		dir: fileDir(s.Path)}
-	v.nodes = map[string]*NodeSpec{}
+	v.nodes, v.index = map[string]*NodeSpec{}, map[string]int{}
 	for i := range s.File.Topology.Nodes {
 		v.nodes[s.File.Topology.Nodes[i].Name] = &s.File.Topology.Nodes[i]
+		v.index[s.File.Topology.Nodes[i].Name] = i
 	}
 	return v
 }

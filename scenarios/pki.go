@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,14 +91,8 @@ func (v *validator) authMaterial(node string, spec *ConnSpec, c *ike.Connection,
 	}
 }
 
-func (v *validator) nodeIndex(node string) int {
-	for i, n := range v.f.Topology.Nodes {
-		if n.Name == node {
-			return i
-		}
-	}
-	return 0
-}
+// nodeIndex is the index of a node in topology.nodes, for paths.
+func (v *validator) nodeIndex(node string) int { return v.index[node] }
 
 // isPKIName reports whether a certificate name is one of the test PKI, not a file.
 func isPKIName(name string) bool { return !strings.ContainsAny(name, "/.") }
@@ -181,23 +176,36 @@ func (v *validator) privateKey(node, name string, cert *x509.Certificate, p stri
 }
 
 // eapSecrets are the EAP passwords that apply to a node, by identity: a secret that
-// names the node wins over one for every node.
+// names the node wins over one for every node. Nodes that no secret names share one
+// map, which the engines only read.
 func (v *validator) eapSecrets(node string) map[string][]byte {
-	out := map[string][]byte{}
-	specific := map[string]bool{}
-	for _, s := range v.f.Secrets {
-		if s.Type != "eap" {
-			continue
-		}
-		mine := len(s.Nodes) > 0 && slices.Contains(s.Nodes, node)
-		if len(s.Nodes) > 0 && !mine {
-			continue
-		}
-		for _, id := range s.IDs {
-			if _, have := out[id]; have && (specific[id] || !mine) {
+	if v.eapCommon == nil {
+		v.eapCommon, v.eapNamed = map[string][]byte{}, map[string][]int{}
+		for i, s := range v.f.Secrets {
+			if s.Type != "eap" {
 				continue
 			}
-			out[id], specific[id] = []byte(s.Secret), mine
+			for _, n := range s.Nodes {
+				v.eapNamed[n] = append(v.eapNamed[n], i)
+			}
+			for _, id := range s.IDs {
+				if _, have := v.eapCommon[id]; !have && len(s.Nodes) == 0 {
+					v.eapCommon[id] = []byte(s.Secret)
+				}
+			}
+		}
+	}
+	named := v.eapNamed[node]
+	if len(named) == 0 {
+		return v.eapCommon
+	}
+	out := maps.Clone(v.eapCommon)
+	specific := map[string]bool{}
+	for _, i := range named {
+		for _, id := range v.f.Secrets[i].IDs {
+			if !specific[id] {
+				out[id], specific[id] = []byte(v.f.Secrets[i].Secret), true
+			}
 		}
 	}
 	return out
