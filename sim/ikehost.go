@@ -168,7 +168,15 @@ func (nd *Node) InstallTraps() {
 		return
 	}
 	for _, t := range nd.IKE.Traps() {
-		InstallPolicies(nd.SPD, t.ReqID, t.Conn+"/"+t.Child, t.LocalTS, t.RemoteTS)
+		local := t.LocalTS
+		if len(local) == 0 {
+			// local_ts dynamic: the node's own addresses, as strongSwan's trap policy
+			// takes the local address for it.
+			for _, i := range nd.Ifaces {
+				local = append(local, ike.TSFromPrefix(netip.PrefixFrom(i.Addr(), 32)))
+			}
+		}
+		InstallPolicies(nd.SPD, t.ReqID, t.Conn+"/"+t.Child, local, t.RemoteTS)
 	}
 }
 

@@ -9,15 +9,37 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// transmit puts a packet on the wire of ifc: it records the message event, applies the
-// faults and the link's impairments, and schedules the arrival at the far end.
-func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded bool) {
-	l := ifc.Link
-	peer := ifc.Peer()
-	dir := 0
-	if ifc == l.B {
-		dir = 1
+// medium is what carries a datagram: a link or a segment.
+type medium struct {
+	*LinkParams
+	name string
+	down bool
+	rand *Rand
+	// arrival is when a datagram sent now arrives, in order behind the ones before
+	// unless it is reordered.
+	arrival func(now time.Duration) time.Duration
+}
+
+// mediumOf is the link or segment of ifc.
+func mediumOf(ifc *Iface) medium {
+	if l := ifc.Link; l != nil {
+		dir := 0
+		if ifc == l.B {
+			dir = 1
+		}
+		return medium{&l.LinkParams, "link " + l.Name(), l.Down, l.rand, func(now time.Duration) time.Duration { return l.arrival(now, dir) }}
 	}
+	s := ifc.Segment
+	return medium{&s.LinkParams, "segment " + s.Name, s.Down, s.rand, func(now time.Duration) time.Duration {
+		return arrival(&s.LinkParams, s.rand, now, &ifc.segLast)
+	}}
+}
+
+// transmit puts a packet on the wire of ifc toward peer: it records the message event,
+// applies the faults and the impairments of the link or segment, and schedules the
+// arrival at the far end.
+func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *packetMeta, forwarded bool) {
+	l := mediumOf(ifc)
 	e := &trace.Event{Kind: trace.KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
@@ -32,18 +54,18 @@ func (n *Network) transmit(ifc *Iface, pkt []byte, meta *packetMeta, forwarded b
 	switch {
 	case ifc.Node.down:
 		cause, reason = trace.DropNodeDown, "node is down"
-	case l.Down:
-		cause, reason = trace.DropLinkDown, "link "+l.Name()+" is down"
+	case l.down:
+		cause, reason = trace.DropLinkDown, l.name+" is down"
 	case len(pkt) > l.MTU:
 		cause, reason = trace.DropMTU, fmt.Sprintf("%d bytes exceed the link MTU of %d (DF set, no fragmentation)", len(pkt), l.MTU)
 	case verdict.drop:
 		cause, reason = trace.DropFault, "dropped by fault rule: "+verdict.rule
 	case l.rand.Chance(l.Loss):
-		cause, reason = trace.DropLoss, fmt.Sprintf("lost on link %s (%.0f%% loss)", l.Name(), l.Loss*100)
+		cause, reason = trace.DropLoss, fmt.Sprintf("lost on %s (%.0f%% loss)", l.name, l.Loss*100)
 	}
 	at := n.Sim.Now()
 	if reason == "" {
-		at = l.arrival(n.Sim.Now(), dir) + verdict.delay
+		at = l.arrival(n.Sim.Now()) + verdict.delay
 		a := trace.Seconds(at)
 		e.Arrive = &a
 	}

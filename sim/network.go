@@ -23,10 +23,13 @@ const (
 
 // Network is the simulated internetwork: nodes joined by links, on one Sim.
 type Network struct {
-	Sim    *Sim
-	Nodes  []*Node
-	Links  []*Link
-	byName map[string]*Node
+	Sim      *Sim
+	Nodes    []*Node
+	Links    []*Link
+	Segments []*Segment
+	byName   map[string]*Node
+	// searchMark numbers the route searches (ComputeRoutes).
+	searchMark int
 	// Faults are message rules checked on every transmission (drop, duplicate, delay,
 	// corrupt the Nth message of an exchange).
 	Faults []*Fault
@@ -128,6 +131,55 @@ func (n *Network) Connect(a, b string, addrA, addrB netip.Addr, p LinkParams) (*
 	return l, nil
 }
 
+// Segment is a shared medium, a switched LAN: the interfaces of its members reach each
+// other directly, every datagram with the segment's impairments.
+type Segment struct {
+	Name    string
+	Members []*Iface
+	LinkParams
+	Down   bool
+	rand   *Rand
+	byAddr map[netip.Addr]*Iface
+	table  *routeTable // the routes of members with no other attachment
+	mark   int         // the last route search that crossed it
+}
+
+// AddSegment makes an empty segment.
+func (n *Network) AddSegment(name string, p LinkParams) (*Segment, error) {
+	for _, s := range n.Segments {
+		if s.Name == name {
+			return nil, fmt.Errorf("sim: segment %q defined twice", name)
+		}
+	}
+	if p.MTU == 0 {
+		p.MTU = 1500
+	}
+	s := &Segment{Name: name, LinkParams: p, rand: n.Sim.Rand("segment/" + name), byAddr: map[netip.Addr]*Iface{}}
+	n.Segments = append(n.Segments, s)
+	return s, nil
+}
+
+// Join puts a node on a segment with its first free interface in within (any free
+// interface when within is not valid).
+func (s *Segment) Join(nd *Node, within netip.Prefix) (*Iface, error) {
+	for _, i := range nd.Ifaces {
+		if !i.free() || within.IsValid() && !within.Contains(i.Addr()) {
+			continue
+		}
+		if other := s.byAddr[i.Addr()]; other != nil {
+			return nil, fmt.Errorf("sim: %s of node %q is node %q's address on segment %s too", i.Addr(), nd.Name, other.Node.Name, s.Name)
+		}
+		i.Segment = s
+		s.Members = append(s.Members, i)
+		s.byAddr[i.Addr()] = i
+		return i, nil
+	}
+	if within.IsValid() {
+		return nil, fmt.Errorf("sim: node %q has no free interface in %s for segment %s", nd.Name, within, s.Name)
+	}
+	return nil, fmt.Errorf("sim: node %q has no free interface for segment %s (give it one more address)", nd.Name, s.Name)
+}
+
 // Link returns the link between two nodes, or nil.
 func (n *Network) Link(a, b string) *Link {
 	for _, l := range n.Links {
@@ -138,13 +190,24 @@ func (n *Network) Link(a, b string) *Link {
 	return nil
 }
 
-// Iface is one interface of a node: an address with its prefix, and the link it is on.
+// Iface is one interface of a node: an address with its prefix, and the link or the
+// segment it is on.
 type Iface struct {
-	Node   *Node
-	Index  int
-	Prefix netip.Prefix
-	Link   *Link
+	Node    *Node
+	Index   int
+	Prefix  netip.Prefix
+	Link    *Link
+	Segment *Segment
+	// segLast is when the latest datagram this interface put on its segment arrives,
+	// so that its datagrams stay in order unless the segment reorders them.
+	segLast time.Duration
 }
+
+// free reports whether the interface is on no link and no segment.
+func (i *Iface) free() bool { return i.Link == nil && i.Segment == nil }
+
+// attached reports whether the interface is on a link or a segment.
+func (i *Iface) attached() bool { return !i.free() }
 
 // Addr is the interface's address.
 func (i *Iface) Addr() netip.Addr { return i.Prefix.Addr() }
@@ -169,7 +232,7 @@ func sameSubnet(a, b *Node, addrA, addrB netip.Addr) (*Iface, *Iface) {
 	}
 	for _, ia := range a.Ifaces {
 		for _, ib := range b.Ifaces {
-			if ia.Link == nil && ib.Link == nil && ia.Prefix.Masked() == ib.Prefix.Masked() {
+			if ia.free() && ib.free() && ia.Prefix.Masked() == ib.Prefix.Masked() {
 				return ia, ib
 			}
 		}
@@ -181,14 +244,14 @@ func (nd *Node) freeIface(addr netip.Addr, other *Node) (*Iface, error) {
 	for _, i := range nd.Ifaces {
 		if addr.IsValid() {
 			if i.Addr() == addr {
-				if i.Link != nil {
+				if !i.free() {
 					return nil, fmt.Errorf("sim: interface %s of %q is linked twice", addr, nd.Name)
 				}
 				return i, nil
 			}
 			continue
 		}
-		if i.Link == nil {
+		if i.free() {
 			return i, nil
 		}
 	}
@@ -198,80 +261,178 @@ func (nd *Node) freeIface(addr netip.Addr, other *Node) (*Iface, error) {
 	return nil, fmt.Errorf("sim: node %q has no free interface for a link to %q (give it one more address)", nd.Name, other.Name)
 }
 
+// ComputeRoutes fills every node's routing table: its connected prefixes, and for every
+// other node's prefixes the interface of the first hop on a shortest path, and on a
+// segment the neighbour that takes the packet. A NAT does not pass on the prefixes
+// inside it. A node with one link sends what it has no route for out of it (a default
+// route); a node whose only attachment is a segment uses the segment's table, made
+// once for all its members, so that ten thousand road warriors on one segment cost
+// one search, not ten thousand.
+func (n *Network) ComputeRoutes() {
+	for _, seg := range n.Segments {
+		seg.table = nil
+	}
+	for _, src := range n.Nodes {
+		src.routes, src.shared, src.segIface = &routeTable{}, nil, nil
+		for _, i := range src.Ifaces {
+			src.routes.add(route{prefix: i.Prefix, iface: i})
+		}
+		var attached []*Iface
+		for _, i := range src.Ifaces {
+			if i.attached() {
+				attached = append(attached, i)
+			}
+		}
+		switch {
+		case len(attached) == 1 && attached[0].Link != nil:
+			src.routes.add(route{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0), iface: attached[0], next: attached[0].Peer()})
+		case len(attached) == 1:
+			seg := attached[0].Segment
+			if seg.table == nil {
+				seg.table = &routeTable{}
+				n.search(nil, seg, seg.table.add)
+				for _, m := range seg.Members {
+					if m.Node.Kind != KindHost {
+						// The default route: the segment's first forwarder.
+						seg.table.add(route{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0), next: m})
+						break
+					}
+				}
+			}
+			src.shared, src.segIface = seg.table, attached[0]
+		default:
+			n.search(src, nil, src.routes.add)
+		}
+	}
+}
+
+// search runs a breadth-first search over links and segments from src, or from the
+// members of seg, and adds a route to every prefix found (each at its first, shortest,
+// hop). Routes from a segment have no interface: each member uses its own on it.
+func (n *Network) search(src *Node, seg *Segment, add func(route) bool) {
+	n.searchMark++
+	mark := n.searchMark
+	first := map[*Node]route{}
+	var queue []*Node
+	reach := func(cur *Node, hop route, p *Iface) {
+		pn := p.Node
+		if pn.mark == mark {
+			return
+		}
+		pn.mark = mark
+		first[pn] = hop
+		for _, pi := range pn.Ifaces {
+			if pn.Kind == KindNAT && pi != p && pi.Index != pn.outsideIndex() {
+				continue // private side of a NAT: not routable from outside
+			}
+			hop.prefix = pi.Prefix.Masked()
+			add(hop)
+		}
+		if pn.Kind != KindHost {
+			queue = append(queue, pn)
+		}
+	}
+	if src != nil {
+		src.mark = mark
+		queue = append(queue, src)
+	} else {
+		seg.mark = mark
+		for _, m := range seg.Members {
+			reach(nil, route{next: m}, m)
+		}
+	}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, i := range cur.Ifaces {
+			hop := first[cur]
+			if cur == src {
+				hop = route{iface: i}
+			}
+			switch {
+			case i.Link != nil:
+				if cur == src {
+					hop.next = i.Peer()
+				}
+				reach(cur, hop, i.Peer())
+			case i.Segment != nil && i.Segment.mark != mark:
+				i.Segment.mark = mark
+				for _, m := range i.Segment.Members {
+					if m == i {
+						continue
+					}
+					if cur == src {
+						hop.next = m
+					}
+					reach(cur, hop, m)
+				}
+			}
+		}
+	}
+}
+
+// route is one entry of a routing table: packets for prefix leave by iface (none in a
+// segment's table: each member's own on it) to next, the neighbour's interface (on a
+// segment, the member that has the destination address takes it first).
 type route struct {
 	prefix netip.Prefix
 	iface  *Iface
+	next   *Iface
 }
 
-// ComputeRoutes fills every node's routing table: its connected prefixes, and for every
-// other node's prefixes the interface of the first hop on a shortest path. A NAT does
-// not pass on the prefixes inside it.
-func (n *Network) ComputeRoutes() {
-	for _, src := range n.Nodes {
-		src.routes = nil
-		seen := map[netip.Prefix]bool{}
-		add := func(p netip.Prefix, via *Iface) {
-			p = p.Masked()
-			if !seen[p] {
-				seen[p] = true
-				src.routes = append(src.routes, route{p, via})
-			}
-		}
-		for _, i := range src.Ifaces {
-			add(i.Prefix, i)
-		}
-		// Breadth-first over the links; first[x] is src's interface toward x.
-		first := map[*Node]*Iface{}
-		queue := []*Node{src}
-		visited := map[*Node]bool{src: true}
-		for len(queue) > 0 {
-			cur := queue[0]
-			queue = queue[1:]
-			for _, i := range cur.Ifaces {
-				p := i.Peer()
-				if p == nil || visited[p.Node] {
-					continue
-				}
-				visited[p.Node] = true
-				hop := first[cur]
-				if cur == src {
-					hop = i
-				}
-				first[p.Node] = hop
-				for _, pi := range p.Node.Ifaces {
-					if p.Node.Kind == KindNAT && pi != p && pi.Index != p.Node.outsideIndex() {
-						continue // private side of a NAT: not routable from outside
-					}
-					add(pi.Prefix, hop)
-				}
-				if p.Node.Kind != KindHost {
-					queue = append(queue, p.Node)
-				}
-			}
-		}
-		// A node with one link sends what it has no route for out of it (a default
-		// route): virtual IPs, for one, are in no node's prefixes.
-		var linked []*Iface
-		for _, i := range src.Ifaces {
-			if i.Link != nil {
-				linked = append(linked, i)
-			}
-		}
-		if len(linked) == 1 {
-			add(netip.PrefixFrom(netip.IPv4Unspecified(), 0), linked[0])
-		}
-		sort.SliceStable(src.routes, func(a, b int) bool { return src.routes[a].prefix.Bits() > src.routes[b].prefix.Bits() })
-	}
+// routeTable finds routes by longest prefix match: one map per prefix length.
+type routeTable struct {
+	bits   []int // the prefix lengths present, longest first
+	byBits map[int]map[netip.Prefix]route
 }
 
-// route finds the interface toward dst by longest prefix match.
-func (nd *Node) route(dst netip.Addr) *Iface {
-	for _, r := range nd.routes {
-		if r.prefix.Contains(dst) {
-			return r.iface
+// add adds a route unless one for its prefix is there; it reports whether it did.
+func (t *routeTable) add(r route) bool {
+	r.prefix = r.prefix.Masked()
+	bits := r.prefix.Bits()
+	if t.byBits == nil {
+		t.byBits = map[int]map[netip.Prefix]route{}
+	}
+	m := t.byBits[bits]
+	if m == nil {
+		m = map[netip.Prefix]route{}
+		t.byBits[bits] = m
+		t.bits = append(t.bits, bits)
+		sort.Sort(sort.Reverse(sort.IntSlice(t.bits)))
+	}
+	if _, ok := m[r.prefix]; ok {
+		return false
+	}
+	m[r.prefix] = r
+	return true
+}
+
+// lookup finds the route with the longest prefix that holds dst.
+func (t *routeTable) lookup(dst netip.Addr) (route, bool) {
+	if t == nil {
+		return route{}, false
+	}
+	for _, bits := range t.bits {
+		p, _ := dst.Prefix(bits)
+		if r, ok := t.byBits[bits][p]; ok {
+			return r, true
 		}
 	}
-	return nil
+	return route{}, false
+}
+
+// route finds the interface toward dst, and the neighbour that takes the packet (nil:
+// the other end of a link, or the member of a segment that has dst).
+func (nd *Node) route(dst netip.Addr) (*Iface, *Iface) {
+	r, ok := nd.routes.lookup(dst)
+	if s, sok := nd.shared.lookup(dst); sok && (!ok || s.prefix.Bits() > r.prefix.Bits()) {
+		s.iface = nd.segIface
+		r, ok = s, true
+	}
+	if !ok {
+		return nil, nil
+	}
+	return r.iface, r.next
 }
 
 // HasAddr reports whether a is one of the node's addresses (its virtual IP included).
@@ -298,7 +459,7 @@ func (nd *Node) Addr() netip.Addr {
 // sourceFor picks the source address for a packet to dst: the address of the outgoing
 // interface (or the virtual IP when the packet will be tunnelled).
 func (nd *Node) sourceFor(dst netip.Addr) netip.Addr {
-	if i := nd.route(dst); i != nil {
+	if i, _ := nd.route(dst); i != nil {
 		return i.Addr()
 	}
 	return nd.Addr()
@@ -310,21 +471,28 @@ type queued struct {
 	meta *packetMeta
 }
 
-// sendTime is when a datagram put on l now in direction dir reaches the far end.
+// arrival is when a datagram put on l now in direction dir reaches the far end.
 func (l *Link) arrival(now time.Duration, dir int) time.Duration {
-	d := l.Delay
-	if l.Jitter > 0 {
-		d += time.Duration(l.rand.Float64() * float64(l.Jitter))
+	return arrival(&l.LinkParams, l.rand, now, &l.last[dir])
+}
+
+// arrival is when a datagram sent now arrives over a medium with impairments p: after
+// the delay and a random jitter, and not before the one sent before it (last), unless
+// it is held back behind the next ones (reordered).
+func arrival(p *LinkParams, r *Rand, now time.Duration, last *time.Duration) time.Duration {
+	d := p.Delay
+	if p.Jitter > 0 {
+		d += time.Duration(r.Float64() * float64(p.Jitter))
 	}
 	at := now + d
-	if l.rand.Chance(l.Reorder) {
+	if r.Chance(p.Reorder) {
 		// held back: it arrives after the next datagrams (one more delay later)
-		return at + l.Delay + time.Millisecond
+		return at + p.Delay + time.Millisecond
 	}
-	if at < l.last[dir] {
-		at = l.last[dir]
+	if at < *last {
+		at = *last
 	}
-	l.last[dir] = at
+	*last = at
 	return at
 }
 
@@ -363,7 +531,7 @@ func (nd *Node) describe() string {
 // links they are on (each link's impairments on its first end), a NAT's outside
 // address and the node's IKE connections.
 func (nd *Node) topology() *trace.Topology {
-	t := &trace.Topology{NodeKind: string(nd.Kind), Conns: nd.Conns}
+	t := &trace.Topology{NodeKind: string(nd.Kind), Conns: nd.Conns, Group: nd.Group}
 	if nd.Kind == KindNAT && len(nd.Ifaces) > 0 {
 		t.NAT = nd.Ifaces[nd.outsideIndex()].Prefix.Addr().String()
 	}
@@ -372,13 +540,24 @@ func (nd *Node) topology() *trace.Topology {
 		if p := i.Peer(); p != nil {
 			ti.Peer = p.Node.Name
 			if l := i.Link; l.A == i {
-				ti.Link = &trace.Link{Delay: trace.Seconds(l.Delay), Jitter: trace.Seconds(l.Jitter), Loss: l.Loss,
-					Duplicate: l.Duplicate, Reorder: l.Reorder, Corrupt: l.Corrupt, MTU: l.MTU}
+				ti.Link = l.LinkParams.trace()
+			}
+		}
+		if seg := i.Segment; seg != nil {
+			ti.Segment = seg.Name
+			if seg.Members[0] == i {
+				ti.Link = seg.LinkParams.trace()
 			}
 		}
 		t.Ifaces = append(t.Ifaces, ti)
 	}
 	return t
+}
+
+// trace describes a link's or a segment's impairments for the topology event.
+func (p *LinkParams) trace() *trace.Link {
+	return &trace.Link{Delay: trace.Seconds(p.Delay), Jitter: trace.Seconds(p.Jitter), Loss: p.Loss,
+		Duplicate: p.Duplicate, Reorder: p.Reorder, Corrupt: p.Corrupt, MTU: p.MTU}
 }
 
 // SetLink takes a link down or brings it up again.

@@ -19,6 +19,8 @@ type Node struct {
 	Name   string
 	Kind   NodeKind
 	Ifaces []*Iface
+	// Group is the group of similar nodes the node is a member of ("" for none).
+	Group string
 	// NATOutside is the index of a NAT's outside interface (-1: the last one).
 	NATOutside int
 	// NATTimeout is how long an idle NAT mapping lives (0: 60 s).
@@ -36,7 +38,10 @@ type Node struct {
 
 	net      *Network
 	rand     *Rand
-	routes   []route
+	routes   *routeTable
+	shared   *routeTable // a segment's, for a node on one segment and nothing else
+	segIface *Iface      // its interface on that segment
+	mark     int         // the last route search that reached the node
 	acquired map[uint32][]queued
 	ipID     uint16
 	down     bool // restarted / powered off
@@ -168,12 +173,23 @@ func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
 // output routes a packet and puts it on the wire. ref is the message event of the
 // packet this one was received as (0 for a packet made here).
 func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
-	ifc := nd.route(dst)
-	if ifc == nil || ifc.Link == nil {
+	ifc, next := nd.route(dst)
+	if ifc == nil || !ifc.attached() {
 		nd.drop(pkt, ref, trace.DropNoRoute, fmt.Sprintf("no route to %s", dst))
 		return
 	}
-	nd.net.transmit(ifc, pkt, meta, ref != 0)
+	if seg := ifc.Segment; seg != nil {
+		if m := seg.byAddr[dst]; m != nil {
+			next = m // on the segment: straight to the member that has the address
+		}
+		if next == nil || next == ifc {
+			nd.drop(pkt, ref, trace.DropNoRoute, fmt.Sprintf("no route to %s: no member of segment %s has it", dst, seg.Name))
+			return
+		}
+	} else {
+		next = ifc.Peer()
+	}
+	nd.net.transmit(ifc, next, pkt, meta, ref != 0)
 }
 
 // receive handles a packet that arrived on an interface.

@@ -211,6 +211,9 @@ type Topology struct {
 	NAT string `json:"nat,omitempty"`
 	// Conns are the node's IKE connections, by name.
 	Conns []Conn `json:"conns,omitempty"`
+	// Group is the group of similar nodes the node is a member of, if any: a renderer
+	// can fold the group into one lane.
+	Group string `json:"group,omitempty"`
 	// Live is the UDP address a live node listens on, or a real peer's address.
 	Live string `json:"live,omitempty"`
 	// SPD is the node's Security Policy Database as the run starts: the policies of
@@ -259,7 +262,11 @@ func Policies(ps []*ipsec.Policy) []Policy {
 type Iface struct {
 	Prefix string `json:"prefix"`         // 10.1.0.1/24
 	Peer   string `json:"peer,omitempty"` // the node at the other end of its link
-	Link   *Link  `json:"link,omitempty"` // the link's impairments, on its first end only
+	// Segment is the shared segment (LAN) the interface is on, instead of a link.
+	Segment string `json:"segment,omitempty"`
+	// Link is the impairments of its link, on the link's first end only, or of its
+	// segment, on the segment's first member only.
+	Link *Link `json:"link,omitempty"`
 }
 
 // Link is what a link does to datagrams.
