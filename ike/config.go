@@ -146,6 +146,11 @@ type AuthConfig struct {
 	ID     Identity
 	// PSK is the pre-shared key this side uses; scenarios fill it from their secrets.
 	PSK []byte
+	// PSKFor, when set, finds the pre-shared key of a pair of identities, the local
+	// one and the one the peer sends (an empty one before the peer has sent it): a
+	// responder whose remote identity is %any looks the key up by the identity of each
+	// initiator, as strongSwan does. It returns nil when no secret applies.
+	PSKFor func(local, remote Identity) []byte
 	// Certs is this side's certificate and any intermediate CA certificates it sends,
 	// leaf first; Key is the private key of Certs[0]. Only the local side has them.
 	Certs []*x509.Certificate

@@ -34,7 +34,7 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 		if err != nil {
 			return fail("%v", err)
 		}
-		nd.NATOutside = -1
+		nd.NATOutside, nd.Group = -1, n.Group
 		if n.NAT != nil {
 			nd.NATTimeout = n.NAT.Timeout.D()
 			if n.NAT.Outside != "" {
@@ -47,11 +47,20 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 		}
 	}
 	for _, l := range f.Topology.Links {
-		_, err := net.Connect(l.Between[0], l.Between[1], netip.Addr{}, netip.Addr{}, sim.LinkParams{
-			Delay: l.Delay.D(), Jitter: l.Jitter.D(), Loss: float64(l.Loss), Duplicate: float64(l.Duplicate),
-			Reorder: float64(l.Reorder), Corrupt: float64(l.Corrupt), MTU: l.MTU})
+		if _, err := net.Connect(l.Between[0], l.Between[1], netip.Addr{}, netip.Addr{}, l.params()); err != nil {
+			return fail("%v", err)
+		}
+	}
+	for _, sp := range f.Topology.Segments {
+		seg, err := net.AddSegment(sp.Name, sp.params())
 		if err != nil {
 			return fail("%v", err)
+		}
+		within, _ := netip.ParsePrefix(sp.Prefix)
+		for _, name := range f.members(sp.Nodes) {
+			if _, err := seg.Join(net.Node(name), within.Masked()); err != nil {
+				return fail("%v", err)
+			}
 		}
 	}
 	v := newValidator(s)
@@ -94,6 +103,35 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 	s.RunTimeline(r)
 	net.Start()
 	return r, nil
+}
+
+// params are the simulator's impairments of a link or segment.
+func (l LinkModel) params() sim.LinkParams {
+	return sim.LinkParams{Delay: l.Delay.D(), Jitter: l.Jitter.D(), Loss: float64(l.Loss), Duplicate: float64(l.Duplicate),
+		Reorder: float64(l.Reorder), Corrupt: float64(l.Corrupt), MTU: l.MTU}
+}
+
+// members lists the nodes that names stand for: a node, or every member of a group.
+func (f *File) members(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if g := f.Group(name); g != nil {
+			out = append(out, g.Nodes...)
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// Group returns the group of that name, or nil.
+func (f *File) Group(name string) *GroupSpec {
+	for i := range f.Groups {
+		if f.Groups[i].Name == name {
+			return &f.Groups[i]
+		}
+	}
+	return nil
 }
 
 // A Run is the Target of its scenario's timeline: every step runs on the virtual clock.

@@ -61,6 +61,22 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 		}
 	}
 	c.RemoteAddrs = v.addrs(p+".remote_addrs", spec.RemoteAddrs, "")
+	if len(c.LocalAddrs) == 0 && len(spec.LocalAddrs) == 0 && len(c.RemoteAddrs) > 0 {
+		// local_addrs left out (swanctl's %any): the node's address on the peer's
+		// subnet, or its only address, as the source address a route would give.
+		if n := v.nodes[node]; n != nil {
+			pfs := n.Prefixes()
+			for _, pf := range pfs {
+				if pf.Contains(c.RemoteAddrs[0]) {
+					c.LocalAddrs = []netip.Addr{pf.Addr()}
+					break
+				}
+			}
+			if len(c.LocalAddrs) == 0 && len(pfs) == 1 {
+				c.LocalAddrs = []netip.Addr{pfs[0].Addr()}
+			}
+		}
+	}
 	if len(spec.Proposals) == 0 && !v.present(p+".proposals") {
 		v.errorf(p, "connection %q has no proposals (e.g. proposals: [aes128-sha256-modp2048])", name)
 	}
@@ -104,8 +120,17 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	}
 	c.NoSignatureAuth = spec.SignatureAuth != nil && !bool(*spec.SignatureAuth)
 	v.authMaterial(node, spec, c, p) // certificates, keys, trust store, EAP secrets (pki.go)
-	// PSKs from the secrets section: the first that names both identities and this node.
-	if c.Local.Method == ike.AuthPSK || c.Remote.Method == ike.AuthPSK {
+	// PSKs from the secrets section: the first that names both identities and this node;
+	// with a remote identity of %any, looked up by the identity each peer sends.
+	switch {
+	case (c.Local.Method == ike.AuthPSK || c.Remote.Method == ike.AuthPSK) && (spec.Remote.ID == anyID || spec.Local.ID == anyID):
+		if c.Version == 1 {
+			v.errorf(p+".remote.id", "a pre-shared key found by the peer's identity (%%any) is IKEv2's here: IKEv1 main mode needs the key before the peer sends its identity")
+			break
+		}
+		lookup := v.pskLookup(node)
+		c.Local.PSKFor, c.Remote.PSKFor = lookup, lookup
+	case c.Local.Method == ike.AuthPSK || c.Remote.Method == ike.AuthPSK:
 		psk := v.secret(node, spec.Local.ID, spec.Remote.ID)
 		if psk == nil {
 			v.errorf(p+".local", "no secret of type ike names ids %q and %q for node %q", spec.Local.ID, spec.Remote.ID, node)
@@ -126,6 +151,9 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 
 func trimPkg(err error) string { return strings.TrimPrefix(err.Error(), "ike: ") }
 
+// anyID is strongSwan's identity that matches every peer.
+const anyID = "%any"
+
 func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
 	ac := ike.AuthConfig{Method: ike.AuthMethod(a.Auth), EAPID: a.EAPID}
 	switch a.Auth {
@@ -145,6 +173,13 @@ func (v *validator) auth(a AuthSpec, p string) (ike.AuthConfig, error) {
 	if a.ID == "" {
 		v.errorf(p, "missing id (e.g. id: gw-a.example)")
 		return ac, fmt.Errorf("id")
+	}
+	if a.ID == anyID {
+		if strings.HasSuffix(p, ".local") {
+			v.errorf(p+".id", "%%any is for the remote side: the local side names its own identity")
+			return ac, fmt.Errorf("id")
+		}
+		return ac, nil // any identity: the peer's, checked by its AUTH
 	}
 	id, err := ike.ParseIdentity(a.ID)
 	if err != nil {
@@ -178,6 +213,58 @@ func (v *validator) secret(node, local, remote string) []byte {
 		}
 	}
 	return found
+}
+
+// pskLookup finds a node's pre-shared key by the identities of an IKE SA, as
+// strongSwan's credential manager does (a connection whose remote identity is %any):
+// of the secrets of type ike that apply to the node, one that names both identities
+// wins over one that names either, which wins over one that names none; among equals,
+// one that names the node, then the first in the file.
+func (v *validator) pskLookup(node string) func(local, remote ike.Identity) []byte {
+	v.secretCandidates("", "") // the index
+	secrets := v.f.Secrets
+	specific := slices.ContainsFunc(secrets, func(s SecretSpec) bool { return len(s.Nodes) > 0 })
+	return func(local, remote ike.Identity) []byte {
+		l, r := local.String(), remote.String()
+		best, bestScore, bestMine := -1, 0, false
+		consider := func(i, score int) bool {
+			s := &secrets[i]
+			mine := slices.Contains(s.Nodes, node)
+			if s.Type != "" && s.Type != "ike" || len(s.Nodes) > 0 && !mine {
+				return false
+			}
+			if score > bestScore || score == bestScore && mine && !bestMine {
+				best, bestScore, bestMine = i, score, mine
+			}
+			return !specific // the first one will do, unless a later one names the node
+		}
+		// Both named: walk the shorter list, as in secretCandidates.
+		short, other := v.secretsByID[l], r
+		if len(v.secretsByID[r]) < len(short) {
+			short, other = v.secretsByID[r], l
+		}
+		for _, i := range short {
+			if (l == r || other != "") && slices.Contains(secrets[i].IDs, other) && consider(i, 40) {
+				break
+			}
+		}
+		for _, list := range [][]int{v.secretsByID[r], v.secretsByID[l]} {
+			for _, i := range list {
+				if bestScore >= 20 && !specific || consider(i, 20) {
+					break
+				}
+			}
+		}
+		for _, i := range v.anyIDs {
+			if bestScore > 0 && !specific || consider(i, 2) {
+				break
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		return []byte(secrets[best].Secret)
+	}
 }
 
 // secretCandidates are the indexes, in file order, of the secrets that can match: those

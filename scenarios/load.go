@@ -185,7 +185,10 @@ type validator struct {
 	errs  ErrorList
 	nodes map[string]*NodeSpec
 	index map[string]int // node name -> its index in topology.nodes
-	dir   string         // the scenario file's directory, for the PEM files it names
+	// sortedNodes are the node names, sorted (nodeNames).
+	sortedNodes []string
+	groups      map[string]*GroupSpec
+	dir         string // the scenario file's directory, for the PEM files it names
 	// inGroup counts the errors at a place in a group's template after the first one
 	// there: one message stands for every member.
 	inGroup map[token]*groupErrors
@@ -230,19 +233,32 @@ func (v *validator) present(path string) bool {
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
+	if v.repeated(path) {
+		return
+	}
 	l, c, group := v.at(path)
 	e := v.mk(l, c, fmt.Sprintf(format, args...))
 	if group != "" {
 		if v.inGroup == nil {
 			v.inGroup = map[token]*groupErrors{}
 		}
-		if g := v.inGroup[token{l, c}]; g != nil {
-			g.more++
-			return
-		}
 		v.inGroup[token{l, c}] = &groupErrors{err: e, group: group}
 	}
 	v.errs = append(v.errs, e)
+}
+
+// repeated reports whether path is in a group's template where an error was reported
+// already, for another member, and counts it there.
+func (v *validator) repeated(path string) bool {
+	if len(v.inGroup) == 0 {
+		return false
+	}
+	l, c, group := v.at(path)
+	if g := v.inGroup[token{l, c}]; group != "" && g != nil {
+		g.more++
+		return true
+	}
+	return false
 }
 
 // groupNotes adds to each error in a group's template how many more members had it.
@@ -313,6 +329,7 @@ func (v *validator) check() {
 			}
 		}
 	}
+	v.groupsAndSegments()
 	for i, l := range f.Topology.Links {
 		p := fmt.Sprintf("$.topology.links[%d]", i)
 		if len(l.Between) != 2 {
@@ -372,8 +389,80 @@ func (v *validator) node(path, name string) bool {
 	if v.nodes[name] != nil {
 		return true
 	}
-	v.errorf(path, "unknown node %q%s", name, didYouMean(name, sortedKeys(v.nodes)))
+	if !v.repeated(path) {
+		v.errorf(path, "unknown node %q%s", name, didYouMean(name, v.nodeNames()))
+	}
 	return false
+}
+
+// nodeNames are the names of the nodes, sorted.
+func (v *validator) nodeNames() []string {
+	if v.sortedNodes == nil {
+		v.sortedNodes = sortedKeys(v.nodes)
+	}
+	return v.sortedNodes
+}
+
+// nodeOrGroup checks a name that stands for a node or for every member of a group.
+func (v *validator) nodeOrGroup(path, name string) bool {
+	if v.groups[name] != nil || v.nodes[name] != nil {
+		return true
+	}
+	v.errorf(path, "unknown node or group %q%s", name, didYouMean(name, append(sortedKeys(v.groups), v.nodeNames()...)))
+	return false
+}
+
+// groupsAndSegments checks the groups' names and the segments.
+func (v *validator) groupsAndSegments() {
+	v.groups = map[string]*GroupSpec{}
+	for i := range v.f.Groups {
+		g := &v.f.Groups[i]
+		p := fmt.Sprintf("$.groups[%d].name", i)
+		switch {
+		case v.nodes[g.Name] != nil:
+			v.errorf(p, "group %q has the name of a node", g.Name)
+		case v.groups[g.Name] != nil:
+			v.errorf(p, "group %q is defined twice", g.Name)
+		}
+		v.groups[g.Name] = g
+	}
+	seen := map[string]bool{}
+	for i, sp := range v.f.Topology.Segments {
+		p := fmt.Sprintf("$.topology.segments[%d]", i)
+		switch {
+		case sp.Name == "":
+			v.errorf(p, "segment without a name")
+		case seen[sp.Name]:
+			v.errorf(p+".name", "segment %q is defined twice", sp.Name)
+		}
+		seen[sp.Name] = true
+		var within netip.Prefix
+		if sp.Prefix != "" {
+			pf, err := netip.ParsePrefix(sp.Prefix)
+			if err != nil || !pf.Addr().Is4() {
+				v.errorf(p+".prefix", "%q is not an IPv4 prefix (like 10.1.0.0/16)", sp.Prefix)
+			}
+			within = pf.Masked()
+		}
+		if len(sp.Nodes) == 0 {
+			v.errorf(p, "segment %q has no nodes (nodes: [a, b, a-group])", sp.Name)
+		}
+		for j, name := range sp.Nodes {
+			q := fmt.Sprintf("%s.nodes[%d]", p, j)
+			if !v.nodeOrGroup(q, name) || !within.IsValid() {
+				continue
+			}
+			for _, member := range v.f.members([]string{name}) {
+				if !slices.ContainsFunc(v.nodes[member].Prefixes(), func(a netip.Prefix) bool { return within.Contains(a.Addr()) }) {
+					v.errorf(q, "node %q has no address in %s, the prefix of segment %s", member, within, sp.Name)
+					break
+				}
+			}
+		}
+		if sp.MTU != 0 && (sp.MTU < 576 || sp.MTU > 65535) {
+			v.errorf(p+".mtu", "MTU %d is out of range (576 to 65535)", sp.MTU)
+		}
+	}
 }
 
 func (v *validator) connRef(path, node, conn, child string) {

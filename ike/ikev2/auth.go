@@ -29,6 +29,7 @@ type ikeSAExt struct {
 	// mismatch is the peer's AUTH that did not verify, next to the value computed here;
 	// the failure that follows reports it (engine.go).
 	mismatch *ike.AuthMismatch
+	psk      []byte // the pre-shared key looked up for peerID (PSKFor)
 }
 
 // rekeyed is what the IKE SA that replaces this one keeps: the peer's identity and what
@@ -196,6 +197,19 @@ func octetsNames(forInitiator bool) string {
 	return "IKE_SA_INIT response | Ni | prf(SK_pr, IDr)"
 }
 
+// psk is the pre-shared key of a side: the one configured, or the one looked up for the
+// local identity and the peer's (PSKFor). Once the peer's AUTH verified with a key
+// looked up, both directions use that key.
+func (sa *ikeSA) psk(side ike.AuthConfig, peer ike.Identity) []byte {
+	if side.PSKFor == nil {
+		return side.PSK
+	}
+	if sa.ext.psk != nil {
+		return sa.ext.psk
+	}
+	return side.PSKFor(sa.conn.Local.ID, peer)
+}
+
 // localAuth makes this side's CERT payloads and AUTH payload by its method. An EAP
 // client sends neither before EAP; after EAP-Success the AUTH uses the EAP key.
 func (sa *ikeSA) localAuth() ([]Payload, *Auth, error) {
@@ -208,10 +222,11 @@ func (sa *ikeSA) localAuth() ([]Payload, *Auth, error) {
 	}
 	switch {
 	case me.Method == "" || me.Method == ike.AuthPSK:
-		if len(me.PSK) == 0 {
+		psk := sa.psk(me, sa.ext.peerID)
+		if len(psk) == 0 {
 			return nil, nil, fmt.Errorf("no pre-shared key for %s", me.ID)
 		}
-		auth := &Auth{Method: AuthSharedKeyMIC, Data: sa.pskAuth(me.PSK, sa.initiator, me.ID)}
+		auth := &Auth{Method: AuthSharedKeyMIC, Data: sa.pskAuth(psk, sa.initiator, me.ID)}
 		if sa.initiator {
 			sa.d.action("Compute AUTH = prf(prf(PSK, \"Key Pad for IKEv2\"), IKE_SA_INIT request | Nr | prf(SK_pi, IDi)) to prove we know the pre-shared key")
 		} else {
@@ -298,7 +313,12 @@ func (sa *ikeSA) verifyPeerAuth(peer ike.Identity, auth *Auth, inner []Payload) 
 	}
 	switch m := c.Remote.Method; {
 	case m == "" || m == "psk":
-		want := sa.pskAuth(c.Remote.PSK, fromInit, peer)
+		psk := sa.psk(c.Remote, peer)
+		if len(psk) == 0 {
+			return fmt.Errorf("no pre-shared key is shared with %s", peer)
+		}
+		sa.ext.psk = psk
+		want := sa.pskAuth(psk, fromInit, peer)
 		ok := auth.Method == AuthSharedKeyMIC && hmac.Equal(auth.Data, want)
 		if !ok {
 			// The two values side by side, so that a student sees the mismatch; they are

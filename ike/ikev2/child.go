@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -191,15 +192,35 @@ func (sa *ikeSA) removeChild(ch *childSA, reason string) {
 
 // pickChildConfig finds the child whose selectors admit the proposed ones, narrowed
 // (RFC 7296 2.9). tsi are the initiator's, tsr the responder's; this side answers.
-func pickChildConfig(c *ike.Connection, tsi, tsr []ike.TrafficSelector) (*ike.ChildConfig, []ike.TrafficSelector, []ike.TrafficSelector) {
-	for _, cfg := range c.Children {
-		ni := narrowAll(tsi, cfg.RemoteTS)
-		nr := narrowAll(tsr, cfg.LocalTS)
+func (sa *ikeSA) pickChildConfig(tsi, tsr []ike.TrafficSelector) (*ike.ChildConfig, []ike.TrafficSelector, []ike.TrafficSelector) {
+	for _, cfg := range sa.conn.Children {
+		ni := narrowAll(tsi, sa.dynamicTS(cfg.RemoteTS, false))
+		nr := narrowAll(tsr, sa.dynamicTS(cfg.LocalTS, true))
 		if len(ni) > 0 && len(nr) > 0 {
 			return cfg, ni, nr
 		}
 	}
 	return nil, nil, nil
+}
+
+// dynamicTS is a child's selectors with dynamic (none written) resolved, as swanctl's
+// dynamic is: this side's address on the IKE SA (local), the peer's or the virtual IP
+// leased to it (remote). A side that asks for a virtual IP keeps its own empty until
+// it has one.
+func (sa *ikeSA) dynamicTS(ts []ike.TrafficSelector, local bool) []ike.TrafficSelector {
+	if len(ts) > 0 || local && sa.conn.RequestVIP {
+		return ts
+	}
+	a := sa.remote.Addr()
+	switch {
+	case local:
+		a = sa.local.Addr()
+	case sa.peerVIP.IsValid():
+		a = sa.peerVIP
+	case sa.conn.Pools != nil:
+		return ts // a virtual IP is leased later, and vipTS narrows to it
+	}
+	return []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(a, a.BitLen()))}
 }
 
 func narrowAll(offered, local []ike.TrafficSelector) []ike.TrafficSelector {

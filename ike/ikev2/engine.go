@@ -281,6 +281,7 @@ func (d *Daemon) SetPSK(conn string, psk []byte) error {
 	}
 	c.Local.PSK = append([]byte(nil), psk...)
 	c.Remote.PSK = append([]byte(nil), psk...)
+	c.Local.PSKFor, c.Remote.PSKFor = nil, nil // one key for every peer from now on
 	d.action("Pre-shared key of connection %s changed", conn)
 	return nil
 }

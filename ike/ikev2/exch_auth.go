@@ -65,9 +65,10 @@ func (sa *ikeSA) sendAuth() {
 		if ch.Transport {
 			ps = append(ps, &Notify{Type: USE_TRANSPORT_MODE})
 		}
-		ps = append(ps, NewSA(spiBytes(spi), withoutDH(ch.ESPProposals)...), toWireTS(ch.LocalTS, false), toWireTS(ch.RemoteTS, true))
+		local, remote := sa.dynamicTS(ch.LocalTS, true), sa.dynamicTS(ch.RemoteTS, false)
+		ps = append(ps, NewSA(spiBytes(spi), withoutDH(ch.ESPProposals)...), toWireTS(local, false), toWireTS(remote, true))
 		d.action("Propose Child SA %s with inbound SPI 0x%08x, ESP proposals %s, TSi %s, TSr %s", ch.Name, spi,
-			proposalList(withoutDH(ch.ESPProposals)), tsList(ch.LocalTS), tsList(ch.RemoteTS))
+			proposalList(withoutDH(ch.ESPProposals)), tsList(local), tsList(remote))
 	}
 	sa.sendRequest(IKE_AUTH, ps, func(m *Message, inner []Payload) { sa.onAuthReply(inner, ch, spi) })
 }
@@ -223,7 +224,7 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 	if old != nil {
 		cfg, ntsi, ntsr = old.cfg, old.remoteTS, old.localTS
 	} else {
-		cfg, ntsi, ntsr = pickChildConfig(c, tsi, tsr)
+		cfg, ntsi, ntsr = sa.pickChildConfig(tsi, tsr)
 		if cfg != nil && sa.peerVIP.IsValid() {
 			ntsi = sa.vipTS(ntsi)
 			if len(ntsi) == 0 {

@@ -50,7 +50,7 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 		ps = append(ps, &KE{Group: g, Data: priv.Public()})
 		d.action("PFS: generate a fresh Diffie-Hellman value for group %s (KEi)", grp.Name)
 	}
-	local, remote := cfg.LocalTS, cfg.RemoteTS
+	local, remote := sa.dynamicTS(cfg.LocalTS, true), sa.dynamicTS(cfg.RemoteTS, false)
 	if old != nil {
 		local, remote = old.localTS, old.remoteTS
 	}
@@ -151,7 +151,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 		var cfgProps []ike.Proposal
 		if old != nil {
 			cfgProps = old.cfg.ESPProposals
-		} else if cfg, _, _ := pickChildConfig(sa.conn, fromWireTS(tsPayload(inner, false)), fromWireTS(tsPayload(inner, true))); cfg != nil {
+		} else if cfg, _, _ := sa.pickChildConfig(fromWireTS(tsPayload(inner, false)), fromWireTS(tsPayload(inner, true))); cfg != nil {
 			cfgProps = cfg.ESPProposals
 		}
 		if want := firstGroup(cfgProps); grp == nil || (want != 0 && want != ke.Group) {
