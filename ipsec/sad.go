@@ -19,9 +19,12 @@ import (
 //
 // The zero value is an empty database ready to use; it is safe for concurrent use.
 type SAD struct {
-	mu  sync.RWMutex
-	in  map[uint32]*SA
-	out []*SA // in the order added
+	mu    sync.RWMutex
+	in    map[uint32]*SA
+	out   map[uint32][]*SA // by Reqid, in the order added
+	spis  map[uint32][]*SA // outbound SAs by SPI (peers choose them: they may repeat)
+	n     uint64           // outbound SAs added so far
+	added map[*SA]uint64   // when each outbound SA was added, for SAs
 }
 
 // AddInbound installs an inbound SA after checking its configuration (SA.Init).
@@ -53,7 +56,13 @@ func (d *SAD) AddOutbound(sa *SA) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.out = append(d.out, sa)
+	if d.out == nil {
+		d.out, d.spis, d.added = map[uint32][]*SA{}, map[uint32][]*SA{}, map[*SA]uint64{}
+	}
+	d.n++
+	d.out[sa.Reqid] = append(d.out[sa.Reqid], sa)
+	d.spis[sa.SPI] = append(d.spis[sa.SPI], sa)
+	d.added[sa] = d.n
 	return nil
 }
 
@@ -68,10 +77,8 @@ func (d *SAD) Inbound(spi uint32) *SA {
 func (d *SAD) Outbound(reqid uint32) *SA {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	for i := len(d.out) - 1; i >= 0; i-- {
-		if d.out[i].Reqid == reqid {
-			return d.out[i]
-		}
+	if l := d.out[reqid]; len(l) > 0 {
+		return l[len(l)-1]
 	}
 	return nil
 }
@@ -89,12 +96,24 @@ func (d *SAD) DeleteInbound(spi uint32) *SA {
 func (d *SAD) DeleteOutbound(spi uint32) *SA {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	i := slices.IndexFunc(d.out, func(sa *SA) bool { return sa.SPI == spi })
-	if i < 0 {
+	// The first added of that SPI, as a search of one list in order would find it.
+	same := d.spis[spi]
+	if len(same) == 0 {
 		return nil
 	}
-	sa := d.out[i]
-	d.out = slices.Delete(d.out, i, i+1)
+	sa := same[0]
+	if len(same) == 1 {
+		delete(d.spis, spi)
+	} else {
+		d.spis[spi] = same[1:]
+	}
+	l := slices.DeleteFunc(d.out[sa.Reqid], func(s *SA) bool { return s == sa })
+	if len(l) == 0 {
+		delete(d.out, sa.Reqid)
+	} else {
+		d.out[sa.Reqid] = l
+	}
+	delete(d.added, sa)
 	return sa
 }
 
@@ -106,7 +125,11 @@ func (d *SAD) SAs() (in, out []*SA) {
 		in = append(in, sa)
 	}
 	slices.SortFunc(in, func(a, b *SA) int { return cmp.Compare(a.SPI, b.SPI) })
-	return in, slices.Clone(d.out)
+	for _, l := range d.out {
+		out = append(out, l...)
+	}
+	slices.SortFunc(out, func(a, b *SA) int { return cmp.Compare(d.added[a], d.added[b]) })
+	return in, out
 }
 
 // Protect applies the newest outbound SA of the Reqid to an IPv4 packet (SA.Protect).
@@ -218,10 +241,8 @@ func (d *SAD) lookup(spi uint32, dst netip.Addr) *SA {
 	if sa := d.in[spi]; sa != nil && (sa.Dst == dst || !dst.IsValid()) {
 		return sa
 	}
-	for i := len(d.out) - 1; i >= 0; i-- {
-		if d.out[i].SPI == spi {
-			return d.out[i]
-		}
+	if l := d.spis[spi]; len(l) > 0 {
+		return l[len(l)-1]
 	}
 	return d.in[spi]
 }

@@ -232,45 +232,165 @@ func (p *Policy) String() string {
 // SPD is the Security Policy Database of one node (RFC 4301, Section 4.4.1): an ordered
 // list of policies per direction. The zero value is an empty database ready to use; it is
 // safe for concurrent use.
+//
+// The list is kept indexed so that a gateway with a policy per road warrior finds one
+// in constant time: a policy whose far end (Dst out, Src in) is one address is filed
+// under that address, every other policy in one ordered list; Lookup takes the first
+// match of each and keeps the one the ordered list would have given.
 type SPD struct {
-	mu       sync.RWMutex
-	policies []*Policy // sorted by Priority, then by the order added
+	mu   sync.RWMutex
+	n    uint64 // policies added so far: the order among equal priorities
+	dirs [In + 1]spdDir
+}
+
+// spdDir is the policies of one direction.
+type spdDir struct {
+	host map[netip.Addr][]spdEntry // far end one address, in lookup order
+	rest []spdEntry                // the others, in lookup order
+}
+
+type spdEntry struct {
+	p   *Policy
+	seq uint64
+}
+
+// before reports whether e comes before f in lookup order.
+func (e spdEntry) before(f spdEntry) bool {
+	return e.p.Priority < f.p.Priority || e.p.Priority == f.p.Priority && e.seq < f.seq
+}
+
+// farEnd is the address a policy's far end is, if it is one address.
+func farEnd(dir Direction, sel Selector) (netip.Addr, bool) {
+	r := sel.Dst
+	if dir == In {
+		r = sel.Src
+	}
+	return r.First, r.First.IsValid() && r.First == r.Last
+}
+
+// list is the list a policy of the direction with this selector is filed in.
+func (s *SPD) list(dir Direction, sel Selector) *[]spdEntry {
+	d := &s.dirs[dir]
+	if a, ok := farEnd(dir, sel); ok {
+		if d.host == nil {
+			d.host = map[netip.Addr][]spdEntry{}
+		}
+		l := d.host[a]
+		return &l
+	}
+	return &d.rest
 }
 
 // Add inserts a policy after every policy of the same or smaller Priority.
 func (s *SPD) Add(p *Policy) error {
+	if err := checkPolicy(p); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.add(p)
+	return nil
+}
+
+// AddUnique adds a policy unless one of the same direction, selector and Reqid is
+// there, and reports whether it added it.
+func (s *SPD) AddUnique(p *Policy) (bool, error) {
+	if err := checkPolicy(p); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range *s.list(p.Direction, p.Selector) {
+		if e.p.Direction == p.Direction && e.p.Selector == p.Selector && e.p.Reqid == p.Reqid {
+			return false, nil
+		}
+	}
+	s.add(p)
+	return true, nil
+}
+
+func checkPolicy(p *Policy) error {
 	switch {
 	case p.Direction != In && p.Direction != Out:
 		return fmt.Errorf("ipsec: policy %q has no direction", p.Name)
 	case p.Action < ActionProtect || p.Action > ActionDiscard:
 		return fmt.Errorf("ipsec: policy %q has no action", p.Name)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i, _ := slices.BinarySearchFunc(s.policies, p.Priority, func(q *Policy, prio int) int {
-		if q.Priority <= prio {
+	return nil
+}
+
+func (s *SPD) add(p *Policy) {
+	s.n++
+	e := spdEntry{p, s.n}
+	l := s.list(p.Direction, p.Selector)
+	i, _ := slices.BinarySearchFunc(*l, e, func(q, e spdEntry) int {
+		if q.before(e) {
 			return -1
 		}
 		return 1
 	})
-	s.policies = slices.Insert(s.policies, i, p)
-	return nil
+	*l = slices.Insert(*l, i, e)
+	s.store(p.Direction, p.Selector, *l)
+}
+
+// store puts a host list back in its map (the rest list is changed in place).
+func (s *SPD) store(dir Direction, sel Selector, l []spdEntry) {
+	if a, ok := farEnd(dir, sel); ok {
+		if len(l) == 0 {
+			delete(s.dirs[dir].host, a)
+		} else {
+			s.dirs[dir].host[a] = l
+		}
+	}
 }
 
 // Remove deletes the policies with this name and reports how many there were.
 func (s *SPD) Remove(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.policies)
-	s.policies = slices.DeleteFunc(s.policies, func(p *Policy) bool { return p.Name == name })
-	return n - len(s.policies)
+	removed := 0
+	drop := func(l []spdEntry) []spdEntry {
+		n := len(l)
+		l = slices.DeleteFunc(l, func(e spdEntry) bool { return e.p.Name == name })
+		removed += n - len(l)
+		return l
+	}
+	for dir := range s.dirs {
+		d := &s.dirs[dir]
+		d.rest = drop(d.rest)
+		for a, l := range d.host {
+			if l = drop(l); len(l) == 0 {
+				delete(d.host, a)
+			} else {
+				d.host[a] = l
+			}
+		}
+	}
+	return removed
 }
 
 // Policies returns the policies in lookup order.
 func (s *SPD) Policies() []*Policy {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.policies)
+	var all []spdEntry
+	for dir := range s.dirs {
+		all = append(all, s.dirs[dir].rest...)
+		for _, l := range s.dirs[dir].host {
+			all = append(all, l...)
+		}
+	}
+	slices.SortFunc(all, func(e, f spdEntry) int {
+		if e.before(f) {
+			return -1
+		}
+		return 1
+	})
+	out := make([]*Policy, len(all))
+	for i, e := range all {
+		out[i] = e.p
+	}
+	return out
 }
 
 // Lookup returns the first policy of the direction whose selector matches the flow, in
@@ -279,12 +399,31 @@ func (s *SPD) Policies() []*Policy {
 // as written: an inbound policy's Src is the remote side. It returns nil when nothing
 // matches; RFC 4301, Section 5 then discards the packet.
 func (s *SPD) Lookup(dir Direction, f Flow) *Policy {
+	if dir != In && dir != Out {
+		return nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, p := range s.policies {
-		if p.Direction == dir && p.Selector.Matches(f) {
-			return p
+	d := &s.dirs[dir]
+	var best spdEntry
+	for _, e := range d.rest {
+		if e.p.Selector.Matches(f) {
+			best = e
+			break
 		}
 	}
-	return nil
+	far := f.Dst
+	if dir == In {
+		far = f.Src
+	}
+	for _, e := range d.host[far] {
+		if best.p != nil && !e.before(best) {
+			break
+		}
+		if e.p.Selector.Matches(f) {
+			best = e
+			break
+		}
+	}
+	return best.p
 }

@@ -3,7 +3,10 @@ package ipsec
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,5 +246,71 @@ func TestInboundSelectorCheck(t *testing.T) {
 				t.Errorf("a refused packet was counted: %+v", st)
 			}
 		})
+	}
+}
+
+// TestSPDIndexKeepsOrder: the indexed SPD gives for every flow the policy a plain
+// ordered list gives (the first match by priority, then by the order added), with
+// policies for single hosts and for prefixes, of random priorities, some removed.
+func TestSPDIndexKeepsOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	host := func() netip.Addr { return netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(8))}) }
+	var spd SPD
+	var list []*Policy // the reference: in lookup order
+	for i := 0; i < 300; i++ {
+		dir := Direction(1 + r.IntN(2))
+		far := PrefixRange(netip.PrefixFrom(host(), 32))
+		if r.IntN(3) == 0 {
+			far = prefix("10.0.0.0/29")
+		}
+		near := prefix("192.0.2.0/24")
+		sel := Selector{Src: near, Dst: far, SrcPort: PortRange{0, 65535}, DstPort: PortRange{0, 65535}}
+		if dir == In {
+			sel.Src, sel.Dst = far, near
+		}
+		if r.IntN(4) == 0 {
+			sel.Proto = ProtoICMP
+		}
+		p := &Policy{Name: fmt.Sprint("p", r.IntN(40)), Priority: r.IntN(5), Direction: dir, Selector: sel, Action: ActionProtect, Reqid: uint32(i)}
+		if err := spd.Add(p); err != nil {
+			t.Fatal(err)
+		}
+		at := len(list)
+		for j, q := range list {
+			if q.Priority > p.Priority {
+				at = j
+				break
+			}
+		}
+		list = slices.Insert(list, at, p)
+		if i%50 == 49 {
+			name := fmt.Sprint("p", r.IntN(40))
+			n := spd.Remove(name)
+			before := len(list)
+			list = slices.DeleteFunc(list, func(q *Policy) bool { return q.Name == name })
+			if n != before-len(list) {
+				t.Fatalf("Remove(%s) = %d, want %d", name, n, before-len(list))
+			}
+		}
+	}
+	if got := spd.Policies(); !slices.Equal(got, list) {
+		t.Fatalf("Policies() differs from the ordered list")
+	}
+	for i := 0; i < 2000; i++ {
+		dir := Direction(1 + r.IntN(2))
+		f := Flow{Src: addr("192.0.2.7"), Dst: host(), Proto: []uint8{ProtoICMP, ProtoUDP}[r.IntN(2)]}
+		if dir == In {
+			f.Src, f.Dst = f.Dst, f.Src
+		}
+		var want *Policy
+		for _, p := range list {
+			if p.Direction == dir && p.Selector.Matches(f) {
+				want = p
+				break
+			}
+		}
+		if got := spd.Lookup(dir, f); got != want {
+			t.Fatalf("Lookup(%v, %v) = %v, want %v", dir, f, got, want)
+		}
 	}
 }

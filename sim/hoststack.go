@@ -92,14 +92,11 @@ func InstallPolicies(spd *ipsec.SPD, reqid uint32, name string, local, remote []
 // it returns the policy added, or nil.
 func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.TrafficSelector, reqid uint32) *ipsec.Policy {
 	sel := ipsec.SelectorOf(src, dst)
-	for _, p := range spd.Policies() {
-		if p.Direction == dir && p.Selector == sel && p.Reqid == reqid {
-			return nil
-		}
-	}
 	p := &ipsec.Policy{Name: name, Priority: ipsec.DefaultPriority(sel), Direction: dir, Selector: sel,
 		Action: ipsec.ActionProtect, Reqid: reqid}
-	spd.Add(p)
+	if added, _ := spd.AddUnique(p); !added {
+		return nil
+	}
 	return p
 }
 
