@@ -20,6 +20,7 @@ type childSA struct {
 	state    string
 	serial   int
 	timers   []ike.Timer
+	reqid    uint32 // the policies' link to the SA pair (reqid.go)
 }
 
 func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
@@ -108,7 +109,8 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
 		serial: sa.d.childSerial}
 	local, remote := sa.local, sa.remote
-	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: cfg.ReqID, Protocol: ike.ProtoESP,
+	ch.reqid = sa.d.allocReqid(cfg, localTS, remoteTS)
+	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
 		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
 		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now(),
 		Instance: ch.instance()}
@@ -177,6 +179,7 @@ func (ch *childSA) down(reason string) {
 		t.Stop()
 	}
 	ch.setState("DESTROYED")
+	ch.sa.d.releaseReqid(ch.reqid)
 	ch.sa.d.env.Observer.ChildSADown(ch.info, reason)
 }
 

@@ -44,7 +44,12 @@ type Daemon struct {
 	serial      int // numbers IKE SAs for state-machine names
 	childSerial int // numbers Child SAs
 	reqids      map[uint32]*childRef
-	closed      bool
+	// reqidUse are the reqids Child SAs hold, by the selectors they hold them for
+	// (reqid.go).
+	reqidUse  map[uint32]*reqidUse
+	reqidFor  map[string]uint32
+	reqidNext uint32
+	closed    bool
 	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
 	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
 	halfOpen     int
