@@ -21,6 +21,9 @@ type Options struct {
 	ShowTimers    bool          // show timers started, fired and cancelled
 	CollapseRetx  bool          // fold retransmissions into the row of the first send
 	HideForwarded bool          // leave out messages that only pass through (hops next to hosts)
+	// Fold draws nodes in the lane of another name: node -> lane (a group's members
+	// in one lane named after the group, FoldGroups). Nodes may name the lane.
+	Fold map[string]string
 }
 
 // RowKind is what a diagram row shows.
@@ -113,15 +116,29 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 		if i, ok := lane[n]; ok {
 			return i
 		}
-		if len(o.Nodes) > 0 && !slices.Contains(o.Nodes, n) {
+		name := n
+		if f, ok := o.Fold[n]; ok {
+			name = f
+			if i, ok := lane[name]; ok {
+				lane[n] = i
+				return i
+			}
+		}
+		if len(o.Nodes) > 0 && !slices.Contains(o.Nodes, name) {
 			return -1
 		}
-		lane[n] = len(d.Lanes)
-		d.Lanes = append(d.Lanes, Lane{Name: n})
+		lane[name] = len(d.Lanes)
+		lane[n] = lane[name]
+		d.Lanes = append(d.Lanes, Lane{Name: name})
 		return lane[n]
 	}
 	for _, n := range o.Nodes {
 		addLane(n)
+	}
+	for member, folded := range o.Fold {
+		if i, ok := lane[folded]; ok && len(o.Nodes) > 0 {
+			lane[member] = i
+		}
 	}
 	lost := map[int]string{} // message seq -> why it was lost
 	for _, e := range tr.Events {

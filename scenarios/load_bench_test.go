@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -98,10 +97,5 @@ func BenchmarkLoad10kNodes(b *testing.B) { benchmarkLoad(b, 10000) }
 // garbage collector's too) per operation as cpu-ms/op, which a loaded machine disturbs
 // less than the wall time.
 func reportCPU(b *testing.B, f func()) {
-	var before, after syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
-	f()
-	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano()-before.Utime.Nano()) + time.Duration(after.Stime.Nano()-before.Stime.Nano())
-	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cpuTime(f))/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

@@ -111,9 +111,9 @@ terminal it prints its text diagram instead.`,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
-				return runDiagram(cmd.OutOrStdout(), scenarios.Default, &seedFlag{}, false, false)
+				return runDiagram(cmd.OutOrStdout(), scenarios.Default, &seedFlag{}, runOutput{})
 			}
-			return walkthrough(scenarios.Default, &seedFlag{})
+			return walkthrough(scenarios.Default, &seedFlag{}, laneFlags{})
 		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -230,7 +230,9 @@ func simulate(name string, seed *seedFlag) (*scenarios.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	stop := showProgress(r)
 	r.Execute()
+	stop()
 	return r, nil
 }
 

@@ -44,7 +44,8 @@ func (f *durationFlag) Set(v string) error {
 // renderFlags are the command line of ikesim render.
 type renderFlags struct {
 	seed                                     seedFlag
-	out, format, view, node, nodes           string
+	out, format, view, node                  string
+	lanes                                    laneFlags
 	from, to                                 durationFlag
 	hideESP, hideActions, hideStates, timers bool
 	collapse, noNotes, embed, figure         bool
@@ -86,7 +87,6 @@ ikesim-graph, found next to ikesim, then on PATH) or as dot.`,
 		f.StringVar(&rf.format, "format", "", "svg, png, html, mermaid, plantuml, text or dot (default: from -o's extension, else svg)")
 		f.StringVar(&rf.view, "view", "sequence", "sequence, topology or states (topology and states draw as svg or dot)")
 		f.StringVar(&rf.node, "node", "", "the node whose state machines --view states draws (default: the first)")
-		f.StringVar(&rf.nodes, "nodes", "", "the lanes to show, in order, comma-separated (default: all)")
 		f.Var(&rf.from, "from", "start of the time window, e.g. 1.5s")
 		f.Var(&rf.to, "to", "end of the time window, e.g. 3s")
 		f.BoolVar(&rf.hideESP, "hide-esp", false, "leave out ESP and plain IP traffic")
@@ -102,7 +102,7 @@ ikesim-graph, found next to ikesim, then on PATH) or as dot.`,
 		cmd.RegisterFlagCompletionFunc("format", fixedCompletions(render.Names()))
 		cmd.RegisterFlagCompletionFunc("view", fixedCompletions(render.Views()))
 		cmd.RegisterFlagCompletionFunc("node", completeNode)
-		cmd.RegisterFlagCompletionFunc("nodes", completeNode)
+		addLaneFlags(cmd, &rf.lanes)
 		return cmd
 	})
 }
@@ -146,18 +146,11 @@ func renderTo(w io.Writer, name string, rf *renderFlags) error {
 	}
 	o := render.Options{From: rf.from.d, To: rf.to.d, HideESP: rf.hideESP, HideActions: rf.hideActions,
 		HideStates: rf.hideStates && rf.view != "states", ShowTimers: rf.timers, CollapseRetx: rf.collapse}
-	if rf.nodes != "" {
-		for _, n := range strings.Split(rf.nodes, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				o.Nodes = append(o.Nodes, n)
-			}
-		}
-	}
 	in, err := load(name, &rf.seed)
 	if err != nil {
 		return err
 	}
-	if err := checkNodes(in.trace, o.Nodes, "--nodes"); err != nil {
+	if err := rf.lanes.apply(in.trace, &o); err != nil {
 		return err
 	}
 	if rf.node != "" {

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ikesim/ikesim/render"
-	"github.com/ikesim/ikesim/scenarios"
 )
 
 func init() {
@@ -21,10 +17,18 @@ instead: one event per line, for ikesim tui, ikesim render and your own tools.
 
 With NODE=FILE arguments instead of SCENARIO, run imports gateway configurations (as
 'ikesim config import' does) and runs them at once; when a pair does not come up, it says
-why in the words of the configurations, naming the option and its line on each side.`,
+why in the words of the configurations, naming the option and its line on each side.
+
+A run of more than 24 nodes prints a summary instead of the diagram: SAs up and failed
+per connection (a group's members together), handshake times on the virtual clock,
+messages and bytes per exchange, retransmissions, pings and drops. --diagram draws the
+diagram anyway; --nodes picks lanes by name, pattern or group, --fold draws a group as
+one lane. While a run takes more than a second, a progress line goes to stderr when it
+is a terminal.`,
 			Example: `  ikesim run ikev2-ping
   ikesim run lab-loss --seed 7 --hide-esp --timers
   ikesim run ikev2-nat --json > nat.jsonl
+  ikesim run city.yaml --nodes 'gw,rw-1?' --fold rw
   ikesim run gw-a=a.swanctl.conf gw-b=b.swanctl.conf`,
 			Args: func(cmd *cobra.Command, args []string) error {
 				if isConfigArgs(args) {
@@ -44,6 +48,9 @@ why in the words of the configurations, naming the option and its line on each s
 		hideESP := cmd.Flags().Bool("hide-esp", false, "leave ESP and plain IP traffic out of the diagram")
 		timers := cmd.Flags().Bool("timers", false, "show timers in the diagram")
 		topology := addTopology(cmd)
+		diagram := cmd.Flags().Bool("diagram", false, "draw the diagram even of a run of more than 24 nodes (default: a summary)")
+		var lanes laneFlags
+		addLaneFlags(cmd, &lanes)
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			if isConfigArgs(args) {
 				return runConfigs(cmd, args, seed, *asJSON, *hideESP, *timers, *topology)
@@ -58,25 +65,18 @@ why in the words of the configurations, naming the option and its line on each s
 				}
 				return r.Sim.Trace.WriteJSON(cmd.OutOrStdout())
 			}
-			return runDiagram(cmd.OutOrStdout(), args[0], seed, *hideESP, *timers)
+			return runDiagram(cmd.OutOrStdout(), args[0], seed, runOutput{hideESP: *hideESP, timers: *timers, diagram: *diagram, lanes: lanes})
 		}
 		return cmd
 	})
 }
 
-// runDiagram runs a scenario and prints its text diagram and graded expectations.
-func runDiagram(w io.Writer, name string, seed *seedFlag, hideESP, timers bool) error {
+// runDiagram runs a scenario and prints its text diagram (or summary) and graded
+// expectations.
+func runDiagram(w io.Writer, name string, seed *seedFlag, o runOutput) error {
 	r, err := simulate(name, seed)
 	if err != nil {
 		return err
 	}
-	d := render.Build(r.Sim.Trace, render.Options{HideESP: hideESP, ShowTimers: timers})
-	fmt.Fprintf(w, "%s (seed %d)\n\n", r.Scenario.File.Name, r.Seed)
-	if err := render.WriteText(w, d, render.TextOptions{}); err != nil {
-		return err
-	}
-	if len(r.Scenario.File.Expect) > 0 {
-		fmt.Fprintf(w, "\nExpectations:\n%s", scenarios.FormatResults(scenarios.Grade(r.Scenario, r.Sim.Trace)))
-	}
-	return nil
+	return printRun(w, r, o)
 }

@@ -53,15 +53,20 @@ shown as it is. Press ? for the keys, q to quit.`,
 			ValidArgsFunction: completeScenario,
 		}
 		seed := addSeed(cmd)
-		cmd.RunE = func(cmd *cobra.Command, args []string) error { return walkthrough(args[0], seed) }
+		var lanes laneFlags
+		addLaneFlags(cmd, &lanes)
+		cmd.RunE = func(cmd *cobra.Command, args []string) error { return walkthrough(args[0], seed, lanes) }
 		return cmd
 	})
 }
 
 // walkthrough opens the terminal walkthrough of a scenario or a saved trace.
-func walkthrough(name string, seed *seedFlag) error {
+func walkthrough(name string, seed *seedFlag, lanes laneFlags) error {
 	cfg, err := tuiConfig(name, seed)
 	if err != nil {
+		return err
+	}
+	if err := lanes.apply(cfg.Trace, &cfg.Lanes); err != nil {
 		return err
 	}
 	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {

@@ -37,6 +37,9 @@ type Config struct {
 	// Lab grades the scenario's expectations against the trace up to and including
 	// the event with sequence number upTo; nil when there is no scenario (a saved trace).
 	Lab func(upTo int) []LabLine
+	// Lanes picks and folds the diagram's lanes (Nodes, Fold); the rest of it is the
+	// walkthrough's own.
+	Lanes render.Options
 }
 
 // UI is the walkthrough application.
@@ -81,7 +84,7 @@ type UI struct {
 // New builds the walkthrough for a trace.
 func New(cfg Config) *UI {
 	u := &UI{cfg: cfg, app: tview.NewApplication(), speed: 700 * time.Millisecond}
-	u.diagram = render.Build(cfg.Trace, render.Options{})
+	u.diagram = render.Build(cfg.Trace, render.Options{Nodes: cfg.Lanes.Nodes, Fold: cfg.Lanes.Fold})
 	u.steps = u.diagram.Steps()
 	u.starts = u.diagram.ExchangeStarts()
 	u.stepOf = make([]int, len(u.diagram.Rows))

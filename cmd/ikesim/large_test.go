@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ikesim/ikesim/scenarios"
+)
+
+func writeGroupScenario(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "thirty.yaml")
+	if err := os.WriteFile(path, scenarios.RoadWarriors(30, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRunOfManyNodes: a run of more than 24 nodes prints its summary; --diagram draws
+// it; --nodes picks lanes by pattern and --fold draws a group as one lane.
+func TestRunOfManyNodes(t *testing.T) {
+	path := writeGroupScenario(t)
+	tests := []struct {
+		args []string
+		// header: in (or, notHeader, not in) the line after the title; want: anywhere
+		header, notHeader, want []string
+	}{
+		{nil, []string{"32 nodes, group rw: 30"}, nil,
+			[]string{"rw/home (group)", "pings: 30 sent, 30 answered", "IKE_SA_INIT", "--diagram draws it"}},
+		{[]string{"--diagram"}, []string{"server", "gw", "rw-1 ", "rw-30"}, nil, []string{"IKE_SA_INIT request"}},
+		{[]string{"--nodes", "gw,rw-1?"}, []string{"gw", "rw-10", "rw-19"}, []string{"rw-1 ", "rw-2 ", "rw-20", "server"}, nil},
+		{[]string{"--fold", "rw"}, []string{"server", "gw", " rw"}, []string{"rw-1"}, []string{"IKE_SA_INIT request"}},
+	}
+	for _, tt := range tests {
+		out, err := ikesim(t, append([]string{"run", path}, tt.args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tt.args, err, out)
+		}
+		header := strings.Split(out, "\n")[2] + " "
+		for _, w := range tt.header {
+			if !strings.Contains(header, w) {
+				t.Errorf("%v: %q lacks %q", tt.args, header, w)
+			}
+		}
+		for _, w := range tt.notHeader {
+			if strings.Contains(header, w) {
+				t.Errorf("%v: %q has %q", tt.args, header, w)
+			}
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: the output lacks %q", tt.args, w)
+			}
+		}
+	}
+	for _, args := range [][]string{{"--nodes", "nobody*"}, {"--fold", "gw"}} {
+		if out, err := ikesim(t, append([]string{"run", path}, args...)...); err == nil {
+			t.Errorf("%v: no error:\n%s", args, out)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package scenarios
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ikesim/ikesim/sim/trace"
+)
+
+// checkRoadWarriors checks from a run's summary that each of n road warriors brought
+// up its IKE SA and its Child SAs, and that every ping was answered.
+func checkRoadWarriors(s *trace.Summary, n, children int) error {
+	rw, gw := s.Conn("rw/home"), s.Conn("gw/rw")
+	switch {
+	case rw == nil || gw == nil:
+		return fmt.Errorf("no summary of rw/home or gw/rw: %+v", s.Conns)
+	case rw.Nodes != n || rw.IKEUp != n || rw.ChildUp != n*children || rw.IKEFailed+rw.ChildFailed > 0:
+		return fmt.Errorf("rw/home: %d nodes, %d IKE SAs and %d Child SAs up, %d and %d failed; want %d, %d, %d, 0, 0",
+			rw.Nodes, rw.IKEUp, rw.ChildUp, rw.IKEFailed, rw.ChildFailed, n, n, n*children)
+	case gw.IKEUp != n || gw.ChildUp != n*children:
+		return fmt.Errorf("gw/rw: %d IKE SAs and %d Child SAs up, want %d and %d", gw.IKEUp, gw.ChildUp, n, n*children)
+	case len(rw.Handshakes) != n:
+		return fmt.Errorf("%d handshake times for %d road warriors", len(rw.Handshakes), n)
+	case s.PingsSent != n || s.PingsAnswered != n:
+		return fmt.Errorf("%d pings sent and %d answered, want %d", s.PingsSent, s.PingsAnswered, n)
+	}
+	return nil
+}
+
+// TestTwoThousandRoadWarriors: a group of 2,000 road warriors on a segment, one gateway
+// connection with remote id %any that finds each one's pre-shared key by the identity
+// it sends; every road warrior's SAs come up and every ping through its tunnel is
+// answered (the gateway sends each reply on that road warrior's own Child SA).
+func TestTwoThousandRoadWarriors(t *testing.T) {
+	n := 2000
+	if testing.Short() {
+		n = 200
+	}
+	s, err := Parse(RoadWarriors(n, 1), "rw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, s, 1)
+	if err := checkRoadWarriors(trace.Summarize(r.Sim.Trace.Events), n, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Road-warrior benchmarks, reported as ratios measured in the same run:
+//
+//	go test -run='^$' -bench=RoadWarriors -benchtime=1x ./scenarios/
+//
+// BenchmarkRoadWarriors/10000 over /1000 is how the whole cost grows (load, build, run,
+// a ping through each tunnel, the summary): target 11 or less. Each reports cpu-ms/rw,
+// the CPU time per road warrior, and x25519-pairs/rw, that against one X25519 key
+// exchange (two key generations, two shared secrets: the DH work of one handshake)
+// measured at the start of the same benchmark: target 3 or less; and peak-heap-MB
+// (target under 2,000 at 10,000). BenchmarkSACost reports the bytes one side holds per
+// IKE SA and per Child SA.
+
+func BenchmarkRoadWarriors(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			pair := x25519PairCPU(b, 300)
+			data := RoadWarriors(n, 1)
+			var cpu time.Duration
+			var peak uint64
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				var sum *trace.Summary
+				p := peakHeap(func() {
+					cpu += cpuTime(func() {
+						s, err := Parse(data, "rw.yaml")
+						if err != nil {
+							b.Fatal(err)
+						}
+						r, err := Build(s, 1)
+						if err != nil {
+							b.Fatal(err)
+						}
+						r.Execute()
+						sum = trace.Summarize(r.Sim.Trace.Events)
+					})
+				})
+				peak = max(peak, p)
+				if err := checkRoadWarriors(sum, n, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perRW := cpu / time.Duration(b.N*n)
+			b.ReportMetric(float64(perRW)/float64(time.Millisecond), "cpu-ms/rw")
+			b.ReportMetric(float64(perRW)/float64(pair), "x25519-pairs/rw")
+			b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+		})
+	}
+}
+
+// BenchmarkSACost measures the heap one side holds per IKE SA and per Child SA: the
+// live heap of 1,000 road warriors' runs with one and with two Child SAs each, the
+// trace let go (each SA lives on two nodes: the road warrior and the gateway).
+func BenchmarkSACost(b *testing.B) {
+	const n = 1000
+	state := func(children int) float64 {
+		s, err := Parse(RoadWarriors(n, children), "rw.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := Build(s, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := liveHeap()
+		r.Execute()
+		if err := checkRoadWarriors(trace.Summarize(r.Sim.Trace.Events), n, children); err != nil {
+			b.Fatal(err)
+		}
+		r.Sim.Trace.Events = nil
+		after := liveHeap()
+		runtime.KeepAlive(r)
+		return float64(after) - float64(before)
+	}
+	for i := 0; i < b.N; i++ {
+		one, two := state(1), state(2)
+		child := (two - one) / (2 * n)
+		b.ReportMetric(child, "B/child-sa")
+		b.ReportMetric(one/(2*n)-child, "B/ike-sa")
+	}
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// x25519PairCPU is the CPU time of one X25519 key exchange, over k of them.
+func x25519PairCPU(b *testing.B, k int) time.Duration {
+	b.StopTimer()
+	defer b.StartTimer()
+	return cpuTime(func() {
+		for i := 0; i < k; i++ {
+			x25519Pair(b, i)
+		}
+	}) / time.Duration(k)
+}
+
+// cpuTime is the process's CPU time (user and system, every thread) spent in f.
+func cpuTime(f func()) time.Duration {
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	f()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	return time.Duration(after.Utime.Nano()-before.Utime.Nano()) + time.Duration(after.Stime.Nano()-before.Stime.Nano())
+}
+
+// peakHeap runs f and returns the most heap its objects took meanwhile, sampled.
+func peakHeap(f func()) uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak uint64
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			s := []metrics.Sample{{Name: sample[0].Name}}
+			metrics.Read(s)
+			mu.Lock()
+			peak = max(peak, s[0].Value.Uint64())
+			mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(done)
+	wg.Wait()
+	return peak
+}
