@@ -68,6 +68,29 @@ func TestTraceSchema(t *testing.T) {
 	}
 }
 
+// TestGroupTraceSchema: the trace of a group on a segment, whose topology events carry
+// the group and the segment, follows the schema.
+func TestGroupTraceSchema(t *testing.T) {
+	sc, err := Parse(RoadWarriors(3, 1), "rw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := run(t, sc, 1).Sim.Trace
+	var group, segment bool
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindTopology {
+			group = group || e.Topology.Group == "rw"
+			for _, i := range e.Topology.Ifaces {
+				segment = segment || i.Segment == "lan"
+			}
+		}
+	}
+	if !group || !segment {
+		t.Fatalf("the topology events name no group (%v) or no segment (%v)", group, segment)
+	}
+	validateTrace(t, traceSchema(t), tr)
+}
+
 // TestImportedTraceSchema: ikesim import writes the same format, for a capture of a
 // simulated run (decrypted with its own key tables) and for the strongSwan captures in
 // ike/testenv/testdata/captures, decrypted with their key tables.
