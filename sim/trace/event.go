@@ -474,13 +474,21 @@ func (t *Trace) Emit(e *Event) {
 // Subscribe calls f for every event emitted from now on.
 func (t *Trace) Subscribe(f func(*Event)) { t.subs = append(t.subs, f) }
 
-// WriteJSON writes the trace as JSON Lines, one event per line.
+// WriteJSON writes the trace as JSON Lines, one event per line. A dissection made for
+// the output is not kept on its event, so that writing a large trace takes no more
+// memory than the trace.
 func (t *Trace) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	var c Event
 	for _, e := range t.Events {
-		e.Fields()
-		if err := enc.Encode(e); err != nil {
+		out := e
+		if e.Dissection == nil && e.lazy != nil {
+			c = *e
+			c.Dissection = e.lazy()
+			out = &c
+		}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	}

@@ -74,3 +74,26 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteJSONKeepsNoDissection: WriteJSON writes each message's dissection without
+// keeping it on the event, which still makes it when asked (Fields).
+func TestWriteJSONKeepsNoDissection(t *testing.T) {
+	made := 0
+	e := &Event{Kind: KindMessage, Node: "a", Proto: "ikev2"}
+	e.SetDissect(func() *ike.Field { made++; return &ike.Field{Name: "IKEv2 header"} })
+	tr := &Trace{}
+	tr.Emit(e)
+	var b strings.Builder
+	if err := tr.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"IKEv2 header"`) || made != 1 {
+		t.Fatalf("made %d dissections, wrote %s", made, b.String())
+	}
+	if e.Dissection != nil {
+		t.Error("WriteJSON kept the dissection on the event")
+	}
+	if f := e.Fields(); f == nil || f.Name != "IKEv2 header" {
+		t.Errorf("Fields() = %v after WriteJSON", f)
+	}
+}
