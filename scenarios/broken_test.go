@@ -197,9 +197,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("a: [b: {c"))
 	f.Add([]byte("---\n---\n"))
+	f.Add(RoadWarriors(3, 2)) // a group on a segment, %any
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data, "fuzz.yaml")
-		if err == nil {
+		if err == nil && len(s.File.Topology.Nodes) <= 1000 {
 			if _, err := Build(s, 1); err != nil && !strings.Contains(err.Error(), "scenario") {
 				t.Errorf("build error without context: %v", err)
 			}
