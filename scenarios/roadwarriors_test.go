@@ -51,6 +51,72 @@ func TestTwoThousandRoadWarriors(t *testing.T) {
 	}
 }
 
+// TestIKEv1RoadWarriorsOnOneConnection: two IKEv1 road warriors with certificates on
+// one gateway connection whose remote identity is %any; each one's ping is answered on
+// its own IPsec SA.
+func TestIKEv1RoadWarriorsOnOneConnection(t *testing.T) {
+	s, err := Parse([]byte(ikev1RoadWarriors), "v1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := Grade(s, run(t, s, 1).Sim.Trace); !Passed(res) {
+		t.Error(FormatResults(res))
+	}
+}
+
+const ikev1RoadWarriors = `name: road-warriors-certs-v1
+description: carol and dave prove who they are with certificates; the gateway takes any identity its CA vouches for.
+topology:
+  nodes:
+    - {name: server, kind: host, address: 10.0.0.10/24}
+    - {name: gw, kind: gateway, addresses: [10.0.0.1/24, 203.0.113.1/24], cacerts: [ca]}
+    - {name: carol, kind: host, address: 203.0.113.10/24, cacerts: [ca]}
+    - {name: dave, kind: host, address: 203.0.113.20/24, cacerts: [ca]}
+  links:
+    - {between: [server, gw]}
+  segments:
+    - {name: internet, nodes: [gw, carol, dave], delay: 10ms}
+connections:
+  carol:
+    home:
+      remote_addrs: [203.0.113.1]
+      version: 1
+      proposals: [aes128-sha256-modp2048]
+      local: {auth: pubkey, id: carol@example.org, certs: [carol]}
+      remote: {auth: pubkey, id: vpn.example}
+      children:
+        net: {local_ts: [dynamic], remote_ts: [10.0.0.0/24], start_action: start}
+  dave:
+    home:
+      remote_addrs: [203.0.113.1]
+      version: 1
+      proposals: [aes128-sha256-modp2048]
+      local: {auth: pubkey, id: gw-b.example, certs: [gw-b]}
+      remote: {auth: pubkey, id: vpn.example}
+      children:
+        net: {local_ts: [dynamic], remote_ts: [10.0.0.0/24], start_action: start}
+  gw:
+    rw:
+      version: 1
+      proposals: [aes128-sha256-modp2048]
+      local: {auth: pubkey, id: vpn.example, certs: [vpn]}
+      remote: {auth: pubkey, id: '%any'}
+      children:
+        net: {local_ts: [10.0.0.0/24], remote_ts: [dynamic]}
+timeline:
+  - {at: 1s, ping: {from: carol, to: server}}
+  - {at: 1s, ping: {from: dave, to: server}}
+expect:
+  - ike_sa: {between: [carol, gw]}
+    says: "carol's certificate chains to the gateway's CA: her IKE SA comes up."
+  - ike_sa: {between: [dave, gw]}
+    says: "So does dave's, on the same gateway connection."
+  - pings: {from: dave, to: server, answered: 1, of: 1}
+    says: "Each tunnel carries its own road warrior's traffic."
+  - pings: {from: carol, to: server, answered: 1, of: 1}
+    says: "carol's too."
+`
+
 // Road-warrior benchmarks, reported as ratios measured in the same run:
 //
 //	go test -run='^$' -bench=RoadWarriors -benchtime=1x ./scenarios/

@@ -22,6 +22,7 @@ type ipsecSA struct {
 	initiator bool   // this side ran the quick mode as initiator: it rekeys by time
 	peer      string // the identity of the peer it was made with
 	timers    []ike.Timer
+	reqid     uint32 // the policies' link to the SA pair (ike.Reqids)
 }
 
 func (ch *ipsecSA) name() string { return "IPsec SA " + ch.instance() }
@@ -96,6 +97,7 @@ func (ch *ipsecSA) down(reason string) {
 	}
 	ch.stopTimers()
 	ch.setState(ChildDestroyed)
+	ch.d.held.Release(ch.reqid)
 	ch.d.env.Observer.ChildSADown(ch.info, reason)
 }
 

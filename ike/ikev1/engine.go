@@ -51,6 +51,7 @@ type Daemon struct {
 	serial       int
 	childSerial  int
 	reqids       map[uint32]*childRef
+	held         ike.Reqids            // the reqids IPsec SAs hold, by their selectors
 	leases       map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
 	orphans      []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
 	closed       bool

@@ -569,7 +569,9 @@ func (qm *quickMode) install() {
 	ch := &ipsecSA{d: d, sa: sa, cfg: qm.cfg, serial: d.childSerial, spiIn: qm.spiIn, spiOut: qm.spiOut, life: qm.chosen.life,
 		initiator: qm.initiator, peer: sa.peerID.String()}
 	encap := qm.chosen.encap == EncapUDPTunnel || qm.chosen.encap == EncapUDPTransport
-	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: qm.cfg.ReqID, Protocol: ike.ProtoESP,
+	ch.reqid = d.held.Alloc(qm.cfg.ReqID, []ike.TrafficSelector{qm.localTS}, []ike.TrafficSelector{qm.remoteTS},
+		func(id uint32) bool { return d.reqids[id] != nil })
+	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],
 		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},

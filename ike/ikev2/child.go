@@ -20,7 +20,7 @@ type childSA struct {
 	state    string
 	serial   int
 	timers   []ike.Timer
-	reqid    uint32 // the policies' link to the SA pair (reqid.go)
+	reqid    uint32 // the policies' link to the SA pair (ike.Reqids)
 }
 
 func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
@@ -179,7 +179,7 @@ func (ch *childSA) down(reason string) {
 		t.Stop()
 	}
 	ch.setState("DESTROYED")
-	ch.sa.d.releaseReqid(ch.reqid)
+	ch.sa.d.held.Release(ch.reqid)
 	ch.sa.d.env.Observer.ChildSADown(ch.info, reason)
 }
 

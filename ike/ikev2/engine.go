@@ -44,17 +44,18 @@ type Daemon struct {
 	serial      int // numbers IKE SAs for state-machine names
 	childSerial int // numbers Child SAs
 	reqids      map[uint32]*childRef
-	// reqidUse are the reqids Child SAs hold, by the selectors they hold them for
-	// (reqid.go).
-	reqidUse  map[uint32]*reqidUse
-	reqidFor  map[string]uint32
-	reqidNext uint32
-	closed    bool
+	held        ike.Reqids // the reqids Child SAs hold, by their selectors
+	closed      bool
 	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
 	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
 	halfOpen     int
 	halfOpenFrom map[netip.Addr]int
 	leases       map[netip.Addr]*ikeSA // virtual IPs given out from the pools
+}
+
+// allocReqid is the reqid of a new Child SA of cfg with these selectors (ike.Reqids).
+func (d *Daemon) allocReqid(cfg *ike.ChildConfig, local, remote []ike.TrafficSelector) uint32 {
+	return d.held.Alloc(cfg.ReqID, local, remote, func(id uint32) bool { return d.reqids[id] != nil })
 }
 
 type childRef struct {
