@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/scenarios"
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -43,17 +44,22 @@ func completeNode(_ *cobra.Command, args []string, toComplete string) ([]cobra.C
 	if len(args) == 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	return completeList(nodesOf(args[0]), toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeList completes the last name of a comma-separated list.
+func completeList(names []string, toComplete string) []cobra.Completion {
 	done := ""
 	if i := strings.LastIndex(toComplete, ","); i >= 0 {
 		done, toComplete = toComplete[:i+1], toComplete[i+1:]
 	}
 	var out []cobra.Completion
-	for _, n := range nodesOf(args[0]) {
+	for _, n := range names {
 		if strings.HasPrefix(n, toComplete) {
 			out = append(out, done+n)
 		}
 	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return out
 }
 
 // completePeer completes --peer with NAME= for each node of the scenario.
@@ -83,12 +89,45 @@ func nodesOf(name string) []string {
 // traceNodes are the nodes that appear in a trace, in the order they first appear.
 func traceNodes(tr *trace.Trace) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, e := range tr.Events {
 		for _, n := range []string{e.Node, e.From, e.To} {
-			if n != "" && !slices.Contains(out, n) {
+			if n != "" && !seen[n] {
+				seen[n] = true
 				out = append(out, n)
 			}
 		}
 	}
 	return out
+}
+
+// groupsOf are the groups of a scenario, or of a saved trace, for completion.
+func groupsOf(name string) []string {
+	var out []string
+	if tr, ok, err := loadTrace(name); ok {
+		if err == nil {
+			_, group := render.TraceNodes(tr)
+			for _, g := range group {
+				if !slices.Contains(out, g) {
+					out = append(out, g)
+				}
+			}
+			slices.Sort(out)
+		}
+		return out
+	}
+	if sc, err := scenarios.Load(name); err == nil {
+		for _, g := range sc.File.Groups {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+// completeGroup completes --fold with the groups of the scenario or trace.
+func completeGroup(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return completeList(groupsOf(args[0]), toComplete), cobra.ShellCompDirectiveNoFileComp
 }

@@ -32,6 +32,7 @@ func addLaneFlags(cmd *cobra.Command, l *laneFlags) {
 	f.StringVar(&l.nodes, "nodes", "", "the lanes to show, in order, comma-separated: names, patterns (rw-1*) or groups (default: all)")
 	f.StringVar(&l.fold, "fold", "", "groups to draw as one lane each, comma-separated")
 	cmd.RegisterFlagCompletionFunc("nodes", completeNode)
+	cmd.RegisterFlagCompletionFunc("fold", completeGroup)
 }
 
 // set reports whether lanes were picked or folded.

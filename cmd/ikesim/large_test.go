@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ikesim/ikesim/scenarios"
 )
 
@@ -58,6 +60,20 @@ func TestRunOfManyNodes(t *testing.T) {
 	for _, args := range [][]string{{"--nodes", "nobody*"}, {"--fold", "gw"}} {
 		if out, err := ikesim(t, append([]string{"run", path}, args...)...); err == nil {
 			t.Errorf("%v: no error:\n%s", args, out)
+		}
+	}
+}
+
+// TestFoldCompletion: --fold completes the scenario's groups.
+func TestFoldCompletion(t *testing.T) {
+	path := writeGroupScenario(t)
+	for _, cmd := range []string{"run", "render", "tui"} {
+		out, err := ikesim(t, cobra.ShellCompRequestCmd, cmd, path, "--fold", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Split(out, "\n"); lines[0] != "rw" {
+			t.Errorf("%s --fold completes %q, want rw", cmd, out)
 		}
 	}
 }
