@@ -117,6 +117,11 @@ func showProgress(r *scenarios.Run) (stop func()) {
 	if !isTerminal(os.Stderr) {
 		return func() {}
 	}
+	return progress(r, os.Stderr, progressAfter)
+}
+
+// progress draws the progress line of r on w once after has passed.
+func progress(r *scenarios.Run, w io.Writer, after time.Duration) (stop func()) {
 	var vt, events, up atomic.Int64
 	r.Sim.Trace.Subscribe(func(e *trace.Event) {
 		vt.Store(int64(e.T))
@@ -132,10 +137,10 @@ func showProgress(r *scenarios.Run) (stop func()) {
 		select {
 		case <-done:
 			return
-		case <-time.After(progressAfter):
+		case <-time.After(after):
 		}
 		total := max(r.Duration.Milliseconds(), 1)
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(os.Stderr),
+		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(w),
 			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(), progressbar.OptionShowDescriptionAtLineEnd())
 		tick := time.NewTicker(200 * time.Millisecond)

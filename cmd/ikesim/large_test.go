@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -75,5 +77,28 @@ func TestFoldCompletion(t *testing.T) {
 		if lines := strings.Split(out, "\n"); lines[0] != "rw" {
 			t.Errorf("%s --fold completes %q, want rw", cmd, out)
 		}
+	}
+}
+
+// TestProgressLine: while a run goes on, the progress line shows the virtual time, the
+// events and the SAs up, and it is cleared at the end.
+func TestProgressLine(t *testing.T) {
+	s, err := scenarios.Parse(scenarios.RoadWarriors(300, 1), "rw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := scenarios.Build(s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w syncBuffer
+	stop := progress(r, &w, 0)
+	time.Sleep(50 * time.Millisecond) // the line is drawn before the run starts, too
+	r.Execute()
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	out := w.String()
+	if !regexp.MustCompile(`\d+\.\d{3}s virtual, \d+ events, \d+ SAs up`).MatchString(out) {
+		t.Errorf("no progress line in %q", out)
 	}
 }
