@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -32,6 +33,9 @@ type Summary struct {
 	Drops map[DropCause]int
 	// PingsSent and PingsAnswered count echo requests and those answered.
 	PingsSent, PingsAnswered int
+	// Notifies counts the notify payloads of the IKE messages the nodes made, by type
+	// (a COOKIE demanded under load, INVALID_KE_PAYLOAD, AUTHENTICATION_FAILED, ...).
+	Notifies map[string]int
 }
 
 // GroupCount is a group of similar nodes and its size.
@@ -91,7 +95,7 @@ type saKey struct{ node, spi string }
 // NewSummarizer makes an empty Summarizer.
 func NewSummarizer() *Summarizer {
 	return &Summarizer{group: map[string]string{}, groups: map[string]int{}, conns: map[string]*ConnSummary{},
-		exch: map[[2]string]*ExchangeSummary{}, started: map[saKey]Seconds{}, s: Summary{Drops: map[DropCause]int{}}}
+		exch: map[[2]string]*ExchangeSummary{}, started: map[saKey]Seconds{}, s: Summary{Drops: map[DropCause]int{}, Notifies: map[string]int{}}}
 }
 
 // Summarize counts a whole trace.
@@ -137,6 +141,9 @@ func (z *Summarizer) Add(e *Event) {
 		if e.Retransmit {
 			x.Retransmits++
 			s.Retransmits++
+		}
+		for _, n := range e.Notifies {
+			s.Notifies[n]++
 		}
 		if (e.Proto == "ikev2" || e.Proto == "ikev1") && !e.Response && e.SPIi != "" {
 			if _, seen := z.started[saKey{e.Node, e.SPIi}]; !seen {
@@ -206,10 +213,7 @@ func (z *Summarizer) conn(node, conn string) *ConnSummary {
 // Summary returns the counts so far.
 func (z *Summarizer) Summary() *Summary {
 	s := z.s
-	s.Drops = make(map[DropCause]int, len(z.s.Drops))
-	for k, v := range z.s.Drops {
-		s.Drops[k] = v
-	}
+	s.Drops, s.Notifies = maps.Clone(z.s.Drops), maps.Clone(z.s.Notifies)
 	s.Groups = slices.Clone(z.s.Groups)
 	s.Conns, s.Exchanges = nil, nil
 	for _, c := range z.conns {
@@ -257,13 +261,19 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, ", group %s: %d", g.Name, g.Members)
 	}
 	fmt.Fprintf(&b, "; %d events over %s of virtual time\n\n", s.Events, s.End)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "connection\tnodes\tIKE SAs up\tfailed\tChild SAs up\tfailed\thandshake p50\tp90\tp99\tmax\t")
-	for _, c := range s.Conns {
-		name := c.Name
+	// Numbers align right, the names in the first column left: padded to one width.
+	names, width := make([]string, len(s.Conns)), len("connection")
+	for i, c := range s.Conns {
+		names[i] = c.Name
 		if c.Group != "" {
-			name += " (group)"
+			names[i] += " (group)"
 		}
+		width = max(width, len(names[i]))
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tnodes\tIKE SAs up\tfailed\tChild SAs up\tfailed\thandshake p50\tp90\tp99\tmax\t\n", width, "connection")
+	for i, c := range s.Conns {
+		name := fmt.Sprintf("%-*s", width, names[i])
 		lat := "-\t-\t-\t-"
 		if len(c.Handshakes) > 0 {
 			lat = fmt.Sprintf("%s\t%s\t%s\t%s", ms(c.Percentile(50)), ms(c.Percentile(90)), ms(c.Percentile(99)), ms(c.Percentile(100)))
@@ -275,12 +285,24 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "messages\texchange\tsent\tbytes\tretransmitted\t")
+	width = len("messages of")
 	for _, x := range s.Exchanges {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", x.Proto, x.Exchange, x.Messages, x.Bytes, x.Retransmits)
+		width = max(width, len(x.Proto)+1+len(x.Exchange))
+	}
+	fmt.Fprintf(tw, "%-*s\tsent\tbytes\tretransmitted\t\n", width, "messages of")
+	for _, x := range s.Exchanges {
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t\n", width, strings.TrimSpace(x.Proto+" "+x.Exchange), x.Messages, x.Bytes, x.Retransmits)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(s.Notifies) > 0 {
+		var ns []string
+		for n, c := range s.Notifies {
+			ns = append(ns, fmt.Sprintf("%s %d", n, c))
+		}
+		slices.Sort(ns)
+		fmt.Fprintf(&b, "\nnotifies sent: %s\n", strings.Join(ns, ", "))
 	}
 	fmt.Fprintf(&b, "\npings: %d sent, %d answered\n", s.PingsSent, s.PingsAnswered)
 	var drops []string

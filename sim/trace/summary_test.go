@@ -25,6 +25,7 @@ func TestSummarize(t *testing.T) {
 		{Kind: KindTopology, Node: "rw-1", Topology: &Topology{NodeKind: "host", Group: "rw"}},
 		{Kind: KindTopology, Node: "rw-2", Topology: &Topology{NodeKind: "host", Group: "rw"}},
 		msg(0, "rw-1", "IKE_SA_INIT", "a1", false, false, false),
+		{T: ms(2), Kind: KindMessage, Node: "gw", Proto: "ikev2", Exchange: "IKE_SA_INIT", SPIi: "a1", Response: true, Notifies: []string{"COOKIE"}},
 		msg(5, "router", "IKE_SA_INIT", "a1", false, false, true),
 		msg(10, "gw", "IKE_SA_INIT", "a1", true, false, false),
 		msg(20, "rw-2", "IKE_SA_INIT", "b2", false, false, false),
@@ -58,17 +59,17 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("p50 %v, p99 %v, gateway's %v", rw.Percentile(50), rw.Percentile(99), gw.Handshakes)
 	}
 	init := s.Exchanges[len(s.Exchanges)-1]
-	if init.Exchange != "IKE_SA_INIT" || init.Messages != 4 || init.Bytes != 400 || init.Retransmits != 1 || s.Retransmits != 1 {
+	if init.Exchange != "IKE_SA_INIT" || init.Messages != 5 || init.Bytes != 400 || init.Retransmits != 1 || s.Retransmits != 1 {
 		t.Errorf("IKE_SA_INIT: %+v", *init)
 	}
-	if s.PingsSent != 1 || s.PingsAnswered != 1 || s.Drops[DropLoss] != 1 {
-		t.Errorf("pings %d/%d, drops %v", s.PingsSent, s.PingsAnswered, s.Drops)
+	if s.PingsSent != 1 || s.PingsAnswered != 1 || s.Drops[DropLoss] != 1 || s.Notifies["COOKIE"] != 1 || len(s.Notifies) != 1 {
+		t.Errorf("pings %d/%d, drops %v, notifies %v", s.PingsSent, s.PingsAnswered, s.Drops, s.Notifies)
 	}
 	var b strings.Builder
 	if err := s.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"3 nodes, group rw: 2", "rw/home (group)", "60.0ms", "580.0ms", "pings: 1 sent, 1 answered", "dropped: 1 (loss 1)"} {
+	for _, want := range []string{"3 nodes, group rw: 2", "rw/home (group)", "60.0ms", "580.0ms", "pings: 1 sent, 1 answered", "dropped: 1 (loss 1)", "notifies sent: COOKIE 1"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the text lacks %q:\n%s", want, b.String())
 		}
