@@ -223,6 +223,16 @@ func TestCookieWhenHalfOpenThresholdReached(t *testing.T) {
 	if !hasText(ra.actions, "COOKIE") || !hasText(rb.actions, "COOKIE matches") {
 		t.Errorf("no COOKIE exchange: %v / %v", ra.actions, rb.actions)
 	}
+	// The retry re-sends SAi1, KEi and Ni: the narration must not claim new ones.
+	generated := 0
+	for _, a := range ra.actions {
+		if strings.Contains(a, "generate a Diffie-Hellman private value") {
+			generated++
+		}
+	}
+	if generated != 1 || !hasText(ra.actions, "same SAi1, KEi and Ni") {
+		t.Errorf("the COOKIE retry narrates new key material (%d times generated): %q", generated, ra.actions)
+	}
 }
 
 func TestWrongPSKFailsAuthentication(t *testing.T) {

@@ -66,6 +66,22 @@ func offersGroup(ps []ike.Proposal, g uint16) bool {
 	return false
 }
 
+// initNarration says what building an IKE_SA_INIT request does: a first request
+// generates its KEi and Ni; a retry with a COOKIE re-sends the very same SAi1, KEi and
+// Ni (RFC 7296, Section 2.6); a retry for another group computes only a new KEi.
+func initNarration(props []string, group string, niLen int, cookie, freshKE, freshNi bool) string {
+	switch {
+	case freshKE && freshNi:
+		return fmt.Sprintf("Offer IKE proposals %v; generate a Diffie-Hellman private value and compute KEi for group %s; generate nonce Ni (%d bytes)",
+			props, group, niLen)
+	case freshKE:
+		return fmt.Sprintf("Offer IKE proposals %v again; generate a new Diffie-Hellman private value and compute KEi for group %s; keep nonce Ni", props, group)
+	case cookie:
+		return "Send IKE_SA_INIT again with N(COOKIE) first, followed by the same SAi1, KEi and Ni as before (RFC 7296, Section 2.6): nothing new is generated"
+	}
+	return fmt.Sprintf("Offer IKE proposals %v again with the same KEi (group %s) and Ni", props, group)
+}
+
 func (sa *ikeSA) sendInit() {
 	d := sa.d
 	sa.dh = ike.DH(sa.keGroup)
@@ -75,7 +91,9 @@ func (sa *ikeSA) sendInit() {
 	}
 	// A retry after a COOKIE repeats every other payload unchanged (RFC 7296 2.6); only a
 	// retry for another group (INVALID_KE_PAYLOAD) needs a new KE.
+	freshKE, freshNi := false, false
 	if sa.dhPriv == nil || sa.keGroupOf != sa.keGroup {
+		freshKE = true
 		var err error
 		if sa.dhPriv, err = sa.dh.Generate(d.env.Rand); err != nil {
 			sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
@@ -84,14 +102,13 @@ func (sa *ikeSA) sendInit() {
 		sa.keGroupOf = sa.keGroup
 	}
 	if sa.ni == nil {
-		sa.ni = d.nonce(nonceSize)
+		sa.ni, freshNi = d.nonce(nonceSize), true
 	}
 	props := make([]string, len(sa.conn.Proposals))
 	for i, p := range sa.conn.Proposals {
 		props[i] = p.String()
 	}
-	d.action("Offer IKE proposals %v; generate a Diffie-Hellman private value and compute KEi for group %s; generate nonce Ni (%d bytes)",
-		props, sa.dh.Name, len(sa.ni))
+	d.action("%s", initNarration(props, sa.dh.Name, len(sa.ni), sa.cookie != nil, freshKE, freshNi))
 	var ps []Payload
 	if sa.cookie != nil {
 		ps = append(ps, &Notify{Type: COOKIE, Data: sa.cookie})
