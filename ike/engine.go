@@ -302,6 +302,9 @@ type ChildSAInfo struct {
 	// deleted: the responder of a rekey does, since the initiator may not have the new
 	// inbound SA yet.
 	KeepOldOutbound bool
+	// NoOutbound asks the host to install the inbound SA only: the SA lost a rekey
+	// collision and is deleted at once, so nothing is ever sent on it.
+	NoOutbound bool
 }
 
 // AcquireHost is implemented by hosts that queue packets while IKE sets up the Child SA

@@ -110,6 +110,8 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		return
 	}
 	switch {
+	case c.NoOutbound:
+		nd.Action(fmt.Sprintf("This new SA lost a rekey collision and is deleted at once: install its inbound SA 0x%08x only, send nothing on it", c.SPIIn))
 	case c.Rekeyed != 0 && c.KeepOldOutbound:
 		nd.Action(fmt.Sprintf("Rekeyed by the peer: accept on the new SA at once, but go on sending on the old one until the peer deletes it (new outbound SPI 0x%08x waits)", c.SPIOut))
 	case c.Rekeyed != 0:
@@ -120,15 +122,24 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
 		return
 	}
-	if c.Rekeyed != 0 && c.KeepOldOutbound {
+	if c.Rekeyed != 0 && !c.KeepOldOutbound && !c.NoOutbound {
+		// This side's own rekey won: an SA the peer's colliding rekey made for the same
+		// old SA is never sent on.
+		delete(nd.waitingOut, c.Rekeyed)
+	}
+	switch {
+	case c.NoOutbound:
+	case c.Rekeyed != 0 && c.KeepOldOutbound:
 		if nd.waitingOut == nil {
 			nd.waitingOut = map[uint32]*ipsec.SA{}
 		}
 		nd.waitingOut[c.Rekeyed] = out
-	} else if err := nd.SAD.AddOutbound(out); err != nil {
-		nd.SAD.DeleteInbound(in.SPI)
-		nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
-		return
+	default:
+		if err := nd.SAD.AddOutbound(out); err != nil {
+			nd.SAD.DeleteInbound(in.SPI)
+			nd.Errorf("cannot install Child SA %s: %v", c.Child, err)
+			return
+		}
 	}
 	added := InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
 	nd.ChildSA(trace.OpUp, c, "", added)
@@ -151,6 +162,11 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 	nd.SAD.DeleteInbound(c.SPIIn)
 	nd.SAD.DeleteOutbound(c.SPIOut)
+	for old, out := range nd.waitingOut {
+		if out.SPI == c.SPIOut { // it goes before the SA it waited for
+			delete(nd.waitingOut, old)
+		}
+	}
 	if out := nd.waitingOut[c.SPIIn]; out != nil {
 		delete(nd.waitingOut, c.SPIIn)
 		if err := nd.SAD.AddOutbound(out); err != nil {

@@ -1,8 +1,10 @@
 package ikev2
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -21,6 +23,18 @@ type childSA struct {
 	serial   int
 	timers   []ike.Timer
 	reqid    uint32 // the policies' link to the SA pair (ike.Reqids)
+	// rekeyTimer is the soft lifetime's timer, re-armed when the IKE SA's roles change.
+	rekeyTimer ike.Timer
+	born       time.Time
+	// ni and nr are the nonces of the exchange that made the SA: a rekey collision is
+	// settled by them (RFC 7296, Section 2.8.1).
+	ni, nr []byte
+	// passive is the SA the peer's rekey of this one made while this side's own rekey
+	// of it was under way: a collision, settled when our response arrives.
+	passive *childSA
+	// peerDeleted says the peer deleted the SA while this side's rekey of it was under
+	// way: it stays until the rekey's response, as strongSwan keeps it.
+	peerDeleted bool
 }
 
 func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
@@ -107,7 +121,7 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): %s", seed, keys)
 	sa.serialChild()
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
-		serial: sa.d.childSerial}
+		serial: sa.d.childSerial, born: sa.d.env.Clock.Now(), ni: ni, nr: nr}
 	local, remote := sa.local, sa.remote
 	ch.reqid = sa.d.allocReqid(cfg, localTS, remoteTS)
 	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
@@ -124,6 +138,11 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		// The rekey's responder goes on sending on the old SA until the initiator
 		// deletes it: the initiator may not have the new inbound SA yet.
 		info.KeepOldOutbound = !exchInitiator
+		// The loser of a rekey collision never sends on its own new SA: it deletes it
+		// at once (RFC 7296, Section 2.8.1; strongSwan leaves its outbound SA out).
+		if exchInitiator && replaces.collides() && collisionLost(ni, nr, replaces.passive) {
+			info.NoOutbound = true
+		}
 	}
 	ch.info = info
 	sa.d.action("Install Child SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s", cfg.Name, spiIn, spiOut, p,
@@ -149,25 +168,86 @@ func tsList(ts []ike.TrafficSelector) string {
 }
 
 // armChildTimers starts the rekey and hard-lifetime timers of a child. Only the side
-// that initiated the IKE SA rekeys by time, so the two sides do not collide.
+// that is the IKE SA's original initiator rekeys by time, so that two ikesim nodes do
+// not collide every time (strongSwan spreads the two sides apart with rand_time
+// instead); rearmRekey moves the timer when an IKE SA rekey turns the roles round. The
+// timers act on the IKE SA the child is on when they fire, not the one it was made on.
 func (sa *ikeSA) armChildTimers(ch *childSA) {
-	clock := sa.d.env.Clock
 	if ch.cfg.RekeyTime > 0 && sa.initiator {
-		ch.timers = append(ch.timers, clock.AfterFunc(ch.cfg.RekeyTime, "rekey "+ch.name(), func() {
-			if ch.state == "INSTALLED" && sa.state == stateEstablished {
-				sa.d.action("Rekey time of %s reached: rekey it with CREATE_CHILD_SA", ch.name())
-				sa.queueRequest(func() { sa.createChild(ch.cfg, ch) })
-			}
-		}))
+		ch.rekeyTimer = sa.d.env.Clock.AfterFunc(ch.cfg.RekeyTime, "rekey "+ch.name(), ch.softExpire)
 	}
 	if ch.cfg.LifeTime > 0 {
-		ch.timers = append(ch.timers, clock.AfterFunc(ch.cfg.LifeTime, "hard lifetime "+ch.name(), func() {
-			if ch.state == "INSTALLED" || ch.state == "REKEYING" {
-				sa.d.action("Hard lifetime of %s expired: delete it", ch.name())
-				sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) })
-			}
-		}))
+		ch.timers = append(ch.timers, sa.d.env.Clock.AfterFunc(ch.cfg.LifeTime, "hard lifetime "+ch.name(), ch.hardExpire))
 	}
+}
+
+// rearmRekey starts or stops the child's rekey timer after its IKE SA changed: the
+// original initiator of the IKE SA it is on now rekeys it.
+func (ch *childSA) rearmRekey() {
+	sa := ch.sa
+	if ch.cfg.RekeyTime <= 0 || ch.state == "DESTROYED" {
+		return
+	}
+	if !sa.initiator {
+		if ch.rekeyTimer != nil {
+			ch.rekeyTimer.Stop()
+			ch.rekeyTimer = nil
+		}
+		return
+	}
+	if ch.rekeyTimer != nil {
+		return
+	}
+	left := ch.cfg.RekeyTime - sa.d.env.Clock.Now().Sub(ch.born)
+	if left < 0 {
+		left = 0
+	}
+	ch.rekeyTimer = sa.d.env.Clock.AfterFunc(left, "rekey "+ch.name(), ch.softExpire)
+}
+
+// softExpire rekeys the child at its rekey time, on the IKE SA it is on now. An SA the
+// peer already rekeyed (REKEYED) is not rekeyed again (strongSwan ignores that soft
+// expiry too).
+func (ch *childSA) softExpire() {
+	ch.rekeyTimer = nil
+	sa := ch.sa
+	if ch.state == "INSTALLED" && sa.state == stateEstablished {
+		sa.d.action("Rekey time of %s reached: rekey it with CREATE_CHILD_SA", ch.name())
+		sa.queueRequest(func() { ch.sa.createChild(ch.cfg, ch) })
+	}
+}
+
+// hardExpire ends the child at its hard lifetime. An SA the peer rekeyed, whose Delete
+// has not come, goes at once and without a Delete of our own: the peer deletes it
+// anyway (strongSwan does the same, to avoid crossing a delayed response).
+func (ch *childSA) hardExpire() {
+	sa := ch.sa
+	switch ch.state {
+	case "INSTALLED", "REKEYING":
+		sa.d.action("Hard lifetime of %s expired: delete it", ch.name())
+		sa.queueRequest(func() { ch.sa.deleteChildren([]*childSA{ch}) })
+	case "REKEYED":
+		sa.d.action("Hard lifetime of %s expired; the peer rekeyed it and will delete it: remove it now, without a Delete of our own", ch.name())
+		sa.removeChild(ch, "hard lifetime expired")
+	}
+}
+
+// collides says whether the peer rekeyed the child while this side's rekey of it was
+// under way, and that SA is still there.
+func (ch *childSA) collides() bool { return ch.passive != nil && ch.passive.state != "DESTROYED" }
+
+// collisionLost says whether the SA made with nonces ni and nr is the redundant one of
+// a rekey collision with other: the new SA that holds the lowest of the four nonces
+// is redundant (RFC 7296, Sections 2.8.1 and 2.8.2).
+func collisionLost(ni, nr []byte, other *childSA) bool { return lowestIn(ni, nr, other.ni, other.nr) }
+
+// lowestIn says whether the lowest of the four nonces is a or b.
+func lowestIn(a, b, c, d []byte) bool {
+	low := a
+	if bytes.Compare(b, low) < 0 {
+		low = b
+	}
+	return bytes.Compare(low, c) < 0 && bytes.Compare(low, d) < 0
 }
 
 // down removes the child from the host.
@@ -177,6 +257,9 @@ func (ch *childSA) down(reason string) {
 	}
 	for _, t := range ch.timers {
 		t.Stop()
+	}
+	if ch.rekeyTimer != nil {
+		ch.rekeyTimer.Stop()
 	}
 	ch.setState("DESTROYED")
 	ch.sa.d.held.Release(ch.reqid)

@@ -113,33 +113,36 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 	sa.pendingChildren = nil
 }
 
-// finishChild reads an initiator's view of a response that creates a Child SA.
-func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, ni, nr, gir []byte, old *childSA) {
+// finishChild reads an initiator's view of a response that creates a Child SA. It
+// returns the new SA, or nil and the error notify the responder sent (0: none). What
+// becomes of the SA a rekey replaces is settleRekey's business.
+func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, ni, nr, gir []byte, old *childSA) (*childSA, NotifyType) {
 	if n := errorNotify(inner); n != nil {
-		sa.d.failure(sa, ch.Name, n.Type, ike.FailPeerNotify, "%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type)
-		if old != nil {
-			old.setState("INSTALLED")
-		} else {
+		if old == nil || (n.Type != TEMPORARY_FAILURE && n.Type != CHILD_SA_NOT_FOUND) {
+			sa.d.failure(sa, ch.Name, n.Type, ike.FailPeerNotify, "%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type)
+		}
+		if old == nil {
 			sa.d.acquireFailed(ch.ReqID, "the responder says "+n.Type.String())
 		}
-		return
+		return nil, n.Type
 	}
 	sap := payloadOf[*SA](inner)
 	tsi, tsr := tsPayload(inner, false), tsPayload(inner, true)
 	if sap == nil || len(sap.Proposals) != 1 || tsi == nil || tsr == nil {
 		sa.d.failure(sa, ch.Name, 0, ike.FailMalformed, "%s: Child SA %s: response lacks SA, TSi or TSr", sa.name(), ch.Name)
-		return
+		return nil, 0
 	}
 	p := sap.Proposals[0]
 	chosen := p.IKE()
 	if _, _, ok := ike.SelectProposal([]ike.Proposal{chosen}, ch.ESPProposals); !ok {
 		if _, _, ok2 := ike.SelectProposal([]ike.Proposal{chosen}, withoutDH(ch.ESPProposals)); !ok2 {
 			sa.d.failure(sa, "", 0, ike.FailMalformed, "%s: responder chose ESP %s, which we did not offer", sa.name(), chosen)
-			return
+			return nil, 0
 		}
 	}
 	transport := ch.Transport && notifyIn(inner, USE_TRANSPORT_MODE) != nil
-	sa.installChild(ch, chosen, spi, spiValue(p.SPI), fromWireTS(tsi), fromWireTS(tsr), transport, true, ni, nr, gir, old)
+	n, _ := sa.installChild(ch, chosen, spi, spiValue(p.SPI), fromWireTS(tsi), fromWireTS(tsr), transport, true, ni, nr, gir, old)
+	return n, 0
 }
 
 // establish marks the IKE SA up and starts its timers.
@@ -198,7 +201,7 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 			ps = append(ps, p)
 		}
 	}
-	var install func()
+	var install func() *childSA
 	if sap := payloadOf[*SA](inner); sap != nil && !c.Childless && !sa.vipFailed(ps) {
 		saPs, tsPs, in := sa.acceptChild(inner, sa.ni, sa.nr, nil, nil, false)
 		ps = append(append(ps, saPs...), tsPs...)
@@ -214,7 +217,7 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 // (the SA payload, or an error notify, and the narrowed TSi and TSr) and a function
 // that installs the SA once the response is sent. ni and nr are the exchange's nonces,
 // gir its PFS secret (nil without); pfs says whether the proposals may carry a DH group.
-func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, pfs bool) (saPs, tsPs []Payload, install func()) {
+func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, pfs bool) (saPs, tsPs []Payload, install func() *childSA) {
 	d := sa.d
 	c := sa.conn
 	sap := payloadOf[*SA](inner)
@@ -259,8 +262,9 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 		ps = append(ps, &Notify{Type: USE_TRANSPORT_MODE})
 	}
 	ps = append(ps, &SA{Proposals: []*Proposal{NewProposal(sap.Proposals[idx].Number, spiBytes(spi), chosen)}})
-	return ps, []Payload{toWireTS(ntsi, false), toWireTS(ntsr, true)}, func() {
-		sa.installChild(cfg, chosen, spi, peerSPI, ntsr, ntsi, transport, false, ni, nr, gir, old)
+	return ps, []Payload{toWireTS(ntsi, false), toWireTS(ntsr, true)}, func() *childSA {
+		ch, _ := sa.installChild(cfg, chosen, spi, peerSPI, ntsr, ntsi, transport, false, ni, nr, gir, old)
+		return ch
 	}
 }
 

@@ -38,9 +38,10 @@ func (sa *ikeSA) deleteChildren(list []*childSA) {
 	sa.d.action("Delete %d Child SA(s): send Delete with our inbound SPI(s)", len(live))
 	sa.sendRequest(INFORMATIONAL, []Payload{&Delete{Protocol: ike.ProtoESP, SPISize: 4, SPIs: spis}}, func(*Message, []Payload) {
 		for _, ch := range live {
-			sa.removeChild(ch, "deleted")
+			ch.sa.removeChild(ch, "deleted")
 		}
 	})
+	sa.markChildTask()
 }
 
 // deleteIKE deletes the IKE SA and with it every Child SA.
@@ -79,7 +80,23 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 				for _, spi := range p.SPIs {
 					v := spiValue(spi)
 					for _, ch := range sa.children {
-						if ch.spiOut == v && ch.state == "DELETING" {
+						if ch.spiOut == v && ch.state == "REKEYING" {
+							// Our rekey of it is under way (strongSwan's child_rekey):
+							// answer with our SPI. When the peer's own rekey of it made
+							// a new SA, that one takes over now; else the SA stays until
+							// our rekey's response settles it.
+							ours = append(ours, spiBytes(ch.spiIn))
+							if ch.collides() {
+								d.action("Peer deletes %s, which its own rekey replaced while ours is under way: remove it; its new SA takes over", ch.name())
+								sa.removeChild(ch, "deleted by peer")
+							} else {
+								d.action("Peer deletes %s while our rekey of it is under way: answer, and keep it until the rekey's response comes", ch.name())
+								ch.peerDeleted = true
+								ch.setState("DELETING")
+							}
+							break
+						}
+						if ch.spiOut == v && ch.state == "DELETING" && !ch.peerDeleted {
 							// RFC 7296, Section 1.4.1: deletes that cross. The response
 							// must not name the SA again; the response to our own Delete
 							// removes it.
@@ -107,6 +124,18 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 	}
 	if len(inner) == 0 {
 		d.action("Liveness check from the peer: answer with an empty INFORMATIONAL response")
+	}
+	if deleteIKE && sa.state == stateRekeying && sa.passive != nil && sa.passive.state != stateDestroyed {
+		// The peer's crossing rekey won and our own request is lost or late:
+		// strongSwan's ike_rekey adopts the peer's new IKE SA on this Delete.
+		d.action("Peer deletes %s, which its crossing rekey replaced: move to %s; our own rekey is void", sa.name(), sa.passive.name())
+		sa.adopt(sa.passive)
+	}
+	if deleteIKE && sa.state == stateRekeyed {
+		d.action("Peer deletes the old %s: answer, then remove it (its Child SAs are on %s)", sa.name(), sa.rekeyed.name())
+		sa.sendResponse(INFORMATIONAL, id, nil)
+		sa.destroy("deleted by peer")
+		return
 	}
 	if deleteIKE {
 		d.action("Peer deletes %s: answer, then remove it and all its Child SAs", sa.name())

@@ -103,6 +103,9 @@ type ikeSA struct {
 	timers  map[string]ike.Timer
 	lastIn  time.Time
 	rekeyed *ikeSA // the SA that replaced this one
+	// passive is the IKE SA the peer's rekey made while this side's own rekey was under
+	// way: a collision, settled by our response (RFC 7296, Section 2.8.2).
+	passive *ikeSA
 	failed  string
 
 	ext ikeSAExt // certificates, EAP and fragmentation (auth.go, eap.go, frag.go)
@@ -117,6 +120,9 @@ type request struct {
 	tries    int
 	timer    ike.Timer
 	onReply  func(m *Message, inner []Payload)
+	// childTask marks a request that creates, rekeys or deletes a Child SA: while one is
+	// under way the peer's IKE SA rekey gets TEMPORARY_FAILURE (strongSwan's ike_rekey).
+	childTask bool
 }
 
 func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *ikeSA {
@@ -291,6 +297,13 @@ func (sa *ikeSA) sendRequest(ex ExchangeType, payloads []Payload, onReply func(*
 	sa.outstanding = r
 	sa.send(raw, info)
 	sa.armRetransmit(r)
+}
+
+// markChildTask marks the request just sent as a Child SA task (request.childTask).
+func (sa *ikeSA) markChildTask() {
+	if sa.outstanding != nil {
+		sa.outstanding.childTask = true
+	}
 }
 
 func (sa *ikeSA) armRetransmit(r *request) {
