@@ -132,7 +132,11 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 		sa.adopt(sa.passive)
 	}
 	if deleteIKE && sa.state == stateRekeyed {
-		d.action("Peer deletes the old %s: answer, then remove it (its Child SAs are on %s)", sa.name(), sa.rekeyed.name())
+		if sa.rekeyed != nil {
+			d.action("Peer deletes the old %s: answer, then remove it (its Child SAs are on %s)", sa.name(), sa.rekeyed.name())
+		} else {
+			d.action("Peer deletes %s, redundant after a rekey collision: answer, then remove it", sa.name())
+		}
 		sa.sendResponse(INFORMATIONAL, id, nil)
 		sa.destroy("deleted by peer")
 		return
