@@ -33,6 +33,16 @@ type Connection struct {
 	RetransmitTries   int
 	// Keepalive is the NAT keep-alive interval when behind a NAT (RFC 3948); 0 = 20 s.
 	Keepalive time.Duration
+	// DPDTimeout is how long an IKEv1 peer may leave an R-U-THERE unanswered before it
+	// counts as dead (swanctl.conf's dpd_timeout; 0: five times the retransmission
+	// timeout, as the engine's retransmissions give up).
+	DPDTimeout time.Duration
+	// Unique is the uniqueness policy of IKE SAs by identity (swanctl.conf's unique):
+	// no, never, keep or replace; "" is no.
+	Unique string
+	// ReauthTime is when the IKE SA is reauthenticated: made anew by IKE_SA_INIT and
+	// IKE_AUTH, make-before-break (swanctl.conf's reauth_time; 0: never).
+	ReauthTime time.Duration
 	// CookieThreshold makes a responder demand a COOKIE once this many half-open IKE SAs
 	// exist (0 = never).
 	CookieThreshold int
@@ -182,7 +192,18 @@ type ChildConfig struct {
 	RekeyTime    time.Duration
 	LifeTime     time.Duration
 	LifeBytes    uint64
-	ReqID        uint32 // assigned by the engine; names the policies of this child
+	// RekeyBytes, LifePackets and RekeyPackets are the other volume lifetimes, as
+	// swanctl.conf's rekey_bytes, life_packets and rekey_packets (0: none).
+	RekeyBytes   uint64
+	LifePackets  uint64
+	RekeyPackets uint64
+	// DPDAction is what follows when the peer stops answering (swanctl.conf's
+	// dpd_action): clear, trap or restart; "" is clear. CloseAction is what follows
+	// when the peer closes the Child SA or its IKE SA (close_action): none, trap or
+	// start; "" is none.
+	DPDAction   string
+	CloseAction string
+	ReqID       uint32 // assigned by the engine; names the policies of this child
 }
 
 // Identity is an IKE identity (ID payload type and value), e.g. FQDN gw-a.example.

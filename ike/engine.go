@@ -302,9 +302,38 @@ type ChildSAInfo struct {
 	// deleted: the responder of a rekey does, since the initiator may not have the new
 	// inbound SA yet.
 	KeepOldOutbound bool
+	// RekeyBytes, LifeBytes, RekeyPackets and LifePackets are the volume lifetimes
+	// (0: none): the host counts each direction's inner bytes and packets and calls
+	// Expirer.Expire when one reaches a limit.
+	RekeyBytes, LifeBytes, RekeyPackets, LifePackets uint64
 	// NoOutbound asks the host to install the inbound SA only: the SA lost a rekey
 	// collision and is deleted at once, so nothing is ever sent on it.
 	NoOutbound bool
+}
+
+// Traffic is what one Child SA carried, as its host counted it: the inner bytes and
+// packets each way, and when the last packet came in and went out (zero: none yet).
+type Traffic struct {
+	BytesIn, BytesOut     uint64
+	PacketsIn, PacketsOut uint64
+	LastIn, LastOut       time.Time
+}
+
+// TrafficHost is implemented by hosts that count the traffic of each Child SA, as a
+// kernel does. Engines reach it through a type assertion on their Observer: dead peer
+// detection counts ESP that came in as a sign of life, and NAT keep-alives wait for a
+// pause in what goes out, as strongSwan asks the kernel for the SAs' use times.
+type TrafficHost interface {
+	// ChildSATraffic reports the traffic of the Child SA with these SPIs.
+	ChildSATraffic(spiIn, spiOut uint32) Traffic
+}
+
+// Expirer is implemented by engines that enforce a Child SA's volume lifetimes
+// (ChildSAInfo.RekeyBytes and the others): the host tells it when the SA with inbound
+// SPI spiIn reaches its soft limit (rekey it) or its hard one (it is gone), as the
+// kernel's expire messages tell strongSwan.
+type Expirer interface {
+	Expire(spiIn uint32, hard bool)
 }
 
 // AcquireHost is implemented by hosts that queue packets while IKE sets up the Child SA

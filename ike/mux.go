@@ -93,3 +93,15 @@ func (m *Mux) Close() {
 	m.V1.Close()
 	m.V2.Close()
 }
+
+var _ Expirer = (*Mux)(nil)
+
+// Expire passes a volume lifetime's expiry to both engines; the one that has the SA
+// acts on it.
+func (m *Mux) Expire(spiIn uint32, hard bool) {
+	for _, d := range []Daemon{m.V1, m.V2} {
+		if e, ok := d.(Expirer); ok {
+			e.Expire(spiIn, hard)
+		}
+	}
+}

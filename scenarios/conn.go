@@ -36,7 +36,9 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	}
 	c := &ike.Connection{Name: name, Version: spec.Version, DPDDelay: spec.DPDDelay.D(), RekeyTime: spec.RekeyTime.D(),
 		LifeTime: spec.LifeTime.D(), Encap: spec.Encap, Aggressive: spec.Aggressive, Childless: spec.Childless,
-		Keepalive: spec.Keepalive.D(), CookieThreshold: spec.CookieThreshold}
+		Keepalive: spec.Keepalive.D(), CookieThreshold: spec.CookieThreshold, DPDTimeout: spec.DPDTimeout.D(),
+		Unique: spec.Unique, ReauthTime: spec.ReauthTime.D()}
+	v.oneOf(p, "unique", spec.Unique, "no", "never", "keep", "replace")
 	if c.Version == 0 {
 		c.Version = 2
 	}
@@ -302,7 +304,8 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 		return nil
 	}
 	ch := &ike.ChildConfig{Name: name, StartAction: ike.StartAction(spec.StartAction), RekeyTime: spec.RekeyTime.D(), LifeTime: spec.LifeTime.D(),
-		LifeBytes: uint64(spec.LifeBytes)}
+		LifeBytes: uint64(spec.LifeBytes), RekeyBytes: uint64(spec.RekeyBytes), LifePackets: spec.LifePackets,
+		RekeyPackets: spec.RekeyPackets, DPDAction: spec.DPDAction, CloseAction: spec.CloseAction}
 	ts := func(list []string, field string) []ike.TrafficSelector {
 		var out []ike.TrafficSelector
 		for i, s := range list {
@@ -339,13 +342,19 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 	default:
 		v.errorf(p+".mode", "mode is tunnel or transport, not %q", spec.Mode)
 	}
-	switch spec.StartAction {
-	case "", "none", "trigger", "start":
-	default:
-		v.errorf(p+".start_action", "start_action is trigger, start or none, not %q%s", spec.StartAction,
-			didYouMean(spec.StartAction, []string{"trigger", "start", "none"}))
-	}
+	v.oneOf(p, "start_action", spec.StartAction, "trigger", "start", "none")
+	v.oneOf(p, "dpd_action", spec.DPDAction, "clear", "trap", "restart")
+	v.oneOf(p, "close_action", spec.CloseAction, "none", "trap", "start")
 	return ch
+}
+
+// oneOf checks that a field at p.name, when given, is one of the values.
+func (v *validator) oneOf(p, name, value string, values ...string) {
+	if value == "" || slices.Contains(values, value) {
+		return
+	}
+	v.errorf(p+"."+name, "%s is %s or %s, not %q%s", name, strings.Join(values[:len(values)-1], ", "), values[len(values)-1], value,
+		didYouMean(value, values))
 }
 
 // faultOf converts a fault spec into the simulator's rule.

@@ -118,6 +118,9 @@ type ConnSpec struct {
 	Local           AuthSpec              `yaml:"local"`
 	Remote          AuthSpec              `yaml:"remote"`
 	DPDDelay        Duration              `yaml:"dpd_delay"`
+	DPDTimeout      Duration              `yaml:"dpd_timeout"` // IKEv1
+	Unique          string                `yaml:"unique"`      // no (default), never, keep or replace
+	ReauthTime      Duration              `yaml:"reauth_time"`
 	RekeyTime       Duration              `yaml:"rekey_time"`
 	LifeTime        Duration              `yaml:"life_time"`
 	Encap           bool                  `yaml:"encap"`
@@ -170,6 +173,11 @@ type ChildSpec struct {
 	RekeyTime    Duration `yaml:"rekey_time"`
 	LifeTime     Duration `yaml:"life_time"`
 	LifeBytes    Bytes    `yaml:"life_bytes"` // volume lifetime, e.g. 4608000KB
+	RekeyBytes   Bytes    `yaml:"rekey_bytes"`
+	LifePackets  uint64   `yaml:"life_packets"`
+	RekeyPackets uint64   `yaml:"rekey_packets"`
+	DPDAction    string   `yaml:"dpd_action"`   // clear (default), trap or restart
+	CloseAction  string   `yaml:"close_action"` // none (default), trap or start
 }
 
 // SecretSpec is a shared secret for a set of identities, as in swanctl.conf's secrets.

@@ -141,6 +141,7 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 			return
 		}
 	}
+	nd.trackChild(c, in, out)
 	added := InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
 	nd.ChildSA(trace.OpUp, c, "", added)
 	q := nd.acquired[c.ReqID]
@@ -175,6 +176,7 @@ func (nd *Node) ChildSADown(c *ike.ChildSAInfo, reason string) {
 			nd.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
 		}
 	}
+	nd.untrackChild(c)
 	nd.ChildSA(trace.OpDown, c, reason, nil)
 }
 

@@ -587,6 +587,7 @@ func (n *Network) Restart(name string) error {
 		nd.IKE = nil
 	}
 	nd.SPD, nd.SAD = &ipsec.SPD{}, &ipsec.SAD{}
+	nd.waitingOut, nd.traffic, nd.trafficOut = nil, nil, nil
 	nd.acquired = map[uint32][]queued{}
 	nd.Action("Node restarts: every SA, policy and queued packet is gone")
 	if nd.Reboot != nil {

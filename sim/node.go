@@ -52,6 +52,9 @@ type Node struct {
 	// waitingOut holds a rekeyed outbound SA until the SA it replaces (by inbound SPI) is
 	// deleted.
 	waitingOut map[uint32]*ipsec.SA
+	// traffic and trafficOut find the counts of a Child SA by its inbound and its
+	// outbound SPI (traffic.go).
+	traffic, trafficOut map[uint32]*childTraffic
 }
 
 // packetMeta travels with a packet across the wire: what the sender knew about it.
@@ -145,6 +148,7 @@ func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
 		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
+	nd.countedOut(sa)
 	m := &packetMeta{sa: sa}
 	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, PacketSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
@@ -287,6 +291,7 @@ func (nd *Node) unprotect(pkt []byte, ref int) {
 		nd.drop(pkt, ref, trace.DropMalformed, "ESP: inner packet: "+err.Error())
 		return
 	}
+	nd.countedIn(sa)
 	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
 	if nd.HasAddr(ip.Dst) {
 		nd.deliver(ip, inner, nil, ref)

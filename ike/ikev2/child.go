@@ -127,7 +127,8 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
 		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
 		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now(),
-		Instance: ch.instance()}
+		Instance: ch.instance(), RekeyBytes: cfg.RekeyBytes, LifeBytes: cfg.LifeBytes, RekeyPackets: cfg.RekeyPackets,
+		LifePackets: cfg.LifePackets}
 	if exchInitiator {
 		info.EncrKeyOut, info.IntegKeyOut, info.EncrKeyIn, info.IntegKeyIn = ei, ai, er, ar
 	} else {
@@ -357,4 +358,38 @@ func spiValue(b []byte) uint32 {
 		return 0
 	}
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// traffic is what the child carried, when the host counts it (ike.TrafficHost).
+func (ch *childSA) traffic() (ike.Traffic, bool) {
+	h, ok := ch.sa.d.env.Observer.(ike.TrafficHost)
+	if !ok {
+		return ike.Traffic{}, false
+	}
+	return h.ChildSATraffic(ch.spiIn, ch.spiOut), true
+}
+
+var _ ike.Expirer = (*Daemon)(nil)
+
+// Expire acts on the host's word that a Child SA reached a volume lifetime (rekey_bytes,
+// rekey_packets: soft; life_bytes, life_packets: hard). As with the rekey time, only
+// the IKE SA's original initiator rekeys at the soft limit; the hard limit ends the SA
+// on either side.
+func (d *Daemon) Expire(spiIn uint32, hard bool) {
+	for _, sa := range d.sas {
+		for _, ch := range sa.children {
+			if ch.spiIn != spiIn || ch.state == "DESTROYED" {
+				continue
+			}
+			switch {
+			case hard:
+				d.action("%s reached its volume lifetime (life_bytes or life_packets)", ch.name())
+				ch.hardExpire()
+			case sa.initiator && ch.state == "INSTALLED":
+				d.action("%s reached its rekey volume (rekey_bytes or rekey_packets)", ch.name())
+				ch.softExpire()
+			}
+			return
+		}
+	}
 }

@@ -148,6 +148,12 @@ func (d *Daemon) Acquire(reqid uint32) {
 		d.failure(nil, "", 0, ike.FailConfig, "acquire for unknown reqid %d", reqid)
 		return
 	}
+	// strongSwan's test_duplicate: no second Child SA identical to one that is up. An
+	// explicit initiate still makes one, as ikesim's labs show.
+	if sa := d.activeSA(ref.conn); sa != nil && sa.duplicateChild(ref.child) {
+		d.action("Acquire for policy %s/%s: Child SA %q is already up: no duplicate", ref.conn.Name, ref.child.Name, ref.child.Name)
+		return
+	}
 	d.action("Acquire for policy %s/%s: start IKE for Child SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)
 	d.startChild(ref.conn, ref.child)
 }

@@ -25,10 +25,6 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 	if old != nil && (old.state != "INSTALLED" || old.sa != sa) {
 		return
 	}
-	if old == nil && sa.duplicateChild(cfg) {
-		d.action("Child SA %s is already up on %s with the same selectors: no duplicate is made (as strongSwan)", cfg.Name, sa.name())
-		return
-	}
 	spi := d.spi32()
 	ni := d.nonce(nonceSize)
 	var priv ike.DHPrivate
@@ -110,8 +106,7 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 	sa.markChildTask()
 }
 
-// duplicateChild says whether a child of this configuration is already up on the SA
-// (strongSwan's test_duplicate: it initiates no second one).
+// duplicateChild says whether a child of this configuration is already up on the SA.
 func (sa *ikeSA) duplicateChild(cfg *ike.ChildConfig) bool {
 	for _, ch := range sa.children {
 		if ch.cfg == cfg && (ch.state == "INSTALLED" || ch.state == "REKEYING") {
@@ -498,7 +493,7 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 	n.keys = ike.DeriveIKEKeys(n.prf, skeyseed, ni, nr, spiI, spiR, n.encr, n.encrBits, n.integ)
 	d.action("Generate the new SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) and derive the new IKE SA's keys")
 	d.sas[n.mySPI()] = n
-	n.lastIn = sa.lastIn
+	n.lastIn, n.lastOut = sa.lastIn, sa.lastOut
 	n.setState(stateEstablished)
 	info := n.info()
 	info.RekeyOf = sa.spiI

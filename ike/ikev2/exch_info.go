@@ -68,6 +68,8 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 	d := sa.d
 	id := m.Header.MessageID
 	var resp []Payload
+	var closed []*ike.ChildConfig // Child SAs the peer closed, not replaced
+	defer func() { d.afterClose(sa.conn, closed) }()
 	deleteIKE := false
 	for _, p := range inner {
 		switch p := p.(type) {
@@ -107,7 +109,11 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 						if ch.spiOut == v && ch.state != "DESTROYED" {
 							ours = append(ours, spiBytes(ch.spiIn))
 							d.action("Peer deletes the Child SA with our outbound SPI 0x%08x: delete ours (inbound 0x%08x) too", v, ch.spiIn)
+							replaced := ch.state == "REKEYED" || sa.childReplaced(ch)
 							sa.removeChild(ch, "deleted by peer")
+							if !replaced {
+								closed = append(closed, ch.cfg)
+							}
 							break
 						}
 					}
@@ -144,7 +150,9 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 	if deleteIKE {
 		d.action("Peer deletes %s: answer, then remove it and all its Child SAs", sa.name())
 		sa.sendResponse(INFORMATIONAL, id, nil)
+		children := sa.childConfigs()
 		sa.destroy("deleted by peer")
+		d.afterClose(sa.conn, children)
 		return
 	}
 	sa.sendResponse(INFORMATIONAL, id, resp)
@@ -154,13 +162,21 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 func (sa *ikeSA) armTimers() {
 	c := sa.conn
 	if c.DPDDelay > 0 {
+		// strongSwan's send_dpd: a probe only after dpd_delay with nothing received,
+		// IKE or ESP (RFC 7296, Section 2.4); otherwise look again when that much
+		// silence could have passed.
 		var dpd func()
 		dpd = func() {
 			if sa.state != stateEstablished {
 				return
 			}
-			if sa.d.env.Clock.Now().Sub(sa.lastIn) >= c.DPDDelay && sa.outstanding == nil {
-				sa.d.action("Nothing heard from the peer for %s: dead peer detection", c.DPDDelay)
+			quiet := sa.d.env.Clock.Now().Sub(sa.lastHeard())
+			if quiet < c.DPDDelay {
+				sa.startTimer("DPD", c.DPDDelay-quiet, dpd)
+				return
+			}
+			if sa.outstanding == nil {
+				sa.d.action("Nothing heard from the peer for %s, neither IKE nor ESP: dead peer detection", quiet.Round(time.Millisecond))
 				sa.queueRequest(sa.liveness)
 			}
 			sa.startTimer("DPD", c.DPDDelay, dpd)
@@ -184,17 +200,98 @@ func (sa *ikeSA) armTimers() {
 		if every <= 0 {
 			every = defaultKeepalive
 		}
+		// strongSwan's send_keepalive: only after keepalive seconds with nothing sent,
+		// IKE or ESP, since any packet refreshes the NAT mapping (RFC 3948, Section 4).
 		var ka func()
 		ka = func() {
 			if sa.state == stateDestroyed || sa.state == stateRekeyed {
 				return
 			}
-			sa.d.action("Behind a NAT: send a NAT-keepalive to keep the mapping alive")
+			quiet := sa.d.env.Clock.Now().Sub(sa.lastSent())
+			if quiet < every {
+				sa.startTimer("NAT keep-alive", every-quiet, ka)
+				return
+			}
+			sa.d.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", quiet.Round(time.Millisecond))
 			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+			sa.lastOut = sa.d.env.Clock.Now()
 			sa.startTimer("NAT keep-alive", every, ka)
 		}
 		sa.startTimer("NAT keep-alive", every, ka)
 	}
 }
 
-var _ = time.Second
+// lastHeard is when the peer was last heard from: an IKE message, or ESP on a Child
+// SA, as far as the host counts it.
+func (sa *ikeSA) lastHeard() time.Time {
+	t := sa.lastIn
+	for _, ch := range sa.children {
+		if tr, ok := ch.traffic(); ok && tr.LastIn.After(t) {
+			t = tr.LastIn
+		}
+	}
+	return t
+}
+
+// lastSent is when this side last sent the peer anything: an IKE message, a NAT
+// keep-alive, or ESP on a Child SA.
+func (sa *ikeSA) lastSent() time.Time {
+	t := sa.lastOut
+	for _, ch := range sa.children {
+		if tr, ok := ch.traffic(); ok && tr.LastOut.After(t) {
+			t = tr.LastOut
+		}
+	}
+	return t
+}
+
+// childConfigs lists the configurations of the SA's Child SAs.
+func (sa *ikeSA) childConfigs() []*ike.ChildConfig {
+	var out []*ike.ChildConfig
+	for _, ch := range sa.children {
+		if ch.state != "DESTROYED" {
+			out = append(out, ch.cfg)
+		}
+	}
+	return out
+}
+
+// childReplaced says whether another SA of the child's configuration is up: the one
+// deleted was replaced (a rekey collision's redundant SA, or the old SA of a rekey).
+func (sa *ikeSA) childReplaced(ch *childSA) bool {
+	for _, o := range sa.children {
+		if o != ch && o.cfg == ch.cfg && (o.state == "INSTALLED" || o.state == "REKEYING") {
+			return true
+		}
+	}
+	return false
+}
+
+// afterDeath applies the children's dpd_action once the peer stopped answering an
+// established IKE SA (strongSwan's reestablish): restart sets them up again at once;
+// trap and clear leave it to their policies, as ikesim keeps those in the SPD.
+func (d *Daemon) afterDeath(c *ike.Connection, children []*ike.ChildConfig) {
+	for _, ch := range children {
+		switch ch.DPDAction {
+		case "restart":
+			d.action("dpd_action restart: set up Child SA %s again", ch.Name)
+			d.startChild(c, ch)
+		case "trap":
+			d.action("dpd_action trap: Child SA %s comes back when traffic matches its policy", ch.Name)
+		}
+	}
+}
+
+// afterClose applies the children's close_action once the peer closed them or their
+// IKE SA: start sets them up again; trap leaves it to their policies.
+func (d *Daemon) afterClose(c *ike.Connection, children []*ike.ChildConfig) {
+	for _, ch := range children {
+		switch ch.CloseAction {
+		case "start":
+			d.action("close_action start: set up Child SA %s again", ch.Name)
+			d.startChild(c, ch)
+		case "trap":
+			d.action("close_action trap: Child SA %s comes back when traffic matches its policy", ch.Name)
+		}
+	}
+}

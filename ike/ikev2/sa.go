@@ -102,6 +102,7 @@ type ikeSA struct {
 
 	timers  map[string]ike.Timer
 	lastIn  time.Time
+	lastOut time.Time
 	rekeyed *ikeSA // the SA that replaced this one
 	// passive is the IKE SA the peer's rekey made while this side's own rekey was under
 	// way: a collision, settled by our response (RFC 7296, Section 2.8.2).
@@ -258,6 +259,7 @@ func (sa *ikeSA) send(raw []byte, info *ike.MessageInfo) { sa.sendTo(sa.local, s
 // sendTo sends a message between the given ends: a response goes back where its request
 // came from.
 func (sa *ikeSA) sendTo(local, remote netip.AddrPort, raw []byte, info *ike.MessageInfo) {
+	sa.lastOut = sa.d.env.Clock.Now()
 	if sa.sendFragments(local, remote, raw, info) { // RFC 7383 hook (frag.go): too large, sent as SKF fragments
 		return
 	}
@@ -323,7 +325,12 @@ func (sa *ikeSA) armRetransmit(r *request) {
 					sa.name(), r.exchange, r.id, tries)
 			}
 			sa.outstanding = nil
+			established := sa.state == stateEstablished || sa.state == stateRekeying
+			children := sa.childConfigs()
 			sa.destroy("peer did not answer")
+			if established {
+				sa.d.afterDeath(sa.conn, children)
+			}
 			return
 		}
 		what := "No response"
