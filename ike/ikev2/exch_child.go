@@ -2,6 +2,7 @@ package ikev2
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -133,6 +134,7 @@ func (sa *ikeSA) settleRekey(old, n *childSA, refused NotifyType) {
 	switch {
 	case n != nil && old.collides():
 		p := old.passive
+		d.action("Rekey collision on %s: our new SA %s has nonces %s, the peer's %s has %s", old.name(), n.name(), nonces(n.ni, n.nr), p.name(), nonces(p.ni, p.nr))
 		if collisionLost(n.ni, n.nr, p) {
 			d.action("Rekey collision on %s: the lowest nonce is in our new SA %s, so it is redundant: delete it and keep the peer's %s (RFC 7296, Section 2.8.1)",
 				old.name(), n.name(), p.name())
@@ -395,6 +397,7 @@ func (sa *ikeSA) rekeyIKE() {
 			return
 		}
 		if p := sa.passive; p != nil && p.state != stateDestroyed {
+			d.action("IKE SA rekey collision: our new %s has nonces %s, the peer's %s has %s", n.name(), nonces(n.ni, n.nr), p.name(), nonces(p.ni, p.nr))
 			if lowestIn(n.ni, n.nr, p.ni, p.nr) {
 				d.action("IKE SA rekey collision: the lowest nonce is in our new %s, so it is redundant: move to the peer's %s and delete ours; the peer deletes the old one (RFC 7296, Section 2.8.2)",
 					n.name(), p.name())
@@ -515,4 +518,11 @@ func (sa *ikeSA) adopt(n *ikeSA) {
 	sa.setState(stateRekeyed)
 	sa.d.action("%s replaces %s; its Child SAs move to it", n.name(), sa.name())
 	n.armTimers()
+}
+
+// nonces shows the first bytes of an exchange's two nonces, enough to see which is
+// lowest.
+func nonces(ni, nr []byte) string {
+	short := func(b []byte) string { return fmt.Sprintf("%x…", b[:min(4, len(b))]) }
+	return "Ni " + short(ni) + " and Nr " + short(nr)
 }
