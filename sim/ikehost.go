@@ -14,9 +14,15 @@ import (
 // The node is the IKE daemon's host: it implements ike.Transport, ike.Clock and
 // ike.Observer, and installs the Child SAs the daemon reports.
 
-// Env is the environment for an IKE daemon running on this node.
+// Env is the environment for an IKE daemon running on this node. A daemon made after a
+// restart draws from a stream of its own: a rebooted node does not pick the SPIs and
+// nonces of its first life again.
 func (nd *Node) Env() ike.Env {
-	return ike.Env{Transport: nd, Clock: nd, Rand: nd.net.Sim.Rand("ike/" + nd.Name), Observer: nd}
+	stream := "ike/" + nd.Name
+	if nd.boots > 0 {
+		stream = fmt.Sprintf("%s/boot%d", stream, nd.boots)
+	}
+	return ike.Env{Transport: nd, Clock: nd, Rand: nd.net.Sim.Rand(stream), Observer: nd}
 }
 
 // Send puts an IKE message on the wire (ike.Transport). IKE traffic bypasses the SPD.

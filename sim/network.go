@@ -589,6 +589,7 @@ func (n *Network) Restart(name string) error {
 	nd.SPD, nd.SAD = &ipsec.SPD{}, &ipsec.SAD{}
 	nd.waitingOut, nd.traffic, nd.trafficOut = nil, nil, nil
 	nd.acquired = map[uint32][]queued{}
+	nd.boots++
 	nd.Action("Node restarts: every SA, policy and queued packet is gone")
 	if nd.Reboot != nil {
 		d, err := nd.Reboot()

@@ -55,6 +55,7 @@ type Node struct {
 	// traffic and trafficOut find the counts of a Child SA by its inbound and its
 	// outbound SPI (traffic.go).
 	traffic, trafficOut map[uint32]*childTraffic
+	boots               int // restarts so far
 }
 
 // packetMeta travels with a packet across the wire: what the sender knew about it.

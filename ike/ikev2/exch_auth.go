@@ -46,6 +46,12 @@ func (sa *ikeSA) sendAuth() {
 	if len(c.Remote.ID.Value) > 0 {
 		ps = append(ps, toID(c.Remote.ID, true))
 	}
+	if !d.hasContact(sa) {
+		// RFC 7296, Section 2.4: the first IKE SA to this peer says so, and the peer may
+		// drop what it still holds from an earlier life of ours (strongSwan sends it too).
+		ps = append(ps, &Notify{Type: INITIAL_CONTACT})
+		d.action("No other IKE SA with %s: send N(INITIAL_CONTACT), so that it drops any SA left from before", sa.remote.Addr())
+	}
 	if auth != nil {
 		ps = append(ps, auth)
 	}
@@ -195,6 +201,11 @@ func (sa *ikeSA) respondAuth(m *Message, inner []Payload) {
 		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "%v", err)
 		return
 	}
+	if !sa.checkUnique(notifyIn(inner, INITIAL_CONTACT) != nil) {
+		sa.sendResponse(IKE_AUTH, id, []Payload{&Notify{Type: AUTHENTICATION_FAILED}})
+		sa.failWith(AUTHENTICATION_FAILED, ike.FailRefused, "unique = keep: an IKE SA with %s already exists", sa.info().RemoteID)
+		return
+	}
 	sa.establish()
 	if req := payloadOf[*CP](inner); req != nil {
 		if p := sa.answerCP(req); p != nil {
@@ -271,3 +282,54 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 // vipFailed reports whether the response already says no virtual IP could be had, in
 // which case no Child SA is made.
 func (sa *ikeSA) vipFailed(ps []Payload) bool { return notifyIn(ps, INTERNAL_ADDRESS_FAILURE) != nil }
+
+// hasContact says whether the node has another IKE SA with sa's peer (strongSwan's
+// has_contact): only the first one sends INITIAL_CONTACT.
+func (d *Daemon) hasContact(sa *ikeSA) bool {
+	for _, o := range d.sas {
+		if o != sa && o.remote.Addr() == sa.remote.Addr() && o.state != stateDestroyed && o.state != stateCreated {
+			return true
+		}
+	}
+	return false
+}
+
+// checkUnique applies the connection's uniqueness policy (swanctl.conf's unique) to a
+// responder's IKE SA that has just authenticated its peer, as strongSwan's
+// check_uniqueness does: the other IKE SAs between the same two identities are
+// duplicates. With no (the default), INITIAL_CONTACT (ic) removes them at once and
+// silently, since the peer restarted and has none; replace deletes them with a Delete
+// (silently too with INITIAL_CONTACT); keep refuses the new IKE SA (false); never keeps
+// everything, INITIAL_CONTACT or not.
+func (sa *ikeSA) checkUnique(ic bool) bool {
+	d := sa.d
+	policy := sa.conn.Unique
+	me, peer := sa.conn.Local.ID, sa.info().RemoteID
+	var dups []*ikeSA
+	for _, o := range d.sas {
+		if o == sa || (o.state != stateEstablished && o.state != stateRekeying) || o.conn == nil {
+			continue
+		}
+		if o.conn.Local.ID.Equal(me) && o.info().RemoteID.Equal(peer) {
+			dups = append(dups, o)
+		}
+	}
+	if len(dups) == 0 || policy == "never" {
+		return true
+	}
+	if policy == "keep" {
+		d.action("unique = keep: %s already has an IKE SA with %s, refuse the new one", d.node, peer)
+		return false
+	}
+	for _, o := range dups {
+		switch {
+		case ic:
+			d.action("N(INITIAL_CONTACT) from %s: it restarted, so %s is a leftover: remove it and its Child SAs without a word", peer, o.name())
+			o.destroy("replaced: the peer sent INITIAL_CONTACT")
+		case policy == "replace":
+			d.action("unique = replace: a new IKE SA with %s replaces %s: delete the old one", peer, o.name())
+			o.queueRequest(o.deleteIKE)
+		}
+	}
+	return true
+}
