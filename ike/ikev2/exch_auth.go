@@ -117,6 +117,38 @@ func (sa *ikeSA) onAuthReply(inner []Payload, ch *ike.ChildConfig, spi uint32) {
 		sa.queueRequest(func() { sa.createChild(p, nil) })
 	}
 	sa.pendingChildren = nil
+	if old := sa.reauthOf; old != nil {
+		// Make-before-break: the old IKE SA goes once every Child SA is up again here.
+		sa.queueRequest(func() {
+			sa.d.action("Reauthentication: %s and its Child SAs are up; delete the old %s", sa.name(), old.name())
+			old.queueRequest(old.deleteIKE)
+		})
+	}
+}
+
+// reauth reauthenticates the IKE SA (RFC 7296, Section 2.8.3; swanctl.conf's
+// reauth_time): unlike a rekey, a new IKE SA is made from scratch by IKE_SA_INIT and
+// IKE_AUTH, with new authentication; its Child SAs are made anew on it, and the old IKE
+// SA, with its Child SAs, is deleted only then (make-before-break, as strongSwan does
+// with make_before_break = yes).
+func (sa *ikeSA) reauth() {
+	d := sa.d
+	if sa.state != stateEstablished {
+		return
+	}
+	cfgs := sa.childConfigs()
+	d.action("Reauthentication time of %s reached: set up a new IKE SA with IKE_SA_INIT and IKE_AUTH, make its %d Child SA(s) anew on it, then delete the old one",
+		sa.name(), len(cfgs))
+	var first *ike.ChildConfig
+	if len(cfgs) > 0 && !sa.conn.Childless {
+		first, cfgs = cfgs[0], cfgs[1:]
+	}
+	n := d.startIKE(sa.conn, first)
+	if n == nil {
+		return
+	}
+	n.pendingChildren = append(n.pendingChildren, cfgs...)
+	n.reauthOf = sa
 }
 
 // finishChild reads an initiator's view of a response that creates a Child SA. It

@@ -189,6 +189,11 @@ func (sa *ikeSA) armTimers() {
 			sa.queueRequest(sa.rekeyIKE)
 		})
 	}
+	if c.ReauthTime > 0 && sa.initiator {
+		sa.startTimer("IKE SA reauthentication", c.ReauthTime, func() {
+			sa.queueRequest(sa.reauth)
+		})
+	}
 	if c.LifeTime > 0 {
 		sa.startTimer("IKE SA lifetime", c.LifeTime, func() {
 			sa.d.action("Hard lifetime of %s expired", sa.name())

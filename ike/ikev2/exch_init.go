@@ -22,11 +22,11 @@ import (
 // Diffie-Hellman group answers HDR, N(INVALID_KE_PAYLOAD) (1.2, 2.7).
 
 // startIKE makes a new IKE SA as initiator and sends IKE_SA_INIT.
-func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) {
+func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) *ikeSA {
 	if len(c.LocalAddrs) == 0 || len(c.RemoteAddrs) == 0 {
 		d.env.Observer.Error(ike.Failure{Conn: c.Name, Reason: ike.FailConfig,
 			Text: fmt.Sprintf("connection %s needs local_addrs and remote_addrs to initiate", c.Name)})
-		return
+		return nil
 	}
 	lport, rport := c.Ports()
 	local := netip.AddrPortFrom(c.LocalAddrs[0], lport)
@@ -41,6 +41,7 @@ func (d *Daemon) startIKE(c *ike.Connection, ch *ike.ChildConfig) {
 	sa.keGroup = firstGroup(c.Proposals)
 	d.action("Start %s with %s: choose initiator SPI %016x", sa.name(), remote.Addr(), sa.spiI)
 	sa.sendInit()
+	return sa
 }
 
 func firstGroup(ps []ike.Proposal) uint16 {

@@ -107,7 +107,10 @@ type ikeSA struct {
 	// passive is the IKE SA the peer's rekey made while this side's own rekey was under
 	// way: a collision, settled by our response (RFC 7296, Section 2.8.2).
 	passive *ikeSA
-	failed  string
+	// reauthOf is the IKE SA this one reauthenticates: it is deleted once this one and
+	// its Child SAs are up.
+	reauthOf *ikeSA
+	failed   string
 
 	ext ikeSAExt // certificates, EAP and fragmentation (auth.go, eap.go, frag.go)
 }
