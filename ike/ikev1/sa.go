@@ -331,6 +331,15 @@ func (sa *isakmpSA) handle(local, remote netip.AddrPort, m *Message) {
 		return
 	}
 	var c *Crypto
+	if m.Encrypted() && m.MessageID != 0 && !sa.established {
+		// A phase 2 or XAUTH message that overtook the last phase 1 message (or whose
+		// phase 1 message was lost): its IV comes from the end of phase 1, which this
+		// side has not seen yet, so it cannot be read now, but its retransmission can be
+		// once phase 1 is complete. It is not recorded as unreadable.
+		info.Dissect = lazyDissect(m.Raw, nil)
+		obs.Dropped(dg, fmt.Sprintf("%v message before phase 1 is complete", m.Exchange))
+		return
+	}
 	if m.Encrypted() {
 		if sa.ivs == nil {
 			info.Dissect = lazyDissect(m.Raw, nil)

@@ -110,3 +110,28 @@ secrets:
 		t.Errorf("baseline %+v, %d findings of %d runs", tb.Baseline, tb.Findings(), len(tb.Messages)*len(Faults))
 	}
 }
+
+// The sweep of every built-in scenario ends: no run hangs, and every cell meets the
+// expectations, brings every SA up, or ends in a named failure.
+func TestSweepEveryBuiltinHasNoFinding(t *testing.T) {
+	for _, name := range scenarios.Builtins() {
+		sc, err := scenarios.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, err := Run(sc, sc.Seed, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if tb.Baseline.Kind != Expected {
+			t.Errorf("%s: the fault-free run: %+v", name, tb.Baseline)
+		}
+		for i, row := range tb.Cells {
+			for j, c := range row {
+				if c.Kind == Finding || c.Kind == "" {
+					t.Errorf("%s: %s, %s: a finding: %+v", name, tb.Messages[i], Faults[j], c)
+				}
+			}
+		}
+	}
+}
