@@ -58,13 +58,7 @@ func (ch *ipsecSA) armTimers() {
 				return
 			}
 			ch.d.action("Rekey time of %s reached: negotiate its successor with a new Quick Mode", ch.name())
-			if ch.sa != nil && !ch.sa.deleted {
-				ch.sa.whenReady(func() { ch.sa.startQuickMode(ch.cfg, ch) })
-				return
-			}
-			if c, err := ch.d.conn(ch.info.Conn); err == nil {
-				ch.d.startChild(c, ch.cfg, ch)
-			}
+			ch.rekey()
 		}))
 	}
 	if ch.life.seconds > elapsed {
@@ -73,14 +67,30 @@ func (ch *ipsecSA) armTimers() {
 				return
 			}
 			ch.d.action("Lifetime of %s (%s) expired: delete it", ch.name(), secs(ch.life.seconds))
-			if ch.sa != nil && !ch.sa.deleted {
-				ch.sa.deleteChild(ch, "lifetime expired")
-				return
-			}
-			ch.d.dropOrphan(ch)
-			ch.down("lifetime expired")
+			ch.expire("lifetime expired")
 		}))
 	}
+}
+
+// rekey negotiates the IPsec SA's successor, on its ISAKMP SA or a new one.
+func (ch *ipsecSA) rekey() {
+	if ch.sa != nil && !ch.sa.deleted {
+		ch.sa.whenReady(func() { ch.sa.startQuickMode(ch.cfg, ch) })
+		return
+	}
+	if c, err := ch.d.conn(ch.info.Conn); err == nil {
+		ch.d.startChild(c, ch.cfg, ch)
+	}
+}
+
+// expire ends the IPsec SA at its lifetime: with a Delete while an ISAKMP SA owns it.
+func (ch *ipsecSA) expire(reason string) {
+	if ch.sa != nil && !ch.sa.deleted {
+		ch.sa.deleteChild(ch, reason)
+		return
+	}
+	ch.d.dropOrphan(ch)
+	ch.down(reason)
 }
 
 func (ch *ipsecSA) stopTimers() {
@@ -151,4 +161,40 @@ func (d *Daemon) findChild(c *ike.Connection, peer string, spiOut uint32) (*ipse
 		}
 	}
 	return nil, nil
+}
+
+// traffic is what the IPsec SA carried, when the host counts it (ike.TrafficHost).
+func (ch *ipsecSA) traffic() (ike.Traffic, bool) {
+	h, ok := ch.d.env.Observer.(ike.TrafficHost)
+	if !ok {
+		return ike.Traffic{}, false
+	}
+	return h.ChildSATraffic(ch.spiIn, ch.spiOut), true
+}
+
+var _ ike.Expirer = (*Daemon)(nil)
+
+// Expire acts on the host's word that an IPsec SA reached its volume lifetime: the
+// kilobytes negotiated in quick mode (hard) or rekey_bytes, rekey_packets (soft; by
+// default 90 % of the kilobytes, as the time rekey is at 90 % of the seconds). As with
+// time, only the quick mode's initiator rekeys.
+func (d *Daemon) Expire(spiIn uint32, hard bool) {
+	var all []*ipsecSA
+	for _, sa := range d.sas {
+		all = append(all, sa.children...)
+	}
+	all = append(all, d.orphans...)
+	for _, ch := range all {
+		if ch.spiIn != spiIn || ch.state == ChildDestroyed {
+			continue
+		}
+		if hard {
+			d.action("%s reached its volume lifetime: delete it", ch.name())
+			ch.expire("volume lifetime reached")
+		} else if ch.initiator && ch.state == ChildInstalled {
+			d.action("%s reached its rekey volume: negotiate its successor with a new Quick Mode", ch.name())
+			ch.rekey()
+		}
+		return
+	}
 }

@@ -388,7 +388,7 @@ func TestRekeyAndDelete(t *testing.T) {
 	if err := a.d.Rekey("a-b", ""); err != nil {
 		t.Fatal(err)
 	}
-	n.run(6 * time.Second)
+	n.run(10 * time.Second)
 	if len(a.ikeUp) != 2 || len(b.ikeUp) != 2 || len(a.ikeDown) != 1 || len(b.ikeDown) != 1 || a.ikeUp[1].SPIi == a.ikeUp[0].SPIi {
 		t.Fatalf("phase 1 rekey: up %d/%d down %d/%d; errors %v %v", len(a.ikeUp), len(b.ikeUp), len(a.ikeDown), len(b.ikeDown), a.errors, b.errors)
 	}
@@ -398,7 +398,7 @@ func TestRekeyAndDelete(t *testing.T) {
 	if err := a.d.Delete("a-b", ""); err != nil {
 		t.Fatal(err)
 	}
-	n.run(8 * time.Second)
+	n.run(12 * time.Second)
 	if len(a.childDn) != 2 || len(b.childDn) != 2 || len(a.ikeDown) != 2 || len(b.ikeDown) != 2 {
 		t.Errorf("delete: children down %d/%d, ISAKMP down %d/%d", len(a.childDn), len(b.childDn), len(a.ikeDown), len(b.ikeDown))
 	}

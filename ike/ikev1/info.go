@@ -3,6 +3,7 @@ package ikev1
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -189,9 +190,19 @@ func (sa *isakmpSA) sendRUThere() {
 			return
 		}
 		sa.dpdTries++
-		if sa.dpdTries >= tries {
-			sa.d.errorf(sa, 0, ike.FailTimeout, "%s: DPD: no R-U-THERE-ACK after %d tries: the peer is dead; clear its SAs", sa.name(), tries)
+		// dpd_timeout (swanctl.conf): the peer is dead once it has been silent that
+		// long, R-U-THEREs unanswered; without it, once the tries run out.
+		quiet := sa.d.env.Clock.Now().Sub(sa.lastHeard())
+		if dt := sa.conn.DPDTimeout; (dt > 0 && quiet >= dt) || (dt <= 0 && sa.dpdTries >= tries) {
+			if dt > 0 {
+				sa.d.errorf(sa, 0, ike.FailTimeout, "%s: DPD: nothing heard from the peer for %s, dpd_timeout %s: the peer is dead; clear its SAs",
+					sa.name(), secs(quiet), secs(dt))
+			} else {
+				sa.d.errorf(sa, 0, ike.FailTimeout, "%s: DPD: no R-U-THERE-ACK after %d tries: the peer is dead; clear its SAs", sa.name(), tries)
+			}
+			children := sa.childConfigs()
 			sa.destroy("peer dead (DPD)", false)
+			sa.d.afterDeath(sa.conn, children)
 			return
 		}
 		sa.action("DPD: no R-U-THERE-ACK within %s: ask again (try %d of %d)", timeout, sa.dpdTries+1, tries)
@@ -211,11 +222,11 @@ func (sa *isakmpSA) armTimers() {
 				return
 			}
 			next := c.DPDDelay
-			idle := sa.d.env.Clock.Now().Sub(sa.lastIn)
+			idle := sa.d.env.Clock.Now().Sub(sa.lastHeard())
 			switch {
 			case sa.dpdPending:
 			case idle >= c.DPDDelay:
-				sa.action("Nothing heard from the peer for %s: dead peer detection", secs(c.DPDDelay))
+				sa.action("Nothing heard from the peer for %s, neither IKE nor ESP: dead peer detection", secs(c.DPDDelay))
 				sa.sendRUThere()
 			default:
 				next = c.DPDDelay - idle // check again when the peer will have been quiet that long
@@ -245,16 +256,69 @@ func (sa *isakmpSA) armTimers() {
 		if every <= 0 {
 			every = defaultKeepalive
 		}
+		// Only after keepalive with nothing sent, IKE or ESP (strongSwan's
+		// send_keepalive): any packet refreshes the NAT mapping.
 		var ka func()
 		ka = func() {
 			if sa.deleted {
 				return
 			}
-			sa.action("Behind a NAT: send a NAT-keepalive to keep the mapping alive")
+			if quiet := sa.d.env.Clock.Now().Sub(sa.lastSent()); quiet < every {
+				sa.startTimer("NAT keep-alive", every-quiet, ka)
+				return
+			}
+			sa.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", secs(every))
 			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+			sa.lastOut = sa.d.env.Clock.Now()
 			sa.startTimer("NAT keep-alive", every, ka)
 		}
 		sa.startTimer("NAT keep-alive", every, ka)
+	}
+}
+
+// lastHeard is when the peer was last heard from: an IKE message, or ESP on one of the
+// ISAKMP SA's IPsec SAs, as far as the host counts it (ike.TrafficHost).
+func (sa *isakmpSA) lastHeard() time.Time {
+	t := sa.lastIn
+	for _, ch := range sa.children {
+		if tr, ok := ch.traffic(); ok && tr.LastIn.After(t) {
+			t = tr.LastIn
+		}
+	}
+	return t
+}
+
+// lastSent is when this side last sent the peer anything: IKE, a NAT keep-alive, or ESP.
+func (sa *isakmpSA) lastSent() time.Time {
+	t := sa.lastOut
+	for _, ch := range sa.children {
+		if tr, ok := ch.traffic(); ok && tr.LastOut.After(t) {
+			t = tr.LastOut
+		}
+	}
+	return t
+}
+
+// childConfigs lists the configurations of the SA's IPsec SAs.
+func (sa *isakmpSA) childConfigs() []*ike.ChildConfig {
+	var out []*ike.ChildConfig
+	for _, ch := range sa.children {
+		if ch.state != ChildDestroyed {
+			out = append(out, ch.cfg)
+		}
+	}
+	return out
+}
+
+// afterDeath applies the children's dpd_action once DPD declared the peer dead:
+// restart sets them up again at once; trap and clear leave it to their policies, which
+// ikesim keeps in the SPD.
+func (d *Daemon) afterDeath(c *ike.Connection, children []*ike.ChildConfig) {
+	for _, ch := range children {
+		if ch.DPDAction == "restart" {
+			d.action("dpd_action restart: set up IPsec SA %s again", ch.Name)
+			d.startChild(c, ch, nil)
+		}
 	}
 }
 

@@ -575,7 +575,12 @@ func (qm *quickMode) install() {
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],
 		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},
-		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now(), Instance: ch.instance()}
+		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now(), Instance: ch.instance(),
+		LifeBytes: qm.chosen.life.kbytes * 1024, RekeyBytes: qm.cfg.RekeyBytes, LifePackets: qm.cfg.LifePackets,
+		RekeyPackets: qm.cfg.RekeyPackets}
+	if ch.info.RekeyBytes == 0 {
+		ch.info.RekeyBytes = ch.info.LifeBytes * 9 / 10
+	}
 	if qm.rekeys != nil {
 		ch.info.Rekeyed = qm.rekeys.spiIn
 	}
@@ -593,3 +598,4 @@ func (qm *quickMode) install() {
 		old.setState(ChildRekeyed)
 	}
 }
+

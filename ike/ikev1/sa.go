@@ -85,6 +85,7 @@ type isakmpSA struct {
 	dpdTries   int
 	timers     map[string]ike.Timer
 	lastIn     time.Time
+	lastOut    time.Time
 }
 
 // flight is what one exchange has seen and sent: the last message this side sent (to
@@ -252,6 +253,7 @@ func (sa *isakmpSA) send(o outMsg) bool {
 }
 
 func (sa *isakmpSA) transmit(raw []byte, info *ike.MessageInfo) {
+	sa.lastOut = sa.d.env.Clock.Now()
 	sa.d.env.Transport.Send(ike.Datagram{Local: sa.local, Remote: sa.remote, Data: raw, Info: info})
 }
 

@@ -175,7 +175,7 @@ func tsList(ts []ike.TrafficSelector) string {
 // timers act on the IKE SA the child is on when they fire, not the one it was made on.
 func (sa *ikeSA) armChildTimers(ch *childSA) {
 	if ch.cfg.RekeyTime > 0 && sa.initiator {
-		ch.rekeyTimer = sa.d.env.Clock.AfterFunc(ch.cfg.RekeyTime, "rekey "+ch.name(), ch.softExpire)
+		ch.rekeyTimer = sa.d.env.Clock.AfterFunc(ch.cfg.RekeyTime, "rekey "+ch.name(), func() { ch.softExpire("Rekey time") })
 	}
 	if ch.cfg.LifeTime > 0 {
 		ch.timers = append(ch.timers, sa.d.env.Clock.AfterFunc(ch.cfg.LifeTime, "hard lifetime "+ch.name(), ch.hardExpire))
@@ -203,17 +203,19 @@ func (ch *childSA) rearmRekey() {
 	if left < 0 {
 		left = 0
 	}
-	ch.rekeyTimer = sa.d.env.Clock.AfterFunc(left, "rekey "+ch.name(), ch.softExpire)
+	ch.rekeyTimer = sa.d.env.Clock.AfterFunc(left, "rekey "+ch.name(), func() { ch.softExpire("Rekey time") })
 }
 
 // softExpire rekeys the child at its rekey time, on the IKE SA it is on now. An SA the
 // peer already rekeyed (REKEYED) is not rekeyed again (strongSwan ignores that soft
 // expiry too).
-func (ch *childSA) softExpire() {
-	ch.rekeyTimer = nil
+func (ch *childSA) softExpire(what string) {
+	if what == "Rekey time" {
+		ch.rekeyTimer = nil
+	}
 	sa := ch.sa
 	if ch.state == "INSTALLED" && sa.state == stateEstablished {
-		sa.d.action("Rekey time of %s reached: rekey it with CREATE_CHILD_SA", ch.name())
+		sa.d.action("%s of %s reached: rekey it with CREATE_CHILD_SA", what, ch.name())
 		sa.queueRequest(func() { ch.sa.createChild(ch.cfg, ch) })
 	}
 }
@@ -386,8 +388,7 @@ func (d *Daemon) Expire(spiIn uint32, hard bool) {
 				d.action("%s reached its volume lifetime (life_bytes or life_packets)", ch.name())
 				ch.hardExpire()
 			case sa.initiator && ch.state == "INSTALLED":
-				d.action("%s reached its rekey volume (rekey_bytes or rekey_packets)", ch.name())
-				ch.softExpire()
+				ch.softExpire("Rekey volume (rekey_bytes or rekey_packets)")
 			}
 			return
 		}

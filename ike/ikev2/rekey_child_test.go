@@ -75,7 +75,7 @@ func TestChildRekeyResponderIgnoresSoftExpire(t *testing.T) {
 		t.Fatalf("B's old SA is %s, want REKEYED", old.state)
 	}
 	sent := len(b.w.sent)
-	old.softExpire()
+	old.softExpire("Rekey time")
 	b.run(time.Second)
 	if len(b.w.sent) != sent || old.state != "REKEYED" {
 		t.Fatalf("B acted on the soft expiry of a rekeyed SA: %d messages, state %s", len(b.w.sent)-sent, old.state)
