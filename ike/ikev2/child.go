@@ -141,7 +141,7 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		info.KeepOldOutbound = !exchInitiator
 		// The loser of a rekey collision never sends on its own new SA: it deletes it
 		// at once (RFC 7296, Section 2.8.1; strongSwan leaves its outbound SA out).
-		if exchInitiator && replaces.collides() && collisionLost(ni, nr, replaces.passive) {
+		if exchInitiator && replaces.passive != nil && collisionLost(ni, nr, replaces.passive) {
 			info.NoOutbound = true
 		}
 	}

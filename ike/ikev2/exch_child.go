@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,8 +132,28 @@ func (sa *ikeSA) duplicateChild(cfg *ike.ChildConfig) bool {
 func (sa *ikeSA) settleRekey(old, n *childSA, refused NotifyType) {
 	d := sa.d
 	gone := old.state == "DESTROYED"
+	// The peer may have deleted the new SA before its response reached us (we answered
+	// that Delete empty, not knowing the SPI yet): it is gone already.
+	if n != nil && sa.deletedEarly(n.spiOut) {
+		d.action("The peer deleted our new SA %s before its CREATE_CHILD_SA response arrived: remove it", n.name())
+		lost := old.passive != nil && collisionLost(n.ni, n.nr, old.passive)
+		n.sa.removeChild(n, "deleted by peer")
+		if !lost && !gone {
+			// Nothing replaces old now; it goes as it would have after the rekey.
+			if old.peerDeleted {
+				old.sa.removeChild(old, "deleted by peer")
+			} else {
+				old.setState("REKEYED")
+				sa.queueRequest(func() { old.sa.deleteChildren([]*childSA{old}) })
+			}
+		} else if !gone {
+			old.setState("REKEYED")
+		}
+		return
+	}
 	switch {
-	case n != nil && old.collides():
+	case n != nil && old.passive != nil:
+		// A collision, even if the peer's new SA is gone meanwhile: the nonces decide.
 		p := old.passive
 		d.action("Rekey collision on %s: our new SA %s has nonces %s, the peer's %s has %s", old.name(), n.name(), nonces(n.ni, n.nr), p.name(), nonces(p.ni, p.nr))
 		if collisionLost(n.ni, n.nr, p) {
@@ -147,8 +168,14 @@ func (sa *ikeSA) settleRekey(old, n *childSA, refused NotifyType) {
 		}
 		d.action("Rekey collision on %s: the lowest nonce is in the peer's new SA %s, so ours, %s, survives: delete the old SA; the peer deletes its redundant one (RFC 7296, Section 2.8.1)",
 			old.name(), p.name(), n.name())
-		p.setState("REKEYED")
-		if !gone {
+		if p.state != "DESTROYED" {
+			p.setState("REKEYED")
+		}
+		switch {
+		case gone:
+		case old.peerDeleted:
+			old.sa.removeChild(old, "deleted by peer")
+		default:
 			old.setState("REKEYED")
 			sa.queueRequest(func() { old.sa.deleteChildren([]*childSA{old}) })
 		}
@@ -178,6 +205,30 @@ func (sa *ikeSA) settleRekey(old, n *childSA, refused NotifyType) {
 	default:
 		old.setState("INSTALLED")
 	}
+}
+
+// deletedEarly says whether the peer deleted the SA with this outbound SPI of ours
+// while it was unknown here (rememberUnknownDelete).
+func (sa *ikeSA) deletedEarly(spiOut uint32) bool { return slices.Contains(sa.unknownDeletes, spiOut) }
+
+// maxUnknownDeletes bounds the record of Deletes of SPIs this side did not know.
+const maxUnknownDeletes = 8
+
+// rememberUnknownDelete notes a Delete for an SPI this side does not know, while one of
+// its own rekeys is under way: it may name the new SA whose response is still on its
+// way (strongSwan's child_rekey handles the same case).
+func (sa *ikeSA) rememberUnknownDelete(spi uint32) {
+	rekeying := false
+	for _, ch := range sa.children {
+		rekeying = rekeying || ch.state == "REKEYING" || ch.state == "DELETING" && ch.peerDeleted
+	}
+	if !rekeying {
+		return
+	}
+	if len(sa.unknownDeletes) == maxUnknownDeletes {
+		sa.unknownDeletes = sa.unknownDeletes[1:]
+	}
+	sa.unknownDeletes = append(sa.unknownDeletes, spi)
 }
 
 func notifyName(n NotifyType) string {

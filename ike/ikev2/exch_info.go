@@ -81,6 +81,9 @@ func (sa *ikeSA) respondInformational(m *Message, inner []Payload) {
 				var ours [][]byte
 				for _, spi := range p.SPIs {
 					v := spiValue(spi)
+					if !sa.hasChildOut(v) {
+						sa.rememberUnknownDelete(v)
+					}
 					for _, ch := range sa.children {
 						if ch.spiOut == v && ch.state == "REKEYING" {
 							// Our rekey of it is under way (strongSwan's child_rekey):
@@ -248,6 +251,16 @@ func (sa *ikeSA) lastSent() time.Time {
 		}
 	}
 	return t
+}
+
+// hasChildOut says whether a Child SA of the IKE SA has this outbound SPI.
+func (sa *ikeSA) hasChildOut(spi uint32) bool {
+	for _, ch := range sa.children {
+		if ch.spiOut == spi && ch.state != "DESTROYED" {
+			return true
+		}
+	}
+	return false
 }
 
 // childConfigs lists the configurations of the SA's Child SAs.

@@ -263,7 +263,13 @@ func (b *rekeyBench) sent(i int, ex ExchangeType, response bool, n NotifyType) i
 // carries says whether a message peer i sent carries a notify of type n: it is
 // decrypted with the keys of the IKE SA it belongs to, as peer i reported them.
 func (b *rekeyBench) carries(i int, m *Message, raw []byte, n NotifyType) bool {
-	for _, info := range b.r[i].ikeUp {
+	return notifyIn(innerPayloads(b.r[i].ikeUp, m, raw), n) != nil
+}
+
+// innerPayloads decrypts a message with the keys of the IKE SA it belongs to, among
+// those an engine reported up, and returns what its SK payload holds (nil if none fits).
+func innerPayloads(ups []*ike.IKESAInfo, m *Message, raw []byte) []Payload {
+	for _, info := range ups {
 		if info.SPIi != m.SPIi || info.SPIr != m.SPIr {
 			continue
 		}
@@ -279,11 +285,11 @@ func (b *rekeyBench) carries(i int, m *Message, raw []byte, n NotifyType) bool {
 		if err != nil || c.Decrypt(raw, sk) != nil {
 			continue
 		}
-		if e, ok := encryptedOf(c); ok && notifyIn(e.Inner, n) != nil {
-			return true
+		if e, ok := encryptedOf(c); ok {
+			return e.Inner
 		}
 	}
-	return false
+	return nil
 }
 
 // noFailures checks that neither peer reported a failure.

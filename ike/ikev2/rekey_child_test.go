@@ -170,6 +170,24 @@ func TestChildRekeyResponderIncorrectDelete(t *testing.T) {
 	b.idle()
 }
 
+// childCollision has both peers rekey the Child SA at once, B's response to A held back
+// by resp when given, and returns the old SAs once both requests are answered, and
+// whether A loses (the lowest nonce is in A's new SA).
+func (b *rekeyBench) childCollision(resp **hold) (oldA, oldB *childSA, aLoses bool) {
+	b.t.Helper()
+	oldA, oldB = b.child(0), b.child(1)
+	if resp != nil {
+		*resp = b.holdBack(1, CREATE_CHILD_SA, true, 1)
+	}
+	b.rekeyChild(0)
+	b.rekeyChild(1)
+	b.run(15 * time.Millisecond)
+	if oldA.passive == nil || oldB.passive == nil {
+		b.t.Fatalf("the crossing requests were not both answered: A %s, B %s", oldA.state, oldB.state)
+	}
+	return oldA, oldB, lowestIn(oldB.passive.ni, oldB.passive.nr, oldA.passive.ni, oldA.passive.nr)
+}
+
 // collisionVariant is which of the four nonces of a rekey collision is the lowest:
 // 1 for N1 (A's Ni), 2 for N2 (B's Ni), 3 for N3 (B's Nr to A), 4 for N4 (A's Nr to B).
 func collisionVariant(n1, n2, n3, n4 []byte) int {
@@ -191,13 +209,10 @@ func TestChildRekeyCollision(t *testing.T) {
 		seen := map[int]bool{}
 		for seed := byte(1); seed < 60 && len(seen) < 4; seed++ {
 			b := newRekeyBench(t, role, seed)
-			oldA, oldB := b.child(0), b.child(1)
-			b.rekeyChild(0)
-			b.rekeyChild(1)
-			b.run(15 * time.Millisecond) // both requests answered, responses on their way
+			oldA, oldB, _ := b.childCollision(nil) // both requests answered, responses on their way
 			pA, pB := oldA.passive, oldB.passive
-			if pA == nil || pB == nil || oldA.state != "REKEYING" || oldB.state != "REKEYING" {
-				t.Fatalf("seed %d: the crossing requests were not both answered: A %s, B %s", seed, oldA.state, oldB.state)
+			if oldA.state != "REKEYING" || oldB.state != "REKEYING" {
+				t.Fatalf("seed %d: after the crossing requests A's old SA is %s, B's %s", seed, oldA.state, oldB.state)
 			}
 			v := collisionVariant(pB.ni, pA.ni, pB.nr, pA.nr)
 			seen[v] = true
@@ -240,13 +255,9 @@ func TestChildRekeyCollisionDelayedResponse(t *testing.T) {
 	seen := map[bool]bool{}
 	for seed := byte(1); seed < 40 && len(seen) < 2; seed++ {
 		b := newRekeyBench(t, 0, seed)
-		oldA, oldB := b.child(0), b.child(1)
-		resp := b.holdBack(1, CREATE_CHILD_SA, true, 1)
-		b.rekeyChild(0)
-		b.rekeyChild(1)
-		b.run(15 * time.Millisecond)
+		var resp *hold
+		oldA, oldB, aLoses := b.childCollision(&resp)
 		pA, pB := oldA.passive, oldB.passive
-		aLoses := lowestIn(pB.ni, pB.nr, pA.ni, pA.nr)
 		seen[aLoses] = true
 		b.run(time.Second) // B's Delete is done
 		if aLoses && oldA.state != "DESTROYED" {
@@ -375,5 +386,103 @@ func TestChildRekeyCollisionIKEDelete(t *testing.T) {
 			t.Fatalf("B answered TEMPORARY_FAILURE %d times, want once", n)
 		}
 		b.noIKE()
+	})
+}
+
+// test_collision_delayed_response_delete [4 variants]: as test_collision_delayed_response,
+// and B deletes the surviving new SA before A's delayed response comes. In the end
+// neither peer has a Child SA.
+func TestChildRekeyCollisionDelayedResponseDelete(t *testing.T) {
+	seen := map[bool]bool{}
+	for seed := byte(1); seed < 40 && len(seen) < 2; seed++ {
+		b := newRekeyBench(t, 0, seed)
+		var resp *hold
+		_, _, aLoses := b.childCollision(&resp)
+		seen[aLoses] = true
+		b.run(time.Second) // B's first Delete exchange is done
+		b.deleteChild(1)   // the one INSTALLED on B: the survivor
+		b.run(time.Second)
+		b.release(resp)
+		b.run(time.Minute)
+		b.paired(0)
+		b.idle()
+	}
+	if len(seen) != 2 {
+		t.Errorf("winners seen %v, want both", seen)
+	}
+}
+
+// test_collision_delayed_request_more_delete [3 variants]: A's request is delayed until
+// B has completed its rekey and deleted the new SA too: CHILD_SA_NOT_FOUND, no
+// re-creation, zero SAs. (strongSwan keeps the new SA as DELETING on A until that
+// answer; ikesim removes it on B's Delete: the outcome is the same.)
+func TestChildRekeyCollisionDelayedRequestMoreDelete(t *testing.T) {
+	b := newRekeyBench(t, 0, 3)
+	req := b.holdBack(0, CREATE_CHILD_SA, false, 1)
+	b.rekeyChild(1)
+	b.rekeyChild(0)
+	b.run(500 * time.Millisecond)
+	b.deleteChild(1)
+	b.run(500 * time.Millisecond) // before A retransmits its request
+	b.release(req)
+	b.run(time.Minute)
+	if n := b.sent(1, CREATE_CHILD_SA, true, CHILD_SA_NOT_FOUND); n != 1 {
+		t.Fatalf("B answered CHILD_SA_NOT_FOUND %d times, want once", n)
+	}
+	if n := b.sent(0, CREATE_CHILD_SA, false, 0); n != 1 {
+		t.Errorf("A sent %d CREATE_CHILD_SA requests, want 1: no re-creation", n)
+	}
+	b.paired(0)
+	b.idle()
+}
+
+// test_collision_responder_incorrect_delete: B loses the collision, its response to A is
+// late, and besides D(B-new) it also (wrongly) deletes old: A completes its own rekey
+// when the response comes, with no Delete of old of its own; one SA each, A's.
+func TestChildRekeyCollisionResponderIncorrectDelete(t *testing.T) {
+	for seed := byte(1); seed < 40; seed++ {
+		b := newRekeyBench(t, 0, seed)
+		var resp *hold
+		_, oldB, aLoses := b.childCollision(&resp)
+		if aLoses {
+			continue // A loses with this seed; the situation needs B to lose
+		}
+		winner := oldB.passive // A-new, as B knows it
+		b.run(time.Second)     // B lost and deleted B-new
+		b.sa(1).deleteChildren([]*childSA{oldB})
+		b.run(time.Second)
+		b.release(resp)
+		b.run(time.Minute)
+		b.paired(1)
+		b.idle()
+		if b.child(1) != winner {
+			t.Fatal("A's new SA did not survive")
+		}
+		if n := b.sent(0, INFORMATIONAL, false, 0); n != 0 {
+			t.Errorf("A sent %d Delete requests, want none: B deleted old and its own SA itself", n)
+		}
+		return
+	}
+	t.Fatal("no seed in which B loses")
+}
+
+// test_collision_delete_delayed_response: B answers A's rekey, but the response is late,
+// and B deletes the new SA meanwhile: A answers that Delete empty (it does not know the
+// SPI yet), then on the response removes the new SA and deletes old. Zero SAs.
+func TestChildRekeyCollisionDeleteDelayedResponse(t *testing.T) {
+	bothRoles(t, func(t *testing.T, role int) {
+		b := newRekeyBench(t, role, 1)
+		resp := b.holdBack(1, CREATE_CHILD_SA, true, 1)
+		b.rekeyChild(0)
+		b.run(time.Second)
+		b.deleteChild(1) // the new SA, the one INSTALLED on B
+		b.run(time.Second)
+		b.release(resp)
+		b.run(time.Minute)
+		b.paired(0)
+		b.idle()
+		if n := b.sent(0, INFORMATIONAL, false, 0); n != 1 {
+			t.Errorf("A sent %d Delete requests, want one, of old", n)
+		}
 	})
 }

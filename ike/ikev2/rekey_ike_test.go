@@ -378,3 +378,42 @@ func TestMessageIDSyncIgnored(t *testing.T) {
 		t.Errorf("A's message IDs moved: %d/%d, were %d/%d", sa.nextRequestID, sa.nextPeerID, send, recv)
 	}
 }
+
+// test_childless.c test_regular_manual: with childless set, IKE_AUTH carries no SA, TSi
+// or TSr and makes no Child SA; a later initiate of the child runs CREATE_CHILD_SA and
+// brings it up on both sides. ikesim differs from test_regular: it does not set up the
+// configured children by itself after a childless IKE_AUTH; and a KE goes into that
+// CREATE_CHILD_SA only when the child's proposals name a group (strongSwan adds one,
+// since IKE_AUTH made no key exchange for the child).
+func TestChildless(t *testing.T) {
+	p, e := []string{benchIKE}, []string{benchESP}
+	w := newWorld(t)
+	ac := conn(t, ipA, ipB, p, e, "k")
+	ac.Childless = true
+	a, ra := w.add(ipA, ac, 1)
+	_, rb := w.add(ipB, conn(t, ipB, ipA, p, e, "k"), 2)
+	a.Initiate("c", "")
+	w.run(time.Second)
+	if len(ra.ikeUp) != 1 || len(rb.ikeUp) != 1 || len(ra.childUp)+len(rb.childUp) != 0 {
+		t.Fatalf("childless IKE_AUTH: IKE SAs %d/%d, Child SAs %d/%d", len(ra.ikeUp), len(rb.ikeUp), len(ra.childUp), len(rb.childUp))
+	}
+	auths := 0
+	for _, dg := range w.sent {
+		if m, err := Parse(dg.Data); err == nil && m.Exchange == IKE_AUTH && !m.IsResponse() {
+			inner := innerPayloads(ra.ikeUp, m, dg.Data)
+			if auths++; payloadOf[*Auth](inner) == nil || payloadOf[*SA](inner) != nil || tsPayload(inner, false) != nil {
+				t.Errorf("the childless IKE_AUTH request carries %d payloads, an SA or TSi, or no AUTH", len(inner))
+			}
+		}
+	}
+	if auths != 1 {
+		t.Errorf("%d IKE_AUTH requests", auths)
+	}
+	if err := a.Initiate("c", "net"); err != nil {
+		t.Fatal(err)
+	}
+	w.run(time.Second)
+	if len(ra.childUp) != 1 || len(rb.childUp) != 1 {
+		t.Fatalf("CREATE_CHILD_SA after the childless IKE_AUTH: Child SAs %d/%d", len(ra.childUp), len(rb.childUp))
+	}
+}

@@ -110,7 +110,10 @@ type ikeSA struct {
 	// reauthOf is the IKE SA this one reauthenticates: it is deleted once this one and
 	// its Child SAs are up.
 	reauthOf *ikeSA
-	failed   string
+	// unknownDeletes are the last outbound SPIs the peer deleted while unknown here,
+	// during a rekey of ours (rememberUnknownDelete).
+	unknownDeletes []uint32
+	failed         string
 
 	ext ikeSAExt // certificates, EAP and fragmentation (auth.go, eap.go, frag.go)
 }
