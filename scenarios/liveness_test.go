@@ -41,6 +41,7 @@ func TestIKEv1LivenessAndKeepalives(t *testing.T) {
 	f := sc.File
 	client := f.Connections["client"]["office"]
 	client.DPDTimeout = Duration(20 * time.Second)
+	client.Keepalive = Duration(20 * time.Second)
 	client.Children["office-lan"].DPDAction = "restart"
 	f.Timeline[0].Ping.Count = 25 // 0 to 24 s; the link goes down at 30 s
 	r, err := Build(sc, sc.Seed)
