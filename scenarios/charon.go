@@ -19,6 +19,9 @@ type CharonSpec struct {
 	// InitLimitHalfOpen ignores every IKE_SA_INIT while this many are half-open (0:
 	// no limit).
 	InitLimitHalfOpen *int `yaml:"init_limit_half_open"`
+	// KeepAlive is the NAT keep-alive interval of every connection of the node that sets
+	// none of its own (strongswan.conf's charon.keep_alive; 20s).
+	KeepAlive Duration `yaml:"keep_alive"`
 }
 
 // charon checks a node's charon section (at path p) and returns the limits it sets, or

@@ -99,3 +99,30 @@ func TestIKEv2KeepalivesWaitForSilence(t *testing.T) {
 		t.Errorf("no NAT keep-alive 20 s after the last packet: %v", ka)
 	}
 }
+
+// A node's charon keep_alive is the NAT keep-alive interval of its connections that set
+// none of their own.
+func TestCharonKeepAlive(t *testing.T) {
+	sc, err := Load("ikev2-nat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.File.Topology.Nodes {
+		if n := &sc.File.Topology.Nodes[i]; n.Name == "gw-a" {
+			n.Charon = &CharonSpec{KeepAlive: Duration(7 * time.Second)}
+		}
+	}
+	for _, c := range sc.File.Connections["gw-a"] {
+		c.Keepalive = 0
+	}
+	r, err := Build(sc, sc.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Execute()
+	// The pings end at about 2 s: the first keep-alive 7 s later.
+	ka := sentBy(r.Sim.Trace.Events, "gw-a", "nat-keepalive", "")
+	if len(ka) == 0 || ka[0] < 9*time.Second || ka[0] > 10*time.Second {
+		t.Errorf("keep-alives at %v, want the first 7 s after the last ping", ka)
+	}
+}

@@ -46,6 +46,9 @@ func (v *validator) nodeConnections(node string) ([]*ike.Connection, error) {
 			return nil, v.errs
 		}
 		c.Limits = limits // the node's, on each of its connections
+		if n := v.nodes[node]; n != nil && n.Charon != nil && c.Keepalive == 0 {
+			c.Keepalive = n.Charon.KeepAlive.D()
+		}
 		for _, ch := range c.Children {
 			reqid++
 			ch.ReqID = reqid // unique on the node, whichever engine runs the child
