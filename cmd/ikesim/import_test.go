@@ -85,14 +85,14 @@ func TestImportReassemblesFragments(t *testing.T) {
 	if len(last) != 4 {
 		t.Fatalf("%d IKE_AUTH datagrams, want 2 fragments each way", len(last))
 	}
-	for i, want := range []string{"HDR, SKF(1/2)", "HDR, SKF(2/2) {IDi, CERT, CERTREQ, IDr, AUTH, SAi2, TSi, TSr}",
+	for i, want := range []string{"HDR, SKF(1/2)", "HDR, SKF(2/2) {IDi, CERT, CERTREQ, IDr, N(INITIAL_CONTACT), AUTH, SAi2, TSi, TSr}",
 		"HDR, SKF(1/2)", "HDR, SKF(2/2) {IDr, CERT, AUTH, SAr2, TSi, TSr}"} {
 		if last[i].Summary != want {
 			t.Errorf("IKE_AUTH datagram %d: %q, want %q", i+1, last[i].Summary, want)
 		}
 	}
 	// The facts as data: a fragment's payloads, and on the last one the whole message's.
-	for i, want := range []string{"SKF", "SK IDi CERT CERTREQ IDr AUTH SA TSi TSr", "SKF", "SK IDr CERT AUTH SA TSi TSr"} {
+	for i, want := range []string{"SKF", "SK IDi CERT CERTREQ IDr N AUTH SA TSi TSr", "SKF", "SK IDr CERT AUTH SA TSi TSr"} {
 		if got := strings.Join(last[i].Payloads, " "); got != want {
 			t.Errorf("IKE_AUTH datagram %d has payloads %q, want %q", i+1, got, want)
 		}

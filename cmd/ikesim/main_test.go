@@ -44,7 +44,7 @@ func TestRunPrintsTheDiagramAndGrades(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"IKE_SA_INIT request HDR, SAi1, KEi, Ni", "IKE_AUTH request HDR, SK {IDi, IDr, AUTH, SAi2, TSi, TSr}",
+	for _, want := range []string{"IKE_SA_INIT request HDR, SAi1, KEi, Ni", "IKE_AUTH request HDR, SK {IDi, IDr, N(INITIAL_CONTACT), AUTH, SAi2, TSi, TSr}",
 		"ESP SPI 0x", "gw-b: Compare the initiator's proposals", "weak: ENCR_3DES", "4 passed, 0 failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run output lacks %q", want)

@@ -34,7 +34,7 @@ var updatePictures = flag.Bool("update-pictures", false, "remake the pictures in
 const picturesDir = "../../docs/img"
 
 // pictureStep is the step the pictures show: ikev2-ping's IKE_AUTH request.
-const pictureStep = 25
+const pictureStep = 26
 
 // screenSVG draws a terminal screen as SVG: one rectangle per run of a background
 // colour, one text per run of a foreground colour, in a monospace font, on a dark

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +31,7 @@ end: a hang), with when the last IKE message was sent. --json prints the table a
 		}
 		seed := addSeed(cmd)
 		asJSON := cmd.Flags().Bool("json", false, "print the table as JSON")
-		workers := cmd.Flags().Int("workers", 0, "runs at once (default: one per core)")
+		workers := cmd.Flags().Int("workers", runtime.NumCPU(), "runs at once: one per core")
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(args[0])
 			if err != nil {
