@@ -598,4 +598,3 @@ func (qm *quickMode) install() {
 		old.setState(ChildRekeyed)
 	}
 }
-
