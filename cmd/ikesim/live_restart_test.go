@@ -29,9 +29,12 @@ func restartScenario(t *testing.T, version int, dpd bool) string {
       remote: {auth: psk, id: %s}
 `, version, local, remote, version == 2, lid, rid)
 	}
-	liveness := ""
+	// unique: never keeps every IKE SA between the two identities, N(INITIAL_CONTACT)
+	// or not (strongSwan's uniqueids=never): what a restarted peer leaves behind stays,
+	// as with a peer that sends no INITIAL_CONTACT.
+	liveness := "      unique: never\n"
 	if dpd {
-		liveness = "      dpd_delay: 1s\n      retransmit: {timeout: 0.5s, base: 1, tries: 3}\n"
+		liveness += "      dpd_delay: 1s\n      retransmit: {timeout: 0.5s, base: 1, tries: 3}\n"
 	}
 	s := `name: restart
 topology:
