@@ -431,10 +431,22 @@ type SARecord struct {
 	Policies []Policy `json:"policies,omitempty"`
 }
 
-// Trace is the event bus and its record: every event, in order.
+// Trace is the event bus and its record: every event, in order, or the newest of them
+// where the oldest were let go (Forget).
 type Trace struct {
 	Events []*Event
-	subs   []func(*Event)
+	// Forgotten counts the events let go from the front of Events: Events[i] has Seq
+	// Forgotten+i+1.
+	Forgotten int
+	subs      []func(*Event)
+}
+
+// Forget lets the n oldest events go (all of them when n is larger); the numbering of
+// the events to come goes on.
+func (t *Trace) Forget(n int) {
+	n = min(n, len(t.Events))
+	t.Forgotten += n
+	t.Events = append(make([]*Event, 0, len(t.Events)-n), t.Events[n:]...) // a new array frees the old events
 }
 
 // reword, when set, rewrites every narration string as events are emitted (SetReword).
@@ -458,7 +470,7 @@ func (t *Trace) Emit(e *Event) {
 			e.SA.Reason = reword(e.SA.Reason)
 		}
 	}
-	e.Seq = len(t.Events) + 1
+	e.Seq = t.Forgotten + len(t.Events) + 1
 	if e.Seq == 1 {
 		e.Version = Version
 	}

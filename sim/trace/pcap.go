@@ -21,18 +21,42 @@ import (
 // with allHops, every hop of a forwarded packet appears too (as captures on every link
 // would show it).
 func WritePcap(tr *Trace, w io.Writer, allHops bool) error {
-	pw := pcapgo.NewWriter(w)
-	if err := pw.WriteFileHeader(65535, layers.LinkTypeIPv4); err != nil {
-		return fmt.Errorf("sim: pcap: %v", err)
+	pw, err := NewPcapWriter(w, allHops)
+	if err != nil {
+		return err
 	}
 	for _, e := range tr.Events {
-		if e.Kind != KindMessage || len(e.Bytes) == 0 || (e.Forwarded && !allHops) {
-			continue
+		if err := pw.Write(e); err != nil {
+			return err
 		}
-		ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes), Length: len(e.Bytes)}
-		if err := pw.WritePacket(ci, e.Bytes); err != nil {
-			return fmt.Errorf("sim: pcap: %v", err)
-		}
+	}
+	return nil
+}
+
+// PcapWriter writes the datagrams of events as they come, as WritePcap does for a
+// whole trace: a live run streams its capture with it.
+type PcapWriter struct {
+	w       *pcapgo.Writer
+	allHops bool
+}
+
+// NewPcapWriter writes the pcap file header to w.
+func NewPcapWriter(w io.Writer, allHops bool) (*PcapWriter, error) {
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeIPv4); err != nil {
+		return nil, fmt.Errorf("sim: pcap: %v", err)
+	}
+	return &PcapWriter{w: pw, allHops: allHops}, nil
+}
+
+// Write writes the datagram of a message event; other events write nothing.
+func (p *PcapWriter) Write(e *Event) error {
+	if e.Kind != KindMessage || len(e.Bytes) == 0 || (e.Forwarded && !p.allHops) {
+		return nil
+	}
+	ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes), Length: len(e.Bytes)}
+	if err := p.w.WritePacket(ci, e.Bytes); err != nil {
+		return fmt.Errorf("sim: pcap: %v", err)
 	}
 	return nil
 }
