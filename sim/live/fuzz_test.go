@@ -42,14 +42,15 @@ func FuzzDatagram(f *testing.F) {
 		if isFramed {
 			remote = netip.MustParseAddrPort("127.0.0.2:4500")
 		}
-		before := len(h.Trace.Events)
+		last := h.Trace.Forgotten + len(h.Trace.Events) // the Seq of the last event before
 		h.run(func() { h.datagram(h.Addr(), remote, data) })
 		var msg, recv bool
-		for _, e := range h.Trace.Events[before:] {
-			switch e.Kind {
-			case trace.KindMessage:
+		for _, e := range h.Trace.Events {
+			switch {
+			case e.Seq <= last:
+			case e.Kind == trace.KindMessage:
 				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil
-			case trace.KindRecv:
+			case e.Kind == trace.KindRecv:
 				recv = true
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -47,9 +48,22 @@ type Config struct {
 	// crypto/rand.
 	Rand io.Reader
 	// OnEvent, when set, sees every event after the callback that made it is over. It
-	// runs on the host's event loop and must not block.
+	// runs on the host's event loop and must not block. It sees every event, even those
+	// the trace has let go since (Window): a run streams its trace and capture through it.
 	OnEvent func(*trace.Event)
+	// Window bounds what Host.Trace keeps: once it holds Window events, or events whose
+	// datagrams total WindowBytes, the oldest half of them are let go
+	// (trace.Trace.Forget). 0 is DefaultWindow and DefaultWindowBytes; -1 keeps every
+	// event.
+	Window, WindowBytes int
 }
+
+// The default bounds of the trace a live host keeps in memory: a hostile peer's
+// datagrams must not grow it forever.
+const (
+	DefaultWindow      = 20000
+	DefaultWindowBytes = 16 << 20
+)
 
 // Host is one node on real sockets.
 type Host struct {
@@ -63,15 +77,16 @@ type Host struct {
 	SPD *ipsec.SPD
 	SAD *ipsec.SAD
 
-	start   time.Time
-	rand    io.Reader
-	addr    netip.AddrPort // the listening address, with the port picked
-	socks   map[uint16]*net.UDPConn
-	ops     chan func()
-	closed  chan struct{}
-	once    sync.Once
-	readers sync.WaitGroup
-	pending []*trace.Event
+	start     time.Time
+	rand      io.Reader
+	addr      netip.AddrPort // the listening address, with the port picked
+	socks     map[uint16]*net.UDPConn
+	ops       chan func()
+	closed    chan struct{}
+	once      sync.Once
+	readers   sync.WaitGroup
+	pending   []*trace.Event
+	keptBytes int // the bytes of the datagrams of the trace's events (window)
 
 	// The datagram being handled: its message event (its recv event is Recorder.Recv).
 	curMsg *trace.Event
@@ -104,6 +119,14 @@ func New(cfg Config) (*Host, error) {
 		acquired: map[uint32][][]byte{}, pings: map[uint16]*Ping{}, timers: map[*liveTimer]struct{}{}}
 	if h.rand == nil {
 		h.rand = rand.Reader
+	}
+	switch {
+	case h.cfg.Window == 0:
+		h.cfg.Window, h.cfg.WindowBytes = DefaultWindow, DefaultWindowBytes
+	case h.cfg.Window < 0:
+		h.cfg.Window, h.cfg.WindowBytes = 0, 0
+	case h.cfg.WindowBytes <= 0:
+		h.cfg.WindowBytes = DefaultWindowBytes
 	}
 	h.Recorder = trace.Recorder{Node: cfg.Node, Emit: h.record}
 	ports := []uint16{cfg.Listen.Port()}
@@ -214,9 +237,10 @@ func (h *Host) Run(ctx context.Context) {
 	}
 }
 
-// run runs one callback and shows its events to OnEvent.
+// run runs one callback, shows its events to OnEvent and keeps the trace within its
+// window.
 func (h *Host) run(f func()) {
-	f()
+	h.call(f)
 	ev := h.pending
 	h.pending = nil
 	if h.cfg.OnEvent != nil {
@@ -224,6 +248,57 @@ func (h *Host) run(f func()) {
 			h.cfg.OnEvent(e)
 		}
 	}
+	h.window(ev)
+}
+
+// call runs one callback. A panic in it is a bug, but no datagram may stop the node:
+// the last-resort recover records it as an error event with its stack, and the datagram
+// being handled, if any, as dropped.
+func (h *Host) call(f func()) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		stack := debug.Stack()
+		msg := h.curMsg
+		h.curMsg, h.Recv, h.Ref = nil, nil, 0
+		what := "a callback"
+		if msg != nil {
+			what = "a datagram from " + msg.Src
+		}
+		e := &trace.Event{Kind: trace.KindError, Text: fmt.Sprintf("panic handling %s (a bug in ikesim): %v\n%s", what, v, stack),
+			Failure: &trace.Failure{Reason: ike.FailInternal}}
+		if msg != nil {
+			e.Ref = msg.Seq
+		}
+		h.emit(e)
+		if msg != nil {
+			h.drop(msg.Seq, trace.DropOther, fmt.Sprintf("handling the datagram panicked: %v", v))
+		}
+	}()
+	f()
+}
+
+// window lets the oldest half of the trace go once it holds more than the host keeps;
+// ev are the events just recorded.
+func (h *Host) window(ev []*trace.Event) {
+	if h.cfg.Window <= 0 {
+		return
+	}
+	for _, e := range ev {
+		h.keptBytes += len(e.Bytes)
+	}
+	events := h.Trace.Events
+	if len(events) < h.cfg.Window && h.keptBytes < h.cfg.WindowBytes {
+		return
+	}
+	n, bytes := len(events)/2, 0
+	for _, e := range events[:n] {
+		bytes += len(e.Bytes)
+	}
+	h.Trace.Forget(n)
+	h.keptBytes -= bytes
 }
 
 // Do runs f on the event loop and waits for it; call it from another goroutine while Run
@@ -231,7 +306,7 @@ func (h *Host) run(f func()) {
 func (h *Host) Do(f func()) bool {
 	done := make(chan struct{})
 	select {
-	case h.ops <- func() { f(); close(done) }:
+	case h.ops <- func() { defer close(done); f() }:
 	case <-h.closed:
 		return false
 	}
