@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -72,6 +74,8 @@ type liveOptions struct {
 	stderr   io.Writer // warnings (default os.Stderr)
 	// ready, when set, gets the host and its engine once the event loop runs (tests).
 	ready func(*live.Host, ike.Daemon)
+	// window, when set, bounds the trace the host keeps (live.Config.Window; tests).
+	window int
 }
 
 func init() {
@@ -144,8 +148,16 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := live.New(live.Config{Node: o.node, Listen: o.listen, Addrs: inner, Peers: peerNames,
-		OnEvent: func(e *trace.Event) { printEvent(w, e, o.verbose) }})
+	out, err := openLiveOutputs(o, w)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	h, err := live.New(live.Config{Node: o.node, Listen: o.listen, Addrs: inner, Peers: peerNames, Window: o.window,
+		OnEvent: func(e *trace.Event) {
+			printEvent(w, e, o.verbose)
+			out.event(e)
+		}})
 	if err != nil {
 		return err
 	}
@@ -175,7 +187,7 @@ func runLive(ctx context.Context, o liveOptions, w io.Writer) error {
 		t.Stop() // no timeline step starts during the shutdown
 	}
 	h.Shutdown(o.grace)
-	return writeLiveOutputs(h.Trace, o, h.Addr().Port(), w)
+	return out.finish(h.Addr().Port())
 }
 
 // nodeNames are the names of a scenario's nodes.
@@ -407,32 +419,117 @@ func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 	fmt.Fprintf(w, "%9s  %s\n", e.T, s)
 }
 
-// writeLiveOutputs writes the trace, the pcap and the key tables asked for; port is the
-// node's UDP port.
-func writeLiveOutputs(tr *trace.Trace, o liveOptions, port uint16, w io.Writer) error {
-	write := func(path string, f func(io.Writer) error) error {
-		if err := writeFile(path, f); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "wrote %s\n", path)
-		return nil
-	}
+// liveOutputs are the trace, pcap and key tables of a live run. The trace and the pcap
+// stream to their files as the events come, so that a long run (or a flood of datagrams)
+// does not keep them in memory; the key tables are written at the end from the SA events
+// that carry keys, which are kept aside (the newest maxKeyEvents of them).
+type liveOutputs struct {
+	o          liveOptions
+	w          io.Writer
+	traceFile  *os.File
+	traceBuf   *bufio.Writer
+	json       *json.Encoder
+	pcapFile   *os.File
+	pcapBuf    *bufio.Writer
+	pcap       *trace.PcapWriter
+	keyEvents  *trace.Trace
+	keysCapped bool
+	err        error // the first write error
+}
+
+// maxKeyEvents bounds the SA events kept for the key tables: some 400 bytes each.
+const maxKeyEvents = 10000
+
+// openLiveOutputs creates the trace and pcap files asked for, so that a path that
+// cannot be written fails before the node starts.
+func openLiveOutputs(o liveOptions, w io.Writer) (*liveOutputs, error) {
+	out := &liveOutputs{o: o, w: w, keyEvents: &trace.Trace{}}
 	if o.trace != "" {
-		if err := write(o.trace, tr.WriteJSON); err != nil {
-			return err
+		f, err := os.Create(o.trace)
+		if err != nil {
+			return nil, err
 		}
+		out.traceFile, out.traceBuf = f, bufio.NewWriterSize(f, 1<<16)
+		out.json = json.NewEncoder(out.traceBuf)
 	}
 	if o.pcap != "" {
-		if err := write(o.pcap, func(out io.Writer) error { return trace.WritePcap(tr, out, false) }); err != nil {
-			return err
+		f, err := os.Create(o.pcap)
+		if err != nil {
+			out.close()
+			return nil, err
+		}
+		out.pcapFile, out.pcapBuf = f, bufio.NewWriterSize(f, 1<<16)
+		if out.pcap, err = trace.NewPcapWriter(out.pcapBuf, false); err != nil {
+			out.close()
+			return nil, err
 		}
 	}
+	return out, nil
+}
+
+// event streams one event, complete, to the trace and the pcap, and keeps it for the
+// key tables when it carries keys.
+func (out *liveOutputs) event(e *trace.Event) {
+	if out.json != nil && out.err == nil {
+		e.Fields()
+		out.err = out.json.Encode(e)
+	}
+	if out.pcap != nil && out.err == nil {
+		out.err = out.pcap.Write(e)
+	}
+	if out.o.keys != "" && e.Kind == trace.KindSA && e.SA != nil {
+		if len(out.keyEvents.Events) >= maxKeyEvents {
+			out.keyEvents.Forget(maxKeyEvents / 2)
+			out.keysCapped = true
+		}
+		out.keyEvents.Events = append(out.keyEvents.Events, e)
+	}
+}
+
+// close closes the files, written or not.
+func (out *liveOutputs) close() {
+	for _, f := range []*os.File{out.traceFile, out.pcapFile} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	out.traceFile, out.pcapFile = nil, nil
+}
+
+// finish flushes the trace and the pcap, writes the key tables and says what it wrote;
+// port is the node's UDP port.
+func (out *liveOutputs) finish(port uint16) error {
+	o, w := out.o, out.w
+	defer out.close()
+	for _, f := range []struct {
+		path string
+		buf  *bufio.Writer
+		file *os.File
+	}{{o.trace, out.traceBuf, out.traceFile}, {o.pcap, out.pcapBuf, out.pcapFile}} {
+		if f.path == "" {
+			continue
+		}
+		if out.err == nil {
+			out.err = f.buf.Flush()
+		}
+		if err := f.file.Close(); out.err == nil {
+			out.err = err
+		}
+		if out.err != nil {
+			return fmt.Errorf("live: writing %s: %v", f.path, out.err)
+		}
+		fmt.Fprintf(w, "wrote %s\n", f.path)
+	}
+	out.traceFile, out.pcapFile = nil, nil
 	if o.keys != "" {
 		ew := o.stderr
 		if ew == nil {
 			ew = os.Stderr
 		}
-		if _, err := writeKeys(tr, o.keys, w, ew); err != nil {
+		if out.keysCapped {
+			fmt.Fprintf(ew, "ikesim: note: the key tables hold the newest SAs only: the run made more than %d SA events\n", maxKeyEvents)
+		}
+		if _, err := writeKeys(out.keyEvents, o.keys, w, ew); err != nil {
 			return err
 		}
 	}

@@ -392,3 +392,86 @@ func TestLiveHonoursPingIntervalAndStartActionNone(t *testing.T) {
 		}
 	})
 }
+
+// liveStreamScenario: a brings its child up and pings b twenty times, 10 ms apart.
+var liveStreamScenario = twoGateways("live-stream", "start", `  - {at: 0.2s, ping: {from: a, to: b, count: 20, interval: 10ms}}
+`)
+
+// TestLiveStreamsItsOutputs: a live node whose trace keeps only a small window in
+// memory still writes every event to its trace file and every datagram to its pcap, as
+// they come, and the keys of its SAs to the key tables.
+func TestLiveStreamsItsOutputs(t *testing.T) {
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "stream.yaml")
+	if err := os.WriteFile(scenario, []byte(liveStreamScenario), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t, "127.0.0.1"))
+	b := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), freePort(t, "127.0.0.2"))
+	startLive(t, liveOptions{scenario: scenario, node: "b", listen: b, peers: peerFlags{"a": a}})
+	const window = 40
+	na := startLive(t, liveOptions{scenario: scenario, node: "a", listen: a, peers: peerFlags{"b": b}, window: window,
+		trace: filepath.Join(dir, "a.jsonl"), pcap: filepath.Join(dir, "a.pcap"), keys: filepath.Join(dir, "keys")})
+	var replies int
+	for deadline := time.Now().Add(15 * time.Second); replies < 20 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		na.do(func() {
+			if n := len(na.host.Trace.Events); n > window {
+				t.Errorf("the host keeps %d events, more than its window of %d", n, window)
+			}
+		})
+		replies = strings.Count(na.out.String(), "ICMP echo reply")
+	}
+	if replies < 20 {
+		t.Fatalf("a printed %d echo replies, want 20", replies)
+	}
+	var forgotten int
+	na.do(func() { forgotten = na.host.Trace.Forgotten })
+	if err := na.shutdown(t); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "a.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := trace.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range tr.Events {
+		if e.Seq != i+1 {
+			t.Fatalf("event %d of the trace file is numbered %d", i+1, e.Seq)
+		}
+	}
+	if forgotten == 0 || len(tr.Events) <= forgotten || tr.Events[0].Version == 0 {
+		t.Errorf("the host let %d events go; the trace file holds %d events, the first with version %d", forgotten, len(tr.Events), tr.Events[0].Version)
+	}
+	if !has(tr, saUp("ike")) || !has(tr, saUp("child")) || !has(tr, received("b", "IKE_SA_INIT", true, "")) {
+		t.Error("the trace file lacks the IKE SA, the Child SA or b's IKE_SA_INIT response")
+	}
+	var datagrams int
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage && len(e.Bytes) > 0 {
+			datagrams++
+		}
+	}
+	pcap, err := os.ReadFile(filepath.Join(dir, "a.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every datagram as a 16-byte record header and its bytes, after the 24-byte file header.
+	want := 24
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage && len(e.Bytes) > 0 {
+			want += 16 + len(e.Bytes)
+		}
+	}
+	if len(pcap) != want || datagrams < 40 {
+		t.Errorf("the pcap has %d bytes; the %d datagrams of the trace make %d", len(pcap), datagrams, want)
+	}
+	for _, name := range []string{"ikev2_decryption_table", "esp_sa"} {
+		if b, err := os.ReadFile(filepath.Join(dir, "keys", name)); err != nil || len(b) == 0 {
+			t.Errorf("keys/%s was not written: %v", name, err)
+		}
+	}
+}

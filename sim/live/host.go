@@ -354,7 +354,7 @@ func (h *Host) Shutdown(grace time.Duration) {
 func (h *Host) Close() {
 	h.once.Do(func() {
 		if h.IKE != nil {
-			h.IKE.Close()
+			h.run(h.IKE.Close) // its last events (an IKEv1 phase 1 cut short) reach OnEvent too
 		}
 		for t := range h.timers {
 			t.t.Stop()
