@@ -44,18 +44,26 @@ func FuzzDatagram(f *testing.F) {
 		}
 		last := h.Trace.Forgotten + len(h.Trace.Events) // the Seq of the last event before
 		h.run(func() { h.datagram(h.Addr(), remote, data) })
-		var msg, recv bool
+		var msg, recv, answered, dropped bool
 		for _, e := range h.Trace.Events {
 			switch {
 			case e.Seq <= last:
+			case e.Kind == trace.KindMessage && e.From == "fuzz":
+				answered = true
 			case e.Kind == trace.KindMessage:
 				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil
 			case e.Kind == trace.KindRecv:
 				recv = true
+			case e.Kind == trace.KindDrop && e.Ref == last+1 && e.Cause != "":
+				dropped = true
 			}
 		}
 		if !msg || !recv {
 			t.Fatalf("datagram %x: message recorded %t, arrival recorded %t", data, msg, recv)
+		}
+		// Nothing is lost silently: a datagram is answered, or dropped with a cause.
+		if !answered && !dropped && !isKeepalive(data) {
+			t.Fatalf("datagram %x: neither answered nor dropped", data)
 		}
 	})
 }
