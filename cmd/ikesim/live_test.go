@@ -133,6 +133,21 @@ func (n *liveNode) shutdown(t *testing.T) error {
 	}
 }
 
+// readTraceFile reads a JSON Lines trace that ikesim wrote.
+func readTraceFile(t *testing.T, path string) *trace.Trace {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := trace.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
 // has reports whether the trace holds an event that match accepts.
 func has(tr *trace.Trace, match func(e *trace.Event) bool) bool {
 	for _, e := range tr.Events {
@@ -213,15 +228,7 @@ func TestLiveAgainstItself(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f, err := os.Open(filepath.Join(dir, "live.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr, err := trace.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := readTraceFile(t, filepath.Join(dir, "live.jsonl"))
 	if !has(tr, received("gw-b", "INFORMATIONAL", false, "SK {D}")) || !has(tr, func(e *trace.Event) bool {
 		return e.Kind == trace.KindMessage && e.From == "gw-a" && e.Exchange == "INFORMATIONAL" && e.Response
 	}) {
@@ -429,15 +436,7 @@ func TestLiveStreamsItsOutputs(t *testing.T) {
 	if err := na.shutdown(t); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, "a.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr, err := trace.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := readTraceFile(t, filepath.Join(dir, "a.jsonl"))
 	for i, e := range tr.Events {
 		if e.Seq != i+1 {
 			t.Fatalf("event %d of the trace file is numbered %d", i+1, e.Seq)

@@ -59,10 +59,13 @@ type Config struct {
 }
 
 // The default bounds of the trace a live host keeps in memory: a hostile peer's
-// datagrams must not grow it forever.
+// datagrams must not grow it forever. An event of an IKE_SA_INIT flood (the request, its
+// arrival, the responder's step and its COOKIE) holds some 5.6 KB with its dissection,
+// so the window holds some 30 MB of such events; the byte bound keeps large datagrams
+// from multiplying that.
 const (
-	DefaultWindow      = 20000
-	DefaultWindowBytes = 16 << 20
+	DefaultWindow      = 5000
+	DefaultWindowBytes = 4 << 20
 )
 
 // Host is one node on real sockets.
