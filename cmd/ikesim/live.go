@@ -89,8 +89,9 @@ func init() {
 against a real IKE daemon (strongSwan, say) that plays node PEER at the --peer address.
 The node's own timeline steps (initiate, rekey, delete, liveness, set_psk, pings) run at
 their times; --initiate starts every connection at once. ESP runs in userspace,
-UDP-encapsulated on the node's socket. Ctrl-C (or --duration) deletes the IKE SAs, waits
---grace for the answers, and writes the trace, pcap and key tables asked for.`,
+UDP-encapsulated on the node's socket. --trace and --pcap stream to their files as the
+node runs. Ctrl-C (or --duration) deletes the IKE SAs, waits --grace for the answers,
+completes the trace and pcap, and writes the key tables asked for.`,
 			Example: `  ikesim live interop.yaml --node ikesim --listen 127.0.0.2:25500 --peer charon=127.0.0.1:15500 --initiate
   ikesim live ikev2-ping --node gw-a --listen 192.0.2.10:500 --peer gw-b=192.0.2.20:500 --trace live.jsonl
   ikesim live lab.yaml --node a --listen 127.0.0.1:14000 --peer b=127.0.0.1:15000 --duration 30s --pcap live.pcap --keys keys`,
