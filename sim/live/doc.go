@@ -15,6 +15,13 @@
 // The engines are single-threaded: every callback (a datagram, a timer, a command from
 // another goroutine through Host.Do) runs on the goroutine that runs Host.Run.
 //
+// The peer may be hostile, and no datagram may stop the node or grow its memory without
+// a bound. A datagram that is not answered is dropped with a drop event that gives the
+// cause. A panic in a callback is a bug, but a last-resort recover records it as an
+// error event with its stack and drops the datagram being handled, and the node goes on.
+// The trace in memory is a window of the newest events (Config.Window); a caller that
+// wants every event streams them from OnEvent.
+//
 // live imports sim/trace for the trace and its Recorder, sim for the host stack's SA and
 // policy helpers, ipsec and ike. It must never
 // import scenarios, render or any UI package: the command line wires a scenario's node

@@ -73,7 +73,8 @@ type Host struct {
 	// Recorder records the node's events; the host is its engine's ike.Observer
 	// through it.
 	trace.Recorder
-	cfg   Config
+	cfg Config
+	// Trace holds the newest of the node's events (Config.Window); OnEvent sees them all.
 	Trace *trace.Trace
 	// IKE is the node's engine; set it with SetDaemon.
 	IKE ike.Daemon
