@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -432,7 +433,13 @@ func TestLiveStreamsItsOutputs(t *testing.T) {
 		t.Fatalf("a printed %d echo replies, want 20", replies)
 	}
 	var forgotten int
-	na.do(func() { forgotten = na.host.Trace.Forgotten })
+	na.do(func() {
+		forgotten = na.host.Trace.Forgotten
+		// The simulator's seeded randomness is never used on real sockets.
+		if r := na.host.Env().Rand; r != rand.Reader {
+			t.Errorf("ikesim live draws its random bytes from %T, not crypto/rand", r)
+		}
+	})
 	if err := na.shutdown(t); err != nil {
 		t.Fatal(err)
 	}
