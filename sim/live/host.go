@@ -249,15 +249,15 @@ func (h *Host) run(f func()) {
 	h.pending = nil
 	if h.cfg.OnEvent != nil {
 		for _, e := range ev {
-			h.cfg.OnEvent(e)
+			h.call(func() { h.cfg.OnEvent(e) }) // its panic's error shows with the next callback
 		}
 	}
 	h.window(ev)
 }
 
-// call runs one callback. A panic in it is a bug, but no datagram may stop the node:
-// the last-resort recover records it as an error event with its stack, and the datagram
-// being handled, if any, as dropped.
+// call runs one callback (or OnEvent on one event). A panic in it is a bug, but no
+// datagram may stop the node: the last-resort recover records it as an error event with
+// its stack, and the datagram being handled, if any, as dropped.
 func (h *Host) call(f func()) {
 	defer func() {
 		v := recover()

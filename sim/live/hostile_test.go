@@ -114,6 +114,30 @@ func TestPanicIsRecordedAndSurvived(t *testing.T) {
 	}
 }
 
+// TestOnEventPanicIsRecorded: a panic in OnEvent loses the event it was shown, but not
+// the node, nor the events after it; its error event is shown with the next callback.
+func TestOnEventPanicIsRecorded(t *testing.T) {
+	var seen []*trace.Event
+	h := newResponder(t, Config{OnEvent: func(e *trace.Event) {
+		if e.Kind == trace.KindRecv {
+			panic("OnEvent cannot take a recv event")
+		}
+		seen = append(seen, e)
+	}})
+	remote := netip.MustParseAddrPort("127.0.0.2:500")
+	h.run(func() { h.datagram(h.Addr(), remote, []byte("not IKE")) })
+	h.run(func() {})
+	var msg, drop, errEvent bool
+	for _, e := range seen {
+		msg = msg || e.Kind == trace.KindMessage
+		drop = drop || e.Kind == trace.KindDrop
+		errEvent = errEvent || e.Kind == trace.KindError && strings.Contains(e.Text, "OnEvent cannot take a recv event")
+	}
+	if !msg || !drop || !errEvent {
+		t.Errorf("OnEvent saw the message %t, the drop after the panic %t, the panic's error %t", msg, drop, errEvent)
+	}
+}
+
 // TestTraceWindow: the trace a live host keeps stays within its window (events and
 // datagram bytes), numbered on across what it let go, while OnEvent sees every event.
 func TestTraceWindow(t *testing.T) {
