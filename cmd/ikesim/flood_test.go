@@ -6,14 +6,12 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +19,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/ikev2"
@@ -61,129 +57,25 @@ func floodScenario() string {
 	return strings.Replace(s, "10.8.2.1/32]}", "10.8.2.1/32], charon: {init_limit_half_open: 1000}}", 1)
 }
 
-// interopLock serialises the tests that use fixed ports or network namespaces across
-// test binaries, as flock /tmp/ikesim-interop.lock does for a command; under that
-// command (which holds the lock for its children) the test takes it no second time.
-func interopLock(t *testing.T) {
-	t.Helper()
-	const path = "/tmp/ikesim-interop.lock"
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lockedByAncestor(t, f) {
-		f.Close()
-		return
-	}
-	// Wait for the lock, but leave the test the time it needs within go test's timeout.
-	wait := 5 * time.Minute
-	if d, ok := t.Deadline(); ok {
-		wait = min(wait, time.Until(d)-2*time.Minute)
-	}
-	for end := time.Now().Add(wait); ; time.Sleep(time.Second) {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(end) {
-			f.Close()
-			t.Fatalf("%s: still held by another run after %s (%v); run this test under flock %s", path, wait.Round(time.Second), err, path)
-		}
-	}
-	t.Cleanup(func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	})
-}
-
-// lockedByAncestor reports whether a process this one descends from holds a flock on f
-// (/proc/locks names the holder and the file's inode).
-func lockedByAncestor(t *testing.T, f *os.File) bool {
-	t.Helper()
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ino := strconv.FormatUint(st.Sys().(*syscall.Stat_t).Ino, 10)
-	locks, err := os.ReadFile("/proc/locks")
-	if err != nil {
-		return false
-	}
-	holders := map[int]bool{}
-	for line := range strings.Lines(string(locks)) {
-		// 1: FLOCK  ADVISORY  WRITE 1234 00:1f:5678 0 EOF
-		fs := strings.Fields(line)
-		if len(fs) >= 6 && fs[1] == "FLOCK" && strings.HasSuffix(fs[5], ":"+ino) {
-			if pid, err := strconv.Atoi(fs[4]); err == nil {
-				holders[pid] = true
-			}
-		}
-	}
-	for pid := os.Getppid(); pid > 1; {
-		if holders[pid] {
-			return true
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return false
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so read after its ')'.
-		fs := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fs) < 2 {
-			return false
-		}
-		if pid, err = strconv.Atoi(fs[1]); err != nil {
-			return false
-		}
-	}
-	return false
-}
-
-// floodNetns makes a network namespace with its loopback up; the test's end deletes it.
-func floodNetns(t *testing.T) string {
-	t.Helper()
-	testenv.Tool(t, "ip", "iproute2")
-	ns := fmt.Sprintf("ikesim-flood-%d", os.Getpid())
-	exec.Command("ip", "netns", "del", ns).Run() // a leftover of a killed run
-	for _, args := range [][]string{{"netns", "add", ns}, {"-n", ns, "link", "set", "lo", "up"}} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	return ns
-}
-
 // rawSocketIn opens a raw IPv4 socket (the caller writes the IP header) in namespace
-// ns: on an OS thread of its own that enters ns and is then thrown away.
+// ns, on a thread of its own that ends with its goroutine.
 func rawSocketIn(t *testing.T, ns string) int {
 	t.Helper()
-	type result struct {
-		fd  int
-		err error
-	}
-	c := make(chan result)
+	fd := make(chan int, 1)
+	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		f, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			c <- result{-1, err}
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			c <- result{-1, fmt.Errorf("setns: %v", err)}
-			return
-		}
-		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW)
-		c <- result{fd, err}
+		errc <- inNetns(ns, func() error {
+			s, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_RAW)
+			fd <- s
+			return err
+		})
 	}()
-	r := <-c
-	if r.err != nil {
-		t.Fatalf("raw socket in %s: %v", ns, r.err)
+	if err := <-errc; err != nil {
+		t.Fatalf("raw socket in %s: %v", ns, err)
 	}
-	t.Cleanup(func() { syscall.Close(r.fd) })
-	return r.fd
+	s := <-fd
+	t.Cleanup(func() { syscall.Close(s) })
+	return s
 }
 
 // floodOutput reads what the responder prints, line by line, and counts.
@@ -299,7 +191,7 @@ func TestLiveFlood(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("the flood test needs root: a network namespace and a raw socket")
 	}
-	interopLock(t)
+	testenv.InteropLock(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ikesim")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -309,7 +201,9 @@ func TestLiveFlood(t *testing.T) {
 	if err := os.WriteFile(scenario, []byte(floodScenario()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ns := floodNetns(t)
+	testenv.Tool(t, "ip", "iproute2")
+	ns := fmt.Sprintf("ikesim-flood-%d", os.Getpid())
+	addNetns(t, ns)
 	b := netip.MustParseAddrPort("127.0.0.1:500")
 	a := netip.MustParseAddrPort("127.0.0.2:500")
 

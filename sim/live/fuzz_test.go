@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ikesim/ikesim/ike"
-	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -19,18 +17,7 @@ func FuzzDatagram(f *testing.F) {
 	f.Add(make([]byte, 40), false)
 	f.Add(append(make([]byte, 4), make([]byte, 28)...), true)
 	f.Add([]byte{0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1, 9, 9, 9}, true)
-	h, err := New(Config{Node: "fuzz", Listen: netip.MustParseAddrPort("127.0.0.1:0"), Addrs: []netip.Addr{netip.MustParseAddr("10.9.1.1")}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer h.Close()
-	c := &ike.Connection{Name: "c", Version: 2, Proposals: []ike.Proposal{mustProposal(f, "aes128-sha256-modp2048", ike.ProtoIKE)},
-		Local: ike.AuthConfig{Method: "psk", ID: mustID(f, "a.test"), PSK: []byte("k")}, Remote: ike.AuthConfig{Method: "psk", ID: mustID(f, "b.test"), PSK: []byte("k")}}
-	d, err := ikev2.New(h.Env(), "fuzz", []*ike.Connection{c})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h.SetDaemon(d)
+	h := newResponder(f, Config{Addrs: []netip.Addr{netip.MustParseAddr("10.9.1.1")}})
 	var mu sync.Mutex
 	f.Fuzz(func(t *testing.T, data []byte, isFramed bool) {
 		if len(data) > 60000 {
@@ -48,7 +35,7 @@ func FuzzDatagram(f *testing.F) {
 		for _, e := range h.Trace.Events {
 			switch {
 			case e.Seq <= last:
-			case e.Kind == trace.KindMessage && e.From == "fuzz":
+			case e.Kind == trace.KindMessage && e.From == "responder":
 				answered = true
 			case e.Kind == trace.KindMessage:
 				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil

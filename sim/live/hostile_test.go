@@ -26,9 +26,9 @@ func (p panicky) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 	p.Daemon.HandleDatagram(local, remote, data)
 }
 
-// newResponder is a live host on loopback whose IKEv2 engine answers connection c, with
-// cfg's other settings.
-func newResponder(t *testing.T, cfg Config) *Host {
+// newResponder is a live host on loopback whose IKEv2 engine answers any peer with a
+// pre-shared key, with cfg's other settings.
+func newResponder(t testing.TB, cfg Config) *Host {
 	t.Helper()
 	cfg.Node, cfg.Listen = "responder", netip.MustParseAddrPort("127.0.0.1:0")
 	h, err := New(cfg)
