@@ -30,7 +30,7 @@ type Dissector struct {
 }
 
 // DissectIPv4 dissects an IPv4 packet and what it carries: ICMP, UDP, TCP ports, ESP
-// headers, IKE on UDP 500 and 4500 (as one field), NAT-keepalives, and a packet tunnelled
+// and AH headers, IKE on UDP 500 and 4500 (as one field), NAT-keepalives, and a packet tunnelled
 // in IPv4.
 func DissectIPv4(b []byte) *ike.Field { return Dissector{}.IPv4(b) }
 
@@ -118,6 +118,8 @@ func (d Dissector) ipv4(b []byte, base int) *ike.Field {
 		f.Children = append(f.Children, dissectTCP(p.Payload, body))
 	case p.Protocol == ProtoESP:
 		f.Children = append(f.Children, d.esp(p.Payload, body, p.Dst))
+	case p.Protocol == ProtoAH:
+		f.Children = append(f.Children, d.ah(b[:hl+len(p.Payload)], hl, base, &p))
 	case p.Protocol == ProtoIPIP:
 		f.Children = append(f.Children, d.ipv4(p.Payload, body))
 	default:
@@ -267,7 +269,7 @@ func (d Dissector) espWith(b []byte, base int, sa *SA) *ike.Field {
 	field(f, "SPI", fmt.Sprintf("0x%08x", spi), base, 4, "Security Parameters Index: the receiver chose it to find its SA")
 	field(f, "Sequence Number", fmt.Sprint(seq32), base+4, 4, "counts the packets of the SA; the receiver refuses repeats (anti-replay)")
 	rest := len(b) - espHeaderLen
-	if sa == nil || sa.SPI != spi {
+	if sa == nil || sa.SPI != spi || sa.IsAH() {
 		field(f, "Encrypted Data", fmt.Sprintf("%d bytes", rest), base+espHeaderLen, rest,
 			"IV, encrypted payload, padding, trailer and ICV: opening them needs the SA's keys")
 		return f
@@ -279,7 +281,7 @@ func (d Dissector) espWith(b []byte, base int, sa *SA) *ike.Field {
 		f.Error = err.Error()
 		return f
 	}
-	seq := sa.seqOf(b)
+	seq := sa.seqOf(seq32)
 	if sa.ESN {
 		field(f, "Extended Sequence Number", fmt.Sprint(seq), base+4, 4,
 			"64-bit sequence number: the high 32 bits are not sent, the receiver infers them (RFC 4303, Appendix A)")

@@ -12,7 +12,7 @@ const (
 	DropMalformed                           // a header field holds an impossible value
 	DropChecksum                            // an IPv4, ICMP or UDP checksum is wrong
 	DropFragment                            // an IPv4 fragment: this package does not reassemble
-	DropNotESP                              // neither ESP nor UDP-encapsulated ESP
+	DropNotESP                              // neither ESP, UDP-encapsulated ESP nor AH
 	DropIKE                                 // UDP 4500 with the non-ESP marker: an IKE message (RFC 3948, Section 2.2)
 	DropKeepalive                           // a NAT-keepalive, the single byte 0xFF (RFC 3948, Section 2.3)
 	DropUnknownSPI                          // no inbound SA holds this SPI
@@ -26,6 +26,7 @@ const (
 	DropNoSA                                // no outbound SA for the policy's Reqid
 	DropConfig                              // the SA is not usable as configured (key length, missing Rand)
 	DropSelectors                           // the decrypted packet lies outside the SA's traffic selectors (RFC 4301, Section 5.2)
+	DropWrongProtocol                       // an AH packet for an ESP SA's SPI, or the reverse
 )
 
 var dropNames = [...]string{
@@ -47,6 +48,7 @@ var dropNames = [...]string{
 	DropNoSA:          "no SA",
 	DropConfig:        "SA misconfigured",
 	DropSelectors:     "outside the SA's traffic selectors",
+	DropWrongProtocol: "SA of another protocol",
 }
 
 func (r DropReason) String() string { return enumName(dropNames[:], uint8(r), "DropReason") }

@@ -48,8 +48,8 @@ type UDPEncap struct {
 	SrcPort, DstPort uint16
 }
 
-// An SA is one direction of an ESP Child SA (RFC 4301, Section 4.4.2): what the Security
-// Association Database holds for it. Fill in the exported fields, then use it through a
+// An SA is one direction of an ESP or AH Child SA (RFC 4301, Section 4.4.2): what the
+// Security Association Database holds for it. Fill in the exported fields, then use it through a
 // SAD or directly with Protect; the fields must not change once the SA is in use. An SA
 // is safe for concurrent use.
 //
@@ -60,6 +60,10 @@ type UDPEncap struct {
 // costs no randomness and leaves Rand untouched.
 type SA struct {
 	SPI uint32
+	// Protocol is ProtoESP (the zero value means ESP too) or ProtoAH (RFC 4302): an AH
+	// SA takes an integrity algorithm and no encryption algorithm, and is never UDP
+	// encapsulated.
+	Protocol uint8
 	// Src and Dst are the outer addresses: the tunnel endpoints, or in transport mode
 	// the two hosts. Protect writes them into a tunnel mode outer header.
 	Src, Dst netip.Addr
@@ -102,6 +106,7 @@ type SA struct {
 	fast      appendCipher // the cipher's in-place form, when there is one
 	mac       hash.Hash
 	sum       []byte   // scratch for the MAC output
+	zeroed    []byte   // AH: scratch for the packet with its mutable fields zeroed
 	scratch   [12]byte // scratch for ESN associated data
 	ivFromSeq bool
 	align     int // padding alignment: the block size and 4 (RFC 4303, Section 2.4)
@@ -143,7 +148,10 @@ func (sa *SA) String() string {
 	if sa.Integ != nil {
 		name += "+" + sa.Integ.Name
 	}
-	s := fmt.Sprintf("ESP SPI 0x%08x %v -> %v %v %s", sa.SPI, sa.Src, sa.Dst, sa.Mode, name)
+	if sa.IsAH() && sa.Integ != nil {
+		name = sa.Integ.Name
+	}
+	s := fmt.Sprintf("%s SPI 0x%08x %v -> %v %v %s", ProtoName(sa.proto()), sa.SPI, sa.Src, sa.Dst, sa.Mode, name)
 	if sa.ESN {
 		s += " ESN"
 	}
@@ -170,16 +178,18 @@ func (sa *SA) prepare() error {
 	if sa.ready {
 		return nil
 	}
+	if err := sa.prepareCommon(); err != nil {
+		return err
+	}
+	if sa.IsAH() {
+		return sa.prepareAH()
+	}
 	e := sa.Encr
 	switch {
 	case e == nil || e.New == nil:
 		return sa.drop(DropConfig, 0, "no encryption algorithm")
 	case e.ID == encrNullAuthAESGMAC:
 		return sa.drop(DropConfig, 0, "%s (RFC 4543) is not supported", e.Name)
-	case sa.Mode != Tunnel && sa.Mode != Transport:
-		return sa.drop(DropConfig, 0, "mode not set")
-	case !sa.Src.Is4() || !sa.Dst.Is4():
-		return sa.drop(DropConfig, 0, "addresses %v -> %v are not IPv4", sa.Src, sa.Dst)
 	case sa.EncrKeyBits != 0 && !slices.Contains(e.KeyBits, sa.EncrKeyBits):
 		return sa.drop(DropConfig, 0, "%s has no %d-bit key", e.Name, sa.EncrKeyBits)
 	case len(sa.EncrKey) != e.KeyBytes(sa.EncrKeyBits):
@@ -190,8 +200,6 @@ func (sa *SA) prepare() error {
 	case e.ID == ike.ENCR_NULL && sa.Integ == nil:
 		// RFC 4303, Section 3.2: NULL encryption with no integrity protects nothing.
 		return sa.drop(DropConfig, 0, "ENCR_NULL without an integrity algorithm")
-	case sa.Integ != nil && len(sa.IntegKey) != sa.Integ.KeySize:
-		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
 	case e.IVSize < 0 || e.BlockSize > 256 || e.ICVSize < 0:
 		return sa.drop(DropConfig, 0, "%s: IV size %d, block size %d, ICV size %d", e.Name, e.IVSize, e.BlockSize, e.ICVSize)
 	}
@@ -203,7 +211,43 @@ func (sa *SA) prepare() error {
 	if sa.fast, _ = c.(appendCipher); sa.fast == nil {
 		sa.fast = newAEADCipher(e, sa.EncrKey)
 	}
-	sa.mac, sa.icvSize = nil, e.ICVSize
+	sa.icvSize = e.ICVSize
+	if err := sa.prepareMAC(); err != nil {
+		return err
+	}
+	sa.ivSize = e.IVSize
+	sa.ivFromSeq = e.AEAD() || e.BlockSize <= 1
+	if !sa.ivFromSeq && sa.ivSize > 0 && sa.Rand == nil {
+		return sa.drop(DropConfig, 0, "%s needs random IVs and the SA has no Rand", e.Name)
+	}
+	sa.align = max(e.BlockSize, 1)
+	for sa.align%4 != 0 {
+		sa.align *= 2 // block sizes are powers of two: this is their LCM with 4
+	}
+	sa.ready = true
+	return nil
+}
+
+// prepareCommon checks what ESP and AH SAs share: the mode, the addresses, the integrity
+// key, and sets the anti-replay window.
+func (sa *SA) prepareCommon() error {
+	switch {
+	case sa.Protocol != 0 && sa.Protocol != ProtoESP && sa.Protocol != ProtoAH:
+		return sa.drop(DropConfig, 0, "protocol %s is neither ESP nor AH", ProtoName(sa.Protocol))
+	case sa.Mode != Tunnel && sa.Mode != Transport:
+		return sa.drop(DropConfig, 0, "mode not set")
+	case !sa.Src.Is4() || !sa.Dst.Is4():
+		return sa.drop(DropConfig, 0, "addresses %v -> %v are not IPv4", sa.Src, sa.Dst)
+	case sa.Integ != nil && len(sa.IntegKey) != sa.Integ.KeySize:
+		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
+	}
+	sa.replay.Size = sa.WindowSize
+	return nil
+}
+
+// prepareMAC builds the integrity algorithm's MAC and sets the ICV size from it.
+func (sa *SA) prepareMAC() error {
+	sa.mac = nil
 	if sa.Integ != nil && sa.Integ.New == nil {
 		// An ICV nobody can check (ike.UncheckedICV, from a key table that says "ANY n
 		// bits [no checking]"): opened without checking, never sealed.
@@ -216,18 +260,18 @@ func (sa *SA) prepare() error {
 			return sa.drop(DropConfig, 0, "%s: ICV of %d bytes from a %d-byte MAC", sa.Integ.Name, sa.icvSize, sa.mac.Size())
 		}
 	}
-	sa.ivSize = e.IVSize
-	sa.ivFromSeq = e.AEAD() || e.BlockSize <= 1
-	if !sa.ivFromSeq && sa.ivSize > 0 && sa.Rand == nil {
-		return sa.drop(DropConfig, 0, "%s needs random IVs and the SA has no Rand", e.Name)
-	}
-	sa.align = max(e.BlockSize, 1)
-	for sa.align%4 != 0 {
-		sa.align *= 2 // block sizes are powers of two: this is their LCM with 4
-	}
-	sa.replay.Size = sa.WindowSize
-	sa.ready = true
 	return nil
+}
+
+// IsAH reports whether the SA is an AH SA.
+func (sa *SA) IsAH() bool { return sa.Protocol == ProtoAH }
+
+// proto is the SA's IP protocol number: ProtoESP or ProtoAH.
+func (sa *SA) proto() uint8 {
+	if sa.IsAH() {
+		return ProtoAH
+	}
+	return ProtoESP
 }
 
 // espLen is the length of the ESP packet (SPI to ICV) around a payload of n bytes, and
@@ -238,8 +282,9 @@ func (sa *SA) espLen(n int) (total, padLen int) {
 	return espHeaderLen + sa.ivSize + n + padLen + espTrailerLen + sa.icvSize, padLen
 }
 
-// Protect applies ESP to an outbound IPv4 packet (RFC 4303, Section 3.3) and returns the
-// outer IPv4 packet: protocol 50, or UDP between the Encap ports with a zero checksum
+// Protect applies ESP to an outbound IPv4 packet (RFC 4303, Section 3.3), or on an AH SA
+// AH (RFC 4302, Section 3.3, laid out as ESP's modes are), and returns the outer IPv4
+// packet: protocol 50, or UDP between the Encap ports with a zero checksum
 // (RFC 3948, Sections 2.1 and 3.1.1).
 //
 // In tunnel mode the whole packet is the payload (Next Header 4) behind a new header from
@@ -261,27 +306,14 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	if err := sa.prepare(); err != nil {
 		return nil, err
 	}
-
-	// RFC 4303, Section 3.3.1: what the payload is in each mode.
-	hl := ipv4HeaderLen
-	payload, nextHeader := inner[:ip.HeaderLen()+len(ip.Payload)], ProtoIPIP
-	if sa.Mode == Transport {
-		if ip.IsFragment() {
-			return nil, sa.drop(DropFragment, 0, "transport mode cannot protect a fragment (RFC 4301, Section 4.1)")
-		}
-		hl = ip.HeaderLen()
-		payload, nextHeader = ip.Payload, ip.Protocol
+	if sa.IsAH() {
+		return sa.appendProtectAH(dst, inner, &ip)
 	}
 
-	// RFC 4303, Section 3.3.3: the counter must not cycle.
-	limit := uint64(math.MaxUint32)
-	if sa.ESN {
-		limit = math.MaxUint64
+	hl, payload, nextHeader, seq, err := sa.outbound(inner, &ip)
+	if err != nil {
+		return nil, err
 	}
-	if sa.seq >= limit {
-		return nil, sa.drop(DropSeqOverflow, sa.seq, "rekey the SA")
-	}
-	seq := sa.seq + 1
 
 	udpLen, proto := 0, ProtoESP
 	if sa.Encap != nil {
@@ -298,14 +330,7 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 
 	// RFC 4303, Section 3.3.2: the outer header.
 	if sa.Mode == Tunnel {
-		h := IPv4{TOS: ip.TOS, ID: uint16(seq), Flags: ip.Flags & FlagDF, TTL: sa.TTL, Protocol: proto, Src: sa.Src, Dst: sa.Dst}
-		if h.TTL == 0 {
-			h.TTL = defaultTTL
-		}
-		if sa.NextID != nil {
-			h.ID = sa.NextID()
-		}
-		putIPv4Header(out, &h, total)
+		sa.putTunnelHeader(out, &ip, proto, seq, total)
 	} else {
 		copy(out, inner[:hl])
 		fixIPv4Header(out, hl, total, proto)
@@ -316,11 +341,59 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	if err := sa.seal(out[hl+udpLen:], seq, payload, nextHeader, nil); err != nil {
 		return nil, err
 	}
+	sa.sent(seq, ip.HeaderLen()+len(ip.Payload))
+	return dst, nil
+}
+
+// outbound is what ESP and AH take from an outbound packet in the SA's mode (RFC 4303,
+// Section 3.3.1; RFC 4302, Section 3.1): the length of the header that goes before the
+// IPsec header (a new one in tunnel mode, the packet's own in transport mode), the
+// payload after it and its Next Header; and the packet's sequence number.
+func (sa *SA) outbound(inner []byte, ip *IPv4) (hl int, payload []byte, nextHeader uint8, seq uint64, err error) {
+	hl, payload, nextHeader = ipv4HeaderLen, inner[:ip.HeaderLen()+len(ip.Payload)], ProtoIPIP
+	if sa.Mode == Transport {
+		if ip.IsFragment() {
+			return 0, nil, 0, 0, sa.drop(DropFragment, 0, "transport mode cannot protect a fragment (RFC 4301, Section 4.1)")
+		}
+		hl, payload, nextHeader = ip.HeaderLen(), ip.Payload, ip.Protocol
+	}
+	seq, err = sa.nextSeq()
+	return hl, payload, nextHeader, seq, err
+}
+
+// nextSeq is the sequence number of the next outbound packet. RFC 4303, Section 3.3.3
+// and RFC 4302, Section 3.3.2: the counter must not cycle.
+func (sa *SA) nextSeq() (uint64, error) {
+	limit := uint64(math.MaxUint32)
+	if sa.ESN {
+		limit = math.MaxUint64
+	}
+	if sa.seq >= limit {
+		return 0, sa.drop(DropSeqOverflow, sa.seq, "rekey the SA")
+	}
+	return sa.seq + 1, nil
+}
+
+// sent counts an outbound packet of n inner bytes sent with sequence number seq.
+func (sa *SA) sent(seq uint64, n int) {
 	sa.seq = seq
 	sa.stats.Seq = seq
 	sa.stats.Packets++
-	sa.stats.Bytes += uint64(ip.HeaderLen() + len(ip.Payload))
-	return dst, nil
+	sa.stats.Bytes += uint64(n)
+}
+
+// putTunnelHeader writes the outer IPv4 header of a tunnel mode packet from Src to Dst
+// (RFC 4301, Section 5.1.2.1): the inner TOS and DF bit copied, the SA's TTL, and the
+// Identification from NextID or else the low bits of the sequence number.
+func (sa *SA) putTunnelHeader(out []byte, inner *IPv4, proto uint8, seq uint64, total int) {
+	h := IPv4{TOS: inner.TOS, ID: uint16(seq), Flags: inner.Flags & FlagDF, TTL: sa.TTL, Protocol: proto, Src: sa.Src, Dst: sa.Dst}
+	if h.TTL == 0 {
+		h.TTL = defaultTTL
+	}
+	if sa.NextID != nil {
+		h.ID = sa.NextID()
+	}
+	putIPv4Header(out, &h, total)
 }
 
 // seal writes the ESP packet carrying payload into esp, which is exactly
@@ -467,8 +540,7 @@ func (sa *SA) open(dst, esp []byte, seq uint64) (o opened, err error) {
 // seqOf is the full sequence number of a packet: the 32 bits it carries, widened with
 // ESN by the anti-replay window (RFC 4303, Appendix A2), or on an outbound SA (which
 // dissects what it sent) by the last number sent.
-func (sa *SA) seqOf(esp []byte) uint64 {
-	low := binary.BigEndian.Uint32(esp[4:])
+func (sa *SA) seqOf(low uint32) uint64 {
 	switch {
 	case !sa.ESN:
 		return uint64(low)
@@ -499,14 +571,9 @@ func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]
 		return nil, sa.drop(DropEncapMismatch, 0, "the SA expects UDP encapsulation")
 	}
 	// RFC 4303, Section 3.4.3: the cheap replay check comes before the ICV...
-	seq := sa.seqOf(esp)
-	if sa.WindowSize >= 0 {
-		if err := sa.replay.Check(seq); err != nil {
-			sa.stats.ReplayDrops++
-			de := err.(*DropError)
-			de.SPI, de.Seq = sa.SPI, seq
-			return nil, de
-		}
+	seq := sa.seqOf(binary.BigEndian.Uint32(esp[4:]))
+	if err := sa.checkReplay(seq); err != nil {
+		return nil, err
 	}
 	// In transport mode the header goes first and the payload is decrypted after it.
 	start, hl := len(dst), ip.HeaderLen()
@@ -555,6 +622,21 @@ func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]
 	sa.stats.Packets++
 	sa.stats.Bytes += uint64(len(inner))
 	return o.buf[:start+len(inner)], nil
+}
+
+// checkReplay is the anti-replay check of RFC 4303, Section 3.4.3 and RFC 4302, Section
+// 3.4.3, made before the ICV is verified; the window moves only after it has verified.
+func (sa *SA) checkReplay(seq uint64) error {
+	if sa.WindowSize < 0 {
+		return nil
+	}
+	if err := sa.replay.Check(seq); err != nil {
+		sa.stats.ReplayDrops++
+		de := err.(*DropError)
+		de.SPI, de.Seq = sa.SPI, seq
+		return de
+	}
+	return nil
 }
 
 // checkSelectors drops a decrypted packet that the SA was not negotiated for: RFC 4301,

@@ -13,7 +13,7 @@ import (
 //	go test ./ipsec/ -run '^$' -fuzz FuzzUnprotect -fuzztime 20s
 
 // fuzzSAD is a receiver with inbound SAs of several kinds (plain ESP, UDP-encapsulated,
-// transport mode with ESN and CBC) and outbound SAs that seal valid seeds for them.
+// transport mode with ESN and CBC, AH in both modes) and outbound SAs that seal valid seeds for them.
 func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 	configs := []saConfig{
 		{encr: gcm16, keyBits: 128, mode: Tunnel},
@@ -34,15 +34,36 @@ func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 		if err := sad.AddInbound(in); err != nil {
 			f.Fatal(err)
 		}
-		for _, n := range []int{0, 20} {
-			b, err := out.Protect(ping(f, 1, n))
-			if err != nil {
-				f.Fatal(err)
-			}
-			seeds = append(seeds, b)
+		seeds = append(seeds, sealSeeds(f, out)...)
+	}
+	// AH in tunnel mode, and in transport mode with ESN.
+	for i, c := range []struct {
+		integ uint16
+		mode  Mode
+	}{{ike.AUTH_HMAC_SHA1_96, Tunnel}, {ike.AUTH_AES_XCBC_96, Transport}} {
+		out, ahSAD := ahPair(f, c.integ, c.mode)
+		in := ahSAD.Inbound(out.SPI)
+		out.SPI, in.SPI = 0x2000+uint32(i), 0x2000+uint32(i)
+		out.ESN, in.ESN = i == 1, i == 1
+		in.WindowSize = -1
+		if err := sad.AddInbound(in); err != nil {
+			f.Fatal(err)
 		}
+		seeds = append(seeds, sealSeeds(f, out)...)
 	}
 	return sad, seeds
+}
+
+// sealSeeds are pings of 0 and 20 bytes of data sealed by out.
+func sealSeeds(f *testing.F, out *SA) (seeds [][]byte) {
+	for _, n := range []int{0, 20} {
+		b, err := out.Protect(ping(f, 1, n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	return seeds
 }
 
 func FuzzUnprotect(f *testing.F) {

@@ -133,18 +133,42 @@ func (d *SAD) SAs() (in, out []*SA) {
 }
 
 // Protect applies the newest outbound SA of the Reqid to an IPv4 packet (SA.Protect).
+// When the Reqid has an ESP SA and an AH SA in transport mode, an SA bundle, the newest
+// ESP SA goes first and the AH SA over its outer header (RFC 4301, Section 4.5); the SA
+// returned is the ESP one.
 func (d *SAD) Protect(reqid uint32, inner []byte) ([]byte, *SA, error) {
+	esp, ah := d.outbound(reqid, ProtoESP), d.outbound(reqid, ProtoAH)
 	sa := d.Outbound(reqid)
 	if sa == nil {
 		return nil, nil, &DropError{Reason: DropNoSA, Detail: fmt.Sprintf("no outbound SA for reqid %d", reqid)}
 	}
-	out, err := sa.Protect(inner)
-	return out, sa, err
+	if esp == nil || ah == nil || ah.Mode != Transport {
+		out, err := sa.Protect(inner)
+		return out, sa, err
+	}
+	out, err := esp.Protect(inner)
+	if err != nil {
+		return nil, esp, err
+	}
+	out, err = ah.Protect(out)
+	return out, esp, err
 }
 
-// Unprotect is inbound IPsec processing (RFC 4303, Section 3.4) of an IPv4 packet that
-// carries ESP (protocol 50) or UDP-encapsulated ESP (UDP with port 4500 on either side,
-// RFC 3948). It finds the SA by SPI, checks the anti-replay window and the ICV, decrypts,
+// outbound returns the newest outbound SA of protocol proto for the Reqid, or nil.
+func (d *SAD) outbound(reqid uint32, proto uint8) *SA {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for i := len(d.out) - 1; i >= 0; i-- {
+		if d.out[i].Reqid == reqid && d.out[i].proto() == proto {
+			return d.out[i]
+		}
+	}
+	return nil
+}
+
+// Unprotect is inbound IPsec processing (RFC 4303, Section 3.4; RFC 4302, Section 3.4) of
+// an IPv4 packet that carries ESP (protocol 50), UDP-encapsulated ESP (UDP with port 4500
+// on either side, RFC 3948) or AH (protocol 51). It finds the SA by SPI, checks the anti-replay window and the ICV, decrypts,
 // checks the padding and returns the inner IPv4 packet: the decrypted one in tunnel mode,
 // or the original rebuilt in transport mode. The outer packet is not modified.
 //
@@ -158,23 +182,68 @@ func (d *SAD) Unprotect(outer []byte) (inner []byte, sa *SA, err error) {
 // AppendUnprotect is Unprotect appending the inner packet to dst, so that a caller with a
 // buffer to reuse allocates nothing. On error dst is not returned.
 func (d *SAD) AppendUnprotect(dst, outer []byte) (inner []byte, sa *SA, err error) {
+	start := len(dst)
+	inner, sa, err = d.unprotectOnce(dst, outer)
+	if err != nil || !sa.IsAH() || sa.Mode != Transport {
+		return inner, sa, err
+	}
+	// An AH SA in transport mode over the outer header of an ESP SA is an SA bundle (RFC
+	// 4301, Section 4.5; IKEv1 negotiates AH and ESP in one proposal): the packet left
+	// after AH is opened with its ESP SA.
+	if ip, err := ParseIPv4(inner[start:]); err != nil || ip.Protocol != ProtoESP {
+		return inner, sa, nil
+	}
+	in2, sa2, err := d.unprotectOnce(nil, inner[start:])
+	if err != nil {
+		return nil, sa2, err
+	}
+	return append(inner[:start], in2...), sa2, nil
+}
+
+// unprotectOnce is inbound processing of one ESP or AH header.
+func (d *SAD) unprotectOnce(dst, outer []byte) (inner []byte, sa *SA, err error) {
 	ip, err := ParseIPv4(outer)
 	if err != nil {
 		return nil, nil, err
 	}
 	if ip.IsFragment() {
-		return nil, nil, dropf(DropFragment, "reassemble before ESP processing (RFC 4303, Section 3.4.1)")
+		return nil, nil, dropf(DropFragment, "reassemble before IPsec processing (RFC 4303, Section 3.4.1; RFC 4302, Section 3.4.1)")
+	}
+	if ip.Protocol == ProtoAH {
+		// RFC 4302, Section 2: the SPI follows Next Header, Payload Length and Reserved.
+		if len(ip.Payload) < ahHeaderLen {
+			return nil, nil, dropf(DropTruncated, "AH header needs 12 bytes, have %d", len(ip.Payload))
+		}
+		if sa, err = d.inboundOf(ip.Payload[4:], ProtoAH); err != nil {
+			return nil, nil, err
+		}
+		inner, err = sa.unprotectAH(dst, outer, &ip)
+		return inner, sa, err
 	}
 	esp, encap, err := espOf(&ip)
 	if err != nil {
 		return nil, nil, err
 	}
-	spi := binary.BigEndian.Uint32(esp)
-	if sa = d.Inbound(spi); sa == nil {
-		return nil, nil, &DropError{Reason: DropUnknownSPI, SPI: spi, Seq: uint64(binary.BigEndian.Uint32(esp[4:]))}
+	if sa, err = d.inboundOf(esp, ProtoESP); err != nil {
+		return nil, nil, err
 	}
 	inner, err = sa.unprotect(dst, outer, &ip, esp, encap)
 	return inner, sa, err
+}
+
+// inboundOf finds the inbound SA of the SPI and sequence number at the start of b, which
+// must be an SA of protocol proto.
+func (d *SAD) inboundOf(b []byte, proto uint8) (*SA, error) {
+	spi, seq := binary.BigEndian.Uint32(b), uint64(binary.BigEndian.Uint32(b[4:]))
+	sa := d.Inbound(spi)
+	switch {
+	case sa == nil:
+		return nil, &DropError{Reason: DropUnknownSPI, SPI: spi, Seq: seq}
+	case sa.proto() != proto:
+		return nil, &DropError{Reason: DropWrongProtocol, SPI: spi, Seq: seq,
+			Detail: ProtoName(proto) + " packet for an " + ProtoName(sa.proto()) + " SA"}
+	}
+	return sa, nil
 }
 
 // espOf finds the ESP packet in an IPv4 packet: its payload for protocol 50, or the UDP
