@@ -182,6 +182,11 @@ type XAuthConfig struct {
 }
 
 // ChildConfig is one Child SA (IKEv1: one quick mode SA pair) of a connection.
+//
+// ESPProposals are the Child SA's proposals: the ESP ones, with AH ones (Protocol
+// ProtoAH, a scenario's ah_proposals) before them. IKEv2 offers them all and installs
+// the one chosen, as strongSwan does; IKEv1 with both kinds offers AH+ESP bundles, as a
+// Cisco transform set "ah-sha-hmac esp-aes" does.
 type ChildConfig struct {
 	Name         string
 	LocalTS      []TrafficSelector

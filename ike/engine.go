@@ -278,11 +278,15 @@ type IKESAInfo struct {
 type ChildSAInfo struct {
 	Conn, Child string
 	ReqID       uint32
-	Protocol    Protocol // ESP (AH is not carried)
+	Protocol    Protocol // ESP or AH
 	Transport   bool
+	// Bundle marks the AH SA pair of an IKEv1 AH+ESP bundle: it goes over the ESP SA
+	// pair of the same ReqID, which the engine reports first (RFC 4301, Section 4.5).
+	Bundle      bool
 	Local       netip.AddrPort // outer addresses; port 4500 when Encap
 	Remote      netip.AddrPort
 	Encap       bool
+	BehindNAT   bool   // IKE found a NAT between the peers (Encap is false for AH all the same)
 	SPIIn       uint32 // the SPI the peer puts on packets to us
 	SPIOut      uint32
 	Proposal    Proposal // the selected ESP transforms

@@ -175,8 +175,12 @@ func (sa *SA) verifyAH(pkt []byte, hl int, seq uint64, src, dst netip.Addr) erro
 	case dst != sa.Dst:
 		detail += "; the outer destination address is " + dst.String() + ", the SA's is " + sa.Dst.String() +
 			": an address the ICV covers changed on the way (a NAT?)"
+	case sa.NAT:
+		detail += "; IKE found a NAT between the peers: it rewrote an outer address, which the ICV covers (RFC 4302, Section 3.3.3.1.1.1), and AH cannot be UDP encapsulated (RFC 3948)"
 	}
-	return sa.drop(DropICV, seq, "%s", detail)
+	de := sa.drop(DropICV, seq, "%s", detail)
+	de.AddressChanged = src != sa.Src || dst != sa.Dst || sa.NAT
+	return de
 }
 
 // unprotectAH is inbound AH processing on this SA (RFC 4302, Section 3.4) of the packet

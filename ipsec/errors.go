@@ -62,6 +62,9 @@ type DropError struct {
 	SPI    uint32 // 0 when no SA was found
 	Seq    uint64 // 0 when not read
 	Detail string
+	// AddressChanged: an AH ICV failed where an outer address it covers was rewritten
+	// on the way (the SA knows of a NAT, or the address is not the SA's).
+	AddressChanged bool
 }
 
 func (e *DropError) Error() string {

@@ -80,6 +80,9 @@ type SA struct {
 	Mode  Mode
 	ESN   bool      // 64-bit Extended Sequence Numbers (RFC 4303, Section 2.2.1)
 	Encap *UDPEncap // nil: plain ESP, IP protocol 50
+	// NAT says IKE found a NAT between the peers. An AH SA cannot be UDP encapsulated,
+	// and its ICV failures then name the NAT as the likely cause.
+	NAT bool
 
 	// Rand is the source of CBC IVs: the simulator's seeded source.
 	Rand io.Reader

@@ -158,9 +158,10 @@ func (d *SAD) Protect(reqid uint32, inner []byte) ([]byte, *SA, error) {
 func (d *SAD) outbound(reqid uint32, proto uint8) *SA {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	for i := len(d.out) - 1; i >= 0; i-- {
-		if d.out[i].Reqid == reqid && d.out[i].proto() == proto {
-			return d.out[i]
+	l := d.out[reqid]
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i].proto() == proto {
+			return l[i]
 		}
 	}
 	return nil

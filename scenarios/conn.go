@@ -331,10 +331,11 @@ func (v *validator) child(spec *ChildSpec, name, p string) *ike.ChildConfig {
 	ch.LocalTS = ts(spec.LocalTS, "local_ts")
 	ch.RemoteTS = ts(spec.RemoteTS, "remote_ts")
 	props := spec.ESPProposals
-	if len(props) == 0 {
+	if len(props) == 0 && len(spec.AHProposals) == 0 {
 		props = []string{"aes128gcm16", "aes128-sha256"}
 	}
-	ch.ESPProposals = v.proposals(p+".esp_proposals", props, ike.ProtoESP)
+	ch.ESPProposals = append(v.proposals(p+".ah_proposals", spec.AHProposals, ike.ProtoAH),
+		v.proposals(p+".esp_proposals", props, ike.ProtoESP)...)
 	switch spec.Mode {
 	case "", "tunnel":
 	case "transport":

@@ -522,7 +522,7 @@ func (g *grader) dropDescription(e *trace.Event) string {
 	case trace.DropPolicy:
 		return "discarded by policy"
 	case trace.DropESP:
-		return "ESP"
+		return ipsecDropDescription(e.IPsec)
 	case trace.DropNAT:
 		return "NAT"
 	}
@@ -640,4 +640,17 @@ func FormatResults(rs []Result) string {
 	}
 	fmt.Fprintf(&b, "%d passed, %d failed\n", pass, len(rs)-pass)
 	return b.String()
+}
+
+// ipsecDropDescription describes what ESP or AH refused from the drop's facts: "ESP",
+// or "AH: ICV mismatch, an outer address under the ICV was rewritten (NAT)".
+func ipsecDropDescription(d *trace.IPsecDrop) string {
+	if d == nil {
+		return "ESP"
+	}
+	s := strings.ToUpper(d.Proto) + ": " + d.Reason
+	if d.AddressChanged {
+		s += ", an outer address under the ICV was rewritten (NAT)"
+	}
+	return s
 }

@@ -168,6 +168,7 @@ type ChildSpec struct {
 	LocalTS      []string `yaml:"local_ts"`
 	RemoteTS     []string `yaml:"remote_ts"`
 	ESPProposals []string `yaml:"esp_proposals"`
+	AHProposals  []string `yaml:"ah_proposals"` // RFC 4302; see ChildConfig.ESPProposals
 	Mode         string   `yaml:"mode"`         // tunnel (default) or transport
 	StartAction  string   `yaml:"start_action"` // trigger, start or none
 	RekeyTime    Duration `yaml:"rekey_time"`

@@ -16,7 +16,7 @@ import (
 // rather than a check that can never (or always) pass.
 
 // Protos are the protocols of message events.
-var Protos = []string{"ikev1", "ikev2", "esp", "icmp", "udp", "ip", "nat-keepalive"}
+var Protos = []string{"ikev1", "ikev2", "esp", "ah", "icmp", "udp", "ip", "nat-keepalive"}
 
 // Exchanges are the exchange names of message events: IKEv2's, then IKEv1's.
 var Exchanges = append(ikev2.ExchangeNames(), ikev1.ExchangeNames()...)

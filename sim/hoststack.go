@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -25,17 +26,38 @@ func ESPDropCause(err error) trace.DropCause {
 	return trace.DropESP
 }
 
-// NewChildSAs makes the inbound and outbound ESP SAs of a Child SA. rand gives the CBC
+// IPsecDropOf is the trace's fact of a packet the SAD refused with err; proto is ESP or
+// AH, the packet's outer IPsec header.
+func IPsecDropOf(proto string, err error) *trace.IPsecDrop {
+	d := &trace.IPsecDrop{Proto: strings.ToLower(proto), Reason: "other"}
+	var de *ipsec.DropError
+	if errors.As(err, &de) {
+		d.Reason, d.Seq, d.AddressChanged = de.Reason.String(), de.Seq, de.AddressChanged
+		if de.SPI != 0 {
+			d.SPI = fmt.Sprintf("%08x", de.SPI)
+		}
+	}
+	return d
+}
+
+// NewChildSAs makes the inbound and outbound IPsec SAs of a Child SA. rand gives the CBC
 // IVs, created is when they are installed and nextID numbers the outer headers of
 // tunnel mode packets.
+//
+// An AH Child SA (Protocol ProtoAH) makes AH SAs. One with Bundle set goes over the ESP
+// SA of its ReqID: in transport mode between the outer addresses, with no selectors of
+// its own, since the ESP SA inside it checks them.
 func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID func() uint16) (in, out *ipsec.SA, err error) {
+	var encr *ike.EncrAlg
 	et, ok := c.Proposal.Transform(ike.TransformENCR)
-	if !ok {
+	switch {
+	case c.Protocol == ike.ProtoAH:
+	case !ok:
 		return nil, nil, fmt.Errorf("no encryption transform")
-	}
-	encr := ike.Encr(et.ID)
-	if encr == nil {
+	case ike.Encr(et.ID) == nil:
 		return nil, nil, fmt.Errorf("unknown encryption transform %d", et.ID)
+	default:
+		encr = ike.Encr(et.ID)
 	}
 	var integ *ike.IntegAlg
 	if it, ok := c.Proposal.Transform(ike.TransformINTEG); ok && it.ID != 0 {
@@ -48,12 +70,17 @@ func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID f
 		esn = t.ID == 1
 	}
 	mode := ipsec.Tunnel
-	if c.Transport {
+	if c.Transport || c.Bundle {
 		mode = ipsec.Transport
 	}
+	proto := ipsec.ProtoESP
+	if c.Protocol == ike.ProtoAH {
+		proto = ipsec.ProtoAH
+	}
 	mk := func(spi uint32, src, dst netip.AddrPort, ek, ik []byte) *ipsec.SA {
-		sa := &ipsec.SA{SPI: spi, Src: src.Addr(), Dst: dst.Addr(), Reqid: c.ReqID, Encr: encr, EncrKeyBits: et.KeyLen,
-			EncrKey: ek, Integ: integ, IntegKey: ik, Mode: mode, ESN: esn, Rand: rand, Created: created, NextID: nextID}
+		sa := &ipsec.SA{SPI: spi, Protocol: proto, Src: src.Addr(), Dst: dst.Addr(), Reqid: c.ReqID, Encr: encr, EncrKeyBits: et.KeyLen,
+			EncrKey: ek, Integ: integ, IntegKey: ik, Mode: mode, ESN: esn, Rand: rand, Created: created, NextID: nextID,
+			NAT: c.BehindNAT}
 		if c.Encap {
 			sa.Encap = &ipsec.UDPEncap{SrcPort: src.Port(), DstPort: dst.Port()}
 		}
@@ -61,6 +88,9 @@ func NewChildSAs(c *ike.ChildSAInfo, rand io.Reader, created time.Time, nextID f
 	}
 	in = mk(c.SPIIn, c.Remote, c.Local, c.EncrKeyIn, c.IntegKeyIn)
 	out = mk(c.SPIOut, c.Local, c.Remote, c.EncrKeyOut, c.IntegKeyOut)
+	if c.Bundle {
+		return in, out, nil
+	}
 	// What comes out of the inbound SA must lie within the negotiated selectors (RFC
 	// 4301, Section 5.2): ipsec checks it after decryption, here and in live mode alike.
 	for _, l := range c.LocalTS {

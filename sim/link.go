@@ -134,6 +134,9 @@ func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 		trace.DescribeIKE(e, meta.ike)
 	case meta.sa != nil:
 		e.Proto, e.Summary = "esp", meta.summary
+		if ip.Protocol == ipsec.ProtoAH {
+			e.Proto = "ah"
+		}
 		e.SPI = fmt.Sprintf("%08x", meta.sa.SPI)
 	}
 }

@@ -56,6 +56,11 @@ func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 			return 0, false
 		}
 		return ic.ID, true
+	case ipsec.ProtoAH:
+		// AH has no ports: the NAT maps the address alone, one inside host at a time,
+		// as Linux's NAT does for a protocol it knows no ports of. The ICV covers the
+		// address it rewrites (RFC 4302, Section 3.3.3.1.1.1).
+		return 0, true
 	}
 	return 0, false
 }
@@ -102,6 +107,9 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *packetM
 		if m == nil {
 			nd.natPort++
 			m = &natEntry{inside: key, outside: natKey{ip.Protocol, out.Addr(), 40000 + nd.natPort}}
+			if ip.Protocol == ipsec.ProtoAH {
+				m.outside.port = 0
+			}
 			nd.natMap[key] = m
 			nd.natRev[m.outside] = m
 			nd.Action(fmt.Sprintf("NAT: new mapping %s:%d → %s:%d", key.addr, key.port, m.outside.addr, m.outside.port))

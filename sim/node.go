@@ -96,12 +96,25 @@ func (nd *Node) drop(pkt []byte, ref int, cause trace.DropCause, reason string) 
 	nd.emit(e)
 }
 
+// dropIPsec records an inbound packet that ESP or AH (proto) refused, with the refusal as
+// data.
+func (nd *Node) dropIPsec(pkt []byte, ref int, proto string, err error) {
+	e := &trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: ESPDropCause(err), Text: proto + ": " + err.Error(), Bytes: pkt}
+	if ip, perr := parseIP(pkt); perr == nil {
+		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	}
+	e.IPsec = IPsecDropOf(proto, err)
+	nd.emit(e)
+}
+
 func protoName(ip *ipsec.IPv4) string {
 	switch ip.Protocol {
 	case ipsec.ProtoICMP:
 		return "icmp"
 	case ipsec.ProtoESP:
 		return "esp"
+	case ipsec.ProtoAH:
+		return "ah"
 	case ipsec.ProtoUDP:
 		return "udp"
 	}
@@ -135,24 +148,36 @@ func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) 
 		nd.drop(pkt, ref, trace.DropPolicy, fmt.Sprintf("discarded by policy %s", pol.Name))
 		return
 	}
-	sa := nd.SAD.Outbound(pol.Reqid)
-	if sa == nil {
+	if nd.SAD.Outbound(pol.Reqid) == nil {
 		nd.acquire(pol, pkt, meta)
 		return
 	}
-	nd.protect(sa, ip, pkt, ref)
+	nd.protect(pol.Reqid, ip, pkt, ref)
 }
 
-func (nd *Node) protect(sa *ipsec.SA, ip *ipsec.IPv4, pkt []byte, ref int) {
-	out, err := sa.Protect(pkt)
+// protect applies the SAs of the Reqid (SAD.Protect: ESP, AH, or an AH+ESP bundle).
+func (nd *Node) protect(reqid uint32, ip *ipsec.IPv4, pkt []byte, ref int) {
+	out, sa, err := nd.SAD.Protect(reqid, pkt)
 	if err != nil {
-		nd.drop(pkt, ref, trace.DropESP, "ESP: "+err.Error())
+		nd.drop(pkt, ref, trace.DropESP, ipsecName(out, sa)+": "+err.Error())
 		return
 	}
 	nd.countedOut(sa)
 	m := &packetMeta{sa: sa}
-	m.summary = fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, PacketSummary(ip))
+	m.summary = fmt.Sprintf("%s SPI 0x%08x seq %d {%s}", ipsecName(out, sa), sa.SPI, sa.Stats().Packets, PacketSummary(ip))
 	nd.output(sa.Dst, out, m, 0) // a new packet, made here
+}
+
+// ipsecName names the IPsec protocols of an outbound packet: "ESP", "AH", or "AH+ESP"
+// for a bundle, whose SA is the ESP one.
+func ipsecName(out []byte, sa *ipsec.SA) string {
+	switch {
+	case sa != nil && sa.IsAH():
+		return "AH"
+	case len(out) > 9 && out[9] == ipsec.ProtoAH:
+		return "AH+ESP"
+	}
+	return "ESP"
 }
 
 // acquire queues a packet and asks IKE for the SA of its policy, once.
@@ -238,7 +263,7 @@ func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 // deliver handles a packet addressed to this node.
 func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 	switch ip.Protocol {
-	case ipsec.ProtoESP:
+	case ipsec.ProtoESP, ipsec.ProtoAH:
 		nd.unprotect(pkt, ref)
 	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
@@ -282,18 +307,29 @@ func (nd *Node) toIKE(local, remote netip.AddrPort, data, pkt []byte, ref int) {
 
 // unprotect opens an ESP packet and handles the inner packet as if it had arrived.
 func (nd *Node) unprotect(pkt []byte, ref int) {
+	proto := "ESP"
+	if len(pkt) > 9 && pkt[9] == ipsec.ProtoAH {
+		proto = "AH"
+	}
 	inner, sa, err := nd.SAD.Unprotect(pkt)
 	if err != nil {
-		nd.drop(pkt, ref, ESPDropCause(err), "ESP: "+err.Error())
+		nd.dropIPsec(pkt, ref, proto, err)
 		return
 	}
 	ip, err := parseIP(inner)
 	if err != nil {
-		nd.drop(pkt, ref, trace.DropMalformed, "ESP: inner packet: "+err.Error())
+		nd.drop(pkt, ref, trace.DropMalformed, proto+": inner packet: "+err.Error())
 		return
 	}
 	nd.countedIn(sa)
-	nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+	switch {
+	case sa.IsAH():
+		nd.Action(fmt.Sprintf("Verify AH (SPI 0x%08x, ICV over the packet and its addresses, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+	case proto == "AH":
+		nd.Action(fmt.Sprintf("Verify AH, then decrypt the ESP inside it (ESP SPI 0x%08x): %s", sa.SPI, PacketSummary(ip)))
+	default:
+		nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+	}
 	if nd.HasAddr(ip.Dst) {
 		nd.deliver(ip, inner, nil, ref)
 		return

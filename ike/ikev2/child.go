@@ -37,6 +37,14 @@ type childSA struct {
 	peerDeleted bool
 }
 
+// protocol is the Child SA's IPsec protocol: ESP, or AH when an AH proposal was chosen.
+func (ch *childSA) protocol() ike.Protocol {
+	if ch.proposal.Protocol == ike.ProtoAH {
+		return ike.ProtoAH
+	}
+	return ike.ProtoESP
+}
+
 func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
 
 func (ch *childSA) instance() string { return fmt.Sprintf("%s{%d}", ch.cfg.Name, ch.serial) }
@@ -80,21 +88,27 @@ func withoutDH(ps []ike.Proposal) []ike.Proposal {
 }
 
 // keyLens is how many KEYMAT bytes one direction of a Child SA takes.
+// An AH proposal (RFC 4302) has no encryption key: encr is nil and ek 0.
 func keyLens(p ike.Proposal) (encr *ike.EncrAlg, bits int, integ *ike.IntegAlg, ek, ik int, err error) {
-	et, ok := pickTransform(p, ike.TransformENCR)
-	if !ok || ike.Encr(et.ID) == nil {
-		return nil, 0, nil, 0, 0, fmt.Errorf("no usable encryption transform in %s", p)
+	if p.Protocol != ike.ProtoAH {
+		et, ok := pickTransform(p, ike.TransformENCR)
+		if !ok || ike.Encr(et.ID) == nil {
+			return nil, 0, nil, 0, 0, fmt.Errorf("no usable encryption transform in %s", p)
+		}
+		encr, bits = ike.Encr(et.ID), et.KeyLen
+		if bits == 0 && len(encr.KeyBits) > 0 {
+			bits = encr.KeyBits[0]
+		}
+		ek = encr.KeyBytes(bits)
 	}
-	encr, bits = ike.Encr(et.ID), et.KeyLen
-	if bits == 0 && len(encr.KeyBits) > 0 {
-		bits = encr.KeyBits[0]
-	}
-	ek = encr.KeyBytes(bits)
 	if it, ok := pickTransform(p, ike.TransformINTEG); ok && it.ID != 0 {
 		if integ = ike.Integ(it.ID); integ == nil {
 			return nil, 0, nil, 0, 0, fmt.Errorf("unknown integrity transform %d", it.ID)
 		}
 		ik = integ.KeySize
+	}
+	if encr == nil && integ == nil {
+		return nil, 0, nil, 0, 0, fmt.Errorf("no usable integrity transform in AH proposal %s", p)
 	}
 	return encr, bits, integ, ek, ik, nil
 }
@@ -115,7 +129,10 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		seed = "g^ir (new, PFS) | Ni | Nr"
 	}
 	keys := "encryption and integrity keys for each direction"
-	if encr.AEAD() {
+	switch {
+	case encr == nil:
+		keys = "an integrity key for each direction: AH does not encrypt (RFC 4302)"
+	case encr.AEAD():
 		keys = "an AEAD key with its salt for each direction, and no integrity key (RFC 4106, Section 8.1)"
 	}
 	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): %s", seed, keys)
@@ -124,8 +141,9 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		serial: sa.d.childSerial, born: sa.d.env.Clock.Now(), ni: ni, nr: nr}
 	local, remote := sa.local, sa.remote
 	ch.reqid = sa.d.allocReqid(cfg, localTS, remoteTS)
-	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
-		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
+	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: p.Protocol,
+		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT() && p.Protocol != ike.ProtoAH,
+		BehindNAT: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
 		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now(),
 		Instance: ch.instance(), RekeyBytes: cfg.RekeyBytes, LifeBytes: cfg.LifeBytes, RekeyPackets: cfg.RekeyPackets,
 		LifePackets: cfg.LifePackets}
@@ -146,6 +164,9 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		}
 	}
 	ch.info = info
+	if info.BehindNAT && p.Protocol == ike.ProtoAH {
+		sa.d.action("A NAT is in the path, but AH cannot be UDP encapsulated (RFC 3948 covers ESP only): AH goes as IP protocol 51, and its ICV covers the addresses the NAT rewrites")
+	}
 	sa.d.action("Install Child SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s", cfg.Name, spiIn, spiOut, p,
 		tsList(localTS), tsList(remoteTS))
 	ch.setState("INSTALLED")

@@ -33,7 +33,7 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 	var ps []Payload
 	if old != nil {
 		old.setState("REKEYING")
-		ps = append(ps, &Notify{Type: REKEY_SA, Protocol: ike.ProtoESP, SPI: spiBytes(old.spiIn)})
+		ps = append(ps, &Notify{Type: REKEY_SA, Protocol: old.protocol(), SPI: spiBytes(old.spiIn)})
 		d.action("Rekey %s: propose a new Child SA that replaces inbound SPI 0x%08x", old.name(), old.spiIn)
 	}
 	if cfg.Transport {
@@ -324,7 +324,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 			}
 		}
 		if old == nil {
-			sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: CHILD_SA_NOT_FOUND, Protocol: ike.ProtoESP, SPI: n.SPI}})
+			sa.sendResponse(CREATE_CHILD_SA, id, []Payload{&Notify{Type: CHILD_SA_NOT_FOUND, Protocol: n.Protocol, SPI: n.SPI}})
 			// Not a failure here: the SA may be gone by a Delete the peer has yet to see.
 			d.action("Peer rekeys a Child SA we do not have (our outbound SPI 0x%08x): answer CHILD_SA_NOT_FOUND", spi)
 			return

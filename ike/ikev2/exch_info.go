@@ -22,21 +22,27 @@ func (sa *ikeSA) liveness() {
 
 // deleteChildren deletes Child SAs with one Delete payload.
 func (sa *ikeSA) deleteChildren(list []*childSA) {
-	var spis [][]byte
 	var live []*childSA
-	for _, ch := range list {
-		if ch.state == "DESTROYED" || ch.state == "DELETING" {
-			continue
+	var dels []Payload // one Delete per protocol, ESP first (RFC 7296, Section 3.11)
+	for _, proto := range []ike.Protocol{ike.ProtoESP, ike.ProtoAH} {
+		var spis [][]byte
+		for _, ch := range list {
+			if ch.state == "DESTROYED" || ch.state == "DELETING" || ch.protocol() != proto {
+				continue
+			}
+			ch.setState("DELETING")
+			spis = append(spis, spiBytes(ch.spiIn))
+			live = append(live, ch)
 		}
-		ch.setState("DELETING")
-		spis = append(spis, spiBytes(ch.spiIn))
-		live = append(live, ch)
+		if len(spis) > 0 {
+			dels = append(dels, &Delete{Protocol: proto, SPISize: 4, SPIs: spis})
+		}
 	}
 	if len(live) == 0 {
 		return
 	}
 	sa.d.action("Delete %d Child SA(s): send Delete with our inbound SPI(s)", len(live))
-	sa.sendRequest(INFORMATIONAL, []Payload{&Delete{Protocol: ike.ProtoESP, SPISize: 4, SPIs: spis}}, func(*Message, []Payload) {
+	sa.sendRequest(INFORMATIONAL, dels, func(*Message, []Payload) {
 		for _, ch := range live {
 			ch.sa.removeChild(ch, "deleted")
 		}

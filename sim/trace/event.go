@@ -111,7 +111,7 @@ type Event struct {
 	To         string     `json:"to,omitempty"`
 	Src        string     `json:"src,omitempty"` // addr:port (or addr)
 	Dst        string     `json:"dst,omitempty"`
-	Proto      string     `json:"proto,omitempty"` // ikev1, ikev2, esp, icmp, udp, ip, nat-keepalive
+	Proto      string     `json:"proto,omitempty"` // ikev1, ikev2, esp, ah, icmp, udp, ip, nat-keepalive
 	Exchange   string     `json:"exchange,omitempty"`
 	Summary    string     `json:"summary,omitempty"`
 	MessageID  *uint32    `json:"msgid,omitempty"`
@@ -138,6 +138,8 @@ type Event struct {
 
 	// drop: why, as data
 	Cause DropCause `json:"cause,omitempty"`
+	// IPsec is what ESP or AH refused, on a drop with cause esp.
+	IPsec *IPsecDrop `json:"ipsec,omitempty"`
 
 	// action, drop, error, info: for people
 	Text string `json:"text,omitempty"`
@@ -375,6 +377,19 @@ const (
 	DropSend      DropCause = "send"        // live: the socket would not send it
 	DropOther     DropCause = "other"
 )
+
+// IPsecDrop is why inbound ESP or AH processing refused a packet (RFC 4303, Section
+// 3.4; RFC 4302, Section 3.4).
+type IPsecDrop struct {
+	Proto  string `json:"proto"`  // esp or ah: the outer IPsec header
+	Reason string `json:"reason"` // "ICV mismatch", "replayed sequence number", "unknown SPI", ...
+	SPI    string `json:"spi,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+	// AddressChanged: AH's ICV failed and an outer address it covers was not the
+	// sender's, rewritten on the way (by the NAT that IKE found, or seen to differ from
+	// the SA's).
+	AddressChanged bool `json:"address_changed,omitempty"`
+}
 
 // DropCauses lists every cause of a drop.
 var DropCauses = []DropCause{DropLoss, DropFault, DropLinkDown, DropNodeDown, DropMTU, DropNoRoute, DropTTL, DropPolicy,

@@ -220,6 +220,9 @@ func Keys(tr *Trace) KeyTables {
 				}
 			}
 			k.IKEv2 = append(k.IKEv2, line)
+		case s.Type == "child" && s.Protocol == "ah":
+			// Wireshark's esp_sa table is for ESP alone, and tshark dissects AH
+			// without keys (it does not verify AH ICVs).
 		case s.Type == "child":
 			for _, dir := range []struct {
 				spi         string
