@@ -281,7 +281,7 @@ type ChildSAInfo struct {
 	Protocol    Protocol // ESP or AH
 	Transport   bool
 	// Bundle marks the AH SA pair of an IKEv1 AH+ESP bundle: it goes over the ESP SA
-	// pair of the same ReqID, which the engine reports first (RFC 4301, Section 4.5).
+	// pair of the same ReqID, which the engine reports next (RFC 4301, Section 4.5).
 	Bundle      bool
 	Local       netip.AddrPort // outer addresses; port 4500 when Encap
 	Remote      netip.AddrPort

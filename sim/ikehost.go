@@ -150,6 +150,9 @@ func (nd *Node) ChildSAUp(c *ike.ChildSAInfo) {
 	nd.trackChild(c, in, out)
 	added := InstallPolicies(nd.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
 	nd.ChildSA(trace.OpUp, c, "", added)
+	if c.Bundle {
+		return // what waits goes once the bundle's ESP SAs, reported next, are up
+	}
 	q := nd.acquired[c.ReqID]
 	delete(nd.acquired, c.ReqID)
 	if len(q) > 0 {

@@ -17,12 +17,18 @@ type ipsecSA struct {
 	spiIn     uint32
 	spiOut    uint32
 	info      *ike.ChildSAInfo
+	bundle    *ike.ChildSAInfo // the AH SAs of an AH+ESP bundle, over info's ESP SAs
 	state     State
 	life      lifetimes
 	initiator bool   // this side ran the quick mode as initiator: it rekeys by time
 	peer      string // the identity of the peer it was made with
 	timers    []ike.Timer
 	reqid     uint32 // the policies' link to the SA pair (ike.Reqids)
+}
+
+// hasOutbound reports whether spi is an outbound SPI of the pair (or of its bundle).
+func (ch *ipsecSA) hasOutbound(spi uint32) bool {
+	return ch.spiOut == spi || (ch.bundle != nil && ch.bundle.SPIOut == spi)
 }
 
 func (ch *ipsecSA) name() string { return "IPsec SA " + ch.instance() }
@@ -108,6 +114,9 @@ func (ch *ipsecSA) down(reason string) {
 	ch.stopTimers()
 	ch.setState(ChildDestroyed)
 	ch.d.held.Release(ch.reqid)
+	if ch.bundle != nil {
+		ch.d.env.Observer.ChildSADown(ch.bundle, reason)
+	}
 	ch.d.env.Observer.ChildSADown(ch.info, reason)
 }
 
@@ -138,8 +147,17 @@ func (sa *isakmpSA) deleteChild(ch *ipsecSA, reason string) {
 		return
 	}
 	ch.setState(ChildDeleting)
-	sa.action("Delete %s: send an Informational with Delete(PROTO_IPSEC_ESP, SPI 0x%08x), our inbound SPI", ch.name(), ch.spiIn)
-	sa.sendInformational([]Payload{&Delete{DOI: DOIIPsec, Protocol: ProtoIPsecESP, SPISize: 4, SPIs: [][]byte{spiBytes(ch.spiIn)}}})
+	proto := ProtoIPsecESP
+	if ch.info.Protocol == ike.ProtoAH {
+		proto = ProtoIPsecAH
+	}
+	sa.action("Delete %s: send an Informational with Delete(%s, SPI 0x%08x), our inbound SPI", ch.name(), proto, ch.spiIn)
+	dels := []Payload{&Delete{DOI: DOIIPsec, Protocol: proto, SPISize: 4, SPIs: [][]byte{spiBytes(ch.spiIn)}}}
+	if ch.bundle != nil {
+		sa.action("and Delete(PROTO_IPSEC_AH, SPI 0x%08x) for the AH part of the bundle", ch.bundle.SPIIn)
+		dels = append(dels, &Delete{DOI: DOIIPsec, Protocol: ProtoIPsecAH, SPISize: 4, SPIs: [][]byte{spiBytes(ch.bundle.SPIIn)}})
+	}
+	sa.sendInformational(dels)
 	sa.removeChild(ch, reason)
 }
 
@@ -150,13 +168,13 @@ func (sa *isakmpSA) deleteChild(ch *ipsecSA, reason string) {
 func (d *Daemon) findChild(c *ike.Connection, peer string, spiOut uint32) (*ipsecSA, *isakmpSA) {
 	for _, sa := range d.byConn[c] {
 		for _, ch := range sa.children {
-			if ch.spiOut == spiOut && ch.peer == peer && ch.state != ChildDestroyed {
+			if ch.hasOutbound(spiOut) && ch.peer == peer && ch.state != ChildDestroyed {
 				return ch, sa
 			}
 		}
 	}
 	for _, ch := range d.orphans {
-		if ch.info.Conn == c.Name && ch.peer == peer && ch.spiOut == spiOut {
+		if ch.info.Conn == c.Name && ch.peer == peer && ch.hasOutbound(spiOut) {
 			return ch, nil
 		}
 	}

@@ -144,6 +144,32 @@ func espAuthInteg(attr uint16) (uint16, bool) {
 	return 0, false
 }
 
+// ahTransforms maps AH transform IDs (RFC 2407, Section 4.4.3; RFC 4868, Section 2.4;
+// RFC 3566, Section 5) to IKEv2 integrity IDs.
+var ahTransforms = []struct {
+	id    uint8
+	integ uint16
+}{{AH_MD5, ike.AUTH_HMAC_MD5_96}, {AH_SHA, ike.AUTH_HMAC_SHA1_96}, {AH_SHA2_256, ike.AUTH_HMAC_SHA2_256_128},
+	{AH_SHA2_384, ike.AUTH_HMAC_SHA2_384_192}, {AH_SHA2_512, ike.AUTH_HMAC_SHA2_512_256}, {AH_AES_XCBC_MAC, ike.AUTH_AES_XCBC_96}}
+
+func ahTransformID(integ uint16) (uint8, bool) {
+	for _, a := range ahTransforms {
+		if a.integ == integ {
+			return a.id, true
+		}
+	}
+	return 0, false
+}
+
+func ahTransformInteg(id uint8) (uint16, bool) {
+	for _, a := range ahTransforms {
+		if a.id == id {
+			return a.integ, true
+		}
+	}
+	return 0, false
+}
+
 func espAuthAttr(integ uint16) (uint16, bool) {
 	for _, a := range espAuth {
 		if a.integ == integ {

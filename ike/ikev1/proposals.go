@@ -168,7 +168,8 @@ func checkKeyLength(encr *ike.EncrAlg, t *ike.Transform) error {
 	return nil
 }
 
-// espTransform is one quick mode combination of algorithms.
+// espTransform is one quick mode combination of algorithms. An AH transform (RFC 2407,
+// Section 4.4.3) is one without a cipher: encr is the zero Transform.
 type espTransform struct {
 	encr  ike.Transform
 	integ uint16 // 0: none (AEAD or NULL-free offers only)
@@ -177,7 +178,8 @@ type espTransform struct {
 }
 
 // espTransforms expands an ESP proposal: every cipher with every integrity algorithm,
-// all with the proposal's first Diffie-Hellman group (PFS) and ESN setting.
+// all with the proposal's first Diffie-Hellman group (PFS) and ESN setting. An AH
+// proposal expands to one transform per integrity algorithm.
 func espTransforms(p ike.Proposal) ([]espTransform, error) {
 	var encrs []ike.Transform
 	var integs []uint16
@@ -204,6 +206,19 @@ func espTransforms(p ike.Proposal) ([]espTransform, error) {
 				esn, esnSeen = t.ID == ike.ESN, true
 			}
 		}
+	}
+	if p.Protocol == ike.ProtoAH {
+		var out []espTransform
+		for _, i := range integs {
+			if _, ok := ahTransformID(i); !ok {
+				return nil, fmt.Errorf("IKEv1 quick mode has no AH transform for %s", ike.TransformName(ike.Transform{Type: ike.TransformINTEG, ID: i}))
+			}
+			out = append(out, espTransform{integ: i, group: group, esn: esn})
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("AH proposal %s has no integrity algorithm", p)
+		}
+		return out, nil
 	}
 	if len(integs) == 0 {
 		integs = []uint16{0}
@@ -252,9 +267,15 @@ func (t espTransform) attributes(encap uint16, life lifetimes) []Attribute {
 	return as
 }
 
+// isAH reports whether the transform is an AH transform.
+func (t espTransform) isAH() bool { return t.encr.ID == 0 }
+
 // proposal is the transform as the host installs it.
 func (t espTransform) proposal() ike.Proposal {
 	p := ike.Proposal{Protocol: ike.ProtoESP, Transforms: []ike.Transform{t.encr}}
+	if t.isAH() {
+		p = ike.Proposal{Protocol: ike.ProtoAH}
+	}
 	if t.integ != 0 {
 		p.Transforms = append(p.Transforms, ike.Transform{Type: ike.TransformINTEG, ID: t.integ})
 	}
@@ -275,6 +296,37 @@ type espOffer struct {
 	life  lifetimes
 }
 
+// parseIPsecTransform reads a received quick mode transform of an ESP or AH proposal.
+func parseIPsecTransform(proto ProtocolID, tr *Transform) (espOffer, error) {
+	if proto == ProtoIPsecAH {
+		return parseAHTransform(tr)
+	}
+	return parseESPTransform(tr)
+}
+
+// parseAHTransform reads a received AH transform: its ID names the integrity algorithm,
+// and the Authentication Algorithm attribute, which AH must carry (RFC 2407, Section
+// 4.5), must name the same one.
+func parseAHTransform(tr *Transform) (espOffer, error) {
+	integ, ok := ahTransformInteg(tr.ID)
+	if !ok {
+		return espOffer{}, fmt.Errorf("AH transform %s is not supported", TransformName(ProtoIPsecAH, tr.ID))
+	}
+	o, err := parseIPsecAttributes(espOffer{encap: EncapTunnel}, tr)
+	switch {
+	case err != nil:
+		return o, err
+	case o.encr.KeyLen != 0:
+		return o, fmt.Errorf("AH transform %s has a key length", TransformName(ProtoIPsecAH, tr.ID))
+	case o.integ != integ:
+		return o, fmt.Errorf("AH transform %s needs the Authentication Algorithm attribute %s", TransformName(ProtoIPsecAH, tr.ID),
+			nameOr(authAlgNames, first(espAuthAttr(integ)), "algorithm"))
+	}
+	return o, nil
+}
+
+func first[T any](v T, _ bool) T { return v }
+
 // parseESPTransform reads a received quick mode transform.
 func parseESPTransform(tr *Transform) (espOffer, error) {
 	o := espOffer{encap: EncapTunnel}
@@ -283,6 +335,16 @@ func parseESPTransform(tr *Transform) (espOffer, error) {
 		return o, fmt.Errorf("ESP transform %s is not supported", TransformName(ProtoIPsecESP, tr.ID))
 	}
 	o.encr = ike.Transform{Type: ike.TransformENCR, ID: encr.ID}
+	o, err := parseIPsecAttributes(o, tr)
+	if err != nil {
+		return o, err
+	}
+	return o, checkKeyLength(encr, &o.encr)
+}
+
+// parseIPsecAttributes reads the IPsec DOI attributes of a quick mode transform (RFC
+// 2407, Section 4.5) into o.
+func parseIPsecAttributes(o espOffer, tr *Transform) (espOffer, error) {
 	lifeType := uint64(LifeSeconds)
 	for _, a := range tr.Attributes {
 		v := a.Uint()
@@ -319,7 +381,7 @@ func parseESPTransform(tr *Transform) (espOffer, error) {
 			return o, fmt.Errorf("attribute %s is not supported", nameOr(ipsecAttrNames, a.Type, "IPsec attribute"))
 		}
 	}
-	return o, checkKeyLength(encr, &o.encr)
+	return o, nil
 }
 
 // proposalList writes proposals as strongSwan does: "aes128-sha256-modp2048, 3des-md5".
@@ -383,6 +445,68 @@ func ReadPhase1Transform(tr *Transform) (Phase1Suite, error) {
 // every combination of its algorithms, each with encapsulation mode encap and the
 // lifetime in seconds and, when not 0, in kilobytes.
 func ESPOffer(ps []ike.Proposal, spi uint32, encap uint16, seconds time.Duration, kbytes uint64) (*SA, error) {
+	return IPsecOffer(ps, spi, 0, encap, seconds, kbytes)
+}
+
+// IPsecOffer is ESPOffer for proposals that may hold AH ones too (Protocol ike.ProtoAH),
+// which offer the AH SPI ahSPI. With only AH proposals it offers AH; with both kinds,
+// AH+ESP bundles: for each ESP proposal and each AH proposal one proposal number with
+// an AH and an ESP proposal payload (RFC 2408, Section 4.2: payloads of one number are
+// taken together), as a Cisco transform set "ah-sha-hmac esp-aes" does.
+func IPsecOffer(ps []ike.Proposal, espSPI, ahSPI uint32, encap uint16, seconds time.Duration, kbytes uint64) (*SA, error) {
+	var ahs, esps []ike.Proposal
+	for _, p := range ps {
+		if p.Protocol == ike.ProtoAH {
+			ahs = append(ahs, p)
+		} else {
+			esps = append(esps, p)
+		}
+	}
+	if len(ahs) == 0 {
+		return espOffer1(esps, espSPI, encap, seconds, kbytes)
+	}
+	offer := &SA{DOI: DOIIPsec, Situation: SitIdentityOnly}
+	life := lifetimes{seconds, kbytes}
+	add := func(n int, proto ProtocolID, spi uint32, p ike.Proposal) error {
+		ts, err := espTransforms(p)
+		if err != nil {
+			return err
+		}
+		prop := &Proposal{Number: uint8(n), Protocol: proto, SPI: spiBytes(spi)}
+		for _, t := range ts {
+			id, _ := espTransformID(t.encr.ID)
+			if t.isAH() {
+				id, _ = ahTransformID(t.integ)
+			}
+			prop.Transforms = append(prop.Transforms, &Transform{Number: uint8(len(prop.Transforms) + 1), ID: id,
+				Attributes: t.attributes(encap, life)})
+		}
+		offer.Proposals = append(offer.Proposals, prop)
+		return nil
+	}
+	n := 0
+	for _, a := range ahs {
+		if len(esps) == 0 {
+			n++
+			if err := add(n, ProtoIPsecAH, ahSPI, a); err != nil {
+				return nil, err
+			}
+		}
+		for _, e := range esps {
+			n++
+			if err := add(n, ProtoIPsecAH, ahSPI, a); err != nil {
+				return nil, err
+			}
+			if err := add(n, ProtoIPsecESP, espSPI, e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return offer, nil
+}
+
+// espOffer1 is the SA payload of ESP proposals alone, one proposal number each.
+func espOffer1(ps []ike.Proposal, spi uint32, encap uint16, seconds time.Duration, kbytes uint64) (*SA, error) {
 	offer := &SA{DOI: DOIIPsec, Situation: SitIdentityOnly}
 	for i, p := range ps {
 		ts, err := espTransforms(p)

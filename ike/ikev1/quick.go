@@ -35,9 +35,13 @@ type quickMode struct {
 	remoteTS  ike.TrafficSelector
 	offered   []espTransform
 	chosen    espOffer
-	transport bool
-	state     State
-	done      bool
+	// An AH+ESP bundle: spiIn, spiOut and chosen are ESP's, these AH's. (A child of AH
+	// alone has its AH SA in spiIn, spiOut and chosen.)
+	bundleIn, bundleOut uint32
+	bundleAH            *espOffer
+	transport           bool
+	state               State
+	done                bool
 }
 
 func (qm *quickMode) name() string {
@@ -139,7 +143,15 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	}
 	life := childLife(ch)
 	encap := sa.encapMode(ch.Transport)
-	offer, err := ESPOffer(ch.ESPProposals, qm.spiIn, encap, life.seconds, life.kbytes)
+	espSPI, ahSPI := qm.spiIn, uint32(0)
+	switch wantAH, wantESP := childProtocols(ch); {
+	case wantAH && wantESP:
+		qm.bundleIn = d.spi32()
+		ahSPI = qm.bundleIn
+	case wantAH:
+		espSPI, ahSPI = 0, qm.spiIn
+	}
+	offer, err := IPsecOffer(ch.ESPProposals, espSPI, ahSPI, encap, life.seconds, life.kbytes)
 	if err != nil {
 		d.errorf(sa, 0, ike.FailInternal, "%s: cannot build quick mode: %v", sa.name(), err)
 		return
@@ -151,7 +163,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	var group uint16
 	for _, prop := range offer.Proposals {
 		for _, tr := range prop.Transforms {
-			o, _ := parseESPTransform(tr)
+			o, _ := parseIPsecTransform(prop.Protocol, tr)
 			qm.offered = append(qm.offered, o.espTransform)
 			if group == 0 {
 				group = o.group
@@ -283,23 +295,25 @@ func (qm *quickMode) onQM2(m *Message) {
 	}
 	sa.action("Verify HASH(2) = prf(SKEYID_a, M-ID | Ni | SA | Nr | ...)")
 	p := payloadOf[*SA](m.Payloads)
-	if p == nil || len(p.Proposals) != 1 || len(p.Proposals[0].Transforms) != 1 || len(p.Proposals[0].SPI) != 4 {
-		qm.failed("the responder's SA payload does not hold one proposal with one transform and an SPI")
+	main, ah, why := qm.chosenProposals(p)
+	if why != "" {
+		qm.failed(why)
 		return
 	}
-	o, err := parseESPTransform(p.Proposals[0].Transforms[0])
-	if err != nil {
-		qm.failed(fmt.Sprintf("the responder chose a transform we cannot use: %v", err))
+	o, why := qm.chosenTransform(main)
+	if why != "" {
+		qm.failed(why)
 		return
 	}
-	offered := false
-	for _, t := range qm.offered {
-		offered = offered || t == o.espTransform
+	if ah != nil {
+		oa, why := qm.chosenTransform(ah)
+		if why != "" {
+			qm.failed(why)
+			return
+		}
+		qm.bundleAH, qm.bundleOut = &oa, spiValue(ah.SPI)
 	}
-	if !offered {
-		qm.failed(fmt.Sprintf("the responder chose %s, which we did not offer", o.proposal()))
-		return
-	}
+	var err error
 	if ids := idsOf(m.Payloads); len(ids) == 2 {
 		tsi, err1 := ids[0].Selector()
 		tsr, err2 := ids[1].Selector()
@@ -323,7 +337,7 @@ func (qm *quickMode) onQM2(m *Message) {
 	if n := notifyOf(m.Payloads, RESPONDER_LIFETIME); n != nil {
 		qm.responderLifetime(n)
 	}
-	qm.spiOut = spiValue(p.Proposals[0].SPI)
+	qm.spiOut = spiValue(main.SPI)
 	qm.nr = nr.Data
 	sa.action("The responder accepts %s with its inbound SPI 0x%08x; send HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni | Nr)",
 		o.proposal(), qm.spiOut)
@@ -331,6 +345,64 @@ func (qm *quickMode) onQM2(m *Message) {
 	if sa.send(outMsg{ex: ExchangeQuick, id: qm.msgID, payloads: []Payload{hash3}, encrypt: true, exchInitiator: true, answers: m}) {
 		qm.install()
 	}
+}
+
+// childProtocols says which IPsec protocols a child's proposals hold.
+func childProtocols(ch *ike.ChildConfig) (ah, esp bool) {
+	for _, p := range ch.ESPProposals {
+		if p.Protocol == ike.ProtoAH {
+			ah = true
+		} else {
+			esp = true
+		}
+	}
+	return ah, esp
+}
+
+// chosenProposals checks the shape of the responder's SA payload: one proposal number,
+// one proposal payload per protocol the child offered (RFC 2408, Section 4.2), each
+// with one transform and an SPI. main is the ESP one, or the AH one of a child of AH
+// alone; ah is the AH one of a bundle.
+func (qm *quickMode) chosenProposals(p *SA) (main, ah *Proposal, why string) {
+	wantAH, wantESP := childProtocols(qm.cfg)
+	n := 1
+	if wantAH && wantESP {
+		n = 2
+	}
+	if p == nil || len(p.Proposals) != n {
+		return nil, nil, fmt.Sprintf("the responder's SA payload does not hold %d proposal(s) with one transform and an SPI", n)
+	}
+	for _, prop := range p.Proposals {
+		switch {
+		case len(prop.Transforms) != 1 || len(prop.SPI) != 4 || prop.Number != p.Proposals[0].Number:
+			return nil, nil, fmt.Sprintf("the responder's SA payload does not hold %d proposal(s) with one transform and an SPI", n)
+		case prop.Protocol == ProtoIPsecESP && wantESP:
+			main = prop
+		case prop.Protocol == ProtoIPsecAH && wantAH && wantESP:
+			ah = prop
+		case prop.Protocol == ProtoIPsecAH && wantAH:
+			main = prop
+		}
+	}
+	if main == nil || (wantAH && wantESP && ah == nil) {
+		return nil, nil, "the responder's SA payload does not answer with the protocols we offered"
+	}
+	return main, ah, ""
+}
+
+// chosenTransform reads the transform the responder chose in prop and checks that we
+// offered it.
+func (qm *quickMode) chosenTransform(prop *Proposal) (espOffer, string) {
+	o, err := parseIPsecTransform(prop.Protocol, prop.Transforms[0])
+	if err != nil {
+		return o, fmt.Sprintf("the responder chose a transform we cannot use: %v", err)
+	}
+	for _, t := range qm.offered {
+		if t == o.espTransform {
+			return o, ""
+		}
+	}
+	return o, fmt.Sprintf("the responder chose %s, which we did not offer", o.proposal())
 }
 
 // responderLifetime adopts the shorter lifetime the responder announced (RFC 2407,
@@ -393,7 +465,16 @@ func (sa *isakmpSA) respondQuickMode(m *Message) {
 		}
 	}
 	d.action("Quick Mode 0x%08x from the peer: HASH(1) verifies; proxy IDs %s ↔ %s fit child %s", qm.msgID, tsi, tsr, cfg.Name)
+	var ahPick *pick
 	prop, tr, o, why := qm.selectESP(p, payloadOf[*KE](m.Payloads))
+	if wantAH, _ := childProtocols(cfg); wantAH {
+		var main *pick
+		main, ahPick, why = qm.selectAH(p, payloadOf[*KE](m.Payloads))
+		prop, tr, o = nil, nil, espOffer{}
+		if main != nil {
+			prop, tr, o = main.prop, main.tr, main.o
+		}
+	}
 	if tr == nil {
 		qm.abort()
 		d.errorf(sa, NO_PROPOSAL_CHOSEN, ike.FailRefused, "%s: NO-PROPOSAL-CHOSEN for %s: %s", sa.name(), cfg.Name, why)
@@ -422,8 +503,14 @@ func (sa *isakmpSA) respondQuickMode(m *Message) {
 	qm.spiIn = d.spi32()
 	qm.nr = d.random(nonceSize)
 	d.action("Accept %s (transform #%d of proposal #%d); allocate inbound SPI 0x%08x", o.proposal(), tr.Number, prop.Number, qm.spiIn)
-	ps := []Payload{nil, &SA{DOI: p.DOI, Situation: p.Situation, Proposals: []*Proposal{{Number: prop.Number, Protocol: ProtoIPsecESP,
-		SPI: spiBytes(qm.spiIn), Transforms: []*Transform{tr}}}}, NewNonce(qm.nr)}
+	chosen := []*Proposal{{Number: prop.Number, Protocol: prop.Protocol, SPI: spiBytes(qm.spiIn), Transforms: []*Transform{tr}}}
+	if ahPick != nil {
+		qm.bundleIn, qm.bundleOut, qm.bundleAH = d.spi32(), spiValue(ahPick.prop.SPI), &ahPick.o
+		d.action("Accept %s with it (transform #%d of the AH part of proposal #%d): an AH+ESP bundle; allocate inbound AH SPI 0x%08x",
+			ahPick.o.proposal(), ahPick.tr.Number, prop.Number, qm.bundleIn)
+		chosen = append([]*Proposal{{Number: prop.Number, Protocol: ProtoIPsecAH, SPI: spiBytes(qm.bundleIn), Transforms: []*Transform{ahPick.tr}}}, chosen...)
+	}
+	ps := []Payload{nil, &SA{DOI: p.DOI, Situation: p.Situation, Proposals: chosen}, NewNonce(qm.nr)}
 	ps = append(ps, kePs...)
 	if len(ids) >= 2 {
 		ps = append(ps, ids[0], ids[1])
@@ -496,12 +583,7 @@ func (sa *isakmpSA) remoteFits(ch *ike.ChildConfig, ts ike.TrafficSelector) bool
 // each the offered transforms in order (RFC 2409, Section 5.5; ike.SelectProposal's rule).
 func (qm *quickMode) selectESP(p *SA, ke *KE) (*Proposal, *Transform, espOffer, string) {
 	sa := qm.sa
-	type cand struct {
-		prop *Proposal
-		tr   *Transform
-		o    espOffer
-	}
-	var cands []cand
+	var cands []pick
 	var offered []ike.Proposal
 	var names []string
 	wantEncap := sa.encapMode(qm.cfg.Transport)
@@ -509,20 +591,9 @@ func (qm *quickMode) selectESP(p *SA, ke *KE) (*Proposal, *Transform, espOffer, 
 		if prop.Protocol != ProtoIPsecESP || len(prop.SPI) != 4 {
 			continue
 		}
-		for _, tr := range prop.Transforms {
-			o, err := parseESPTransform(tr)
-			if err != nil {
-				names = append(names, "unusable: "+err.Error())
-				continue
-			}
-			names = append(names, o.proposal().String()+" "+nameOr(encapNames, o.encap, "mode"))
-			// A transform with a PFS group needs a KE payload of that group; one without
-			// ignores the KE.
-			if o.encap != wantEncap || (o.group != 0 && (ke == nil || len(ke.Data) != ike.DH(o.group).PublicSize)) {
-				continue
-			}
-			cands = append(cands, cand{prop, tr, o})
-			offered = append(offered, o.proposal())
+		for _, c := range usableTransforms(prop, wantEncap, ke, &names) {
+			cands = append(cands, c)
+			offered = append(offered, c.o.proposal())
 		}
 	}
 	chosen, idx, ok := ike.SelectProposal(offered, qm.cfg.ESPProposals)
@@ -533,6 +604,95 @@ func (qm *quickMode) selectESP(p *SA, ke *KE) (*Proposal, *Transform, espOffer, 
 	_ = chosen
 	c := cands[idx]
 	return c.prop, c.tr, c.o, ""
+}
+
+// pick is one transform of a received proposal payload.
+type pick struct {
+	prop *Proposal
+	tr   *Transform
+	o    espOffer
+}
+
+// usableTransforms lists the transforms of prop in the encapsulation mode we want whose
+// PFS group, if any, the KE payload is of, and adds every transform's name to names.
+func usableTransforms(prop *Proposal, wantEncap uint16, ke *KE, names *[]string) []pick {
+	var out []pick
+	for _, tr := range prop.Transforms {
+		o, err := parseIPsecTransform(prop.Protocol, tr)
+		if err != nil {
+			*names = append(*names, "unusable: "+err.Error())
+			continue
+		}
+		*names = append(*names, o.proposal().String()+" "+nameOr(encapNames, o.encap, "mode"))
+		// A transform with a PFS group needs a KE payload of that group; one without
+		// ignores the KE.
+		if o.encap != wantEncap || (o.group != 0 && (ke == nil || len(ke.Data) != ike.DH(o.group).PublicSize)) {
+			continue
+		}
+		out = append(out, pick{prop, tr, o})
+	}
+	return out
+}
+
+// selectAH is selectESP for a child with AH proposals: it takes the first proposal
+// number, in the initiator's order, that holds what the child wants (AH alone, or an AH
+// and an ESP payload: a bundle) with transforms the child accepts, in the mode it wants
+// and with one PFS group. main is the ESP pick of a bundle or the AH pick of AH alone;
+// ah is a bundle's AH pick.
+func (qm *quickMode) selectAH(p *SA, ke *KE) (main, ah *pick, why string) {
+	_, wantESP := childProtocols(qm.cfg)
+	wantEncap := qm.sa.encapMode(qm.cfg.Transport)
+	var names []string
+	// acceptable lists the transforms of prop the child accepts.
+	acceptable := func(prop *Proposal) []pick {
+		var out []pick
+		for _, c := range usableTransforms(prop, wantEncap, ke, &names) {
+			if _, _, ok := ike.SelectProposal([]ike.Proposal{c.o.proposal()}, qm.cfg.ESPProposals); ok {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	for i := 0; i < len(p.Proposals); {
+		// The proposal payloads of one number, taken together (RFC 2408, Section 4.2).
+		j := i
+		for j < len(p.Proposals) && p.Proposals[j].Number == p.Proposals[i].Number {
+			j++
+		}
+		var ahs, esps []pick
+		other := false
+		for _, prop := range p.Proposals[i:j] {
+			switch {
+			case len(prop.SPI) != 4:
+				other = true
+			case prop.Protocol == ProtoIPsecAH:
+				ahs = append(ahs, acceptable(prop)...)
+			case prop.Protocol == ProtoIPsecESP:
+				esps = append(esps, acceptable(prop)...)
+			default:
+				other = true
+			}
+		}
+		i = j
+		switch {
+		case other || len(ahs) == 0:
+		case wantESP && len(esps) > 0:
+			for _, a := range ahs {
+				for _, e := range esps {
+					if a.o.group == e.o.group {
+						return &e, &a, ""
+					}
+				}
+			}
+		case !wantESP && len(esps) == 0:
+			return &ahs[0], nil, ""
+		}
+	}
+	want := "AH"
+	if wantESP {
+		want = "an AH+ESP bundle"
+	}
+	return nil, nil, fmt.Sprintf("offered %v; child %s wants %s of %s", names, qm.cfg.Name, want, proposalList(qm.cfg.ESPProposals))
 }
 
 // onQM3: HASH(3), verified, confirms the initiator installed the SAs; install ours.
@@ -550,15 +710,14 @@ func (qm *quickMode) install() {
 	delete(sa.quickModes, qm.msgID)
 	sa.stopWaiting(qm.msgID)
 	p := qm.chosen.proposal()
-	encr := ike.Encr(qm.chosen.encr.ID)
-	ek := encr.KeyBytes(qm.chosen.encr.KeyLen)
-	ik := 0
-	if integ := ike.Integ(qm.chosen.integ); integ != nil {
-		ik = integ.KeySize
+	ek, ik := keyLens(qm.chosen.espTransform)
+	proto, infoProto := ProtoIPsecESP, ike.ProtoESP
+	if qm.chosen.isAH() {
+		proto, infoProto = ProtoIPsecAH, ike.ProtoAH
 	}
 	ni, nr := qm.ni, qm.nr
-	in := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecESP, qm.spiIn, ni, nr, ek+ik)
-	out := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecESP, qm.spiOut, ni, nr, ek+ik)
+	in := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, proto, qm.spiIn, ni, nr, ek+ik)
+	out := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, proto, qm.spiOut, ni, nr, ek+ik)
 	pfs := ""
 	if qm.gqm != nil {
 		pfs = "g(qm)^xy | "
@@ -571,7 +730,7 @@ func (qm *quickMode) install() {
 	encap := qm.chosen.encap == EncapUDPTunnel || qm.chosen.encap == EncapUDPTransport
 	ch.reqid = d.held.Alloc(qm.cfg.ReqID, []ike.TrafficSelector{qm.localTS}, []ike.TrafficSelector{qm.remoteTS},
 		func(id uint32) bool { return d.reqids[id] != nil })
-	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: ch.reqid, Protocol: ike.ProtoESP,
+	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: ch.reqid, Protocol: infoProto,
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],
 		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},
@@ -584,11 +743,31 @@ func (qm *quickMode) install() {
 	if qm.rekeys != nil {
 		ch.info.Rekeyed = qm.rekeys.spiIn
 	}
+	if qm.bundleAH != nil {
+		// The AH part of the bundle: its own SPIs and KEYMAT (RFC 2409, Section 5.5:
+		// the protocol and SPI are in the KEYMAT input), an integrity key alone.
+		_, ik := keyLens(qm.bundleAH.espTransform)
+		ain := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecAH, qm.bundleIn, ni, nr, ik)
+		aout := KEYMAT(sa.prf, sa.keys.SKEYID_d, qm.gqm, ProtoIPsecAH, qm.bundleOut, ni, nr, ik)
+		ah := *ch.info
+		ah.Protocol, ah.Bundle, ah.Encap, ah.SPIIn, ah.SPIOut = ike.ProtoAH, true, false, qm.bundleIn, qm.bundleOut
+		ah.Proposal, ah.EncrKeyIn, ah.EncrKeyOut, ah.IntegKeyIn, ah.IntegKeyOut = qm.bundleAH.proposal(), nil, nil, ain, aout
+		if qm.rekeys != nil && qm.rekeys.bundle != nil {
+			ah.Rekeyed = qm.rekeys.bundle.SPIIn
+		}
+		ch.bundle = &ah
+		d.action("KEYMAT for the AH part of the bundle likewise (inbound SPI 0x%08x, outbound SPI 0x%08x): an authentication key alone",
+			qm.bundleIn, qm.bundleOut)
+	}
 	qm.setState(IKE_QM_PHASE2_COMPLETE)
 	d.action("Install IPsec SA %s: SPIs in 0x%08x / out 0x%08x, %s, %s ↔ %s, lifetime %s%s", qm.cfg.Name, qm.spiIn, qm.spiOut,
 		p, qm.localTS, qm.remoteTS, secs(qm.chosen.life.seconds), kbText(qm.chosen.life.kbytes))
 	ch.setState(ChildInstalled)
 	sa.children = append(sa.children, ch)
+	if ch.bundle != nil {
+		d.action("Install the AH SAs of the bundle, which go over the ESP SAs: SPIs in 0x%08x / out 0x%08x, %s", ch.bundle.SPIIn, ch.bundle.SPIOut, ch.bundle.Proposal)
+		d.env.Observer.ChildSAUp(ch.bundle)
+	}
 	d.env.Observer.ChildSAUp(ch.info)
 	ch.armTimers()
 	if old := qm.rekeys; old != nil {
@@ -597,4 +776,16 @@ func (qm *quickMode) install() {
 		// in flight on it are not lost. New packets take the new one.
 		old.setState(ChildRekeyed)
 	}
+}
+
+// keyLens is how many KEYMAT bytes one direction of an SA of the transform takes: the
+// cipher's key (none for AH), then the authentication key.
+func keyLens(t espTransform) (ek, ik int) {
+	if encr := ike.Encr(t.encr.ID); encr != nil && !t.isAH() {
+		ek = encr.KeyBytes(t.encr.KeyLen)
+	}
+	if integ := ike.Integ(t.integ); integ != nil {
+		ik = integ.KeySize
+	}
+	return ek, ik
 }

@@ -735,7 +735,7 @@ func (sa *isakmpSA) weakIn(m *Message) []string {
 							continue
 						}
 						ip = o.proposal()
-					} else if o, err := parseESPTransform(tr); err == nil {
+					} else if o, err := parseIPsecTransform(prop.Protocol, tr); err == nil {
 						ip = o.proposal()
 					}
 					for _, w := range ip.Weak() {

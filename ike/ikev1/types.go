@@ -173,6 +173,20 @@ var espTransformNames = map[uint8]string{
 	21: "ESP_NULL_AUTH_AES-GMAC", ESP_CAMELLIA: "ESP_CAMELLIA",
 }
 
+// AH transform IDs (RFC 2407, Section 4.4.3; RFC 4868, Section 2.4; RFC 3566, Section
+// 5 and the IANA "IPSEC AH Transform Identifiers" registry).
+const (
+	AH_MD5          = 2
+	AH_SHA          = 3
+	AH_SHA2_256     = 5
+	AH_SHA2_384     = 6
+	AH_SHA2_512     = 7
+	AH_AES_XCBC_MAC = 9
+)
+
+var ahTransformNames = map[uint8]string{AH_MD5: "AH_MD5", AH_SHA: "AH_SHA", 4: "AH_DES", AH_SHA2_256: "AH_SHA2-256",
+	AH_SHA2_384: "AH_SHA2-384", AH_SHA2_512: "AH_SHA2-512", 8: "AH_RIPEMD", AH_AES_XCBC_MAC: "AH_AES-XCBC-MAC"}
+
 // TransformName names a transform ID for its protocol: KEY_IKE for ISAKMP, ESP_AES for
 // ESP.
 func TransformName(proto ProtocolID, id uint8) string {
@@ -186,7 +200,7 @@ func TransformName(proto ProtocolID, id uint8) string {
 			return s
 		}
 	case ProtoIPsecAH:
-		if s, ok := map[uint8]string{2: "AH_MD5", 3: "AH_SHA", 4: "AH_DES", 5: "AH_SHA2-256", 6: "AH_SHA2-384", 7: "AH_SHA2-512"}[id]; ok {
+		if s, ok := ahTransformNames[id]; ok {
 			return s
 		}
 	}
