@@ -69,9 +69,9 @@ func (sa *SA) appendProtectAH(dst, inner []byte, ip *IPv4) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := ahLen(sa.icvSize, 4)
+	n := sa.ahLen()
 	total := hl + n + len(payload)
-	if total > ipv4MaxLen {
+	if sa.tooLong(total) {
 		return nil, sa.drop(DropMalformed, 0, "%d bytes after AH exceed 65535", total)
 	}
 	start := len(dst)
@@ -81,7 +81,7 @@ func (sa *SA) appendProtectAH(dst, inner []byte, ip *IPv4) ([]byte, error) {
 		sa.putTunnelHeader(out, ip, ProtoAH, seq, total)
 	} else {
 		copy(out, inner[:hl])
-		fixIPv4Header(out, hl, total, ProtoAH)
+		fixIPHeader(out, hl, total, ProtoAH)
 	}
 	ah := out[hl : hl+n]
 	ah[0], ah[1], ah[2], ah[3] = nextHeader, byte(n/4-2), 0, 0
@@ -100,7 +100,11 @@ func (sa *SA) appendProtectAH(dst, inner []byte, ip *IPv4) ([]byte, error) {
 // aliases a scratch buffer of the SA.
 func (sa *SA) ahICV(pkt []byte, hl int, seq uint64) []byte {
 	sa.zeroed = append(sa.zeroed[:0], pkt...)
-	zeroMutableIPv4(sa.zeroed[:hl])
+	if pkt[0]>>4 == 6 {
+		zeroMutableIPv6(sa.zeroed[:hl])
+	} else {
+		zeroMutableIPv4(sa.zeroed[:hl])
+	}
 	clear(sa.zeroed[hl+ahHeaderLen : hl+ahHeaderLen+sa.icvSize])
 	return sa.computeICV(sa.zeroed, seq)
 }
@@ -132,6 +136,54 @@ func zeroMutableIPv4(h []byte) {
 		}
 		if !immutableIPv4Options[typ&0x1f] {
 			clear(opts[:n])
+		}
+		opts = opts[n:]
+	}
+}
+
+// ahLen is the length of the SA's AH header: its ICV padded to 32 bits in IPv4, 64 bits
+// in IPv6 (RFC 4302, Section 3.3.3.2.1).
+func (sa *SA) ahLen() int {
+	if sa.Src.Is6() {
+		return ahLen(sa.icvSize, 8)
+	}
+	return ahLen(sa.icvSize, 4)
+}
+
+// zeroMutableIPv6 zeroes the fields of an IPv6 header and its extension headers that
+// may change in transit (RFC 4302, Section 3.3.3.1.2): Traffic Class, Flow Label and Hop
+// Limit, and the data of every Hop-by-Hop or Destination option whose type has the
+// "may change en route" bit (0x20, RFC 8200, Section 4.2).
+func zeroMutableIPv6(h []byte) {
+	h[0] &= 0xf0
+	h[1], h[2], h[3], h[7] = 0, 0, 0, 0
+	nh, off := h[6], ipv6HeaderLen
+	for off < len(h) && isExtHeader(nh) {
+		n, err := extLen(nh, h[off:])
+		if err != nil {
+			return
+		}
+		if nh == ProtoHopByHop || nh == ProtoDestOpts {
+			zeroMutableOptions(h[off+2 : off+n])
+		}
+		nh, off = h[off], off+n
+	}
+}
+
+// zeroMutableOptions zeroes the data of the mutable options in a block of IPv6 options
+// (RFC 8200, Section 4.2): Pad1 is one byte, every other option type, length, data.
+func zeroMutableOptions(opts []byte) {
+	for len(opts) > 0 {
+		if opts[0] == 0 {
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || 2+int(opts[1]) > len(opts) {
+			return
+		}
+		n := 2 + int(opts[1])
+		if opts[0]&0x20 != 0 {
+			clear(opts[2:n])
 		}
 		opts = opts[n:]
 	}
@@ -211,21 +263,16 @@ func (sa *SA) unprotectAH(dst, outer []byte, ip *IPv4) ([]byte, error) {
 	start := len(dst)
 	switch {
 	case sa.Mode == Tunnel:
-		if nextHeader != ProtoIPIP {
-			return nil, sa.drop(DropBadNextHeader, seq, "tunnel mode SA carries %s, not IPv4", ProtoName(nextHeader))
-		}
-		in, err := ParseIPv4(payload)
+		n, err := sa.tunnelled(nextHeader, payload, seq)
 		if err != nil {
-			de := err.(*DropError)
-			de.SPI, de.Seq, de.Detail = sa.SPI, seq, "inner packet: "+de.Detail
-			return nil, de
+			return nil, err
 		}
-		dst = append(dst, payload[:in.HeaderLen()+len(in.Payload)]...)
+		dst = append(dst, payload[:n]...)
 	default:
 		// RFC 4302, Section 3.4.4: transport mode takes AH out and gives the header
 		// back its Next Header.
 		dst = append(append(dst, outer[:hl]...), payload...)
-		fixIPv4Header(dst[start:], hl, len(dst)-start, nextHeader)
+		fixIPHeader(dst[start:], hl, len(dst)-start, nextHeader)
 	}
 	inner := dst[start:]
 	if err := sa.checkSelectors(inner, seq); err != nil {
@@ -274,8 +321,10 @@ func (d Dissector) ah(pkt []byte, hl, base int, ip *IPv4) *ike.Field {
 	}
 	p, poff := b[n:], off+n
 	switch nh {
-	case ProtoIPIP:
-		f.Children = append(f.Children, d.ipv4(p, poff))
+	case ProtoIPIP, ProtoIPv6:
+		f.Children = append(f.Children, d.ip(p, poff))
+	case ProtoICMPv6:
+		f.Children = append(f.Children, dissectICMPv6(p, poff, ip.Src, ip.Dst))
 	case ProtoICMP:
 		f.Children = append(f.Children, dissectICMP(p, poff))
 	case ProtoUDP:

@@ -48,8 +48,8 @@ func DissectUDP(b []byte, src, dst netip.Addr) *ike.Field { return Dissector{}.u
 // ICV are fields of the ESP packet.
 func DissectESP(b []byte, sa *SA) *ike.Field { return Dissector{}.espWith(b, 0, sa) }
 
-// IPv4 dissects an IPv4 packet with the dissector's hooks.
-func (d Dissector) IPv4(b []byte) *ike.Field { return d.ipv4(b, 0) }
+// IPv4 dissects an IPv4 packet with the dissector's hooks, or an IPv6 packet (IP).
+func (d Dissector) IPv4(b []byte) *ike.Field { return d.ip(b, 0) }
 
 func field(parent *ike.Field, name, value string, offset, length int, explain string) *ike.Field {
 	f := parent.Add(name, value, offset, length)
@@ -62,6 +62,17 @@ func checksumVerdict(got uint16, ok bool) string {
 		return fmt.Sprintf("0x%04x (correct)", got)
 	}
 	return fmt.Sprintf("0x%04x (incorrect)", got)
+}
+
+// IP dissects an IPv4 or an IPv6 packet, by its version, with the dissector's hooks.
+func (d Dissector) IP(b []byte) *ike.Field { return d.ip(b, 0) }
+
+// ip dissects an IPv4 or IPv6 packet at offset base.
+func (d Dissector) ip(b []byte, base int) *ike.Field {
+	if len(b) > 0 && b[0]>>4 == 6 {
+		return d.ipv6(b, base)
+	}
+	return d.ipv4(b, base)
 }
 
 // ipv4 dissects an IPv4 packet whose first byte is at offset base (RFC 791, Section 3.1).
@@ -106,12 +117,22 @@ func (d Dissector) ipv4(b []byte, base int) *ike.Field {
 	if len(p.Options) > 0 {
 		field(f, "Options", fmt.Sprintf("%d bytes", len(p.Options)), base+ipv4HeaderLen, len(p.Options), "IP options")
 	}
+	d.upper(f, b[:hl+len(p.Payload)], base, &p)
+	return f
+}
+
+// upper dissects what the IP packet pkt at offset base (parsed as p) carries after its
+// headers: a fragment's data, or the protocol Protocol names.
+func (d Dissector) upper(f *ike.Field, pkt []byte, base int, p *IPv4) {
+	hl := p.HeaderLen()
 	body := base + hl
 	switch {
 	case p.FragOff != 0:
 		field(f, "Fragment Data", fmt.Sprintf("%d bytes", len(p.Payload)), body, len(p.Payload), "a later fragment: its headers are in the first one")
 	case p.Protocol == ProtoICMP:
 		f.Children = append(f.Children, dissectICMP(p.Payload, body))
+	case p.Protocol == ProtoICMPv6:
+		f.Children = append(f.Children, dissectICMPv6(p.Payload, body, p.Src, p.Dst))
 	case p.Protocol == ProtoUDP:
 		f.Children = append(f.Children, d.udp(p.Payload, body, p.Src, p.Dst))
 	case p.Protocol == ProtoTCP:
@@ -119,32 +140,63 @@ func (d Dissector) ipv4(b []byte, base int) *ike.Field {
 	case p.Protocol == ProtoESP:
 		f.Children = append(f.Children, d.esp(p.Payload, body, p.Dst))
 	case p.Protocol == ProtoAH:
-		f.Children = append(f.Children, d.ah(b[:hl+len(p.Payload)], hl, base, &p))
-	case p.Protocol == ProtoIPIP:
-		f.Children = append(f.Children, d.ipv4(p.Payload, body))
+		f.Children = append(f.Children, d.ah(pkt, hl, base, p))
+	case p.Protocol == ProtoIPIP || p.Protocol == ProtoIPv6:
+		f.Children = append(f.Children, d.ip(p.Payload, body))
 	default:
 		field(f, "Payload", fmt.Sprintf("%d bytes", len(p.Payload)), body, len(p.Payload), "")
 	}
-	return f
 }
+
+// icmpKind is what tells ICMP (RFC 792) and ICMPv6 (RFC 4443) apart in a dissection.
+type icmpKind struct {
+	name, explain, typeExplain, checksumExplain string
+	names                                       map[uint8]string
+	request, reply                              uint8
+}
+
+var (
+	icmpv4 = icmpKind{"ICMP", "Internet Control Message Protocol (RFC 792)", "8 asks for an echo, 0 is the echo reply",
+		"Internet checksum of the whole message", icmpTypeNames, ICMPEchoRequest, ICMPEchoReply}
+	icmpv6 = icmpKind{"ICMPv6", "Internet Control Message Protocol for IPv6 (RFC 4443)", "128 asks for an echo, 129 is the echo reply",
+		"Internet checksum of the message and the IPv6 pseudo-header (RFC 4443, Section 2.3)", icmpv6TypeNames, ICMPv6EchoRequest, ICMPv6EchoReply}
+)
 
 // dissectICMP dissects an ICMP message at offset base (RFC 792).
 func dissectICMP(b []byte, base int) *ike.Field {
-	f := &ike.Field{Name: "ICMP", Offset: base, Length: len(b), Explain: "Internet Control Message Protocol (RFC 792)"}
-	m, err := ParseICMP(b)
+	_, err := ParseICMP(b)
+	return icmpv4.dissect(b, base, err, true)
+}
+
+// dissectICMPv6 dissects an ICMPv6 message at offset base sent from src to dst (RFC
+// 4443), checking its checksum when both addresses are valid.
+func dissectICMPv6(b []byte, base int, src, dst netip.Addr) *ike.Field {
+	_, err := ParseICMPv6(b, src, dst)
+	return icmpv6.dissect(b, base, err, src.Is6() && dst.Is6())
+}
+
+// dissect dissects a message of the kind whose parse error is err; checked says whether
+// its checksum could be checked.
+func (k icmpKind) dissect(b []byte, base int, err error, checked bool) *ike.Field {
+	f := &ike.Field{Name: k.name, Offset: base, Length: len(b), Explain: k.explain}
+	m, _ := ParseICMP(b)
 	if len(b) < icmpHeaderLen {
 		f.Error = err.Error()
 		return f
 	}
-	name := icmpTypeNames[m.Type]
+	name := k.names[m.Type]
 	if name == "" {
 		name = "type " + fmt.Sprint(m.Type)
 	}
 	f.Value = name
-	field(f, "Type", fmt.Sprintf("%d (%s)", m.Type, name), base, 1, "8 asks for an echo, 0 is the echo reply")
+	field(f, "Type", fmt.Sprintf("%d (%s)", m.Type, name), base, 1, k.typeExplain)
 	field(f, "Code", fmt.Sprint(m.Code), base+1, 1, "")
-	field(f, "Checksum", checksumVerdict(m.Checksum, err == nil), base+2, 2, "Internet checksum of the whole message")
-	if m.Type == ICMPEchoRequest || m.Type == ICMPEchoReply {
+	cs := fmt.Sprintf("0x%04x", m.Checksum)
+	if checked {
+		cs = checksumVerdict(m.Checksum, err == nil)
+	}
+	field(f, "Checksum", cs, base+2, 2, k.checksumExplain)
+	if m.Type == k.request || m.Type == k.reply {
 		f.Value = fmt.Sprintf("%s id=0x%04x seq=%d", name, m.ID, m.Seq)
 		field(f, "Identifier", fmt.Sprintf("0x%04x", m.ID), base+4, 2, "matches replies to the pinging process")
 		field(f, "Sequence Number", fmt.Sprint(m.Seq), base+6, 2, "counts the echo requests")
@@ -186,7 +238,7 @@ func (d Dissector) udp(b []byte, base int, src, dst netip.Addr) *ike.Field {
 	switch {
 	case u.Checksum == 0:
 		cs = "0x0000 (none)"
-	case !src.Is4() || !dst.Is4():
+	case !src.IsValid() || !dst.IsValid():
 		cs = fmt.Sprintf("0x%04x", u.Checksum)
 	}
 	field(f, "Checksum", cs, base+6, 2, "over a pseudo-header of the addresses and the datagram; 0 means none (ESP-in-UDP sends 0, RFC 3948)")
@@ -321,8 +373,10 @@ func (d Dissector) espWith(b []byte, base int, sa *SA) *ike.Field {
 	inner := Dissector{IKE: d.IKE}
 	p := o.plain[:o.payloadLen]
 	switch o.nextHeader {
-	case ProtoIPIP:
-		enc.Children = append(enc.Children, inner.ipv4(p, 0))
+	case ProtoIPIP, ProtoIPv6:
+		enc.Children = append(enc.Children, inner.ip(p, 0))
+	case ProtoICMPv6:
+		enc.Children = append(enc.Children, dissectICMPv6(p, 0, netip.Addr{}, netip.Addr{}))
 	case ProtoICMP:
 		enc.Children = append(enc.Children, dissectICMP(p, 0))
 	case ProtoUDP:
@@ -341,6 +395,46 @@ func (d Dissector) espWith(b []byte, base int, sa *SA) *ike.Field {
 	}
 	field(enc, "Pad Length", fmt.Sprint(n-espTrailerLen-o.payloadLen), n-2, 1, "bytes of padding before it")
 	field(enc, "Next Header", fmt.Sprintf("%s (%d)", ProtoName(o.nextHeader), o.nextHeader), n-1, 1,
-		"what the payload is: IPv4 (4) in tunnel mode, the transport protocol in transport mode")
+		"what the payload is: IPv4 (4) or IPv6 (41) in tunnel mode, the transport protocol in transport mode")
+	return f
+}
+
+// ipv6 dissects an IPv6 packet whose first byte is at offset base (RFC 8200, Section 3),
+// its extension headers (Section 4) and what follows them.
+func (d Dissector) ipv6(b []byte, base int) *ike.Field {
+	f := &ike.Field{Name: "IPv6", Offset: base, Length: len(b), Explain: "Internet Protocol version 6 header and payload (RFC 8200)"}
+	p, err := ParseIPv6(b)
+	if len(b) < ipv6HeaderLen {
+		f.Error = err.Error()
+		return f
+	}
+	f.Value = fmt.Sprintf("%v -> %v, %s", p.Src, p.Dst, ProtoName(p.Protocol))
+	field(f, "Version", "6", base, 1, "IP version: 6")
+	field(f, "Traffic Class", fmt.Sprintf("0x%02x (DSCP %d, ECN %d)", p.TOS, p.TOS>>2, p.TOS&3), base, 2,
+		"DSCP and ECN, as IPv4's Type of Service; a tunnel copies them to its outer header")
+	field(f, "Flow Label", fmt.Sprintf("0x%05x", p.FlowLabel), base+1, 3, "labels the packets of one flow; 0 for none")
+	field(f, "Payload Length", fmt.Sprint(binary.BigEndian.Uint16(b[4:])), base+4, 2, "bytes after the fixed 40-byte header, extension headers included")
+	field(f, "Next Header", fmt.Sprintf("%s (%d)", ProtoName(b[6]), b[6]), base+6, 1, "what follows the fixed header: an extension header or the payload")
+	field(f, "Hop Limit", fmt.Sprint(p.TTL), base+7, 1, "hops left before the packet is discarded, as IPv4's Time to Live")
+	field(f, "Source Address", p.Src.String(), base+8, 16, "sender")
+	field(f, "Destination Address", p.Dst.String(), base+24, 16, "receiver")
+	if err != nil {
+		f.Error = err.Error()
+		return f
+	}
+	nh, off := b[6], ipv6HeaderLen
+	for off < ipv6HeaderLen+len(p.Ext) {
+		n, _ := extLen(nh, b[off:])
+		e := field(f, ProtoName(nh)+" Header", fmt.Sprintf("%d bytes, Next Header %s", n, ProtoName(b[off])), base+off, n,
+			"an IPv6 extension header (RFC 8200, Section 4)")
+		if nh == ProtoFragment {
+			e.Value += fmt.Sprintf(", offset %d, identification 0x%08x", p.FragOff, binary.BigEndian.Uint32(b[off+4:]))
+			if p.Flags&FlagMF != 0 {
+				e.Value += ", more fragments"
+			}
+		}
+		nh, off = b[off], off+n
+	}
+	d.upper(f, b[:p.HeaderLen()+len(p.Payload)], base, &p)
 	return f
 }

@@ -2,9 +2,10 @@
 // Security Association Database of RFC 4301, ESP (RFC 4303) in tunnel and transport mode
 // with UDP encapsulation for NAT traversal (RFC 3948), AH (RFC 4302) in both modes and as
 // the outer SA of an AH+ESP bundle, the anti-replay window (RFC 4303,
-// Section 3.4.3, kept as the bitmap of RFC 6479), and the IPv4, ICMP and UDP packets that
-// the simulated hosts send and answer (RFC 791, RFC 792, RFC 768), each with a dissection
-// tree for the trace.
+// Section 3.4.3, kept as the bitmap of RFC 6479), and the IPv4, IPv6, ICMP, ICMPv6 and
+// UDP packets that the simulated hosts send and answer (RFC 791, RFC 8200, RFC 792, RFC
+// 4443, RFC 768), each with a dissection tree for the trace. ESP and AH run over IPv4
+// and IPv6, and a tunnel mode SA carries either inside either (Next Header 4 or 41).
 //
 // The path of one packet:
 //

@@ -239,8 +239,11 @@ func (sa *SA) prepareCommon() error {
 		return sa.drop(DropConfig, 0, "protocol %s is neither ESP nor AH", ProtoName(sa.Protocol))
 	case sa.Mode != Tunnel && sa.Mode != Transport:
 		return sa.drop(DropConfig, 0, "mode not set")
-	case !sa.Src.Is4() || !sa.Dst.Is4():
-		return sa.drop(DropConfig, 0, "addresses %v -> %v are not IPv4", sa.Src, sa.Dst)
+	case !(sa.Src.Is4() && sa.Dst.Is4()) && !(sa.Src.Is6() && sa.Dst.Is6()):
+		return sa.drop(DropConfig, 0, "addresses %v -> %v are not two IPv4 or two IPv6 addresses", sa.Src, sa.Dst)
+	case sa.Src.Is6() && sa.Encap != nil:
+		// NAT traversal is for IPv4 NATs here (RFC 3948's UDP checksum rules are IPv4's).
+		return sa.drop(DropConfig, 0, "UDP encapsulation over IPv6 is not supported")
 	case sa.Integ != nil && len(sa.IntegKey) != sa.Integ.KeySize:
 		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
 	}
@@ -300,7 +303,7 @@ func (sa *SA) Protect(inner []byte) ([]byte, error) { return sa.AppendProtect(ni
 // AppendProtect is Protect appending the outer packet to dst, so that a caller with a
 // buffer to reuse allocates nothing. On error dst is not returned.
 func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
-	ip, err := ParseIPv4(inner)
+	ip, err := ParseIP(inner)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +327,7 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	}
 	espLen, _ := sa.espLen(len(payload))
 	total := hl + udpLen + espLen
-	if total > ipv4MaxLen {
+	if sa.tooLong(total) {
 		return nil, sa.drop(DropMalformed, 0, "%d bytes after ESP exceed 65535", total)
 	}
 	start := len(dst)
@@ -336,7 +339,7 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 		sa.putTunnelHeader(out, &ip, proto, seq, total)
 	} else {
 		copy(out, inner[:hl])
-		fixIPv4Header(out, hl, total, proto)
+		fixIPHeader(out, hl, total, proto)
 	}
 	if sa.Encap != nil {
 		putUDPHeader(out[hl:], sa.Encap.SrcPort, sa.Encap.DstPort, udpLen+espLen)
@@ -352,16 +355,34 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 // Section 3.3.1; RFC 4302, Section 3.1): the length of the header that goes before the
 // IPsec header (a new one in tunnel mode, the packet's own in transport mode), the
 // payload after it and its Next Header; and the packet's sequence number.
+//
+// In tunnel mode the inner packet may be of the other IP version (RFC 4301, Section
+// 4.1): Next Header 4 for IPv4, 41 for IPv6.
 func (sa *SA) outbound(inner []byte, ip *IPv4) (hl int, payload []byte, nextHeader uint8, seq uint64, err error) {
-	hl, payload, nextHeader = ipv4HeaderLen, inner[:ip.HeaderLen()+len(ip.Payload)], ProtoIPIP
+	hl, payload, nextHeader = ipv4HeaderLen, inner[:ip.HeaderLen()+len(ip.Payload)], ipProto(inner)
+	if sa.Src.Is6() {
+		hl = ipv6HeaderLen
+	}
 	if sa.Mode == Transport {
-		if ip.IsFragment() {
+		switch {
+		case ip.IsFragment():
 			return 0, nil, 0, 0, sa.drop(DropFragment, 0, "transport mode cannot protect a fragment (RFC 4301, Section 4.1)")
+		case ip.Is6() != sa.Src.Is6():
+			return 0, nil, 0, 0, sa.drop(DropConfig, 0, "transport mode SA %v -> %v cannot protect a packet %v -> %v", sa.Src, sa.Dst, ip.Src, ip.Dst)
 		}
 		hl, payload, nextHeader = ip.HeaderLen(), ip.Payload, ip.Protocol
 	}
 	seq, err = sa.nextSeq()
 	return hl, payload, nextHeader, seq, err
+}
+
+// tooLong reports whether an outer packet of total bytes exceeds what its IP version
+// can carry: 65535 bytes in all for IPv4, of payload for IPv6.
+func (sa *SA) tooLong(total int) bool {
+	if sa.Src.Is6() {
+		return total-ipv6HeaderLen > ipv4MaxLen
+	}
+	return total > ipv4MaxLen
 }
 
 // nextSeq is the sequence number of the next outbound packet. RFC 4303, Section 3.3.3
@@ -388,10 +409,21 @@ func (sa *SA) sent(seq uint64, n int) {
 // putTunnelHeader writes the outer IPv4 header of a tunnel mode packet from Src to Dst
 // (RFC 4301, Section 5.1.2.1): the inner TOS and DF bit copied, the SA's TTL, and the
 // Identification from NextID or else the low bits of the sequence number.
+//
+// An IPv6 outer header (RFC 8200) copies the inner TOS or Traffic Class and takes the
+// SA's TTL as its Hop Limit; an IPv4 one around an IPv6 packet leaves DF clear.
 func (sa *SA) putTunnelHeader(out []byte, inner *IPv4, proto uint8, seq uint64, total int) {
 	h := IPv4{TOS: inner.TOS, ID: uint16(seq), Flags: inner.Flags & FlagDF, TTL: sa.TTL, Protocol: proto, Src: sa.Src, Dst: sa.Dst}
 	if h.TTL == 0 {
 		h.TTL = defaultTTL
+	}
+	if sa.Src.Is6() {
+		h.Version = 6
+		putIPv6Header(out, &h, total)
+		return
+	}
+	if inner.Is6() {
+		h.Flags = 0
 	}
 	if sa.NextID != nil {
 		h.ID = sa.NextID()
@@ -598,21 +630,16 @@ func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]
 	case o.nextHeader == ProtoNone:
 		return nil, sa.drop(DropDummy, seq, "")
 	case sa.Mode == Tunnel:
-		if o.nextHeader != ProtoIPIP {
-			return nil, sa.drop(DropBadNextHeader, seq, "tunnel mode SA carries %s, not IPv4", ProtoName(o.nextHeader))
-		}
-		in, err := ParseIPv4(o.payload())
+		n, err := sa.tunnelled(o.nextHeader, o.payload(), seq)
 		if err != nil {
-			de := err.(*DropError)
-			de.SPI, de.Seq, de.Detail = sa.SPI, seq, "inner packet: "+de.Detail
-			return nil, de
+			return nil, err
 		}
-		inner = o.buf[start : start+in.HeaderLen()+len(in.Payload)]
+		inner = o.buf[start : start+n]
 	default:
 		// RFC 4303, Section 3.4.4.1: the packet rebuilt from the outer header and
 		// the decrypted payload.
 		inner = o.buf[start : start+hl+o.payloadLen]
-		fixIPv4Header(inner, hl, len(inner), o.nextHeader)
+		fixIPHeader(inner, hl, len(inner), o.nextHeader)
 		if encap && o.nextHeader == ProtoUDP && o.payloadLen >= udpHeaderLen {
 			// RFC 3948, Section 3.1.2: the NAT changed the addresses under the
 			// inner UDP checksum; with no original address to fix it from, zero it.
@@ -625,6 +652,24 @@ func (sa *SA) unprotect(dst, outer []byte, ip *IPv4, esp []byte, encap bool) ([]
 	sa.stats.Packets++
 	sa.stats.Bytes += uint64(len(inner))
 	return o.buf[:start+len(inner)], nil
+}
+
+// tunnelled checks the packet that a tunnel mode SA's Next Header nh says it carries,
+// IPv4 (4) or IPv6 (41), and returns its length.
+func (sa *SA) tunnelled(nh uint8, payload []byte, seq uint64) (int, error) {
+	if nh != ProtoIPIP && nh != ProtoIPv6 {
+		return 0, sa.drop(DropBadNextHeader, seq, "tunnel mode SA carries %s, not IPv4 or IPv6", ProtoName(nh))
+	}
+	if ipProto(payload) != nh {
+		return 0, sa.drop(DropBadNextHeader, seq, "Next Header %s does not match the inner packet", ProtoName(nh))
+	}
+	in, err := ParseIP(payload)
+	if err != nil {
+		de := err.(*DropError)
+		de.SPI, de.Seq, de.Detail = sa.SPI, seq, "inner packet: "+de.Detail
+		return 0, de
+	}
+	return in.HeaderLen() + len(in.Payload), nil
 }
 
 // checkReplay is the anti-replay check of RFC 4303, Section 3.4.3 and RFC 4302, Section

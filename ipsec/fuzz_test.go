@@ -2,6 +2,7 @@ package ipsec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"testing"
 
@@ -51,6 +52,19 @@ func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 		}
 		seeds = append(seeds, sealSeeds(f, out)...)
 	}
+	// ESP in IPv6 carrying IPv6 and IPv4, and AH in IPv6 (Scapy's packets).
+	esp6 := &SA{SPI: 0xc0ffee02, Src: g6A, Dst: g6B, Encr: aesCBC, EncrKeyBits: 128, EncrKey: unhex(f, esp6Tunnel[1]),
+		Integ: sha256I, IntegKey: unhex(f, esp6Tunnel[0]), Mode: Tunnel, WindowSize: -1, Rand: seeded(2)}
+	ah6 := &SA{Protocol: ProtoAH, SPI: 0xc0ffee03, Src: h6A, Dst: h6B, Integ: ike.Integ(ike.AUTH_HMAC_SHA2_256_128),
+		IntegKey: unhex(f, ah6TransportHBH[0]), Mode: Transport, WindowSize: -1}
+	for _, sa := range []*SA{esp6, ah6} {
+		if err := sad.AddInbound(sa); err != nil {
+			f.Fatal(err)
+		}
+	}
+	ahSeed := unhex(f, ah6TransportHBH[2])
+	binary.BigEndian.PutUint32(ahSeed[48+4:], ah6.SPI)
+	seeds = append(seeds, unhex(f, esp6Tunnel[3]), unhex(f, esp4in6Tunnel[3]), ahSeed, unhex(f, echo6))
 	return sad, seeds
 }
 
@@ -85,7 +99,7 @@ func FuzzUnprotect(f *testing.F) {
 		if sa == nil {
 			t.Fatal("no SA for an accepted packet")
 		}
-		if _, err := ParseIPv4(inner); err != nil {
+		if _, err := ParseIP(inner); err != nil {
 			t.Fatalf("accepted packet's inner packet does not parse: %v", err)
 		}
 		if fl, err := FlowOf(inner); len(sa.Selectors) > 0 && (err != nil || !sa.Selectors[0].Matches(fl)) {

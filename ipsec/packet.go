@@ -24,6 +24,8 @@ const (
 var protoNames = map[uint8]string{
 	ProtoICMP: "ICMP", ProtoIPIP: "IPv4", ProtoTCP: "TCP", ProtoUDP: "UDP",
 	ProtoIPv6: "IPv6", ProtoESP: "ESP", ProtoAH: "AH", ProtoNone: "No Next Header",
+	ProtoHopByHop: "Hop-by-Hop Options", ProtoRouting: "Routing", ProtoFragment: "Fragment",
+	ProtoICMPv6: "ICMPv6", ProtoDestOpts: "Destination Options",
 }
 
 // ProtoName is the IANA keyword of an IP protocol number, or its number.
@@ -54,8 +56,10 @@ const (
 	FlagMF uint8 = 0x1 // More Fragments
 )
 
-// IPv4 is an IPv4 packet: its header (RFC 791, Section 3.1) and its payload.
+// IPv4 is an IP packet: its header (RFC 791, Section 3.1) and its payload. With Version
+// 6 it is an IPv6 packet (RFC 8200), whose fields packet6.go describes.
 type IPv4 struct {
+	Version  uint8  // 6 for IPv6; 0 or 4 for IPv4
 	TOS      uint8  // Type of Service: DSCP (6 bits) and ECN (2 bits)
 	ID       uint16 // Identification
 	Flags    uint8  // FlagDF, FlagMF
@@ -66,10 +70,21 @@ type IPv4 struct {
 	Src, Dst netip.Addr
 	Options  []byte // a multiple of 4 bytes, at most 40
 	Payload  []byte
+	// IPv6 only: the Flow Label, the extension headers as on the wire and the type of
+	// the first of them.
+	FlowLabel uint32
+	Ext       []byte
+	ExtType   uint8
 }
 
-// HeaderLen is the length of the header with its options.
-func (p *IPv4) HeaderLen() int { return ipv4HeaderLen + len(p.Options) }
+// HeaderLen is the length of the header with its options (IPv6: with its extension
+// headers).
+func (p *IPv4) HeaderLen() int {
+	if p.Is6() {
+		return ipv6HeaderLen + len(p.Ext)
+	}
+	return ipv4HeaderLen + len(p.Options)
+}
 
 // IsFragment reports whether the packet is a fragment (MF set or a non-zero offset).
 func (p *IPv4) IsFragment() bool { return p.Flags&FlagMF != 0 || p.FragOff != 0 }
@@ -87,11 +102,26 @@ func (p *IPv4) Append(b []byte) ([]byte, error) {
 	}
 	start := len(b)
 	b = append(b, make([]byte, p.HeaderLen())...)
-	putIPv4Header(b[start:], p, total)
+	if p.Is6() {
+		putIPv6Header(b[start:], p, total)
+	} else {
+		putIPv4Header(b[start:], p, total)
+	}
 	return append(b, p.Payload...), nil
 }
 
 func (p *IPv4) check(total int) error {
+	if p.Is6() {
+		switch {
+		case !p.Src.Is6() || !p.Dst.Is6() || p.Src.Is4In6() || p.Dst.Is4In6():
+			return fmt.Errorf("ipsec: IPv6 packet needs IPv6 addresses, have %v -> %v", p.Src, p.Dst)
+		case total-ipv6HeaderLen > ipv4MaxLen:
+			return fmt.Errorf("ipsec: IPv6 payload of %d bytes exceeds 65535", total-ipv6HeaderLen)
+		case len(p.Ext)%8 != 0:
+			return fmt.Errorf("ipsec: IPv6 extension headers of %d bytes are not a multiple of 8", len(p.Ext))
+		}
+		return nil
+	}
 	switch {
 	case !p.Src.Is4() || !p.Dst.Is4():
 		return fmt.Errorf("ipsec: IPv4 packet needs IPv4 addresses, have %v -> %v", p.Src, p.Dst)
@@ -196,6 +226,9 @@ func checksum(b []byte, sum uint64) uint16 {
 // pseudoHeaderSum is the partial checksum of the UDP pseudo-header (RFC 768): source and
 // destination address, zero, protocol and UDP length.
 func pseudoHeaderSum(src, dst netip.Addr, proto uint8, length int) uint64 {
+	if src.Is6() {
+		return pseudoHeaderSum6(src, dst, proto, length)
+	}
 	s, d := src.As4(), dst.As4()
 	return uint64(binary.BigEndian.Uint16(s[:2])) + uint64(binary.BigEndian.Uint16(s[2:])) +
 		uint64(binary.BigEndian.Uint16(d[:2])) + uint64(binary.BigEndian.Uint16(d[2:])) +
@@ -261,7 +294,11 @@ func ParseICMP(b []byte) (ICMP, error) {
 }
 
 // NewEchoRequest builds an IPv4 packet holding an ICMP echo request (RFC 792) with TTL 64.
+// From IPv6 addresses it is an ICMPv6 echo request in IPv6 (RFC 4443, Section 4.1).
 func NewEchoRequest(src, dst netip.Addr, ipID, ident, seq uint16, data []byte) ([]byte, error) {
+	if src.Is6() {
+		return newEchoRequest6(src, dst, ident, seq, data)
+	}
 	m := ICMP{Type: ICMPEchoRequest, ID: ident, Seq: seq, Data: data}
 	p := IPv4{ID: ipID, TTL: defaultTTL, Protocol: ProtoICMP, Src: src, Dst: dst, Payload: m.Marshal()}
 	return p.Marshal()
@@ -272,10 +309,15 @@ func NewEchoRequest(src, dst netip.Addr, ipID, ident, seq uint16, data []byte) (
 // source, with the request's TOS, TTL 64 and the Identification ipID (RFC 792, "Echo or
 // Echo Reply Message": "the source and destination addresses are simply reversed, the
 // type code changed to 0, and the checksum recomputed").
+//
+// An ICMPv6 echo request in IPv6 gets an ICMPv6 echo reply (RFC 4443, Section 4.2).
 func EchoReply(request []byte, ipID uint16) ([]byte, error) {
-	req, err := ParseIPv4(request)
+	req, err := ParseIP(request)
 	if err != nil {
 		return nil, err
+	}
+	if req.Is6() && req.Protocol == ProtoICMPv6 && !req.IsFragment() {
+		return echoReply6(&req)
 	}
 	if req.Protocol != ProtoICMP {
 		return nil, fmt.Errorf("ipsec: echo reply to a %s packet", ProtoName(req.Protocol))
@@ -313,8 +355,8 @@ func (u *UDP) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	if n > ipv4MaxLen-ipv4HeaderLen {
 		return nil, fmt.Errorf("ipsec: UDP datagram of %d bytes is too long", n)
 	}
-	if !src.Is4() || !dst.Is4() {
-		return nil, fmt.Errorf("ipsec: UDP checksum needs IPv4 addresses, have %v -> %v", src, dst)
+	if !(src.Is4() && dst.Is4()) && !(src.Is6() && dst.Is6()) {
+		return nil, fmt.Errorf("ipsec: UDP checksum needs two IPv4 or two IPv6 addresses, have %v -> %v", src, dst)
 	}
 	start := len(b)
 	b = append(b, make([]byte, udpHeaderLen)...)
@@ -355,7 +397,7 @@ func ParseUDP(b []byte, src, dst netip.Addr) (UDP, error) {
 		return u, dropf(DropTruncated, "UDP length %d, have %d bytes", length, len(b))
 	}
 	u.Payload = b[udpHeaderLen:length]
-	if u.Checksum != 0 && src.Is4() && dst.Is4() &&
+	if u.Checksum != 0 && src.IsValid() && dst.IsValid() && src.Is4() == dst.Is4() &&
 		checksum(b[:length], pseudoHeaderSum(src, dst, ProtoUDP, int(length))) != 0 {
 		return u, dropf(DropChecksum, "UDP checksum 0x%04x is wrong", u.Checksum)
 	}
@@ -371,5 +413,8 @@ func NewUDPPacket(src, dst netip.AddrPort, ipID uint16, payload []byte) ([]byte,
 		return nil, err
 	}
 	p := IPv4{ID: ipID, TTL: defaultTTL, Protocol: ProtoUDP, Src: src.Addr(), Dst: dst.Addr(), Payload: seg}
+	if src.Addr().Is6() {
+		p.Version = 6
+	}
 	return p.Marshal()
 }

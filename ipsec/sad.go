@@ -191,7 +191,7 @@ func (d *SAD) AppendUnprotect(dst, outer []byte) (inner []byte, sa *SA, err erro
 	// An AH SA in transport mode over the outer header of an ESP SA is an SA bundle (RFC
 	// 4301, Section 4.5; IKEv1 negotiates AH and ESP in one proposal): the packet left
 	// after AH is opened with its ESP SA.
-	if ip, err := ParseIPv4(inner[start:]); err != nil || ip.Protocol != ProtoESP {
+	if ip, err := ParseIP(inner[start:]); err != nil || ip.Protocol != ProtoESP {
 		return inner, sa, nil
 	}
 	in2, sa2, err := d.unprotectOnce(nil, inner[start:])
@@ -203,7 +203,7 @@ func (d *SAD) AppendUnprotect(dst, outer []byte) (inner []byte, sa *SA, err erro
 
 // unprotectOnce is inbound processing of one ESP or AH header.
 func (d *SAD) unprotectOnce(dst, outer []byte) (inner []byte, sa *SA, err error) {
-	ip, err := ParseIPv4(outer)
+	ip, err := ParseIP(outer)
 	if err != nil {
 		return nil, nil, err
 	}

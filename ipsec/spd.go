@@ -185,7 +185,7 @@ func (f Flow) String() string {
 
 // FlowOf reads the flow of an IPv4 packet.
 func FlowOf(pkt []byte) (Flow, error) {
-	ip, err := ParseIPv4(pkt)
+	ip, err := ParseIP(pkt)
 	if err != nil {
 		return Flow{}, err
 	}
@@ -199,7 +199,7 @@ func FlowOf(pkt []byte) (Flow, error) {
 			return f, dropf(DropTruncated, "%s ports need 4 bytes, have %d", ProtoName(ip.Protocol), len(p))
 		}
 		f.SrcPort, f.DstPort = binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:])
-	case ProtoICMP:
+	case ProtoICMP, ProtoICMPv6:
 		if len(p) < 2 {
 			return f, dropf(DropTruncated, "ICMP type and code need 2 bytes, have %d", len(p))
 		}
