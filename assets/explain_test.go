@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var refPattern = regexp.MustCompile(`^RFC (768|791|792|2407|2408|2409|3602|3947|3948|4106|4301|4303|5282|7296)(, (Section \d+(\.\d+)*|Appendix [A-Z]))?$`)
+var refPattern = regexp.MustCompile(`^RFC (768|791|792|2407|2408|2409|3602|3947|3948|4106|4301|4302|4303|4443|5282|7296|8200)(, (Section \d+(\.\d+)*|Appendix [A-Z]))?$`)
 
 // TestExplanationsParse reads both files: every entry has a key, a reference in the
 // form "RFC n, Section x.y" to one of the RFCs ikesim implements, and a sentence; no

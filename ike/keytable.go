@@ -350,6 +350,9 @@ type ESPKeys struct {
 	// AnyICV is the length of an ICV not to check ("ANY 96 bit authentication [no
 	// checking]"); Integ is AUTH_NONE then.
 	AnyICV int
+	// IPv6 says the SA runs over IPv6: the protocol column says IPv6 even when both
+	// addresses are wildcards.
+	IPv6 bool
 }
 
 // MatchSPI reports whether spi fits the record's SPI, wildcards included.
@@ -373,7 +376,7 @@ func (k ESPKeys) Line() (string, error) {
 		return "", fmt.Errorf("ike: %s key material of %d bytes, want %d", a.Name, len(k.EncrKey), a.KeyBytes(k.EncrKeyBits))
 	}
 	family := "IPv4"
-	if k.Src.is6() || k.Dst.is6() {
+	if k.IPv6 || k.Src.is6() || k.Dst.is6() {
 		family = "IPv6"
 	}
 	integKey := k.IntegKey
@@ -395,7 +398,7 @@ func (k ESPKeys) IkesimLine() (string, error) {
 		return "", fmt.Errorf("ike: %s key material of %d bytes, want %d", a.Name, len(k.EncrKey), a.KeyBytes(k.EncrKeyBits))
 	}
 	family := "IPv4"
-	if k.Src.is6() || k.Dst.is6() {
+	if k.IPv6 || k.Src.is6() || k.Dst.is6() {
 		family = "IPv6"
 	}
 	return fmt.Sprintf("%s%q,%q,%q,%q,%q,%q,%q,%q", IkesimLinePrefix, family, k.Src, k.Dst, k.spiString(),
@@ -605,6 +608,7 @@ func ParseESPKeyTable(r io.Reader) (keys []ESPKeys, skipped []SkippedLine, err e
 		if f[0] != "IPv4" && f[0] != "IPv6" {
 			return k, fmt.Errorf("protocol %q is neither IPv4 nor IPv6", f[0])
 		}
+		k.IPv6 = f[0] == "IPv6"
 		if k.Src, err = ParseAddrFilter(f[1]); err != nil {
 			return k, fmt.Errorf("source address %v", err)
 		}

@@ -14,6 +14,7 @@ import (
 var layerScope = map[string]string{
 	"IKEv2 message": "ikev2", "ISAKMP message": "ikev1", "ESP": "esp",
 	"IPv4": "ip", "UDP": "ip", "ICMP": "ip", "NAT-Keepalive": "ip", "Non-ESP Marker": "ip",
+	"AH": "esp", "IPv6": "ip", "ICMPv6": "ip",
 }
 
 var catalog = sync.OnceValue(func() map[string]int {

@@ -347,6 +347,8 @@ func (n *noter) kind(e *trace.Event) string {
 			return "ESP in UDP"
 		}
 		return "ESP"
+	case "ah":
+		return "AH"
 	case "nat-keepalive":
 		return "NAT-keepalive"
 	case "icmp", "ip", "udp":

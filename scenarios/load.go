@@ -773,18 +773,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// parsePrefix reads "10.1.0.1/24" (a bare address counts as /32).
+// parsePrefix reads "10.1.0.1/24" or "2001:db8:1::1/64" (a bare address counts as /32
+// or /128).
 func parsePrefix(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		a, err := netip.ParseAddr(s)
-		if err != nil || !a.Is4() {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with prefix length (like 10.1.0.1/24)", s)
+		if err != nil || a.Zone() != "" || a.Is4In6() {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address with prefix length (like 10.1.0.1/24 or 2001:db8:1::1/64)", s)
 		}
-		return netip.PrefixFrom(a, 32), nil
+		return netip.PrefixFrom(a, a.BitLen()), nil
 	}
 	p, err := netip.ParsePrefix(s)
-	if err != nil || !p.Addr().Is4() {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with prefix length (like 10.1.0.1/24)", s)
+	if err != nil || p.Addr().Is4In6() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address with prefix length (like 10.1.0.1/24 or 2001:db8:1::1/64)", s)
 	}
 	return p, nil
 }

@@ -231,7 +231,7 @@ func TestParseErrorsNameLineAndColumn(t *testing.T) {
 	for _, c := range []struct{ from, to, want string }{
 		{"proposals: [3des-md5-modp1024]", "proposals: [3des-md5-modp1025]", `variant.yaml:31:19: unknown algorithm "modp1025" in proposal "3des-md5-modp1025" (did you mean "modp1024"?)`},
 		{"{name: host-b, kind: host, address: 10.2.0.20/24}", "{name: host-b, kind: hots, address: 10.2.0.20/24}", `variant.yaml:19:28: node kind "hots" is not one of host, gateway, router, nat (did you mean "host"?)`},
-		{"address: 10.1.0.10/24}", "address: 10.1.0.300/24}", `variant.yaml:16:43: "10.1.0.300/24" is not an IPv4 address`},
+		{"address: 10.1.0.10/24}", "address: 10.1.0.300/24}", `variant.yaml:16:43: "10.1.0.300/24" is not an IP address`},
 		{"{between: [gw-b, host-b], delay: 1ms}", "{between: [gw-b, host-c], delay: 1ms}", `variant.yaml:23:24: unknown node "host-c" (did you mean "host-a"?)`},
 		{"      version: 2\n      local_addrs: [198.51.100.1]", "      version: 2\n      colour: blue\n      local_addrs: [198.51.100.1]", `variant.yaml:29:7: unknown field "colour"`},
 	} {

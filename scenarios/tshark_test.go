@@ -145,8 +145,10 @@ func TestTsharkDecryptsEveryBuiltinPcap(t *testing.T) {
 			}
 			// tshark dissects AH and what it carries, and does not verify AH ICVs:
 			// ipsec's known-answer tests do.
-			for filter, want := range map[string]int{"esp": esp, "esp.icv_good == 1": esp - espWithoutICV(tr), "esp and icmp.type == 8 or esp and icmp.type == 0": esp,
-				"ah": ah, "ah and (icmp.type == 8 or icmp.type == 0)": ah} {
+			// Every ESP packet decrypts to its ICMP or ICMPv6 echo.
+			echo := "(icmp.type == 8 or icmp.type == 0 or icmpv6.type == 128 or icmpv6.type == 129)"
+			for filter, want := range map[string]int{"esp": esp, "esp.icv_good == 1": esp - espWithoutICV(tr), "esp and " + echo: esp,
+				"ah": ah, "ah and " + echo: ah} {
 				if got := lines(tshark(t, bin, pcap, keys, "-Y", filter, "-T", "fields", "-e", "frame.number")); got != want {
 					t.Errorf("%q matches %d frames, want %d", filter, got, want)
 				}

@@ -242,19 +242,22 @@ func (e *NoIKEError) PortList() string {
 
 // ipv4Of finds the IPv4 packet in a frame of any link type gopacket knows.
 func ipv4Of(data []byte, lt layers.LinkType) []byte {
-	if lt == layers.LinkTypeIPv4 || lt == layers.LinkTypeRaw {
-		if len(data) > 0 && data[0]>>4 == 4 {
+	if lt == layers.LinkTypeIPv4 || lt == layers.LinkTypeRaw || lt == layers.LinkTypeIPv6 {
+		if len(data) > 0 && (data[0]>>4 == 4 || data[0]>>4 == 6) {
 			return data
 		}
 		return nil
 	}
 	p := gopacket.NewPacket(data, lt, gopacket.Lazy)
-	l := p.Layer(layers.LayerTypeIPv4)
-	if l == nil {
-		return nil
+	if l := p.Layer(layers.LayerTypeIPv4); l != nil {
+		ip := l.(*layers.IPv4)
+		return append(append([]byte(nil), ip.Contents...), ip.Payload...)
 	}
-	ip := l.(*layers.IPv4)
-	return append(append([]byte(nil), ip.Contents...), ip.Payload...)
+	if l := p.Layer(layers.LayerTypeIPv6); l != nil {
+		ip := l.(*layers.IPv6)
+		return append(append([]byte(nil), ip.Contents...), ip.Payload...)
+	}
+	return nil
 }
 
 type importer struct {
@@ -282,7 +285,7 @@ type importer struct {
 }
 
 func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
-	ip, err := ipsec.ParseIPv4(pkt)
+	ip, err := ipsec.ParseIP(pkt)
 	if err != nil {
 		return
 	}
@@ -292,6 +295,14 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	switch ip.Protocol {
 	case ipsec.ProtoESP:
 		im.esp(e, ip.Payload, ip.Src, ip.Dst, &d)
+	case ipsec.ProtoAH:
+		// RFC 4302, Section 2: AH needs no key to be read; its ICV needs one to be
+		// verified, which key tables do not give.
+		e.Proto, e.Summary = "ah", "truncated AH"
+		if b := ip.Payload; len(b) >= 12 {
+			e.SPI = fmt.Sprintf("%08x", binary.BigEndian.Uint32(b[4:]))
+			e.Summary = fmt.Sprintf("AH SPI 0x%s seq %d, Next Header %s", e.SPI, binary.BigEndian.Uint32(b[8:]), ipsec.ProtoName(b[0]))
+		}
 	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
@@ -315,8 +326,8 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 			}
 			d = ipsec.Dissector{NATTPorts: im.nattPorts, IKEPorts: im.ikePorts}
 		}
-		e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
-		e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
+		e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
+		e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
 		if ip.Src == ip.Dst {
 			// Both ends on one address (a capture on loopback): the ports tell them apart.
 			e.Node, e.From, e.To = e.Src, e.Src, e.Dst
@@ -659,7 +670,7 @@ func (im *importer) esp(e *trace.Event, b []byte, src, dst netip.Addr, d *ipsec.
 func innerOf(f *ike.Field) string {
 	var s string
 	f.Walk(func(g *ike.Field, _ int) {
-		if s == "" && g.Name == "IPv4" && g != f {
+		if s == "" && (g.Name == "IPv4" || g.Name == "IPv6") && g != f {
 			s = g.Value
 		}
 	})

@@ -133,17 +133,32 @@ func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.Tr
 // PacketSummary describes an IPv4 packet in one line, as the trace shows what ESP
 // carries: "ICMP echo request 10.1.0.10 → 10.2.0.20 seq 1".
 func PacketSummary(ip *ipsec.IPv4) string {
-	if ip.Protocol == ipsec.ProtoICMP {
-		if ic, err := ipsec.ParseICMP(ip.Payload); err == nil {
+	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
+		if ic, err := parseICMP(ip); err == nil {
 			name := "ICMP type " + fmt.Sprint(ic.Type)
-			switch ic.Type {
-			case ipsec.ICMPEchoRequest:
+			switch {
+			case ic.Type == ipsec.ICMPEchoRequest && !ip.Is6():
 				name = "ICMP echo request"
-			case ipsec.ICMPEchoReply:
+			case ic.Type == ipsec.ICMPEchoReply && !ip.Is6():
 				name = "ICMP echo reply"
+			case ic.Type == ipsec.ICMPv6EchoRequest:
+				name = "ICMPv6 echo request"
+			case ic.Type == ipsec.ICMPv6EchoReply:
+				name = "ICMPv6 echo reply"
+			case ip.Is6():
+				name = "ICMPv6 type " + fmt.Sprint(ic.Type)
 			}
 			return fmt.Sprintf("%s %s → %s seq %d", name, ip.Src, ip.Dst, ic.Seq)
 		}
 	}
 	return fmt.Sprintf("%s %s → %s", protoName(ip), ip.Src, ip.Dst)
+}
+
+// parseICMP reads the ICMP message of an IPv4 packet or the ICMPv6 message of an IPv6
+// one, with its checksum checked.
+func parseICMP(ip *ipsec.IPv4) (ipsec.ICMP, error) {
+	if ip.Protocol == ipsec.ProtoICMPv6 {
+		return ipsec.ParseICMPv6(ip.Payload, ip.Src, ip.Dst)
+	}
+	return ipsec.ParseICMP(ip.Payload)
 }

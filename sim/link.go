@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -114,8 +115,8 @@ func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 	e.SetDissect(func() *ike.Field { return meta.dissector().IPv4(pkt) })
 	if ip.Protocol == ipsec.ProtoUDP {
 		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
-			e.Src = fmt.Sprintf("%s:%d", ip.Src, u.SrcPort)
-			e.Dst = fmt.Sprintf("%s:%d", ip.Dst, u.DstPort)
+			e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
+			e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
 			if len(u.Payload) == 1 && u.Payload[0] == 0xff {
 				e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
 			} else {
@@ -123,7 +124,7 @@ func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
 			}
 		}
 	}
-	if ip.Protocol == ipsec.ProtoICMP {
+	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
 		e.Summary = PacketSummary(ip)
 	}
 	if meta == nil {

@@ -285,7 +285,9 @@ func (n *Network) ComputeRoutes() {
 		}
 		switch {
 		case len(attached) == 1 && attached[0].Link != nil:
-			src.routes.add(route{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0), iface: attached[0], next: attached[0].Peer()})
+			for _, any := range []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()} {
+				src.routes.add(route{prefix: netip.PrefixFrom(any, 0), iface: attached[0], next: attached[0].Peer()})
+			}
 		case len(attached) == 1:
 			seg := attached[0].Segment
 			if seg.table == nil {
@@ -295,6 +297,7 @@ func (n *Network) ComputeRoutes() {
 					if m.Node.Kind != KindHost {
 						// The default route: the segment's first forwarder.
 						seg.table.add(route{prefix: netip.PrefixFrom(netip.IPv4Unspecified(), 0), next: m})
+						seg.table.add(route{prefix: netip.PrefixFrom(netip.IPv6Unspecified(), 0), next: m})
 						break
 					}
 				}

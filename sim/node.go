@@ -109,7 +109,7 @@ func (nd *Node) dropIPsec(pkt []byte, ref int, proto string, err error) {
 
 func protoName(ip *ipsec.IPv4) string {
 	switch ip.Protocol {
-	case ipsec.ProtoICMP:
+	case ipsec.ProtoICMP, ipsec.ProtoICMPv6:
 		return "icmp"
 	case ipsec.ProtoESP:
 		return "esp"
@@ -288,7 +288,7 @@ func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 		default:
 			nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
 		}
-	case ipsec.ProtoICMP:
+	case ipsec.ProtoICMP, ipsec.ProtoICMPv6:
 		nd.icmp(ip, pkt, ref)
 	default:
 		nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("protocol %d not handled", ip.Protocol))
@@ -339,13 +339,13 @@ func (nd *Node) unprotect(pkt []byte, ref int) {
 
 // icmp answers echo requests and gives echo replies to the ping that waits for them.
 func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
-	ic, err := ipsec.ParseICMP(ip.Payload)
+	ic, err := parseICMP(ip)
 	if err != nil {
 		nd.drop(pkt, ref, trace.DropMalformed, "malformed ICMP: "+err.Error())
 		return
 	}
 	switch ic.Type {
-	case ipsec.ICMPEchoRequest:
+	case ipsec.ICMPEchoRequest, ipsec.ICMPv6EchoRequest:
 		nd.ipID++
 		reply, err := ipsec.EchoReply(pkt, nd.ipID)
 		if err != nil {
@@ -353,7 +353,7 @@ func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
 			return
 		}
 		nd.SendIP(reply, nil)
-	case ipsec.ICMPEchoReply:
+	case ipsec.ICMPEchoReply, ipsec.ICMPv6EchoReply:
 		if p := nd.pings[ic.ID]; p != nil {
 			p.reply(ic.Seq)
 		}
@@ -361,7 +361,7 @@ func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
 }
 
 func parseIP(pkt []byte) (*ipsec.IPv4, error) {
-	ip, err := ipsec.ParseIPv4(pkt)
+	ip, err := ipsec.ParseIP(pkt)
 	return &ip, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gopacket/gopacket/layers"
 	"io"
 	"maps"
 	"net/netip"
@@ -460,7 +461,13 @@ func openLiveOutputs(o liveOptions, w io.Writer) (*liveOutputs, error) {
 			return nil, err
 		}
 		out.pcapFile, out.pcapBuf = f, bufio.NewWriterSize(f, 1<<16)
-		if out.pcap, err = trace.NewPcapWriter(out.pcapBuf, false); err != nil {
+		// The link type goes in the file header before the first datagram: raw IP when
+		// the node speaks IPv6, raw IPv4 otherwise, as WritePcap chooses for a trace.
+		lt := layers.LinkTypeIPv4
+		if o.listen.Addr().Unmap().Is6() {
+			lt = layers.LinkTypeRaw
+		}
+		if out.pcap, err = trace.NewPcapWriter(out.pcapBuf, false, lt); err != nil {
 			out.close()
 			return nil, err
 		}

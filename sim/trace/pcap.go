@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,12 +17,13 @@ import (
 	"github.com/ikesim/ikesim/ike"
 )
 
-// WritePcap writes the datagrams of a trace as a raw IPv4 pcap, timestamped with virtual
-// time from Epoch. Each packet appears once, as the node that made it put it on the wire;
+// WritePcap writes the datagrams of a trace as a raw IPv4 pcap (LINKTYPE_IPV4), or as a
+// raw IP pcap (LINKTYPE_RAW) when the trace holds an IPv6 datagram, timestamped with
+// virtual time from Epoch. Each packet appears once, as the node that made it put it on the wire;
 // with allHops, every hop of a forwarded packet appears too (as captures on every link
 // would show it).
 func WritePcap(tr *Trace, w io.Writer, allHops bool) error {
-	pw, err := NewPcapWriter(w, allHops)
+	pw, err := NewPcapWriter(w, allHops, linkType(tr))
 	if err != nil {
 		return err
 	}
@@ -40,10 +42,11 @@ type PcapWriter struct {
 	allHops bool
 }
 
-// NewPcapWriter writes the pcap file header to w.
-func NewPcapWriter(w io.Writer, allHops bool) (*PcapWriter, error) {
+// NewPcapWriter writes the pcap file header to w, for datagrams of link type lt: raw
+// IPv4, or raw IP when there may be IPv6 among them.
+func NewPcapWriter(w io.Writer, allHops bool, lt layers.LinkType) (*PcapWriter, error) {
 	pw := pcapgo.NewWriter(w)
-	if err := pw.WriteFileHeader(65535, layers.LinkTypeIPv4); err != nil {
+	if err := pw.WriteFileHeader(65535, lt); err != nil {
 		return nil, fmt.Errorf("sim: pcap: %v", err)
 	}
 	return &PcapWriter{w: pw, allHops: allHops}, nil
@@ -61,6 +64,17 @@ func (p *PcapWriter) Write(e *Event) error {
 	return nil
 }
 
+// linkType is the pcap link type of a trace's datagrams: raw IPv4, or raw IP (either
+// version) once one of them is IPv6, so that IPv4-only captures stay as they were.
+func linkType(tr *Trace) layers.LinkType {
+	for _, e := range tr.Events {
+		if e.Kind == KindMessage && len(e.Bytes) > 0 && e.Bytes[0]>>4 == 6 {
+			return layers.LinkTypeRaw
+		}
+	}
+	return layers.LinkTypeIPv4
+}
+
 // WritePcapng writes the datagrams of a trace as pcapng, as WritePcap does, and gives
 // each packet comments (opt_comment, Wireshark's frame.comment) with what the trace says
 // about it: the message as ikesim summarizes it, and the narration that led to it, each
@@ -69,7 +83,7 @@ func (p *PcapWriter) Write(e *Event) error {
 // or ESP, so the key tables stay separate files.
 func WritePcapng(tr *Trace, w io.Writer, allHops bool) error {
 	pw, err := pcapgo.NewNgWriterInterface(w, pcapgo.NgInterface{Name: "ikesim", Description: "the simulated network",
-		LinkType: layers.LinkTypeIPv4, SnapLength: 65535, TimestampResolution: 9},
+		LinkType: linkType(tr), SnapLength: 65535, TimestampResolution: 9},
 		pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{Application: "ikesim"}})
 	if err != nil {
 		return fmt.Errorf("sim: pcapng: %v", err)
@@ -233,7 +247,7 @@ func Keys(tr *Trace) KeyTables {
 					continue
 				}
 				rec := ike.ESPKeys{SPI: uint32(spi), Encr: s.Encr, EncrKeyBits: s.EncrKeyBits, EncrKey: dir.encr,
-					Integ: s.Integ, IntegKey: dir.integ}
+					Integ: s.Integ, IntegKey: dir.integ, IPv6: is6(s.Local)}
 				line, err := rec.Line()
 				if err != nil {
 					k.Skipped = append(k.Skipped, fmt.Sprintf("ESP SA 0x%s: %v", dir.spi, err))
@@ -281,4 +295,10 @@ func (k KeyTables) TsharkArgs() []string {
 		}
 	}
 	return args
+}
+
+// is6 reports whether an SA record's address:port is IPv6.
+func is6(addrPort string) bool {
+	ap, err := netip.ParseAddrPort(addrPort)
+	return err == nil && ap.Addr().Is6()
 }
