@@ -49,8 +49,10 @@ type Connection struct {
 	// Pools are the virtual IP pools a responder assigns from (Mode Config / CP).
 	Pools []netip.Prefix
 	DNS   []netip.Addr
-	// RequestVIP makes an initiator ask for a virtual IP (CP / Mode Config).
-	RequestVIP bool
+	// RequestVIP makes an initiator ask for a virtual IP (CP / Mode Config);
+	// RequestVIP6 for an IPv6 one instead (IKEv2 CP, INTERNAL_IP6_ADDRESS).
+	RequestVIP  bool
+	RequestVIP6 bool
 	// ModeConfigPush makes IKEv1 Mode Config push the configuration from the gateway
 	// (SET/ACK) instead of the client pulling it (REQUEST/REPLY), strongSwan's pull = no.
 	ModeConfigPush bool

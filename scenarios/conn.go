@@ -103,11 +103,16 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	}
 	c.DNS = v.addrs(p+".dns", spec.DNS, "DNS server ")
 	for i, s := range spec.VIPs {
-		if a, err := netip.ParseAddr(s); err != nil || !a.IsUnspecified() {
-			v.errorf(fmt.Sprintf("%s.vips[%d]", p, i), "vips asks for a virtual IP with 0.0.0.0, not %q", s)
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.IsUnspecified() {
+			v.errorf(fmt.Sprintf("%s.vips[%d]", p, i), "vips asks for a virtual IP with 0.0.0.0 (or :: for IPv6), not %q", s)
 			continue
 		}
-		c.RequestVIP = true
+		if a.Is6() {
+			c.RequestVIP6 = true
+		} else {
+			c.RequestVIP = true
+		}
 	}
 	c.ModeConfigPush = spec.Pull != nil && !*spec.Pull
 	if x := spec.XAuth; x != nil {

@@ -55,8 +55,8 @@ func (sa *ikeSA) sendAuth() {
 	if auth != nil {
 		ps = append(ps, auth)
 	}
-	if c.RequestVIP {
-		ps = append(ps, cpRequest())
+	if c.RequestVIP || c.RequestVIP6 {
+		ps = append(ps, cpRequest(c.RequestVIP6))
 		d.action("Ask the responder for a virtual IP and a DNS server with CP(CFG_REQUEST)")
 	}
 	var ch *ike.ChildConfig
