@@ -134,7 +134,7 @@ func (l Link) Text(d *Diagram, step int) string {
 func EventCategory(e *trace.Event) rune {
 	switch e.Kind {
 	case trace.KindMessage, trace.KindRecv:
-		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
+		if DataPlane(e.Proto) {
 			return 'e'
 		}
 		return 'm'

@@ -97,7 +97,7 @@ func phaseOf(e *trace.Event) string {
 	case "INFORMATIONAL":
 		return "Informational: Delete and Liveness"
 	case "":
-		if e.Proto == "esp" || e.Proto == "icmp" || e.Proto == "nat-keepalive" {
+		if DataPlane(e.Proto) {
 			return "IPsec Message Flow"
 		}
 		return ""
@@ -490,4 +490,10 @@ func (r *Row) Tags(reason bool) []string {
 		tags = append(tags, e.Text) // a fault rule that hit it, or an import's note
 	}
 	return tags
+}
+
+// DataPlane reports whether a message's protocol is traffic rather than IKE: ESP, AH,
+// ICMP and NAT-keepalives.
+func DataPlane(proto string) bool {
+	return proto == "esp" || proto == "ah" || proto == "icmp" || proto == "nat-keepalive"
 }

@@ -155,7 +155,7 @@ func rowColor(r render.Row) tcell.Color {
 			return tcell.ColorRed
 		case strings.HasPrefix(r.Proto, "ike"):
 			return tcell.ColorBlue
-		case r.Proto == "esp":
+		case r.Proto == "esp" || r.Proto == "ah":
 			return tcell.ColorGreen
 		}
 		return tcell.ColorDefault
