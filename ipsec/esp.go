@@ -241,9 +241,6 @@ func (sa *SA) prepareCommon() error {
 		return sa.drop(DropConfig, 0, "mode not set")
 	case !(sa.Src.Is4() && sa.Dst.Is4()) && !(sa.Src.Is6() && sa.Dst.Is6()):
 		return sa.drop(DropConfig, 0, "addresses %v -> %v are not two IPv4 or two IPv6 addresses", sa.Src, sa.Dst)
-	case sa.Src.Is6() && sa.Encap != nil:
-		// NAT traversal is for IPv4 NATs here (RFC 3948's UDP checksum rules are IPv4's).
-		return sa.drop(DropConfig, 0, "UDP encapsulation over IPv6 is not supported")
 	case sa.Integ != nil && len(sa.IntegKey) != sa.Integ.KeySize:
 		return sa.drop(DropConfig, 0, "%s takes a %d-byte key, have %d", sa.Integ.Name, sa.Integ.KeySize, len(sa.IntegKey))
 	}
@@ -346,6 +343,12 @@ func (sa *SA) AppendProtect(dst, inner []byte) ([]byte, error) {
 	}
 	if err := sa.seal(out[hl+udpLen:], seq, payload, nextHeader, nil); err != nil {
 		return nil, err
+	}
+	if sa.Encap != nil && sa.Src.Is6() {
+		// Over IPv6 a UDP checksum of zero is not allowed (RFC 8200, Section 8.1):
+		// ESP in UDP gets a real one.
+		u := out[hl : hl+udpLen+espLen]
+		binary.BigEndian.PutUint16(u[6:], udpChecksum(u, sa.Src, sa.Dst))
 	}
 	sa.sent(seq, ip.HeaderLen()+len(ip.Payload))
 	return dst, nil

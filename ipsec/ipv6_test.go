@@ -3,6 +3,7 @@ package ipsec
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"testing"
 
@@ -151,5 +152,41 @@ func TestESPIPv6KnownAnswers(t *testing.T) {
 		if s := fieldText(sad.Dissect(outer)); !bytes.Contains([]byte(s), []byte("ICMP")) || !bytes.Contains([]byte(s), []byte("IPv6")) {
 			t.Errorf("dissection:\n%s", s)
 		}
+	}
+}
+
+// TestESPInUDPOverIPv6: ESP in UDP between IPv6 addresses carries a real UDP checksum
+// (RFC 8200, Section 8.1 forbids zero), which the receiver checks.
+func TestESPInUDPOverIPv6(t *testing.T) {
+	mk := func() *SA {
+		return &SA{SPI: 0xc0ffee04, Src: g6A, Dst: g6B, Encr: gcm16, EncrKeyBits: 128, EncrKey: make([]byte, 20),
+			Mode: Tunnel, Encap: &UDPEncap{SrcPort: PortNATT, DstPort: PortNATT}}
+	}
+	ping, err := NewEchoRequest(h6A, h6B, 0, 1, 1, []byte("in UDP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := mk().Protect(ping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := ParseIP(outer)
+	if err != nil || ip.Protocol != ProtoUDP {
+		t.Fatalf("outer %+v, %v", ip, err)
+	}
+	if u, err := ParseUDP(ip.Payload, g6A, g6B); err != nil || u.Checksum == 0 {
+		t.Fatalf("UDP checksum 0x%04x, %v", u.Checksum, err)
+	}
+	sad := &SAD{}
+	if err := sad.AddInbound(mk()); err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(outer)
+	bad[40+6] ^= 1
+	if _, _, err := sad.Unprotect(bad); !errors.Is(err, DropChecksum) {
+		t.Errorf("a wrong UDP checksum: %v", err)
+	}
+	if got, _, err := sad.Unprotect(outer); err != nil || !bytes.Equal(got, ping) {
+		t.Errorf("Unprotect: %v", err)
 	}
 }

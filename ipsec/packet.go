@@ -362,12 +362,19 @@ func (u *UDP) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	b = append(b, make([]byte, udpHeaderLen)...)
 	putUDPHeader(b[start:], u.SrcPort, u.DstPort, n)
 	b = append(b, u.Payload...)
-	c := checksum(b[start:], pseudoHeaderSum(src, dst, ProtoUDP, n))
+	binary.BigEndian.PutUint16(b[start+6:], udpChecksum(b[start:], src, dst))
+	return b, nil
+}
+
+// udpChecksum is the checksum of the UDP datagram u (its checksum field zero) from src to
+// dst (RFC 768; RFC 8200, Section 8.1). A computed checksum of zero is sent as 0xFFFF,
+// since zero means "no checksum".
+func udpChecksum(u []byte, src, dst netip.Addr) uint16 {
+	c := checksum(u, pseudoHeaderSum(src, dst, ProtoUDP, len(u)))
 	if c == 0 {
 		c = 0xffff
 	}
-	binary.BigEndian.PutUint16(b[start+6:], c)
-	return b, nil
+	return c
 }
 
 // putUDPHeader writes a UDP header (RFC 768) with a zero checksum.
