@@ -119,3 +119,55 @@ func TestPcapLinkType(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv4OverIPv6: IPv4 sites behind gateways that reach each other over IPv6 alone:
+// IKEv2 over IPv6, IPv4 traffic selectors, IPv4 pings in ESP in IPv6 (Next Header 4).
+func TestIPv4OverIPv6(t *testing.T) {
+	tr := gradeYAML(t, `name: v4-in-v6
+seed: 4
+topology:
+  nodes:
+    - {name: h1, kind: host, address: 10.1.0.10/24}
+    - {name: gw1, kind: gateway, addresses: [10.1.0.1/24, "2001:db8:ff::1/64"]}
+    - {name: gw2, kind: gateway, addresses: ["2001:db8:ff::2/64", 10.2.0.1/24]}
+    - {name: h2, kind: host, address: 10.2.0.20/24}
+  links:
+    - {between: [h1, gw1]}
+    - {between: [gw1, gw2], delay: 10ms}
+    - {between: [gw2, h2]}
+connections:
+  gw1:
+    vpn:
+      local_addrs: ["2001:db8:ff::1"]
+      remote_addrs: ["2001:db8:ff::2"]
+      proposals: [aes128-sha256-x25519]
+      local: {id: gw1.example}
+      remote: {id: gw2.example}
+      children:
+        v4: {local_ts: [10.1.0.0/24], remote_ts: [10.2.0.0/24], start_action: trigger}
+  gw2:
+    vpn:
+      local_addrs: ["2001:db8:ff::2"]
+      proposals: [aes128-sha256-x25519]
+      local: {id: gw2.example}
+      remote: {id: gw1.example}
+      children:
+        v4: {local_ts: [10.2.0.0/24], remote_ts: [10.1.0.0/24]}
+secrets:
+  - {ids: [gw1.example, gw2.example], secret: "four-in-six"}
+timeline:
+  - {at: 0s, ping: {from: h1, to: 10.2.0.20, count: 2}}
+expect:
+  - pings: {from: h1, answered: 2, of: 2}
+    says: "IPv4 pings cross inside ESP in IPv6."
+`)
+	esp := 0
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage && e.Proto == "esp" && !e.Forwarded && len(e.Bytes) > 40 && e.Bytes[0]>>4 == 6 {
+			esp++
+		}
+	}
+	if esp != 4 {
+		t.Errorf("%d ESP packets in IPv6, want 4", esp)
+	}
+}

@@ -99,7 +99,11 @@ func (h *Host) AcquireFailed(reqid uint32, reason string) {
 // receiveESP opens an ESP packet that came in UDP, whose message event is msg, and
 // handles the packet inside.
 func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.Event) {
-	outer, err := (&ipsec.IPv4{TTL: 64, Protocol: ipsec.ProtoESP, Src: remote.Addr(), Dst: local.Addr(), Payload: esp}).Marshal()
+	ip := &ipsec.IPv4{TTL: 64, Protocol: ipsec.ProtoESP, Src: remote.Addr(), Dst: local.Addr(), Payload: esp}
+	if local.Addr().Is6() {
+		ip.Version = 6
+	}
+	outer, err := ip.Marshal()
 	if err != nil {
 		h.drop(msg.Seq, trace.DropESP, "ESP: "+err.Error())
 		return
@@ -109,14 +113,14 @@ func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.E
 		h.drop(msg.Seq, sim.ESPDropCause(err), "ESP: "+err.Error())
 		return
 	}
-	ip, err := ipsec.ParseIPv4(inner)
+	in, err := ipsec.ParseIP(inner)
 	if err != nil {
 		h.drop(msg.Seq, trace.DropMalformed, "ESP: inner packet: "+err.Error())
 		return
 	}
-	msg.Summary += " {" + sim.PacketSummary(&ip) + "}"
-	h.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, sim.PacketSummary(&ip)))
-	h.deliver(&ip, inner, msg.Seq)
+	msg.Summary += " {" + sim.PacketSummary(&in) + "}"
+	h.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, sim.PacketSummary(&in)))
+	h.deliver(&in, inner, msg.Seq)
 }
 
 // own reports whether a is one of the node's inner addresses.
@@ -191,7 +195,7 @@ func (h *Host) SendIP(pkt []byte) {
 		h.drop(0, trace.DropESP, "ESP: "+err.Error())
 		return
 	}
-	outer, err := ipsec.ParseIPv4(out)
+	outer, err := ipsec.ParseIP(out)
 	if err != nil {
 		h.drop(0, trace.DropESP, "ESP: "+err.Error())
 		return
@@ -201,7 +205,7 @@ func (h *Host) SendIP(pkt []byte) {
 		h.drop(0, trace.DropOther, fmt.Sprintf("no UDP ends for outbound SA 0x%08x", sa.SPI))
 		return
 	}
-	inner, _ := ipsec.ParseIPv4(pkt)
+	inner, _ := ipsec.ParseIP(pkt)
 	e := &trace.Event{Kind: trace.KindMessage, From: h.cfg.Node, To: h.peer(ends.remote.Addr()), Src: ends.local.String(),
 		Dst: ends.remote.String(), Proto: "esp", Encap: true, SPI: fmt.Sprintf("%08x", sa.SPI),
 		Summary: fmt.Sprintf("ESP SPI 0x%08x seq %d {%s}", sa.SPI, sa.Stats().Packets, sim.PacketSummary(&inner))}

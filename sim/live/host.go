@@ -111,8 +111,8 @@ type espEnds struct{ local, remote netip.AddrPort }
 // New opens the node's sockets. Call SetDaemon, then Run; Close (or Shutdown) frees the
 // sockets.
 func New(cfg Config) (*Host, error) {
-	if !cfg.Listen.Addr().Is4() || cfg.Listen.Addr().IsUnspecified() {
-		return nil, fmt.Errorf("live: listen address %s: give the IPv4 address the peer reaches (not 0.0.0.0), as ESP and the trace need it", cfg.Listen)
+	if !cfg.Listen.Addr().IsValid() || cfg.Listen.Addr().IsUnspecified() || cfg.Listen.Addr().Is4In6() {
+		return nil, fmt.Errorf("live: listen address %s: give the IPv4 or IPv6 address the peer reaches (not 0.0.0.0 or ::), as ESP and the trace need it", cfg.Listen)
 	}
 	if cfg.Node == "" {
 		return nil, errors.New("live: the node has no name")
@@ -138,7 +138,11 @@ func New(cfg Config) (*Host, error) {
 		ports = append(ports, ike.PortNATT)
 	}
 	for _, p := range ports {
-		c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(cfg.Listen.Addr(), p)))
+		network := "udp4"
+		if cfg.Listen.Addr().Is6() {
+			network = "udp6"
+		}
+		c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(cfg.Listen.Addr(), p)))
 		if err != nil {
 			h.closeSockets()
 			return nil, fmt.Errorf("live: %v", err)
@@ -421,7 +425,7 @@ func (h *Host) dissector() ipsec.Dissector {
 	return d
 }
 
-// wire rebuilds the IPv4 packet a UDP payload travels in, for the trace and pcaps.
+// wire rebuilds the IPv4 or IPv6 packet a UDP payload travels in, for the trace and pcaps.
 func (h *Host) wire(src, dst netip.AddrPort, id uint16, payload []byte) []byte {
 	pkt, err := ipsec.NewUDPPacket(src, dst, id, payload)
 	if err != nil {
