@@ -69,6 +69,8 @@ type charonOptions struct {
 	port, portNATT uint16
 	libipsec       bool // kernel-libipsec: userspace ESP
 	virtualIP      bool // install a virtual IP charon is given (in its own namespace only)
+	noRoutes       bool // with libipsec: install no routes (charon in the host's namespace)
+	logChildSAs    bool // log the Child SAs charon adds (chd and knl at level 2)
 }
 
 // startCharon starts a charon and stops it by its PID when the test ends.
@@ -88,7 +90,7 @@ func startCharon(t *testing.T, o charonOptions) *charon {
 		kernel = "kernel-libipsec kernel-netlink" // libipsec first: it becomes the IPsec backend
 	}
 	routes := "install_routes = no\n  routing_table = 0"
-	if o.libipsec {
+	if o.libipsec && !o.noRoutes {
 		routes = "install_routes = yes"
 	}
 	conf := fmt.Sprintf(`# written by ikesim's interop tests
@@ -106,7 +108,7 @@ charon {
       default = 1
       ike = 2
       cfg = 2
-      net = 2
+      net = 2%s
       flush_line = yes
     }
   }
@@ -116,7 +118,7 @@ charon {
     }
   }
 }
-`, kernel, o.port, o.portNATT, routes, yesNo(o.virtualIP), dir, dir)
+`, kernel, o.port, o.portNATT, routes, yesNo(o.virtualIP), dir, map[bool]string{true: "\n      chd = 2\n      knl = 2"}[o.logChildSAs], dir)
 	if err := os.WriteFile(filepath.Join(dir, "strongswan.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -316,6 +318,7 @@ type swanConn struct {
 	childless  string // "", allow or force
 	dpd        string
 	espProps   string // "" = no children
+	ahProps    string // AH instead of ESP
 	localTS    string
 	remoteTS   string
 	certs      bool // certificates of the test PKI (charon is gw-b, ikesim gw-a), not the PSK
@@ -343,9 +346,13 @@ func (s swanConn) conf() string {
 		b.WriteString("    local {\n      auth = psk\n      id = charon.test\n    }\n")
 		b.WriteString("    remote {\n      auth = psk\n      id = ikesim.test\n    }\n")
 	}
-	if s.espProps != "" {
-		fmt.Fprintf(&b, "    children {\n      net {\n        local_ts = %s\n        remote_ts = %s\n        esp_proposals = %s\n        start_action = none\n        rekey_time = 1h\n      }\n    }\n",
-			s.localTS, s.remoteTS, s.espProps)
+	if s.espProps != "" || s.ahProps != "" {
+		props := "esp_proposals = " + s.espProps
+		if s.ahProps != "" {
+			props = "ah_proposals = " + s.ahProps
+		}
+		fmt.Fprintf(&b, "    children {\n      net {\n        local_ts = %s\n        remote_ts = %s\n        %s\n        start_action = none\n        rekey_time = 1h\n      }\n    }\n",
+			s.localTS, s.remoteTS, props)
 	}
 	b.WriteString("  }\n}\n")
 	if !s.certs {
