@@ -69,7 +69,6 @@ type charonOptions struct {
 	port, portNATT uint16
 	libipsec       bool // kernel-libipsec: userspace ESP
 	virtualIP      bool // install a virtual IP charon is given (in its own namespace only)
-	noRoutes       bool // with libipsec: install no routes (charon in the host's namespace)
 	logChildSAs    bool // log the Child SAs charon adds (chd and knl at level 2)
 }
 
@@ -90,7 +89,7 @@ func startCharon(t *testing.T, o charonOptions) *charon {
 		kernel = "kernel-libipsec kernel-netlink" // libipsec first: it becomes the IPsec backend
 	}
 	routes := "install_routes = no\n  routing_table = 0"
-	if o.libipsec && !o.noRoutes {
+	if o.libipsec {
 		routes = "install_routes = yes"
 	}
 	conf := fmt.Sprintf(`# written by ikesim's interop tests
