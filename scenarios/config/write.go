@@ -213,7 +213,7 @@ func writeConn(w *yamlWriter, n *Node, cn string, c *scenarios.ConnSpec, o Optio
 		if ch.LifeBytes != 0 {
 			life = bytesText(uint64(ch.LifeBytes))
 		}
-		fields(5, p, "local_ts", flowOr(ch.LocalTS), "remote_ts", flowOr(ch.RemoteTS), "esp_proposals", flowOr(ch.ESPProposals),
+		fields(5, p, "local_ts", flowOr(ch.LocalTS), "remote_ts", flowOr(ch.RemoteTS), "ah_proposals", flowOr(ch.AHProposals), "esp_proposals", flowOr(ch.ESPProposals),
 			"mode", ch.Mode, "start_action", ch.StartAction, "rekey_time", durationOr(ch.RekeyTime), "life_time", durationOr(ch.LifeTime),
 			"life_bytes", life)
 	}

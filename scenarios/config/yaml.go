@@ -56,7 +56,8 @@ var special = regexp.MustCompile(`(?i)^(y|n|yes|no|true|false|on|off|null|~|[-+]
 // scalar writes a string so that YAML reads it back unchanged: plain when that is
 // safe, else double-quoted (JSON's string syntax is YAML's double-quoted style).
 func scalar(s string) string {
-	if plain.MatchString(s) && !special.MatchString(s) && !strings.Contains(s, ": ") {
+	// Any colon is quoted: in a flow list an IPv6 address's "::" reads as a mapping.
+	if plain.MatchString(s) && !special.MatchString(s) && !strings.Contains(s, ":") {
 		return s
 	}
 	var b bytes.Buffer

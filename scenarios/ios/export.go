@@ -108,6 +108,10 @@ func (e *exporter) write() []byte {
 	}
 	b.Write(e.maps.Bytes())
 	for i, p := range e.addrs {
+		if p.Addr().Is6() {
+			e.note("interface %s: this IOS export writes IPv4 interfaces only; left out", p)
+			continue
+		}
 		name := fmt.Sprintf("GigabitEthernet0/%d", i)
 		if p.Bits() == 32 {
 			name = fmt.Sprintf("Loopback%d", i)

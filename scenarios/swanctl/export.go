@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -122,6 +123,12 @@ func (e *exporter) conn(name string, spec *scenarios.ConnSpec, c *ike.Connection
 	}
 	if len(spec.LocalAddrs) > 0 {
 		e.kv(2, "local_addrs", strings.Join(spec.LocalAddrs, ", "))
+		for _, a := range spec.LocalAddrs {
+			if addr, err := netip.ParseAddr(a); err == nil && addr.Is6() {
+				e.note("connection %s: IPv6 address %s: swanctl.conf says it, but an import infers IPv4 topologies only", name, a)
+				break
+			}
+		}
 	}
 	if len(spec.RemoteAddrs) > 0 {
 		e.kv(2, "remote_addrs", strings.Join(spec.RemoteAddrs, ", "))
@@ -278,11 +285,20 @@ func (e *exporter) child(name string, spec *scenarios.ChildSpec, c *ike.Connecti
 	fmt.Fprintf(&e.w, "      %s {\n", name)
 	e.kv(4, "local_ts", strings.Join(spec.LocalTS, ", "))
 	e.kv(4, "remote_ts", strings.Join(spec.RemoteTS, ", "))
-	var props []string
+	var props, ahProps []string
 	for _, p := range ch.ESPProposals {
-		props = append(props, p.String())
+		if p.Protocol == ike.ProtoAH {
+			ahProps = append(ahProps, p.String())
+		} else {
+			props = append(props, p.String())
+		}
 	}
-	e.kv(4, "esp_proposals", strings.Join(props, ", "))
+	if len(ahProps) > 0 {
+		e.kv(4, "ah_proposals", strings.Join(ahProps, ", "))
+	}
+	if len(props) > 0 {
+		e.kv(4, "esp_proposals", strings.Join(props, ", "))
+	}
 	mode := "tunnel"
 	if ch.Transport {
 		mode = "transport"

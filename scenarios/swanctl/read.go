@@ -489,7 +489,14 @@ func (r *reader) child(s *section, c *scenarios.ConnSpec, conn string, version i
 	c.Children[s.name] = ch
 	key := conn + ".children." + s.name
 	r.n.Set(key, s.pos)
-	ch.ESPProposals = r.proposals(s.get("esp_proposals"), ike.ProtoESP, defaultESP, key+".esp_proposals")
+	// strongSwan offers ah_proposals and esp_proposals together; the default ESP
+	// proposals only when neither is given.
+	ch.AHProposals = r.proposals(s.get("ah_proposals"), ike.ProtoAH, nil, key+".ah_proposals")
+	espDefault := defaultESP
+	if len(ch.AHProposals) > 0 {
+		espDefault = nil
+	}
+	ch.ESPProposals = r.proposals(s.get("esp_proposals"), ike.ProtoESP, espDefault, key+".esp_proposals")
 	ch.LocalTS = r.selectors(s.get("local_ts"), key+".local_ts")
 	ch.RemoteTS = r.selectors(s.get("remote_ts"), key+".remote_ts")
 	if st := s.get("mode"); st != nil {
@@ -555,12 +562,12 @@ func (r *reader) selectors(st *setting, key string) []string {
 		case sel == "dynamic" || sel == "%dynamic":
 			out = append(out, "dynamic")
 		default:
-			if p, err := netip.ParsePrefix(sel); err == nil && p.Addr().Is4() {
+			if p, err := netip.ParsePrefix(sel); err == nil {
 				out = append(out, p.Masked().String())
-			} else if a, err := netip.ParseAddr(sel); err == nil && a.Is4() {
-				out = append(out, a.String()+"/32")
+			} else if a, err := netip.ParseAddr(sel); err == nil && a.Zone() == "" {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()).String())
 			} else {
-				r.note(st, "%s: ikesim's selectors are IPv4 prefixes; left out", sel)
+				r.note(st, "%s: ikesim's selectors are IPv4 or IPv6 prefixes; left out", sel)
 				continue
 			}
 		}

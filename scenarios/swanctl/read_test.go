@@ -158,7 +158,6 @@ charon-systemd { }
 		8:  "connections.vpn.dscp = 000001: no equivalent",
 		19: "local_ts = 10.1.0.0/24[tcp/80]: 10.1.0.0/24[tcp/80]: ikesim's selectors cover all protocols and ports",
 		21: "connections.vpn.children.net.updown = /usr/local/sbin/updown: no equivalent",
-		22: "connections.vpn.children.net.ah_proposals = sha256: no equivalent",
 		28: "pools.unused { ... }: no equivalent",
 		31: "ntlm-x { ... }: secrets of this type have no equivalent",
 		33: "charon-systemd { ... }: no equivalent",
