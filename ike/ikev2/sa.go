@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -639,9 +641,11 @@ func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) {
 	})
 }
 
+// stopTimers cancels every timer, in the order of their names so that runs stay
+// reproducible (each cancel is a trace event).
 func (sa *ikeSA) stopTimers() {
-	for name, t := range sa.timers {
-		t.Stop()
+	for _, name := range slices.Sorted(maps.Keys(sa.timers)) {
+		sa.timers[name].Stop()
 		delete(sa.timers, name)
 	}
 	if sa.outstanding != nil && sa.outstanding.timer != nil {
