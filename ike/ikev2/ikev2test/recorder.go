@@ -43,21 +43,6 @@ func (r *Recorder) ChildSADown(c *ike.ChildSAInfo, _ string) {
 func (r *Recorder) Error(f ike.Failure)       { r.Errors = append(r.Errors, f) }
 func (r *Recorder) NATDetected(n ike.NATInfo) { r.NATs = append(r.NATs, n) }
 
-// Said reports whether any action or error text contains s.
-func (r *Recorder) Said(s string) bool {
-	for _, t := range r.Actions {
-		if strings.Contains(t, s) {
-			return true
-		}
-	}
-	for _, f := range r.Errors {
-		if strings.Contains(f.Text, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // DroppedFor reports whether a drop reason contains s.
 func (r *Recorder) DroppedFor(s string) bool {
 	for _, d := range r.Drops {
