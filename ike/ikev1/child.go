@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // ipsecSA is one IPsec SA pair (an SPI each way) made by a quick mode. In IKEv1 it does
@@ -84,7 +85,7 @@ func (ch *ipsecSA) rekey() {
 		ch.sa.whenReady(func() { ch.sa.startQuickMode(ch.cfg, ch) })
 		return
 	}
-	if c, err := ch.d.conn(ch.info.Conn); err == nil {
+	if c, err := ch.d.core.Conn(ch.info.Conn); err == nil {
 		ch.d.startChild(c, ch.cfg, ch)
 	}
 }
@@ -113,7 +114,7 @@ func (ch *ipsecSA) down(reason string) {
 	}
 	ch.stopTimers()
 	ch.setState(ChildDestroyed)
-	ch.d.held.Release(ch.reqid)
+	ch.d.core.ReleaseReqid(ch.reqid)
 	if ch.bundle != nil {
 		ch.d.env.Observer.ChildSADown(ch.bundle, reason)
 	}
@@ -181,13 +182,9 @@ func (d *Daemon) findChild(c *ike.Connection, peer string, spiOut uint32) (*ipse
 	return nil, nil
 }
 
-// traffic is what the IPsec SA carried, when the host counts it (ike.TrafficHost).
-func (ch *ipsecSA) traffic() (ike.Traffic, bool) {
-	h, ok := ch.d.env.Observer.(ike.TrafficHost)
-	if !ok {
-		return ike.Traffic{}, false
-	}
-	return h.ChildSATraffic(ch.spiIn, ch.spiOut), true
+// Traffic is what the IPsec SA carried, when the host counts it (ike.TrafficHost).
+func (ch *ipsecSA) Traffic() (ike.Traffic, bool) {
+	return daemon.Traffic(ch.d.env.Observer, ch.spiIn, ch.spiOut)
 }
 
 var _ ike.Expirer = (*Daemon)(nil)

@@ -22,19 +22,18 @@ package ikev1
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // Daemon is the IKEv1 engine of one node.
 type Daemon struct {
-	env    ike.Env
-	node   string
-	conns  []*ike.Connection
+	core   daemon.Core // connections, reqids, traps, set_psk
+	env    ike.Env     // core.Env
 	limits Limits
 	// sas holds every ISAKMP SA until it ends, by the cookie this side chose: CKY-I
 	// when it initiated, CKY-R when it responded. Cookies are unique per node, so a
@@ -50,8 +49,6 @@ type Daemon struct {
 	halfOpenFrom map[netip.Addr]int
 	serial       int
 	childSerial  int
-	reqids       map[uint32]*childRef
-	held         ike.Reqids            // the reqids IPsec SAs hold, by their selectors
 	leases       map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
 	orphans      []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
 	closed       bool
@@ -65,15 +62,10 @@ type halfOpenKey struct {
 	peer    netip.AddrPort
 }
 
-type childRef struct {
-	conn  *ike.Connection
-	child *ike.ChildConfig
-}
-
 // New makes the IKEv1 engine of node with its connections (Version 1 ones are taken).
 // It checks that every proposal can be written as IKEv1 attributes.
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{env: env, node: node, reqids: map[uint32]*childRef{}, leases: map[netip.Addr]string{},
+	d := &Daemon{core: daemon.NewCore(env, node, 1), env: env, leases: map[netip.Addr]string{},
 		sas: map[uint64]*isakmpSA{}, byConn: map[*ike.Connection][]*isakmpSA{}, halfOpen: map[halfOpenKey]*isakmpSA{},
 		halfOpenFrom: map[netip.Addr]int{}}
 	d.SetLimits(Limits{})
@@ -92,7 +84,6 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 		if err := checkSignatureConfig(c); err != nil { // hook (auth_sig.go): psk or RSA signatures
 			return nil, fmt.Errorf("ikev1: connection %s: %v", c.Name, err)
 		}
-		d.conns = append(d.conns, c)
 		if c.Limits != nil { // the node's, on each of its connections
 			d.SetLimits(LimitsFrom(*c.Limits))
 		}
@@ -102,20 +93,21 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 					return nil, fmt.Errorf("ikev1: connection %s, child %s: %v", c.Name, ch.Name, err)
 				}
 			}
-			if ch.ReqID == 0 {
-				ch.ReqID = uint32(len(d.reqids) + 1)
-			}
-			d.reqids[ch.ReqID] = &childRef{c, ch}
 		}
+		d.core.Add(c)
 	}
 	return d, nil
 }
 
 var _ ike.Daemon = (*Daemon)(nil)
 
-func (d *Daemon) action(format string, args ...any) {
-	d.env.Observer.Action(fmt.Sprintf(format, args...))
-}
+func (d *Daemon) action(format string, args ...any) { d.core.Action(format, args...) }
+
+// Traps lists children with start_action trigger.
+func (d *Daemon) Traps() []ike.Trap { return d.core.Traps() }
+
+// SetPSK changes this node's pre-shared key for a connection.
+func (d *Daemon) SetPSK(conn string, psk []byte) error { return d.core.SetPSK(conn, psk) }
 
 // errorf reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
 // no SA), with the notify sent or received (0: none).
@@ -137,66 +129,31 @@ func (d *Daemon) failure(sa *isakmpSA, child string, n NotifyType, reason ike.Fa
 	d.env.Observer.Error(ike.Failure{Conn: conn, SA: name, Child: child, Notify: notify, Reason: reason, Text: text, Auth: auth})
 }
 
-func (d *Daemon) conn(name string) (*ike.Connection, error) {
-	for _, c := range d.conns {
-		if c.Name == name {
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("ikev1: no connection %q on %s", name, d.node)
-}
-
-// Traps lists children with start_action trigger.
-func (d *Daemon) Traps() []ike.Trap {
-	var t []ike.Trap
-	for _, c := range d.conns {
-		for _, ch := range c.Children {
-			if ch.StartAction == ike.StartTrigger {
-				t = append(t, ike.Trap{ReqID: ch.ReqID, Conn: c.Name, Child: ch.Name, LocalTS: ch.LocalTS,
-					RemoteTS: ch.RemoteTS, Transport: ch.Transport})
-			}
-		}
-	}
-	return t
-}
-
 // Acquire starts the child whose trap policy matched a packet.
 func (d *Daemon) Acquire(reqid uint32) {
-	ref := d.reqids[reqid]
-	if ref == nil {
+	ref, ok := d.core.Child(reqid)
+	if !ok {
 		d.errorf(nil, 0, ike.FailConfig, "acquire for unknown reqid %d", reqid)
 		return
 	}
-	d.action("Acquire for policy %s/%s: interesting traffic, start IKEv1 for IPsec SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)
-	d.startChild(ref.conn, ref.child, nil)
+	d.action("Acquire for policy %s/%s: interesting traffic, start IKEv1 for IPsec SA %q", ref.Conn.Name, ref.Child.Name, ref.Child.Name)
+	d.startChild(ref.Conn, ref.Child, nil)
 }
 
 // Initiate starts a connection (each child, or the ISAKMP SA alone when it has none) or
 // one named child.
 func (d *Daemon) Initiate(conn, child string) error {
-	c, err := d.conn(conn)
+	c, children, err := d.core.Initiate(conn, child)
 	if err != nil {
 		return err
 	}
-	if child == "" {
-		if len(c.Children) == 0 {
-			if d.activeSA(c) == nil {
-				d.startPhase1(c, nil, nil)
-			}
-			return nil
-		}
-		for _, ch := range c.Children {
-			d.startChild(c, ch, nil)
-		}
-		return nil
+	if len(children) == 0 && d.activeSA(c) == nil {
+		d.startPhase1(c, nil, nil)
 	}
-	for _, ch := range c.Children {
-		if ch.Name == child {
-			d.startChild(c, ch, nil)
-			return nil
-		}
+	for _, ch := range children {
+		d.startChild(c, ch, nil)
 	}
-	return fmt.Errorf("ikev1: connection %s has no child %q", conn, child)
+	return nil
 }
 
 // startChild runs a quick mode for ch on the connection's ISAKMP SA, making one first
@@ -213,14 +170,6 @@ func (d *Daemon) startChild(c *ike.Connection, ch *ike.ChildConfig, old *ipsecSA
 	sa.whenReady(func() { sa.startQuickMode(ch, old) })
 }
 
-// acquireFailed tells the host that the IPsec SA a trap policy asked for cannot be had,
-// so that the packets it queued are dropped.
-func (d *Daemon) acquireFailed(reqid uint32, reason string) {
-	if h, ok := d.env.Observer.(ike.AcquireHost); ok {
-		h.AcquireFailed(reqid, reason)
-	}
-}
-
 // activeSA is the connection's newest ISAKMP SA that is up or that this side is
 // bringing up.
 func (d *Daemon) activeSA(c *ike.Connection) *isakmpSA {
@@ -234,7 +183,7 @@ func (d *Daemon) activeSA(c *ike.Connection) *isakmpSA {
 }
 
 func (d *Daemon) saFor(conn string) (*isakmpSA, error) {
-	c, err := d.conn(conn)
+	c, err := d.core.Conn(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -249,38 +198,16 @@ func (d *Daemon) saFor(conn string) (*isakmpSA, error) {
 // child is "".
 func (d *Daemon) Rekey(conn, child string) error {
 	sa, err := d.saFor(conn)
-	if err != nil {
-		return err
-	}
-	if child == "" {
-		sa.rekeyPhase1()
-		return nil
-	}
-	ch := sa.childByName(child)
-	if ch == nil {
-		return fmt.Errorf("ikev1: connection %s has no installed child %q", conn, child)
-	}
-	sa.whenReady(func() { sa.startQuickMode(ch.cfg, ch) })
-	return nil
+	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.rekeyPhase1() },
+		func(ch *ipsecSA) { sa.whenReady(func() { sa.startQuickMode(ch.cfg, ch) }) })
 }
 
 // Delete deletes a child's IPsec SAs, or every IPsec SA and then the ISAKMP SA when
 // child is "".
 func (d *Daemon) Delete(conn, child string) error {
 	sa, err := d.saFor(conn)
-	if err != nil {
-		return err
-	}
-	if child == "" {
-		sa.deleteAll("deleted")
-		return nil
-	}
-	ch := sa.childByName(child)
-	if ch == nil {
-		return fmt.Errorf("ikev1: connection %s has no installed child %q", conn, child)
-	}
-	sa.deleteChild(ch, "deleted")
-	return nil
+	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.deleteAll("deleted") },
+		func(ch *ipsecSA) { sa.deleteChild(ch, "deleted") })
 }
 
 // DeleteAll deletes every established ISAKMP SA, each after its IPsec SAs: the newest
@@ -304,18 +231,6 @@ func (d *Daemon) Liveness(conn string) error {
 		return err
 	}
 	sa.sendRUThere()
-	return nil
-}
-
-// SetPSK changes this node's pre-shared key for a connection.
-func (d *Daemon) SetPSK(conn string, psk []byte) error {
-	c, err := d.conn(conn)
-	if err != nil {
-		return err
-	}
-	c.Local.PSK = slices.Clone(psk)
-	c.Remote.PSK = slices.Clone(psk)
-	d.action("Pre-shared key of connection %s changed", conn)
 	return nil
 }
 
@@ -447,28 +362,11 @@ func (d *Daemon) sortedSAs() []*isakmpSA {
 	return list
 }
 
-// findConn picks the connection for a peer: local and remote addresses must match (an
-// empty list matches any).
-func (d *Daemon) findConn(local, remote netip.Addr) *ike.Connection {
-	for _, c := range d.conns {
-		if c.Matches(local, remote) {
-			return c
-		}
-	}
-	return nil
-}
-
-func (d *Daemon) random(n int) []byte {
-	b := make([]byte, n)
-	io.ReadFull(d.env.Rand, b)
-	return b
-}
-
 // cookie draws a non-zero 8-byte cookie no ISAKMP SA of this node uses (RFC 2408,
 // Section 2.5.3 asks only that it be unique and unpredictable).
 func (d *Daemon) cookie() uint64 {
 	for {
-		v := binary.BigEndian.Uint64(d.random(8))
+		v := binary.BigEndian.Uint64(d.core.Random(8))
 		if v == 0 {
 			continue
 		}
@@ -478,36 +376,22 @@ func (d *Daemon) cookie() uint64 {
 	}
 }
 
-// spi32 draws a random ESP SPI (RFC 4303: values 1-255 are reserved).
-func (d *Daemon) spi32() uint32 {
-	for {
-		if v := binary.BigEndian.Uint32(d.random(4)); v > 255 {
-			return v
-		}
-	}
-}
-
 // messageID draws a random non-zero message ID for a new exchange (RFC 2408, Section 3.1).
 func (d *Daemon) messageID(sa *isakmpSA) uint32 {
 	for {
-		v := binary.BigEndian.Uint32(d.random(4))
+		v := binary.BigEndian.Uint32(d.core.Random(4))
 		if _, used := sa.flights[v]; v != 0 && !used {
 			return v
 		}
 	}
 }
 
-// Retransmission defaults (strongSwan's are 4 s, 1.8, 5 tries; a classroom needs shorter),
-// lifetimes proposed when the configuration names none (a Cisco router's defaults), and
+// Lifetimes proposed when the configuration names none (a Cisco router's defaults), and
 // the nonce size.
 const (
-	defaultRetransmitTimeout = 2 * time.Second
-	defaultRetransmitBase    = 1.8
-	defaultRetransmitTries   = 5
-	defaultKeepalive         = 20 * time.Second
-	defaultPhase1Lifetime    = 86400 * time.Second
-	defaultPhase2Lifetime    = 3600 * time.Second
-	nonceSize                = 32
-	maxFlights               = 32 // exchanges an ISAKMP SA remembers (beyond those still waiting)
-	maxQuickModes            = 16 // quick modes in progress on one ISAKMP SA
+	defaultPhase1Lifetime = 86400 * time.Second
+	defaultPhase2Lifetime = 3600 * time.Second
+	nonceSize             = daemon.NonceSize
+	maxFlights            = 32 // exchanges an ISAKMP SA remembers (beyond those still waiting)
+	maxQuickModes         = 16 // quick modes in progress on one ISAKMP SA
 )

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // Informational exchanges (RFC 2409, Section 5.7) are one message each way at most:
@@ -177,7 +178,7 @@ func (sa *isakmpSA) sendRUThere() {
 		return
 	}
 	if sa.dpdSeq == 0 {
-		sa.dpdSeq = binary.BigEndian.Uint32(sa.d.random(4)) & 0x7fffffff
+		sa.dpdSeq = binary.BigEndian.Uint32(sa.d.core.Random(4)) & 0x7fffffff
 	}
 	sa.dpdSeq++
 	sa.dpdPending = true
@@ -252,52 +253,21 @@ func (sa *isakmpSA) armTimers() {
 		})
 	}
 	if sa.natLocal {
-		every := c.Keepalive
-		if every <= 0 {
-			every = defaultKeepalive
-		}
-		// Only after keepalive with nothing sent, IKE or ESP (strongSwan's
-		// send_keepalive): any packet refreshes the NAT mapping.
-		var ka func()
-		ka = func() {
-			if sa.deleted {
-				return
-			}
-			if quiet := sa.d.env.Clock.Now().Sub(sa.lastSent()); quiet < every {
-				sa.startTimer("NAT keep-alive", every-quiet, ka)
-				return
-			}
-			sa.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", secs(every))
-			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
-			sa.lastOut = sa.d.env.Clock.Now()
-			sa.startTimer("NAT keep-alive", every, ka)
-		}
-		sa.startTimer("NAT keep-alive", every, ka)
+		daemon.Keepalive{Every: c.Keepalive, LastSent: sa.lastSent, Gone: func() bool { return sa.deleted },
+			Send: func(_, every time.Duration) {
+				sa.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", secs(every))
+				sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+				sa.lastOut = sa.d.env.Clock.Now()
+			}}.Arm(&sa.timers)
 	}
 }
 
 // lastHeard is when the peer was last heard from: an IKE message, or ESP on one of the
 // ISAKMP SA's IPsec SAs, as far as the host counts it (ike.TrafficHost).
-func (sa *isakmpSA) lastHeard() time.Time {
-	t := sa.lastIn
-	for _, ch := range sa.children {
-		if tr, ok := ch.traffic(); ok && tr.LastIn.After(t) {
-			t = tr.LastIn
-		}
-	}
-	return t
-}
+func (sa *isakmpSA) lastHeard() time.Time { return daemon.LastHeard(sa.lastIn, sa.children) }
 
 // lastSent is when this side last sent the peer anything: IKE, a NAT keep-alive, or ESP.
-func (sa *isakmpSA) lastSent() time.Time {
-	t := sa.lastOut
-	for _, ch := range sa.children {
-		if tr, ok := ch.traffic(); ok && tr.LastOut.After(t) {
-			t = tr.LastOut
-		}
-	}
-	return t
-}
+func (sa *isakmpSA) lastSent() time.Time { return daemon.LastSent(sa.lastOut, sa.children) }
 
 // childConfigs lists the configurations of the SA's IPsec SAs.
 func (sa *isakmpSA) childConfigs() []*ike.ChildConfig {

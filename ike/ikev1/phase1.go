@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // Phase 1 (RFC 2409, Sections 5 and 5.4) with a pre-shared key:
@@ -82,14 +83,14 @@ func (d *Daemon) startPhase1(c *ike.Connection, ch *ike.ChildConfig, replaces *i
 		if !sa.generateDH() {
 			return
 		}
-		sa.ni = d.random(nonceSize)
+		sa.ni = d.core.Random(nonceSize)
 		ps = append(ps, NewKE(sa.gxi), NewNonce(sa.ni), IdentityID(c.Local.ID))
 		ps = append(ps, sa.certRequests()...) // hook (auth_sig.go): CR
 		d.action("Aggressive mode: send the Diffie-Hellman value (KE), nonce Ni and our identity %s in the first message, "+
 			"in clear text: an eavesdropper learns who we are", c.Local.ID)
 	}
 	ps = append(ps, sa.vendorIDs()...)
-	sa.startTimer("phase 1 timeout", 30*defaultRetransmitTimeout, func() {
+	sa.startTimer("phase 1 timeout", 30*daemon.DefaultRetransmitTimeout, func() {
 		if !sa.established {
 			sa.failWith(sa.peerError, ike.FailTimeout, "phase 1 did not complete in time%s", sa.peerSaid())
 		}
@@ -450,7 +451,7 @@ func (sa *isakmpSA) onMM2(m *Message) {
 	if !sa.generateDH() {
 		return
 	}
-	sa.ni = sa.d.random(nonceSize)
+	sa.ni = sa.d.core.Random(nonceSize)
 	sa.action("Send KE (g^xi) and nonce Ni (%d bytes)", len(sa.ni))
 	ps := append([]Payload{NewKE(sa.gxi), NewNonce(sa.ni)}, sa.certRequests()...) // hook (auth_sig.go): CR
 	ps = append(ps, sa.natD()...)
@@ -612,7 +613,7 @@ func (d *Daemon) respondPhase1(local, remote netip.AddrPort, m *Message) {
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw, Info: &ike.MessageInfo{Version: 1, Exchange: m.Exchange.String(),
 		MessageFacts: Describe(m, true), Dissect: lazyDissect(m.Raw, nil)}}
-	c := d.findConn(local.Addr(), remote.Addr())
+	c := d.core.Match(local.Addr(), remote.Addr())
 	if c == nil {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv1 connection configured for %s → %s", remote.Addr(), local.Addr()))
 		return
@@ -737,7 +738,7 @@ func (sa *isakmpSA) onMM3(m *Message) {
 	sa.setState(IKE_R_MM3)
 	sa.gxi, sa.ni = ke.Data, ni.Data
 	sa.adoptDH(priv)
-	sa.nr = sa.d.random(nonceSize)
+	sa.nr = sa.d.core.Random(nonceSize)
 	if sa.conn != nil && signatures(sa.conn) {
 		sa.action("Main mode with signatures: no pre-shared key; SKEYID comes from the nonces and g^xy, and the peer's identity and certificate come in message 5")
 	} else {
@@ -796,7 +797,7 @@ func (sa *isakmpSA) respondAM1(m *Message, chosen *SA) {
 	if !sa.generateDH() {
 		return
 	}
-	sa.nr = sa.d.random(nonceSize)
+	sa.nr = sa.d.core.Random(nonceSize)
 	gxy, err := sa.dhPriv.Shared(sa.gxi)
 	if err != nil {
 		sa.failNotify(INVALID_KEY_INFORMATION, fmt.Sprintf("Diffie-Hellman with the peer's KE payload failed: %v", err))

@@ -133,8 +133,8 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 			return // one is running already
 		}
 	}
-	qm := &quickMode{sa: sa, msgID: d.messageID(sa), initiator: true, cfg: ch, rekeys: old, spiIn: d.spi32(),
-		ni: d.random(nonceSize), transport: ch.Transport}
+	qm := &quickMode{sa: sa, msgID: d.messageID(sa), initiator: true, cfg: ch, rekeys: old, spiIn: d.core.SPI32(),
+		ni: d.core.Random(nonceSize), transport: ch.Transport}
 	sa.quickModes[qm.msgID] = qm
 	qm.localTS, qm.remoteTS = sa.localSelector(ch), sa.remoteSelector(ch)
 	if old != nil {
@@ -146,7 +146,7 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 	espSPI, ahSPI := qm.spiIn, uint32(0)
 	switch wantAH, wantESP := childProtocols(ch); {
 	case wantAH && wantESP:
-		qm.bundleIn = d.spi32()
+		qm.bundleIn = d.core.SPI32()
 		ahSPI = qm.bundleIn
 	case wantAH:
 		espSPI, ahSPI = 0, qm.spiIn
@@ -244,7 +244,7 @@ func (qm *quickMode) failedWith(n NotifyType, reason ike.FailReason, why string)
 		qm.rekeys.setState(ChildInstalled)
 	}
 	if qm.initiator && qm.rekeys == nil {
-		qm.sa.d.acquireFailed(qm.cfg.ReqID, why)
+		qm.sa.d.core.AcquireFailed(qm.cfg.ReqID, why)
 	}
 	qm.abort()
 }
@@ -500,12 +500,12 @@ func (sa *isakmpSA) respondQuickMode(m *Message) {
 		d.action("PFS: generate a fresh Diffie-Hellman value for group %s and compute g(qm)^xy", grp.Name)
 	}
 	qm.setState(IKE_QM_SPI_STARVE)
-	qm.spiIn = d.spi32()
-	qm.nr = d.random(nonceSize)
+	qm.spiIn = d.core.SPI32()
+	qm.nr = d.core.Random(nonceSize)
 	d.action("Accept %s (transform #%d of proposal #%d); allocate inbound SPI 0x%08x", o.proposal(), tr.Number, prop.Number, qm.spiIn)
 	chosen := []*Proposal{{Number: prop.Number, Protocol: prop.Protocol, SPI: spiBytes(qm.spiIn), Transforms: []*Transform{tr}}}
 	if ahPick != nil {
-		qm.bundleIn, qm.bundleOut, qm.bundleAH = d.spi32(), spiValue(ahPick.prop.SPI), &ahPick.o
+		qm.bundleIn, qm.bundleOut, qm.bundleAH = d.core.SPI32(), spiValue(ahPick.prop.SPI), &ahPick.o
 		d.action("Accept %s with it (transform #%d of the AH part of proposal #%d): an AH+ESP bundle; allocate inbound AH SPI 0x%08x",
 			ahPick.o.proposal(), ahPick.tr.Number, prop.Number, qm.bundleIn)
 		chosen = append([]*Proposal{{Number: prop.Number, Protocol: ProtoIPsecAH, SPI: spiBytes(qm.bundleIn), Transforms: []*Transform{ahPick.tr}}}, chosen...)
@@ -728,8 +728,7 @@ func (qm *quickMode) install() {
 	ch := &ipsecSA{d: d, sa: sa, cfg: qm.cfg, serial: d.childSerial, spiIn: qm.spiIn, spiOut: qm.spiOut, life: qm.chosen.life,
 		initiator: qm.initiator, peer: sa.peerID.String()}
 	encap := qm.chosen.encap == EncapUDPTunnel || qm.chosen.encap == EncapUDPTransport
-	ch.reqid = d.held.Alloc(qm.cfg.ReqID, []ike.TrafficSelector{qm.localTS}, []ike.TrafficSelector{qm.remoteTS},
-		func(id uint32) bool { return d.reqids[id] != nil })
+	ch.reqid = d.core.AllocReqid(qm.cfg, []ike.TrafficSelector{qm.localTS}, []ike.TrafficSelector{qm.remoteTS})
 	ch.info = &ike.ChildSAInfo{Conn: sa.conn.Name, Child: qm.cfg.Name, ReqID: ch.reqid, Protocol: infoProto,
 		Transport: qm.transport, Local: sa.local, Remote: sa.remote, Encap: encap, SPIIn: qm.spiIn, SPIOut: qm.spiOut,
 		Proposal: p, EncrKeyIn: in[:ek], IntegKeyIn: in[ek:], EncrKeyOut: out[:ek], IntegKeyOut: out[ek:],

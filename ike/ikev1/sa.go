@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // isakmpSA is one ISAKMP SA (phase 1) and the exchanges that run under it.
@@ -83,7 +84,7 @@ type isakmpSA struct {
 	dpdSeq     uint32 // the last R-U-THERE sequence number sent
 	dpdPending bool
 	dpdTries   int
-	timers     map[string]ike.Timer
+	timers     daemon.Timers
 	lastIn     time.Time
 	lastOut    time.Time
 }
@@ -138,7 +139,7 @@ type received struct {
 func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *isakmpSA {
 	d.serial++
 	return &isakmpSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
-		state: IKE_READY, flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: map[string]ike.Timer{}}
+		state: IKE_READY, flights: map[uint32]*flight{}, quickModes: map[uint32]*quickMode{}, timers: daemon.NewTimers(d.env.Clock)}
 }
 
 func (sa *isakmpSA) name() string {
@@ -165,19 +166,7 @@ func (sa *isakmpSA) setState(s State) {
 func (sa *isakmpSA) action(format string, args ...any) { sa.d.action(format, args...) }
 
 func (sa *isakmpSA) retransmitParams() (time.Duration, float64, int) {
-	t, b, n := defaultRetransmitTimeout, defaultRetransmitBase, defaultRetransmitTries
-	if c := sa.conn; c != nil {
-		if c.RetransmitTimeout > 0 {
-			t = c.RetransmitTimeout
-		}
-		if c.RetransmitBase > 0 {
-			b = c.RetransmitBase
-		}
-		if c.RetransmitTries > 0 {
-			n = c.RetransmitTries
-		}
-	}
-	return t, b, n
+	return daemon.Retransmit(sa.conn)
 }
 
 // flight returns the record of exchange id, making it when new. Past maxFlights
@@ -569,33 +558,13 @@ func (sa *isakmpSA) decryptFailed(dg ike.Datagram, m *Message, err error) {
 	sa.notify(PAYLOAD_MALFORMED, 0, nil)
 }
 
-func (sa *isakmpSA) startTimer(name string, d time.Duration, f func()) {
-	if t := sa.timers[name]; t != nil {
-		t.Stop()
-	}
-	sa.timers[name] = sa.d.env.Clock.AfterFunc(d, name, func() {
-		delete(sa.timers, name)
-		f()
-	})
-}
+func (sa *isakmpSA) startTimer(name string, d time.Duration, f func()) { sa.timers.Start(name, d, f) }
 
-func (sa *isakmpSA) stopTimer(name string) {
-	if t := sa.timers[name]; t != nil {
-		t.Stop()
-		delete(sa.timers, name)
-	}
-}
+func (sa *isakmpSA) stopTimer(name string) { sa.timers.Stop(name) }
 
-// stopTimers cancels every timer, in a fixed order so that runs stay reproducible.
+// stopTimers cancels every timer: the named ones, the retransmissions, the IPsec SAs'.
 func (sa *isakmpSA) stopTimers() {
-	names := make([]string, 0, len(sa.timers))
-	for name := range sa.timers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		sa.stopTimer(name)
-	}
+	sa.timers.StopAll()
 	for _, id := range sa.flightOrder {
 		if f := sa.flights[id]; f != nil {
 			f.waiting = false
@@ -666,7 +635,7 @@ func (sa *isakmpSA) destroy(reason string, keepChildren bool) {
 	sa.d.unregister(sa)
 	if !sa.ready {
 		for _, reqid := range sa.pending {
-			sa.d.acquireFailed(reqid, reason)
+			sa.d.core.AcquireFailed(reqid, reason)
 		}
 	}
 	sa.waiting, sa.pending = nil, nil
@@ -702,14 +671,16 @@ func (sa *isakmpSA) becomeReady() {
 	}
 }
 
-func (sa *isakmpSA) childByName(name string) *ipsecSA {
+// InstalledChild is the newest installed IPsec SA of the configuration named name
+// (daemon.NamedChild).
+func (sa *isakmpSA) InstalledChild(name string) (*ipsecSA, bool) {
 	var found *ipsecSA
 	for _, ch := range sa.children {
 		if ch.cfg.Name == name && ch.state == ChildInstalled {
 			found = ch
 		}
 	}
-	return found
+	return found, found != nil
 }
 
 // weakIn lists the weak algorithms offered or chosen in a message's SA and KE payloads,

@@ -36,7 +36,7 @@ type modeConfig struct {
 // modes wait until this is done.
 func (sa *isakmpSA) afterPhase1() {
 	c := sa.conn
-	sa.cfg = &modeConfig{identifier: binary.BigEndian.Uint16(sa.d.random(2))}
+	sa.cfg = &modeConfig{identifier: binary.BigEndian.Uint16(sa.d.core.Random(2))}
 	if sa.initiator {
 		sa.cfg.xauthPending = c.XAuth != nil && c.XAuth.User != "" && sa.peerXAUTH
 		sa.cfg.cfgPending = c.RequestVIP

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // childSA is one Child SA pair (one SPI each way) of an IKE SA.
@@ -62,14 +63,16 @@ func (ch *childSA) setState(s string) {
 	ch.state = s
 }
 
-func (sa *ikeSA) childByName(name string) *childSA {
+// InstalledChild is the newest installed Child SA of the configuration named name
+// (daemon.NamedChild).
+func (sa *ikeSA) InstalledChild(name string) (*childSA, bool) {
 	var found *childSA
 	for _, ch := range sa.children {
 		if ch.cfg.Name == name && ch.state == "INSTALLED" {
 			found = ch
 		}
 	}
-	return found
+	return found, found != nil
 }
 
 // withoutDH strips Diffie-Hellman transforms: IKE_AUTH's Child SA uses the IKE SA's keys.
@@ -140,7 +143,7 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
 		serial: sa.d.childSerial, born: sa.d.env.Clock.Now(), ni: ni, nr: nr}
 	local, remote := sa.local, sa.remote
-	ch.reqid = sa.d.allocReqid(cfg, localTS, remoteTS)
+	ch.reqid = sa.d.core.AllocReqid(cfg, localTS, remoteTS)
 	info := &ike.ChildSAInfo{Conn: sa.conn.Name, Child: cfg.Name, ReqID: ch.reqid, Protocol: p.Protocol,
 		Transport: transport, Local: local, Remote: remote, Encap: sa.behindNAT() && p.Protocol != ike.ProtoAH,
 		BehindNAT: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
@@ -286,7 +289,7 @@ func (ch *childSA) down(reason string) {
 		ch.rekeyTimer.Stop()
 	}
 	ch.setState("DESTROYED")
-	ch.sa.d.held.Release(ch.reqid)
+	ch.sa.d.core.ReleaseReqid(ch.reqid)
 	ch.sa.d.env.Observer.ChildSADown(ch.info, reason)
 }
 
@@ -383,13 +386,9 @@ func spiValue(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// traffic is what the child carried, when the host counts it (ike.TrafficHost).
-func (ch *childSA) traffic() (ike.Traffic, bool) {
-	h, ok := ch.sa.d.env.Observer.(ike.TrafficHost)
-	if !ok {
-		return ike.Traffic{}, false
-	}
-	return h.ChildSATraffic(ch.spiIn, ch.spiOut), true
+// Traffic is what the child carried, when the host counts it (ike.TrafficHost).
+func (ch *childSA) Traffic() (ike.Traffic, bool) {
+	return daemon.Traffic(ch.sa.d.env.Observer, ch.spiIn, ch.spiOut)
 }
 
 var _ ike.Expirer = (*Daemon)(nil)

@@ -25,17 +25,16 @@ import (
 	"io"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // Daemon is the IKEv2 engine of one node.
 type Daemon struct {
-	env   ike.Env
-	node  string
-	conns []*ike.Connection
-	sas   map[uint64]*ikeSA // by the SPI this side chose
+	core daemon.Core       // connections, reqids, traps, set_psk
+	env  ike.Env           // core.Env
+	sas  map[uint64]*ikeSA // by the SPI this side chose
 	// initHashes finds a responder's IKE SA by the IKE_SA_INIT request that made it,
 	// for retransmissions of that request (initKeyOf).
 	initHashes  map[initKey]*ikeSA
@@ -43,8 +42,6 @@ type Daemon struct {
 	cookies     cookieJar
 	serial      int // numbers IKE SAs for state-machine names
 	childSerial int // numbers Child SAs
-	reqids      map[uint32]*childRef
-	held        ike.Reqids // the reqids Child SAs hold, by their selectors
 	closed      bool
 	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
 	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
@@ -53,19 +50,9 @@ type Daemon struct {
 	leases       map[netip.Addr]*ikeSA // virtual IPs given out from the pools
 }
 
-// allocReqid is the reqid of a new Child SA of cfg with these selectors (ike.Reqids).
-func (d *Daemon) allocReqid(cfg *ike.ChildConfig, local, remote []ike.TrafficSelector) uint32 {
-	return d.held.Alloc(cfg.ReqID, local, remote, func(id uint32) bool { return d.reqids[id] != nil })
-}
-
-type childRef struct {
-	conn  *ike.Connection
-	child *ike.ChildConfig
-}
-
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{env: env, node: node, sas: map[uint64]*ikeSA{}, reqids: map[uint32]*childRef{},
+	d := &Daemon{core: daemon.NewCore(env, node, 2), env: env, sas: map[uint64]*ikeSA{},
 		halfOpenFrom: map[netip.Addr]int{}, initHashes: map[initKey]*ikeSA{}, limits: ike.DefaultLimits()}
 	if err := d.cookies.init(env.Rand); err != nil {
 		return nil, fmt.Errorf("ikev2: %v", err)
@@ -80,22 +67,21 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 		if len(c.Proposals) == 0 {
 			return nil, fmt.Errorf("ikev2: connection %s has no proposals", c.Name)
 		}
-		d.conns = append(d.conns, c)
-		for _, ch := range c.Children {
-			if ch.ReqID == 0 {
-				ch.ReqID = uint32(len(d.reqids) + 1)
-			}
-			d.reqids[ch.ReqID] = &childRef{c, ch}
-		}
+		d.core.Add(c)
 	}
 	return d, nil
 }
 
 var _ ike.Daemon = (*Daemon)(nil)
 
-func (d *Daemon) action(format string, args ...any) {
-	d.env.Observer.Action(fmt.Sprintf(format, args...))
-}
+func (d *Daemon) action(format string, args ...any) { d.core.Action(format, args...) }
+
+// Traps lists children with start_action trigger.
+func (d *Daemon) Traps() []ike.Trap { return d.core.Traps() }
+
+// SetPSK changes this node's pre-shared key for a connection, both directions: one key
+// for every peer from now on.
+func (d *Daemon) SetPSK(conn string, psk []byte) error { return d.core.SetPSK(conn, psk) }
 
 // failure reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
 // no SA yet), about its Child SA child ("": none), with the notify sent or received (0:
@@ -114,74 +100,38 @@ func (d *Daemon) failure(sa *ikeSA, child string, n NotifyType, reason ike.FailR
 		Text: fmt.Sprintf(format, args...), Auth: auth})
 }
 
-func (d *Daemon) conn(name string) (*ike.Connection, error) {
-	for _, c := range d.conns {
-		if c.Name == name {
-			return c, nil
-		}
-	}
-	return nil, fmt.Errorf("ikev2: no connection %q on %s", name, d.node)
-}
-
-func (c *childRef) trap() ike.Trap {
-	return ike.Trap{ReqID: c.child.ReqID, Conn: c.conn.Name, Child: c.child.Name,
-		LocalTS: c.child.LocalTS, RemoteTS: c.child.RemoteTS, Transport: c.child.Transport}
-}
-
-// Traps lists children with start_action trigger.
-func (d *Daemon) Traps() []ike.Trap {
-	var t []ike.Trap
-	for _, c := range d.conns {
-		for _, ch := range c.Children {
-			if ch.StartAction == ike.StartTrigger {
-				t = append(t, d.reqids[ch.ReqID].trap())
-			}
-		}
-	}
-	return t
-}
-
 // Acquire starts the child whose trap policy matched a packet.
 func (d *Daemon) Acquire(reqid uint32) {
-	ref := d.reqids[reqid]
-	if ref == nil {
+	ref, ok := d.core.Child(reqid)
+	if !ok {
 		d.failure(nil, "", 0, ike.FailConfig, "acquire for unknown reqid %d", reqid)
 		return
 	}
 	// strongSwan's test_duplicate: no second Child SA identical to one that is up. An
 	// explicit initiate still makes one, as ikesim's labs show.
-	if sa := d.activeSA(ref.conn); sa != nil && sa.duplicateChild(ref.child) {
-		d.action("Acquire for policy %s/%s: Child SA %q is already up: no duplicate", ref.conn.Name, ref.child.Name, ref.child.Name)
+	if sa := d.activeSA(ref.Conn); sa != nil && sa.duplicateChild(ref.Child) {
+		d.action("Acquire for policy %s/%s: Child SA %q is already up: no duplicate", ref.Conn.Name, ref.Child.Name, ref.Child.Name)
 		return
 	}
-	d.action("Acquire for policy %s/%s: start IKE for Child SA %q", ref.conn.Name, ref.child.Name, ref.child.Name)
-	d.startChild(ref.conn, ref.child)
+	d.action("Acquire for policy %s/%s: start IKE for Child SA %q", ref.Conn.Name, ref.Child.Name, ref.Child.Name)
+	d.startChild(ref.Conn, ref.Child)
 }
 
 // Initiate starts a connection (all its children with start_action "start" or, when
 // child names one, that child) or a new child on an established IKE SA.
 func (d *Daemon) Initiate(conn, child string) error {
-	c, err := d.conn(conn)
+	c, children, err := d.core.Initiate(conn, child)
 	if err != nil {
 		return err
 	}
-	if child == "" {
-		if len(c.Children) == 0 || c.Childless {
-			d.startIKE(c, nil)
-			return nil
-		}
-		for _, ch := range c.Children {
-			d.startChild(c, ch)
-		}
+	if child == "" && (len(children) == 0 || c.Childless) {
+		d.startIKE(c, nil)
 		return nil
 	}
-	for _, ch := range c.Children {
-		if ch.Name == child {
-			d.startChild(c, ch)
-			return nil
-		}
+	for _, ch := range children {
+		d.startChild(c, ch)
 	}
-	return fmt.Errorf("ikev2: connection %s has no child %q", conn, child)
+	return nil
 }
 
 // startChild sets up a child on the connection's IKE SA, making one if needed.
@@ -211,7 +161,7 @@ func (d *Daemon) activeSA(c *ike.Connection) *ikeSA {
 }
 
 func (d *Daemon) saFor(conn string) (*ikeSA, error) {
-	c, err := d.conn(conn)
+	c, err := d.core.Conn(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -225,37 +175,15 @@ func (d *Daemon) saFor(conn string) (*ikeSA, error) {
 // Rekey rekeys a child, or the IKE SA when child is "".
 func (d *Daemon) Rekey(conn, child string) error {
 	sa, err := d.saFor(conn)
-	if err != nil {
-		return err
-	}
-	if child == "" {
-		sa.queueRequest(sa.rekeyIKE)
-		return nil
-	}
-	ch := sa.childByName(child)
-	if ch == nil {
-		return fmt.Errorf("ikev2: connection %s has no installed child %q", conn, child)
-	}
-	sa.queueRequest(func() { sa.createChild(ch.cfg, ch) })
-	return nil
+	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.queueRequest(sa.rekeyIKE) },
+		func(ch *childSA) { sa.queueRequest(func() { sa.createChild(ch.cfg, ch) }) })
 }
 
 // Delete deletes a child, or the IKE SA with all its children when child is "".
 func (d *Daemon) Delete(conn, child string) error {
 	sa, err := d.saFor(conn)
-	if err != nil {
-		return err
-	}
-	if child == "" {
-		sa.queueRequest(sa.deleteIKE)
-		return nil
-	}
-	ch := sa.childByName(child)
-	if ch == nil {
-		return fmt.Errorf("ikev2: connection %s has no installed child %q", conn, child)
-	}
-	sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) })
-	return nil
+	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.queueRequest(sa.deleteIKE) },
+		func(ch *childSA) { sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) }) })
 }
 
 // DeleteAll deletes every established IKE SA, each with its Child SAs: the newest of
@@ -282,19 +210,6 @@ func (d *Daemon) Liveness(conn string) error {
 		return err
 	}
 	sa.queueRequest(sa.liveness)
-	return nil
-}
-
-// SetPSK changes this node's pre-shared key for a connection (both directions).
-func (d *Daemon) SetPSK(conn string, psk []byte) error {
-	c, err := d.conn(conn)
-	if err != nil {
-		return err
-	}
-	c.Local.PSK = append([]byte(nil), psk...)
-	c.Remote.PSK = append([]byte(nil), psk...)
-	c.Local.PSKFor, c.Remote.PSKFor = nil, nil // one key for every peer from now on
-	d.action("Pre-shared key of connection %s changed", conn)
 	return nil
 }
 
@@ -360,13 +275,6 @@ func (d *Daemon) uncountHalfOpen(sa *ikeSA) {
 	}
 }
 
-// acquireFailed tells the host that the Child SA an acquire asked for cannot be had.
-func (d *Daemon) acquireFailed(reqid uint32, reason string) {
-	if h, ok := d.env.Observer.(ike.AcquireHost); ok {
-		h.AcquireFailed(reqid, reason)
-	}
-}
-
 // spi draws a non-zero random 64-bit SPI.
 func (d *Daemon) spi64() uint64 {
 	var b [8]byte
@@ -378,28 +286,5 @@ func (d *Daemon) spi64() uint64 {
 	}
 }
 
-// spi32 draws a random ESP SPI (RFC 4303: values 1-255 are reserved).
-func (d *Daemon) spi32() uint32 {
-	var b [4]byte
-	for {
-		io.ReadFull(d.env.Rand, b[:])
-		if v := binary.BigEndian.Uint32(b[:]); v > 255 {
-			return v
-		}
-	}
-}
-
-func (d *Daemon) nonce(n int) []byte {
-	b := make([]byte, n)
-	io.ReadFull(d.env.Rand, b)
-	return b
-}
-
-// Retransmission defaults (strongSwan's are 4 s, 1.8, 5 tries; a classroom needs shorter).
-const (
-	defaultRetransmitTimeout = 2 * time.Second
-	defaultRetransmitBase    = 1.8
-	defaultRetransmitTries   = 5
-	defaultKeepalive         = 20 * time.Second
-	nonceSize                = 32
-)
+// nonceSize is the size of the nonces this side sends.
+const nonceSize = daemon.NonceSize

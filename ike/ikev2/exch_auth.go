@@ -67,7 +67,7 @@ func (sa *ikeSA) sendAuth() {
 	var spi uint32
 	sa.authChild = ch
 	if ch != nil {
-		spi = d.spi32()
+		spi = d.core.SPI32()
 		if ch.Transport {
 			ps = append(ps, &Notify{Type: USE_TRANSPORT_MODE})
 		}
@@ -160,7 +160,7 @@ func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, n
 			sa.d.failure(sa, ch.Name, n.Type, ike.FailPeerNotify, "%s: Child SA %s not created: responder says %s", sa.name(), ch.Name, n.Type)
 		}
 		if old == nil {
-			sa.d.acquireFailed(ch.ReqID, "the responder says "+n.Type.String())
+			sa.d.core.AcquireFailed(ch.ReqID, "the responder says "+n.Type.String())
 		}
 		return nil, n.Type
 	}
@@ -186,10 +186,7 @@ func (sa *ikeSA) finishChild(inner []Payload, ch *ike.ChildConfig, spi uint32, n
 // establish marks the IKE SA up and starts its timers.
 func (sa *ikeSA) establish() {
 	sa.d.uncountHalfOpen(sa)
-	if t := sa.timers["IKE_SA_INIT half-open timeout"]; t != nil {
-		t.Stop()
-		delete(sa.timers, "IKE_SA_INIT half-open timeout")
-	}
+	sa.timers.Stop("IKE_SA_INIT half-open timeout")
 	sa.setState(stateEstablished)
 	sa.d.env.Observer.IKESAUp(sa.info())
 	sa.d.action("%s established between %s and %s (%s)", sa.name(), sa.local, sa.remote, sa.proposal)
@@ -296,7 +293,7 @@ func (sa *ikeSA) acceptChild(inner []Payload, ni, nr, gir []byte, old *childSA, 
 			proposalList(offered), proposalList(local))
 		return []Payload{&Notify{Type: NO_PROPOSAL_CHOSEN}}, nil, nil
 	}
-	spi := d.spi32()
+	spi := d.core.SPI32()
 	peerSPI := spiValue(sap.Proposals[idx].SPI)
 	transport := cfg.Transport && notifyIn(inner, USE_TRANSPORT_MODE) != nil
 	d.action("Select ESP proposal %s for child %s; choose inbound SPI 0x%08x", chosen, cfg.Name, spi)
@@ -350,7 +347,7 @@ func (sa *ikeSA) checkUnique(ic bool) bool {
 		return true
 	}
 	if policy == "keep" {
-		d.action("unique = keep: %s already has an IKE SA with %s, refuse the new one", d.node, peer)
+		d.action("unique = keep: %s already has an IKE SA with %s, refuse the new one", d.core.Node, peer)
 		return false
 	}
 	for _, o := range dups {

@@ -27,8 +27,8 @@ func (sa *ikeSA) createChild(cfg *ike.ChildConfig, old *childSA) {
 	if old != nil && (old.state != "INSTALLED" || old.sa != sa) {
 		return
 	}
-	spi := d.spi32()
-	ni := d.nonce(nonceSize)
+	spi := d.core.SPI32()
+	ni := d.core.Random(nonceSize)
 	var priv ike.DHPrivate
 	var ps []Payload
 	if old != nil {
@@ -335,7 +335,7 @@ func (sa *ikeSA) respondCreateChild(m *Message, inner []Payload) {
 			d.action("Peer rekeys %s (our outbound SPI 0x%08x)", old.name(), spi)
 		}
 	}
-	nr := d.nonce(nonceSize)
+	nr := d.core.Random(nonceSize)
 	var gir []byte
 	var kePs []Payload
 	ke := payloadOf[*KE](inner)
@@ -390,7 +390,7 @@ func (sa *ikeSA) rekeyIKE() {
 		return
 	}
 	newSPI := d.spi64()
-	ni := d.nonce(nonceSize)
+	ni := d.core.Random(nonceSize)
 	priv, err := sa.dh.Generate(d.env.Rand)
 	if err != nil {
 		d.failure(sa, "", 0, ike.FailInternal, "%s: Diffie-Hellman: %v", sa.name(), err)
@@ -505,7 +505,7 @@ func (sa *ikeSA) respondRekeyIKE(id uint32, sap *SA, ni *Nonce, ke *KE, collisio
 		return
 	}
 	newSPI := d.spi64()
-	nr := d.nonce(nonceSize)
+	nr := d.core.Random(nonceSize)
 	spiB := make([]byte, 8)
 	binary.BigEndian.PutUint64(spiB, newSPI)
 	d.action("Peer rekeys the IKE SA: accept %s with new responder SPI %016x", chosen, newSPI)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // INFORMATIONAL (RFC 7296 1.4): HDR, SK {[N,] [D,] [CP,] ...}. An empty one is a
@@ -210,54 +211,23 @@ func (sa *ikeSA) armTimers() {
 		})
 	}
 	if sa.natLocal {
-		every := c.Keepalive
-		if every <= 0 {
-			every = defaultKeepalive
-		}
-		// strongSwan's send_keepalive: only after keepalive seconds with nothing sent,
-		// IKE or ESP, since any packet refreshes the NAT mapping (RFC 3948, Section 4).
-		var ka func()
-		ka = func() {
-			if sa.state == stateDestroyed || sa.state == stateRekeyed {
-				return
-			}
-			quiet := sa.d.env.Clock.Now().Sub(sa.lastSent())
-			if quiet < every {
-				sa.startTimer("NAT keep-alive", every-quiet, ka)
-				return
-			}
-			sa.d.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", quiet.Round(time.Millisecond))
-			sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
-			sa.lastOut = sa.d.env.Clock.Now()
-			sa.startTimer("NAT keep-alive", every, ka)
-		}
-		sa.startTimer("NAT keep-alive", every, ka)
+		daemon.Keepalive{Every: c.Keepalive, LastSent: sa.lastSent,
+			Gone: func() bool { return sa.state == stateDestroyed || sa.state == stateRekeyed },
+			Send: func(quiet, _ time.Duration) {
+				sa.d.action("Behind a NAT and nothing sent for %s: send a NAT-keepalive to keep the mapping alive", quiet.Round(time.Millisecond))
+				sa.d.env.Transport.SendKeepalive(sa.local, sa.remote)
+				sa.lastOut = sa.d.env.Clock.Now()
+			}}.Arm(&sa.timers)
 	}
 }
 
 // lastHeard is when the peer was last heard from: an IKE message, or ESP on a Child
 // SA, as far as the host counts it.
-func (sa *ikeSA) lastHeard() time.Time {
-	t := sa.lastIn
-	for _, ch := range sa.children {
-		if tr, ok := ch.traffic(); ok && tr.LastIn.After(t) {
-			t = tr.LastIn
-		}
-	}
-	return t
-}
+func (sa *ikeSA) lastHeard() time.Time { return daemon.LastHeard(sa.lastIn, sa.children) }
 
 // lastSent is when this side last sent the peer anything: an IKE message, a NAT
 // keep-alive, or ESP on a Child SA.
-func (sa *ikeSA) lastSent() time.Time {
-	t := sa.lastOut
-	for _, ch := range sa.children {
-		if tr, ok := ch.traffic(); ok && tr.LastOut.After(t) {
-			t = tr.LastOut
-		}
-	}
-	return t
-}
+func (sa *ikeSA) lastSent() time.Time { return daemon.LastSent(sa.lastOut, sa.children) }
 
 // hasChildOut says whether a Child SA of the IKE SA has this outbound SPI.
 func (sa *ikeSA) hasChildOut(spi uint32) bool {

@@ -7,10 +7,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // IKE_SA_INIT (RFC 7296 1.2):
@@ -103,7 +103,7 @@ func (sa *ikeSA) sendInit() {
 		sa.keGroupOf = sa.keGroup
 	}
 	if sa.ni == nil {
-		sa.ni, freshNi = d.nonce(nonceSize), true
+		sa.ni, freshNi = d.core.Random(nonceSize), true
 	}
 	props := make([]string, len(sa.conn.Proposals))
 	for i, p := range sa.conn.Proposals {
@@ -381,18 +381,6 @@ func (sa *ikeSA) deriveFrom(gir []byte) {
 		len(gir), keys)
 }
 
-// findConn picks the connection for a peer: local and remote addresses must match (an
-// empty list matches any).
-func (d *Daemon) findConn(local, remote netip.Addr) *ike.Connection {
-	for _, c := range d.conns {
-		if (len(c.LocalAddrs) == 0 || slices.Contains(c.LocalAddrs, local)) &&
-			(len(c.RemoteAddrs) == 0 || slices.Contains(c.RemoteAddrs, remote)) {
-			return c
-		}
-	}
-	return nil
-}
-
 // replyStateless answers an IKE_SA_INIT request without making state.
 func (d *Daemon) replyStateless(local, remote netip.AddrPort, req *Message, n *Notify) {
 	m := &Message{Header: Header{SPIi: req.Header.SPIi, Exchange: IKE_SA_INIT, Flags: FlagResponse}, Payloads: []Payload{n}}
@@ -464,7 +452,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message, key initK
 	obs := d.env.Observer
 	dg := ike.Datagram{Local: local, Remote: remote, Data: m.Raw,
 		Info: &ike.MessageInfo{Version: 2, Exchange: IKE_SA_INIT.String(), MessageFacts: Describe(m, true), Dissect: d.lazyDissect(m.Raw, nil), Weak: weakIn(m)}}
-	c := d.findConn(local.Addr(), remote.Addr())
+	c := d.core.Match(local.Addr(), remote.Addr())
 	if c == nil {
 		obs.Dropped(dg, fmt.Sprintf("no IKEv2 connection configured for %s → %s", remote.Addr(), local.Addr()))
 		return
@@ -529,7 +517,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message, key initK
 		sa.failWith(0, ike.FailInternal, "Diffie-Hellman: %v", err)
 		return
 	}
-	sa.ni, sa.nr = ni.Data, d.nonce(nonceSize)
+	sa.ni, sa.nr = ni.Data, d.core.Random(nonceSize)
 	sa.initRequest = m.Raw
 	d.action("Selected %s; choose responder SPI %016x; generate a Diffie-Hellman private value, KEr and nonce Nr", chosen, sa.spiR)
 	if err := sa.deriveKeys(ke.Data); err != nil {
@@ -545,7 +533,7 @@ func (d *Daemon) respondInit(local, remote netip.AddrPort, m *Message, key initK
 	resp = append(resp, childlessSupport(c)...)
 	sa.sendResponse(IKE_SA_INIT, 0, resp)
 	sa.initReply = sa.lastReply
-	sa.startTimer("IKE_SA_INIT half-open timeout", 30*defaultRetransmitTimeout, func() {
+	sa.startTimer("IKE_SA_INIT half-open timeout", 30*daemon.DefaultRetransmitTimeout, func() {
 		if sa.state == stateConnecting {
 			sa.failWith(0, ike.FailTimeout, "IKE_AUTH never came: half-open IKE SA times out")
 		}

@@ -5,13 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // saState is the state of an IKE SA, named as strongSwan names them.
@@ -102,7 +101,7 @@ type ikeSA struct {
 	children        []*childSA
 	pendingChildren []*ike.ChildConfig
 
-	timers  map[string]ike.Timer
+	timers  daemon.Timers
 	lastIn  time.Time
 	lastOut time.Time
 	rekeyed *ikeSA // the SA that replaced this one
@@ -137,7 +136,7 @@ type request struct {
 func (d *Daemon) newSA(c *ike.Connection, initiator bool, local, remote netip.AddrPort) *ikeSA {
 	d.serial++
 	sa := &ikeSA{d: d, conn: c, serial: d.serial, initiator: initiator, local: local, remote: remote,
-		timers: map[string]ike.Timer{}}
+		timers: daemon.NewTimers(d.env.Clock)}
 	return sa
 }
 
@@ -166,21 +165,7 @@ func (sa *ikeSA) mySPI() uint64 {
 	return sa.spiR
 }
 
-func (sa *ikeSA) retransmitParams() (time.Duration, float64, int) {
-	t, b, n := defaultRetransmitTimeout, defaultRetransmitBase, defaultRetransmitTries
-	if sa.conn != nil {
-		if sa.conn.RetransmitTimeout > 0 {
-			t = sa.conn.RetransmitTimeout
-		}
-		if sa.conn.RetransmitBase > 0 {
-			b = sa.conn.RetransmitBase
-		}
-		if sa.conn.RetransmitTries > 0 {
-			n = sa.conn.RetransmitTries
-		}
-	}
-	return t, b, n
-}
+func (sa *ikeSA) retransmitParams() (time.Duration, float64, int) { return daemon.Retransmit(sa.conn) }
 
 // skOut and skIn are the SK payload keys for messages this side sends and receives.
 func (sa *ikeSA) skOut() *SKCrypto { return sa.sk(sa.initiator) }
@@ -631,23 +616,11 @@ func idPayload(ps []Payload, responder bool) *ID {
 	return nil
 }
 
-func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) {
-	if t := sa.timers[name]; t != nil {
-		t.Stop()
-	}
-	sa.timers[name] = sa.d.env.Clock.AfterFunc(d, name, func() {
-		delete(sa.timers, name)
-		f()
-	})
-}
+func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) { sa.timers.Start(name, d, f) }
 
-// stopTimers cancels every timer, in the order of their names so that runs stay
-// reproducible (each cancel is a trace event).
+// stopTimers cancels every timer, the retransmission's last.
 func (sa *ikeSA) stopTimers() {
-	for _, name := range slices.Sorted(maps.Keys(sa.timers)) {
-		sa.timers[name].Stop()
-		delete(sa.timers, name)
-	}
+	sa.timers.StopAll()
 	if sa.outstanding != nil && sa.outstanding.timer != nil {
 		sa.outstanding.timer.Stop()
 	}
@@ -685,10 +658,10 @@ func (sa *ikeSA) destroy(reason string) {
 	sa.d.uncountHalfOpen(sa) // it never got to IKE_AUTH, or failed in it
 	sa.releaseVIP()
 	if sa.authChild != nil {
-		sa.d.acquireFailed(sa.authChild.ReqID, reason)
+		sa.d.core.AcquireFailed(sa.authChild.ReqID, reason)
 	}
 	for _, ch := range sa.pendingChildren {
-		sa.d.acquireFailed(ch.ReqID, reason)
+		sa.d.core.AcquireFailed(ch.ReqID, reason)
 	}
 	sa.setState(stateDestroyed)
 	delete(sa.d.sas, sa.mySPI())
@@ -723,7 +696,7 @@ func (d *Daemon) lazyDissect(raw []byte, sk *SKCrypto) func() *ike.Field {
 // trustStore is every CA certificate the node's connections trust.
 func (d *Daemon) trustStore() []*x509.Certificate {
 	var cas []*x509.Certificate
-	for _, c := range d.conns {
+	for _, c := range d.core.Conns {
 		cas = append(cas, c.CACerts...)
 	}
 	return cas

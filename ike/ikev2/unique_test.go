@@ -37,7 +37,7 @@ func TestUniqueIDs(t *testing.T) {
 				a, _ = w.add(ipA, conn(t, ipA, ipB, p, e, "k"), 9)
 				a.Initiate("c", "")
 			} else {
-				a.startIKE(a.conns[0], a.conns[0].Children[0])
+				a.startIKE(a.core.Conns[0], a.core.Conns[0].Children[0])
 			}
 			w.run(time.Minute)
 			live := 0
