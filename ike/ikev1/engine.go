@@ -44,14 +44,14 @@ type Daemon struct {
 	byConn map[*ike.Connection][]*isakmpSA
 	// halfOpen holds the SAs this side responded to whose phase 1 has not completed, by
 	// the initiator's cookie and address: a retransmitted first message (CKY-R still
-	// zero) finds its SA there. halfOpenFrom counts them by peer address.
-	halfOpen     map[halfOpenKey]*isakmpSA
-	halfOpenFrom map[netip.Addr]int
-	serial       int
-	childSerial  int
-	leases       map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
-	orphans      []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
-	closed       bool
+	// zero) finds its SA there. halfOpenCount counts them by peer address.
+	halfOpen      map[halfOpenKey]*isakmpSA
+	halfOpenCount daemon.HalfOpen
+	serial        int
+	childSerial   int
+	leases        map[netip.Addr]string // Mode Config pool addresses in use, by the peer they went to
+	orphans       []*ipsecSA            // IPsec SAs whose ISAKMP SA the peer deleted
+	closed        bool
 	// mismatch is the peer's HASH_I or HASH_R that did not verify, next to the value
 	// computed here; the failure that follows at once reports it.
 	mismatch *ike.AuthMismatch
@@ -66,8 +66,7 @@ type halfOpenKey struct {
 // It checks that every proposal can be written as IKEv1 attributes.
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 	d := &Daemon{core: daemon.NewCore(env, node, 1), env: env, leases: map[netip.Addr]string{},
-		sas: map[uint64]*isakmpSA{}, byConn: map[*ike.Connection][]*isakmpSA{}, halfOpen: map[halfOpenKey]*isakmpSA{},
-		halfOpenFrom: map[netip.Addr]int{}}
+		sas: map[uint64]*isakmpSA{}, byConn: map[*ike.Connection][]*isakmpSA{}, halfOpen: map[halfOpenKey]*isakmpSA{}}
 	d.SetLimits(Limits{})
 	for _, c := range conns {
 		if c.Version != 1 {
@@ -308,7 +307,7 @@ func (d *Daemon) register(sa *isakmpSA) {
 	d.sas[sa.rcookie] = sa
 	sa.halfOpen = &halfOpenKey{sa.icookie, sa.remote}
 	d.halfOpen[*sa.halfOpen] = sa
-	d.halfOpenFrom[sa.remote.Addr()]++
+	d.halfOpenCount.Add(sa.remote.Addr())
 }
 
 // opened moves a responder's SA from the half-open tables to its connection's list once
@@ -327,9 +326,7 @@ func (d *Daemon) closeHalfOpen(sa *isakmpSA) {
 	}
 	sa.halfOpen = nil
 	delete(d.halfOpen, *k)
-	if d.halfOpenFrom[k.peer.Addr()]--; d.halfOpenFrom[k.peer.Addr()] <= 0 {
-		delete(d.halfOpenFrom, k.peer.Addr())
-	}
+	d.halfOpenCount.Remove(k.peer.Addr())
 }
 
 // unregister takes an SA that ended off every table.
@@ -354,12 +351,7 @@ func (d *Daemon) unregister(sa *isakmpSA) {
 // sortedSAs lists the SAs in the order they were made: for walks whose order shows in
 // the trace.
 func (d *Daemon) sortedSAs() []*isakmpSA {
-	list := make([]*isakmpSA, 0, len(d.sas))
-	for _, sa := range d.sas {
-		list = append(list, sa)
-	}
-	slices.SortFunc(list, func(a, b *isakmpSA) int { return a.serial - b.serial })
-	return list
+	return daemon.InOrder(d.sas, func(sa *isakmpSA) int { return sa.serial })
 }
 
 // cookie draws a non-zero 8-byte cookie no ISAKMP SA of this node uses (RFC 2408,

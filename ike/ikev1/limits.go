@@ -70,12 +70,13 @@ func LimitsFrom(l ike.Limits) Limits {
 
 // overLimit says why a first phase 1 message from peer must be ignored, or "".
 func (d *Daemon) overLimit(peer netip.Addr) string {
+	total, from := d.halfOpenCount.Count(peer)
 	switch l := d.limits; {
-	case l.BlockThreshold > 0 && d.halfOpenFrom[peer] >= l.BlockThreshold:
+	case l.BlockThreshold > 0 && from >= l.BlockThreshold:
 		return fmt.Sprintf("%d ISAKMP SAs from %s are half-open already (block_threshold %d): ignore a new one",
-			d.halfOpenFrom[peer], peer, l.BlockThreshold)
-	case l.InitLimitHalfOpen > 0 && len(d.halfOpen) >= l.InitLimitHalfOpen:
-		return fmt.Sprintf("%d ISAKMP SAs are half-open already (init_limit_half_open %d): ignore a new one", len(d.halfOpen), l.InitLimitHalfOpen)
+			from, peer, l.BlockThreshold)
+	case l.InitLimitHalfOpen > 0 && total >= l.InitLimitHalfOpen:
+		return fmt.Sprintf("%d ISAKMP SAs are half-open already (init_limit_half_open %d): ignore a new one", total, l.InitLimitHalfOpen)
 	}
 	return ""
 }
@@ -83,7 +84,7 @@ func (d *Daemon) overLimit(peer netip.Addr) string {
 // HalfOpen counts the ISAKMP SAs this node responded to whose phase 1 has not completed,
 // in all and from one peer address.
 func (d *Daemon) HalfOpen(from netip.Addr) (total, fromAddr int) {
-	return len(d.halfOpen), d.halfOpenFrom[from]
+	return d.halfOpenCount.Count(from)
 }
 
 // SAStatus is where one ISAKMP SA stands: what a test or a status display needs without

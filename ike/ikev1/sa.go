@@ -734,15 +734,7 @@ func lazyDissect(raw []byte, c *Crypto) func() *ike.Field {
 	return func() *ike.Field { return Dissect(raw, keys) }
 }
 
-func payloadOf[T Payload](ps []Payload) T {
-	var zero T
-	for _, p := range ps {
-		if t, ok := p.(T); ok {
-			return t
-		}
-	}
-	return zero
-}
+func payloadOf[T Payload](ps []Payload) T { return daemon.First[T](ps, nil) }
 
 // firstHash returns the HASH payload that must open a protected quick mode,
 // informational or transaction message, or nil.
@@ -755,21 +747,11 @@ func firstHash(m *Message) *Hash {
 }
 
 func notifyOf(ps []Payload, t NotifyType) *Notify {
-	for _, p := range ps {
-		if n, ok := p.(*Notify); ok && n.Type == t {
-			return n
-		}
-	}
-	return nil
+	return daemon.First(ps, func(n *Notify) bool { return n.Type == t })
 }
 
 func errorNotify(ps []Payload) *Notify {
-	for _, p := range ps {
-		if n, ok := p.(*Notify); ok && n.Type.IsError() {
-			return n
-		}
-	}
-	return nil
+	return daemon.First(ps, func(n *Notify) bool { return n.Type.IsError() })
 }
 
 func idsOf(ps []Payload) []*ID {
@@ -783,10 +765,5 @@ func idsOf(ps []Payload) []*ID {
 }
 
 func hasVendor(ps []Payload, id []byte) bool {
-	for _, p := range ps {
-		if v, ok := p.(*VendorID); ok && string(v.Data) == string(id) {
-			return true
-		}
-	}
-	return false
+	return daemon.First(ps, func(v *VendorID) bool { return string(v.Data) == string(id) }) != nil
 }

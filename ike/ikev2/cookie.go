@@ -127,16 +127,17 @@ func (d *Daemon) cookieValid(n *Notify, ni []byte, remote netip.AddrPort, spiI u
 // cookieRequired says why a request of connection c from address a must bring a
 // COOKIE, or "" when it need not.
 func (d *Daemon) cookieRequired(c *ike.Connection, a netip.Addr) string {
-	if c.CookieThreshold > 0 && d.halfOpen >= c.CookieThreshold {
-		return fmt.Sprintf("%d half-open IKE SAs reach the threshold of %d", d.halfOpen, c.CookieThreshold)
+	total, from := d.halfOpen.Count(a)
+	if c.CookieThreshold > 0 && total >= c.CookieThreshold {
+		return fmt.Sprintf("%d half-open IKE SAs reach the threshold of %d", total, c.CookieThreshold)
 	}
 	now := d.env.Clock.Now()
-	if why := d.threshold(0, d.halfOpen, d.limits.CookieThreshold, now, "half-open IKE SAs", "cookie_threshold"); why != "" {
+	if why := d.threshold(0, total, d.limits.CookieThreshold, now, "half-open IKE SAs", "cookie_threshold"); why != "" {
 		return why
 	}
 	h := fnv.New32a()
 	h.Write(a.AsSlice())
-	return d.threshold(1+int(h.Sum32()%cookieBuckets), d.halfOpenFrom[a], d.limits.CookieThresholdIP, now,
+	return d.threshold(1+int(h.Sum32()%cookieBuckets), from, d.limits.CookieThresholdIP, now,
 		"half-open IKE SAs from "+a.String(), "cookie_threshold_ip")
 }
 
@@ -160,11 +161,12 @@ func (d *Daemon) threshold(i, count, limit int, now time.Time, what, setting str
 
 // overLimit says why a request from address a is ignored without an answer, or "".
 func (d *Daemon) overLimit(a netip.Addr) string {
-	if l := d.limits.BlockThreshold; l > 0 && d.halfOpenFrom[a] >= l {
-		return fmt.Sprintf("%d half-open IKE SAs from %s reach block_threshold %d: ignore the IKE_SA_INIT request", d.halfOpenFrom[a], a, l)
+	total, from := d.halfOpen.Count(a)
+	if l := d.limits.BlockThreshold; l > 0 && from >= l {
+		return fmt.Sprintf("%d half-open IKE SAs from %s reach block_threshold %d: ignore the IKE_SA_INIT request", from, a, l)
 	}
-	if l := d.limits.InitLimitHalfOpen; l > 0 && d.halfOpen >= l {
-		return fmt.Sprintf("%d half-open IKE SAs reach init_limit_half_open %d: ignore the IKE_SA_INIT request", d.halfOpen, l)
+	if l := d.limits.InitLimitHalfOpen; l > 0 && total >= l {
+		return fmt.Sprintf("%d half-open IKE SAs reach init_limit_half_open %d: ignore the IKE_SA_INIT request", total, l)
 	}
 	return ""
 }

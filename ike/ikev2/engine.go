@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/daemon"
@@ -44,16 +43,15 @@ type Daemon struct {
 	childSerial int // numbers Child SAs
 	closed      bool
 	// halfOpen counts the responder's IKE SAs that answered IKE_SA_INIT and have not
-	// completed IKE_AUTH; halfOpenFrom counts them by peer address (no zero entries).
-	halfOpen     int
-	halfOpenFrom map[netip.Addr]int
-	leases       map[netip.Addr]*ikeSA // virtual IPs given out from the pools
+	// completed IKE_AUTH, in all and by peer address.
+	halfOpen daemon.HalfOpen
+	leases   map[netip.Addr]*ikeSA // virtual IPs given out from the pools
 }
 
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 	d := &Daemon{core: daemon.NewCore(env, node, 2), env: env, sas: map[uint64]*ikeSA{},
-		halfOpenFrom: map[netip.Addr]int{}, initHashes: map[initKey]*ikeSA{}, limits: ike.DefaultLimits()}
+		initHashes: map[initKey]*ikeSA{}, limits: ike.DefaultLimits()}
 	if err := d.cookies.init(env.Rand); err != nil {
 		return nil, fmt.Errorf("ikev2: %v", err)
 	}
@@ -191,12 +189,11 @@ func (d *Daemon) Delete(conn, child string) error {
 // deleting it.
 func (d *Daemon) DeleteAll() int {
 	var list []*ikeSA
-	for _, sa := range d.sas {
+	for _, sa := range d.sortedSAs() {
 		if sa.state == stateEstablished || sa.state == stateRekeying {
 			list = append(list, sa)
 		}
 	}
-	slices.SortFunc(list, func(a, b *ikeSA) int { return a.serial - b.serial }) // in the order they were made
 	for _, sa := range list {
 		sa.queueRequest(sa.deleteIKE)
 	}
@@ -259,8 +256,7 @@ func (d *Daemon) HandleDatagram(local, remote netip.AddrPort, data []byte) {
 // countHalfOpen counts a responder's new IKE SA as half-open.
 func (d *Daemon) countHalfOpen(sa *ikeSA) {
 	sa.halfOpen, sa.halfOpenAddr = true, sa.remote.Addr()
-	d.halfOpen++
-	d.halfOpenFrom[sa.halfOpenAddr]++
+	d.halfOpen.Add(sa.halfOpenAddr)
 }
 
 // uncountHalfOpen takes an SA off the half-open counts, once.
@@ -269,10 +265,7 @@ func (d *Daemon) uncountHalfOpen(sa *ikeSA) {
 		return
 	}
 	sa.halfOpen = false
-	d.halfOpen--
-	if d.halfOpenFrom[sa.halfOpenAddr]--; d.halfOpenFrom[sa.halfOpenAddr] <= 0 {
-		delete(d.halfOpenFrom, sa.halfOpenAddr)
-	}
+	d.halfOpen.Remove(sa.halfOpenAddr)
 }
 
 // spi draws a non-zero random 64-bit SPI.

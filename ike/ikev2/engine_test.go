@@ -214,7 +214,9 @@ func TestCookieWhenHalfOpenThresholdReached(t *testing.T) {
 	bc := conn(t, ipB, ipA, p, []string{"aes128-sha256"}, "k")
 	bc.CookieThreshold = 1
 	b, rb := w.add(ipB, bc, 2)
-	b.halfOpen = 3 // as if three other initiators had left half-open SAs
+	for i := range 3 { // as if three other initiators had left half-open SAs
+		b.halfOpen.Add(netip.AddrFrom4([4]byte{192, 0, 2, byte(10 + i)}))
+	}
 	a.Acquire(1)
 	w.run(time.Second)
 	if len(ra.ikeUp) != 1 {

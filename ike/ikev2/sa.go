@@ -566,41 +566,18 @@ func encryptedOf(m *Message) (*Encrypted, bool) {
 
 // notifyIn returns the first notify of type t among ps.
 func notifyIn(ps []Payload, t NotifyType) *Notify {
-	for _, p := range ps {
-		if n, ok := p.(*Notify); ok && n.Type == t {
-			return n
-		}
-	}
-	return nil
+	return daemon.First(ps, func(n *Notify) bool { return n.Type == t })
 }
 
 // errorNotify returns the first error notify among ps.
 func errorNotify(ps []Payload) *Notify {
-	for _, p := range ps {
-		if n, ok := p.(*Notify); ok && n.Type.IsError() {
-			return n
-		}
-	}
-	return nil
+	return daemon.First(ps, func(n *Notify) bool { return n.Type.IsError() })
 }
 
-func payloadOf[T Payload](ps []Payload) T {
-	var zero T
-	for _, p := range ps {
-		if t, ok := p.(T); ok {
-			return t
-		}
-	}
-	return zero
-}
+func payloadOf[T Payload](ps []Payload) T { return daemon.First[T](ps, nil) }
 
 func tsPayload(ps []Payload, responder bool) *TS {
-	for _, p := range ps {
-		if t, ok := p.(*TS); ok && t.Responder == responder {
-			return t
-		}
-	}
-	return nil
+	return daemon.First(ps, func(t *TS) bool { return t.Responder == responder })
 }
 
 func noncePayload(ps []Payload) *Nonce { return payloadOf[*Nonce](ps) }
@@ -608,12 +585,7 @@ func noncePayload(ps []Payload) *Nonce { return payloadOf[*Nonce](ps) }
 // idPayload returns IDr when responder is set, else IDi: the two share a Go type, and
 // an initiator may send both (RFC 7296, Section 3.5).
 func idPayload(ps []Payload, responder bool) *ID {
-	for _, p := range ps {
-		if id, ok := p.(*ID); ok && id.Responder == responder {
-			return id
-		}
-	}
-	return nil
+	return daemon.First(ps, func(id *ID) bool { return id.Responder == responder })
 }
 
 func (sa *ikeSA) startTimer(name string, d time.Duration, f func()) { sa.timers.Start(name, d, f) }

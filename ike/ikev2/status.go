@@ -2,7 +2,8 @@ package ikev2
 
 import (
 	"net/netip"
-	"slices"
+
+	"github.com/ikesim/ikesim/ike/daemon"
 )
 
 // SAStatus is where one IKE SA stands, as swanctl --list-sas shows it, with the message
@@ -34,16 +35,18 @@ type ChildStatus struct {
 
 // SAs lists the node's IKE SAs in the order they were made.
 func (d *Daemon) SAs() []SAStatus {
-	list := make([]*ikeSA, 0, len(d.sas))
-	for _, sa := range d.sas {
-		list = append(list, sa)
-	}
-	slices.SortFunc(list, func(a, b *ikeSA) int { return a.serial - b.serial })
+	list := d.sortedSAs()
 	out := make([]SAStatus, len(list))
 	for i, sa := range list {
 		out[i] = sa.status()
 	}
 	return out
+}
+
+// sortedSAs lists the IKE SAs in the order they were made: for walks whose order shows
+// in the trace.
+func (d *Daemon) sortedSAs() []*ikeSA {
+	return daemon.InOrder(d.sas, func(sa *ikeSA) int { return sa.serial })
 }
 
 func (sa *ikeSA) status() SAStatus {
@@ -62,5 +65,5 @@ func (sa *ikeSA) status() SAStatus {
 // HalfOpen counts the responder's half-open IKE SAs: those that answered IKE_SA_INIT and
 // have not completed IKE_AUTH, in all and from one peer address.
 func (d *Daemon) HalfOpen(from netip.Addr) (total, fromAddr int) {
-	return d.halfOpen, d.halfOpenFrom[from]
+	return d.halfOpen.Count(from)
 }
