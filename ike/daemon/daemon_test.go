@@ -10,59 +10,31 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 )
 
 // clock is a virtual clock that records what its timers do.
 type clock struct {
-	now    time.Time
-	log    []string
-	timers []*timer
+	*iketest.Clock
+	log []string
 }
 
 type timer struct {
-	c       *clock
-	at      time.Time
-	name    string
-	f       func()
-	stopped bool
+	ike.Timer
+	c    *clock
+	name string
 }
 
-func (c *clock) Now() time.Time { return c.now }
+func newClock() *clock { return &clock{Clock: iketest.NewClock(time.Unix(0, 0))} }
 
 func (c *clock) AfterFunc(d time.Duration, name string, f func()) ike.Timer {
-	t := &timer{c: c, at: c.now.Add(d), name: name, f: f}
-	c.timers = append(c.timers, t)
 	c.log = append(c.log, "start "+name+" "+d.String())
-	return t
+	return timer{c.Clock.AfterFunc(d, name, f), c, name}
 }
 
-func (t *timer) Stop() bool {
-	if t.stopped {
-		return false
-	}
-	t.stopped = true
+func (t timer) Stop() bool {
 	t.c.log = append(t.c.log, "stop "+t.name)
-	return true
-}
-
-// run fires the timers due until end, in time order.
-func (c *clock) run(end time.Time) {
-	for {
-		var next *timer
-		for _, t := range c.timers {
-			if !t.stopped && !t.at.After(end) && (next == nil || t.at.Before(next.at)) {
-				next = t
-			}
-		}
-		if next == nil {
-			c.now = end
-			return
-		}
-		next.stopped = true
-		c.now = next.at
-		c.log = append(c.log, "fire "+next.name)
-		next.f()
-	}
+	return t.Timer.Stop()
 }
 
 type observer struct {
@@ -161,13 +133,13 @@ func TestOnSA(t *testing.T) {
 }
 
 func TestTimers(t *testing.T) {
-	c := &clock{now: time.Unix(0, 0)}
+	c := newClock()
 	ts := NewTimers(c)
 	fired := ""
 	ts.Start("rekey", 5*time.Second, func() { fired += "rekey " })
 	ts.Start("DPD", 2*time.Second, func() { fired += "DPD " })
 	ts.Start("rekey", 3*time.Second, func() { fired += "rekey2 " }) // replaces the first
-	c.run(c.now.Add(4 * time.Second))
+	c.Run(4 * time.Second)
 	if fired != "DPD rekey2 " || ts.Running("DPD") || ts.Running("rekey") {
 		t.Errorf("fired %q; running DPD %v rekey %v", fired, ts.Running("DPD"), ts.Running("rekey"))
 	}
@@ -187,24 +159,24 @@ type child struct{ tr ike.Traffic }
 func (c child) Traffic() (ike.Traffic, bool) { return c.tr, !c.tr.LastIn.IsZero() }
 
 func TestKeepalive(t *testing.T) {
-	c := &clock{now: time.Unix(0, 0)}
+	c := newClock()
 	ts := NewTimers(c)
-	lastOut := c.now
+	lastOut := c.Now()
 	var esp child
 	var sent []time.Duration
 	gone := false
 	Keepalive{Every: 10 * time.Second, Gone: func() bool { return gone },
 		LastSent: func() time.Time { return LastSent(lastOut, []child{esp}) },
 		Send: func(quiet, every time.Duration) {
-			sent = append(sent, c.now.Sub(time.Unix(0, 0)))
-			lastOut = c.now
+			sent = append(sent, c.Elapsed())
+			lastOut = c.Now()
 		}}.Arm(&ts)
-	c.run(time.Unix(25, 0)) // sends at 10 s and 20 s
+	c.RunUntil(time.Unix(25, 0)) // sends at 10 s and 20 s
 	esp.tr = ike.Traffic{LastIn: time.Unix(26, 0), LastOut: time.Unix(27, 0)}
-	c.run(time.Unix(35, 0)) // ESP at 27 s: nothing at 30 s, the next at 37 s
-	c.run(time.Unix(38, 0))
+	c.RunUntil(time.Unix(35, 0)) // ESP at 27 s: nothing at 30 s, the next at 37 s
+	c.RunUntil(time.Unix(38, 0))
 	gone = true
-	c.run(time.Unix(60, 0))
+	c.RunUntil(time.Unix(60, 0))
 	want := []time.Duration{10 * time.Second, 20 * time.Second, 37 * time.Second}
 	if !slices.Equal(sent, want) {
 		t.Errorf("keep-alives at %v, want %v", sent, want)

@@ -4,23 +4,20 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 )
 
-// testNet joins IKEv1 daemons over an in-memory wire with a virtual clock: every
-// datagram takes 10 ms, timers fire in order, nothing runs concurrently. A drop rule
-// can lose datagrams; rewrite can play a NAT.
+// testNet joins IKEv1 daemons over an in-memory wire on a virtual clock (iketest.Net):
+// every datagram takes 10 ms, timers fire in order, nothing runs concurrently. A drop
+// rule can lose datagrams.
 type testNet struct {
+	*iketest.Net
 	t      *testing.T
-	start  time.Time
-	now    time.Time
-	seq    int
-	queue  []*testEvent
 	nodes  map[netip.Addr]*testNode
 	drop   func(from *testNode, dg ike.Datagram) bool
 	dgrams []sentDatagram
@@ -32,56 +29,12 @@ type sentDatagram struct {
 	dg   ike.Datagram
 }
 
-type testEvent struct {
-	at        time.Time
-	seq       int
-	fn        func()
-	cancelled bool
-	done      bool
-}
-
-func (e *testEvent) Stop() bool {
-	pending := !e.cancelled && !e.done
-	e.cancelled = true
-	return pending
-}
-
 func newTestNet(t *testing.T) *testNet {
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	return &testNet{t: t, start: start, now: start, nodes: map[netip.Addr]*testNode{}}
+	return &testNet{Net: iketest.NewNet(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), 0), t: t, nodes: map[netip.Addr]*testNode{}}
 }
 
-func (n *testNet) at(d time.Duration, fn func()) *testEvent {
-	n.seq++
-	e := &testEvent{at: n.now.Add(d), seq: n.seq, fn: fn}
-	n.queue = append(n.queue, e)
-	return e
-}
-
-// run processes events until the virtual clock passes until.
-func (n *testNet) run(until time.Duration) {
-	end := n.start.Add(until)
-	for {
-		sort.SliceStable(n.queue, func(i, j int) bool {
-			if !n.queue[i].at.Equal(n.queue[j].at) {
-				return n.queue[i].at.Before(n.queue[j].at)
-			}
-			return n.queue[i].seq < n.queue[j].seq
-		})
-		if len(n.queue) == 0 || n.queue[0].at.After(end) {
-			n.now = end
-			return
-		}
-		e := n.queue[0]
-		n.queue = n.queue[1:]
-		if e.cancelled {
-			continue
-		}
-		n.now = e.at
-		e.done = true
-		e.fn()
-	}
-}
+// run processes events until the virtual clock passes until, from the start.
+func (n *testNet) run(until time.Duration) { n.Run(until - n.Elapsed()) }
 
 // testNode is one daemon with everything its environment reported.
 type testNode struct {
@@ -105,38 +58,28 @@ type testNode struct {
 func (n *testNet) node(name string, addr string, conns ...*ike.Connection) *testNode {
 	nd := &testNode{net: n, name: name, addr: netip.MustParseAddr(addr)}
 	seed := uint64(len(n.nodes) + 1)
-	env := ike.Env{Transport: nd, Clock: nd, Rand: rand.NewChaCha8([32]byte{byte(seed)}), Observer: nd}
+	env := ike.Env{Transport: nd, Clock: n, Rand: rand.NewChaCha8([32]byte{byte(seed)}), Observer: nd}
 	d, err := New(env, name, conns)
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	nd.d = d
 	n.nodes[nd.addr] = nd
+	n.Attach(nd.addr, d)
 	return nd
 }
 
 func (nd *testNode) Send(dg ike.Datagram) {
 	n := nd.net
-	n.dgrams = append(n.dgrams, sentDatagram{nd, n.now, dg})
+	n.dgrams = append(n.dgrams, sentDatagram{nd, n.Now(), dg})
 	if n.drop != nil && n.drop(nd, dg) {
 		return
 	}
-	to := n.nodes[dg.Remote.Addr()]
-	if to == nil {
-		return
-	}
-	data := append([]byte(nil), dg.Data...)
-	n.at(10*time.Millisecond, func() { to.d.HandleDatagram(dg.Remote, dg.Local, data) })
+	n.Deliver(dg)
 }
 
 func (nd *testNode) SendKeepalive(local, remote netip.AddrPort) {
 	nd.actions = append(nd.actions, "keepalive")
-}
-
-func (nd *testNode) Now() time.Time { return nd.net.now }
-
-func (nd *testNode) AfterFunc(d time.Duration, name string, f func()) ike.Timer {
-	return nd.net.at(d, f)
 }
 
 func (nd *testNode) Action(text string) { nd.actions = append(nd.actions, text) }
@@ -170,18 +113,7 @@ func (nd *testNode) AssignVirtualIP(a netip.Addr) { nd.vip = a }
 func (nd *testNode) AcquireFailed(reqid uint32, reason string) { nd.failed = append(nd.failed, reqid) }
 
 // has reports whether any recorded line of list contains every part.
-func has(list []string, parts ...string) bool {
-	for _, l := range list {
-		ok := true
-		for _, p := range parts {
-			ok = ok && strings.Contains(l, p)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
+var has = iketest.Has
 
 func mustProposal(t *testing.T, s string, proto ike.Protocol) ike.Proposal {
 	t.Helper()

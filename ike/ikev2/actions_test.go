@@ -21,10 +21,10 @@ func TestCloseAndDPDActions(t *testing.T) {
 		{"close_action start, Child SA deleted", "start", "", func(w *world, b *Daemon) { b.Delete("c", "net") }, 1, 2},
 		{"close_action none", "", "", func(w *world, b *Daemon) { b.Delete("c", "") }, 1, 1},
 		{"dpd_action restart", "", "restart", func(w *world, b *Daemon) {
-			w.drop = func(dg ike.Datagram) bool { return w.now.Before(time.Date(2026, 1, 1, 0, 0, 40, 0, time.UTC)) }
+			w.drop = func(dg ike.Datagram) bool { return w.Now().Before(time.Date(2026, 1, 1, 0, 0, 40, 0, time.UTC)) }
 		}, 2, 2},
 		{"dpd_action clear", "", "clear", func(w *world, b *Daemon) {
-			w.drop = func(dg ike.Datagram) bool { return w.now.Before(time.Date(2026, 1, 1, 0, 0, 40, 0, time.UTC)) }
+			w.drop = func(dg ike.Datagram) bool { return w.Now().Before(time.Date(2026, 1, 1, 0, 0, 40, 0, time.UTC)) }
 		}, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -468,7 +468,8 @@ func TestCorruptFragmentIsDropped(t *testing.T) {
 		done = true
 		bad := append([]byte(nil), dg.Data...)
 		bad[len(bad)-1] ^= 1
-		w.after(10*time.Millisecond, func() { w.daemons[dg.Remote.Addr()].HandleDatagram(dg.Remote, dg.Local, bad) })
+		dg.Data = bad
+		w.Deliver(dg)
 		return true
 	}
 	a.Acquire(1)

@@ -3,95 +3,43 @@ package ikev2
 import (
 	"math/rand/v2"
 	"net/netip"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 )
 
-// world connects IKEv2 daemons in memory, on a manual clock: datagrams arrive after a
-// fixed delay, in order, unless drop says otherwise.
+// world connects IKEv2 daemons in memory, on a manual clock (iketest.Net): datagrams
+// arrive after a fixed delay, in order, unless drop says otherwise.
 type world struct {
+	*iketest.Net
 	t       testing.TB
-	now     time.Time
-	seq     int
-	pending []*pending
 	daemons map[netip.Addr]*Daemon
 	obs     map[netip.Addr]*recorder
 	drop    func(dg ike.Datagram) bool
 	sent    []ike.Datagram
 }
 
-type pending struct {
-	at   time.Time
-	seq  int
-	fn   func()
-	dead bool
-}
-
-func (p *pending) Stop() bool { was := !p.dead; p.dead = true; return was }
-
 func newWorld(t testing.TB) *world {
-	return &world{t: t, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), daemons: map[netip.Addr]*Daemon{},
-		obs: map[netip.Addr]*recorder{}}
-}
-
-func (w *world) after(d time.Duration, f func()) *pending {
-	w.seq++
-	p := &pending{at: w.now.Add(d), seq: w.seq, fn: f}
-	w.pending = append(w.pending, p)
-	return p
+	return &world{Net: iketest.NewNet(iketest.Start, 0), t: t, daemons: map[netip.Addr]*Daemon{}, obs: map[netip.Addr]*recorder{}}
 }
 
 // run delivers and fires everything due up to d from now.
-func (w *world) run(d time.Duration) {
-	end := w.now.Add(d)
-	for {
-		sort.SliceStable(w.pending, func(i, j int) bool {
-			if !w.pending[i].at.Equal(w.pending[j].at) {
-				return w.pending[i].at.Before(w.pending[j].at)
-			}
-			return w.pending[i].seq < w.pending[j].seq
-		})
-		if len(w.pending) == 0 || w.pending[0].at.After(end) {
-			break
-		}
-		p := w.pending[0]
-		w.pending = w.pending[1:]
-		if p.dead {
-			continue
-		}
-		w.now = p.at
-		p.fn()
-	}
-	w.now = end
-}
+func (w *world) run(d time.Duration) { w.Run(d) }
 
-type endpoint struct {
-	w    *world
-	addr netip.Addr
-}
-
-func (e endpoint) Send(dg ike.Datagram) {
-	w := e.w
+// Send is the daemons' transport: it logs every datagram, then delivers what drop
+// does not lose.
+func (w *world) Send(dg ike.Datagram) {
 	w.sent = append(w.sent, dg)
 	if w.drop != nil && w.drop(dg) {
 		return
 	}
-	w.after(10*time.Millisecond, func() {
-		if d := w.daemons[dg.Remote.Addr()]; d != nil {
-			d.HandleDatagram(dg.Remote, dg.Local, dg.Data)
-		}
-	})
+	w.Deliver(dg)
 }
 
-func (e endpoint) SendKeepalive(local, remote netip.AddrPort) {}
-func (e endpoint) Now() time.Time                             { return e.w.now }
-func (e endpoint) AfterFunc(d time.Duration, name string, f func()) ike.Timer {
-	return e.w.after(d, f)
-}
+func (w *world) SendKeepalive(local, remote netip.AddrPort) {}
 
 // recorder is an ike.Observer that keeps what it is told.
 type recorder struct {
@@ -144,12 +92,13 @@ func conn(t testing.TB, local, remote string, ikeProps, espProps []string, psk s
 func (w *world) add(addr string, c *ike.Connection, seed byte) (*Daemon, *recorder) {
 	a := netip.MustParseAddr(addr)
 	rec := &recorder{}
-	env := ike.Env{Transport: endpoint{w, a}, Clock: endpoint{w, a}, Rand: rand.NewChaCha8([32]byte{seed}), Observer: rec}
+	env := ike.Env{Transport: w, Clock: w, Rand: rand.NewChaCha8([32]byte{seed}), Observer: rec}
 	d, err := New(env, addr, []*ike.Connection{c})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	w.daemons[a], w.obs[a] = d, rec
+	w.Attach(a, d)
 	return d, rec
 }
 
@@ -254,9 +203,9 @@ func TestRetransmissionBacksOffThenGivesUp(t *testing.T) {
 	p := []string{"aes128-sha256-modp2048"}
 	w, a, ra, _ := pair(t, p, p, []string{"aes128-sha256"}, []string{"aes128-sha256"}, "k", "k")
 	var at []time.Duration
-	start := w.now
+	start := w.Now()
 	w.drop = func(dg ike.Datagram) bool {
-		at = append(at, w.now.Sub(start))
+		at = append(at, w.Now().Sub(start))
 		return true
 	}
 	a.Acquire(1)

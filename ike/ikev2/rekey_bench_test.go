@@ -109,12 +109,7 @@ func (b *rekeyBench) release(h *hold) {
 		}
 	}
 	for _, dg := range h.got {
-		dg := dg
-		b.w.after(10*time.Millisecond, func() {
-			if d := b.w.daemons[dg.Remote.Addr()]; d != nil {
-				d.HandleDatagram(dg.Remote, dg.Local, dg.Data)
-			}
-		})
+		b.w.Deliver(dg)
 	}
 	h.got = nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 	"github.com/ikesim/ikesim/ike/ikev2"
 )
 
@@ -27,22 +28,9 @@ func PSKConn(local, remote, psk, ikeProposal, espProposal string) (*ike.Connecti
 	if err != nil {
 		return nil, fmt.Errorf("ikev2test: %v", err)
 	}
-	ikeP, err := ike.ParseProposal(ikeProposal, ike.ProtoIKE)
-	if err != nil {
-		return nil, err
-	}
-	espP, err := ike.ParseProposal(espProposal, ike.ProtoESP)
-	if err != nil {
-		return nil, err
-	}
-	return &ike.Connection{Name: "c", Version: 2, LocalAddrs: []netip.Addr{l}, RemoteAddrs: []netip.Addr{r},
-		Proposals: []ike.Proposal{ikeP},
-		Local:     ike.AuthConfig{Method: "psk", ID: ID(local), PSK: []byte(psk)},
-		Remote:    ike.AuthConfig{Method: "psk", ID: ID(remote), PSK: []byte(psk)},
-		Children: []*ike.ChildConfig{{Name: "net", ESPProposals: []ike.Proposal{espP}, StartAction: "trigger",
-			LocalTS:  []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(l, 32))},
-			RemoteTS: []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(r, 32))}}},
-	}, nil
+	return iketest.PSK{Name: "c", Version: 2, Local: l, Remote: r, LocalID: ID(local), RemoteID: ID(remote), Key: psk,
+		IKE: ikeProposal, ESP: espProposal, LocalTS: netip.PrefixFrom(l, 32), RemoteTS: netip.PrefixFrom(r, 32),
+		StartAction: ike.StartTrigger}.Connection()
 }
 
 // TS is a TSi (or, with responder, TSr) payload of whole prefixes, any protocol and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/daemon"
 	"github.com/ikesim/ikesim/ike/ikev2"
 )
 
@@ -62,7 +63,7 @@ func NewPeer(n *Net, addr, victim, proposal string) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{Net: n, Addr: a, Victim: v, Proposal: prop, Rand: n.rand(a.Addr())}
+	p := &Peer{Net: n, Addr: a, Victim: v, Proposal: prop, Rand: n.Rand(a.Addr())}
 	n.Attach(a.Addr(), p)
 	return p, nil
 }
@@ -415,21 +416,8 @@ func transform(p ike.Proposal, t ike.TransformType) uint16 {
 	return 0
 }
 
-func payload[T ikev2.Payload](ps []ikev2.Payload) T {
-	var zero T
-	for _, p := range ps {
-		if t, ok := p.(T); ok {
-			return t
-		}
-	}
-	return zero
-}
+func payload[T ikev2.Payload](ps []ikev2.Payload) T { return daemon.First[T](ps, nil) }
 
 func notify(ps []ikev2.Payload, t ikev2.NotifyType) *ikev2.Notify {
-	for _, p := range ps {
-		if n, ok := p.(*ikev2.Notify); ok && n.Type == t {
-			return n
-		}
-	}
-	return nil
+	return daemon.First(ps, func(n *ikev2.Notify) bool { return n.Type == t })
 }
