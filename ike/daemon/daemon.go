@@ -60,8 +60,7 @@ func (r ChildRef) Trap() ike.Trap {
 		LocalTS: r.Child.LocalTS, RemoteTS: r.Child.RemoteTS, Transport: r.Child.Transport}
 }
 
-// Core is the version-independent part of one node's engine. An engine embeds it, so
-// that its Traps and SetPSK are the engine's.
+// Core is the version-independent part of one node's engine.
 type Core struct {
 	Env  ike.Env
 	Node string
@@ -73,9 +72,23 @@ type Core struct {
 }
 
 // NewCore is the core of a version's engine on node (version is 1 or 2).
-func NewCore(env ike.Env, node string, version int) Core {
-	return Core{Env: env, Node: node, prefix: fmt.Sprintf("ikev%d", version), refs: map[uint32]ChildRef{}}
+func NewCore(env ike.Env, node string, version int) *Core {
+	return &Core{Env: env, Node: node, prefix: fmt.Sprintf("ikev%d", version), refs: map[uint32]ChildRef{}}
 }
+
+// Commands are the methods of ike.Daemon that the core answers alone: an engine embeds
+// them.
+type Commands struct{ core *Core }
+
+// Commands are e's commands, for its engine to embed.
+func (e *Core) Commands() Commands { return Commands{e} }
+
+// Traps lists children with start_action trigger.
+func (c Commands) Traps() []ike.Trap { return c.core.Traps() }
+
+// SetPSK changes this node's pre-shared key for a connection, both directions: one key
+// for every peer from now on.
+func (c Commands) SetPSK(conn string, psk []byte) error { return c.core.SetPSK(conn, psk) }
 
 // Add takes a connection: a child without a reqid gets the next one.
 func (e *Core) Add(c *ike.Connection) {

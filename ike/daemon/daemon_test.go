@@ -58,7 +58,7 @@ func TestCoreConnections(t *testing.T) {
 		e.Add(c)
 	}
 	var reqids []uint32
-	for _, tr := range e.Traps() {
+	for _, tr := range e.Commands().Traps() {
 		reqids = append(reqids, tr.ReqID)
 		if ref, ok := e.Child(tr.ReqID); !ok || ref.Child.Name != tr.Child || ref.Conn.Name != tr.Conn {
 			t.Errorf("Child(%d) = %v, %v; want the trap's %s/%s", tr.ReqID, ref, ok, tr.Conn, tr.Child)
@@ -89,7 +89,7 @@ func TestCoreConnections(t *testing.T) {
 			t.Errorf("Initiate(%q, %q) = %v, %q; want %v, %q", tc.conn, tc.child, names, got, tc.want, tc.err)
 		}
 	}
-	if err := e.SetPSK("b", []byte("new")); err != nil || string(e.Conns[1].Local.PSK) != "new" || string(e.Conns[1].Remote.PSK) != "new" {
+	if err := e.Commands().SetPSK("b", []byte("new")); err != nil || string(e.Conns[1].Local.PSK) != "new" || string(e.Conns[1].Remote.PSK) != "new" {
 		t.Errorf("SetPSK: %v, keys %q %q", err, e.Conns[1].Local.PSK, e.Conns[1].Remote.PSK)
 	}
 	if len(obs.actions) != 1 || !strings.Contains(obs.actions[0], "connection b") {
@@ -122,7 +122,7 @@ func TestOnSA(t *testing.T) {
 		{"c", errors.New("no SA"), "no SA"},
 	} {
 		got := ""
-		err := OnSA(&e, "x", tc.child, s, tc.err, func() { got = "whole" }, func(n int) { got = fmt.Sprint("part ", n) })
+		err := OnSA(e, "x", tc.child, s, tc.err, func() { got = "whole" }, func(n int) { got = fmt.Sprint("part ", n) })
 		if err != nil {
 			got = err.Error()
 		}

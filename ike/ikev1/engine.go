@@ -32,9 +32,10 @@ import (
 
 // Daemon is the IKEv1 engine of one node.
 type Daemon struct {
-	core   daemon.Core // connections, reqids, traps, set_psk
-	env    ike.Env     // core.Env
-	limits Limits
+	daemon.Commands              // traps, set_psk
+	core            *daemon.Core // connections, reqids
+	env             ike.Env      // core.Env
+	limits          Limits
 	// sas holds every ISAKMP SA until it ends, by the cookie this side chose: CKY-I
 	// when it initiated, CKY-R when it responded. Cookies are unique per node, so a
 	// message finds its SA in one lookup.
@@ -65,7 +66,8 @@ type halfOpenKey struct {
 // New makes the IKEv1 engine of node with its connections (Version 1 ones are taken).
 // It checks that every proposal can be written as IKEv1 attributes.
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{core: daemon.NewCore(env, node, 1), env: env, leases: map[netip.Addr]string{},
+	core := daemon.NewCore(env, node, 1)
+	d := &Daemon{Commands: core.Commands(), core: core, env: env, leases: map[netip.Addr]string{},
 		sas: map[uint64]*isakmpSA{}, byConn: map[*ike.Connection][]*isakmpSA{}, halfOpen: map[halfOpenKey]*isakmpSA{}}
 	d.SetLimits(Limits{})
 	for _, c := range conns {
@@ -101,12 +103,6 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 var _ ike.Daemon = (*Daemon)(nil)
 
 func (d *Daemon) action(format string, args ...any) { d.core.Action(format, args...) }
-
-// Traps lists children with start_action trigger.
-func (d *Daemon) Traps() []ike.Trap { return d.core.Traps() }
-
-// SetPSK changes this node's pre-shared key for a connection.
-func (d *Daemon) SetPSK(conn string, psk []byte) error { return d.core.SetPSK(conn, psk) }
 
 // errorf reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
 // no SA), with the notify sent or received (0: none).
@@ -197,7 +193,7 @@ func (d *Daemon) saFor(conn string) (*isakmpSA, error) {
 // child is "".
 func (d *Daemon) Rekey(conn, child string) error {
 	sa, err := d.saFor(conn)
-	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.rekeyPhase1() },
+	return daemon.OnSA(d.core, conn, child, sa, err, func() { sa.rekeyPhase1() },
 		func(ch *ipsecSA) { sa.whenReady(func() { sa.startQuickMode(ch.cfg, ch) }) })
 }
 
@@ -205,7 +201,7 @@ func (d *Daemon) Rekey(conn, child string) error {
 // child is "".
 func (d *Daemon) Delete(conn, child string) error {
 	sa, err := d.saFor(conn)
-	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.deleteAll("deleted") },
+	return daemon.OnSA(d.core, conn, child, sa, err, func() { sa.deleteAll("deleted") },
 		func(ch *ipsecSA) { sa.deleteChild(ch, "deleted") })
 }
 

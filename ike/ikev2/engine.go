@@ -31,9 +31,10 @@ import (
 
 // Daemon is the IKEv2 engine of one node.
 type Daemon struct {
-	core daemon.Core       // connections, reqids, traps, set_psk
-	env  ike.Env           // core.Env
-	sas  map[uint64]*ikeSA // by the SPI this side chose
+	daemon.Commands                   // traps, set_psk
+	core            *daemon.Core      // connections, reqids
+	env             ike.Env           // core.Env
+	sas             map[uint64]*ikeSA // by the SPI this side chose
 	// initHashes finds a responder's IKE SA by the IKE_SA_INIT request that made it,
 	// for retransmissions of that request (initKeyOf).
 	initHashes  map[initKey]*ikeSA
@@ -50,7 +51,8 @@ type Daemon struct {
 
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).
 func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
-	d := &Daemon{core: daemon.NewCore(env, node, 2), env: env, sas: map[uint64]*ikeSA{},
+	core := daemon.NewCore(env, node, 2)
+	d := &Daemon{Commands: core.Commands(), core: core, env: env, sas: map[uint64]*ikeSA{},
 		initHashes: map[initKey]*ikeSA{}, limits: ike.DefaultLimits()}
 	if err := d.cookies.init(env.Rand); err != nil {
 		return nil, fmt.Errorf("ikev2: %v", err)
@@ -73,13 +75,6 @@ func New(env ike.Env, node string, conns []*ike.Connection) (*Daemon, error) {
 var _ ike.Daemon = (*Daemon)(nil)
 
 func (d *Daemon) action(format string, args ...any) { d.core.Action(format, args...) }
-
-// Traps lists children with start_action trigger.
-func (d *Daemon) Traps() []ike.Trap { return d.core.Traps() }
-
-// SetPSK changes this node's pre-shared key for a connection, both directions: one key
-// for every peer from now on.
-func (d *Daemon) SetPSK(conn string, psk []byte) error { return d.core.SetPSK(conn, psk) }
 
 // failure reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
 // no SA yet), about its Child SA child ("": none), with the notify sent or received (0:
@@ -173,14 +168,14 @@ func (d *Daemon) saFor(conn string) (*ikeSA, error) {
 // Rekey rekeys a child, or the IKE SA when child is "".
 func (d *Daemon) Rekey(conn, child string) error {
 	sa, err := d.saFor(conn)
-	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.queueRequest(sa.rekeyIKE) },
+	return daemon.OnSA(d.core, conn, child, sa, err, func() { sa.queueRequest(sa.rekeyIKE) },
 		func(ch *childSA) { sa.queueRequest(func() { sa.createChild(ch.cfg, ch) }) })
 }
 
 // Delete deletes a child, or the IKE SA with all its children when child is "".
 func (d *Daemon) Delete(conn, child string) error {
 	sa, err := d.saFor(conn)
-	return daemon.OnSA(&d.core, conn, child, sa, err, func() { sa.queueRequest(sa.deleteIKE) },
+	return daemon.OnSA(d.core, conn, child, sa, err, func() { sa.queueRequest(sa.deleteIKE) },
 		func(ch *childSA) { sa.queueRequest(func() { sa.deleteChildren([]*childSA{ch}) }) })
 }
 
