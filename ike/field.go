@@ -1,5 +1,7 @@
 package ike
 
+import "fmt"
+
 // A Field is one node of a dissection tree: a named piece of a message with its value,
 // where its bytes are, and what it is for.
 //
@@ -62,4 +64,23 @@ func (f *Field) AddExplained(name, value string, offset, length int, explain str
 	c := f.Add(name, value, offset, length)
 	c.Explain = explain
 	return c
+}
+
+// CheckLength compares the Length a message header announces with the n bytes at hand
+// (RFC 2408, Section 3.1; RFC 7296, Section 3.1, the same header): it returns where the
+// message ends, and says on f what does not match. ok is false when the message ends
+// inside a header of headerLen bytes, so that no payload can be read.
+func (f *Field) CheckLength(announced uint32, n, headerLen int) (end int, ok bool) {
+	end = n
+	switch {
+	case int64(announced) > int64(n):
+		f.Error = fmt.Sprintf("truncated: the header announces %d bytes, %d are here", announced, n)
+	case int64(announced) < int64(n):
+		end = int(announced)
+		f.Error = fmt.Sprintf("%d bytes follow the %d the header announces", n-end, announced)
+		if end < headerLen {
+			return end, false
+		}
+	}
+	return end, true
 }

@@ -31,16 +31,9 @@ func Dissect(b []byte, c *Crypto) *ike.Field {
 		return root
 	}
 	root.Value = fmt.Sprintf("%v, message ID 0x%08x", h.Exchange, h.MessageID)
-	end := len(b)
-	switch {
-	case int64(h.Length) > int64(len(b)):
-		root.Error = fmt.Sprintf("truncated: the header announces %d bytes, %d are here", h.Length, len(b))
-	case int64(h.Length) < int64(len(b)):
-		end = int(h.Length)
-		root.Error = fmt.Sprintf("%d bytes follow the %d the header announces", len(b)-end, h.Length)
-		if end < HeaderLen {
-			return root
-		}
+	end, ok := root.CheckLength(h.Length, len(b), HeaderLen)
+	if !ok {
+		return root
 	}
 	d := &dissector{ex: h.Exchange}
 	if !h.Encrypted() {

@@ -36,16 +36,9 @@ func DissectWith(b []byte, sk *SKCrypto, cas []*x509.Certificate) *ike.Field {
 		kind = "response"
 	}
 	root.Value = fmt.Sprintf("%v %s, message ID %d", h.Exchange, kind, h.MessageID)
-	end := len(b)
-	switch {
-	case int64(h.Length) > int64(len(b)):
-		root.Error = fmt.Sprintf("truncated: the header announces %d bytes, %d are here", h.Length, len(b))
-	case int64(h.Length) < int64(len(b)):
-		end = int(h.Length)
-		root.Error = fmt.Sprintf("%d bytes follow the %d the header announces", len(b)-end, h.Length)
-		if end < HeaderLen {
-			return root
-		}
+	end, ok := root.CheckLength(h.Length, len(b), HeaderLen)
+	if !ok {
+		return root
 	}
 	d := &dissector{msg: b[:end], sk: sk, request: !h.IsResponse(), ex: h.Exchange, cas: cas}
 	d.chain(root, d.msg[HeaderLen:], HeaderLen, h.NextPayload, false)

@@ -8,9 +8,6 @@
 package ikev2
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/ikesim/ikesim/ike"
 )
 
@@ -53,22 +50,8 @@ const (
 )
 
 func (f Flags) String() string {
-	var parts []string
-	for _, b := range []struct {
-		bit  Flags
-		name string
-	}{{FlagInitiator, "I"}, {FlagVersion, "V"}, {FlagResponse, "R"}} {
-		if f&b.bit != 0 {
-			parts = append(parts, b.name)
-		}
-	}
-	if rest := f &^ (FlagInitiator | FlagVersion | FlagResponse); rest != 0 {
-		parts = append(parts, fmt.Sprintf("0x%02x", uint8(rest)))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, "|")
+	return ike.FlagString(uint8(f), []ike.FlagName{{Bit: uint8(FlagInitiator), Name: "I"},
+		{Bit: uint8(FlagVersion), Name: "V"}, {Bit: uint8(FlagResponse), Name: "R"}})
 }
 
 // PayloadType is the Next Payload value that names a payload (RFC 7296, Section 3.2).
@@ -294,8 +277,5 @@ func (t CfgAttrType) String() string { return nameOr(cfgAttrNames, t, "CFG_ATTR"
 
 // nameOr looks v up in names and falls back to "PREFIX(n)" for values the table lacks.
 func nameOr[K ~uint8 | ~uint16](names map[K]string, v K, prefix string) string {
-	if s, ok := names[v]; ok {
-		return s
-	}
-	return fmt.Sprintf("%s(%d)", prefix, v)
+	return ike.NameOr(names, v, prefix)
 }
