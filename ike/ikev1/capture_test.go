@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -387,18 +386,7 @@ func TestCaptureTshark(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tshark: %v", err)
 			}
-			want := map[int][]string{}
-			for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-				cols := strings.Split(line, "\t")
-				n, err := strconv.Atoi(cols[0])
-				if err != nil || len(cols) != len(tsharkFields)+2 {
-					t.Fatalf("tshark line %q", line)
-				}
-				if cols[1] != "" {
-					t.Errorf("frame %d: tshark says %q", n, cols[1])
-				}
-				want[n] = cols[2:]
-			}
+			want := testenv.TSharkFields(t, out, len(tsharkFields))
 			compared := 0
 			walkCapture(t, pcap, func(c capturedMsg, m *Message, _ *Crypto) {
 				for i, f := range tsharkFields {
@@ -430,22 +418,10 @@ func TestFuzzSeedsFromCaptures(t *testing.T) {
 	dir := testenv.Captures(t)
 	for _, name := range referenceCaptures {
 		for _, c := range readCapture(t, filepath.Join(dir, name)) {
-			seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", c.data)
 			file := fmt.Sprintf("%s-frame%02d", strings.TrimSuffix(name, ".pcap"), c.frame)
 			for _, target := range []string{"FuzzParse", "FuzzDissect", "FuzzHandleDatagram"} {
-				path := filepath.Join("testdata", "fuzz", target, file)
-				if *updateSeeds {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				if got, err := os.ReadFile(path); err != nil || string(got) != seed {
-					t.Errorf("%s missing or stale (run go test ./ike/ikev1 -run FuzzSeeds -update-seeds): %v", path, err)
-				}
+				testenv.FuzzSeed(t, filepath.Join("testdata", "fuzz", target, file), c.data, *updateSeeds,
+					"go test ./ike/ikev1 -run FuzzSeeds -update-seeds")
 			}
 		}
 	}
@@ -516,7 +492,7 @@ func TestCaptureOffsets(t *testing.T) {
 					}
 				})
 				got := ourRanges(root, nil, false, nil)
-				if onlyOurs, onlyTshark := rangeDiff(got, want); len(onlyOurs)+len(onlyTshark) > 0 {
+				if onlyOurs, onlyTshark := testenv.MultisetDiff(got, want); len(onlyOurs)+len(onlyTshark) > 0 {
 					t.Errorf("frame %d: field ranges differ\nonly ikesim %v\nonly tshark %v", c.frame, onlyOurs, onlyTshark)
 				}
 				checked += len(got)
@@ -556,26 +532,6 @@ func tsharkRangesIn(parent string, fields []testenv.PDMLField, base, encStart in
 		out = tsharkRangesIn(f.Name, f.Fields, base, inner, out)
 	}
 	return out
-}
-
-// rangeDiff lists the ranges only one side has.
-func rangeDiff(a, b []fieldRange) (onlyA, onlyB []fieldRange) {
-	count := map[fieldRange]int{}
-	for _, r := range a {
-		count[r]++
-	}
-	for _, r := range b {
-		count[r]--
-	}
-	for r, n := range count {
-		for ; n > 0; n-- {
-			onlyA = append(onlyA, r)
-		}
-		for ; n < 0; n++ {
-			onlyB = append(onlyB, r)
-		}
-	}
-	return onlyA, onlyB
 }
 
 // ourRanges collects the dissection's ranges; payload, proposal and transform fields

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -224,18 +223,7 @@ func compareWithTshark(t *testing.T, pcap string, keys []ike.IKEv2Keys, msgs []c
 	if err != nil {
 		t.Fatalf("tshark: %v\n%s", err, stderr.String())
 	}
-	want := map[int][]string{}
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		cols := strings.Split(line, "\t")
-		n, err := strconv.Atoi(cols[0])
-		if err != nil || len(cols) != len(tsharkFields)+2 {
-			t.Fatalf("tshark line %q", line)
-		}
-		if cols[1] != "" {
-			t.Errorf("frame %d: tshark says %q", n, cols[1])
-		}
-		want[n] = cols[2:]
-	}
+	want := testenv.TSharkFields(t, out, len(tsharkFields))
 	for _, c := range msgs {
 		m, err := Parse(c.data)
 		if err != nil {
@@ -661,22 +649,8 @@ func ourRanges(f *ike.Field, plain bool, out []fieldRange) []fieldRange {
 
 // sameRanges compares two lists of ranges as multisets.
 func sameRanges(a, b []fieldRange) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	count := map[fieldRange]int{}
-	for _, r := range a {
-		count[r]++
-	}
-	for _, r := range b {
-		count[r]--
-	}
-	for _, n := range count {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
+	onlyA, onlyB := testenv.MultisetDiff(a, b)
+	return len(onlyA)+len(onlyB) == 0
 }
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz corpus in testdata/fuzz from the reference captures")
@@ -693,22 +667,10 @@ func TestFuzzSeedsFromCaptures(t *testing.T) {
 			targets = append(targets, "FuzzDecryptDissect")
 		}
 		for _, c := range readCaptureIKE(t, filepath.Join(dir, name)) {
-			seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", c.data)
 			file := fmt.Sprintf("%s-frame%02d", strings.TrimSuffix(name, ".pcap"), c.frame)
 			for _, target := range targets {
-				path := filepath.Join("testdata", "fuzz", target, file)
-				if *updateSeeds {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				if got, err := os.ReadFile(path); err != nil || string(got) != seed {
-					t.Errorf("%s missing or stale (run go test ./ike/ikev2 -run FuzzSeeds -update-seeds): %v", path, err)
-				}
+				testenv.FuzzSeed(t, filepath.Join("testdata", "fuzz", target, file), c.data, *updateSeeds,
+					"go test ./ike/ikev2 -run FuzzSeeds -update-seeds")
 			}
 		}
 	}
