@@ -84,3 +84,21 @@ func (f *Field) CheckLength(announced uint32, n, headerLen int) (end int, ok boo
 	}
 	return end, true
 }
+
+// OutOfBounds reports the first field of the tree at f that reaches outside its byte
+// space: the space bytes f indexes, or below a field whose Plain is set, those.
+func (f *Field) OutOfBounds(space int) error {
+	if f.Offset < 0 || f.Length < 0 || f.Offset+f.Length > space {
+		return fmt.Errorf("ike: field %q at %d+%d lies outside its %d bytes", f.Name, f.Offset, f.Length, space)
+	}
+	inner := space
+	if f.Plain != nil {
+		inner = len(f.Plain)
+	}
+	for _, c := range f.Children {
+		if err := c.OutOfBounds(inner); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -362,15 +362,8 @@ func FuzzDecryptDissect(f *testing.F) {
 // Plain of the nearest decrypted ancestor.
 func checkOffsets(t *testing.T, f *ike.Field, size int) {
 	t.Helper()
-	if f.Offset < 0 || f.Length < 0 || f.Offset+f.Length > size {
-		t.Fatalf("field %q at %d+%d outside %d bytes", f.Name, f.Offset, f.Length, size)
-	}
-	inner := size
-	if f.Plain != nil {
-		inner = len(f.Plain)
-	}
-	for _, c := range f.Children {
-		checkOffsets(t, c, inner)
+	if err := f.OutOfBounds(size); err != nil {
+		t.Fatal(err)
 	}
 }
 
