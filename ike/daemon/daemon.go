@@ -180,6 +180,22 @@ func (e *Core) Initiate(conn, child string) (*ike.Connection, []*ike.ChildConfig
 	return nil, nil, fmt.Errorf("%s: connection %s has no child %q", e.prefix, conn, child)
 }
 
+// Established is the SA that a local command on connection conn acts on: active finds
+// the connection's newest SA (what names its kind, "IKE SA"), up says whether it is
+// established.
+func Established[S any](e *Core, conn, what string, active func(*ike.Connection) S, up func(S) bool) (S, error) {
+	var none S
+	c, err := e.Conn(conn)
+	if err != nil {
+		return none, err
+	}
+	sa := active(c)
+	if !up(sa) {
+		return none, fmt.Errorf("%s: connection %s has no established %s", e.prefix, conn, what)
+	}
+	return sa, nil
+}
+
 // NamedChild is an SA that finds its installed Child SAs by configuration name.
 type NamedChild[C any] interface {
 	InstalledChild(name string) (C, bool)

@@ -220,3 +220,22 @@ func TestFirstAndInOrder(t *testing.T) {
 		t.Errorf("InOrder = %v", got)
 	}
 }
+
+func TestEstablished(t *testing.T) {
+	e := NewCore(ike.Env{}, "R1", 2)
+	for _, c := range conns() {
+		e.Add(c)
+	}
+	up := map[string]bool{"a": true}
+	active := func(c *ike.Connection) string { return c.Name }
+	for _, tc := range []struct{ conn, want, err string }{
+		{"a", "a", ""},
+		{"b", "", "ikev2: connection b has no established IKE SA"},
+		{"c", "", `ikev2: no connection "c" on R1`},
+	} {
+		got, err := Established(e, tc.conn, "IKE SA", active, func(sa string) bool { return up[sa] })
+		if got != tc.want || errText(err) != tc.err {
+			t.Errorf("Established(%q) = %q, %q; want %q, %q", tc.conn, got, errText(err), tc.want, tc.err)
+		}
+	}
+}

@@ -177,16 +177,9 @@ func (d *Daemon) activeSA(c *ike.Connection) *isakmpSA {
 	return best
 }
 
+// saFor is the established ISAKMP SA a local command on conn acts on.
 func (d *Daemon) saFor(conn string) (*isakmpSA, error) {
-	c, err := d.core.Conn(conn)
-	if err != nil {
-		return nil, err
-	}
-	sa := d.activeSA(c)
-	if sa == nil || !sa.established {
-		return nil, fmt.Errorf("ikev1: connection %s has no established ISAKMP SA", conn)
-	}
-	return sa, nil
+	return daemon.Established(d.core, conn, "ISAKMP SA", d.activeSA, func(sa *isakmpSA) bool { return sa != nil && sa.established })
 }
 
 // Rekey runs a new quick mode for a child, or a new phase 1 for the ISAKMP SA when

@@ -153,16 +153,9 @@ func (d *Daemon) activeSA(c *ike.Connection) *ikeSA {
 	return best
 }
 
+// saFor is the established IKE SA a local command on conn acts on.
 func (d *Daemon) saFor(conn string) (*ikeSA, error) {
-	c, err := d.core.Conn(conn)
-	if err != nil {
-		return nil, err
-	}
-	sa := d.activeSA(c)
-	if sa == nil || sa.state != stateEstablished {
-		return nil, fmt.Errorf("ikev2: connection %s has no established IKE SA", conn)
-	}
-	return sa, nil
+	return daemon.Established(d.core, conn, "IKE SA", d.activeSA, func(sa *ikeSA) bool { return sa != nil && sa.state == stateEstablished })
 }
 
 // Rekey rekeys a child, or the IKE SA when child is "".
