@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 )
 
 // firstMessage is a main mode message 1 with initiator cookie icookie offering proposal
@@ -143,22 +144,13 @@ func TestCompletedSAIsNotHalfOpen(t *testing.T) {
 
 // quietEnv is an engine environment that records nothing and never fires a timer: what
 // a benchmark of the engine alone needs.
-type quietEnv struct{ now time.Time }
+type quietEnv struct {
+	iketest.Discard
+	now time.Time
+}
 
-func (quietEnv) Send(ike.Datagram)                                 {}
-func (quietEnv) SendKeepalive(local, remote netip.AddrPort)        {}
 func (e quietEnv) Now() time.Time                                  { return e.now }
 func (quietEnv) AfterFunc(time.Duration, string, func()) ike.Timer { return quietTimer{} }
-func (quietEnv) Action(string)                                     {}
-func (quietEnv) State(ike.StateChange)                             {}
-func (quietEnv) Received(ike.Datagram)                             {}
-func (quietEnv) Dropped(ike.Datagram, string)                      {}
-func (quietEnv) IKESAUp(*ike.IKESAInfo)                            {}
-func (quietEnv) IKESADown(*ike.IKESAInfo, string)                  {}
-func (quietEnv) ChildSAUp(*ike.ChildSAInfo)                        {}
-func (quietEnv) ChildSADown(*ike.ChildSAInfo, string)              {}
-func (quietEnv) Error(ike.Failure)                                 {}
-func (quietEnv) NATDetected(ike.NATInfo)                           {}
 
 type quietTimer struct{}
 
@@ -172,7 +164,7 @@ func BenchmarkFirstMessage(b *testing.B) {
 		b.Run(fmt.Sprintf("halfopen=%d", present), func(b *testing.B) {
 			_, cb := sitePair(&testing.T{}, "aes128-sha256-modp2048", "aes128-sha256")
 			cb.LocalAddrs, cb.RemoteAddrs = nil, nil
-			q := quietEnv{time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+			q := quietEnv{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 			d, err := New(ike.Env{Transport: q, Clock: q, Rand: rand.NewChaCha8([32]byte{1}), Observer: q}, "b", []*ike.Connection{cb})
 			if err != nil {
 				b.Fatal(err)

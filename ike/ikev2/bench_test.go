@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/iketest"
 	"github.com/ikesim/ikesim/ike/ikev2"
 	"github.com/ikesim/ikesim/ike/ikev2/ikev2test"
 )
@@ -41,7 +42,7 @@ func benchIKESAInit(b *testing.B, halfOpen int, limits ike.Limits) {
 	c.RemoteAddrs = nil
 	c.Limits = &limits
 	clock := &benchClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	d, err := ikev2.New(ike.Env{Transport: discard{}, Clock: clock, Rand: rand.NewChaCha8([32]byte{1}), Observer: discard{}},
+	d, err := ikev2.New(ike.Env{Transport: iketest.Discard{}, Clock: clock, Rand: rand.NewChaCha8([32]byte{1}), Observer: iketest.Discard{}},
 		victim, []*ike.Connection{c})
 	if err != nil {
 		b.Fatal(err)
@@ -125,19 +126,3 @@ func (c *benchClock) expire() {
 	}
 	c.timeouts = c.timeouts[:0]
 }
-
-// discard is a transport and an observer that keep nothing.
-type discard struct{}
-
-func (discard) Send(ike.Datagram)                            {}
-func (discard) SendKeepalive(netip.AddrPort, netip.AddrPort) {}
-func (discard) Action(string)                                {}
-func (discard) State(ike.StateChange)                        {}
-func (discard) Received(ike.Datagram)                        {}
-func (discard) Dropped(ike.Datagram, string)                 {}
-func (discard) IKESAUp(*ike.IKESAInfo)                       {}
-func (discard) IKESADown(*ike.IKESAInfo, string)             {}
-func (discard) ChildSAUp(*ike.ChildSAInfo)                   {}
-func (discard) ChildSADown(*ike.ChildSAInfo, string)         {}
-func (discard) Error(ike.Failure)                            {}
-func (discard) NATDetected(ike.NATInfo)                      {}
