@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -46,6 +47,14 @@ func Retransmit(c *ike.Connection) (time.Duration, float64, int) {
 		}
 	}
 	return t, b, n
+}
+
+// Backoff is how long a message of connection c waits for its answer after it was sent
+// sent times before (0: the first sending), the timeout growing by the base each time,
+// and how many sendings there are in all.
+func Backoff(c *ike.Connection, sent int) (wait time.Duration, tries int) {
+	timeout, base, tries := Retransmit(c)
+	return time.Duration(float64(timeout) * math.Pow(base, float64(sent))), tries
 }
 
 // ChildRef is a child configuration with its connection.

@@ -239,3 +239,21 @@ func TestEstablished(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		c     *ike.Connection
+		sent  int
+		wait  time.Duration
+		tries int
+	}{
+		{nil, 0, 2 * time.Second, 5},
+		{nil, 2, 6480 * time.Millisecond, 5}, // 2 s × 1.8²
+		{&ike.Connection{RetransmitTimeout: time.Second, RetransmitBase: 2, RetransmitTries: 3}, 3, 8 * time.Second, 3},
+	} {
+		wait, tries := Backoff(tc.c, tc.sent)
+		if wait != tc.wait || tries != tc.tries {
+			t.Errorf("Backoff(%v, %d) = %v, %d; want %v, %d", tc.c, tc.sent, wait, tries, tc.wait, tc.tries)
+		}
+	}
+}

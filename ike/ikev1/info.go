@@ -185,7 +185,7 @@ func (sa *isakmpSA) sendRUThere() {
 	sa.action("DPD: send R-U-THERE with sequence number %d; the peer must answer R-U-THERE-ACK", sa.dpdSeq)
 	sa.sendInformational([]Payload{&Notify{DOI: DOIIPsec, Protocol: ProtoISAKMP, SPI: cookies(sa.icookie, sa.rcookie),
 		Type: R_U_THERE, Data: binary.BigEndian.AppendUint32(nil, sa.dpdSeq)}})
-	timeout, _, tries := sa.retransmitParams()
+	timeout, _, tries := daemon.Retransmit(sa.conn)
 	sa.startTimer("DPD R-U-THERE-ACK", timeout, func() {
 		if !sa.dpdPending || sa.deleted {
 			return

@@ -3,7 +3,6 @@ package ikev1
 import (
 	"crypto/hmac"
 	"fmt"
-	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -165,10 +164,6 @@ func (sa *isakmpSA) setState(s State) {
 
 func (sa *isakmpSA) action(format string, args ...any) { sa.d.action(format, args...) }
 
-func (sa *isakmpSA) retransmitParams() (time.Duration, float64, int) {
-	return daemon.Retransmit(sa.conn)
-}
-
 // flight returns the record of exchange id, making it when new. Past maxFlights
 // records the oldest one that waits for nothing is forgotten, with the IV of its
 // exchange; phase 1's record (message ID 0) stays.
@@ -247,8 +242,7 @@ func (sa *isakmpSA) transmit(raw []byte, info *ike.MessageInfo) {
 }
 
 func (sa *isakmpSA) armRetransmit(id uint32, f *flight) {
-	timeout, base, tries := sa.retransmitParams()
-	wait := time.Duration(float64(timeout) * math.Pow(base, float64(f.tries)))
+	wait, tries := daemon.Backoff(sa.conn, f.tries)
 	f.timer = sa.d.env.Clock.AfterFunc(wait, fmt.Sprintf("retransmit %v message (M-ID 0x%08x)", f.exchange, id), func() {
 		if !f.waiting || sa.deleted {
 			return

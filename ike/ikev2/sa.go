@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"time"
 
@@ -165,8 +164,6 @@ func (sa *ikeSA) mySPI() uint64 {
 	return sa.spiR
 }
 
-func (sa *ikeSA) retransmitParams() (time.Duration, float64, int) { return daemon.Retransmit(sa.conn) }
-
 // skOut and skIn are the SK payload keys for messages this side sends and receives.
 func (sa *ikeSA) skOut() *SKCrypto { return sa.sk(sa.initiator) }
 func (sa *ikeSA) skIn() *SKCrypto  { return sa.sk(!sa.initiator) }
@@ -302,8 +299,7 @@ func (sa *ikeSA) markChildTask() {
 }
 
 func (sa *ikeSA) armRetransmit(r *request) {
-	timeout, base, tries := sa.retransmitParams()
-	d := time.Duration(float64(timeout) * math.Pow(base, float64(r.tries)))
+	d, tries := daemon.Backoff(sa.conn, r.tries)
 	r.timer = sa.d.env.Clock.AfterFunc(d, fmt.Sprintf("retransmit %s request %d", r.exchange, r.id), func() {
 		if sa.outstanding != r {
 			return
