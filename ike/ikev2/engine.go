@@ -198,10 +198,10 @@ func (d *Daemon) Liveness(conn string) error {
 	return nil
 }
 
-// Close stops every timer.
+// Close stops every timer, IKE SA by IKE SA in the order they were made.
 func (d *Daemon) Close() {
 	d.closed = true
-	for _, sa := range d.sas {
+	for _, sa := range d.sortedSAs() { // in a fixed order: each stop is a trace event
 		sa.stopTimers()
 	}
 }
