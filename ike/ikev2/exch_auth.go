@@ -335,7 +335,7 @@ func (sa *ikeSA) checkUnique(ic bool) bool {
 	policy := sa.conn.Unique
 	me, peer := sa.conn.Local.ID, sa.info().RemoteID
 	var dups []*ikeSA
-	for _, o := range d.sas {
+	for _, o := range d.sortedSAs() { // in the order they were made: each removal is in the trace
 		if o == sa || (o.state != stateEstablished && o.state != stateRekeying) || o.conn == nil {
 			continue
 		}

@@ -1,6 +1,8 @@
 package ikev2
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -76,5 +78,37 @@ func TestUniqueIDs(t *testing.T) {
 				t.Errorf("B acted on INITIAL_CONTACT %d times, want once", ic)
 			}
 		})
+	}
+}
+
+// TestInitialContactRemovesLeftoversInOrder: after a restart of its peer, a responder
+// removes the peer's leftover IKE SAs in the order they were made, every time.
+func TestInitialContactRemovesLeftoversInOrder(t *testing.T) {
+	for range 10 {
+		p, e := []string{benchIKE}, []string{benchESP}
+		w := newWorld(t)
+		a, _ := w.add(ipA, conn(t, ipA, ipB, p, e, "k"), 1)
+		bc := conn(t, ipB, ipA, p, e, "k")
+		bc.Unique = "never" // B keeps three IKE SAs with A
+		_, rb := w.add(ipB, bc, 2)
+		for range 3 {
+			a.startIKE(a.core.Conns[0], a.core.Conns[0].Children[0])
+			w.run(time.Second)
+		}
+		bc.Unique = ""
+		a.Close()
+		a, _ = w.add(ipA, conn(t, ipA, ipB, p, e, "k"), 9)
+		mark := len(rb.states)
+		a.Initiate("c", "")
+		w.run(time.Second)
+		var removed []string
+		for _, s := range rb.states[mark:] {
+			if machine, ok := strings.CutSuffix(s, " DESTROYED"); ok && strings.HasPrefix(machine, "IKE SA") {
+				removed = append(removed, machine)
+			}
+		}
+		if want := []string{"IKE SA c[1]", "IKE SA c[2]", "IKE SA c[3]"}; !slices.Equal(removed, want) {
+			t.Fatalf("removed %q, want %q", removed, want)
+		}
 	}
 }
