@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -127,9 +128,15 @@ charon {
 		map[string]string{"/run": filepath.Join(dir, "run")}, charonBin)
 	d.logFiles = []string{"charon.out", "charon.log"}
 	c := &charon{daemon: d, swanctl: swanctl, port: o.port}
+	// The socket's file appears when charon binds it, a moment before it listens: only
+	// a connection that is accepted shows that swanctl will get through.
 	d.waitFor(t, "its vici socket", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "charon.vici"))
-		return err == nil
+		conn, err := net.Dial("unix", filepath.Join(dir, "charon.vici"))
+		if err != nil {
+			return false
+		}
+		conn.Close()
+		return true
 	})
 	return c
 }
