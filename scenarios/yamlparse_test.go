@@ -151,6 +151,16 @@ func TestParseInPiecesEqualsWhole(t *testing.T) {
 			files[fmt.Sprintf("docs example %d", i+1)] = b[1]
 		}
 	}
+	// The other scenario files of the repository: the templates, configuration
+	// round trips, render test data.
+	for _, pat := range []string{"templates/*.yaml", "config/testdata/*/*.yaml", "../render/*/*/testdata/*.yaml"} {
+		paths, _ := filepath.Glob(pat)
+		for _, p := range paths {
+			if data, err := os.ReadFile(p); err == nil {
+				files[p] = data
+			}
+		}
+	}
 	for name, src := range yamlCorners {
 		files["corner "+name] = []byte(src)
 	}
