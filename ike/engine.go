@@ -306,6 +306,11 @@ type ChildSAInfo struct {
 	// deleted: the responder of a rekey does, since the initiator may not have the new
 	// inbound SA yet.
 	KeepOldOutbound bool
+	// TrapOnEnd asks the host to keep the child's policies, as a trap, when its last SA
+	// goes: its dpd_action or close_action is trap, for which strongSwan installs a trap
+	// policy. Without it (and without start_action trigger, Daemon.Traps) the policies go
+	// with the SA.
+	TrapOnEnd bool
 	// RekeyBytes, LifeBytes, RekeyPackets and LifePackets are the volume lifetimes
 	// (0: none): the host counts each direction's inner bytes and packets and calls
 	// Expirer.Expire when one reaches a limit.

@@ -132,6 +132,7 @@ func (r *nodeReplay) apply(e *trace.Event) string {
 		}
 		if e.Op != trace.OpUp {
 			n.remove(key)
+			n.spd = slices.DeleteFunc(n.spd, func(p trace.Policy) bool { return slices.Contains(s.Policies, p) })
 			break
 		}
 		st := n.put(key, &saState{typ: s.Type})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/internal/rendertest"
+	"github.com/ikesim/ikesim/sim/trace"
 )
 
 // TestNodeViewsAsOfEachEvent: the views NodeViews keeps for the web player are, at
@@ -63,5 +64,29 @@ func TestNodeViewAfterRestart(t *testing.T) {
 	}
 	if got := render.NodeLines(tr, upTo)["gw-a"]; !slices.Equal(got, want) {
 		t.Errorf("after the restart gw-a's lines are\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestNodeSPDLosesRemovedPolicies: the policies a Child SA going down took with it leave
+// the node's SPD in the node pane; those it did not stay.
+func TestNodeSPDLosesRemovedPolicies(t *testing.T) {
+	out := trace.Policy{Name: "vpn/net", Dir: "out", Src: "10.1.0.0/24", Dst: "10.2.0.0/24", Action: "protect", ReqID: 1}
+	in := trace.Policy{Name: "vpn/net", Dir: "in", Src: "10.2.0.0/24", Dst: "10.1.0.0/24", Action: "protect", ReqID: 1}
+	other := trace.Policy{Name: "vpn/lan", Dir: "out", Src: "10.1.1.0/24", Dst: "10.2.1.0/24", Action: "protect", ReqID: 2}
+	child := func(op trace.Op, ps ...trace.Policy) *trace.Event {
+		return &trace.Event{Kind: trace.KindSA, Node: "gw", Op: op, SA: &trace.SARecord{Type: "child", Conn: "vpn", Child: "net",
+			Instance: "net{1}", SPIIn: "c0000001", SPIOut: "c0000002", Policies: ps}}
+	}
+	tr := &trace.Trace{}
+	tr.Emit(&trace.Event{Kind: trace.KindTopology, Node: "gw", Topology: &trace.Topology{NodeKind: "gateway", SPD: []trace.Policy{other}}})
+	tr.Emit(child(trace.OpUp, out, in))
+	tr.Emit(child(trace.OpDown, out, in))
+	up := strings.Join(render.NodeLines(tr, 2)["gw"], "\n")
+	down := strings.Join(render.NodeLines(tr, 3)["gw"], "\n")
+	if !strings.Contains(up, "(vpn/net)") || !strings.Contains(up, "(vpn/lan)") {
+		t.Errorf("the SPD while the Child SA is up lacks a policy:\n%s", up)
+	}
+	if strings.Contains(down, "(vpn/net)") || !strings.Contains(down, "(vpn/lan)") {
+		t.Errorf("the SPD after the Child SA went down should hold vpn/lan only:\n%s", down)
 	}
 }

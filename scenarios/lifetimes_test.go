@@ -27,7 +27,9 @@ func TestVolumeLifetimes(t *testing.T) {
 		{"v2 rekey_bytes", 2, "rekey_bytes: 1KB, life_bytes: 2KB", 2},
 		// IKEv1 offers life_bytes in quick mode and rekeys at 90 % of it: 16 pings.
 		{"v1 life_bytes", 1, "life_bytes: 1KB", 2},
-		// No rekey: the SA ends after 10 packets, and the next ping sets up another.
+		// No rekey: the SA ends after 10 packets, and the next ping meets the trap, which
+		// sets up another. Both children trap (start_action trigger): as in strongSwan, a
+		// child without a trap takes its policies with it.
 		{"v2 life_packets", 2, "life_packets: 10", 4},
 		{"v1 life_packets", 1, "life_packets: 10", 4},
 	} {

@@ -5,9 +5,12 @@
 // trace of the same format.
 //
 // sim hosts the protocol engines (ike/ikev2, ike/ikev1) through the ike.Transport,
-// ike.Clock and ike.Observer interfaces and installs the Child SAs they report into each
-// node's ipsec SAD and SPD (hoststack.go, which sim/live shares). It must never import
-// scenarios, render or any UI package (ARCHITECTURE.md).
+// ike.Clock and ike.Observer interfaces. Each node's Stack (hoststack.go) installs the
+// Child SAs they report into its ipsec SAD and SPD, queues the packets that wait for one,
+// hands a rekeyed SA over to its successor, runs ESP and AH in and out and answers
+// pings; a live host (sim/live) runs on the same Stack, with its sockets under it
+// instead of the simulated wires (StackHost). It must never import scenarios, render or
+// any UI package (ARCHITECTURE.md).
 //
 // Everything random comes from one seed: each consumer gets its own stream derived from
 // the seed and a name, so that, for example, changing a link's loss does not change the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,22 +14,389 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-// The host stack a simulated node and a live host (sim/live) share: the ESP SAs and
-// protect policies of a Child SA an IKE engine reports.
+// The host stack a simulated node (Node) and a live host (sim/live) share: one Stack
+// each, embedded. It is the IKE engine's ike.AcquireHost, ike.VirtualIPHost and
+// ike.TrafficHost, and the part of its ike.Observer that installs what the engine
+// negotiated: the IPsec SAs and protect policies of each Child SA, the packets that
+// wait for one (the acquire queue), the hand-over from a rekeyed SA to its successor,
+// ESP and AH in and out, and pings. What differs between the two hosts, how a packet
+// reaches the wire, is the StackHost under it.
 
-// ESPDropCause is the trace's cause for an inbound ESP packet the SAD refused with err:
+// StackHost is the machine under a Stack.
+type StackHost interface {
+	// Now is the host's clock.
+	Now() time.Time
+	// Later runs f after d on the host's event loop, unless the host is down by then.
+	Later(d time.Duration, f func())
+	// Bypass handles an outbound packet that no protect policy covers; ref is the
+	// message event it was received as (0 for a packet made here).
+	Bypass(ip *ipsec.IPv4, pkt []byte, meta *PacketMeta, ref int)
+	// SendProtected puts a packet the SAD protected with sa on the wire; summary
+	// describes it for people ("ESP SPI 0x... seq 1 {ICMP echo request ...}").
+	SendProtected(out []byte, sa *ipsec.SA, summary string)
+	// PrepareChildSAs adapts the IPsec SAs of a Child SA to the host before the stack
+	// installs them.
+	PrepareChildSAs(c *ike.ChildSAInfo, in, out *ipsec.SA)
+	// SourceFor is the source address of a packet the host makes for dst.
+	SourceFor(dst netip.Addr) netip.Addr
+}
+
+// Stack is a host's IPsec stack: its SPD and SAD, the IKE engine that fills them, and
+// what waits on them.
+type Stack struct {
+	SPD *ipsec.SPD
+	SAD *ipsec.SAD
+	IKE ike.Daemon
+	// VirtualIP is an inner address assigned by Mode Config or CP.
+	VirtualIP netip.Addr
+
+	host StackHost
+	rec  *trace.Recorder
+	rand io.Reader // CBC IVs
+	ipID uint16
+	// acquired holds the packets that wait for a Child SA, by reqid.
+	acquired map[uint32][]queued
+	// waitingOut holds a rekeyed outbound SA until the SA it replaces (by inbound SPI) is
+	// deleted.
+	waitingOut map[uint32]*ipsec.SA
+	// traffic and trafficOut find the counts of a Child SA by its inbound and its
+	// outbound SPI (traffic.go).
+	traffic, trafficOut map[uint32]*childTraffic
+	pings               map[uint16]*Ping // by ICMP identifier
+}
+
+// queued is a packet waiting for its Child SA.
+type queued struct {
+	pkt  []byte
+	meta *PacketMeta
+}
+
+var (
+	_ ike.AcquireHost   = (*Stack)(nil)
+	_ ike.VirtualIPHost = (*Stack)(nil)
+	_ ike.TrafficHost   = (*Stack)(nil)
+)
+
+// NewStack makes an empty stack on host; rec records its events and rand gives its
+// random bytes.
+func NewStack(host StackHost, rec *trace.Recorder, rand io.Reader) Stack {
+	s := Stack{host: host, rec: rec, rand: rand, pings: map[uint16]*Ping{}}
+	s.Reset()
+	return s
+}
+
+// Reset forgets every SA, policy and queued packet, as a host that restarts does.
+func (s *Stack) Reset() {
+	s.SPD, s.SAD = &ipsec.SPD{}, &ipsec.SAD{}
+	s.waitingOut, s.traffic, s.trafficOut = nil, nil, nil
+	s.acquired = map[uint32][]queued{}
+}
+
+// NextID numbers the IP header of a packet the host makes.
+func (s *Stack) NextID() uint16 {
+	s.ipID++
+	return s.ipID
+}
+
+// AssignVirtualIP takes the inner address Mode Config or CP assigned (ike.VirtualIPHost):
+// the host answers to it and sends its own traffic from it.
+func (s *Stack) AssignVirtualIP(a netip.Addr) {
+	if a.IsValid() {
+		s.rec.Action(fmt.Sprintf("Take virtual IP %s as the inner address: pings from this node now come from it", a))
+	} else if s.VirtualIP.IsValid() {
+		s.rec.Action(fmt.Sprintf("Give back virtual IP %s", s.VirtualIP))
+	}
+	s.VirtualIP = a
+}
+
+// ChildSAUp installs a Child SA pair and its policies (ike.Observer), and sends what
+// waited for it.
+func (s *Stack) ChildSAUp(c *ike.ChildSAInfo) {
+	in, out, err := NewChildSAs(c, s.rand, s.host.Now(), s.NextID)
+	if err != nil {
+		s.rec.Errorf("cannot install Child SA %s: %v", c.Child, err)
+		return
+	}
+	s.host.PrepareChildSAs(c, in, out)
+	switch {
+	case c.NoOutbound:
+		s.rec.Action(fmt.Sprintf("This new SA lost a rekey collision and is deleted at once: install its inbound SA 0x%08x only, send nothing on it", c.SPIIn))
+	case c.Rekeyed != 0 && c.KeepOldOutbound:
+		s.rec.Action(fmt.Sprintf("Rekeyed by the peer: accept on the new SA at once, but go on sending on the old one until the peer deletes it (new outbound SPI 0x%08x waits)", c.SPIOut))
+	case c.Rekeyed != 0:
+		// The old inbound SA stays until the delete; outbound traffic moves to the new SA now.
+		s.rec.Action(fmt.Sprintf("Rekeyed: new outbound SA 0x%08x replaces the SA with inbound SPI 0x%08x", c.SPIOut, c.Rekeyed))
+	}
+	if err := s.SAD.AddInbound(in); err != nil {
+		s.rec.Errorf("cannot install Child SA %s: %v", c.Child, err)
+		return
+	}
+	if c.Rekeyed != 0 && !c.KeepOldOutbound && !c.NoOutbound {
+		// This side's own rekey won: an SA the peer's colliding rekey made for the same
+		// old SA is never sent on.
+		delete(s.waitingOut, c.Rekeyed)
+	}
+	switch {
+	case c.NoOutbound:
+	case c.Rekeyed != 0 && c.KeepOldOutbound:
+		// The peer may not have its new inbound SA yet: send on the old one until it goes.
+		if s.waitingOut == nil {
+			s.waitingOut = map[uint32]*ipsec.SA{}
+		}
+		s.waitingOut[c.Rekeyed] = out
+	default:
+		if err := s.SAD.AddOutbound(out); err != nil {
+			s.SAD.DeleteInbound(in.SPI)
+			s.rec.Errorf("cannot install Child SA %s: %v", c.Child, err)
+			return
+		}
+	}
+	s.trackChild(c, in, out)
+	added := InstallPolicies(s.SPD, c.ReqID, c.Conn+"/"+c.Child, c.LocalTS, c.RemoteTS)
+	s.rec.ChildSA(trace.OpUp, c, "", added)
+	if c.Bundle {
+		return // what waits goes once the bundle's ESP SAs, reported next, are up
+	}
+	q := s.acquired[c.ReqID]
+	delete(s.acquired, c.ReqID)
+	if len(q) > 0 {
+		s.rec.Action(fmt.Sprintf("Send the %d packet(s) that waited for this SA", len(q)))
+	}
+	for _, p := range q {
+		if f, err := ipsec.FlowOf(p.pkt); err == nil && !coveredBy(c.LocalTS, f.Src) {
+			s.drop(p.pkt, 0, trace.DropSelectors, fmt.Sprintf("queued packet from %s is outside the Child SA's selectors %s (the virtual IP replaces that address)",
+				f.Src, strings.Join(trace.Selectors(c.LocalTS), ",")))
+			continue
+		}
+		s.SendIP(p.pkt, p.meta)
+	}
+}
+
+func coveredBy(ts []ike.TrafficSelector, a netip.Addr) bool {
+	for _, t := range ts {
+		if a.Compare(t.Start) >= 0 && a.Compare(t.End) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ChildSADown removes a Child SA pair (ike.Observer). With the last SA of its reqid go
+// its policies, unless they are a trap's: strongSwan uninstalls a CHILD_SA's policies
+// with it, and only a trap policy (start_action trigger, or the trap that dpd_action or
+// close_action trap installs) stays to start IKE for the next packet. So a child
+// without one that is gone comes back only by an initiate, and its traffic no longer
+// waits for one.
+func (s *Stack) ChildSADown(c *ike.ChildSAInfo, reason string) {
+	s.SAD.DeleteInbound(c.SPIIn)
+	s.SAD.DeleteOutbound(c.SPIOut)
+	for old, out := range s.waitingOut {
+		if out.SPI == c.SPIOut { // it goes before the SA it waited for
+			delete(s.waitingOut, old)
+		}
+	}
+	if out := s.waitingOut[c.SPIIn]; out != nil {
+		delete(s.waitingOut, c.SPIIn)
+		if err := s.SAD.AddOutbound(out); err != nil {
+			s.rec.Errorf("cannot switch to the new outbound SA 0x%08x: %v", out.SPI, err)
+		} else {
+			s.rec.Action(fmt.Sprintf("The old SA is gone: send on the new outbound SA 0x%08x from now on", out.SPI))
+		}
+	}
+	s.untrackChild(c)
+	var removed []*ipsec.Policy
+	if s.SAD.Outbound(c.ReqID) == nil && !c.TrapOnEnd && !s.trapped(c.ReqID) {
+		name := c.Conn + "/" + c.Child
+		removed = slices.DeleteFunc(s.SPD.Policies(), func(p *ipsec.Policy) bool { return p.Name != name })
+		if n := s.SPD.Remove(name); n > 0 {
+			s.rec.Action(fmt.Sprintf("Child SA %s is gone and has no trap policy (start_action trigger, dpd_action or close_action trap): remove its %d IPsec policies, so that its traffic no longer starts IKE", c.Child, n))
+		}
+	}
+	s.rec.ChildSA(trace.OpDown, c, reason, removed)
+}
+
+// trapped reports whether reqid is a child's with start_action trigger.
+func (s *Stack) trapped(reqid uint32) bool {
+	if s.IKE == nil {
+		return false
+	}
+	return slices.ContainsFunc(s.IKE.Traps(), func(t ike.Trap) bool { return t.ReqID == reqid })
+}
+
+// AcquireFailed drops the packets that waited for a Child SA IKE could not set up
+// (ike.AcquireHost); the next matching packet starts a new attempt.
+func (s *Stack) AcquireFailed(reqid uint32, reason string) {
+	q := s.acquired[reqid]
+	delete(s.acquired, reqid)
+	for _, p := range q {
+		s.drop(p.pkt, 0, trace.DropNoSA, "no IPsec SA: "+reason)
+	}
+}
+
+// SendIP originates an IP packet: outbound policy (protect, bypass, discard), then the
+// host's wire. A packet that needs an SA which does not exist yet waits for IKE.
+func (s *Stack) SendIP(pkt []byte, meta *PacketMeta) {
+	ip, err := parseIP(pkt)
+	if err != nil {
+		s.drop(pkt, 0, trace.DropMalformed, "malformed IPv4 packet: "+err.Error())
+		return
+	}
+	s.outbound(ip, pkt, meta, 0)
+}
+
+// outbound applies the SPD to a packet the host originates or forwards.
+func (s *Stack) outbound(ip *ipsec.IPv4, pkt []byte, meta *PacketMeta, ref int) {
+	flow, err := ipsec.FlowOf(pkt)
+	if err != nil {
+		s.drop(pkt, ref, trace.DropMalformed, err.Error())
+		return
+	}
+	pol := s.SPD.Lookup(ipsec.Out, flow)
+	if pol == nil || pol.Action == ipsec.ActionBypass {
+		s.host.Bypass(ip, pkt, meta, ref)
+		return
+	}
+	if pol.Action == ipsec.ActionDiscard {
+		s.drop(pkt, ref, trace.DropPolicy, fmt.Sprintf("discarded by policy %s", pol.Name))
+		return
+	}
+	if s.SAD.Outbound(pol.Reqid) == nil {
+		s.acquire(pol, pkt, meta)
+		return
+	}
+	s.protect(pol.Reqid, ip, pkt, ref)
+}
+
+// protect applies the SAs of the Reqid (SAD.Protect: ESP, AH, or an AH+ESP bundle).
+func (s *Stack) protect(reqid uint32, ip *ipsec.IPv4, pkt []byte, ref int) {
+	out, sa, err := s.SAD.Protect(reqid, pkt)
+	if err != nil {
+		s.drop(pkt, ref, trace.DropESP, ipsecName(out, sa)+": "+err.Error())
+		return
+	}
+	s.countedOut(sa)
+	s.host.SendProtected(out, sa, fmt.Sprintf("%s SPI 0x%08x seq %d {%s}", ipsecName(out, sa), sa.SPI, sa.Stats().Packets, PacketSummary(ip)))
+}
+
+// ipsecName names the IPsec protocols of an outbound packet: "ESP", "AH", or "AH+ESP"
+// for a bundle, whose SA is the ESP one.
+func ipsecName(out []byte, sa *ipsec.SA) string {
+	switch {
+	case sa != nil && sa.IsAH():
+		return "AH"
+	case len(out) > 9 && out[9] == ipsec.ProtoAH:
+		return "AH+ESP"
+	}
+	return "ESP"
+}
+
+// acquire queues a packet and asks IKE for the SA of its policy, once.
+func (s *Stack) acquire(pol *ipsec.Policy, pkt []byte, meta *PacketMeta) {
+	q := s.acquired[pol.Reqid]
+	if len(q) >= 32 {
+		s.drop(pkt, 0, trace.DropQueueFull, "acquire queue full while waiting for the IPsec SA")
+		return
+	}
+	s.acquired[pol.Reqid] = append(q, queued{pkt, meta})
+	if len(q) > 0 {
+		s.rec.Action(fmt.Sprintf("Queue the packet: the IPsec SA for policy %s is still being negotiated", pol.Name))
+		return
+	}
+	s.rec.Action(fmt.Sprintf("Packet matches IPsec policy %s but no SA exists: queue it and ask IKE for an SA (acquire)", pol.Name))
+	if s.IKE == nil {
+		s.rec.Action("No IKE daemon on this node: the packet waits in vain")
+		return
+	}
+	s.IKE.Acquire(pol.Reqid)
+}
+
+// Unprotect opens an ESP or AH packet that reached the host, whose message event is ref,
+// and returns the packet inside; it records a drop and returns nil when the SAD refuses
+// it.
+func (s *Stack) Unprotect(pkt []byte, ref int) (*ipsec.IPv4, []byte) {
+	proto := "ESP"
+	if len(pkt) > 9 && pkt[9] == ipsec.ProtoAH {
+		proto = "AH"
+	}
+	inner, sa, err := s.SAD.Unprotect(pkt)
+	if err != nil {
+		s.dropIPsec(pkt, ref, proto, err)
+		return nil, nil
+	}
+	ip, err := parseIP(inner)
+	if err != nil {
+		s.drop(pkt, ref, trace.DropMalformed, proto+": inner packet: "+err.Error())
+		return nil, nil
+	}
+	s.countedIn(sa)
+	switch {
+	case sa.IsAH():
+		s.rec.Action(fmt.Sprintf("Verify AH (SPI 0x%08x, ICV over the packet and its addresses, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+	case proto == "AH":
+		s.rec.Action(fmt.Sprintf("Verify AH, then decrypt the ESP inside it (ESP SPI 0x%08x): %s", sa.SPI, PacketSummary(ip)))
+	default:
+		s.rec.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+	}
+	return ip, inner
+}
+
+// ICMP handles an ICMP or ICMPv6 message to one of the host's addresses: it answers echo
+// requests and gives echo replies to the ping that waits for them.
+func (s *Stack) ICMP(ip *ipsec.IPv4, pkt []byte, ref int) {
+	ic, err := parseICMP(ip)
+	if err != nil {
+		s.drop(pkt, ref, trace.DropMalformed, "malformed ICMP: "+err.Error())
+		return
+	}
+	switch ic.Type {
+	case ipsec.ICMPEchoRequest, ipsec.ICMPv6EchoRequest:
+		reply, err := ipsec.EchoReply(pkt, s.NextID())
+		if err != nil {
+			s.drop(pkt, ref, trace.DropOther, "cannot answer echo request: "+err.Error())
+			return
+		}
+		s.SendIP(reply, nil)
+	case ipsec.ICMPEchoReply, ipsec.ICMPv6EchoReply:
+		if p := s.pings[ic.ID]; p != nil {
+			p.reply(s.rec, ic.Seq)
+		}
+	}
+}
+
+// drop records a packet the host discards; ref is the message event it came in as.
+func (s *Stack) drop(pkt []byte, ref int, cause trace.DropCause, reason string) {
+	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: cause, Text: reason, Bytes: pkt})
+}
+
+// dropIPsec records an inbound packet that ESP or AH (proto) refused, with the refusal as
+// data.
+func (s *Stack) dropIPsec(pkt []byte, ref int, proto string, err error) {
+	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: espDropCause(err), Text: proto + ": " + err.Error(), Bytes: pkt,
+		IPsec: ipsecDropOf(proto, err)})
+}
+
+// emitDrop records a drop event with the addresses of its packet.
+func (s *Stack) emitDrop(e *trace.Event) {
+	if ip, err := parseIP(e.Bytes); err == nil {
+		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	}
+	e.Node = s.rec.Node
+	s.rec.Emit(e)
+}
+
+// espDropCause is the trace's cause for an inbound ESP packet the SAD refused with err:
 // selectors when it decrypted to a packet outside its Child SA's selectors (RFC 4301,
 // Section 5.2), esp for every other refusal.
-func ESPDropCause(err error) trace.DropCause {
+func espDropCause(err error) trace.DropCause {
 	if errors.Is(err, ipsec.DropSelectors) {
 		return trace.DropSelectors
 	}
 	return trace.DropESP
 }
 
-// IPsecDropOf is the trace's fact of a packet the SAD refused with err; proto is ESP or
+// ipsecDropOf is the trace's fact of a packet the SAD refused with err; proto is ESP or
 // AH, the packet's outer IPsec header.
-func IPsecDropOf(proto string, err error) *trace.IPsecDrop {
+func ipsecDropOf(proto string, err error) *trace.IPsecDrop {
 	d := &trace.IPsecDrop{Proto: strings.ToLower(proto), Reason: "other"}
 	var de *ipsec.DropError
 	if errors.As(err, &de) {

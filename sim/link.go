@@ -39,7 +39,7 @@ func mediumOf(ifc *Iface) medium {
 // transmit puts a packet on the wire of ifc toward peer: it records the message event,
 // applies the faults and the impairments of the link or segment, and schedules the
 // arrival at the far end.
-func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *packetMeta, forwarded bool) {
+func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwarded bool) {
 	l := mediumOf(ifc)
 	e := &trace.Event{Kind: trace.KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	describe(e, pkt, meta)
@@ -105,7 +105,7 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *packetMeta, forwa
 }
 
 // describe fills in a message event's addresses, protocol, summary and dissection.
-func describe(e *trace.Event, pkt []byte, meta *packetMeta) {
+func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 	ip, err := parseIP(pkt)
 	if err != nil {
 		e.Proto, e.Summary = "ip", "malformed IPv4 packet"

@@ -85,7 +85,7 @@ func setPort(ip *ipsec.IPv4, src bool, port uint16) {
 	}
 }
 
-func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *PacketMeta, ref int) {
 	out := nd.Ifaces[nd.outsideIndex()]
 	now := nd.net.Sim.Now()
 	if ifc != out {
@@ -151,7 +151,7 @@ func (nd *Node) natExpire(m *natEntry) {
 		m.inside.addr, m.inside.port, m.outside.addr, m.outside.port, nd.natTimeout()))
 }
 
-func (nd *Node) natForward(ip *ipsec.IPv4, meta *packetMeta, ref int) {
+func (nd *Node) natForward(ip *ipsec.IPv4, meta *PacketMeta, ref int) {
 	if ip.TTL <= 1 {
 		nd.drop(marshalIP(ip), ref, trace.DropTTL, "TTL expired")
 		return

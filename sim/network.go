@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ikesim/ikesim/ipsec"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -59,14 +58,13 @@ func (n *Network) AddNode(name string, kind NodeKind, addrs ...netip.Prefix) (*N
 	if n.byName[name] != nil {
 		return nil, fmt.Errorf("sim: node %q defined twice", name)
 	}
-	nd := &Node{Name: name, Kind: kind, net: n, SPD: &ipsec.SPD{}, SAD: &ipsec.SAD{},
-		acquired: map[uint32][]queued{}, natMap: map[natKey]*natEntry{},
-		natRev: map[natKey]*natEntry{}, pings: map[uint16]*Ping{}}
+	nd := &Node{Name: name, Kind: kind, net: n, natMap: map[natKey]*natEntry{}, natRev: map[natKey]*natEntry{}}
 	for _, a := range addrs {
 		nd.Ifaces = append(nd.Ifaces, &Iface{Node: nd, Prefix: a, Index: len(nd.Ifaces)})
 	}
 	nd.rand = n.Sim.Rand("node/" + name)
 	nd.Recorder = trace.Recorder{Node: name, Emit: n.emit}
+	nd.Stack = NewStack(nd, &nd.Recorder, nd.rand)
 	n.Nodes = append(n.Nodes, nd)
 	n.byName[name] = nd
 	return nd, nil
@@ -468,12 +466,6 @@ func (nd *Node) sourceFor(dst netip.Addr) netip.Addr {
 	return nd.Addr()
 }
 
-// queued is a packet waiting for an SA (acquire) with the reqid of its policy.
-type queued struct {
-	pkt  []byte
-	meta *packetMeta
-}
-
 // arrival is when a datagram put on l now in direction dir reaches the far end.
 func (l *Link) arrival(now time.Duration, dir int) time.Duration {
 	return arrival(&l.LinkParams, l.rand, now, &l.last[dir])
@@ -589,9 +581,7 @@ func (n *Network) Restart(name string) error {
 		nd.IKE.Close()
 		nd.IKE = nil
 	}
-	nd.SPD, nd.SAD = &ipsec.SPD{}, &ipsec.SAD{}
-	nd.waitingOut, nd.traffic, nd.trafficOut = nil, nil, nil
-	nd.acquired = map[uint32][]queued{}
+	nd.Reset()
 	nd.boots++
 	nd.Action("Node restarts: every SA, policy and queued packet is gone")
 	if nd.Reboot != nil {

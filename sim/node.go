@@ -25,12 +25,8 @@ type Node struct {
 	NATOutside int
 	// NATTimeout is how long an idle NAT mapping lives (0: 60 s).
 	NATTimeout time.Duration
-	// VirtualIP is an inner address assigned by Mode Config or CP.
-	VirtualIP netip.Addr
-
-	SPD *ipsec.SPD
-	SAD *ipsec.SAD
-	IKE ike.Daemon
+	// Stack is the node's IPsec stack (hoststack.go): SPD, SAD, IKE daemon, virtual IP.
+	Stack
 	// Reboot makes a fresh IKE daemon when the node restarts.
 	Reboot func() (ike.Daemon, error)
 	// Conns describes the node's IKE connections for its topology event.
@@ -42,24 +38,15 @@ type Node struct {
 	shared   *routeTable // a segment's, for a node on one segment and nothing else
 	segIface *Iface      // its interface on that segment
 	mark     int         // the last route search that reached the node
-	acquired map[uint32][]queued
-	ipID     uint16
-	down     bool // restarted / powered off
+	down     bool        // restarted / powered off
 	natMap   map[natKey]*natEntry
 	natRev   map[natKey]*natEntry
 	natPort  uint16
-	pings    map[uint16]*Ping
-	// waitingOut holds a rekeyed outbound SA until the SA it replaces (by inbound SPI) is
-	// deleted.
-	waitingOut map[uint32]*ipsec.SA
-	// traffic and trafficOut find the counts of a Child SA by its inbound and its
-	// outbound SPI (traffic.go).
-	traffic, trafficOut map[uint32]*childTraffic
-	boots               int // restarts so far
+	boots    int // restarts so far
 }
 
-// packetMeta travels with a packet across the wire: what the sender knew about it.
-type packetMeta struct {
+// PacketMeta travels with a packet across the wire: what the sender knew about it.
+type PacketMeta struct {
 	summary string
 	ike     *ike.MessageInfo // IKE messages: the sender's view, decrypted
 	sa      *ipsec.SA        // ESP: the SA that made it, to show it decrypted
@@ -67,7 +54,7 @@ type packetMeta struct {
 
 // dissector dissects a packet with what its sender knew: the IKE message as the engine
 // read it, or the ESP SA that protected it.
-func (m *packetMeta) dissector() ipsec.Dissector {
+func (m *PacketMeta) dissector() ipsec.Dissector {
 	var d ipsec.Dissector
 	if m == nil {
 		return d
@@ -88,25 +75,6 @@ func (nd *Node) emit(e *trace.Event) {
 	nd.Recorder.Emit(e)
 }
 
-func (nd *Node) drop(pkt []byte, ref int, cause trace.DropCause, reason string) {
-	e := &trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: cause, Text: reason, Bytes: pkt}
-	if ip, err := parseIP(pkt); err == nil {
-		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
-	}
-	nd.emit(e)
-}
-
-// dropIPsec records an inbound packet that ESP or AH (proto) refused, with the refusal as
-// data.
-func (nd *Node) dropIPsec(pkt []byte, ref int, proto string, err error) {
-	e := &trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: ESPDropCause(err), Text: proto + ": " + err.Error(), Bytes: pkt}
-	if ip, perr := parseIP(pkt); perr == nil {
-		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
-	}
-	e.IPsec = IPsecDropOf(proto, err)
-	nd.emit(e)
-}
-
 func protoName(ip *ipsec.IPv4) string {
 	switch ip.Protocol {
 	case ipsec.ProtoICMP, ipsec.ProtoICMPv6:
@@ -121,88 +89,9 @@ func protoName(ip *ipsec.IPv4) string {
 	return "ip"
 }
 
-// SendIP originates an IPv4 packet: outbound policy (protect, bypass, discard), then
-// routing. Packets that need an SA which does not exist yet wait for IKE.
-func (nd *Node) SendIP(pkt []byte, meta *packetMeta) {
-	ip, err := parseIP(pkt)
-	if err != nil {
-		nd.drop(pkt, 0, trace.DropMalformed, "malformed IPv4 packet: "+err.Error())
-		return
-	}
-	nd.outbound(ip, pkt, meta, 0)
-}
-
-// outbound applies the SPD to a packet the node originates or forwards.
-func (nd *Node) outbound(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
-	flow, err := ipsec.FlowOf(pkt)
-	if err != nil {
-		nd.drop(pkt, ref, trace.DropMalformed, err.Error())
-		return
-	}
-	pol := nd.SPD.Lookup(ipsec.Out, flow)
-	if pol == nil || pol.Action == ipsec.ActionBypass {
-		nd.output(ip.Dst, pkt, meta, ref)
-		return
-	}
-	if pol.Action == ipsec.ActionDiscard {
-		nd.drop(pkt, ref, trace.DropPolicy, fmt.Sprintf("discarded by policy %s", pol.Name))
-		return
-	}
-	if nd.SAD.Outbound(pol.Reqid) == nil {
-		nd.acquire(pol, pkt, meta)
-		return
-	}
-	nd.protect(pol.Reqid, ip, pkt, ref)
-}
-
-// protect applies the SAs of the Reqid (SAD.Protect: ESP, AH, or an AH+ESP bundle).
-func (nd *Node) protect(reqid uint32, ip *ipsec.IPv4, pkt []byte, ref int) {
-	out, sa, err := nd.SAD.Protect(reqid, pkt)
-	if err != nil {
-		nd.drop(pkt, ref, trace.DropESP, ipsecName(out, sa)+": "+err.Error())
-		return
-	}
-	nd.countedOut(sa)
-	m := &packetMeta{sa: sa}
-	m.summary = fmt.Sprintf("%s SPI 0x%08x seq %d {%s}", ipsecName(out, sa), sa.SPI, sa.Stats().Packets, PacketSummary(ip))
-	nd.output(sa.Dst, out, m, 0) // a new packet, made here
-}
-
-// ipsecName names the IPsec protocols of an outbound packet: "ESP", "AH", or "AH+ESP"
-// for a bundle, whose SA is the ESP one.
-func ipsecName(out []byte, sa *ipsec.SA) string {
-	switch {
-	case sa != nil && sa.IsAH():
-		return "AH"
-	case len(out) > 9 && out[9] == ipsec.ProtoAH:
-		return "AH+ESP"
-	}
-	return "ESP"
-}
-
-// acquire queues a packet and asks IKE for the SA of its policy, once.
-func (nd *Node) acquire(pol *ipsec.Policy, pkt []byte, meta *packetMeta) {
-	q := nd.acquired[pol.Reqid]
-	if len(q) >= 32 {
-		nd.drop(pkt, 0, trace.DropQueueFull, "acquire queue full while waiting for the IPsec SA")
-		return
-	}
-	nd.acquired[pol.Reqid] = append(q, queued{pkt, meta})
-	if len(q) > 0 {
-		nd.Action(fmt.Sprintf("Queue the packet: the IPsec SA for policy %s is still being negotiated", pol.Name))
-		return
-	}
-	nd.Action(fmt.Sprintf("Packet matches IPsec policy %s but no SA exists: queue it and ask IKE for an SA (acquire)", pol.Name))
-	if nd.IKE == nil {
-		nd.Action("No IKE daemon on this node: the packet waits in vain")
-		return
-	}
-	nd.IKE.Acquire(pol.Reqid)
-}
-
 // output routes a packet and puts it on the wire. ref is the message event of the
 // packet this one was received as (0 for a packet made here).
-func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
+func (nd *Node) output(dst netip.Addr, pkt []byte, meta *PacketMeta, ref int) {
 	ifc, next := nd.route(dst)
 	if ifc == nil || !ifc.attached() {
 		nd.drop(pkt, ref, trace.DropNoRoute, fmt.Sprintf("no route to %s", dst))
@@ -223,7 +112,7 @@ func (nd *Node) output(dst netip.Addr, pkt []byte, meta *packetMeta, ref int) {
 }
 
 // receive handles a packet that arrived on an interface.
-func (nd *Node) receive(ifc *Iface, pkt []byte, meta *packetMeta, ref int) {
+func (nd *Node) receive(ifc *Iface, pkt []byte, meta *PacketMeta, ref int) {
 	if nd.down {
 		nd.drop(pkt, ref, trace.DropNodeDown, "node is down")
 		return
@@ -245,7 +134,7 @@ func (nd *Node) receive(ifc *Iface, pkt []byte, meta *packetMeta, ref int) {
 }
 
 // forward passes on a packet that is not for this node.
-func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *PacketMeta, ref int) {
 	if nd.Kind == KindHost {
 		nd.drop(pkt, ref, trace.DropNotForUs, fmt.Sprintf("not for this host (%s) and hosts do not forward", ip.Dst))
 		return
@@ -261,7 +150,7 @@ func (nd *Node) forward(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 }
 
 // deliver handles a packet addressed to this node.
-func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
+func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *PacketMeta, ref int) {
 	switch ip.Protocol {
 	case ipsec.ProtoESP, ipsec.ProtoAH:
 		nd.unprotect(pkt, ref)
@@ -289,7 +178,7 @@ func (nd *Node) deliver(ip *ipsec.IPv4, pkt []byte, meta *packetMeta, ref int) {
 			nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("UDP port %d unreachable", u.DstPort))
 		}
 	case ipsec.ProtoICMP, ipsec.ProtoICMPv6:
-		nd.icmp(ip, pkt, ref)
+		nd.ICMP(ip, pkt, ref)
 	default:
 		nd.drop(pkt, ref, trace.DropUnreach, fmt.Sprintf("protocol %d not handled", ip.Protocol))
 	}
@@ -305,59 +194,17 @@ func (nd *Node) toIKE(local, remote netip.AddrPort, data, pkt []byte, ref int) {
 	nd.Ref = 0
 }
 
-// unprotect opens an ESP packet and handles the inner packet as if it had arrived.
+// unprotect opens an ESP or AH packet and handles the inner packet as if it had arrived.
 func (nd *Node) unprotect(pkt []byte, ref int) {
-	proto := "ESP"
-	if len(pkt) > 9 && pkt[9] == ipsec.ProtoAH {
-		proto = "AH"
-	}
-	inner, sa, err := nd.SAD.Unprotect(pkt)
-	if err != nil {
-		nd.dropIPsec(pkt, ref, proto, err)
+	ip, inner := nd.Unprotect(pkt, ref)
+	if ip == nil {
 		return
-	}
-	ip, err := parseIP(inner)
-	if err != nil {
-		nd.drop(pkt, ref, trace.DropMalformed, proto+": inner packet: "+err.Error())
-		return
-	}
-	nd.countedIn(sa)
-	switch {
-	case sa.IsAH():
-		nd.Action(fmt.Sprintf("Verify AH (SPI 0x%08x, ICV over the packet and its addresses, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
-	case proto == "AH":
-		nd.Action(fmt.Sprintf("Verify AH, then decrypt the ESP inside it (ESP SPI 0x%08x): %s", sa.SPI, PacketSummary(ip)))
-	default:
-		nd.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
 	}
 	if nd.HasAddr(ip.Dst) {
 		nd.deliver(ip, inner, nil, ref)
 		return
 	}
 	nd.forward(ip, inner, nil, ref)
-}
-
-// icmp answers echo requests and gives echo replies to the ping that waits for them.
-func (nd *Node) icmp(ip *ipsec.IPv4, pkt []byte, ref int) {
-	ic, err := parseICMP(ip)
-	if err != nil {
-		nd.drop(pkt, ref, trace.DropMalformed, "malformed ICMP: "+err.Error())
-		return
-	}
-	switch ic.Type {
-	case ipsec.ICMPEchoRequest, ipsec.ICMPv6EchoRequest:
-		nd.ipID++
-		reply, err := ipsec.EchoReply(pkt, nd.ipID)
-		if err != nil {
-			nd.drop(pkt, ref, trace.DropOther, "cannot answer echo request: "+err.Error())
-			return
-		}
-		nd.SendIP(reply, nil)
-	case ipsec.ICMPEchoReply, ipsec.ICMPv6EchoReply:
-		if p := nd.pings[ic.ID]; p != nil {
-			p.reply(ic.Seq)
-		}
-	}
 }
 
 func parseIP(pkt []byte) (*ipsec.IPv4, error) {

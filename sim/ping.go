@@ -19,7 +19,6 @@ type Ping struct {
 	Sent     int
 	Answered int
 	replied  map[uint16]bool
-	node     *Node
 }
 
 // pingPayload is the data of every echo request: 32 recognisable bytes.
@@ -41,53 +40,54 @@ func (n *Network) PingFrom(from string, src, dst netip.Addr, count int, interval
 	if src.IsValid() && !nd.HasAddr(src) {
 		return nil, fmt.Errorf("sim: ping source %s is not an address of %q", src, from)
 	}
+	p := nd.SendPings(src, dst, count, interval)
+	p.From = from
+	n.Pings = append(n.Pings, p)
+	return p, nil
+}
+
+// SendPings sends count echo requests (ICMP, or ICMPv6 to an IPv6 address) to dst, one
+// every interval (1 s when 0), the first now, from src or, without one, from the
+// address the host picks for dst (StackHost.SourceFor) when each goes.
+func (s *Stack) SendPings(src, dst netip.Addr, count int, interval time.Duration) *Ping {
 	if count <= 0 {
 		count = 1
 	}
 	if interval <= 0 {
 		interval = time.Second
 	}
-	id := uint16(0x1000 + len(nd.pings))
-	p := &Ping{From: from, To: dst, Count: count, Interval: interval, ID: id, replied: map[uint16]bool{}, node: nd}
-	nd.pings[id] = p
-	n.Pings = append(n.Pings, p)
-	for i := 0; i < count; i++ {
+	p := &Ping{To: dst, Count: count, Interval: interval, ID: uint16(0x1000 + len(s.pings)), replied: map[uint16]bool{}}
+	s.pings[p.ID] = p
+	for i := range count {
 		seq := uint16(i + 1)
-		n.Sim.After(time.Duration(i)*interval, func() {
-			if nd.down {
-				return
-			}
+		s.host.Later(time.Duration(i)*interval, func() {
 			p.Sent++
 			src := src
-			switch {
-			case src.IsValid():
-			case nd.VirtualIP.IsValid():
-				src = nd.VirtualIP
-			default:
-				src = nd.sourceFor(dst)
+			if !src.IsValid() {
+				src = s.host.SourceFor(dst)
 			}
-			nd.Ping(trace.PingRecord{Op: trace.PingRequest, Dst: dst.String(), ID: id, Seq: seq, Count: count},
+			s.rec.Ping(trace.PingRecord{Op: trace.PingRequest, Dst: dst.String(), ID: p.ID, Seq: seq, Count: count},
 				fmt.Sprintf("ping %s: send ICMP echo request %d of %d", dst, seq, count))
-			nd.ipID++
-			pkt, err := ipsec.NewEchoRequest(src, dst, nd.ipID, id, seq, pingPayload)
+			pkt, err := ipsec.NewEchoRequest(src, dst, s.NextID(), p.ID, seq, pingPayload)
 			if err != nil {
-				nd.Errorf("ping: %v", err)
+				s.rec.Errorf("ping: %v", err)
 				return
 			}
-			nd.SendIP(pkt, nil)
+			s.SendIP(pkt, nil)
 		})
 	}
-	return p, nil
+	return p
 }
 
-func (p *Ping) reply(seq uint16) {
-	rec := trace.PingRecord{Op: trace.PingDuplicate, Dst: p.To.String(), ID: p.ID, Seq: seq, Count: p.Count, Answered: p.Answered}
+// reply records the echo reply seq, or a duplicate of one.
+func (p *Ping) reply(rec *trace.Recorder, seq uint16) {
+	r := trace.PingRecord{Op: trace.PingDuplicate, Dst: p.To.String(), ID: p.ID, Seq: seq, Count: p.Count, Answered: p.Answered}
 	if p.replied[seq] {
-		p.node.Ping(rec, fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
+		rec.Ping(r, fmt.Sprintf("ping %s: duplicate echo reply %d", p.To, seq))
 		return
 	}
 	p.replied[seq] = true
 	p.Answered++
-	rec.Op, rec.Answered = trace.PingReply, p.Answered
-	p.node.Ping(rec, fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
+	r.Op, r.Answered = trace.PingReply, p.Answered
+	rec.Ping(r, fmt.Sprintf("ping %s: echo reply %d received (%d of %d answered)", p.To, seq, p.Answered, p.Count))
 }

@@ -7,11 +7,11 @@ import (
 	"github.com/ikesim/ikesim/ipsec"
 )
 
-// The node counts what each Child SA carries, as a kernel does: the IKE daemon asks for
+// The stack counts what each Child SA carries, as a kernel does: the IKE daemon asks for
 // the SAs' use times (dead peer detection, NAT keep-alives) and hears when an SA
 // reaches its volume lifetime (ike.TrafficHost, ike.Expirer).
 
-// childTraffic is the node's record of one Child SA pair.
+// childTraffic is the stack's record of one Child SA pair.
 type childTraffic struct {
 	info            *ike.ChildSAInfo
 	in, out         *ipsec.SA
@@ -19,31 +19,29 @@ type childTraffic struct {
 	soft, hard      bool // the expiries already reported
 }
 
-var _ ike.TrafficHost = (*Node)(nil)
-
 // trackChild starts counting a Child SA pair.
-func (nd *Node) trackChild(c *ike.ChildSAInfo, in, out *ipsec.SA) {
-	if nd.traffic == nil {
-		nd.traffic, nd.trafficOut = map[uint32]*childTraffic{}, map[uint32]*childTraffic{}
+func (s *Stack) trackChild(c *ike.ChildSAInfo, in, out *ipsec.SA) {
+	if s.traffic == nil {
+		s.traffic, s.trafficOut = map[uint32]*childTraffic{}, map[uint32]*childTraffic{}
 	}
 	t := &childTraffic{info: c, in: in, out: out}
-	nd.traffic[c.SPIIn] = t
-	nd.trafficOut[c.SPIOut] = t
+	s.traffic[c.SPIIn] = t
+	s.trafficOut[c.SPIOut] = t
 }
 
 // untrackChild stops counting a Child SA pair.
-func (nd *Node) untrackChild(c *ike.ChildSAInfo) {
-	if t := nd.traffic[c.SPIIn]; t != nil && t.info == c {
-		delete(nd.traffic, c.SPIIn)
+func (s *Stack) untrackChild(c *ike.ChildSAInfo) {
+	if t := s.traffic[c.SPIIn]; t != nil && t.info == c {
+		delete(s.traffic, c.SPIIn)
 	}
-	if t := nd.trafficOut[c.SPIOut]; t != nil && t.info == c {
-		delete(nd.trafficOut, c.SPIOut)
+	if t := s.trafficOut[c.SPIOut]; t != nil && t.info == c {
+		delete(s.trafficOut, c.SPIOut)
 	}
 }
 
 // ChildSATraffic reports what a Child SA carried (ike.TrafficHost).
-func (nd *Node) ChildSATraffic(spiIn, spiOut uint32) ike.Traffic {
-	t := nd.traffic[spiIn]
+func (s *Stack) ChildSATraffic(spiIn, spiOut uint32) ike.Traffic {
+	t := s.traffic[spiIn]
 	if t == nil {
 		return ike.Traffic{}
 	}
@@ -54,23 +52,23 @@ func (nd *Node) ChildSATraffic(spiIn, spiOut uint32) ike.Traffic {
 
 // countedIn and countedOut note a packet an SA accepted or protected, and report a
 // volume lifetime it reached.
-func (nd *Node) countedIn(sa *ipsec.SA) {
-	if t := nd.traffic[sa.SPI]; t != nil && t.in == sa {
-		t.lastIn = nd.Now()
-		nd.checkVolume(t)
+func (s *Stack) countedIn(sa *ipsec.SA) {
+	if t := s.traffic[sa.SPI]; t != nil && t.in == sa {
+		t.lastIn = s.host.Now()
+		s.checkVolume(t)
 	}
 }
 
-func (nd *Node) countedOut(sa *ipsec.SA) {
-	if t := nd.trafficOut[sa.SPI]; t != nil && t.out == sa {
-		t.lastOut = nd.Now()
-		nd.checkVolume(t)
+func (s *Stack) countedOut(sa *ipsec.SA) {
+	if t := s.trafficOut[sa.SPI]; t != nil && t.out == sa {
+		t.lastOut = s.host.Now()
+		s.checkVolume(t)
 	}
 }
 
 // checkVolume tells the daemon, once each, when either direction of the SA reaches
 // its soft (rekey_bytes, rekey_packets) or hard (life_bytes, life_packets) limit.
-func (nd *Node) checkVolume(t *childTraffic) {
+func (s *Stack) checkVolume(t *childTraffic) {
 	c := t.info
 	if c.RekeyBytes == 0 && c.LifeBytes == 0 && c.RekeyPackets == 0 && c.LifePackets == 0 {
 		return
@@ -80,7 +78,7 @@ func (nd *Node) checkVolume(t *childTraffic) {
 	reached := func(limit, v uint64) bool { return limit > 0 && v >= limit }
 	hard := reached(c.LifeBytes, bytes) || reached(c.LifePackets, packets)
 	soft := reached(c.RekeyBytes, bytes) || reached(c.RekeyPackets, packets)
-	e, ok := nd.IKE.(ike.Expirer)
+	e, ok := s.IKE.(ike.Expirer)
 	if !ok {
 		return
 	}
@@ -88,17 +86,9 @@ func (nd *Node) checkVolume(t *childTraffic) {
 	switch {
 	case hard && !t.hard:
 		t.hard, t.soft = true, true
-		nd.net.Sim.After(0, func() {
-			if !nd.down {
-				e.Expire(spi, true)
-			}
-		})
+		s.host.Later(0, func() { e.Expire(spi, true) })
 	case soft && !t.soft:
 		t.soft = true
-		nd.net.Sim.After(0, func() {
-			if !nd.down {
-				e.Expire(spi, false)
-			}
-		})
+		s.host.Later(0, func() { e.Expire(spi, false) })
 	}
 }

@@ -281,8 +281,8 @@ func (sa *isakmpSA) childConfigs() []*ike.ChildConfig {
 }
 
 // afterDeath applies the children's dpd_action once DPD declared the peer dead:
-// restart sets them up again at once; trap and clear leave it to their policies, which
-// ikesim keeps in the SPD.
+// restart sets them up again at once; with trap the host kept their policies as a trap
+// (ChildSAInfo.TrapOnEnd), and with clear they went with the SAs.
 func (d *Daemon) afterDeath(c *ike.Connection, children []*ike.ChildConfig) {
 	for _, ch := range children {
 		if ch.DPDAction == "restart" {

@@ -735,7 +735,7 @@ func (qm *quickMode) install() {
 		LocalTS: []ike.TrafficSelector{qm.localTS}, RemoteTS: []ike.TrafficSelector{qm.remoteTS},
 		LifeTime: qm.chosen.life.seconds, Established: d.env.Clock.Now(), Instance: ch.instance(),
 		LifeBytes: qm.chosen.life.kbytes * 1024, RekeyBytes: qm.cfg.RekeyBytes, LifePackets: qm.cfg.LifePackets,
-		RekeyPackets: qm.cfg.RekeyPackets}
+		RekeyPackets: qm.cfg.RekeyPackets, TrapOnEnd: qm.cfg.DPDAction == "trap" || qm.cfg.CloseAction == "trap"}
 	if ch.info.RekeyBytes == 0 {
 		ch.info.RekeyBytes = ch.info.LifeBytes * 9 / 10
 	}

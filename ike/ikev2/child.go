@@ -149,7 +149,7 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 		BehindNAT: sa.behindNAT(), SPIIn: spiIn, SPIOut: spiOut,
 		Proposal: p, LocalTS: localTS, RemoteTS: remoteTS, LifeTime: cfg.LifeTime, Established: sa.d.env.Clock.Now(),
 		Instance: ch.instance(), RekeyBytes: cfg.RekeyBytes, LifeBytes: cfg.LifeBytes, RekeyPackets: cfg.RekeyPackets,
-		LifePackets: cfg.LifePackets}
+		LifePackets: cfg.LifePackets, TrapOnEnd: cfg.DPDAction == "trap" || cfg.CloseAction == "trap"}
 	if exchInitiator {
 		info.EncrKeyOut, info.IntegKeyOut, info.EncrKeyIn, info.IntegKeyIn = ei, ai, er, ar
 	} else {

@@ -263,7 +263,8 @@ func (sa *ikeSA) childReplaced(ch *childSA) bool {
 
 // afterDeath applies the children's dpd_action once the peer stopped answering an
 // established IKE SA (strongSwan's reestablish): restart sets them up again at once;
-// trap and clear leave it to their policies, as ikesim keeps those in the SPD.
+// with trap the host kept their policies as a trap (ChildSAInfo.TrapOnEnd), and with
+// clear they went with the SAs.
 func (d *Daemon) afterDeath(c *ike.Connection, children []*ike.ChildConfig) {
 	for _, ch := range children {
 		switch ch.DPDAction {
@@ -277,7 +278,8 @@ func (d *Daemon) afterDeath(c *ike.Connection, children []*ike.ChildConfig) {
 }
 
 // afterClose applies the children's close_action once the peer closed them or their
-// IKE SA: start sets them up again; trap leaves it to their policies.
+// IKE SA: start sets them up again; trap leaves it to their policies, which the host
+// kept as a trap (ChildSAInfo.TrapOnEnd).
 func (d *Daemon) afterClose(c *ike.Connection, children []*ike.ChildConfig) {
 	for _, ch := range children {
 		switch ch.CloseAction {

@@ -3,10 +3,11 @@
 // does (trace.Event), for ikesim's renderers and terminal walkthrough.
 //
 // A Host hosts an IKE engine (ike/ikev2, ike/ikev1 or an ike.Mux of both) as sim.Node
-// does: it is the engine's ike.Transport, ike.Clock and ike.Observer, it installs the
-// Child SAs the engine reports into an ipsec SAD and SPD, and it runs ESP in userspace,
-// UDP-encapsulated on the same socket as IKE. It answers the pings that reach the node's
-// inner addresses through a Child SA, and sends pings of its own through them.
+// does: it is the engine's ike.Transport, ike.Clock and ike.Observer, and it runs on the
+// simulated node's host stack (sim.Stack), which installs the Child SAs the engine
+// reports into an ipsec SAD and SPD and runs ESP in userspace, UDP-encapsulated on the
+// same socket as IKE. It answers the pings (ICMP and ICMPv6) that reach the node's inner
+// addresses through a Child SA, and sends pings of its own through them.
 //
 // Framing follows strongSwan's rule: on a datagram between two ports neither of which is
 // 500, every IKE message carries the non-ESP marker and anything without it is ESP
@@ -22,8 +23,7 @@
 // The trace in memory is a window of the newest events (Config.Window); a caller that
 // wants every event streams them from OnEvent.
 //
-// live imports sim/trace for the trace and its Recorder, sim for the host stack's SA and
-// policy helpers, ipsec and ike. It must never
-// import scenarios, render or any UI package: the command line wires a scenario's node
-// to it.
+// live imports sim/trace for the trace and its Recorder, sim for the host stack, ipsec
+// and ike. It must never import scenarios, render or any UI package: the command line
+// wires a scenario's node to it.
 package live

@@ -73,13 +73,12 @@ type Host struct {
 	// Recorder records the node's events; the host is its engine's ike.Observer
 	// through it.
 	trace.Recorder
+	// Stack is the node's IPsec stack, a simulated node's (esp.go). Its IKE is the
+	// node's engine; set it with SetDaemon.
+	sim.Stack
 	cfg Config
 	// Trace holds the newest of the node's events (Config.Window); OnEvent sees them all.
 	Trace *trace.Trace
-	// IKE is the node's engine; set it with SetDaemon.
-	IKE ike.Daemon
-	SPD *ipsec.SPD
-	SAD *ipsec.SAD
 
 	start     time.Time
 	rand      io.Reader
@@ -95,14 +94,9 @@ type Host struct {
 	// The datagram being handled: its message event (its recv event is Recorder.Recv).
 	curMsg *trace.Event
 
-	ipID       uint16
-	virtualIP  netip.Addr
-	ikeUp      map[[2]uint64]bool      // established IKE SAs by SPIs
-	espPorts   map[uint32]espEnds      // outbound SPI -> the UDP ends its packets take
-	waitingOut map[uint32]*ipsec.SA    // rekeyed outbound SA, by the inbound SPI of the SA it replaces
-	acquired   map[uint32][][]byte     // packets waiting for a Child SA, by reqid
-	pings      map[uint16]*Ping        // by ICMP identifier
-	timers     map[*liveTimer]struct{} // pending timers, stopped on Close
+	ikeUp    map[[2]uint64]bool      // established IKE SAs by SPIs
+	espPorts map[uint32]espEnds      // outbound SPI -> the UDP ends its packets take
+	timers   map[*liveTimer]struct{} // pending timers, stopped on Close
 }
 
 // espEnds are the UDP ends of a Child SA's ESP packets.
@@ -117,10 +111,9 @@ func New(cfg Config) (*Host, error) {
 	if cfg.Node == "" {
 		return nil, errors.New("live: the node has no name")
 	}
-	h := &Host{cfg: cfg, Trace: &trace.Trace{}, SPD: &ipsec.SPD{}, SAD: &ipsec.SAD{}, start: time.Now(), rand: cfg.Rand,
+	h := &Host{cfg: cfg, Trace: &trace.Trace{}, start: time.Now(), rand: cfg.Rand,
 		socks: map[uint16]*net.UDPConn{}, ops: make(chan func(), 64), closed: make(chan struct{}),
-		ikeUp: map[[2]uint64]bool{}, espPorts: map[uint32]espEnds{}, waitingOut: map[uint32]*ipsec.SA{},
-		acquired: map[uint32][][]byte{}, pings: map[uint16]*Ping{}, timers: map[*liveTimer]struct{}{}}
+		ikeUp: map[[2]uint64]bool{}, espPorts: map[uint32]espEnds{}, timers: map[*liveTimer]struct{}{}}
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
@@ -133,6 +126,7 @@ func New(cfg Config) (*Host, error) {
 		h.cfg.WindowBytes = DefaultWindowBytes
 	}
 	h.Recorder = trace.Recorder{Node: cfg.Node, Emit: h.record}
+	h.Stack = sim.NewStack(h, &h.Recorder, h.rand)
 	ports := []uint16{cfg.Listen.Port()}
 	if cfg.Listen.Port() == ike.PortIKE {
 		ports = append(ports, ike.PortNATT)
@@ -432,11 +426,6 @@ func (h *Host) wire(src, dst netip.AddrPort, id uint16, payload []byte) []byte {
 		h.Errorf("cannot build the UDP datagram: %v", err)
 	}
 	return pkt
-}
-
-func (h *Host) nextID() uint16 {
-	h.ipID++
-	return h.ipID
 }
 
 // datagram handles one datagram from the peer.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/ikev2"
+	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -61,7 +62,7 @@ func newPair(t *testing.T, name, addr, inner, peerName, peerAddr string) *pair {
 					kind = "response"
 				}
 				p.exchanges <- e.Exchange + " " + kind + " received"
-			case e.Kind == trace.KindAction && strings.Contains(e.Text, "echo reply") && strings.Contains(e.Text, "received"):
+			case e.Kind == trace.KindAction && e.Ping != nil && e.Ping.Op == trace.PingReply:
 				p.exchanges <- "echo reply received"
 			}
 		}})
@@ -83,8 +84,8 @@ func (p *pair) connect(t *testing.T, other *pair, initiator bool) {
 		Remote:    ike.AuthConfig{Method: "psk", ID: mustID(t, other.name+".test"), PSK: []byte("live-test-psk")},
 		Encap:     initiator, // no NAT on loopback: ask for ESP in UDP, which the sockets carry
 		Children: []*ike.ChildConfig{{Name: "net", StartAction: "none",
-			LocalTS:      []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(p.inner, 32))},
-			RemoteTS:     []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(other.inner, 32))},
+			LocalTS:      []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(p.inner, p.inner.BitLen()))},
+			RemoteTS:     []ike.TrafficSelector{ike.TSFromPrefix(netip.PrefixFrom(other.inner, other.inner.BitLen()))},
 			ESPProposals: []ike.Proposal{mustProposal(t, "aes128gcm16", ike.ProtoESP)}}}}
 	d, err := ikev2.New(p.host.Env(), p.name, []*ike.Connection{c})
 	if err != nil {
@@ -124,18 +125,25 @@ func (p *pair) ikeSAs() int {
 	return n
 }
 
-func TestTwoLiveHosts(t *testing.T) {
-	a := newPair(t, "alice", "127.0.0.1", "10.9.1.1", "bob", "127.0.0.2")
-	b := newPair(t, "bob", "127.0.0.2", "10.9.2.1", "alice", "127.0.0.1")
+// establish makes alice and bob, on 127.0.0.1 and 127.0.0.2 with the inner addresses
+// given, and has alice bring the IKE SA and the Child SA up.
+func establish(t *testing.T, aliceInner, bobInner string) (a, b *pair) {
+	t.Helper()
+	a = newPair(t, "alice", "127.0.0.1", aliceInner, "bob", "127.0.0.2")
+	b = newPair(t, "bob", "127.0.0.2", bobInner, "alice", "127.0.0.1")
 	a.connect(t, b, true)
 	b.connect(t, a, false)
-
 	a.host.Do(func() {
 		if err := a.daemon.Initiate("tunnel", ""); err != nil {
 			t.Error(err)
 		}
 	})
 	a.await(t, "IKE_AUTH response received")
+	return a, b
+}
+
+func TestTwoLiveHosts(t *testing.T) {
+	a, b := establish(t, "10.9.1.1", "10.9.2.1")
 	if n, m := a.ikeSAs(), b.ikeSAs(); n != 1 || m != 1 {
 		t.Fatalf("established IKE SAs: alice %d, bob %d; want 1 each", n, m)
 	}
@@ -167,6 +175,39 @@ func TestTwoLiveHosts(t *testing.T) {
 	}
 
 	checkTrace(t, a.host.Trace, "alice", "bob")
+}
+
+// TestLiveICMPv6Echo: with IPv6 inner addresses, a live host answers an ICMPv6 echo
+// request that comes through its Child SA, as a simulated node does, and its peer counts
+// the replies.
+func TestLiveICMPv6Echo(t *testing.T) {
+	a, b := establish(t, "fd00:1::1", "fd00:2::1")
+	var ping *sim.Ping
+	a.host.Do(func() { ping = a.host.Ping(b.inner, 2, 20*time.Millisecond) })
+	a.await(t, "echo reply received")
+	a.await(t, "echo reply received")
+	a.host.Do(func() {
+		if ping.Sent != 2 || ping.Answered != 2 {
+			t.Errorf("ping: %d sent, %d answered; want 2, 2", ping.Sent, ping.Answered)
+		}
+	})
+	// Bob took each request out of the Child SA and answered it through the SA.
+	var requests, replies int
+	b.host.Do(func() {
+		for _, e := range b.host.Trace.Events {
+			switch {
+			case e.Kind == trace.KindDrop:
+				t.Errorf("bob dropped event %d: %s (%s)", e.Ref, e.Cause, e.Text)
+			case e.Kind == trace.KindMessage && e.Proto == "esp" && e.From == "alice":
+				requests++
+			case e.Kind == trace.KindMessage && e.Proto == "esp" && e.From == "bob":
+				replies++
+			}
+		}
+	})
+	if requests != 2 || replies != 2 {
+		t.Errorf("bob's trace: %d ESP packets from alice, %d to her; want 2, 2", requests, replies)
+	}
 }
 
 // checkTrace looks at alice's trace as a renderer would.

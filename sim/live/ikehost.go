@@ -19,6 +19,7 @@ var (
 	_ ike.Observer      = (*Host)(nil)
 	_ ike.VirtualIPHost = (*Host)(nil)
 	_ ike.AcquireHost   = (*Host)(nil)
+	_ ike.TrafficHost   = (*Host)(nil)
 )
 
 // Send puts an IKE message on the wire (ike.Transport), with the non-ESP marker where
@@ -48,7 +49,7 @@ func (h *Host) SendKeepalive(local, remote netip.AddrPort) {
 // transmit records a datagram as the node's message and sends it from the socket of
 // its local port.
 func (h *Host) transmit(e *trace.Event, local, remote netip.AddrPort, data []byte, d ipsec.Dissector) {
-	e.Bytes = h.wire(local, remote, h.nextID(), data)
+	e.Bytes = h.wire(local, remote, h.NextID(), data)
 	e.Dissection = d.IPv4(e.Bytes)
 	h.emit(e)
 	c := h.socks[local.Port()]
@@ -147,14 +148,4 @@ func (h *Host) IKESAUp(sa *ike.IKESAInfo) {
 func (h *Host) IKESADown(sa *ike.IKESAInfo, reason string) {
 	delete(h.ikeUp, [2]uint64{sa.SPIi, sa.SPIr})
 	h.Recorder.IKESADown(sa, reason)
-}
-
-// AssignVirtualIP takes the inner address the peer assigned (ike.VirtualIPHost).
-func (h *Host) AssignVirtualIP(a netip.Addr) {
-	if a.IsValid() {
-		h.Action(fmt.Sprintf("Take virtual IP %s as the inner address", a))
-	} else if h.virtualIP.IsValid() {
-		h.Action(fmt.Sprintf("Give back virtual IP %s", h.virtualIP))
-	}
-	h.virtualIP = a
 }

@@ -442,7 +442,8 @@ type SARecord struct {
 	// Instance names the SA among the node's SAs of its kind, as its state events do.
 	Instance string `json:"instance,omitempty"`
 	// Policies are the SPD entries the host added for a Child SA that came up (none when
-	// equal ones were there already, such as its trap's).
+	// equal ones were there already, such as its trap's), or removed with one that went
+	// down (its last SA, when no trap keeps them).
 	Policies []Policy `json:"policies,omitempty"`
 }
 

@@ -112,15 +112,17 @@ func (r *Recorder) IKESADown(sa *ike.IKESAInfo, reason string) {
 }
 
 // ChildSA records a Child SA that the host installed (up, with the SPD entries it added)
-// or removed (down).
-func (r *Recorder) ChildSA(op Op, c *ike.ChildSAInfo, reason string, added []*ipsec.Policy) {
+// or removed (down, with the SPD entries it removed).
+func (r *Recorder) ChildSA(op Op, c *ike.ChildSAInfo, reason string, policies []*ipsec.Policy) {
 	if op == OpUp {
 		rec := ChildSARecord(c)
-		rec.Policies = Policies(added)
+		rec.Policies = Policies(policies)
 		r.emit(&Event{Kind: KindSA, Op: OpUp, SA: rec, Weak: c.Proposal.Weak()})
 		return
 	}
-	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: ChildSADownRecord(c, reason)})
+	rec := ChildSADownRecord(c, reason)
+	rec.Policies = Policies(policies)
+	r.emit(&Event{Kind: KindSA, Op: OpDown, SA: rec})
 }
 
 // Timer records a timer started (with when it is due), fired or cancelled.
