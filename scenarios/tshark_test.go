@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/ikesim/ikesim/ike"
+	"github.com/ikesim/ikesim/ike/ikev1"
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/ipsec"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -66,8 +68,8 @@ func wireCountsAH(tr *trace.Trace) (frames, sk, v1enc, esp, ah int) {
 		switch {
 		case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
 			sk++
-		case e.Proto == "ikev1" && strings.HasPrefix(e.Summary, "HDR*"):
-			v1enc++ // the E flag: everything after the ISAKMP header is encrypted
+		case e.Proto == "ikev1" && v1Encrypted(e):
+			v1enc++
 		case e.Proto == "esp":
 			esp++
 		case e.Proto == "ah":
@@ -78,6 +80,25 @@ func wireCountsAH(tr *trace.Trace) (frames, sk, v1enc, esp, ah int) {
 		}
 	}
 	return
+}
+
+// v1Encrypted reports whether an IKEv1 message event's datagram has the E flag set in its
+// ISAKMP header: everything after the header is encrypted (RFC 2408, Section 3.1).
+func v1Encrypted(e *trace.Event) bool {
+	ip, err := ipsec.ParseIP(e.Bytes)
+	if err != nil {
+		return false
+	}
+	u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
+	if err != nil {
+		return false
+	}
+	msg := u.Payload
+	if e.Encap { // on port 4500, after the non-ESP marker (RFC 3948, Section 2.2)
+		msg = msg[min(4, len(msg)):]
+	}
+	h, err := ikev1.ParseHeader(msg)
+	return err == nil && h.Encrypted()
 }
 
 // tsharkDecryptsIKE checks that tshark finds no malformed packet and no expert warning
