@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,8 +45,10 @@ type Topology struct {
 // events: each node's kind, addresses and NAT outside address, the links on its
 // interfaces with their impairments, and its IKE connections, whose remote addresses
 // name their peers. A live node's real peers (node kind peer) are its links and IKE
-// peers. A trace that records no topology (format version 1, an imported capture) is
-// inferred from its messages instead (topologyFromMessages).
+// peers; real peers without a live node (an imported capture) are IKE peers when they
+// made messages of one IKE SA. A trace that records no topology (format version 1, an
+// import of an older ikesim) is inferred from its messages instead
+// (topologyFromMessages).
 func TopologyOf(tr *trace.Trace, name string) *Topology {
 	t := &Topology{Name: name}
 	var topo []*trace.Event // the first topology event of each node
@@ -64,7 +67,9 @@ func TopologyOf(tr *trace.Trace, name string) *Topology {
 	for _, e := range topo {
 		n := TopoNode{Name: e.Node, Kind: e.Topology.NodeKind, NAT: e.Topology.NAT}
 		for _, i := range e.Topology.Ifaces {
-			n.Addrs = append(n.Addrs, i.Prefix)
+			if !slices.Contains(n.Addrs, i.Prefix) { // an imported peer's interfaces share its address
+				n.Addrs = append(n.Addrs, i.Prefix)
+			}
 			if p, err := netip.ParsePrefix(i.Prefix); err == nil {
 				owner[p.Addr().String()] = e.Node
 			}
@@ -83,14 +88,27 @@ func TopologyOf(tr *trace.Trace, name string) *Topology {
 		}
 		t.Nodes = append(t.Nodes, n)
 	}
+	done := map[[2]string]bool{}
 	for _, l := range live {
 		for _, p := range peers {
 			t.Links = append(t.Links, TopoLink{A: l, B: p})
 			t.Peers = append(t.Peers, TopoPeer{A: l, B: p, Label: "IKE"})
+			done[pair(l, p)] = true
+		}
+	}
+	// Real peers without a live node (an imported capture) have no connections the
+	// trace knows: two of them are IKE peers when they made messages of one IKE SA.
+	isPeer := map[string]bool{}
+	for _, p := range peers {
+		isPeer[p] = true
+	}
+	for _, k := range sortedPairs(ikePeers(tr)) {
+		if isPeer[k[0]] && isPeer[k[1]] && !done[k] {
+			done[k] = true
+			t.Peers = append(t.Peers, TopoPeer{A: k[0], B: k[1], Label: "IKE"})
 		}
 	}
 	sort.Slice(topo, func(i, j int) bool { return topo[i].Node < topo[j].Node })
-	done := map[[2]string]bool{}
 	for _, e := range topo {
 		for _, c := range e.Topology.Conns {
 			for _, ra := range c.Remote {
@@ -147,7 +165,6 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 		}
 	}
 	links := map[[2]string]bool{}
-	bySPI := map[string]map[string]bool{} // initiator SPI -> nodes that made its messages
 	for _, e := range tr.Events {
 		if e.Kind != trace.KindMessage {
 			addNode(e.Node)
@@ -164,12 +181,6 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 		} else if ad, err := netip.ParseAddr(e.Src); err == nil {
 			addrs[e.From][ad.String()] = true
 		}
-		if e.SPIi != "" {
-			if bySPI[e.SPIi] == nil {
-				bySPI[e.SPIi] = map[string]bool{}
-			}
-			bySPI[e.SPIi][e.From] = true
-		}
 	}
 	for _, name := range nodes {
 		n := TopoNode{Name: name}
@@ -182,6 +193,25 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 	for _, k := range sortedPairs(links) {
 		t.Links = append(t.Links, TopoLink{A: k[0], B: k[1]})
 	}
+	for _, k := range sortedPairs(ikePeers(tr)) {
+		t.Peers = append(t.Peers, TopoPeer{A: k[0], B: k[1], Label: "IKE"})
+	}
+	return t
+}
+
+// ikePeers are the pairs of nodes that made IKE messages of one IKE SA (the same
+// initiator SPI).
+func ikePeers(tr *trace.Trace) map[[2]string]bool {
+	bySPI := map[string]map[string]bool{} // initiator SPI -> nodes that made its messages
+	for _, e := range tr.Events {
+		if e.Kind != trace.KindMessage || e.Forwarded || e.SPIi == "" {
+			continue
+		}
+		if bySPI[e.SPIi] == nil {
+			bySPI[e.SPIi] = map[string]bool{}
+		}
+		bySPI[e.SPIi][e.From] = true
+	}
 	peers := map[[2]string]bool{}
 	for _, nodes := range bySPI {
 		if len(nodes) == 2 {
@@ -192,10 +222,7 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 			peers[pair(ns[0], ns[1])] = true
 		}
 	}
-	for _, k := range sortedPairs(peers) {
-		t.Peers = append(t.Peers, TopoPeer{A: k[0], B: k[1], Label: "IKE"})
-	}
-	return t
+	return peers
 }
 
 // pair is a and b in order, as a map key.

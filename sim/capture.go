@@ -33,7 +33,7 @@ import (
 // Importing a capture: every IKE and ESP datagram of a pcap (from ikesim or from a real
 // peer such as strongSwan) becomes a message event with the same dissection a simulated
 // run has, decrypted with Wireshark's key tables where they hold the keys. Nodes are the
-// IP addresses. Retransmissions are marked, and a message that cannot be decrypted is
+// IP addresses, and the trace opens with a topology event for each (finish). Retransmissions are marked, and a message that cannot be decrypted is
 // kept, with the reason in its dissection; nothing is dropped silently. When both ends
 // share an address (a capture on loopback), the nodes are address:port.
 
@@ -126,8 +126,8 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 	for _, k := range o.Keys.IKEv1 {
 		v1keys[k.ICookie] = k.EncKey
 	}
-	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]int{},
-		natt: map[uint16]bool{ike.PortNATT: true}, otherPorts: map[uint16]bool{}, plain: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}, ikeStates: map[[2]string]ikev2.IKESAState{}}
+	im := &importer{keys: o.Keys, v1: ikev1.NewPassive(v1keys), tr: &trace.Trace{}, seen: map[[32]byte]*trace.Event{},
+		natt: map[uint16]bool{ike.PortNATT: true}, first: map[*trace.Event]*trace.Event{}, nodeAddr: map[string]netip.Addr{}, linked: map[[2]string]bool{}, otherPorts: map[uint16]bool{}, plain: map[uint16]bool{}, v1First: map[[12]byte]string{}, frags: map[fragKey]*ikev2.Reassembly{}, ikeStates: map[[2]string]ikev2.IKESAState{}}
 	for _, p := range o.NATTPorts {
 		im.natt[p] = true
 	}
@@ -139,6 +139,7 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 			break
 		}
 		if err != nil {
+			im.finish()
 			return im.tr, fmt.Errorf("sim: frame %d: %v", n, err)
 		}
 		if start.IsZero() {
@@ -150,9 +151,10 @@ func Import(r io.Reader, o ImportOptions) (*trace.Trace, error) {
 		}
 		im.packet(n, trace.Seconds(ci.Timestamp.Sub(start)), ip)
 	}
-	if len(im.tr.Events) == 0 {
+	if len(im.events) == 0 {
 		return im.tr, &NoIKEError{Ports: slices.Sorted(maps.Keys(im.otherPorts))}
 	}
+	im.finish()
 	return im.tr, nil
 }
 
@@ -264,8 +266,18 @@ type importer struct {
 	keys ImportKeys
 	v1   *ikev1.Passive
 	tr   *trace.Trace
-	seen map[[32]byte]int // IKE message hash -> first message event
-	natt map[uint16]bool  // ports with the non-ESP marker
+	// events are the capture's events, in order, which finish puts into tr after the
+	// topology; first is the first copy of each retransmitted message.
+	events []*trace.Event
+	first  map[*trace.Event]*trace.Event
+	// nodes are the nodes in the order they appear, with the address of each, and
+	// links the pairs of nodes a datagram passed between, in the order they appear.
+	nodes    []string
+	nodeAddr map[string]netip.Addr
+	links    [][2]string
+	linked   map[[2]string]bool
+	seen     map[[32]byte]*trace.Event // IKE message hash -> its first message event
+	natt     map[uint16]bool           // ports with the non-ESP marker
 	// nattPorts are the ports besides 4500 with the marker, for the dissection.
 	nattPorts []uint16
 	// ikeStates are the inferred IKE SA states by node and instance, and pending the
@@ -348,13 +360,65 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 		return
 	}
 	e.SetDissect(func() *ike.Field { return d.IPv4(pkt) })
-	im.tr.Emit(e)
+	im.events = append(im.events, e)
+	im.sawNodes(e.From, ip.Src, e.To, ip.Dst)
 	for _, st := range im.pending {
 		st.T = e.T
-		im.tr.Emit(st)
+		im.events = append(im.events, st)
 	}
 	im.pending = im.pending[:0]
 }
+
+// sawNodes notes the two ends of a datagram, nodes from and to at addresses src and dst.
+func (im *importer) sawNodes(from string, src netip.Addr, to string, dst netip.Addr) {
+	for _, n := range []struct {
+		name string
+		addr netip.Addr
+	}{{from, src}, {to, dst}} {
+		if _, ok := im.nodeAddr[n.name]; !ok {
+			im.nodeAddr[n.name] = n.addr
+			im.nodes = append(im.nodes, n.name)
+		}
+	}
+	k := [2]string{from, to}
+	if im.linked[k] || im.linked[[2]string{to, from}] {
+		return
+	}
+	im.linked[k] = true
+	im.links = append(im.links, k)
+}
+
+// finish opens the trace with a topology event for each node the capture shows, in the
+// order they appear: a real IKE peer (node kind peer) with one interface, its address
+// (without the prefix, which a capture does not show, as a host prefix), toward each
+// node it exchanged datagrams with, on a link whose impairments are unknown. Then come
+// the capture's events.
+func (im *importer) finish() {
+	ifaces := map[string][]trace.Iface{}
+	for _, l := range im.links {
+		a, b := l[0], l[1]
+		if slices.Index(im.nodes, b) < slices.Index(im.nodes, a) {
+			a, b = b, a
+		}
+		// The link is described on its first end, as the simulator describes it.
+		ifaces[a] = append(ifaces[a], trace.Iface{Prefix: hostPrefix(im.nodeAddr[a]), Peer: b, Link: &trace.Link{}})
+		ifaces[b] = append(ifaces[b], trace.Iface{Prefix: hostPrefix(im.nodeAddr[b]), Peer: a})
+	}
+	for _, n := range im.nodes {
+		im.tr.Emit(&trace.Event{Kind: trace.KindTopology, Node: n, Topology: &trace.Topology{NodeKind: "peer", Ifaces: ifaces[n]},
+			Text: fmt.Sprintf("node %s: an IKE peer the capture shows at %s", n, im.nodeAddr[n])})
+	}
+	for _, e := range im.events {
+		if first := im.first[e]; first != nil && e.Text == "" {
+			e.Text = fmt.Sprintf("retransmission of message %d", first.Seq)
+		}
+		im.tr.Emit(e)
+	}
+	im.events = nil
+}
+
+// hostPrefix is the prefix of one address: a/32, or a/128 for IPv6.
+func hostPrefix(a netip.Addr) string { return netip.PrefixFrom(a, a.BitLen()).String() }
 
 // ike describes an IKE message and sets the dissector up to decrypt it.
 func (im *importer) ike(e *trace.Event, msg []byte, d *ipsec.Dissector) {
@@ -367,9 +431,9 @@ func (im *importer) ike(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 	h := sha256.Sum256(msg)
 	if first, ok := im.seen[h]; ok {
 		e.Retransmit = true
-		e.Text = fmt.Sprintf("retransmission of message %d", first)
+		im.first[e] = first // finish says which, once it has its number
 	} else {
-		im.seen[h] = len(im.tr.Events) + 1
+		im.seen[h] = e
 	}
 	switch msg[17] >> 4 {
 	case 2:

@@ -38,7 +38,7 @@ func TestImportNATTPortDissection(t *testing.T) {
 		if len(msgs) != 3 || msgs[0].Exchange != "IKE_SA_INIT" || msgs[1].Exchange != "IKE_SA_INIT" || msgs[2].Proto != "esp" {
 			t.Errorf("ports %v: %d datagrams, want the IKE_SA_INIT request and response and what charon took for ESP", ports, len(msgs))
 		}
-		first := tr.Events[0].Fields()
+		first := messages(tr)[0].Fields()
 		var marker, spi bool
 		first.Walk(func(g *ike.Field, _ int) {
 			marker = marker || g.Name == "Non-ESP Marker"
@@ -86,7 +86,7 @@ func TestImportFindsIKEOnAnyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := tr.Events[0]
+	first := messages(tr)[0]
 	msg := first.Bytes[28:] // the IKE_SA_INIT request, after the IPv4 and UDP headers
 	tr, err = Import(bytes.NewReader(udpPcap(t, 15600, 15601, msg)), ImportOptions{})
 	if err != nil {
@@ -96,7 +96,7 @@ func TestImportFindsIKEOnAnyPort(t *testing.T) {
 		t.Fatalf("the IKE_SA_INIT on ports 15600 -> 15601 came back as %d messages", len(msgs))
 	}
 	var spi bool
-	tr.Events[0].Fields().Walk(func(g *ike.Field, _ int) { spi = spi || g.Name == "Initiator SPI" })
+	messages(tr)[0].Fields().Walk(func(g *ike.Field, _ int) { spi = spi || g.Name == "Initiator SPI" })
 	if !spi {
 		t.Error("the dissection does not show the IKE header")
 	}
@@ -113,7 +113,7 @@ func TestImportNamesUnrecognisedPorts(t *testing.T) {
 		t.Fatalf("got %v, want a NoIKEError with ports 14500,15500", err)
 	}
 	tr, err := Import(bytes.NewReader(udpPcap(t, 14500, 15500, esp)), ImportOptions{NATTPorts: []uint16{15500}})
-	if err != nil || len(tr.Events) != 1 || tr.Events[0].Proto != "esp" {
+	if err != nil || len(messages(tr)) != 1 || messages(tr)[0].Proto != "esp" {
 		t.Errorf("with NATTPorts: %v", err)
 	}
 }
@@ -130,7 +130,7 @@ func TestImportLoopbackNamesEndsByPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := tr.Events[0]
+	first := messages(tr)[0]
 	if first.From != "127.0.0.1:51987" || first.To != "127.0.0.1:15500" || first.Node != first.From {
 		t.Errorf("the first datagram goes from %q to %q (node %q), want 127.0.0.1:51987 to 127.0.0.1:15500", first.From, first.To, first.Node)
 	}

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/render"
 	"github.com/ikesim/ikesim/render/tui"
 	"github.com/ikesim/ikesim/sim"
 	"github.com/ikesim/ikesim/sim/trace"
@@ -211,19 +214,29 @@ func TestImportLoopbackCaptureAndWalkThrough(t *testing.T) {
 	u.App().SetScreen(scr)
 	done := make(chan error, 1)
 	go func() { done <- u.App().Run() }()
-	drawn := make(chan struct{})
-	u.App().QueueUpdateDraw(func() {})
-	u.App().QueueUpdate(func() { close(drawn) })
-	<-drawn
-	cells, w, _ := scr.GetContents()
+	// The trace opens with the nodes' topology events: go to the last step, so that
+	// the messages show, and wait for the screen to show it.
+	scr.InjectKey(tcell.KeyEnd, 0, tcell.ModNone)
 	var screen strings.Builder
-	for i, c := range cells {
-		if len(c.Runes) > 0 {
-			screen.WriteRune(c.Runes[0])
+	for try := 0; try < 200; try++ {
+		drawn := make(chan struct{})
+		u.App().QueueUpdateDraw(func() {})
+		u.App().QueueUpdate(func() { close(drawn) })
+		<-drawn
+		cells, w, _ := scr.GetContents()
+		screen.Reset()
+		for i, c := range cells {
+			if len(c.Runes) > 0 {
+				screen.WriteRune(c.Runes[0])
+			}
+			if (i+1)%w == 0 {
+				screen.WriteByte('\n')
+			}
 		}
-		if (i+1)%w == 0 {
-			screen.WriteByte('\n')
+		if strings.Contains(screen.String(), "IKE_SA_INIT request") {
+			break
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	u.App().Stop()
 	if err := <-done; err != nil {
@@ -276,5 +289,51 @@ func TestChaCha20KeysAreWrittenAndImported(t *testing.T) {
 	}
 	if strings.Contains(out, "undecryptable") || strings.Contains(out, "no key") {
 		t.Errorf("the import left something encrypted:\n%s", out)
+	}
+}
+
+// TestImportWritesTopology: an imported trace opens with a topology event for each node
+// the capture shows, a real IKE peer, and the topology view reads the network from them:
+// the nodes, links and IKE peers its messages show, each node with its address.
+func TestImportWritesTopology(t *testing.T) {
+	for _, scenario := range []string{"ikev2-nat", "ikev1-nat-dpd"} {
+		t.Run(scenario, func(t *testing.T) {
+			_, tr := exportImport(t, scenario)
+			var topo, rest []*trace.Event
+			for _, e := range tr.Events {
+				if e.Kind == trace.KindTopology {
+					if len(rest) > 0 {
+						t.Fatalf("topology event %d after other events", e.Seq)
+					}
+					if e.Topology.NodeKind != "peer" {
+						t.Errorf("node %s is a %s, want a peer", e.Node, e.Topology.NodeKind)
+					}
+					topo = append(topo, e)
+					continue
+				}
+				rest = append(rest, e)
+			}
+			if len(topo) < 2 {
+				t.Fatalf("%d topology events", len(topo))
+			}
+			got := render.TopologyOf(tr, scenario)
+			inferred := render.TopologyOf(&trace.Trace{Events: rest}, scenario) // from the messages alone
+			links := func(ls []render.TopoLink) map[[2]string]bool {
+				m := map[[2]string]bool{}
+				for _, l := range ls {
+					m[[2]string{min(l.A, l.B), max(l.A, l.B)}] = true
+				}
+				return m
+			}
+			if len(got.Nodes) != len(inferred.Nodes) || !reflect.DeepEqual(links(got.Links), links(inferred.Links)) ||
+				!reflect.DeepEqual(got.Peers, inferred.Peers) {
+				t.Errorf("the topology events give\n%+v\nthe messages\n%+v", got, inferred)
+			}
+			for i, n := range got.Nodes {
+				if n.Name != inferred.Nodes[i].Name || n.Kind != "peer" || len(n.Addrs) != 1 || n.Addrs[0] != n.Name+"/32" {
+					t.Errorf("node %d: %+v, from the messages %+v", i, n, inferred.Nodes[i])
+				}
+			}
+		})
 	}
 }
