@@ -31,7 +31,9 @@ import (
 // namespace's loopback while an attacker with a raw socket sends, from addresses spread
 // over 127.0.0.0/8, floodInits IKE_SA_INIT requests and floodJunk other datagrams. In
 // the middle of the flood a second ikesim live initiates a real IKE SA, which comes up
-// through a COOKIE. The responder must answer throughout, never panic, stop cleanly on
+// through a COOKIE. The flood goes on, at the same pace, until that IKE SA is up (at most
+// floodWait after the initiator starts): on a loaded machine the initiator's
+// retransmissions can take longer than floodTime, and the SA must come up under flood. The responder must answer throughout, never panic, stop cleanly on
 // SIGINT, and keep its peak resident memory (VmHWM) under floodMemoryBound.
 
 const (
@@ -39,6 +41,8 @@ const (
 	floodJunk  = 100000
 	// floodTime is how long the attacker takes to send it all.
 	floodTime = 25 * time.Second
+	// floodWait is how long the legitimate initiator has to bring its IKE SA up.
+	floodWait = 60 * time.Second
 	// floodMemoryBound is the responder's peak resident memory that the test allows: the
 	// trace's window (live.DefaultWindow events or live.DefaultWindowBytes of datagrams,
 	// some 30 MB), the half-open IKE SAs (at most init_limit_half_open, 1000 below; the
@@ -244,19 +248,30 @@ func TestLiveFlood(t *testing.T) {
 
 	idle := vmHWM(t, resp.Process.Pid)
 
-	// The attacker: every datagram from a spoofed address, paced over floodTime.
+	// The attacker: every datagram from a spoofed address, paced over floodTime, and on at
+	// that pace until stopFlood is closed.
 	fd := rawSocketIn(t, ns)
 	nextInit := floodInit(t)
 	floodDone := make(chan time.Time, 1)
-	sendErrs := 0
+	stopFlood := make(chan struct{})
+	sendErrs, sent := 0, 0
 	go func() {
 		const batch = 200
 		total := floodInits + floodJunk
 		tick := time.NewTicker(floodTime / time.Duration(total/batch))
 		defer tick.Stop()
 		dst := [4]byte{127, 0, 0, 1}
-		for i := 0; i < total; i++ {
+		for i := 0; ; i++ {
 			if i%batch == 0 {
+				if i >= total {
+					select {
+					case <-stopFlood:
+						sent = i
+						floodDone <- time.Now()
+						return
+					default:
+					}
+				}
 				<-tick.C
 			}
 			var payload []byte
@@ -277,7 +292,6 @@ func TestLiveFlood(t *testing.T) {
 				sendErrs++
 			}
 		}
-		floodDone <- time.Now()
 	}()
 
 	// A quarter into the flood, the legitimate initiator.
@@ -292,19 +306,17 @@ func TestLiveFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	var up time.Time
-	for deadline := time.Now().Add(floodTime); up.IsZero() && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := initStart.Add(floodWait); up.IsZero() && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if strings.Contains(initOut.String(), "a: IKE SA up") {
 			up = time.Now()
 		}
 	}
+	close(stopFlood)
+	end := <-floodDone
 	initCmd.Process.Signal(syscall.SIGINT)
 	initErr := initCmd.Wait()
-	end := <-floodDone
 	if up.IsZero() || initErr != nil {
-		t.Fatalf("the legitimate initiator brought no IKE SA up in %s of flood (exit: %v):\n%s", floodTime, initErr, initOut)
-	}
-	if !up.Before(end) {
-		t.Errorf("the legitimate IKE SA came up %s after the flood ended", up.Sub(end))
+		t.Fatalf("the legitimate initiator brought no IKE SA up in %s of flood (exit: %v):\n%s", floodWait, initErr, initOut)
 	}
 
 	// The responder is alive, within its bound; then SIGINT stops it cleanly.
@@ -323,7 +335,7 @@ func TestLiveFlood(t *testing.T) {
 		t.Fatal("the responder did not stop on SIGINT")
 	}
 	t.Logf("flood of %d IKE_SA_INIT requests and %d other datagrams in %s (%d not sent); the legitimate IKE SA came up %s after its start, %s before the flood ended",
-		floodInits, floodJunk, end.Sub(initStart.Add(-floodTime/4)).Round(time.Millisecond), sendErrs, up.Sub(initStart).Round(time.Millisecond), end.Sub(up).Round(time.Millisecond))
+		(sent+1)/2, sent/2, end.Sub(initStart.Add(-floodTime/4)).Round(time.Millisecond), sendErrs, up.Sub(initStart).Round(time.Millisecond), end.Sub(up).Round(time.Millisecond))
 	t.Logf("the responder printed %d lines: %d datagrams from the attacker, %d COOKIE responses; peak resident memory (VmHWM) %.1f MiB (%.1f MiB before the flood), bound %d MiB",
 		lines, received, cookies, float64(hwm)/(1<<20), float64(idle)/(1<<20), floodMemoryBound>>20)
 	for _, e := range out.errors {
