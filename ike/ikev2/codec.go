@@ -61,8 +61,9 @@ func ParseHeader(b []byte) (Header, error) {
 	return h, nil
 }
 
+// marshal writes the header into a buffer with room for the payloads that follow it.
 func (h *Header) marshal() []byte {
-	b := make([]byte, HeaderLen)
+	b := make([]byte, HeaderLen, 512)
 	binary.BigEndian.PutUint64(b[0:], h.SPIi)
 	binary.BigEndian.PutUint64(b[8:], h.SPIr)
 	b[16] = byte(h.NextPayload)
@@ -203,16 +204,18 @@ func parseChain(b []byte, first PayloadType, base int, inner bool) ([]Payload, e
 	return ps, nil
 }
 
-// marshalChain encodes ps with their generic headers, each naming the next one's type.
-// The last payload names after, or for SK and SKF the first payload inside them. first
-// is the type of the first payload, or after when ps is empty.
+// marshalChain appends ps, with their generic headers, each naming the next one's type,
+// to dst. The last payload names after, or for SK and SKF the first payload inside
+// them. first is the type of the first payload, or after when ps is empty. The bodies
+// are built in place, behind their headers, whose length is filled in after.
 //
 // RFC 7296, Section 3.2
-func marshalChain(ps []Payload, after PayloadType) (first PayloadType, out []byte, err error) {
+func marshalChain(dst []byte, ps []Payload, after PayloadType) (first PayloadType, out []byte, err error) {
 	first = after
 	if len(ps) > 0 {
 		first = ps[0].PayloadType()
 	}
+	b := cryptobyte.NewBuilder(dst)
 	for i, p := range ps {
 		next := after
 		if i+1 < len(ps) {
@@ -224,23 +227,28 @@ func marshalChain(ps []Payload, after PayloadType) (first PayloadType, out []byt
 			}
 			next = ep.firstInner()
 		}
-		var b cryptobyte.Builder
-		p.marshalBody(&b)
-		body, err := b.Bytes()
-		if err != nil {
-			return 0, nil, fmt.Errorf("ikev2: %v payload: %w", p.PayloadType(), err)
-		}
-		if genericHeaderLen+len(body) > 0xffff {
-			return 0, nil, fmt.Errorf("ikev2: %v payload of %d bytes exceeds the 16-bit length", p.PayloadType(), len(body))
-		}
 		var flags byte
 		if u, ok := p.(*Unknown); ok && u.Critical {
 			flags = 0x80
 		}
-		out = append(out, byte(next), flags, byte((genericHeaderLen+len(body))>>8), byte(genericHeaderLen+len(body)))
-		out = append(out, body...)
+		cur, _ := b.Bytes() // no error: one would have ended the loop
+		start := len(cur)
+		b.AddUint8(uint8(next))
+		b.AddUint8(flags)
+		b.AddUint16(0) // the payload length, set once the body is written
+		p.marshalBody(b)
+		out, err := b.Bytes()
+		if err != nil {
+			return 0, nil, fmt.Errorf("ikev2: %v payload: %w", p.PayloadType(), err)
+		}
+		n := len(out) - start
+		if n > 0xffff {
+			return 0, nil, fmt.Errorf("ikev2: %v payload of %d bytes exceeds the 16-bit length", p.PayloadType(), n-genericHeaderLen)
+		}
+		binary.BigEndian.PutUint16(out[start+2:], uint16(n))
 	}
-	return first, out, nil
+	out, err = b.Bytes()
+	return first, out, err
 }
 
 // Marshal encodes the message, fixing Next Payload and Length in the header. When the
@@ -268,13 +276,13 @@ func (m *Message) Marshal(sk *SKCrypto, rand io.Reader) ([]byte, error) {
 	if enc != nil {
 		after = PayloadSK
 	}
-	first, chain, err := marshalChain(ps, after)
+	h := m.Header
+	first, out, err := marshalChain(h.marshal(), ps, after)
 	if err != nil {
 		return nil, err
 	}
-	h := m.Header
 	h.NextPayload = first
-	out := append(h.marshal(), chain...)
+	out[16] = byte(first)
 	if enc != nil {
 		if out, err = enc.seal(out, sk, rand); err != nil {
 			return nil, err

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -18,14 +17,15 @@ import (
 // those of the other side with "r"; IDi/IDr and TSi/TSr go by payload type. An SK
 // payload that is neither decrypted nor built from inner payloads shows as "SK {...}".
 func Summary(m *Message, initiator bool) string {
-	parts := []string{"HDR"}
+	b := make([]byte, 0, 96)
+	b = append(b, "HDR"...)
 	for _, p := range m.Payloads {
-		parts = append(parts, summaryName(p, m.Exchange, initiator))
+		b = appendSummaryName(append(b, ", "...), p, m.Exchange, initiator)
 	}
-	return strings.Join(parts, ", ")
+	return string(b)
 }
 
-func summaryName(p Payload, ex ExchangeType, initiator bool) string {
+func appendSummaryName(b []byte, p Payload, ex ExchangeType, initiator bool) []byte {
 	side := "r"
 	if initiator {
 		side = "i"
@@ -34,32 +34,35 @@ func summaryName(p Payload, ex ExchangeType, initiator bool) string {
 	case *SA:
 		switch ex {
 		case IKE_SA_INIT:
-			return "SA" + side + "1"
+			return append(append(append(b, "SA"...), side...), '1')
 		case IKE_AUTH:
-			return "SA" + side + "2"
+			return append(append(append(b, "SA"...), side...), '2')
 		}
-		return "SA"
+		return append(b, "SA"...)
 	case *KE:
-		return "KE" + side
+		return append(append(b, "KE"...), side...)
 	case *Nonce:
-		return "N" + side
+		return append(append(b, "N"...), side...)
 	case *Notify:
-		return "N(" + p.Type.String() + ")"
+		return append(append(append(b, "N("...), p.Type.String()...), ')')
 	case *CP:
-		return fmt.Sprintf("CP(%v)", p.Type)
+		return fmt.Appendf(b, "CP(%v)", p.Type)
 	case *Encrypted:
 		if p.Inner == nil && !p.Decrypted && p.Ciphertext != nil {
-			return "SK {...}"
+			return append(b, "SK {...}"...)
 		}
-		inner := make([]string, len(p.Inner))
+		b = append(b, "SK {"...)
 		for i, q := range p.Inner {
-			inner[i] = summaryName(q, ex, initiator)
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendSummaryName(b, q, ex, initiator)
 		}
-		return "SK {" + strings.Join(inner, ", ") + "}"
+		return append(b, '}')
 	case *EncryptedFragment:
-		return fmt.Sprintf("SKF(%d/%d)", p.Number, p.Total)
+		return fmt.Appendf(b, "SKF(%d/%d)", p.Number, p.Total)
 	}
-	return p.PayloadType().String()
+	return append(b, p.PayloadType().String()...)
 }
 
 // Describe gives the facts of a message for the trace: its summary, SPIs, payloads (the
@@ -73,6 +76,13 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 		f.Creates = append(f.Creates, ike.SARef{Protocol: ike.ProtoIKE, SPI: m.Header.SPIi})
 	}
 	opaque := false
+	n := len(m.Payloads)
+	if e := m.Encrypted(); e != nil {
+		n += len(e.Inner)
+	}
+	if n > 0 {
+		f.Payloads = make([]string, 0, n)
+	}
 	var inner []Payload
 	var visit func(ps []Payload, top bool)
 	visit = func(ps []Payload, top bool) {

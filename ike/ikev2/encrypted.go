@@ -162,7 +162,7 @@ func (e *Encrypted) seal(msg []byte, sk *SKCrypto, rand io.Reader) ([]byte, erro
 	if err := sk.check(); err != nil {
 		return nil, err
 	}
-	first, inner, err := marshalChain(e.Inner, PayloadNone)
+	first, inner, err := marshalChain(make([]byte, 0, 256), e.Inner, PayloadNone)
 	if err != nil {
 		return nil, err
 	}
