@@ -402,7 +402,7 @@ func ipsecDropOf(proto string, err error) *trace.IPsecDrop {
 	if errors.As(err, &de) {
 		d.Reason, d.Seq, d.AddressChanged = de.Reason.String(), de.Seq, de.AddressChanged
 		if de.SPI != 0 {
-			d.SPI = fmt.Sprintf("%08x", de.SPI)
+			d.SPI = trace.Hex32(de.SPI)
 		}
 	}
 	return d

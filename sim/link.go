@@ -13,12 +13,13 @@ import (
 // medium is what carries a datagram: a link or a segment.
 type medium struct {
 	*LinkParams
-	name string
 	down bool
 	rand *Rand
-	// arrival is when a datagram sent now arrives, in order behind the ones before
+	// last is when the datagram sent before arrives: the next one arrives after it
 	// unless it is reordered.
-	arrival func(now time.Duration) time.Duration
+	last *time.Duration
+	link *Link
+	seg  *Segment
 }
 
 // mediumOf is the link or segment of ifc.
@@ -28,12 +29,23 @@ func mediumOf(ifc *Iface) medium {
 		if ifc == l.B {
 			dir = 1
 		}
-		return medium{&l.LinkParams, "link " + l.Name(), l.Down, l.rand, func(now time.Duration) time.Duration { return l.arrival(now, dir) }}
+		return medium{&l.LinkParams, l.Down, l.rand, &l.last[dir], l, nil}
 	}
 	s := ifc.Segment
-	return medium{&s.LinkParams, "segment " + s.Name, s.Down, s.rand, func(now time.Duration) time.Duration {
-		return arrival(&s.LinkParams, s.rand, now, &ifc.segLast)
-	}}
+	return medium{&s.LinkParams, s.Down, s.rand, &ifc.segLast, nil, s}
+}
+
+// name names the medium for people: "link a—b", "segment lan".
+func (m medium) name() string {
+	if m.link != nil {
+		return "link " + m.link.Name()
+	}
+	return "segment " + m.seg.Name
+}
+
+// arrival is when a datagram sent now arrives.
+func (m medium) arrival(now time.Duration) time.Duration {
+	return arrival(m.LinkParams, m.rand, now, m.last)
 }
 
 // transmit puts a packet on the wire of ifc toward peer: it records the message event,
@@ -56,13 +68,13 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwa
 	case ifc.Node.down:
 		cause, reason = trace.DropNodeDown, "node is down"
 	case l.down:
-		cause, reason = trace.DropLinkDown, l.name+" is down"
+		cause, reason = trace.DropLinkDown, l.name()+" is down"
 	case len(pkt) > l.MTU:
 		cause, reason = trace.DropMTU, fmt.Sprintf("%d bytes exceed the link MTU of %d (DF set, no fragmentation)", len(pkt), l.MTU)
 	case verdict.drop:
 		cause, reason = trace.DropFault, "dropped by fault rule: "+verdict.rule
 	case l.rand.Chance(l.Loss):
-		cause, reason = trace.DropLoss, fmt.Sprintf("lost on %s (%.0f%% loss)", l.name, l.Loss*100)
+		cause, reason = trace.DropLoss, fmt.Sprintf("lost on %s (%.0f%% loss)", l.name(), l.Loss*100)
 	}
 	at := n.Sim.Now()
 	if reason == "" {
@@ -111,18 +123,25 @@ func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 		e.Proto, e.Summary = "ip", "malformed IPv4 packet"
 		return
 	}
-	e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	e.Proto = protoName(ip)
 	e.SetDissect(func() *ike.Field { return meta.dissector().IPv4(pkt) })
+	var u ipsec.UDP
+	udp := false
 	if ip.Protocol == ipsec.ProtoUDP {
-		if u, err := ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst); err == nil {
-			e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
-			e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
-			if len(u.Payload) == 1 && u.Payload[0] == 0xff {
-				e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
-			} else {
-				e.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
-			}
+		var err error
+		u, err = ipsec.ParseUDP(ip.Payload, ip.Src, ip.Dst)
+		udp = err == nil
+	}
+	if udp {
+		e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
+		e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
+		if len(u.Payload) == 1 && u.Payload[0] == 0xff {
+			e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+		} else {
+			e.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
 		}
+	} else {
+		e.Src, e.Dst = ip.Src.String(), ip.Dst.String()
 	}
 	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
 		e.Summary = PacketSummary(ip)
@@ -138,6 +157,6 @@ func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 		if ip.Protocol == ipsec.ProtoAH {
 			e.Proto = "ah"
 		}
-		e.SPI = fmt.Sprintf("%08x", meta.sa.SPI)
+		e.SPI = trace.Hex32(meta.sa.SPI)
 	}
 }

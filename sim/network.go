@@ -466,11 +466,6 @@ func (nd *Node) sourceFor(dst netip.Addr) netip.Addr {
 	return nd.Addr()
 }
 
-// arrival is when a datagram put on l now in direction dir reaches the far end.
-func (l *Link) arrival(now time.Duration, dir int) time.Duration {
-	return arrival(&l.LinkParams, l.rand, now, &l.last[dir])
-}
-
 // arrival is when a datagram sent now arrives over a medium with impairments p: after
 // the delay and a random jitter, and not before the one sent before it (last), unless
 // it is held back behind the next ones (reordered).

@@ -1,7 +1,8 @@
 package trace
 
 import (
-	"fmt"
+	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -58,9 +59,23 @@ func transformIDs(p ike.Proposal) (encr uint16, keyBits int, integ uint16) {
 	return encr, keyBits, integ
 }
 
-func hex64(v uint64) string { return fmt.Sprintf("%016x", v) }
+func hex64(v uint64) string { return Hex64(v) }
 
-func hex32(v uint32) string { return fmt.Sprintf("%08x", v) }
+func hex32(v uint32) string { return Hex32(v) }
+
+// Hex64 writes an IKE SPI as the trace does: 16 lower-case hex digits.
+func Hex64(v uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return hex.EncodeToString(b[:])
+}
+
+// Hex32 writes an ESP or AH SPI as the trace does: 8 lower-case hex digits.
+func Hex32(v uint32) string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], v)
+	return hex.EncodeToString(b[:])
+}
 
 // Selectors writes traffic selectors as the trace does: "10.1.0.0/24".
 func Selectors(ts []ike.TrafficSelector) []string {
