@@ -3,6 +3,7 @@ package ikev2
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/crypto/cryptobyte"
 
@@ -170,67 +171,68 @@ func unmarshalProposal(r *reader, num int) (*Proposal, bool, error) {
 	p := &Proposal{}
 	var more, spiSize, numTransforms uint8
 	var length uint16
-	field := fmt.Sprintf("proposal %d", num)
+	// field names the proposal in errors; made only for one.
+	field := func() string { return "proposal " + strconv.Itoa(num) }
 	start := r.at()
-	if err := r.readHeader(proposalHeaderLen, field+" header", func(s *cryptobyte.String) bool {
-		return s.ReadUint8(&more) && s.Skip(1) && s.ReadUint16(&length) &&
-			s.ReadUint8(&p.Number) && s.ReadUint8((*uint8)(&p.Protocol)) &&
-			s.ReadUint8(&spiSize) && s.ReadUint8(&numTransforms)
-	}); err != nil {
-		return nil, false, err
+	if s := &r.s; len(*s) < proposalHeaderLen || !(s.ReadUint8(&more) && s.Skip(1) && s.ReadUint16(&length) &&
+		s.ReadUint8(&p.Number) && s.ReadUint8((*uint8)(&p.Protocol)) &&
+		s.ReadUint8(&spiSize) && s.ReadUint8(&numTransforms)) {
+		return nil, false, r.short(field() + " header")
 	}
 	if more != lastSubstruc && more != moreProposals {
-		return nil, false, &bodyError{at: start, msg: fmt.Sprintf("%s: Last Substruc %d is neither 0 nor 2", field, more)}
+		return nil, false, &bodyError{at: start, msg: fmt.Sprintf("%s: Last Substruc %d is neither 0 nor 2", field(), more)}
 	}
 	if int(length) < proposalHeaderLen+int(spiSize) || int(length)-proposalHeaderLen > len(r.s) {
 		return nil, false, &bodyError{at: start + 2, msg: fmt.Sprintf("%s: length %d does not fit (header and SPI need %d, %d bytes left)",
-			field, length, proposalHeaderLen+int(spiSize), len(r.s)+proposalHeaderLen)}
+			field(), length, proposalHeaderLen+int(spiSize), len(r.s)+proposalHeaderLen)}
 	}
 	if !readBytes(&r.s, &p.SPI, int(spiSize)) {
-		return nil, false, r.short(field + " SPI")
+		return nil, false, r.short(field() + " SPI")
 	}
 	var content []byte
 	r.s.ReadBytes(&content, int(length)-proposalHeaderLen-int(spiSize))
 	// tr reads the transforms; its body ends where content ends so that its offsets
 	// count from the start of the SA body, like r's.
 	tr := &reader{body: r.body[:r.at()], s: cryptobyte.String(content)}
+	if numTransforms > 0 {
+		p.Transforms = make([]Transform, 0, numTransforms)
+	}
 	for i := 0; i < int(numTransforms); i++ {
-		t, moreT, err := unmarshalTransform(tr, field, i+1)
+		t, moreT, err := unmarshalTransform(tr, num, i+1)
 		if err != nil {
 			return nil, false, err
 		}
 		p.Transforms = append(p.Transforms, t)
 		if !moreT && i != int(numTransforms)-1 {
-			return nil, false, tr.fail("%s: transform %d is marked last but %d are announced", field, i+1, numTransforms)
+			return nil, false, tr.fail("%s: transform %d is marked last but %d are announced", field(), i+1, numTransforms)
 		}
 		if moreT && i == int(numTransforms)-1 {
-			return nil, false, tr.fail("%s: transform %d is the last announced but is marked as followed by more", field, i+1)
+			return nil, false, tr.fail("%s: transform %d is the last announced but is marked as followed by more", field(), i+1)
 		}
 	}
-	if err := tr.done(fmt.Sprintf("%s's %d transforms", field, numTransforms)); err != nil {
-		return nil, false, err
+	if len(tr.s) != 0 {
+		return nil, false, tr.done(fmt.Sprintf("%s's %d transforms", field(), numTransforms))
 	}
 	return p, more == moreProposals, nil
 }
 
-func unmarshalTransform(r *reader, prop string, num int) (Transform, bool, error) {
+func unmarshalTransform(r *reader, prop, num int) (Transform, bool, error) {
 	var t Transform
 	var more uint8
 	var length uint16
-	field := fmt.Sprintf("%s: transform %d", prop, num)
+	// field names the transform in errors; made only for one.
+	field := func() string { return fmt.Sprintf("proposal %d: transform %d", prop, num) }
 	start := r.at()
-	if err := r.readHeader(transformHeaderLen, field+" header", func(s *cryptobyte.String) bool {
-		return s.ReadUint8(&more) && s.Skip(1) && s.ReadUint16(&length) &&
-			s.ReadUint8((*uint8)(&t.Type)) && s.Skip(1) && s.ReadUint16(&t.ID)
-	}); err != nil {
-		return t, false, err
+	if s := &r.s; len(*s) < transformHeaderLen || !(s.ReadUint8(&more) && s.Skip(1) && s.ReadUint16(&length) &&
+		s.ReadUint8((*uint8)(&t.Type)) && s.Skip(1) && s.ReadUint16(&t.ID)) {
+		return t, false, r.short(field() + " header")
 	}
 	if more != lastSubstruc && more != moreTransforms {
-		return t, false, &bodyError{at: start, msg: fmt.Sprintf("%s: Last Substruc %d is neither 0 nor 3", field, more)}
+		return t, false, &bodyError{at: start, msg: fmt.Sprintf("%s: Last Substruc %d is neither 0 nor 3", field(), more)}
 	}
 	if int(length) < transformHeaderLen || int(length)-transformHeaderLen > len(r.s) {
 		return t, false, &bodyError{at: start + 2, msg: fmt.Sprintf("%s: length %d does not fit the %d bytes left",
-			field, length, len(r.s)+transformHeaderLen)}
+			field(), length, len(r.s)+transformHeaderLen)}
 	}
 	var attrs cryptobyte.String
 	r.s.ReadBytes((*[]byte)(&attrs), int(length)-transformHeaderLen)
@@ -238,15 +240,15 @@ func unmarshalTransform(r *reader, prop string, num int) (Transform, bool, error
 		var typ, v uint16
 		at := r.at() - len(attrs)
 		if !attrs.ReadUint16(&typ) || !attrs.ReadUint16(&v) {
-			return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: attribute %d truncated", field, n)}
+			return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: attribute %d truncated", field(), n)}
 		}
 		a := TransformAttribute{Type: typ &^ attrFormatTV, TV: typ&attrFormatTV != 0, Value: v}
 		if !a.TV && !readBytes(&attrs, &a.Data, int(v)) {
-			return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: attribute %d length %d runs past the transform", field, n, v)}
+			return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: attribute %d length %d runs past the transform", field(), n, v)}
 		}
 		if a.Type == AttrKeyLength {
 			if !a.TV || t.KeyLen != 0 {
-				return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: Key Length attribute must appear once, in TV format", field)}
+				return t, false, &bodyError{at: at, msg: fmt.Sprintf("%s: Key Length attribute must appear once, in TV format", field())}
 			}
 			t.KeyLen = int(v)
 			continue
