@@ -254,26 +254,33 @@ func (p *Proposal) complete(s string) error {
 // ESN") is left out, so ParseProposal(p.String(), p.Protocol) gives p back. Transforms
 // without a keyword appear by their IANA name.
 func (p Proposal) String() string {
-	var parts []string
+	var scratch [8]Transform // the transforms of one type: no allocation for most proposals
+	b := make([]byte, 0, 64)
+	parts := 0
 	add := func(ts []Transform) {
 		for _, t := range ts {
-			name, ok := keywordByTransform[t]
-			if !ok {
-				name = strings.ReplaceAll(TransformName(t), " ", "")
+			if parts > 0 {
+				b = append(b, '-')
 			}
-			parts = append(parts, name)
+			parts++
+			if name, ok := keywordByTransform[t]; ok {
+				b = append(b, name...)
+			} else {
+				b = append(b, strings.ReplaceAll(TransformName(t), " ", "")...)
+			}
 		}
 	}
-	add(p.of(TransformENCR))
-	add(p.of(TransformINTEG))
-	if prfs := p.of(TransformPRF); p.Protocol != ProtoIKE || !slices.Equal(prfs, impliedPRFs(p.of(TransformINTEG))) {
-		add(prfs)
+	add(p.appendOf(scratch[:0], TransformENCR))
+	integ := p.appendOf(scratch[:0], TransformINTEG)
+	add(integ)
+	if p.Protocol != ProtoIKE || !slices.Equal(p.appendOf(scratch[len(integ):len(integ)], TransformPRF), impliedPRFs(integ)) {
+		add(p.appendOf(scratch[:0], TransformPRF))
 	}
-	add(p.of(TransformDH))
-	if esn := p.of(TransformESN); p.Protocol == ProtoIKE || !slices.Equal(esn, []Transform{noESN}) {
+	add(p.appendOf(scratch[:0], TransformDH))
+	if esn := p.appendOf(scratch[:0], TransformESN); p.Protocol == ProtoIKE || !slices.Equal(esn, []Transform{noESN}) {
 		add(esn)
 	}
-	return strings.Join(parts, "-")
+	return string(b)
 }
 
 // Weak returns the names (as TransformName gives them) of the proposal's transforms the
@@ -299,14 +306,16 @@ func (p Proposal) Transform(typ TransformType) (Transform, bool) {
 	return Transform{}, false
 }
 
-func (p Proposal) of(typ TransformType) []Transform {
-	var ts []Transform
+func (p Proposal) of(typ TransformType) []Transform { return p.appendOf(nil, typ) }
+
+// appendOf appends the proposal's transforms of one type to dst, in order.
+func (p Proposal) appendOf(dst []Transform, typ TransformType) []Transform {
 	for _, t := range p.Transforms {
 		if t.Type == typ {
-			ts = append(ts, t)
+			dst = append(dst, t)
 		}
 	}
-	return ts
+	return dst
 }
 
 func appendNew(ts []Transform, t Transform) []Transform {
