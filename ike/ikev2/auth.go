@@ -30,6 +30,9 @@ type ikeSAExt struct {
 	// the failure that follows reports it (engine.go).
 	mismatch *ike.AuthMismatch
 	psk      []byte // the pre-shared key looked up for peerID (PSKFor)
+	// padded is prf(Shared Secret, "Key Pad for IKEv2") of padPSK: each side uses one
+	// key for its own AUTH and for the peer's.
+	padPSK, padded []byte
 }
 
 // rekeyed is what the IKE SA that replaces this one keeps: the peer's identity and what

@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ikesim/ikesim/ike"
@@ -22,7 +23,10 @@ func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id
 
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
-	return PSKAuth(sa.prf, psk, sa.signedOctets(forInitiator, id))
+	if sa.ext.padded == nil || !bytes.Equal(sa.ext.padPSK, psk) {
+		sa.ext.padPSK, sa.ext.padded = psk, sa.prf.Sum(psk, []byte(keyPad))
+	}
+	return sa.prf.Sum(sa.ext.padded, sa.signedOctets(forInitiator, id))
 }
 
 func toID(id ike.Identity, responder bool) *ID {
