@@ -282,17 +282,31 @@ type TrafficSelector struct {
 // TSFromPrefix makes a selector covering a whole prefix, any protocol and port.
 func TSFromPrefix(p netip.Prefix) TrafficSelector {
 	p = p.Masked()
+	return TrafficSelector{Start: p.Addr(), End: lastAddr(p), EndPort: 65535}
+}
+
+// lastAddr is the last address of a masked prefix: its host bits all ones.
+func lastAddr(p netip.Prefix) netip.Addr {
 	start := p.Addr()
-	end := start
-	bits := start.BitLen() - p.Bits()
-	b := end.AsSlice()
-	for i := len(b) - 1; i >= 0 && bits > 0; i-- {
-		n := min(bits, 8)
-		b[i] |= byte(1<<n - 1)
-		bits -= n
+	ones := func(b []byte) {
+		bits := start.BitLen() - p.Bits()
+		for i := len(b) - 1; i >= 0 && bits > 0; i-- {
+			n := min(bits, 8)
+			b[i] |= byte(1<<n - 1)
+			bits -= n
+		}
 	}
-	end, _ = netip.AddrFromSlice(b)
-	return TrafficSelector{Start: start, End: end, EndPort: 65535}
+	switch {
+	case start.Is4():
+		b := start.As4()
+		ones(b[:])
+		return netip.AddrFrom4(b)
+	case start.Is6():
+		b := start.As16()
+		ones(b[:])
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
 }
 
 // Contains reports whether a packet with this protocol, address and port falls inside.
@@ -334,26 +348,46 @@ func (ts TrafficSelector) Narrow(o TrafficSelector) (TrafficSelector, bool) {
 
 // String prints the selector as a prefix when it is one, else as a range.
 func (ts TrafficSelector) String() string {
-	s := ts.Start.String() + "-" + ts.End.String()
+	b := make([]byte, 0, 48)
+	switch p, ok := ts.prefix(); {
+	case ok && p.IsValid():
+		b = p.AppendTo(b)
+	case ok:
+		b = append(b, p.String()...)
+	default:
+		b = appendAddr(append(appendAddr(b, ts.Start), '-'), ts.End)
+	}
+	if ts.Proto != 0 {
+		b = fmt.Appendf(b, "[%d", ts.Proto)
+		if ts.StartPort != 0 || ts.EndPort != 65535 {
+			if ts.StartPort == ts.EndPort {
+				b = fmt.Appendf(b, "/%d", ts.StartPort)
+			} else {
+				b = fmt.Appendf(b, "/%d-%d", ts.StartPort, ts.EndPort)
+			}
+		}
+		b = append(b, ']')
+	}
+	return string(b)
+}
+
+// appendAddr appends a's String.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, a.String()...)
+	}
+	return a.AppendTo(b)
+}
+
+// prefix is the prefix whose addresses the selector's range covers, if there is one.
+func (ts TrafficSelector) prefix() (netip.Prefix, bool) {
 	for bits := 0; bits <= ts.Start.BitLen(); bits++ {
 		p := netip.PrefixFrom(ts.Start, bits)
 		if q := TSFromPrefix(p); q.Start == ts.Start && q.End == ts.End {
-			s = p.String()
-			break
+			return p, true
 		}
 	}
-	if ts.Proto != 0 {
-		s += fmt.Sprintf("[%d", ts.Proto)
-		if ts.StartPort != 0 || ts.EndPort != 65535 {
-			if ts.StartPort == ts.EndPort {
-				s += fmt.Sprintf("/%d", ts.StartPort)
-			} else {
-				s += fmt.Sprintf("/%d-%d", ts.StartPort, ts.EndPort)
-			}
-		}
-		s += "]"
-	}
-	return s
+	return netip.Prefix{}, false
 }
 
 // Limits are a responder's defences against peers that have not authenticated, the
