@@ -47,6 +47,7 @@ type Daemon struct {
 	// completed IKE_AUTH, in all and by peer address.
 	halfOpen daemon.HalfOpen
 	leases   map[netip.Addr]*ikeSA // virtual IPs given out from the pools
+	peers    peerIndex             // established IKE SAs by the peer's identity (exch_auth.go)
 }
 
 // New makes the IKEv2 engine of node with its connections (Version 2 ones are taken).

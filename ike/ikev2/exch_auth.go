@@ -3,6 +3,7 @@ package ikev2
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -192,6 +193,7 @@ func (sa *ikeSA) establish() {
 	sa.d.uncountHalfOpen(sa)
 	sa.timers.Stop("IKE_SA_INIT half-open timeout")
 	sa.setState(stateEstablished)
+	sa.d.peers.add(sa)
 	sa.d.env.Observer.IKESAUp(sa.info())
 	sa.d.action("%s established between %s and %s (%s)", sa.name(), sa.local, sa.remote, sa.proposal)
 	sa.armTimers()
@@ -327,6 +329,57 @@ func (d *Daemon) hasContact(sa *ikeSA) bool {
 	return false
 }
 
+// peerIndex holds the IKE SAs that came up, by the identity of the peer (remoteID), so
+// that checkUnique finds a peer's without looking at every IKE SA of the node. An IKE
+// SA enters it when it is established (an IKE SA that replaces another by a rekey too)
+// and stays until it is destroyed; destroyed ones are swept out once they are as many
+// as the live IKE SAs, so the index never holds more than about twice those.
+type peerIndex struct {
+	by map[string][]*ikeSA
+	n  int // IKE SAs in by
+}
+
+func identityKey(id ike.Identity) string { return string(append([]byte{id.Type}, id.Value...)) }
+
+// add records an IKE SA that has just come up.
+func (x *peerIndex) add(sa *ikeSA) {
+	if x.by == nil {
+		x.by = map[string][]*ikeSA{}
+	}
+	if x.n >= 2*len(sa.d.sas)+16 {
+		x.sweep()
+	}
+	k := identityKey(sa.remoteID())
+	x.by[k] = append(x.by[k], sa)
+	x.n++
+}
+
+// sweep lets the destroyed IKE SAs go.
+func (x *peerIndex) sweep() {
+	for k, sas := range x.by {
+		live := slices.DeleteFunc(sas, func(sa *ikeSA) bool { return sa.state == stateDestroyed })
+		x.n -= len(sas) - len(live)
+		if len(live) == 0 {
+			delete(x.by, k)
+		} else {
+			x.by[k] = live
+		}
+	}
+}
+
+// of returns the IKE SAs with the peer id that came up, in that order, and perhaps
+// went down since.
+func (x *peerIndex) of(id ike.Identity) []*ikeSA { return x.by[identityKey(id)] }
+
+// remoteID is the peer's identity, as info reports it: the connection's, or the one the
+// peer proved when the connection takes any.
+func (sa *ikeSA) remoteID() ike.Identity {
+	if id := sa.conn.Remote.ID; len(id.Value) > 0 {
+		return id
+	}
+	return sa.ext.peerID
+}
+
 // checkUnique applies the connection's uniqueness policy (swanctl.conf's unique) to a
 // responder's IKE SA that has just authenticated its peer, as strongSwan's
 // check_uniqueness does: the other IKE SAs between the same two identities are
@@ -337,13 +390,13 @@ func (d *Daemon) hasContact(sa *ikeSA) bool {
 func (sa *ikeSA) checkUnique(ic bool) bool {
 	d := sa.d
 	policy := sa.conn.Unique
-	me, peer := sa.conn.Local.ID, sa.info().RemoteID
+	me, peer := sa.conn.Local.ID, sa.remoteID()
 	var dups []*ikeSA
-	for _, o := range d.sortedSAs() { // in the order they were made: each removal is in the trace
+	for _, o := range d.peers.of(peer) {
 		if o == sa || (o.state != stateEstablished && o.state != stateRekeying) || o.conn == nil {
 			continue
 		}
-		if o.conn.Local.ID.Equal(me) && o.info().RemoteID.Equal(peer) {
+		if o.conn.Local.ID.Equal(me) && o.remoteID().Equal(peer) {
 			dups = append(dups, o)
 		}
 	}

@@ -549,6 +549,7 @@ func (sa *ikeSA) rekeyedSA(initiator bool, spiI, spiR uint64, p ike.Proposal, ni
 	d.sas[n.mySPI()] = n
 	n.lastIn, n.lastOut = sa.lastIn, sa.lastOut
 	n.setState(stateEstablished)
+	d.peers.add(n) // hook (exch_auth.go): for checkUnique
 	info := n.info()
 	info.RekeyOf = sa.spiI
 	d.env.Observer.IKESAUp(info)

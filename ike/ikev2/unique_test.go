@@ -1,10 +1,13 @@
 package ikev2
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // INITIAL_CONTACT and the uniqueness policies (swanctl.conf's unique), as strongSwan's
@@ -111,4 +114,62 @@ func TestInitialContactRemovesLeftoversInOrder(t *testing.T) {
 			t.Fatalf("removed %q, want %q", removed, want)
 		}
 	}
+}
+
+// The responder's uniqueness check must not cost something for every other IKE SA of
+// the node (a gateway with 10,000 road warriors checks each new one): with a thousand
+// IKE SAs of other peers it allocates no more than with one.
+func TestCheckUniqueCostsNothingPerSA(t *testing.T) {
+	b, c := anyPeerGateway(t)
+	allocs := func(n int) float64 {
+		b.sas, b.peers = map[uint64]*ikeSA{}, peerIndex{}
+		for i := range n {
+			o := &ikeSA{d: b, conn: c, state: stateEstablished, serial: i + 1, ext: peer(i)}
+			b.sas[uint64(i+1)] = o
+			b.peers.add(o)
+		}
+		sa := &ikeSA{d: b, conn: c, state: stateConnecting, serial: n + 1, ext: peer(-1)}
+		return testing.AllocsPerRun(5, func() {
+			if !sa.checkUnique(false) {
+				t.Fatal("a new peer's IKE SA was refused")
+			}
+		})
+	}
+	if one, many := allocs(1), allocs(1000); many > one {
+		t.Errorf("checking one IKE SA against 1,000 others allocates %.0f times, against one %.0f", many, one)
+	}
+}
+
+// IKE SAs that went down leave the index of peers: it holds no more than about twice
+// the live ones, and still finds those.
+func TestPeerIndexLetsDestroyedGo(t *testing.T) {
+	b, c := anyPeerGateway(t)
+	live := &ikeSA{d: b, conn: c, state: stateEstablished, ext: peer(-1)}
+	b.sas[1] = live
+	b.peers.add(live)
+	for i := range 1000 {
+		o := &ikeSA{d: b, conn: c, state: stateEstablished, ext: peer(i)}
+		b.peers.add(o)
+		o.state = stateDestroyed
+	}
+	if b.peers.n > 2*len(b.sas)+16 {
+		t.Errorf("the index holds %d IKE SAs for %d live", b.peers.n, len(b.sas))
+	}
+	if got := b.peers.of(live.remoteID()); len(got) != 1 || got[0] != live {
+		t.Errorf("the live IKE SA's peer has %d IKE SAs in the index", len(got))
+	}
+}
+
+// anyPeerGateway is a responder whose connection takes any peer identity.
+func anyPeerGateway(t *testing.T) (*Daemon, *ike.Connection) {
+	w := newWorld(t)
+	c := conn(t, ipB, ipA, []string{benchIKE}, []string{benchESP}, "k")
+	c.Remote.ID = ike.Identity{} // %any: each peer's identity is the one it proved
+	b, _ := w.add(ipB, c, 2)
+	return b, c
+}
+
+// peer is the state of an IKE SA with road warrior i.
+func peer(i int) ikeSAExt {
+	return ikeSAExt{peerID: ike.Identity{Type: uint8(IDFQDN), Value: []byte(fmt.Sprintf("rw-%d.example", i))}}
 }
