@@ -1,9 +1,9 @@
 package ike
 
 import (
-	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -365,9 +365,9 @@ type VirtualIPHost interface {
 // connection yet (c nil). Both engines name their SAs so in the trace.
 func SAInstance(c *Connection, serial int) string {
 	if c == nil {
-		return fmt.Sprintf("#%d", serial)
+		return "#" + strconv.Itoa(serial)
 	}
-	return fmt.Sprintf("%s[%d]", c.Name, serial)
+	return c.Name + "[" + strconv.Itoa(serial) + "]"
 }
 
 // ConnName is the name of connection c, "" for none.

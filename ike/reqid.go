@@ -1,6 +1,9 @@
 package ike
 
-import "fmt"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // A reqid ties a Child SA's policies to its SA pair. Each child configuration has one,
 // which its trap policies use. One configuration can serve many peers at once (a
@@ -32,7 +35,7 @@ func (r *Reqids) Alloc(cfg uint32, local, remote []TrafficSelector, configured f
 	if r.use == nil {
 		r.use, r.by = map[uint32]*reqidUse{}, map[string]uint32{}
 	}
-	key := fmt.Sprint(cfg, local, remote)
+	key := reqidKey(cfg, local, remote)
 	if id, ok := r.by[key]; ok {
 		r.use[id].n++
 		return id
@@ -65,4 +68,25 @@ func (r *Reqids) Release(id uint32) {
 		delete(r.use, id)
 		delete(r.by, u.key)
 	}
+}
+
+// reqidKey is the key of a configuration's reqid and selectors. Two keys are equal when
+// the selectors print the same: addresses, protocol, and the ports of a protocol.
+func reqidKey(cfg uint32, local, remote []TrafficSelector) string {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, 64), cfg)
+	for _, ts := range [][]TrafficSelector{local, remote} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(ts)))
+		for _, t := range ts {
+			b = append(b, t.Proto)
+			if t.Proto != 0 {
+				b = binary.BigEndian.AppendUint16(b, t.StartPort)
+				b = binary.BigEndian.AppendUint16(b, t.EndPort)
+			}
+			for _, a := range []netip.Addr{t.Start, t.End} {
+				b = append(b, byte(a.BitLen()))
+				b, _ = a.AppendBinary(b)
+			}
+		}
+	}
+	return string(b)
 }
