@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
@@ -381,6 +382,25 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 
 // prefix is the prefix whose addresses the selector's range covers, if there is one.
 func (ts TrafficSelector) prefix() (netip.Prefix, bool) {
+	if ts.Start.IsValid() {
+		// The range is a prefix when End is Start with the low bits set: Start and End
+		// differ in a run of low bits, all zero in Start.
+		if ts.Start.BitLen() != ts.End.BitLen() || ts.Start.Zone() != "" || ts.End.Zone() != "" {
+			return netip.Prefix{}, false
+		}
+		a, b := ts.Start.As16(), ts.End.As16()
+		host, low := 0, true
+		for i := len(a) - 1; i >= 0; i-- {
+			x := a[i] ^ b[i]
+			switch {
+			case a[i]&x != 0, !low && x != 0, x&(x+1) != 0:
+				return netip.Prefix{}, false
+			}
+			host += bits.OnesCount8(x)
+			low = x == 0xff
+		}
+		return netip.PrefixFrom(ts.Start, ts.Start.BitLen()-host), true
+	}
 	for bits := 0; bits <= ts.Start.BitLen(); bits++ {
 		p := netip.PrefixFrom(ts.Start, bits)
 		if q := TSFromPrefix(p); q.Start == ts.Start && q.End == ts.End {
