@@ -367,8 +367,7 @@ func (x *peerIndex) sweep() {
 	}
 }
 
-// of returns the IKE SAs with the peer id that came up, in that order, and perhaps
-// went down since.
+// of returns the IKE SAs with the peer id that came up, and perhaps went down since.
 func (x *peerIndex) of(id ike.Identity) []*ikeSA { return x.by[identityKey(id)] }
 
 // remoteID is the peer's identity, as info reports it: the connection's, or the one the
@@ -403,6 +402,8 @@ func (sa *ikeSA) checkUnique(ic bool) bool {
 	if len(dups) == 0 || policy == "never" {
 		return true
 	}
+	// In the order they were made: each removal is in the trace.
+	slices.SortFunc(dups, func(a, b *ikeSA) int { return a.serial - b.serial })
 	if policy == "keep" {
 		d.action("unique = keep: %s already has an IKE SA with %s, refuse the new one", d.core.Node, peer)
 		return false

@@ -173,3 +173,29 @@ func anyPeerGateway(t *testing.T) (*Daemon, *ike.Connection) {
 func peer(i int) ikeSAExt {
 	return ikeSAExt{peerID: ike.Identity{Type: uint8(IDFQDN), Value: []byte(fmt.Sprintf("rw-%d.example", i))}}
 }
+
+// The duplicates a new IKE SA replaces go in the order they were made, not the order
+// they came up: the second of two IKE SAs with one peer came up first, and the
+// uniqueness check removes the first one first all the same.
+func TestCheckUniqueRemovesInOrderMade(t *testing.T) {
+	b, c := anyPeerGateway(t)
+	var sas []*ikeSA
+	for i := range 3 {
+		sa := &ikeSA{d: b, conn: c, state: stateEstablished, serial: i + 1, ext: peer(0)}
+		b.sas[uint64(i+1)] = sa
+		sas = append(sas, sa)
+	}
+	for _, i := range []int{1, 2, 0} { // came up in this order
+		b.peers.add(sas[i])
+	}
+	mark := len(b.env.Observer.(*recorder).states)
+	n := &ikeSA{d: b, conn: c, state: stateConnecting, serial: 4, ext: peer(0)}
+	if !n.checkUnique(true) {
+		t.Fatal("INITIAL_CONTACT refused the new IKE SA")
+	}
+	removed := b.env.Observer.(*recorder).states[mark:]
+	want := []string{"IKE SA c[1] DESTROYED", "IKE SA c[2] DESTROYED", "IKE SA c[3] DESTROYED"}
+	if !slices.Equal(removed, want) {
+		t.Errorf("removed %q, want %q", removed, want)
+	}
+}
