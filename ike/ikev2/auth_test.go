@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"net/netip"
@@ -479,5 +480,28 @@ func TestCorruptFragmentIsDropped(t *testing.T) {
 	}
 	if len(ra.ikeUp) != 1 || len(rb.ikeUp) != 1 {
 		t.Fatalf("not up after the retransmission: %v %v", ra.errors, rb.errors)
+	}
+}
+
+// An IKE SA keeps prf(Shared Secret, "Key Pad for IKEv2") of the last key it used; the
+// AUTH it computes is PSKAuth's for whatever key comes next: the same key again, another
+// (EAP without an MSK signs with SK_pi one way and SK_pr the other), one changed in place.
+func TestPSKAuthPadFollowsKey(t *testing.T) {
+	sa := &ikeSA{prf: ike.PRF(ike.PRF_HMAC_SHA2_384), initRequest: []byte("request"), initReply: []byte("reply"),
+		ni: []byte("ni"), nr: []byte("nr"), keys: ike.IKEKeys{SKpi: []byte("pi"), SKpr: []byte("pr")}}
+	id := mustID(t, "a.example")
+	k1, k2 := []byte("first key"), []byte("second key")
+	for i, c := range []struct {
+		key  []byte
+		init bool
+		edit bool // change k1 in place first
+	}{{k1, true, false}, {k1, false, false}, {k2, true, false}, {k1, false, false}, {k1, true, true}, {k2, false, false}} {
+		if c.edit {
+			k1[0] ^= 0xff
+		}
+		want := PSKAuth(sa.prf, c.key, sa.signedOctets(c.init, id))
+		if got := sa.pskAuth(c.key, c.init, id); !bytes.Equal(got, want) {
+			t.Errorf("call %d (key %q): AUTH %x, want %x", i, c.key, got, want)
+		}
 	}
 }

@@ -25,7 +25,7 @@ func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
 	if sa.ext.padded == nil || !bytes.Equal(sa.ext.padPSK, psk) {
-		sa.ext.padPSK, sa.ext.padded = psk, sa.prf.Sum(psk, []byte(keyPad))
+		sa.ext.padPSK, sa.ext.padded = bytes.Clone(psk), sa.prf.Sum(psk, []byte(keyPad))
 	}
 	return sa.prf.Sum(sa.ext.padded, sa.signedOctets(forInitiator, id))
 }
