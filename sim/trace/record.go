@@ -66,15 +66,19 @@ func hex32(v uint32) string { return Hex32(v) }
 // Hex64 writes an IKE SPI as the trace does: 16 lower-case hex digits.
 func Hex64(v uint64) string {
 	var b [8]byte
+	var h [16]byte
 	binary.BigEndian.PutUint64(b[:], v)
-	return hex.EncodeToString(b[:])
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // Hex32 writes an ESP or AH SPI as the trace does: 8 lower-case hex digits.
 func Hex32(v uint32) string {
 	var b [4]byte
+	var h [8]byte
 	binary.BigEndian.PutUint32(b[:], v)
-	return hex.EncodeToString(b[:])
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // Selectors writes traffic selectors as the trace does: "10.1.0.0/24".

@@ -145,7 +145,14 @@ func (r *Recorder) Drop(ref int, cause DropCause, text string, pkt []byte) *Even
 
 // DescribeIKE puts what the engine knows of an IKE message on its message event.
 func DescribeIKE(e *Event, i *ike.MessageInfo) {
-	e.Proto = fmt.Sprintf("ikev%d", i.Version)
+	switch i.Version {
+	case 1:
+		e.Proto = "ikev1"
+	case 2:
+		e.Proto = "ikev2"
+	default:
+		e.Proto = fmt.Sprintf("ikev%d", i.Version)
+	}
 	e.Exchange, e.Summary, e.Response, e.Retransmit, e.Weak = i.Exchange, i.Summary, i.Response, i.Retransmit, i.Weak
 	id := i.MessageID
 	e.MessageID = &id
