@@ -264,6 +264,9 @@ func unmarshalTransform(r *reader, prop, num int) (Transform, bool, error) {
 // IKE returns the proposal as the transform registry sees it.
 func (p *Proposal) IKE() ike.Proposal {
 	out := ike.Proposal{Protocol: p.Protocol}
+	if len(p.Transforms) > 0 {
+		out.Transforms = make([]ike.Transform, 0, len(p.Transforms))
+	}
 	for _, t := range p.Transforms {
 		out.Transforms = append(out.Transforms, ike.Transform{Type: t.Type, ID: t.ID, KeyLen: t.KeyLen})
 	}
@@ -274,6 +277,9 @@ func (p *Proposal) IKE() ike.Proposal {
 // and SPI.
 func NewProposal(number uint8, spi []byte, p ike.Proposal) *Proposal {
 	out := &Proposal{Number: number, Protocol: p.Protocol, SPI: spi}
+	if len(p.Transforms) > 0 {
+		out.Transforms = make([]Transform, 0, len(p.Transforms))
+	}
 	for _, t := range p.Transforms {
 		out.Transforms = append(out.Transforms, Transform{Type: t.Type, ID: t.ID, KeyLen: t.KeyLen})
 	}
