@@ -1,6 +1,7 @@
 package ikev2
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -289,6 +290,14 @@ func (m *Message) Marshal(sk *SKCrypto, rand io.Reader) ([]byte, error) {
 		}
 	} else if err := setLength(out, len(out)); err != nil {
 		return nil, err
+	}
+	if cap(out)-len(out) > len(out)/4 {
+		// The message may be kept (for AUTH, for retransmission) as long as its SA:
+		// not with the room the buffer had for a larger one.
+		out = bytes.Clone(out)
+		if enc != nil {
+			enc.Ciphertext = out[enc.offset+genericHeaderLen:]
+		}
 	}
 	m.Header = h
 	m.Length = uint32(len(out))
