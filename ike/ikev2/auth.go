@@ -30,10 +30,13 @@ type ikeSAExt struct {
 	// the failure that follows reports it (engine.go).
 	mismatch *ike.AuthMismatch
 	psk      []byte // the pre-shared key looked up for peerID (PSKFor)
-	// padded is prf(Shared Secret, "Key Pad for IKEv2") of padPSK: each side uses one
-	// key for its own AUTH and for the peer's.
-	padPSK, padded []byte
+	// pad is prf(Shared Secret, "Key Pad for IKEv2") of the key used last: each side
+	// uses one key for its own AUTH and for the peer's. Let go once the IKE SA is up.
+	pad *paddedKey
 }
+
+// paddedKey is a pre-shared key (a copy) and prf(it, "Key Pad for IKEv2").
+type paddedKey struct{ psk, padded []byte }
 
 // rekeyed is what the IKE SA that replaces this one keeps: the peer's identity and what
 // was negotiated in IKE_SA_INIT, since the new IKE SA has no IKE_SA_INIT of its own.

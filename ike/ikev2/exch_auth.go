@@ -24,10 +24,10 @@ func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id
 
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
-	if sa.ext.padded == nil || !bytes.Equal(sa.ext.padPSK, psk) {
-		sa.ext.padPSK, sa.ext.padded = bytes.Clone(psk), sa.prf.Sum(psk, []byte(keyPad))
+	if p := sa.ext.pad; p == nil || !bytes.Equal(p.psk, psk) {
+		sa.ext.pad = &paddedKey{psk: bytes.Clone(psk), padded: sa.prf.Sum(psk, []byte(keyPad))}
 	}
-	return sa.prf.Sum(sa.ext.padded, sa.signedOctets(forInitiator, id))
+	return sa.prf.Sum(sa.ext.pad.padded, sa.signedOctets(forInitiator, id))
 }
 
 func toID(id ike.Identity, responder bool) *ID {
@@ -194,6 +194,7 @@ func (sa *ikeSA) establish() {
 	sa.timers.Stop("IKE_SA_INIT half-open timeout")
 	sa.setState(stateEstablished)
 	sa.d.peers.add(sa)
+	sa.ext.pad = nil // AUTH is done
 	sa.d.env.Observer.IKESAUp(sa.info())
 	sa.d.action("%s established between %s and %s (%s)", sa.name(), sa.local, sa.remote, sa.proposal)
 	sa.armTimers()
