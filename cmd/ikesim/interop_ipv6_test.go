@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,4 +119,120 @@ func TestInteropIPv6(t *testing.T) {
 		}
 		n.shutdown(t)
 	})
+}
+
+// addNetns6 makes a network namespace with IPv6 on and its loopback up (::1 private to
+// it), with addrs on its loopback; the test's end deletes it.
+func addNetns6(t *testing.T, name string, addrs ...string) {
+	t.Helper()
+	exec.Command("ip", "netns", "del", name).Run() // a leftover of a killed run
+	ipCmd(t, "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	if out, err := exec.Command("ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0",
+		"net.ipv6.conf.default.disable_ipv6=0").CombinedOutput(); err != nil {
+		t.Fatalf("sysctl: %v\n%s", err, out)
+	}
+	ipCmd(t, "-n", name, "link", "set", "lo", "up")
+	for _, a := range addrs {
+		ipCmd(t, "-n", name, "addr", "add", a, "dev", "lo")
+	}
+}
+
+// swanChild is a Child SA as swanctl --list-sas shows it.
+type swanChild struct {
+	name, state, mode, proto string
+	in, out                  string // SPIs
+	local, remote            string // selectors
+}
+
+// childSAs lists charon's Child SAs.
+func (c *charon) childSAs(t *testing.T) []swanChild {
+	t.Helper()
+	out := c.must(t, "--list-sas")
+	head := regexp.MustCompile(`(?m)^  (\S+): #\d+, reqid \d+, (\w+), ([\w-]+), (\w+):`)
+	spi := regexp.MustCompile(`(?m)^    (in|out) +([0-9a-f]{8})`)
+	ts := regexp.MustCompile(`(?m)^    (local|remote) +(\S+)`)
+	var children []swanChild
+	heads := head.FindAllStringSubmatchIndex(out, -1)
+	for i, h := range heads {
+		end := len(out)
+		if i+1 < len(heads) {
+			end = heads[i+1][0]
+		}
+		block := out[h[1]:end]
+		ch := swanChild{name: out[h[2]:h[3]], state: out[h[4]:h[5]], mode: out[h[6]:h[7]], proto: out[h[8]:h[9]]}
+		for _, m := range spi.FindAllStringSubmatch(block, -1) {
+			if m[1] == "in" {
+				ch.in = m[2]
+			} else {
+				ch.out = m[2]
+			}
+		}
+		for _, m := range ts.FindAllStringSubmatch(block, -1) {
+			if m[1] == "local" {
+				ch.local = m[2]
+			} else {
+				ch.remote = m[2]
+			}
+		}
+		children = append(children, ch)
+	}
+	return children
+}
+
+// TestInteropIPv6ChildSA: an IKEv2 SA with an ESP Child SA between IPv6 selectors,
+// ikesim and charon both on ::1, each side initiating in turn. The kernel here has no
+// ESP, so charon runs kernel-libipsec (userspace ESP over a TUN device), and both run in
+// a network namespace of the test's own, whose loopback is theirs alone. charon installs
+// the Child SA with ikesim's SPIs and selectors (swanctl --list-sas), and ikesim's trace
+// holds the same.
+func TestInteropIPv6ChildSA(t *testing.T) {
+	ns := fmt.Sprintf("ikesim6-%d", os.Getpid()%100000)
+	ts, peerTS := netip.MustParsePrefix("fd00:16::1/128"), netip.MustParsePrefix("fd00:16::2/128")
+	addNetns6(t, ns, peerTS.String())
+	lo := netip.IPv6Loopback()
+	c := startCharon(t, charonOptions{netns: ns, port: 15500, portNATT: 14500, libipsec: true, logChildSAs: true})
+	charonAt := netip.AddrPortFrom(lo, c.port)
+	const suite, esp = "aes128-sha256-x25519", "aes128gcm16"
+	scenario := interopScenario(t, 2, false, suite, false, esp, `"`+ts.String()+`"`, `"`+peerTS.String()+`"`, false)
+	for i, ikesimInitiates := range []bool{true, false} {
+		t.Run(map[bool]string{true: "ikesim-initiates", false: "strongswan-initiates"}[ikesimInitiates], func(t *testing.T) {
+			listen := netip.AddrPortFrom(lo, uint16(16500+i))
+			c.load(t, swanConn{version: 2, local: lo, remote: listen, proposals: suite, espProps: esp,
+				localTS: peerTS.String(), remoteTS: ts.String()}.conf())
+			n := startLiveIn(t, ns, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
+				initiate: ikesimInitiates})
+			if !ikesimInitiates {
+				c.must(t, "--initiate", "--child", "net", "--timeout", "10")
+			}
+			n.waitFor(t, "the Child SA", func(tr *trace.Trace) bool { return has(tr, saUp("child")) })
+			sameSA(t, c.waitSAs(t, 1), n, "2")
+			var sa *trace.SARecord
+			n.do(func() {
+				for _, e := range n.host.Trace.Events {
+					if e.Kind == trace.KindSA && e.Op == "up" && e.SA.Type == "child" {
+						sa = e.SA
+					}
+				}
+			})
+			children := c.childSAs(t)
+			if len(children) != 1 {
+				t.Fatalf("charon holds %d Child SAs, want 1:\n%s", len(children), c.must(t, "--list-sas"))
+			}
+			ch := children[0]
+			t.Logf("charon: %+v; ikesim: in %s out %s, %v === %v", ch, sa.SPIIn, sa.SPIOut, sa.LocalTS, sa.RemoteTS)
+			want := swanChild{name: "net", state: "INSTALLED", mode: "TUNNEL-in-UDP", proto: "ESP",
+				in: sa.SPIOut, out: sa.SPIIn, local: peerTS.String(), remote: ts.String()}
+			if ch != want {
+				t.Errorf("charon's Child SA %+v, want %+v (ikesim's SPIs)", ch, want)
+			}
+			if !slices.Equal(sa.LocalTS, []string{ts.String()}) || !slices.Equal(sa.RemoteTS, []string{peerTS.String()}) {
+				t.Errorf("ikesim's Child SA has selectors %v === %v, want %s === %s", sa.LocalTS, sa.RemoteTS, ts, peerTS)
+			}
+			if err := n.shutdown(t); err != nil {
+				t.Fatal(err)
+			}
+			c.waitSAs(t, 0)
+		})
+	}
 }
