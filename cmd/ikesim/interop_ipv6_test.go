@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ikesim/ikesim/sim/trace"
 )
@@ -32,7 +33,8 @@ func freePort6(t *testing.T) uint16 {
 // ikesim offers AH between IPv6 selectors and charon selects it with ikesim's SPI; the
 // kernel has no AH, so charon cannot install it, and the test checks the negotiation.
 // (A Child SA that charon installs needs kernel-libipsec, which routes its traffic
-// through a TUN device: not in the host's namespace of a shared machine.)
+// through a TUN device: not in the host's namespace of a shared machine, so
+// TestInteropIPv6ChildSA runs in a namespace of its own.)
 func TestInteropIPv6(t *testing.T) {
 	lo := netip.IPv6Loopback()
 	c := startCharon(t, charonOptions{port: freePort6(t), portNATT: freePort6(t), logChildSAs: true})
@@ -185,7 +187,9 @@ func (c *charon) childSAs(t *testing.T) []swanChild {
 // ESP, so charon runs kernel-libipsec (userspace ESP over a TUN device), and both run in
 // a network namespace of the test's own, whose loopback is theirs alone. charon installs
 // the Child SA with ikesim's SPIs and selectors (swanctl --list-sas), and ikesim's trace
-// holds the same.
+// holds the same. ICMPv6 pings cross it both ways (ikesim's answered by the namespace's
+// kernel, the kernel's by ikesim), and tshark decrypts every ESP packet of ikesim's pcap
+// to its ICMPv6 echo with ikesim's key tables.
 func TestInteropIPv6ChildSA(t *testing.T) {
 	ns := fmt.Sprintf("ikesim6-%d", os.Getpid()%100000)
 	ts, peerTS := netip.MustParsePrefix("fd00:16::1/128"), netip.MustParsePrefix("fd00:16::2/128")
@@ -200,8 +204,9 @@ func TestInteropIPv6ChildSA(t *testing.T) {
 			listen := netip.AddrPortFrom(lo, uint16(16500+i))
 			c.load(t, swanConn{version: 2, local: lo, remote: listen, proposals: suite, espProps: esp,
 				localTS: peerTS.String(), remoteTS: ts.String()}.conf())
+			pcap := filepath.Join(t.TempDir(), "live.pcap")
 			n := startLiveIn(t, ns, liveOptions{scenario: scenario, node: "ikesim", listen: listen, peers: peerFlags{"charon": charonAt},
-				initiate: ikesimInitiates})
+				initiate: ikesimInitiates, pcap: pcap})
 			if !ikesimInitiates {
 				c.must(t, "--initiate", "--child", "net", "--timeout", "10")
 			}
@@ -229,10 +234,33 @@ func TestInteropIPv6ChildSA(t *testing.T) {
 			if !slices.Equal(sa.LocalTS, []string{ts.String()}) || !slices.Equal(sa.RemoteTS, []string{peerTS.String()}) {
 				t.Errorf("ikesim's Child SA has selectors %v === %v, want %s === %s", sa.LocalTS, sa.RemoteTS, ts, peerTS)
 			}
+			// Traffic both ways: the namespace's kernel answers ikesim's ICMPv6 echo
+			// requests that charon decrypts into its TUN device, and ikesim answers the
+			// kernel's.
+			n.do(func() { n.host.Ping(peerTS.Addr(), 2, 100*time.Millisecond) })
+			n.waitFor(t, "the echo replies of charon's side", pingAnswered(peerTS.Addr(), 2))
+			if out, err := exec.Command("ip", "netns", "exec", ns, "ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "3",
+				"-I", peerTS.Addr().String(), ts.Addr().String()).CombinedOutput(); err != nil {
+				t.Fatalf("ping %s from %s: %v\n%s", ts.Addr(), peerTS.Addr(), err, out)
+			}
+			if out := c.must(t, "--list-sas"); !regexp.MustCompile(`in +[0-9a-f]{8}, +\d+ bytes, +[1-9]\d* packets`).MatchString(out) ||
+				!regexp.MustCompile(`out +[0-9a-f]{8}, +\d+ bytes, +[1-9]\d* packets`).MatchString(out) {
+				t.Errorf("charon's Child SA carried no packets one way:\n%s", out)
+			}
 			if err := n.shutdown(t); err != nil {
 				t.Fatal(err)
 			}
 			c.waitSAs(t, 0)
+			tsharkDecrypts(t, pcap, trace.Keys(n.host.Trace), listen.Port(), 0)
+		})
+	}
+}
+
+// pingAnswered matches a trace in which count echo replies from dst came back.
+func pingAnswered(dst netip.Addr, count int) func(tr *trace.Trace) bool {
+	return func(tr *trace.Trace) bool {
+		return has(tr, func(e *trace.Event) bool {
+			return e.Ping != nil && e.Ping.Op == trace.PingReply && e.Ping.Dst == dst.String() && e.Ping.Answered == count
 		})
 	}
 }

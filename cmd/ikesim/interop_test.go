@@ -872,7 +872,7 @@ func TestInteropAlgorithmsESP(t *testing.T) {
 }
 
 // tsharkDecrypts has tshark read the pcap of a live run with ikesim's key tables: every
-// encrypted IKE message decrypts, every ESP packet decrypts to ICMP with a good ICV, and
+// encrypted IKE message decrypts, every ESP packet decrypts to ICMP or ICMPv6 with a good ICV, and
 // nothing is malformed. retransmits are IKEv1 retransmissions in the run: tshark chains
 // IKEv1 IVs through the messages it sees, so it cannot decrypt those.
 func tsharkDecrypts(t *testing.T, pcap string, keys trace.KeyTables, port uint16, retransmits int) {
@@ -880,7 +880,7 @@ func tsharkDecrypts(t *testing.T, pcap string, keys trace.KeyTables, port uint16
 	bin := testenv.Tool(t, "tshark", "tshark")
 	args := append([]string{"-r", pcap, "-d", fmt.Sprintf("udp.port==%d,udpencap", port)}, keys.TsharkArgs()...)
 	args = append(args, "-T", "fields", "-e", "isakmp.flag_e", "-e", "isakmp.nextpayload", "-e", "isakmp.enc.decrypted",
-		"-e", "isakmp.hash", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "icmp.type", "-e", "_ws.expert.severity")
+		"-e", "isakmp.hash", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "icmp.type", "-e", "_ws.expert.severity", "-e", "icmpv6.type")
 	out, err := exec.Command(bin, args...).Output()
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
@@ -888,10 +888,10 @@ func tsharkDecrypts(t *testing.T, pcap string, keys trace.KeyTables, port uint16
 	var enc, dec, esp, good, icmp, expert int
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) < 8 {
+		if len(f) < 9 {
 			t.Fatalf("tshark printed %q", line)
 		}
-		flagE, next, decrypted, hash, spi, icv, icmpType, severity := f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]
+		flagE, next, decrypted, hash, spi, icv, icmpType, severity := f[0], f[1], f[2], f[3], f[4], f[5], f[6]+f[8], f[7]
 		if flagE == "1" || slices.Contains(strings.Split(next, ","), "46") {
 			enc++
 			if decrypted != "" || (flagE == "1" && hash != "") {
