@@ -67,11 +67,16 @@ func TopologyOf(tr *trace.Trace, name string) *Topology {
 	for _, e := range topo {
 		n := TopoNode{Name: e.Node, Kind: e.Topology.NodeKind, NAT: e.Topology.NAT}
 		for _, i := range e.Topology.Ifaces {
-			if !slices.Contains(n.Addrs, i.Prefix) { // an imported peer's interfaces share its address
-				n.Addrs = append(n.Addrs, i.Prefix)
-			}
-			if p, err := netip.ParsePrefix(i.Prefix); err == nil {
-				owner[p.Addr().String()] = e.Node
+			for _, a := range []string{i.Prefix, i.Also} {
+				if a == "" {
+					continue
+				}
+				if !slices.Contains(n.Addrs, a) { // an imported peer's interfaces share its address
+					n.Addrs = append(n.Addrs, a)
+				}
+				if p, err := netip.ParsePrefix(a); err == nil {
+					owner[p.Addr().String()] = e.Node
+				}
 			}
 			if i.Link != nil && i.Peer != "" {
 				t.Links = append(t.Links, TopoLink{A: e.Node, B: i.Peer, Label: linkLabel(i.Link)})

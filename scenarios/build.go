@@ -29,18 +29,31 @@ func Build(s *Scenario, seed uint64) (*Run, error) {
 	}
 	for _, n := range f.Topology.Nodes {
 		kind, _ := nodeKind(n.Kind)
-		prefixes := n.Prefixes()
-		nd, err := net.AddNode(n.Name, kind, prefixes...)
+		ifaces := n.Interfaces()
+		var first []netip.Prefix
+		for _, ifc := range ifaces {
+			first = append(first, ifc[0])
+		}
+		nd, err := net.AddNode(n.Name, kind, first...)
 		if err != nil {
 			return fail("%v", err)
+		}
+		for i, ifc := range ifaces {
+			for _, p := range ifc[1:] { // dual stack
+				if err := nd.AddAddr(i, p); err != nil {
+					return fail("%v", err)
+				}
+			}
 		}
 		nd.NATOutside, nd.Group = -1, n.Group
 		if n.NAT != nil {
 			nd.NATTimeout = n.NAT.Timeout.D()
 			if n.NAT.Outside != "" {
-				for i, p := range prefixes {
-					if p.Addr().String() == n.NAT.Outside {
-						nd.NATOutside = i
+				for i, ifc := range ifaces {
+					for _, p := range ifc {
+						if p.Addr().String() == n.NAT.Outside {
+							nd.NATOutside = i
+						}
 					}
 				}
 			}

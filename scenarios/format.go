@@ -50,8 +50,11 @@ type SegmentSpec struct {
 
 // NodeSpec is one node.
 type NodeSpec struct {
-	Name      string   `yaml:"name"`
-	Kind      string   `yaml:"kind"` // host, gateway, router, nat
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"` // host, gateway, router, nat
+	// Address and Addresses are the node's interfaces, one entry each: an address with
+	// its prefix length, or the two addresses of a dual-stack interface, one IPv4 and
+	// one IPv6, separated by a space ("10.1.0.1/24 2001:db8:1::1/64").
 	Address   string   `yaml:"address"`
 	Addresses []string `yaml:"addresses"`
 	Gateway   string   `yaml:"gateway"`
@@ -64,13 +67,30 @@ type NodeSpec struct {
 }
 
 // Prefixes are the node's addresses with their prefix lengths (a bare address is a
-// /32), in the order written; one that does not parse is left out (validation reports
-// it).
+// /32 or a /128), in the order written; one that does not parse is left out
+// (validation reports it).
 func (n *NodeSpec) Prefixes() []netip.Prefix {
 	var out []netip.Prefix
-	for _, a := range append([]string{n.Address}, n.Addresses...) {
-		if p, err := parsePrefix(a); a != "" && err == nil {
-			out = append(out, p)
+	for _, ifc := range n.Interfaces() {
+		out = append(out, ifc...)
+	}
+	return out
+}
+
+// Interfaces are the node's interfaces in the order written, each with its addresses
+// (two on a dual-stack interface); an address that does not parse is left out
+// (validation reports it).
+func (n *NodeSpec) Interfaces() [][]netip.Prefix {
+	var out [][]netip.Prefix
+	for _, entry := range append([]string{n.Address}, n.Addresses...) {
+		var ifc []netip.Prefix
+		for _, a := range strings.Fields(entry) {
+			if p, err := parsePrefix(a); err == nil {
+				ifc = append(ifc, p)
+			}
+		}
+		if len(ifc) > 0 {
+			out = append(out, ifc)
 		}
 	}
 	return out

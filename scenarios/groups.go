@@ -242,29 +242,35 @@ func countedAddresses(node ast.Node) []ast.Node {
 // An address that leaves its prefix is reported where the template writes it.
 func (d *decoder) countAddresses(n *NodeSpec, counted []ast.Node, i int) {
 	k := 0
-	step := func(s string) string {
+	// step counts each address of an entry (a dual-stack interface has two).
+	step := func(entry string) string {
 		at := ast.Node(nil)
 		if k < len(counted) {
 			at = counted[k]
 		}
 		k++
 		if at == nil || i == 1 {
-			return s
+			return entry
 		}
-		p, err := parsePrefix(s)
-		if err != nil {
-			return s // reported by validation, at the template
+		fields := strings.Fields(entry)
+		for f, s := range fields {
+			p, err := parsePrefix(s)
+			if err != nil {
+				return entry // reported by validation, at the template
+			}
+			a, ok := addAddr(p.Addr(), uint32(i-1))
+			if !ok || !p.Contains(a) {
+				d.errs = append(d.errs, schemaError{at, fmt.Sprintf("group %s runs out of addresses: member %d would have %s plus %d, outside %s",
+					n.Group, i, p.Addr(), i-1, p.Masked()), true})
+				return entry
+			}
+			if !strings.Contains(s, "/") {
+				fields[f] = a.String()
+			} else {
+				fields[f] = netip.PrefixFrom(a, p.Bits()).String()
+			}
 		}
-		a, ok := addAddr(p.Addr(), uint32(i-1))
-		if !ok || !p.Contains(a) {
-			d.errs = append(d.errs, schemaError{at, fmt.Sprintf("group %s runs out of addresses: member %d would have %s plus %d, outside %s",
-				n.Group, i, p.Addr(), i-1, p.Masked()), true})
-			return s
-		}
-		if !strings.Contains(s, "/") {
-			return a.String()
-		}
-		return netip.PrefixFrom(a, p.Bits()).String()
+		return strings.Join(fields, " ")
 	}
 	if n.Address != "" {
 		n.Address = step(n.Address)
@@ -274,8 +280,21 @@ func (d *decoder) countAddresses(n *NodeSpec, counted []ast.Node, i int) {
 	}
 }
 
-// addAddr is a + n, false past 255.255.255.255.
+// addAddr is a + n, false past 255.255.255.255 (or past the last IPv6 address).
 func addAddr(a netip.Addr, n uint32) (netip.Addr, bool) {
+	if a.Is6() {
+		b := a.As16()
+		carry := uint64(n)
+		for j := 15; j >= 0 && carry > 0; j-- {
+			carry += uint64(b[j])
+			b[j] = byte(carry)
+			carry >>= 8
+		}
+		if carry > 0 {
+			return netip.Addr{}, false
+		}
+		return netip.AddrFrom16(b), true
+	}
 	b := a.As4()
 	v := uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
 	v += uint64(n)

@@ -310,13 +310,11 @@ func (v *validator) check() {
 			v.errorf(p, "node %q has no address", n.Name)
 		}
 		for j, a := range addrs {
-			if _, err := parsePrefix(a); err != nil {
-				q := ap
-				if ap == p+".addresses" {
-					q = fmt.Sprintf("%s[%d]", ap, j)
-				}
-				v.errorf(q, "%v", err)
+			q := ap
+			if ap == p+".addresses" {
+				q = fmt.Sprintf("%s[%d]", ap, j)
 			}
+			v.interfaceAddrs(q, a)
 		}
 		v.charon(n.Charon, p+".charon")
 		if n.NAT != nil && n.Kind != "nat" {
@@ -557,6 +555,31 @@ func (v *validator) step(p string, st *Step) {
 	}
 }
 
+// interfaceAddrs checks an interface's entry of addresses: one address with its prefix
+// length, or a dual-stack interface's IPv4 and IPv6 addresses separated by a space.
+func (v *validator) interfaceAddrs(path, entry string) {
+	fields := strings.Fields(entry)
+	if len(fields) > 2 {
+		v.errorf(path, "%q has %d addresses; an interface has one, or one IPv4 and one IPv6 address separated by a space (dual stack)", entry, len(fields))
+		return
+	}
+	if len(fields) == 0 {
+		fields = []string{entry}
+	}
+	var parsed []netip.Prefix
+	for _, a := range fields {
+		p, err := parsePrefix(a)
+		if err != nil {
+			v.errorf(path, "%v", err)
+			return
+		}
+		parsed = append(parsed, p)
+	}
+	if len(parsed) == 2 && parsed[0].Addr().Is4() == parsed[1].Addr().Is4() {
+		v.errorf(path, "%q: a dual-stack interface has one IPv4 and one IPv6 address, not two of one family (give each its own entry: one interface each)", entry)
+	}
+}
+
 // pingSource checks that a ping's source is an address of the node that sends it.
 func (v *validator) pingSource(path, node, src string) {
 	a, err := netip.ParseAddr(src)
@@ -568,8 +591,8 @@ func (v *validator) pingSource(path, node, src string) {
 	if n == nil {
 		return // reported already
 	}
-	for _, s := range append([]string{n.Address}, n.Addresses...) {
-		if p, err := parsePrefix(s); err == nil && p.Addr() == a {
+	for _, p := range n.Prefixes() {
+		if p.Addr() == a {
 			return
 		}
 	}

@@ -119,7 +119,9 @@ func (nd *Node) InstallTraps() {
 			// local_ts dynamic: the node's own addresses, as strongSwan's trap policy
 			// takes the local address for it.
 			for _, i := range nd.Ifaces {
-				local = append(local, ike.TSFromPrefix(netip.PrefixFrom(i.Addr(), 32)))
+				for _, p := range i.Prefixes() {
+					local = append(local, ike.TSFromPrefix(netip.PrefixFrom(p.Addr(), p.Addr().BitLen())))
+				}
 			}
 		}
 		InstallPolicies(nd.SPD, t.ReqID, t.Conn+"/"+t.Child, local, t.RemoteTS)

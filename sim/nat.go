@@ -38,7 +38,7 @@ func (nd *Node) natTimeout() time.Duration {
 	return 60 * time.Second
 }
 
-// portOf reads the port (UDP) or echo identifier (ICMP) that the NAT maps.
+// portOf reads the port (UDP) or echo identifier (ICMP, ICMPv6) that the NAT maps.
 func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 	switch ip.Protocol {
 	case ipsec.ProtoUDP:
@@ -53,6 +53,12 @@ func portOf(ip *ipsec.IPv4, src bool) (uint16, bool) {
 	case ipsec.ProtoICMP:
 		ic, err := ipsec.ParseICMP(ip.Payload)
 		if err != nil || (ic.Type != ipsec.ICMPEchoRequest && ic.Type != ipsec.ICMPEchoReply) {
+			return 0, false
+		}
+		return ic.ID, true
+	case ipsec.ProtoICMPv6:
+		ic, err := ipsec.ParseICMPv6(ip.Payload, ip.Src, ip.Dst)
+		if err != nil || (ic.Type != ipsec.ICMPv6EchoRequest && ic.Type != ipsec.ICMPv6EchoReply) {
 			return 0, false
 		}
 		return ic.ID, true
@@ -82,6 +88,11 @@ func setPort(ip *ipsec.IPv4, src bool, port uint16) {
 		ic, _ := ipsec.ParseICMP(ip.Payload)
 		ic.ID = port
 		ip.Payload = ic.Marshal()
+	case ipsec.ProtoICMPv6:
+		// the checksum covers the pseudo-header, with the address just rewritten
+		ic, _ := ipsec.ParseICMP(ip.Payload)
+		ic.ID = port
+		ip.Payload = ic.AppendV6(nil, ip.Src, ip.Dst)
 	}
 }
 
@@ -98,6 +109,10 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *PacketM
 			nd.drop(pkt, ref, trace.DropNAT, fmt.Sprintf("NAT: cannot translate protocol %d (no ports)", ip.Protocol))
 			return
 		}
+		if out.AddrFor(ip.Src).Is4() != ip.Src.Is4() {
+			nd.drop(pkt, ref, trace.DropNAT, fmt.Sprintf("NAT: the outside interface has no address of %s's family", ip.Src))
+			return
+		}
 		key := natKey{ip.Protocol, ip.Src, port}
 		m := nd.natMap[key]
 		if m != nil && now-m.lastUsed > nd.natTimeout() {
@@ -106,7 +121,7 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *PacketM
 		}
 		if m == nil {
 			nd.natPort++
-			m = &natEntry{inside: key, outside: natKey{ip.Protocol, out.Addr(), 40000 + nd.natPort}}
+			m = &natEntry{inside: key, outside: natKey{ip.Protocol, out.AddrFor(ip.Src), 40000 + nd.natPort}}
 			if ip.Protocol == ipsec.ProtoAH {
 				m.outside.port = 0
 			}
@@ -115,7 +130,7 @@ func (nd *Node) natReceive(ifc *Iface, ip *ipsec.IPv4, pkt []byte, meta *PacketM
 			nd.Action(fmt.Sprintf("NAT: new mapping %s:%d → %s:%d", key.addr, key.port, m.outside.addr, m.outside.port))
 		}
 		m.lastUsed = now
-		ip.Src = out.Addr()
+		ip.Src = out.AddrFor(ip.Src)
 		setPort(ip, true, m.outside.port)
 		nd.natForward(ip, meta, ref)
 		return

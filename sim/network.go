@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -68,6 +69,23 @@ func (n *Network) AddNode(name string, kind NodeKind, addrs ...netip.Prefix) (*N
 	n.Nodes = append(n.Nodes, nd)
 	n.byName[name] = nd
 	return nd, nil
+}
+
+// AddAddr makes interface index of the node dual-stack: it gives it p, an address of
+// the other family than the one it has. Call it before the interface is linked.
+func (nd *Node) AddAddr(index int, p netip.Prefix) error {
+	if index < 0 || index >= len(nd.Ifaces) {
+		return fmt.Errorf("sim: node %q has no interface %d", nd.Name, index)
+	}
+	i := nd.Ifaces[index]
+	switch {
+	case i.Also.IsValid():
+		return fmt.Errorf("sim: interface %s of node %q has two addresses already", i.Prefix, nd.Name)
+	case p.Addr().Is4() == i.Addr().Is4():
+		return fmt.Errorf("sim: interface %s of node %q can take an address of the other family only, not %s", i.Prefix, nd.Name, p)
+	}
+	i.Also = p
+	return nil
 }
 
 // LinkParams are a link's impairments.
@@ -161,15 +179,19 @@ func (n *Network) AddSegment(name string, p LinkParams) (*Segment, error) {
 // interface when within is not valid).
 func (s *Segment) Join(nd *Node, within netip.Prefix) (*Iface, error) {
 	for _, i := range nd.Ifaces {
-		if !i.free() || within.IsValid() && !within.Contains(i.Addr()) {
+		if !i.free() || within.IsValid() && !slices.ContainsFunc(i.Prefixes(), func(p netip.Prefix) bool { return within.Contains(p.Addr()) }) {
 			continue
 		}
-		if other := s.byAddr[i.Addr()]; other != nil {
-			return nil, fmt.Errorf("sim: %s of node %q is node %q's address on segment %s too", i.Addr(), nd.Name, other.Node.Name, s.Name)
+		for _, p := range i.Prefixes() {
+			if other := s.byAddr[p.Addr()]; other != nil {
+				return nil, fmt.Errorf("sim: %s of node %q is node %q's address on segment %s too", p.Addr(), nd.Name, other.Node.Name, s.Name)
+			}
 		}
 		i.Segment = s
 		s.Members = append(s.Members, i)
-		s.byAddr[i.Addr()] = i
+		for _, p := range i.Prefixes() {
+			s.byAddr[p.Addr()] = i
+		}
 		return i, nil
 	}
 	if within.IsValid() {
@@ -188,12 +210,14 @@ func (n *Network) Link(a, b string) *Link {
 	return nil
 }
 
-// Iface is one interface of a node: an address with its prefix, and the link or the
-// segment it is on.
+// Iface is one interface of a node: an address with its prefix (two on a dual-stack
+// interface, one of each family), and the link or the segment it is on.
 type Iface struct {
-	Node    *Node
-	Index   int
-	Prefix  netip.Prefix
+	Node   *Node
+	Index  int
+	Prefix netip.Prefix
+	// Also is a dual-stack interface's address of the other family (or not valid).
+	Also    netip.Prefix
 	Link    *Link
 	Segment *Segment
 	// segLast is when the latest datagram this interface put on its segment arrives,
@@ -207,8 +231,30 @@ func (i *Iface) free() bool { return i.Link == nil && i.Segment == nil }
 // attached reports whether the interface is on a link or a segment.
 func (i *Iface) attached() bool { return !i.free() }
 
-// Addr is the interface's address.
+// Addr is the interface's (first) address.
 func (i *Iface) Addr() netip.Addr { return i.Prefix.Addr() }
+
+// Prefixes are the interface's addresses with their prefix lengths: Prefix, then Also.
+func (i *Iface) Prefixes() []netip.Prefix {
+	if i.Also.IsValid() {
+		return []netip.Prefix{i.Prefix, i.Also}
+	}
+	return []netip.Prefix{i.Prefix}
+}
+
+// has reports whether a is one of the interface's addresses.
+func (i *Iface) has(a netip.Addr) bool {
+	return i.Prefix.Addr() == a || i.Also.IsValid() && i.Also.Addr() == a
+}
+
+// AddrFor is the interface's address of dst's family: the source of what it sends to
+// dst. An interface without one gives its first.
+func (i *Iface) AddrFor(dst netip.Addr) netip.Addr {
+	if i.Also.IsValid() && i.Also.Addr().Is4() == dst.Is4() {
+		return i.Also.Addr()
+	}
+	return i.Prefix.Addr()
+}
 
 // Peer is the interface at the other end of the link, or nil.
 func (i *Iface) Peer() *Iface {
@@ -230,8 +276,15 @@ func sameSubnet(a, b *Node, addrA, addrB netip.Addr) (*Iface, *Iface) {
 	}
 	for _, ia := range a.Ifaces {
 		for _, ib := range b.Ifaces {
-			if ia.free() && ib.free() && ia.Prefix.Masked() == ib.Prefix.Masked() {
-				return ia, ib
+			if !ia.free() || !ib.free() {
+				continue
+			}
+			for _, pa := range ia.Prefixes() {
+				for _, pb := range ib.Prefixes() {
+					if pa.Masked() == pb.Masked() {
+						return ia, ib
+					}
+				}
 			}
 		}
 	}
@@ -241,7 +294,7 @@ func sameSubnet(a, b *Node, addrA, addrB netip.Addr) (*Iface, *Iface) {
 func (nd *Node) freeIface(addr netip.Addr, other *Node) (*Iface, error) {
 	for _, i := range nd.Ifaces {
 		if addr.IsValid() {
-			if i.Addr() == addr {
+			if i.has(addr) {
 				if !i.free() {
 					return nil, fmt.Errorf("sim: interface %s of %q is linked twice", addr, nd.Name)
 				}
@@ -273,7 +326,9 @@ func (n *Network) ComputeRoutes() {
 	for _, src := range n.Nodes {
 		src.routes, src.shared, src.segIface = &routeTable{}, nil, nil
 		for _, i := range src.Ifaces {
-			src.routes.add(route{prefix: i.Prefix, iface: i})
+			for _, p := range i.Prefixes() {
+				src.routes.add(route{prefix: p, iface: i})
+			}
 		}
 		var attached []*Iface
 		for _, i := range src.Ifaces {
@@ -326,8 +381,10 @@ func (n *Network) search(src *Node, seg *Segment, add func(route) bool) {
 			if pn.Kind == KindNAT && pi != p && pi.Index != pn.outsideIndex() {
 				continue // private side of a NAT: not routable from outside
 			}
-			hop.prefix = pi.Prefix.Masked()
-			add(hop)
+			for _, p := range pi.Prefixes() {
+				hop.prefix = p.Masked()
+				add(hop)
+			}
 		}
 		if pn.Kind != KindHost {
 			queue = append(queue, pn)
@@ -439,7 +496,7 @@ func (nd *Node) route(dst netip.Addr) (*Iface, *Iface) {
 // HasAddr reports whether a is one of the node's addresses (its virtual IP included).
 func (nd *Node) HasAddr(a netip.Addr) bool {
 	for _, i := range nd.Ifaces {
-		if i.Addr() == a {
+		if i.has(a) {
 			return true
 		}
 	}
@@ -458,10 +515,10 @@ func (nd *Node) Addr() netip.Addr {
 }
 
 // sourceFor picks the source address for a packet to dst: the address of the outgoing
-// interface (or the virtual IP when the packet will be tunnelled).
+// interface of dst's family (or the virtual IP when the packet will be tunnelled).
 func (nd *Node) sourceFor(dst netip.Addr) netip.Addr {
 	if i, _ := nd.route(dst); i != nil {
-		return i.Addr()
+		return i.AddrFor(dst)
 	}
 	return nd.Addr()
 }
@@ -512,7 +569,9 @@ func (nd *Node) recordTopology(text string) {
 func (nd *Node) describe() string {
 	var addrs []string
 	for _, i := range nd.Ifaces {
-		addrs = append(addrs, i.Prefix.String())
+		for _, p := range i.Prefixes() {
+			addrs = append(addrs, p.String())
+		}
 	}
 	return fmt.Sprintf("node %s: %s with %s", nd.Name, nd.Kind, strings.Join(addrs, ", "))
 }
@@ -527,6 +586,9 @@ func (nd *Node) topology() *trace.Topology {
 	}
 	for _, i := range nd.Ifaces {
 		ti := trace.Iface{Prefix: i.Prefix.String()}
+		if i.Also.IsValid() {
+			ti.Also = i.Also.String()
+		}
 		if p := i.Peer(); p != nil {
 			ti.Peer = p.Node.Name
 			if l := i.Link; l.A == i {

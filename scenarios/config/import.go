@@ -171,13 +171,7 @@ func fragmentTopology(top scenarios.Topology, nodes []*Node) *topology {
 	kinds := map[string]string{}
 	for _, ns := range top.Nodes {
 		tn := &topoNode{name: ns.Name, kind: ns.Kind}
-		for _, a := range append([]string{ns.Address}, ns.Addresses...) {
-			if p, err := netip.ParsePrefix(a); err == nil {
-				tn.prefixes = append(tn.prefixes, p)
-			} else if ad, err := netip.ParseAddr(a); err == nil {
-				tn.prefixes = append(tn.prefixes, netip.PrefixFrom(ad, 32))
-			}
-		}
+		tn.prefixes = ns.Prefixes()
 		kinds[ns.Name] = ns.Kind
 		t.nodes = append(t.nodes, tn)
 	}

@@ -33,13 +33,7 @@ func export(s *scenarios.Scenario, node string) ([]byte, []config.Note, error) {
 		e.note("node %s: its charon section (strongSwan's half-open limits and cookies) has no equivalent in this IOS export; left out", node)
 	}
 	if spec != nil {
-		for _, a := range append([]string{spec.Address}, spec.Addresses...) {
-			if p, err := netip.ParsePrefix(a); err == nil {
-				e.addrs = append(e.addrs, p)
-			} else if ad, err := netip.ParseAddr(a); err == nil {
-				e.addrs = append(e.addrs, netip.PrefixFrom(ad, 32))
-			}
-		}
+		e.addrs = spec.Prefixes()
 	}
 	return e.write(), e.notes, nil
 }

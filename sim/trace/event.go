@@ -262,8 +262,10 @@ func Policies(ps []*ipsec.Policy) []Policy {
 
 // Iface is one interface of a node, and the node at the other end of its link.
 type Iface struct {
-	Prefix string `json:"prefix"`         // 10.1.0.1/24
-	Peer   string `json:"peer,omitempty"` // the node at the other end of its link
+	Prefix string `json:"prefix"` // 10.1.0.1/24
+	// Also is a dual-stack interface's address of the other family: 2001:db8:1::1/64.
+	Also string `json:"also,omitempty"`
+	Peer string `json:"peer,omitempty"` // the node at the other end of its link
 	// Segment is the shared segment (LAN) the interface is on, instead of a link.
 	Segment string `json:"segment,omitempty"`
 	// Link is the impairments of its link, on the link's first end only, or of its

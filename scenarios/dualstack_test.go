@@ -1,0 +1,81 @@
+package scenarios
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ikesim/ikesim/sim/trace"
+)
+
+// dualNAT: a dual-stack host behind a NAT whose inside and outside interfaces are both
+// dual-stack, pinging a dual-stack server over IPv4 and over IPv6.
+const dualNAT = `name: dual-nat
+topology:
+  nodes:
+    - {name: h, kind: host, address: "192.168.1.10/24 fd00:1::10/64"}
+    - {name: nat, kind: nat, addresses: ["192.168.1.1/24 fd00:1::1/64", "198.51.100.1/24 2001:db8::1/64"]}
+    - {name: srv, kind: host, address: "198.51.100.2/24 2001:db8::2/64"}
+  links:
+    - {between: [h, nat]}
+    - {between: [nat, srv]}
+timeline:
+  - {at: 0s, ping: {from: h, to: 198.51.100.2, count: 1}}
+  - {at: 1s, ping: {from: h, to: "2001:db8::2", count: 1}}
+expect:
+  - pings: {from: h, to: 198.51.100.2, answered: 1, of: 1}
+    says: "The IPv4 ping crosses the NAT."
+  - pings: {from: h, to: "2001:db8::2", answered: 1, of: 1}
+    says: "The IPv6 ping crosses the NAT."
+`
+
+// TestDualStackNAT: on one dual-stack interface each family has its routes, and a NAT
+// maps each packet to its outside address of the packet's own family.
+func TestDualStackNAT(t *testing.T) {
+	tr := gradeYAML(t, dualNAT)
+	var srcs []string
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage && e.From == "nat" && e.To == "srv" {
+			srcs = append(srcs, e.Src)
+		}
+		if e.Kind == trace.KindMessage && e.From == "h" && !strings.HasPrefix(e.Src, "192.168.1.10") && !strings.HasPrefix(e.Src, "fd00:1::10") {
+			t.Errorf("h sends from %s", e.Src)
+		}
+	}
+	if !slices.Equal(srcs, []string{"198.51.100.1", "2001:db8::1"}) {
+		t.Errorf("the NAT sends to srv from %v, want 198.51.100.1 then 2001:db8::1", srcs)
+	}
+}
+
+// TestDualStackNATWithoutTheFamily: a NAT with an IPv4-only outside interface drops the
+// IPv6 packet from inside, with a drop that names the cause, and passes the IPv4 one.
+func TestDualStackNATWithoutTheFamily(t *testing.T) {
+	src := strings.Replace(dualNAT, `"198.51.100.1/24 2001:db8::1/64"`, `198.51.100.1/24`, 1)
+	src = strings.Replace(src, "answered: 1, of: 1}\n    says: \"The IPv6", "answered: 0, of: 1}\n    says: \"The IPv6", 1)
+	tr := gradeYAML(t, src)
+	var drops []*trace.Event
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindDrop && e.Node == "nat" {
+			drops = append(drops, e)
+		}
+	}
+	if len(drops) != 1 || drops[0].Cause != trace.DropNAT || !strings.Contains(drops[0].Text, "no address of fd00:1::10's family") {
+		t.Errorf("the NAT's drops %+v, want one NAT drop naming the missing family", drops)
+	}
+}
+
+// TestDualStackAddressesValidated: an entry takes one address, or one of each family.
+func TestDualStackAddressesValidated(t *testing.T) {
+	for _, tc := range []struct{ entry, want string }{
+		{`"10.1.0.1/24 10.2.0.1/24"`, "not two of one family"},
+		{`"2001:db8::1/64 2001:db8:1::1/64"`, "not two of one family"},
+		{`"10.1.0.1/24 2001:db8::1/64 10.2.0.1/24"`, "has 3 addresses"},
+		{`"10.1.0.1/24 2001:db8::1/200"`, "is not an IP address with prefix length"},
+	} {
+		src := strings.Replace(dualNAT, `"192.168.1.10/24 fd00:1::10/64"`, tc.entry, 1)
+		_, err := Parse([]byte(src), "t.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "t.yaml:4:38") {
+			t.Errorf("%s: error %v, want one at t.yaml:4:38 saying %q", tc.entry, err, tc.want)
+		}
+	}
+}
