@@ -232,24 +232,32 @@ func TestAHConfigErrors(t *testing.T) {
 	}
 }
 
-// TestAHBundle: an ESP SA in tunnel mode and an AH SA in transport mode over its outer
-// header, with one Reqid, are an SA bundle: Protect applies both, Unprotect removes both.
-func TestAHBundle(t *testing.T) {
-	espOut, espIn, espSAD := newPair(t, saConfig{encr: aesCBC, keyBits: 128, integ: sha256I, mode: Tunnel})
+// bundlePair is an AH+ESP bundle of Reqid 1: an ESP SA in tunnel mode and an AH SA in
+// transport mode over it, in out (the sender's SAD) and in (the receiver's).
+func bundlePair(t *testing.T) (espOut, espIn, ahOut, ahIn *SA, out, in *SAD) {
+	t.Helper()
+	espOut, espIn, in = newPair(t, saConfig{encr: aesCBC, keyBits: 128, integ: sha256I, mode: Tunnel})
 	ahOut, ahSAD := ahPair(t, ike.AUTH_HMAC_SHA1_96, Transport)
 	ahOut.Src, ahOut.Dst = gwA, gwB
-	ahIn := ahSAD.Inbound(ahOut.SPI)
+	ahIn = ahSAD.Inbound(ahOut.SPI)
 	ahIn.Src, ahIn.Dst = gwA, gwB
 	ahIn.ready = false
-	if err := espSAD.AddInbound(ahIn); err != nil {
+	if err := in.AddInbound(ahIn); err != nil {
 		t.Fatal(err)
 	}
-	out := &SAD{}
+	out = &SAD{}
 	for _, sa := range []*SA{espOut, ahOut} {
 		if err := out.AddOutbound(sa); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return espOut, espIn, ahOut, ahIn, out, in
+}
+
+// TestAHBundle: an ESP SA in tunnel mode and an AH SA in transport mode over its outer
+// header, with one Reqid, are an SA bundle: Protect applies both, Unprotect removes both.
+func TestAHBundle(t *testing.T) {
+	espOut, espIn, _, ahIn, out, espSAD := bundlePair(t)
 	p := ping(t, 1, 20)
 	outer, sa, err := out.Protect(1, p)
 	if err != nil || sa != espOut {
@@ -268,6 +276,53 @@ func TestAHBundle(t *testing.T) {
 	f := espSAD.Dissect(outer)
 	if s := fieldText(f); !strings.Contains(s, "verified") || !strings.Contains(s, "ICMP") {
 		t.Errorf("dissection of the bundle:\n%s", s)
+	}
+}
+
+// TestAHBundleEnforced: where the inbound SAs of a Reqid are an AH+ESP bundle, an ESP
+// packet without the AH, or an AH packet without the ESP inside, is refused with
+// DropBundle, as a kernel's inbound policy check refuses a packet that did not come
+// through every SA of the policy's templates; the whole bundle still passes, and once
+// the AH SA is gone, ESP alone passes again.
+func TestAHBundleEnforced(t *testing.T) {
+	espOut, espIn, ahOut, ahIn, bundle, sad := bundlePair(t)
+	espAlone, err := espOut.Protect(ping(t, 1, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahAlone, err := ahOut.Protect(ping(t, 2, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, _, err := bundle.Protect(1, ping(t, 3, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		pkt    []byte
+		spi    uint32
+		detail string
+	}{
+		{"ESP alone", espAlone, espIn.SPI, "ESP packet without the AH"},
+		{"AH alone", ahAlone, ahIn.SPI, "AH packet without the ESP"},
+	} {
+		_, _, err := sad.Unprotect(c.pkt)
+		var de *DropError
+		if !errors.As(err, &de) || de.Reason != DropBundle || de.SPI != c.spi || !strings.Contains(de.Detail, c.detail) {
+			t.Errorf("%s: %v, want %s of SPI 0x%08x", c.name, err, DropBundle, c.spi)
+		}
+	}
+	if _, sa, err := sad.Unprotect(both); err != nil || sa != espIn {
+		t.Errorf("the whole bundle: %v, SA %v", err, sa)
+	}
+	sad.DeleteInbound(ahIn.SPI)
+	again, err := espOut.Protect(ping(t, 4, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sad.Unprotect(again); err != nil {
+		t.Errorf("ESP alone once the AH SA is gone: %v", err)
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	DropConfig                              // the SA is not usable as configured (key length, missing Rand)
 	DropSelectors                           // the decrypted packet lies outside the SA's traffic selectors (RFC 4301, Section 5.2)
 	DropWrongProtocol                       // an AH packet for an ESP SA's SPI, or the reverse
+	DropBundle                              // ESP alone, or AH alone, where an AH+ESP bundle is negotiated (RFC 4301, Section 5.2)
 )
 
 var dropNames = [...]string{
@@ -49,6 +50,7 @@ var dropNames = [...]string{
 	DropConfig:        "SA misconfigured",
 	DropSelectors:     "outside the SA's traffic selectors",
 	DropWrongProtocol: "SA of another protocol",
+	DropBundle:        "not through the whole SA bundle",
 }
 
 func (r DropReason) String() string { return enumName(dropNames[:], uint8(r), "DropReason") }

@@ -25,6 +25,41 @@ type SAD struct {
 	spis  map[uint32][]*SA // outbound SAs by SPI (peers choose them: they may repeat)
 	n     uint64           // outbound SAs added so far
 	added map[*SA]uint64   // when each outbound SA was added, for SAs
+	// bundles counts the inbound SAs of each Reqid that make an AH+ESP bundle: its
+	// ESP SAs and its AH SAs in transport mode.
+	bundles map[uint32]*bundleCount
+}
+
+// bundleCount is how many inbound ESP SAs and AH SAs in transport mode a Reqid has.
+type bundleCount struct{ esp, ah int }
+
+// count adds n to the bundle count of sa's Reqid. Call it with d.mu held.
+func (d *SAD) count(sa *SA, n int) {
+	c := d.bundles[sa.Reqid]
+	if c == nil {
+		if d.bundles == nil {
+			d.bundles = map[uint32]*bundleCount{}
+		}
+		c = &bundleCount{}
+		d.bundles[sa.Reqid] = c
+	}
+	switch {
+	case !sa.IsAH():
+		c.esp += n
+	case sa.Mode == Transport:
+		c.ah += n
+	}
+	if c.esp == 0 && c.ah == 0 {
+		delete(d.bundles, sa.Reqid)
+	}
+}
+
+// bundled reports whether the inbound SAs of reqid are an AH+ESP bundle.
+func (d *SAD) bundled(reqid uint32) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c := d.bundles[reqid]
+	return c != nil && c.esp > 0 && c.ah > 0
 }
 
 // AddInbound installs an inbound SA after checking its configuration (SA.Init).
@@ -45,6 +80,7 @@ func (d *SAD) AddInbound(sa *SA) error {
 		d.in = make(map[uint32]*SA)
 	}
 	d.in[sa.SPI] = sa
+	d.count(sa, 1)
 	return nil
 }
 
@@ -88,7 +124,10 @@ func (d *SAD) DeleteInbound(spi uint32) *SA {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	sa := d.in[spi]
-	delete(d.in, spi)
+	if sa != nil {
+		delete(d.in, spi)
+		d.count(sa, -1)
+	}
 	return sa
 }
 
@@ -173,6 +212,11 @@ func (d *SAD) outbound(reqid uint32, proto uint8) *SA {
 // checks the padding and returns the inner IPv4 packet: the decrypted one in tunnel mode,
 // or the original rebuilt in transport mode. The outer packet is not modified.
 //
+// Where the inbound SAs of a Reqid are an AH+ESP bundle, a packet must come through both,
+// as the policy's template list of a kernel demands (RFC 4301, Section 5.2: the SAs
+// applied must match the policy): ESP alone, AH alone, or AH over the ESP of another
+// Reqid is processed, then refused with DropBundle.
+//
 // A refused packet returns a *DropError. Two of its reasons are not faults: DropIKE (UDP
 // 4500 with the non-ESP marker: hand the payload after the marker to IKE) and
 // DropKeepalive (a NAT-keepalive, to be discarded silently).
@@ -185,18 +229,33 @@ func (d *SAD) Unprotect(outer []byte) (inner []byte, sa *SA, err error) {
 func (d *SAD) AppendUnprotect(dst, outer []byte) (inner []byte, sa *SA, err error) {
 	start := len(dst)
 	inner, sa, err = d.unprotectOnce(dst, outer)
-	if err != nil || !sa.IsAH() || sa.Mode != Transport {
+	if err != nil {
 		return inner, sa, err
+	}
+	if !sa.IsAH() || sa.Mode != Transport {
+		if !sa.IsAH() && d.bundled(sa.Reqid) {
+			return nil, sa, &DropError{Reason: DropBundle, SPI: sa.SPI,
+				Detail: fmt.Sprintf("ESP packet without the AH of its AH+ESP bundle (reqid %d)", sa.Reqid)}
+		}
+		return inner, sa, nil
 	}
 	// An AH SA in transport mode over the outer header of an ESP SA is an SA bundle (RFC
 	// 4301, Section 4.5; IKEv1 negotiates AH and ESP in one proposal): the packet left
 	// after AH is opened with its ESP SA.
 	if ip, err := ParseIP(inner[start:]); err != nil || ip.Protocol != ProtoESP {
+		if d.bundled(sa.Reqid) {
+			return nil, sa, &DropError{Reason: DropBundle, SPI: sa.SPI,
+				Detail: fmt.Sprintf("AH packet without the ESP of its AH+ESP bundle (reqid %d)", sa.Reqid)}
+		}
 		return inner, sa, nil
 	}
 	in2, sa2, err := d.unprotectOnce(nil, inner[start:])
 	if err != nil {
 		return nil, sa2, err
+	}
+	if sa2.IsAH() || sa2.Reqid != sa.Reqid {
+		return nil, sa2, &DropError{Reason: DropBundle, SPI: sa2.SPI,
+			Detail: fmt.Sprintf("the AH of reqid %d carries an SA of reqid %d, not the ESP of its bundle", sa.Reqid, sa2.Reqid)}
 	}
 	return append(inner[:start], in2...), sa2, nil
 }
