@@ -336,7 +336,8 @@ func (k IKEv2Keys) check() error {
 	return nil
 }
 
-// ESPKeys is one record of esp_sa: the keys of one ESP SA (one direction).
+// ESPKeys is one record of esp_sa: the keys of one ESP SA (one direction), or of one AH
+// SA on an ikesim line.
 type ESPKeys struct {
 	Src, Dst AddrFilter // outer addresses, with Wireshark's wildcards; the zero value is "*"
 	SPI      uint32
@@ -353,13 +354,23 @@ type ESPKeys struct {
 	// IPv6 says the SA runs over IPv6: the protocol column says IPv6 even when both
 	// addresses are wildcards.
 	IPv6 bool
+	// AH marks the keys of an AH SA (RFC 4302): an integrity algorithm and key, no
+	// cipher. Wireshark's esp_sa holds ESP alone, and tshark verifies no AH ICV, so an
+	// AH record is an ikesim line only, with "AH" in the encryption column.
+	AH bool
 }
+
+// ikesimAH is the encryption column of an ikesim line that holds an AH SA.
+const ikesimAH = "AH"
 
 // MatchSPI reports whether spi fits the record's SPI, wildcards included.
 func (k ESPKeys) MatchSPI(spi uint32) bool { return spi&^k.SPIWildcard == k.SPI&^k.SPIWildcard }
 
 // Line formats the record, or says why tshark 4.0 could not use it.
 func (k ESPKeys) Line() (string, error) {
+	if k.AH {
+		return "", errors.New("ike: Wireshark's esp_sa holds no AH SA")
+	}
 	enc, err := WiresharkESPEncr(k.Encr, k.EncrKeyBits)
 	if err != nil {
 		return "", err
@@ -390,6 +401,9 @@ func (k ESPKeys) Line() (string, error) {
 // IkesimLine formats the record as a comment line with ikesim's algorithm names, for an
 // SA that tshark 4.0 cannot decrypt.
 func (k ESPKeys) IkesimLine() (string, error) {
+	if k.AH {
+		return k.ahLine()
+	}
 	a := Encr(k.Encr)
 	if a == nil || (k.Integ != AUTH_NONE && Integ(k.Integ) == nil) {
 		return "", fmt.Errorf("ike: ikesim does not implement %s with %s", encrName(k.Encr), integName(k.Integ))
@@ -403,6 +417,24 @@ func (k ESPKeys) IkesimLine() (string, error) {
 	}
 	return fmt.Sprintf("%s%q,%q,%q,%q,%q,%q,%q,%q", IkesimLinePrefix, family, k.Src, k.Dst, k.spiString(),
 		a.Name, hexKey(k.EncrKey), integName(k.Integ), hexKey(k.IntegKey)), nil
+}
+
+// ahLine formats an AH record as an ikesim line: "AH" and no key in the encryption
+// columns.
+func (k ESPKeys) ahLine() (string, error) {
+	a := Integ(k.Integ)
+	switch {
+	case a == nil:
+		return "", fmt.Errorf("ike: ikesim does not implement AH with %s", integName(k.Integ))
+	case len(k.IntegKey) != a.KeySize:
+		return "", fmt.Errorf("ike: %s key of %d bytes, want %d", a.Name, len(k.IntegKey), a.KeySize)
+	}
+	family := "IPv4"
+	if k.IPv6 || k.Src.is6() || k.Dst.is6() {
+		family = "IPv6"
+	}
+	return fmt.Sprintf("%s%q,%q,%q,%q,%q,%q,%q,%q", IkesimLinePrefix, family, k.Src, k.Dst, k.spiString(),
+		ikesimAH, "", a.Name, hexKey(k.IntegKey)), nil
 }
 
 // spiString writes the SPI as 0x and eight hex digits, "*" for wildcard digits.
@@ -624,7 +656,19 @@ func ParseESPKeyTable(r io.Reader) (keys []ESPKeys, skipped []SkippedLine, err e
 		if k.IntegKey, err = parseHex(strings.TrimPrefix(strings.ToLower(f[7]), "0x"), "authentication key"); err != nil {
 			return k, err
 		}
-		if ikesimNames {
+		if ikesimNames && f[4] == ikesimAH {
+			// An AH SA: an integrity algorithm and its key alone.
+			k.AH = true
+			if len(k.EncrKey) != 0 {
+				return k, errors.New("an AH record has no encryption key")
+			}
+			if k.Integ, err = ikesimInteg(f[6]); err != nil {
+				return k, err
+			}
+			if k.Integ == AUTH_NONE {
+				return k, errors.New("an AH record needs an integrity algorithm")
+			}
+		} else if ikesimNames {
 			if k.Encr, _, err = ikesimEncr(f[4]); err != nil {
 				return k, err
 			}

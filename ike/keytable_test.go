@@ -2,6 +2,7 @@ package ike
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"os"
@@ -245,6 +246,47 @@ func TestKeytableSkipsUnknownAlgorithms(t *testing.T) {
 	}
 	if line, err := k.Line(); err != nil || !strings.HasPrefix(line, `"IPv4","10.1.*.*","192.168.0.0/16","0x0000****","AES-CTR [RFC3686]"`) {
 		t.Errorf("line %q %v", line, err)
+	}
+}
+
+// TestKeytableAH: an AH SA's keys go into esp_sa as an ikesim line (Wireshark's table
+// holds ESP alone), with "AH" in the encryption column, and read back.
+func TestKeytableAH(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	k := ESPKeys{SPI: 0xc1a2b3c4, Integ: AUTH_HMAC_SHA2_256_128, IntegKey: key, AH: true, IPv6: true}
+	if l, err := k.Line(); err == nil {
+		t.Errorf("an AH SA in Wireshark's esp_sa: %q", l)
+	}
+	line, err := k.IkesimLine()
+	want := IkesimLinePrefix + `"IPv6","*","*","0xc1a2b3c4","AH","","AUTH_HMAC_SHA2_256_128","0x` + hex.EncodeToString(key) + `"`
+	if err != nil || line != want {
+		t.Fatalf("IkesimLine: %q %v, want %q", line, err, want)
+	}
+	back, skipped, err := ParseESPKeyTable(strings.NewReader(line + "\n"))
+	if err != nil || len(skipped) != 0 || len(back) != 1 {
+		t.Fatalf("read back: %+v %+v %v", back, skipped, err)
+	}
+	if b := back[0]; !b.AH || b.SPI != k.SPI || b.Integ != k.Integ || !bytes.Equal(b.IntegKey, key) || len(b.EncrKey) != 0 || !b.IPv6 {
+		t.Errorf("read back %+v, want %+v", b, k)
+	}
+	// tshark reads the line as a comment: it is one.
+	if !strings.HasPrefix(line, "#") {
+		t.Errorf("%q is not a comment to tshark", line)
+	}
+	for _, bad := range []struct{ line, want string }{
+		{strings.Replace(line, `"AH",""`, `"AH","0x0011"`, 1), "no encryption key"},
+		{strings.Replace(line, "AUTH_HMAC_SHA2_256_128", "AUTH_NONE", 1), "needs an integrity algorithm"},
+		{strings.Replace(line, `","0x0001`, `","0x01`, 1), "key of"},
+	} {
+		if err := parseESP(bad.line); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want an error containing %q", bad.line, err, bad.want)
+		}
+	}
+	if _, err := (ESPKeys{SPI: 1, Integ: AUTH_HMAC_SHA2_256_128, IntegKey: key[:3], AH: true}).IkesimLine(); err == nil {
+		t.Error("an AH line with a short key")
 	}
 }
 

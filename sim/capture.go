@@ -308,13 +308,7 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	case ipsec.ProtoESP:
 		im.esp(e, ip.Payload, ip.Src, ip.Dst, &d)
 	case ipsec.ProtoAH:
-		// RFC 4302, Section 2: AH needs no key to be read; its ICV needs one to be
-		// verified, which key tables do not give.
-		e.Proto, e.Summary = "ah", "truncated AH"
-		if b := ip.Payload; len(b) >= 12 {
-			e.SPI = fmt.Sprintf("%08x", binary.BigEndian.Uint32(b[4:]))
-			e.Summary = fmt.Sprintf("AH SPI 0x%s seq %d, Next Header %s", e.SPI, binary.BigEndian.Uint32(b[8:]), ipsec.ProtoName(b[0]))
-		}
+		im.ah(e, pkt, ip.Payload, ip.Src, ip.Dst, &d)
 	case ipsec.ProtoUDP:
 		u, err := ipsec.ParseUDP(ip.Payload, netip.Addr{}, netip.Addr{})
 		natt := im.natt[u.SrcPort] || im.natt[u.DstPort]
@@ -706,9 +700,24 @@ func (im *importer) esp(e *trace.Event, b []byte, src, dst netip.Addr, d *ipsec.
 	spi, seq := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
 	e.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
 	e.SPI = fmt.Sprintf("%08x", spi)
+	sa := im.saOf(spi, src, dst, false)
+	if sa == nil {
+		e.Summary += " (no key in esp_sa)"
+		return
+	}
+	d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
+	if inner := innerOf(ipsec.DissectESP(b, sa)); inner != "" {
+		e.Summary += " {" + inner + "}"
+	}
+}
+
+// saOf makes the SA that opens an ESP packet (or verifies an AH one) of SPI spi from
+// src to dst, from the first record of esp_sa that matches them as tshark matches its
+// records: source, destination and SPI, each with wildcards. It is nil when no record
+// matches or ikesim lacks the record's algorithm.
+func (im *importer) saOf(spi uint32, src, dst netip.Addr, ah bool) *ipsec.SA {
 	for _, k := range im.keys.ESP {
-		// As tshark matches esp_sa: source, destination and SPI, each with wildcards.
-		if !k.MatchSPI(spi) || !k.Src.Match(src) || !k.Dst.Match(dst) {
+		if k.AH != ah || !k.MatchSPI(spi) || !k.Src.Match(src) || !k.Dst.Match(dst) {
 			continue
 		}
 		integ := ike.Integ(k.Integ)
@@ -718,16 +727,60 @@ func (im *importer) esp(e *trace.Event, b []byte, src, dst netip.Addr, d *ipsec.
 		sa := &ipsec.SA{SPI: spi, Src: src, Dst: dst, Encr: ike.Encr(k.Encr), EncrKeyBits: k.EncrKeyBits, EncrKey: k.EncrKey,
 			Integ: integ, IntegKey: k.IntegKey, Mode: ipsec.Tunnel, WindowSize: -1,
 			Rand: rand.NewChaCha8([32]byte{})} // only opened, never sealed: no IV is drawn
-		if sa.Encr == nil {
-			break
+		if ah {
+			sa.Protocol = ipsec.ProtoAH
+		} else if sa.Encr == nil {
+			return nil
 		}
-		d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
-		if inner := innerOf(ipsec.DissectESP(b, sa)); inner != "" {
-			e.Summary += " {" + inner + "}"
-		}
+		return sa
+	}
+	return nil
+}
+
+// ah describes an AH packet (RFC 4302, Section 2): AH needs no key to be read, and with
+// the AH keys that ikesim lines of esp_sa give, its ICV is verified and the summary
+// says how it went. The ESP of an AH+ESP bundle inside it opens with esp_sa's keys.
+func (im *importer) ah(e *trace.Event, pkt, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
+	e.Proto, e.Summary = "ah", "truncated AH"
+	if len(b) < 12 {
 		return
 	}
-	e.Summary += " (no key in esp_sa)"
+	spi := binary.BigEndian.Uint32(b[4:])
+	e.SPI = fmt.Sprintf("%08x", spi)
+	e.Summary = fmt.Sprintf("AH SPI 0x%s seq %d, Next Header %s", e.SPI, binary.BigEndian.Uint32(b[8:]), ipsec.ProtoName(b[0]))
+	ah := im.saOf(spi, src, dst, true)
+	d.SA = func(s uint32, _ netip.Addr) *ipsec.SA {
+		if s == spi && ah != nil {
+			return ah
+		}
+		return im.saOf(s, src, dst, false)
+	}
+	var hdr, icv *ike.Field // the outer AH header and its ICV
+	d.IPv4(pkt).Walk(func(g *ike.Field, _ int) {
+		if hdr == nil && g.Name == "AH" {
+			hdr = g
+		}
+	})
+	if hdr == nil {
+		return
+	}
+	for _, g := range hdr.Children {
+		if g.Name == "ICV" {
+			icv = g
+		}
+	}
+	switch {
+	case ah == nil:
+		e.Summary += " (no key in esp_sa: ICV not verified)"
+	case icv != nil && icv.Error != "":
+		e.Summary += " (ICV mismatch)"
+		e.Text = "AH: " + icv.Error
+	case icv != nil && strings.Contains(icv.Value, "(verified"):
+		e.Summary += " (ICV verified)"
+	}
+	if inner := innerOf(hdr); inner != "" {
+		e.Summary += " {" + inner + "}"
+	}
 }
 
 // innerOf summarizes the decrypted inner packet of an ESP dissection.

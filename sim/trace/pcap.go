@@ -176,7 +176,7 @@ func narrationLine(e *Event) string {
 type KeyTables struct {
 	IKEv2 []string // ikev2_decryption_table
 	IKEv1 []string // ikev1_decryption_table
-	ESP   []string // esp_sa
+	ESP   []string // esp_sa, and the keys of AH SAs as ikesim lines (comments to tshark)
 	// Skipped says which SAs tshark cannot decrypt, and why. Their keys are in the tables
 	// all the same, as comment lines for ikesim import (ike.IkesimLinePrefix), unless
 	// ikesim cannot express them either.
@@ -236,7 +236,21 @@ func Keys(tr *Trace) KeyTables {
 			k.IKEv2 = append(k.IKEv2, line)
 		case s.Type == "child" && s.Protocol == "ah":
 			// Wireshark's esp_sa table is for ESP alone, and tshark dissects AH
-			// without keys (it does not verify AH ICVs).
+			// without keys (it does not verify AH ICVs): the keys go in as ikesim
+			// lines, comments to tshark, with which ikesim import verifies the ICVs.
+			for _, dir := range []struct {
+				spi   string
+				integ []byte
+			}{{s.SPIOut, s.IntegKeyOut}, {s.SPIIn, s.IntegKeyIn}} {
+				spi, err := strconv.ParseUint(dir.spi, 16, 32)
+				if err != nil || !once("ah/"+dir.spi) {
+					continue
+				}
+				line, err := ike.ESPKeys{SPI: uint32(spi), Integ: s.Integ, IntegKey: dir.integ, IPv6: is6(s.Local), AH: true}.IkesimLine()
+				if err == nil {
+					k.ESP = append(k.ESP, line)
+				}
+			}
 		case s.Type == "child":
 			for _, dir := range []struct {
 				spi         string
