@@ -1,11 +1,28 @@
 package ikev1
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
 )
+
+// ahSitePair is sitePair with a child of AH proposals ah and ESP proposals esp.
+func ahSitePair(t *testing.T, ah, esp []string) (ca, cb *ike.Connection) {
+	t.Helper()
+	ca, cb = sitePair(t, "aes128-sha1-modp2048", "aes128-sha1")
+	for _, c := range []*ike.Connection{ca, cb} {
+		c.Children[0].ESPProposals = nil
+		for _, s := range ah {
+			c.Children[0].ESPProposals = append(c.Children[0].ESPProposals, mustProposal(t, s, ike.ProtoAH))
+		}
+		for _, s := range esp {
+			c.Children[0].ESPProposals = append(c.Children[0].ESPProposals, mustProposal(t, s, ike.ProtoESP))
+		}
+	}
+	return ca, cb
+}
 
 // TestAHInQuickMode negotiates AH alone and the AH+ESP bundle of a Cisco transform set
 // "ah-sha-hmac esp-aes": the SA payloads, the SA pairs each side reports, their keys
@@ -23,16 +40,7 @@ func TestAHInQuickMode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newTestNet(t)
-			ca, cb := sitePair(t, "aes128-sha1-modp2048", "aes128-sha1")
-			for _, c := range []*ike.Connection{ca, cb} {
-				c.Children[0].ESPProposals = nil
-				for _, s := range tc.ah {
-					c.Children[0].ESPProposals = append(c.Children[0].ESPProposals, mustProposal(t, s, ike.ProtoAH))
-				}
-				for _, s := range tc.esp {
-					c.Children[0].ESPProposals = append(c.Children[0].ESPProposals, mustProposal(t, s, ike.ProtoESP))
-				}
-			}
+			ca, cb := ahSitePair(t, tc.ah, tc.esp)
 			a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
 			a.d.Acquire(ca.Children[0].ReqID)
 			n.run(5 * time.Second)
@@ -89,4 +97,59 @@ func TestAHInQuickMode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAHBehindNATRefused: AH cannot be UDP-encapsulated (RFC 3948 leaves it out, as it
+// covers the outer addresses a NAT rewrites). An initiator whose NAT detection found a
+// NAT (here: forced, as encap: yes does) starts no Quick Mode for a child with AH, AH
+// alone or an AH+ESP bundle, and says why; its acquire fails. A responder behind a NAT
+// refuses an AH offer in UDP encapsulation mode with NO-PROPOSAL-CHOSEN, saying why.
+func TestAHBehindNATRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ah, esp []string
+	}{
+		{"AH alone", []string{"sha256"}, nil},
+		{"ah-sha-hmac esp-aes", []string{"sha1"}, []string{"aes128"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newTestNet(t)
+			ca, cb := ahSitePair(t, tc.ah, tc.esp)
+			ca.Encap = true // NAT detection says there is a NAT
+			a, b := n.node("a", "192.0.2.1", ca), n.node("b", "192.0.2.2", cb)
+			a.d.Acquire(ca.Children[0].ReqID)
+			n.run(5 * time.Second)
+			if len(a.ikeUp) != 1 || len(b.ikeUp) != 1 {
+				t.Fatalf("ISAKMP SAs up %d/%d, want 1 each; errors %v %v", len(a.ikeUp), len(b.ikeUp), a.errors, b.errors)
+			}
+			if len(a.childUp)+len(b.childUp) != 0 {
+				t.Errorf("SA pairs up %d/%d behind a NAT, want none", len(a.childUp), len(b.childUp))
+			}
+			if !has(a.errors, "AH cannot cross the NAT", "RFC 3948") || len(a.failed) != 1 || len(b.errors) != 0 {
+				t.Errorf("errors %q / %q, failed acquires %v: want a's one naming the cause", a.errors, b.errors, a.failed)
+			}
+			for _, s := range n.dgrams {
+				if s.dg.Info != nil && s.dg.Info.Exchange == "Quick Mode" {
+					t.Errorf("a Quick Mode message was sent: %+v", s.dg.Info)
+				}
+			}
+		})
+	}
+	t.Run("responder", func(t *testing.T) {
+		ah := mustProposal(t, "sha256", ike.ProtoAH)
+		offer, err := IPsecOffer([]ike.Proposal{ah}, 0, 0x1234, EncapUDPTunnel, time.Hour, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		child := &ike.ChildConfig{Name: "net", ESPProposals: []ike.Proposal{ah}}
+		qm := &quickMode{sa: &isakmpSA{natRemote: true}, cfg: child}
+		if main, _, why := qm.selectAH(offer, nil); main != nil || !strings.Contains(why, "AH cannot cross the NAT") {
+			t.Errorf("behind a NAT: chose %+v, why %q", main, why)
+		}
+		qm.sa.natRemote = false // without a NAT, the same AH in tunnel mode is taken
+		offer, _ = IPsecOffer([]ike.Proposal{ah}, 0, 0x1234, EncapTunnel, time.Hour, 0)
+		if main, _, why := qm.selectAH(offer, nil); main == nil {
+			t.Errorf("without a NAT: %s", why)
+		}
+	})
 }

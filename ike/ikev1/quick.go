@@ -141,10 +141,18 @@ func (sa *isakmpSA) startQuickMode(ch *ike.ChildConfig, old *ipsecSA) {
 		old.setState(ChildRekeying)
 		qm.localTS, qm.remoteTS = old.info.LocalTS[0], old.info.RemoteTS[0]
 	}
+	wantAH, wantESP := childProtocols(ch)
+	if wantAH && sa.behindNAT() {
+		// strongSwan offers AH in a UDP encapsulation mode all the same, and fails when
+		// the kernel refuses to install an AH SA in UDP; ikesim refuses before the offer,
+		// with the same cause.
+		qm.failedWith(0, ike.FailConfig, ahBehindNAT)
+		return
+	}
 	life := childLife(ch)
 	encap := sa.encapMode(ch.Transport)
 	espSPI, ahSPI := qm.spiIn, uint32(0)
-	switch wantAH, wantESP := childProtocols(ch); {
+	switch {
 	case wantAH && wantESP:
 		qm.bundleIn = d.core.SPI32()
 		ahSPI = qm.bundleIn
@@ -634,12 +642,21 @@ func usableTransforms(prop *Proposal, wantEncap uint16, ke *KE, names *[]string)
 	return out
 }
 
+// ahBehindNAT is why a child with AH is refused when NAT detection found a NAT.
+const ahBehindNAT = "AH cannot cross the NAT between the peers: UDP encapsulation carries ESP alone (RFC 3948, Section 1: " +
+	"AH was left out, as it protects the outer addresses), and a NAT rewrites the addresses AH's ICV covers (RFC 4302, Section 3.3.3)"
+
 // selectAH is selectESP for a child with AH proposals: it takes the first proposal
 // number, in the initiator's order, that holds what the child wants (AH alone, or an AH
 // and an ESP payload: a bundle) with transforms the child accepts, in the mode it wants
 // and with one PFS group. main is the ESP pick of a bundle or the AH pick of AH alone;
 // ah is a bundle's AH pick.
 func (qm *quickMode) selectAH(p *SA, ke *KE) (main, ah *pick, why string) {
+	if qm.sa.behindNAT() {
+		// A peer behind a NAT offers AH in a UDP encapsulation mode (RFC 3947, Section
+		// 5), which no one can install.
+		return nil, nil, ahBehindNAT
+	}
 	_, wantESP := childProtocols(qm.cfg)
 	wantEncap := qm.sa.encapMode(qm.cfg.Transport)
 	var names []string
