@@ -33,6 +33,20 @@ expect:
 // maps each packet to its outside address of the packet's own family.
 func TestDualStackNAT(t *testing.T) {
 	tr := gradeYAML(t, dualNAT)
+	validateTrace(t, traceSchema(t), tr) // the topology events' ifaces with also
+	also := 0
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindTopology {
+			for _, i := range e.Topology.Ifaces {
+				if i.Also != "" {
+					also++
+				}
+			}
+		}
+	}
+	if also != 4 {
+		t.Errorf("%d dual-stack interfaces in the topology events, want 4", also)
+	}
 	var srcs []string
 	for _, e := range tr.Events {
 		if e.Kind == trace.KindMessage && e.From == "nat" && e.To == "srv" {
