@@ -414,6 +414,7 @@ func FuzzKeytable(f *testing.F) {
 		`"AES-CBC-128 [RFC3602]",` + strings.Repeat("00", 32) + "," + strings.Repeat("11", 32) + `,"HMAC_SHA2_256_128 [RFC4868]"`)
 	f.Add(`"IPv4","192.168.77.1","192.168.77.2","0x6a367c41","AES-CBC [RFC3602]","0x95f8d5e82b9c685eabd8dd886c66413b","NULL",""`)
 	f.Add(`0102030405060708,"a\x2cb",""`)
+	f.Add(IkesimLinePrefix + `"IPv4","*","*","0xf6f98f39","AH","","AUTH_HMAC_SHA1_96","0xbf8599bdc38efe7ca2d66596deffeed245469c17"`)
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseESPKeyTable(strings.NewReader(s))
 		ParseIKEv1KeyTable(strings.NewReader(s))

@@ -45,6 +45,7 @@ func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 		out, ahSAD := ahPair(f, c.integ, c.mode)
 		in := ahSAD.Inbound(out.SPI)
 		out.SPI, in.SPI = 0x2000+uint32(i), 0x2000+uint32(i)
+		out.Reqid, in.Reqid = 2+uint32(i), 2+uint32(i) // not a bundle with the ESP SAs of Reqid 1
 		out.ESN, in.ESN = i == 1, i == 1
 		in.WindowSize = -1
 		if err := sad.AddInbound(in); err != nil {
@@ -56,12 +57,40 @@ func fuzzSAD(f *testing.F) (*SAD, [][]byte) {
 	esp6 := &SA{SPI: 0xc0ffee02, Src: g6A, Dst: g6B, Encr: aesCBC, EncrKeyBits: 128, EncrKey: unhex(f, esp6Tunnel[1]),
 		Integ: sha256I, IntegKey: unhex(f, esp6Tunnel[0]), Mode: Tunnel, WindowSize: -1, Rand: seeded(2)}
 	ah6 := &SA{Protocol: ProtoAH, SPI: 0xc0ffee03, Src: h6A, Dst: h6B, Integ: ike.Integ(ike.AUTH_HMAC_SHA2_256_128),
-		IntegKey: unhex(f, ah6TransportHBH[0]), Mode: Transport, WindowSize: -1}
+		IntegKey: unhex(f, ah6TransportHBH[0]), Mode: Transport, WindowSize: -1, Reqid: 4}
 	for _, sa := range []*SA{esp6, ah6} {
 		if err := sad.AddInbound(sa); err != nil {
 			f.Fatal(err)
 		}
 	}
+	// An AH+ESP bundle of Reqid 5: the whole bundle, ESP alone and AH alone.
+	esp := func() *SA {
+		return &SA{SPI: 0x3000, Src: gwA, Dst: gwB, Reqid: 5, Encr: aesCBC, EncrKeyBits: 128, EncrKey: make([]byte, 16),
+			Integ: sha256I, IntegKey: make([]byte, 32), Mode: Tunnel, Rand: seeded(3), WindowSize: -1}
+	}
+	ah := func() *SA {
+		return &SA{Protocol: ProtoAH, SPI: 0x3001, Src: gwA, Dst: gwB, Reqid: 5, Integ: ike.Integ(ike.AUTH_HMAC_SHA1_96),
+			IntegKey: make([]byte, 20), Mode: Transport, WindowSize: -1}
+	}
+	espB, ahB := esp(), ah()
+	bundle := &SAD{}
+	for _, sa := range []*SA{espB, ahB} {
+		if err := bundle.AddOutbound(sa); err != nil {
+			f.Fatal(err)
+		}
+	}
+	for _, sa := range []*SA{esp(), ah()} {
+		if err := sad.AddInbound(sa); err != nil {
+			f.Fatal(err)
+		}
+	}
+	whole, _, err := bundle.Protect(5, ping(f, 1, 20))
+	if err != nil {
+		f.Fatal(err)
+	}
+	seeds = append(seeds, whole)
+	seeds = append(seeds, sealSeeds(f, espB)...)
+	seeds = append(seeds, sealSeeds(f, ahB)...)
 	ahSeed := unhex(f, ah6TransportHBH[2])
 	binary.BigEndian.PutUint32(ahSeed[48+4:], ah6.SPI)
 	seeds = append(seeds, unhex(f, esp6Tunnel[3]), unhex(f, esp4in6Tunnel[3]), ahSeed, unhex(f, echo6))

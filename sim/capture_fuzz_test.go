@@ -5,8 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/ike/testenv"
+	"github.com/ikesim/ikesim/ipsec"
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
@@ -46,6 +53,31 @@ func FuzzImport(f *testing.F) {
 		keys.IKEv1 = append(keys.IKEv1, k.IKEv1...)
 		keys.ESP = append(keys.ESP, k.ESP...)
 	}
+	// An AH packet over an ESP one (a bundle), with the AH key as an ikesim line gives it.
+	ahKey := ike.ESPKeys{AH: true, SPIWildcard: 0xffffffff, Integ: ike.AUTH_HMAC_SHA1_96, IntegKey: make([]byte, 20)}
+	keys.ESP = append(keys.ESP, ahKey)
+	esp := &ipsec.SA{SPI: 0x3000, Src: mustAddr("192.0.2.1"), Dst: mustAddr("192.0.2.2"), Encr: ike.Encr(ike.ENCR_NULL),
+		Integ: ike.Integ(ike.AUTH_HMAC_SHA1_96), IntegKey: make([]byte, 20), Mode: ipsec.Tunnel}
+	ah := &ipsec.SA{Protocol: ipsec.ProtoAH, SPI: 0x3001, Src: esp.Src, Dst: esp.Dst, Integ: ike.Integ(ike.AUTH_HMAC_SHA1_96),
+		IntegKey: make([]byte, 20), Mode: ipsec.Transport}
+	echo, _ := ipsec.NewEchoRequest(mustAddr("10.0.1.2"), mustAddr("10.0.2.2"), 1, 1, 1, nil)
+	inner, err := esp.Protect(echo)
+	if err != nil {
+		f.Fatal(err)
+	}
+	outer, err := ah.Protect(inner)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var raw bytes.Buffer
+	w := pcapgo.NewWriter(&raw)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeRaw); err != nil {
+		f.Fatal(err)
+	}
+	if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(1, 0), CaptureLength: len(outer), Length: len(outer)}, outer); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := Import(bytes.NewReader(b), ImportOptions{Keys: keys, NATTPorts: []uint16{15500}})
 		if err == nil {
