@@ -775,7 +775,7 @@ func (im *importer) ah(e *trace.Event, pkt, b []byte, src, dst netip.Addr, d *ip
 	case icv != nil && icv.Error != "":
 		e.Summary += " (ICV mismatch)"
 		e.Text = "AH: " + icv.Error
-	case icv != nil && strings.Contains(icv.Value, "(verified"):
+	case icv != nil && ah.Integ != nil && ah.Integ.New != nil: // a MAC checked it (not ike.UncheckedICV)
 		e.Summary += " (ICV verified)"
 	}
 	if inner := innerOf(hdr); inner != "" {
