@@ -6,6 +6,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/ikesim/ikesim/ike"
 )
 
 // IP protocol numbers (IANA "Assigned Internet Protocol Numbers"), as they appear in the
@@ -36,10 +38,11 @@ func ProtoName(p uint8) string {
 	return fmt.Sprint(p)
 }
 
-// Well-known ports of IKE and of UDP-encapsulated ESP.
+// Well-known ports of IKE and of UDP-encapsulated ESP, as the packet codecs compare them:
+// ike's constants, typed as a UDP header's port.
 const (
-	PortIKE  uint16 = 500
-	PortNATT uint16 = 4500 // IKE with the non-ESP marker, and ESP-in-UDP (RFC 3948)
+	PortIKE  uint16 = ike.PortIKE
+	PortNATT uint16 = ike.PortNATT // IKE with the non-ESP marker, and ESP-in-UDP (RFC 3948)
 )
 
 // RFC 791, Section 3.1: the fixed part of the Internet Header.

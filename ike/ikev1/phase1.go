@@ -342,7 +342,7 @@ func (sa *isakmpSA) behindNAT() bool { return sa.natLocal || sa.natRemote }
 // IKE message with the non-ESP marker already and stays, as strongSwan does
 // (ike.FloatPorts).
 func (sa *isakmpSA) float() {
-	if !sa.behindNAT() || sa.local.Port() == 4500 {
+	if !sa.behindNAT() || sa.local.Port() == ike.PortNATT {
 		return
 	}
 	var moved bool

@@ -171,7 +171,7 @@ func (sa *ikeSA) datagramSize(n int) int {
 	} else {
 		n += 40
 	}
-	if sa.remote.Port() == 4500 || sa.local.Port() == 4500 {
+	if sa.remote.Port() == ike.PortNATT || sa.local.Port() == ike.PortNATT {
 		n += 4
 	}
 	return n

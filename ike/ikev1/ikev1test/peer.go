@@ -65,12 +65,12 @@ type Received struct {
 // NewPeer adds a peer at cfg.Addr (port 500 when none is given).
 func (n *Net) NewPeer(cfg PeerConfig) *Peer {
 	if cfg.Addr.Port() == 0 {
-		cfg.Addr = netip.AddrPortFrom(cfg.Addr.Addr(), 500)
+		cfg.Addr = netip.AddrPortFrom(cfg.Addr.Addr(), ike.PortIKE)
 	}
 	if cfg.Auth == 0 {
 		cfg.Auth = ikev1.AuthPSK
 	}
-	p := &Peer{PeerConfig: cfg, net: n, rand: n.rand("peer " + cfg.Addr.String()), Victim: netip.AddrPortFrom(n.Victim.Addr, 500),
+	p := &Peer{PeerConfig: cfg, net: n, rand: n.rand("peer " + cfg.Addr.String()), Victim: netip.AddrPortFrom(n.Victim.Addr, ike.PortIKE),
 		seen: map[string]*Received{}}
 	n.peers[cfg.Addr.Addr()] = p
 	return p
