@@ -26,10 +26,10 @@ func Details(r Row) []string {
 	}
 	add("kind", string(e.Kind))
 	add("node", e.Node)
-	add("state machine", e.Machine)
+	add("state machine", e.Machine())
 	if e.Kind == trace.KindState {
-		add("from", e.FromState)
-		add("to", e.ToState)
+		add("from", e.FromState())
+		add("to", e.ToState())
 	}
 	add("timer", e.Timer)
 	add("op", string(e.Op))
@@ -102,15 +102,15 @@ func (d *Diagram) Links(tr *trace.Trace, i int) []Link {
 	evs := tr.Events
 	at := sort.Search(len(evs), func(j int) bool { return evs[j].Seq >= r.Event.Seq })
 	for j := min(at, len(evs)) - 1; j >= 0; j-- {
-		if e := evs[j]; e.Kind == trace.KindRecv && e.Node == node && e.Ref != 0 {
-			if m := rowOfSeq(e.Ref); m >= 0 {
+		if e := evs[j]; e.Kind == trace.KindRecv && e.Node == node && e.Ref() != 0 {
+			if m := rowOfSeq(e.Ref()); m >= 0 {
 				out = append(out, Link{Row: m, Node: node})
 			}
 			break
 		}
 	}
 	for j := at + 1; j < len(evs); j++ {
-		if e := evs[j]; e.Kind == trace.KindMessage && e.From == node && !e.Forwarded {
+		if e := evs[j]; e.Kind == trace.KindMessage && e.From() == node && !e.Forwarded() {
 			if m := rowOfSeq(e.Seq); m >= 0 {
 				out = append(out, Link{Row: m, Sent: true, Node: node})
 			}
@@ -134,7 +134,7 @@ func (l Link) Text(d *Diagram, step int) string {
 func EventCategory(e *trace.Event) rune {
 	switch e.Kind {
 	case trace.KindMessage, trace.KindRecv:
-		if DataPlane(e.Proto) {
+		if DataPlane(e.Proto()) {
 			return 'e'
 		}
 		return 'm'
@@ -150,13 +150,13 @@ func EventCategory(e *trace.Event) rune {
 func EventText(e *trace.Event) string {
 	switch e.Kind {
 	case trace.KindMessage, trace.KindRecv:
-		s := e.Summary
-		if e.Exchange != "" {
-			s = e.Exchange + " " + s
+		s := e.Summary()
+		if e.Exchange() != "" {
+			s = e.Exchange() + " " + s
 		}
-		return fmt.Sprintf("%s → %s  %s", e.From, e.To, s)
+		return fmt.Sprintf("%s → %s  %s", e.From(), e.To(), s)
 	case trace.KindState:
-		return e.Machine + ": " + e.FromState + " → " + e.ToState
+		return e.Machine() + ": " + e.FromState() + " → " + e.ToState()
 	case trace.KindTimer:
 		return "timer " + string(e.Op) + ": " + e.Timer
 	case trace.KindSA:

@@ -46,8 +46,8 @@ func TestEveryFieldExplained(t *testing.T) {
 				}
 				where := strings.Join(names, " > ")
 				if f.Explain == "" && x.Text == "" {
-					if _, ok := missing[e.Proto+": "+where]; !ok {
-						missing[e.Proto+": "+where] = seen{name, e.Seq}
+					if _, ok := missing[e.Proto()+": "+where]; !ok {
+						missing[e.Proto()+": "+where] = seen{name, e.Seq}
 					}
 				}
 				if render.Scope(path) == "ikev1" {

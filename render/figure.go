@@ -12,10 +12,10 @@ func Figure(tr *trace.Trace, o Options) Options {
 	}
 	seen := map[string]bool{}
 	for _, e := range tr.Events {
-		if e.Kind != trace.KindMessage || (e.Proto != "ikev2" && e.Proto != "ikev1") {
+		if e.Kind != trace.KindMessage || (e.Proto() != "ikev2" && e.Proto() != "ikev1") {
 			continue
 		}
-		for _, n := range []string{e.From, e.To} {
+		for _, n := range []string{e.From(), e.To()} {
 			if n != "" && !seen[n] {
 				seen[n] = true
 				o.Nodes = append(o.Nodes, n)

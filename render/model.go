@@ -87,7 +87,7 @@ type Diagram struct {
 
 // phaseOf names the phase a message belongs to, as the classic diagrams head them.
 func phaseOf(e *trace.Event) string {
-	switch e.Exchange {
+	switch e.Exchange() {
 	case "IKE_SA_INIT":
 		return "IKE SA Setup"
 	case "IKE_AUTH":
@@ -97,12 +97,12 @@ func phaseOf(e *trace.Event) string {
 	case "INFORMATIONAL":
 		return "Informational: Delete and Liveness"
 	case "":
-		if DataPlane(e.Proto) {
+		if DataPlane(e.Proto()) {
 			return "IPsec Message Flow"
 		}
 		return ""
 	}
-	return e.Exchange
+	return e.Exchange()
 }
 
 // Build makes the diagram model of a trace.
@@ -142,15 +142,15 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 	}
 	lost := map[int]string{} // message seq -> why it was lost
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindDrop && e.Ref != 0 && e.From != "" {
-			lost[e.Ref] = e.Text
+		if e.Kind == trace.KindDrop && e.Ref() != 0 && e.From() != "" {
+			lost[e.Ref()] = e.Text
 		}
 	}
 	if len(o.Nodes) == 0 {
 		for _, e := range tr.Events {
 			if e.Kind == trace.KindMessage {
-				addLane(e.From)
-				addLane(e.To)
+				addLane(e.From())
+				addLane(e.To())
 			} else if e.Node != trace.ScenarioNode {
 				addLane(e.Node) // the trace opens with the topology, node by node
 			}
@@ -168,38 +168,38 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 		r := Row{T: t, Step: e.Seq, Event: e, Weak: e.Weak, Lane: -1, From: -1, To: -1}
 		switch e.Kind {
 		case trace.KindMessage:
-			if o.HideESP && !strings.HasPrefix(e.Proto, "ike") {
+			if o.HideESP && !strings.HasPrefix(e.Proto(), "ike") {
 				continue
 			}
-			r.Kind, r.From, r.To = RowMessage, lane[e.From], lane[e.To]
-			if _, ok := lane[e.From]; !ok {
+			r.Kind, r.From, r.To = RowMessage, lane[e.From()], lane[e.To()]
+			if _, ok := lane[e.From()]; !ok {
 				continue
 			}
-			if _, ok := lane[e.To]; !ok {
+			if _, ok := lane[e.To()]; !ok {
 				continue
 			}
 			r.Lane = r.From
-			r.Label, r.Exchange, r.Proto = e.Summary, e.Exchange, e.Proto
+			r.Label, r.Exchange, r.Proto = e.Summary(), e.Exchange(), e.Proto()
 			if r.Label == "" {
-				r.Label = e.Proto
+				r.Label = e.Proto()
 			}
-			if e.Exchange != "" {
-				r.Label = e.Exchange + " " + r.Label
-				if e.Response {
-					r.Label = e.Exchange + " response " + e.Summary
+			if e.Exchange() != "" {
+				r.Label = e.Exchange() + " " + r.Label
+				if e.Response() {
+					r.Label = e.Exchange() + " response " + e.Summary()
 				} else {
-					r.Label = e.Exchange + " request " + e.Summary
+					r.Label = e.Exchange() + " request " + e.Summary()
 				}
 			}
-			r.Retransmit = e.Retransmit
+			r.Retransmit = e.Retransmit()
 			r.LostReason, r.Lost = lost[e.Seq]
 			r.Note, r.NoteRef = notes.note(e)
-			if e.Arrive != nil {
-				r.Arrive = e.Arrive.Duration()
+			if e.Arrive() != nil {
+				r.Arrive = e.Arrive().Duration()
 			}
-			if o.CollapseRetx && e.MessageID != nil {
+			if o.CollapseRetx && e.MessageID() != nil {
 				k := retxKey(e)
-				if i, ok := firstRow[k]; ok && e.Retransmit {
+				if i, ok := firstRow[k]; ok && e.Retransmit() {
 					d.Rows[i].Retries++
 					if !r.Lost {
 						d.Rows[i].Lost = false
@@ -211,7 +211,7 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 			if p := phaseOf(e); p != "" && p != phase {
 				phase = p
 				d.Rows = append(d.Rows, Row{Kind: RowPhase, T: t, Step: e.Seq, Label: p, Lane: -1, From: -1, To: -1})
-				if o.CollapseRetx && e.MessageID != nil {
+				if o.CollapseRetx && e.MessageID() != nil {
 					firstRow[retxKey(e)] = len(d.Rows)
 				}
 			}
@@ -224,17 +224,17 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 			if o.HideStates {
 				continue
 			}
-			r.Kind, r.Label = RowState, e.Machine+": "+e.FromState+" → "+e.ToState
+			r.Kind, r.Label = RowState, e.Machine()+": "+e.FromState()+" → "+e.ToState()
 		case trace.KindTimer:
 			if !o.ShowTimers {
 				continue
 			}
 			r.Kind, r.Label = RowTimer, "timer "+string(e.Op)+": "+e.Timer
 		case trace.KindDrop:
-			if e.From != "" {
+			if e.From() != "" {
 				continue // a loss on the wire: drawn on its message row
 			}
-			if o.HideESP && e.Proto != "" && !strings.HasPrefix(e.Proto, "ike") {
+			if o.HideESP && e.Proto() != "" && !strings.HasPrefix(e.Proto(), "ike") {
 				continue
 			}
 			r.Kind, r.Label = RowDrop, "drop: "+e.Text
@@ -320,13 +320,13 @@ func (n *noter) explain(e *trace.Event) (assets.Explanation, bool) {
 	if !ok {
 		return x, false
 	}
-	notify, group := "an error", e.Group
-	if len(e.Errors) > 0 {
-		notify = e.Errors[0]
+	notify, group := "an error", e.Group()
+	if len(e.Errors()) > 0 {
+		notify = e.Errors()[0]
 	}
-	if group == "" && !e.Response {
-		group = n.groups[e.From+"|"+e.To]
-		delete(n.groups, e.From+"|"+e.To) // the retry has used it
+	if group == "" && !e.Response() {
+		group = n.groups[e.From()+"|"+e.To()]
+		delete(n.groups, e.From()+"|"+e.To()) // the retry has used it
 	}
 	if group == "" {
 		group = "the group it names"
@@ -341,9 +341,9 @@ func (n *noter) explain(e *trace.Event) (assets.Explanation, bool) {
 // own. An IKE_AUTH or CREATE_CHILD_SA message whose SK payload was not decrypted (an
 // imported capture without keys) has no kind: what it holds is unknown.
 func (n *noter) kind(e *trace.Event) string {
-	switch e.Proto {
+	switch e.Proto() {
 	case "esp":
-		if e.Encap {
+		if e.Encap() {
 			return "ESP in UDP"
 		}
 		return "ESP"
@@ -354,39 +354,39 @@ func (n *noter) kind(e *trace.Event) string {
 	case "icmp", "ip", "udp":
 		return "IP"
 	}
-	if e.Exchange == "" || e.MessageID == nil {
+	if e.Exchange() == "" || e.MessageID() == nil {
 		return ""
 	}
-	if e.Proto == "ikev1" {
-		if e.Exchange == "Informational" && len(e.Errors) > 0 {
+	if e.Proto() == "ikev1" {
+		if e.Exchange() == "Informational" && len(e.Errors()) > 0 {
 			return "Informational error"
 		}
 		return ""
 	}
-	has := func(p string) bool { return slices.Contains(e.Payloads, p) }
-	opaque := len(e.Payloads) == 0 || len(e.Payloads) < 2 && (e.Exchange == "IKE_AUTH" || e.Exchange == "CREATE_CHILD_SA")
-	id := fmt.Sprint(*e.MessageID)
-	if e.Response {
-		if e.Exchange == "IKE_SA_INIT" && e.Group != "" {
-			n.groups[e.To+"|"+e.From] = e.Group
+	has := func(p string) bool { return slices.Contains(e.Payloads(), p) }
+	opaque := len(e.Payloads()) == 0 || len(e.Payloads()) < 2 && (e.Exchange() == "IKE_AUTH" || e.Exchange() == "CREATE_CHILD_SA")
+	id := fmt.Sprint(*e.MessageID())
+	if e.Response() {
+		if e.Exchange() == "IKE_SA_INIT" && e.Group() != "" {
+			n.groups[e.To()+"|"+e.From()] = e.Group()
 		}
 		if opaque {
 			return ""
 		}
-		req, ok := n.requests[e.Exchange+"|"+id+"|"+e.To+"|"+e.From]
+		req, ok := n.requests[e.Exchange()+"|"+id+"|"+e.To()+"|"+e.From()]
 		if !ok {
-			req = e.Exchange
+			req = e.Exchange()
 		}
-		failed := len(e.Errors) > 0
-		switch e.Exchange {
+		failed := len(e.Errors()) > 0
+		switch e.Exchange() {
 		case "IKE_SA_INIT":
 			switch {
 			case has("SA"):
-			case slices.Contains(e.Errors, "INVALID_KE_PAYLOAD"):
+			case slices.Contains(e.Errors(), "INVALID_KE_PAYLOAD"):
 				return "IKE_SA_INIT response INVALID_KE_PAYLOAD"
 			case failed:
 				return "IKE_SA_INIT response error"
-			case slices.Contains(e.Notifies, "COOKIE"):
+			case slices.Contains(e.Notifies(), "COOKIE"):
 				return "IKE_SA_INIT response COOKIE"
 			}
 		case "IKE_AUTH":
@@ -416,11 +416,11 @@ func (n *noter) kind(e *trace.Event) string {
 	if opaque {
 		return ""
 	}
-	base, kind := e.Exchange, e.Exchange+" request"
-	switch ex := e.Exchange; {
-	case ex == "IKE_SA_INIT" && slices.Contains(e.Notifies, "COOKIE"):
+	base, kind := e.Exchange(), e.Exchange()+" request"
+	switch ex := e.Exchange(); {
+	case ex == "IKE_SA_INIT" && slices.Contains(e.Notifies(), "COOKIE"):
 		kind = "IKE_SA_INIT request with COOKIE"
-	case ex == "IKE_SA_INIT" && n.groups[e.From+"|"+e.To] != "":
+	case ex == "IKE_SA_INIT" && n.groups[e.From()+"|"+e.To()] != "":
 		kind = "IKE_SA_INIT request with another group"
 	case ex == "IKE_AUTH" && !has("AUTH") && has("IDi"):
 		kind = "IKE_AUTH request asking for EAP"
@@ -430,19 +430,19 @@ func (n *noter) kind(e *trace.Event) string {
 		return ""
 	case ex == "IKE_AUTH" && !has("IDi"):
 		kind = "IKE_AUTH request after EAP"
-	case e.Purpose != "":
-		if _, ok := assets.Step(ex + " " + e.Purpose + " request"); ok {
-			base = ex + " " + e.Purpose
+	case e.Purpose() != "":
+		if _, ok := assets.Step(ex + " " + e.Purpose() + " request"); ok {
+			base = ex + " " + e.Purpose()
 			kind = base + " request"
 		}
 	}
-	n.requests[e.Exchange+"|"+id+"|"+e.From+"|"+e.To] = base
+	n.requests[e.Exchange()+"|"+id+"|"+e.From()+"|"+e.To()] = base
 	return kind
 }
 
 // retxKey identifies a message and its retransmissions.
 func retxKey(e *trace.Event) string {
-	return fmt.Sprintf("%s|%s|%d|%t", e.Exchange, e.From, *e.MessageID, e.Response)
+	return fmt.Sprintf("%s|%s|%d|%t", e.Exchange(), e.From(), *e.MessageID(), e.Response())
 }
 
 func saLabel(e *trace.Event) string {

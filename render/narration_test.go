@@ -85,7 +85,7 @@ func TestNarrationSaysWhatHappened(t *testing.T) {
 func TestGCMFieldNotes(t *testing.T) {
 	n := 0
 	for _, e := range rendertest.Trace(t, "ikev2-modern").Events {
-		if e.Kind != trace.KindMessage || e.Proto != "ikev2" || e.Fields() == nil {
+		if e.Kind != trace.KindMessage || e.Proto() != "ikev2" || e.Fields() == nil {
 			continue
 		}
 		var walk func(f *ike.Field)
@@ -116,7 +116,7 @@ func TestFailedAuthShowsBothValues(t *testing.T) {
 	var said []string
 	for _, e := range run.Sim.Trace.Events {
 		switch {
-		case e.Kind == trace.KindMessage && e.Exchange == "IKE_AUTH" && !e.Response && e.Fields() != nil:
+		case e.Kind == trace.KindMessage && e.Exchange() == "IKE_AUTH" && !e.Response() && e.Fields() != nil:
 			if f := e.Fields().Find("Authentication Data"); f != nil {
 				sent = append(sent, strings.TrimSuffix(f.Value, "..."))
 			}

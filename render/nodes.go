@@ -112,17 +112,17 @@ func (r *nodeReplay) apply(e *trace.Event) string {
 		// The node as the run starts, or as it restarts: no SA, its trap policies.
 		r.nodes[e.Node] = nil
 		r.get(e.Node).spd = append([]trace.Policy(nil), e.Topology.SPD...)
-	case e.Kind == trace.KindState && e.SAType != "":
+	case e.Kind == trace.KindState && e.SAType() != "":
 		n := r.get(e.Node)
-		key := string(e.SAType) + "|" + e.Instance
-		if e.Instance == "" {
-			key = string(e.SAType) + "|" + e.Machine
+		key := string(e.SAType()) + "|" + e.Instance()
+		if e.Instance() == "" {
+			key = string(e.SAType()) + "|" + e.Machine()
 		}
-		if endStates[e.ToState] {
+		if endStates[e.ToState()] {
 			n.remove(key)
 			break
 		}
-		n.put(key, &saState{typ: e.SAType, machine: e.Machine}).state = e.ToState
+		n.put(key, &saState{typ: e.SAType(), machine: e.Machine()}).state = e.ToState()
 	case e.Kind == trace.KindSA && e.SA != nil:
 		n := r.get(e.Node)
 		s := e.SA

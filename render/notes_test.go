@@ -88,14 +88,14 @@ func TestNotesFollowWhatMessagesHold(t *testing.T) {
 	for name, tr := range traces {
 		notes := render.MessageNotes(tr)
 		for _, e := range tr.Events {
-			if e.Kind != trace.KindMessage || !strings.HasPrefix(e.Proto, "ike") {
+			if e.Kind != trace.KindMessage || !strings.HasPrefix(e.Proto(), "ike") {
 				continue
 			}
 			x, ok := notes[e.Seq]
-			at := name + " step " + strings.Join([]string{e.Exchange, e.Summary}, " ")
-			has := func(p string) bool { return slices.Contains(e.Payloads, p) }
-			if len(e.Errors) > 0 && !ok && e.Proto == "ikev2" {
-				t.Errorf("%s: carries N(%s) but has no note", at, e.Errors[0])
+			at := name + " step " + strings.Join([]string{e.Exchange(), e.Summary()}, " ")
+			has := func(p string) bool { return slices.Contains(e.Payloads(), p) }
+			if len(e.Errors()) > 0 && !ok && e.Proto() == "ikev2" {
+				t.Errorf("%s: carries N(%s) but has no note", at, e.Errors()[0])
 			}
 			if !ok {
 				continue
@@ -107,18 +107,18 @@ func TestNotesFollowWhatMessagesHold(t *testing.T) {
 			if strings.ContainsAny(x.Text, "{}") {
 				t.Errorf("%s: note with a placeholder left: %s", at, x.Text)
 			}
-			if len(e.Errors) > 0 {
-				if !strings.Contains(x.Text, "N("+e.Errors[0]+")") {
-					t.Errorf("%s: carries N(%s), but the note does not name it: %s", at, e.Errors[0], x.Text)
+			if len(e.Errors()) > 0 {
+				if !strings.Contains(x.Text, "N("+e.Errors()[0]+")") {
+					t.Errorf("%s: carries N(%s), but the note does not name it: %s", at, e.Errors()[0], x.Text)
 				}
 				for _, w := range success {
 					if strings.Contains(x.Text, w) {
-						t.Errorf("%s: carries N(%s), but the note claims success (%q): %s", at, e.Errors[0], w, x.Text)
+						t.Errorf("%s: carries N(%s), but the note claims success (%q): %s", at, e.Errors()[0], w, x.Text)
 					}
 				}
 			}
-			if e.Exchange == "IKE_SA_INIT" && slices.Contains(e.Errors, "INVALID_KE_PAYLOAD") && (e.Group == "" || !strings.Contains(x.Text, e.Group)) {
-				t.Errorf("%s: INVALID_KE_PAYLOAD asks for group %q, the note does not say so: %s", at, e.Group, x.Text)
+			if e.Exchange() == "IKE_SA_INIT" && slices.Contains(e.Errors(), "INVALID_KE_PAYLOAD") && (e.Group() == "" || !strings.Contains(x.Text, e.Group())) {
+				t.Errorf("%s: INVALID_KE_PAYLOAD asks for group %q, the note does not say so: %s", at, e.Group(), x.Text)
 			}
 			for claim, needs := range map[string][]string{
 				"(IDi, AUTH)": {"IDi", "AUTH"}, "(IDr, AUTH)": {"IDr", "AUTH"}, "(SAr1)": {"SA"}, "(KEr)": {"KE"},
@@ -132,7 +132,7 @@ func TestNotesFollowWhatMessagesHold(t *testing.T) {
 						t.Errorf("%s: the note speaks of %s, but the message has no %s payload: %s", at, claim, p, x.Text)
 					}
 				}
-				if claim == "N(COOKIE)" && !slices.Contains(e.Notifies, "COOKIE") {
+				if claim == "N(COOKIE)" && !slices.Contains(e.Notifies(), "COOKIE") {
 					t.Errorf("%s: the note speaks of N(COOKIE), which the message does not carry", at)
 				}
 			}
@@ -188,10 +188,10 @@ func TestIKEv1HashExplanationFitsTheMethod(t *testing.T) {
 	hashes := 0
 	for _, name := range []string{"ikev1-main-quick", "ikev1-aggressive", "ikev1-main-rsa"} {
 		for _, e := range rendertest.Trace(t, name).Events {
-			if e.Kind != trace.KindMessage || e.Proto != "ikev1" {
+			if e.Kind != trace.KindMessage || e.Proto() != "ikev1" {
 				continue
 			}
-			phase1 := e.Exchange == "Main Mode" || e.Exchange == "Aggressive Mode"
+			phase1 := e.Exchange() == "Main Mode" || e.Exchange() == "Aggressive Mode"
 			walk(e.Fields(), func(f *ike.Field) {
 				if name == "ikev1-main-rsa" && strings.Contains(f.Explain, "pre-shared key") {
 					t.Errorf("%s step %d: %s is explained with a pre-shared key: %s", name, e.Seq, f.Name, f.Explain)

@@ -23,19 +23,19 @@ func (d *Diagram) ExchangeStarts() []int {
 	last := map[[2]string]string{} // IKEv1 node pair -> the exchange of its last message
 	for i, r := range d.Rows {
 		e := r.Event
-		if r.Kind != RowMessage || r.Exchange == "" || e == nil || e.MessageID == nil {
+		if r.Kind != RowMessage || r.Exchange == "" || e == nil || e.MessageID() == nil {
 			continue
 		}
 		switch r.Proto {
 		case "ikev1":
-			pair := [2]string{min(e.From, e.To), max(e.From, e.To)}
-			k := r.Exchange + "|" + strconv.FormatUint(uint64(*e.MessageID), 10)
+			pair := [2]string{min(e.From(), e.To()), max(e.From(), e.To())}
+			k := r.Exchange + "|" + strconv.FormatUint(uint64(*e.MessageID()), 10)
 			if last[pair] != k {
 				out = append(out, i)
 			}
 			last[pair] = k
 		default:
-			if !e.Response && !e.Retransmit {
+			if !e.Response() && !e.Retransmit() {
 				out = append(out, i)
 			}
 		}

@@ -11,7 +11,8 @@ import (
 // is drawn as a loop, not a crash.
 func TestWriteTextSelfMessage(t *testing.T) {
 	tr := &trace.Trace{}
-	tr.Emit(&trace.Event{Kind: trace.KindMessage, Node: "127.0.0.1", From: "127.0.0.1", To: "127.0.0.1", Proto: "ike", Summary: "HDR"})
+	tr.Emit(&trace.Event{Kind: trace.KindMessage, Node: "127.0.0.1", Wire: &trace.Wire{From: "127.0.0.1", To: "127.0.0.1",
+		Proto: "ike", Summary: "HDR"}})
 	var b strings.Builder
 	if err := WriteText(&b, Build(tr, Options{}), TextOptions{}); err != nil {
 		t.Fatal(err)

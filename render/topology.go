@@ -175,16 +175,16 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 			addNode(e.Node)
 			continue
 		}
-		addNode(e.From)
-		addNode(e.To)
-		links[pair(e.From, e.To)] = true
-		if e.Forwarded {
+		addNode(e.From())
+		addNode(e.To())
+		links[pair(e.From(), e.To())] = true
+		if e.Forwarded() {
 			continue
 		}
-		if ap, err := netip.ParseAddrPort(e.Src); err == nil {
-			addrs[e.From][ap.Addr().String()] = true
-		} else if ad, err := netip.ParseAddr(e.Src); err == nil {
-			addrs[e.From][ad.String()] = true
+		if ap, err := netip.ParseAddrPort(e.Src()); err == nil {
+			addrs[e.From()][ap.Addr().String()] = true
+		} else if ad, err := netip.ParseAddr(e.Src()); err == nil {
+			addrs[e.From()][ad.String()] = true
 		}
 	}
 	for _, name := range nodes {
@@ -209,13 +209,13 @@ func topologyFromMessages(tr *trace.Trace, t *Topology) *Topology {
 func ikePeers(tr *trace.Trace) map[[2]string]bool {
 	bySPI := map[string]map[string]bool{} // initiator SPI -> nodes that made its messages
 	for _, e := range tr.Events {
-		if e.Kind != trace.KindMessage || e.Forwarded || e.SPIi == "" {
+		if e.Kind != trace.KindMessage || e.Forwarded() || e.SPIi() == "" {
 			continue
 		}
-		if bySPI[e.SPIi] == nil {
-			bySPI[e.SPIi] = map[string]bool{}
+		if bySPI[e.SPIi()] == nil {
+			bySPI[e.SPIi()] = map[string]bool{}
 		}
-		bySPI[e.SPIi][e.From] = true
+		bySPI[e.SPIi()][e.From()] = true
 	}
 	peers := map[[2]string]bool{}
 	for _, nodes := range bySPI {

@@ -77,8 +77,10 @@ func TestTopologyOfEvents(t *testing.T) {
 			Peers: []render.TopoPeer{{A: "me", B: "moon", Label: "IKE"}}}},
 		{"no topology", []*trace.Event{
 			{Kind: trace.KindInfo, Node: trace.ScenarioNode},
-			{Kind: trace.KindMessage, From: "192.0.2.2", To: "192.0.2.1", Src: "192.0.2.2:500", SPIi: "0102030405060708"},
-			{Kind: trace.KindMessage, From: "192.0.2.1", To: "192.0.2.2", Src: "192.0.2.1:500", SPIi: "0102030405060708"},
+			{Kind: trace.KindMessage, Wire: &trace.Wire{From: "192.0.2.2", To: "192.0.2.1", Src: "192.0.2.2:500",
+				SPIi: "0102030405060708"}},
+			{Kind: trace.KindMessage, Wire: &trace.Wire{From: "192.0.2.1", To: "192.0.2.2", Src: "192.0.2.1:500",
+				SPIi: "0102030405060708"}},
 		}, &render.Topology{Name: "t",
 			Nodes: []render.TopoNode{{Name: "192.0.2.2", Addrs: []string{"192.0.2.2"}}, {Name: "192.0.2.1", Addrs: []string{"192.0.2.1"}}},
 			Links: []render.TopoLink{{A: "192.0.2.1", B: "192.0.2.2"}},

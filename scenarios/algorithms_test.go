@@ -155,14 +155,14 @@ func checkImportDecrypts(t *testing.T, pcap, keyDir string) {
 	var ike, esp int
 	for _, e := range tr.Events {
 		switch {
-		case strings.Contains(e.Summary, "undecryptable") || strings.Contains(e.Summary, "no key"):
-			t.Errorf("import: %s", e.Summary)
-		case e.Proto == "esp":
-			if !strings.Contains(e.Summary, "ICMP") {
-				t.Errorf("import: ESP not decrypted to ICMP: %s", e.Summary)
+		case strings.Contains(e.Summary(), "undecryptable") || strings.Contains(e.Summary(), "no key"):
+			t.Errorf("import: %s", e.Summary())
+		case e.Proto() == "esp":
+			if !strings.Contains(e.Summary(), "ICMP") {
+				t.Errorf("import: ESP not decrypted to ICMP: %s", e.Summary())
 			}
 			esp++
-		case strings.Contains(e.Summary, "SK {") || strings.HasPrefix(e.Summary, "HDR*"):
+		case strings.Contains(e.Summary(), "SK {") || strings.HasPrefix(e.Summary(), "HDR*"):
 			ike++
 		}
 	}

@@ -55,7 +55,7 @@ func TestWrongPSKRecordsBothAUTHValues(t *testing.T) {
 	}
 	var sent []string // the AUTH data of gw-a's IKE_AUTH requests, in order
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && e.Exchange == "IKE_AUTH" && e.From == "gw-a" && !e.Response && !e.Retransmit {
+		if e.Kind == trace.KindMessage && e.Exchange() == "IKE_AUTH" && e.From() == "gw-a" && !e.Response() && !e.Retransmit() {
 			if f := findField(e.Fields(), "Authentication Data"); f != nil {
 				sent = append(sent, f.Value)
 			}

@@ -31,7 +31,7 @@ func TestCertificatesDissected(t *testing.T) {
 			var certs, named int
 			subjects := map[string]bool{}
 			for _, e := range tr.Events {
-				if e.Kind != trace.KindMessage || !strings.HasPrefix(e.Proto, "ike") {
+				if e.Kind != trace.KindMessage || !strings.HasPrefix(e.Proto(), "ike") {
 					continue
 				}
 				e.Fields().Walk(func(f *ike.Field, _ int) {

@@ -49,11 +49,11 @@ func TestDualStackNAT(t *testing.T) {
 	}
 	var srcs []string
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && e.From == "nat" && e.To == "srv" {
-			srcs = append(srcs, e.Src)
+		if e.Kind == trace.KindMessage && e.From() == "nat" && e.To() == "srv" {
+			srcs = append(srcs, e.Src())
 		}
-		if e.Kind == trace.KindMessage && e.From == "h" && !strings.HasPrefix(e.Src, "192.168.1.10") && !strings.HasPrefix(e.Src, "fd00:1::10") {
-			t.Errorf("h sends from %s", e.Src)
+		if e.Kind == trace.KindMessage && e.From() == "h" && !strings.HasPrefix(e.Src(), "192.168.1.10") && !strings.HasPrefix(e.Src(), "fd00:1::10") {
+			t.Errorf("h sends from %s", e.Src())
 		}
 	}
 	if !slices.Equal(srcs, []string{"198.51.100.1", "2001:db8::1"}) {
@@ -73,7 +73,7 @@ func TestDualStackNATWithoutTheFamily(t *testing.T) {
 			drops = append(drops, e)
 		}
 	}
-	if len(drops) != 1 || drops[0].Cause != trace.DropNAT || !strings.Contains(drops[0].Text, "no address of fd00:1::10's family") {
+	if len(drops) != 1 || drops[0].Cause() != trace.DropNAT || !strings.Contains(drops[0].Text, "no address of fd00:1::10's family") {
 		t.Errorf("the NAT's drops %+v, want one NAT drop naming the missing family", drops)
 	}
 }

@@ -211,7 +211,7 @@ func (g *grader) ikeUps(node, other string) []*trace.Event {
 func (g *grader) failures(node string, conns []string) []*trace.Event {
 	var out []*trace.Event
 	for _, x := range g.ev {
-		if x.Kind == trace.KindError && x.Node == node && x.Failure != nil && x.Conn != "" && slices.Contains(conns, x.Conn) {
+		if x.Kind == trace.KindError && x.Node == node && x.Failure != nil && x.Conn() != "" && slices.Contains(conns, x.Conn()) {
 			out = append(out, x)
 		}
 	}
@@ -362,19 +362,19 @@ func (g *grader) message(r *Result, m *ExpectMessage) {
 // matches reports whether a message event has everything m asks for.
 func (m *ExpectMessage) matches(x *trace.Event) bool {
 	switch {
-	case m.Exchange != "" && x.Exchange != m.Exchange,
-		m.Proto != "" && x.Proto != m.Proto,
-		m.From != "" && (x.From != m.From || x.Forwarded),
-		m.Notify != "" && !slices.ContainsFunc(x.Notifies, func(n string) bool { return sameNotify(n, m.Notify) }),
-		m.Purpose != "" && x.Purpose != m.Purpose,
-		m.Encap != nil && x.Encap != *m.Encap,
+	case m.Exchange != "" && x.Exchange() != m.Exchange,
+		m.Proto != "" && x.Proto() != m.Proto,
+		m.From != "" && (x.From() != m.From || x.Forwarded()),
+		m.Notify != "" && !slices.ContainsFunc(x.Notifies(), func(n string) bool { return sameNotify(n, m.Notify) }),
+		m.Purpose != "" && x.Purpose() != m.Purpose,
+		m.Encap != nil && x.Encap() != *m.Encap,
 		m.SPI != "" && !hasSPI(x, m.SPI),
 		m.After > 0 && x.T.Duration() < m.After.D(),
 		m.Until > 0 && x.T.Duration() > m.Until.D():
 		return false
 	}
 	for _, p := range m.Payloads {
-		if !slices.Contains(x.Payloads, p) {
+		if !slices.Contains(x.Payloads(), p) {
 			return false
 		}
 	}
@@ -384,7 +384,7 @@ func (m *ExpectMessage) matches(x *trace.Event) bool {
 // hasSPI reports whether a message is ESP with that SPI or IKE of an SA with it.
 func hasSPI(x *trace.Event, spi string) bool {
 	spi = strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(spi, "0x"), "0X"))
-	return spi != "" && (x.SPI == spi || x.SPIi == spi || x.SPIr == spi)
+	return spi != "" && (x.SPI() == spi || x.SPIi() == spi || x.SPIr() == spi)
 }
 
 // describe says which messages m matches, for the check's line.
@@ -433,12 +433,12 @@ func (g *grader) state(r *Result, x *ExpectState) {
 	}
 	var last string
 	for _, e := range g.ev {
-		if e.Kind != trace.KindState || e.Node != x.Node || (x.Connection != "" && e.Conn != x.Connection) ||
-			(x.SA != "" && string(e.SAType) != x.SA) {
+		if e.Kind != trace.KindState || e.Node != x.Node || (x.Connection != "" && e.Conn() != x.Connection) ||
+			(x.SA != "" && string(e.SAType()) != x.SA) {
 			continue
 		}
-		last = e.Machine + " → " + e.ToState
-		if strings.EqualFold(e.ToState, x.State) && r.At == 0 {
+		last = e.Machine() + " → " + e.ToState()
+		if strings.EqualFold(e.ToState(), x.State) && r.At == 0 {
 			r.At = e.Seq
 		}
 	}
@@ -466,7 +466,7 @@ func (g *grader) dropped(r *Result, x *ExpectDropped) {
 		if first == "" {
 			first = e.Text
 		}
-		if (x.Cause == "" || string(e.Cause) == x.Cause) &&
+		if (x.Cause == "" || string(e.Cause()) == x.Cause) &&
 			(x.Reason == "" || strings.Contains(strings.ToLower(g.dropDescription(e)), strings.ToLower(x.Reason))) {
 			if n++; n == 1 {
 				r.At = e.Seq
@@ -491,13 +491,13 @@ func (g *grader) dropped(r *Result, x *ExpectDropped) {
 // reasons lab files have matched since before drops had a cause ("30% loss", "is down",
 // "fault rule", "outside the Child SA's selectors").
 func (g *grader) dropDescription(e *trace.Event) string {
-	link := e.From + "—" + e.To
-	switch e.Cause {
+	link := e.From() + "—" + e.To()
+	switch e.Cause() {
 	case trace.DropLoss:
 		loss := 0.0
-		if l := g.links[[2]string{e.From, e.To}]; l != nil {
+		if l := g.links[[2]string{e.From(), e.To()}]; l != nil {
 			loss = l.Loss
-		} else if l := g.links[[2]string{e.To, e.From}]; l != nil {
+		} else if l := g.links[[2]string{e.To(), e.From()}]; l != nil {
 			loss = l.Loss
 		}
 		return fmt.Sprintf("lost on link %s (%.0f%% loss)", link, loss*100)
@@ -522,11 +522,11 @@ func (g *grader) dropDescription(e *trace.Event) string {
 	case trace.DropPolicy:
 		return "discarded by policy"
 	case trace.DropESP:
-		return ipsecDropDescription(e.IPsec)
+		return ipsecDropDescription(e.IPsec())
 	case trace.DropNAT:
 		return "NAT"
 	}
-	return string(e.Cause)
+	return string(e.Cause())
 }
 
 // linksOf reads the links of the network from the topology events.

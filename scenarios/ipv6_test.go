@@ -39,7 +39,7 @@ func TestIKEv1OverIPv6(t *testing.T) {
 	tr := gradeYAML(t, v1)
 	quick := 0
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && e.Proto == "ikev1" && e.Exchange == "Quick Mode" && strings.HasPrefix(e.Src, "[2001:db8:ff::") {
+		if e.Kind == trace.KindMessage && e.Proto() == "ikev1" && e.Exchange() == "Quick Mode" && strings.HasPrefix(e.Src(), "[2001:db8:ff::") {
 			quick++
 		}
 	}
@@ -163,7 +163,7 @@ expect:
 `)
 	esp := 0
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && e.Proto == "esp" && !e.Forwarded && len(e.Bytes) > 40 && e.Bytes[0]>>4 == 6 {
+		if e.Kind == trace.KindMessage && e.Proto() == "esp" && !e.Forwarded() && len(e.Bytes()) > 40 && e.Bytes()[0]>>4 == 6 {
 			esp++
 		}
 	}

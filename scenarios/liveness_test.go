@@ -12,8 +12,8 @@ import (
 func sentBy(ev []*trace.Event, node, proto string, notify string) []time.Duration {
 	var out []time.Duration
 	for _, e := range ev {
-		if e.Kind == trace.KindMessage && !e.Forwarded && e.From == node && e.Proto == proto &&
-			(notify == "" || slices.Contains(e.Notifies, notify)) {
+		if e.Kind == trace.KindMessage && !e.Forwarded() && e.From() == node && e.Proto() == proto &&
+			(notify == "" || slices.Contains(e.Notifies(), notify)) {
 			out = append(out, time.Duration(e.T))
 		}
 	}

@@ -57,7 +57,7 @@ func TestPingSource(t *testing.T) {
 		r.Execute()
 		esp := 0
 		for _, e := range r.Sim.Trace.Events {
-			if e.Kind == trace.KindMessage && e.Proto == "esp" && !e.Forwarded {
+			if e.Kind == trace.KindMessage && e.Proto() == "esp" && !e.Forwarded() {
 				esp++
 			}
 		}
@@ -115,13 +115,13 @@ func TestPoliciesGoWithTheirChildSA(t *testing.T) {
 			}
 			clear, exchanges := 0, 0
 			for _, e := range r.Sim.Trace.Events {
-				if e.Kind != trace.KindMessage || e.T <= deleted || e.From != "R2" {
+				if e.Kind != trace.KindMessage || e.T <= deleted || e.From() != "R2" {
 					continue
 				}
 				switch {
-				case e.Proto == "icmp":
+				case e.Proto() == "icmp":
 					clear++
-				case e.Exchange != "" && !e.Response:
+				case e.Exchange() != "" && !e.Response():
 					exchanges++
 				}
 			}

@@ -108,7 +108,7 @@ func TestOtherSeedOtherSPIsNoncesKeys(t *testing.T) {
 	}
 	nonce := func(r *Run) string {
 		for _, e := range r.Sim.Trace.Events {
-			if e.Kind == trace.KindMessage && e.Exchange == "IKE_SA_INIT" {
+			if e.Kind == trace.KindMessage && e.Exchange() == "IKE_SA_INIT" {
 				if f := e.Fields().Find("Nonce Data"); f != nil {
 					return f.Value
 				}
@@ -173,7 +173,7 @@ func TestWrongPSKEndsInAuthenticationFailed(t *testing.T) {
 		t.Error("gw-a does not learn of AUTHENTICATION_FAILED")
 	}
 	if n := count(tr, func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && strings.Contains(e.Summary, "N(AUTHENTICATION_FAILED)")
+		return e.Kind == trace.KindMessage && strings.Contains(e.Summary(), "N(AUTHENTICATION_FAILED)")
 	}); n == 0 {
 		t.Error("no N(AUTHENTICATION_FAILED) on the wire")
 	}
@@ -195,11 +195,11 @@ func TestProposalMismatchEndsInNoProposalChosen(t *testing.T) {
 		t.Error("both gateways should report NO_PROPOSAL_CHOSEN")
 	}
 	if n := count(tr, func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && e.Exchange == "IKE_SA_INIT" && e.Response && strings.Contains(e.Summary, "N(NO_PROPOSAL_CHOSEN)")
+		return e.Kind == trace.KindMessage && e.Exchange() == "IKE_SA_INIT" && e.Response() && strings.Contains(e.Summary(), "N(NO_PROPOSAL_CHOSEN)")
 	}); n == 0 {
 		t.Error("no IKE_SA_INIT response with N(NO_PROPOSAL_CHOSEN)")
 	}
-	if n := count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Exchange == "IKE_AUTH" }); n != 0 {
+	if n := count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Exchange() == "IKE_AUTH" }); n != 0 {
 		t.Errorf("IKE_AUTH sent %d times after a failed IKE_SA_INIT", n)
 	}
 }
@@ -211,7 +211,7 @@ func TestThirtyPercentLossConverges(t *testing.T) {
 	for seed := uint64(1); seed <= 10; seed++ {
 		tr := run(t, s, seed).Sim.Trace
 		lost += count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindDrop && strings.Contains(e.Text, "loss") })
-		retx += count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Retransmit })
+		retx += count(tr, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Retransmit() })
 		if count(tr, func(e *trace.Event) bool {
 			return e.Kind == trace.KindSA && e.Op == "up" && e.SA.Type == "child" && e.Node == "gw-a"
 		}) > 0 {

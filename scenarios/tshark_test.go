@@ -61,20 +61,20 @@ func wireCounts(tr *trace.Trace) (frames, sk, v1enc, esp int) {
 // wireCountsAH is wireCounts with the AH packets besides.
 func wireCountsAH(tr *trace.Trace) (frames, sk, v1enc, esp, ah int) {
 	for _, e := range tr.Events {
-		if e.Kind != trace.KindMessage || e.Forwarded {
+		if e.Kind != trace.KindMessage || e.Forwarded() {
 			continue
 		}
 		frames++
 		switch {
-		case e.Proto == "ikev2" && e.Exchange != "IKE_SA_INIT":
+		case e.Proto() == "ikev2" && e.Exchange() != "IKE_SA_INIT":
 			sk++
-		case e.Proto == "ikev1" && v1Encrypted(e):
+		case e.Proto() == "ikev1" && v1Encrypted(e):
 			v1enc++
-		case e.Proto == "esp":
+		case e.Proto() == "esp":
 			esp++
-		case e.Proto == "ah":
+		case e.Proto() == "ah":
 			ah++
-			if len(e.Bytes) > 20 && e.Bytes[20] == 50 { // AH's Next Header: ESP
+			if len(e.Bytes()) > 20 && e.Bytes()[20] == 50 { // AH's Next Header: ESP
 				esp++
 			}
 		}
@@ -85,7 +85,7 @@ func wireCountsAH(tr *trace.Trace) (frames, sk, v1enc, esp, ah int) {
 // v1Encrypted reports whether an IKEv1 message event's datagram has the E flag set in its
 // ISAKMP header: everything after the header is encrypted (RFC 2408, Section 3.1).
 func v1Encrypted(e *trace.Event) bool {
-	ip, err := ipsec.ParseIP(e.Bytes)
+	ip, err := ipsec.ParseIP(e.Bytes())
 	if err != nil {
 		return false
 	}
@@ -94,7 +94,7 @@ func v1Encrypted(e *trace.Event) bool {
 		return false
 	}
 	msg := u.Payload
-	if e.Encap { // on port 4500, after the non-ESP marker (RFC 3948, Section 2.2)
+	if e.Encap() { // on port 4500, after the non-ESP marker (RFC 3948, Section 2.2)
 		msg = msg[min(4, len(msg)):]
 	}
 	h, err := ikev1.ParseHeader(msg)
@@ -191,7 +191,7 @@ func espWithoutICV(tr *trace.Trace) int {
 	}
 	n := 0
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && !e.Forwarded && (e.Proto == "esp" || e.Proto == "ah") && noICV[e.SPI] {
+		if e.Kind == trace.KindMessage && !e.Forwarded() && (e.Proto() == "esp" || e.Proto() == "ah") && noICV[e.SPI()] {
 			n++
 		}
 	}

@@ -87,14 +87,14 @@ func TestBundleEnforcedInbound(t *testing.T) {
 			drops = append(drops, e)
 		}
 	}
-	if len(drops) != 1 || drops[0].Node != "b" || drops[0].Cause != trace.DropESP || drops[0].IPsec == nil ||
-		drops[0].IPsec.Reason != ipsec.DropBundle.String() || drops[0].IPsec.Proto != "esp" || drops[0].IPsec.SPI != "00001000" {
+	if len(drops) != 1 || drops[0].Node != "b" || drops[0].Cause() != trace.DropESP || drops[0].IPsec() == nil ||
+		drops[0].IPsec().Reason != ipsec.DropBundle.String() || drops[0].IPsec().Proto != "esp" || drops[0].IPsec().SPI != "00001000" {
 		for _, d := range drops {
-			t.Logf("drop on %s: %s %+v", d.Node, d.Text, d.IPsec)
+			t.Logf("drop on %s: %s %+v", d.Node, d.Text, d.IPsec())
 		}
 		t.Fatalf("%d drops, want b's one of the ESP packet without its AH", len(drops))
 	}
-	if replies := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.From == "b" }); replies != 2 {
+	if replies := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.From() == "b" }); replies != 2 {
 		t.Errorf("b sent %d packets, want the 2 echo replies of the bundle's pings alone", replies)
 	}
 }

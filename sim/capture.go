@@ -301,8 +301,8 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	if err != nil {
 		return
 	}
-	e := &trace.Event{T: t, Kind: trace.KindMessage, Node: ip.Src.String(), From: ip.Src.String(), To: ip.Dst.String(),
-		Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
+	w := &trace.Wire{From: ip.Src.String(), To: ip.Dst.String(), Src: ip.Src.String(), Dst: ip.Dst.String(), Bytes: pkt}
+	e := &trace.Event{T: t, Kind: trace.KindMessage, Node: ip.Src.String(), Wire: w}
 	d := ipsec.Dissector{NATTPorts: im.nattPorts, IKEPorts: im.ikePorts}
 	switch ip.Protocol {
 	case ipsec.ProtoESP:
@@ -332,17 +332,17 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 			}
 			d = ipsec.Dissector{NATTPorts: im.nattPorts, IKEPorts: im.ikePorts}
 		}
-		e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
-		e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
+		w.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
+		w.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
 		if ip.Src == ip.Dst {
 			// Both ends on one address (a capture on loopback): the ports tell them apart.
-			e.Node, e.From, e.To = e.Src, e.Src, e.Dst
+			e.Node, w.From, w.To = e.Src(), e.Src(), e.Dst()
 		}
 		msg := u.Payload
-		e.Encap = natt && !(len(msg) == 1 && msg[0] == 0xff)
+		w.Encap = natt && !(len(msg) == 1 && msg[0] == 0xff)
 		switch {
 		case natt && len(msg) == 1 && msg[0] == 0xff:
-			e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+			w.Proto, w.Summary = "nat-keepalive", "NAT-keepalive"
 		case natt && len(msg) >= 4 && binary.BigEndian.Uint32(msg) == 0:
 			im.ike(e, msg[4:], &d)
 		case natt:
@@ -355,7 +355,7 @@ func (im *importer) packet(frame int, t trace.Seconds, pkt []byte) {
 	}
 	e.SetDissect(func() *ike.Field { return d.IPv4(pkt) })
 	im.events = append(im.events, e)
-	im.sawNodes(e.From, ip.Src, e.To, ip.Dst)
+	im.sawNodes(e.From(), ip.Src, e.To(), ip.Dst)
 	for _, st := range im.pending {
 		st.T = e.T
 		im.events = append(im.events, st)
@@ -416,57 +416,60 @@ func hostPrefix(a netip.Addr) string { return netip.PrefixFrom(a, a.BitLen()).St
 
 // ike describes an IKE message and sets the dissector up to decrypt it.
 func (im *importer) ike(e *trace.Event, msg []byte, d *ipsec.Dissector) {
+	w := trace.WireOf(e)
 	if len(msg) < 28 {
-		e.Proto, e.Summary = "ike", fmt.Sprintf("truncated IKE message (%d bytes)", len(msg))
+		w.Proto, w.Summary = "ike", fmt.Sprintf("truncated IKE message (%d bytes)", len(msg))
 		return
 	}
 	id := binary.BigEndian.Uint32(msg[20:24])
-	e.MessageID = &id
+	w.MessageID = &id
 	h := sha256.Sum256(msg)
 	if first, ok := im.seen[h]; ok {
-		e.Retransmit = true
+		w.Retransmit = true
 		im.first[e] = first // finish says which, once it has its number
 	} else {
 		im.seen[h] = e
 	}
 	switch msg[17] >> 4 {
 	case 2:
-		e.Proto = "ikev2"
+		w.Proto = "ikev2"
 		im.ikev2(e, msg, d)
 	case 1:
-		e.Proto = "ikev1"
+		w.Proto = "ikev1"
 		im.ikev1(e, msg, d)
 	default:
-		e.Proto, e.Summary = "ike", fmt.Sprintf("IKE version 0x%02x", msg[17])
+		w.Proto, w.Summary = "ike", fmt.Sprintf("IKE version 0x%02x", msg[17])
 	}
 }
 
 func (im *importer) ikev1(e *trace.Event, msg []byte, d *ipsec.Dissector) {
-	m, c, initiator, err := im.v1.Read(msg, e.From)
+	w := trace.WireOf(e)
+	m, c, initiator, err := im.v1.Read(msg, e.From())
 	if m == nil {
-		e.Summary = "malformed: " + err.Error()
+		w.Summary = "malformed: " + err.Error()
 		d.IKE = func(b []byte) *ike.Field { return ikev1.Dissect(b, nil) }
 		return
 	}
-	e.Exchange = m.Exchange.String()
-	e.Response = im.v1Response(m, msg, e.From, initiator)
-	trace.DescribeIKE(e, &ike.MessageInfo{Version: 1, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
-		Retransmit: e.Retransmit, MessageFacts: ikev1.Describe(m, initiator)})
-	if err != nil && !e.Retransmit {
+	w.Exchange = m.Exchange.String()
+	w.Response = im.v1Response(m, msg, e.From(), initiator)
+	trace.DescribeIKE(e, &ike.MessageInfo{Version: 1, Exchange: e.Exchange(), MessageID: *e.MessageID(), Response: e.Response(),
+		Retransmit: e.Retransmit(), MessageFacts: ikev1.Describe(m, initiator)})
+	if err != nil && !e.Retransmit() {
 		e.Text = "cannot decrypt: " + err.Error()
-		e.Summary += " (undecryptable)"
+		w.Summary += " (undecryptable)"
 	}
 	d.IKE = func(b []byte) *ike.Field { return ikev1.Dissect(b, c) }
 }
 
 func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
+	w := trace.WireOf(e)
 	m, err := ikev2.Parse(msg)
 	if err != nil {
-		e.Summary = "malformed: " + err.Error()
+		w.Summary = "malformed: " + err.Error()
 		d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, nil) }
 		return
 	}
-	e.Exchange, e.Response = m.Exchange.String(), m.IsResponse()
+	w.Exchange, w.Response = m.Exchange.String(), m.IsResponse()
 	var sk *ikev2.SKCrypto
 	for _, k := range im.keys.IKEv2 {
 		if k.SPIi == m.SPIi && k.SPIr == m.SPIr {
@@ -488,12 +491,12 @@ func (im *importer) ikev2(e *trace.Event, msg []byte, d *ipsec.Dissector) {
 			}
 		}
 	}
-	trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
-		Retransmit: e.Retransmit, MessageFacts: ikev2.Describe(m, !m.IsResponse())})
-	if e.Text != "" && !e.Retransmit {
-		e.Summary += " (undecryptable)"
+	trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange(), MessageID: *e.MessageID(), Response: e.Response(),
+		Retransmit: e.Retransmit(), MessageFacts: ikev2.Describe(m, !m.IsResponse())})
+	if e.Text != "" && !e.Retransmit() {
+		w.Summary += " (undecryptable)"
 	}
-	if !e.Retransmit {
+	if !e.Retransmit() {
 		im.ikeSAStates(e, m)
 	}
 	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
@@ -541,19 +544,20 @@ func fragmentOf(m *ikev2.Message) *ikev2.EncryptedFragment {
 // the engine's own reassembly: the last fragment shows the whole message, its payloads in
 // the summary and the dissection, as the receiver reads it (and as tshark shows it).
 func (im *importer) ikev2Fragment(e *trace.Event, m *ikev2.Message, f *ikev2.EncryptedFragment, sk *ikev2.SKCrypto, d *ipsec.Dissector) {
+	w := trace.WireOf(e)
 	describe := func() {
-		trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange, MessageID: *e.MessageID, Response: e.Response,
-			Retransmit: e.Retransmit, MessageFacts: ikev2.Describe(m, !m.IsResponse())})
+		trace.DescribeIKE(e, &ike.MessageInfo{Version: 2, Exchange: e.Exchange(), MessageID: *e.MessageID(), Response: e.Response(),
+			Retransmit: e.Retransmit(), MessageFacts: ikev2.Describe(m, !m.IsResponse())})
 	}
 	describe() // HDR, SKF(n/total)
-	tag := e.Summary
+	tag := e.Summary()
 	d.IKE = func(b []byte) *ike.Field { return ikev2.Dissect(b, sk) }
 	if sk == nil {
 		e.Text = "no keys for this IKE SA in ikev2_decryption_table: the fragment stays encrypted"
-		e.Summary += " (undecryptable)"
+		w.Summary += " (undecryptable)"
 		return
 	}
-	if e.Retransmit {
+	if e.Retransmit() {
 		return // its first copy is in the reassembly already
 	}
 	k := fragKey{m.SPIi, m.SPIr, m.FromInitiator()}
@@ -566,12 +570,12 @@ func (im *importer) ikev2Fragment(e *trace.Event, m *ikev2.Message, f *ikev2.Enc
 	switch {
 	case err != nil:
 		e.Text = "cannot take the fragment: " + err.Error()
-		e.Summary += " (undecryptable)"
+		w.Summary += " (undecryptable)"
 	case whole != nil:
 		dissect := whole.Whole(m, sk, nil)
 		d.IKE = func([]byte) *ike.Field { return dissect() }
 		describe() // the whole message's facts: HDR, SK {...}
-		e.Summary = tag + " " + strings.TrimPrefix(e.Summary, "HDR, SK ")
+		w.Summary = tag + " " + strings.TrimPrefix(e.Summary(), "HDR, SK ")
 		im.ikeSAStates(e, m)
 	}
 }
@@ -596,14 +600,15 @@ func (im *importer) ikeSAStates(e *trace.Event, m *ikev2.Message) {
 			return
 		}
 		im.ikeStates[k] = to
-		im.pending = append(im.pending, &trace.Event{Kind: trace.KindState, Node: node, Machine: "IKE SA " + instance, MachineKind: "IKE SA",
-			Instance: instance, SAType: ike.SATypeIKE, FromState: from.String(), ToState: to.String(),
+		im.pending = append(im.pending, &trace.Event{Kind: trace.KindState, Node: node,
+			StateFacts: &trace.StateFacts{Machine: "IKE SA " + instance, MachineKind: "IKE SA", Instance: instance,
+				SAType: ike.SATypeIKE, FromState: from.String(), ToState: to.String()},
 			Text: fmt.Sprintf("%s → %s, as the %s %s shows", from, to, m.Exchange, map[bool]string{false: "request", true: "response"}[m.IsResponse()])})
 	}
 	if m.Exchange != ikev2.IKE_SA_INIT && m.Exchange != ikev2.IKE_AUTH {
 		// An IKE SA first seen in a later exchange was made by a rekey (or before the
 		// capture began): it is established at both ends.
-		for _, node := range []string{e.From, e.To} {
+		for _, node := range []string{e.From(), e.To()} {
 			if _, seen := im.ikeStates[[2]string{node, instance}]; !seen {
 				set(node, ikev2.IKESAEstablished)
 			}
@@ -611,7 +616,7 @@ func (im *importer) ikeSAStates(e *trace.Event, m *ikev2.Message) {
 	}
 	switch {
 	case m.Exchange == ikev2.IKE_SA_INIT && !m.IsResponse():
-		set(e.From, ikev2.IKESAConnecting)
+		set(e.From(), ikev2.IKESAConnecting)
 	case m.Exchange == ikev2.IKE_AUTH && m.IsResponse() && inner != nil:
 		to := ikev2.IKESAEstablished
 		for _, p := range inner {
@@ -619,22 +624,22 @@ func (im *importer) ikeSAStates(e *trace.Event, m *ikev2.Message) {
 				to = ikev2.IKESADestroyed
 			}
 		}
-		set(e.To, to)
-		set(e.From, to)
+		set(e.To(), to)
+		set(e.From(), to)
 	case m.Exchange == ikev2.INFORMATIONAL:
 		for _, p := range inner {
 			if d, ok := p.(*ikev2.Delete); ok && d.Protocol == ike.ProtoIKE {
 				if m.IsResponse() {
-					set(e.To, ikev2.IKESADestroyed)
-					set(e.From, ikev2.IKESADestroyed)
+					set(e.To(), ikev2.IKESADestroyed)
+					set(e.From(), ikev2.IKESADestroyed)
 				} else {
-					set(e.From, ikev2.IKESADeleting)
+					set(e.From(), ikev2.IKESADeleting)
 				}
 			}
 		}
-		if m.IsResponse() && im.ikeStates[[2]string{e.To, instance}] == ikev2.IKESADeleting {
-			set(e.To, ikev2.IKESADestroyed)
-			set(e.From, ikev2.IKESADestroyed)
+		if m.IsResponse() && im.ikeStates[[2]string{e.To(), instance}] == ikev2.IKESADeleting {
+			set(e.To(), ikev2.IKESADestroyed)
+			set(e.From(), ikev2.IKESADestroyed)
 		}
 	}
 }
@@ -692,22 +697,23 @@ func skOf(k ike.IKEv2Keys, fromInitiator bool) *ikev2.SKCrypto {
 
 // esp describes an ESP packet and gives the dissector its SA, when the table has it.
 func (im *importer) esp(e *trace.Event, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
-	e.Proto = "esp"
+	w := trace.WireOf(e)
+	w.Proto = "esp"
 	if len(b) < 8 {
-		e.Summary = "truncated ESP"
+		w.Summary = "truncated ESP"
 		return
 	}
 	spi, seq := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
-	e.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
-	e.SPI = fmt.Sprintf("%08x", spi)
+	w.Summary = fmt.Sprintf("ESP SPI 0x%08x seq %d", spi, seq)
+	w.SPI = fmt.Sprintf("%08x", spi)
 	sa := im.saOf(spi, src, dst, false)
 	if sa == nil {
-		e.Summary += " (no key in esp_sa)"
+		w.Summary += " (no key in esp_sa)"
 		return
 	}
 	d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
 	if inner := innerOf(ipsec.DissectESP(b, sa)); inner != "" {
-		e.Summary += " {" + inner + "}"
+		w.Summary += " {" + inner + "}"
 	}
 }
 
@@ -741,13 +747,14 @@ func (im *importer) saOf(spi uint32, src, dst netip.Addr, ah bool) *ipsec.SA {
 // the AH keys that ikesim lines of esp_sa give, its ICV is verified and the summary
 // says how it went. The ESP of an AH+ESP bundle inside it opens with esp_sa's keys.
 func (im *importer) ah(e *trace.Event, pkt, b []byte, src, dst netip.Addr, d *ipsec.Dissector) {
-	e.Proto, e.Summary = "ah", "truncated AH"
+	w := trace.WireOf(e)
+	w.Proto, w.Summary = "ah", "truncated AH"
 	if len(b) < 12 {
 		return
 	}
 	spi := binary.BigEndian.Uint32(b[4:])
-	e.SPI = fmt.Sprintf("%08x", spi)
-	e.Summary = fmt.Sprintf("AH SPI 0x%s seq %d, Next Header %s", e.SPI, binary.BigEndian.Uint32(b[8:]), ipsec.ProtoName(b[0]))
+	w.SPI = fmt.Sprintf("%08x", spi)
+	w.Summary = fmt.Sprintf("AH SPI 0x%s seq %d, Next Header %s", e.SPI(), binary.BigEndian.Uint32(b[8:]), ipsec.ProtoName(b[0]))
 	ah := im.saOf(spi, src, dst, true)
 	d.SA = func(s uint32, _ netip.Addr) *ipsec.SA {
 		if s == spi && ah != nil {
@@ -771,15 +778,15 @@ func (im *importer) ah(e *trace.Event, pkt, b []byte, src, dst netip.Addr, d *ip
 	}
 	switch {
 	case ah == nil:
-		e.Summary += " (no key in esp_sa: ICV not verified)"
+		w.Summary += " (no key in esp_sa: ICV not verified)"
 	case icv != nil && icv.Error != "":
-		e.Summary += " (ICV mismatch)"
+		w.Summary += " (ICV mismatch)"
 		e.Text = "AH: " + icv.Error
 	case icv != nil && ah.Integ != nil && ah.Integ.New != nil: // a MAC checked it (not ike.UncheckedICV)
-		e.Summary += " (ICV verified)"
+		w.Summary += " (ICV verified)"
 	}
 	if inner := innerOf(hdr); inner != "" {
-		e.Summary += " {" + inner + "}"
+		w.Summary += " {" + inner + "}"
 	}
 }
 

@@ -35,7 +35,7 @@ func TestImportNATTPortDissection(t *testing.T) {
 			t.Fatal(err)
 		}
 		msgs := messages(tr)
-		if len(msgs) != 3 || msgs[0].Exchange != "IKE_SA_INIT" || msgs[1].Exchange != "IKE_SA_INIT" || msgs[2].Proto != "esp" {
+		if len(msgs) != 3 || msgs[0].Exchange() != "IKE_SA_INIT" || msgs[1].Exchange() != "IKE_SA_INIT" || msgs[2].Proto() != "esp" {
 			t.Errorf("ports %v: %d datagrams, want the IKE_SA_INIT request and response and what charon took for ESP", ports, len(msgs))
 		}
 		first := messages(tr)[0].Fields()
@@ -87,12 +87,12 @@ func TestImportFindsIKEOnAnyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := messages(tr)[0]
-	msg := first.Bytes[28:] // the IKE_SA_INIT request, after the IPv4 and UDP headers
+	msg := first.Bytes()[28:] // the IKE_SA_INIT request, after the IPv4 and UDP headers
 	tr, err = Import(bytes.NewReader(udpPcap(t, 15600, 15601, msg)), ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs := messages(tr); len(msgs) != 1 || msgs[0].Exchange != "IKE_SA_INIT" || msgs[0].Summary != first.Summary {
+	if msgs := messages(tr); len(msgs) != 1 || msgs[0].Exchange() != "IKE_SA_INIT" || msgs[0].Summary() != first.Summary() {
 		t.Fatalf("the IKE_SA_INIT on ports 15600 -> 15601 came back as %d messages", len(msgs))
 	}
 	var spi bool
@@ -113,7 +113,7 @@ func TestImportNamesUnrecognisedPorts(t *testing.T) {
 		t.Fatalf("got %v, want a NoIKEError with ports 14500,15500", err)
 	}
 	tr, err := Import(bytes.NewReader(udpPcap(t, 14500, 15500, esp)), ImportOptions{NATTPorts: []uint16{15500}})
-	if err != nil || len(messages(tr)) != 1 || messages(tr)[0].Proto != "esp" {
+	if err != nil || len(messages(tr)) != 1 || messages(tr)[0].Proto() != "esp" {
 		t.Errorf("with NATTPorts: %v", err)
 	}
 }
@@ -131,12 +131,12 @@ func TestImportLoopbackNamesEndsByPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := messages(tr)[0]
-	if first.From != "127.0.0.1:51987" || first.To != "127.0.0.1:15500" || first.Node != first.From {
-		t.Errorf("the first datagram goes from %q to %q (node %q), want 127.0.0.1:51987 to 127.0.0.1:15500", first.From, first.To, first.Node)
+	if first.From() != "127.0.0.1:51987" || first.To() != "127.0.0.1:15500" || first.Node != first.From() {
+		t.Errorf("the first datagram goes from %q to %q (node %q), want 127.0.0.1:51987 to 127.0.0.1:15500", first.From(), first.To(), first.Node)
 	}
 	for _, e := range messages(tr) {
-		if e.From == e.To {
-			t.Errorf("event %d goes from %s to itself", e.Seq, e.From)
+		if e.From() == e.To() {
+			t.Errorf("event %d goes from %s to itself", e.Seq, e.From())
 		}
 	}
 }

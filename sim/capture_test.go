@@ -17,7 +17,7 @@ import (
 // ikeHeader returns the IKE header bytes of a message event (after IP, UDP and any
 // non-ESP marker).
 func ikeHeader(t *testing.T, e *trace.Event) []byte {
-	b := []byte(e.Bytes)
+	b := []byte(e.Bytes())
 	hl := int(b[0]&0x0f) * 4
 	udp := b[hl:]
 	msg := udp[8:]
@@ -78,20 +78,20 @@ func TestImportMatchesTshark(t *testing.T) {
 			var got [][2]uint64
 			decrypted := 0
 			for _, e := range tr.Events {
-				if !strings.HasPrefix(e.Proto, "ikev") {
-					if e.Proto == "esp" && len(keys.ESP) > 0 && !strings.Contains(e.Summary, "ICMP") {
-						t.Errorf("ESP event %d not decrypted to ICMP: %s", e.Seq, e.Summary)
+				if !strings.HasPrefix(e.Proto(), "ikev") {
+					if e.Proto() == "esp" && len(keys.ESP) > 0 && !strings.Contains(e.Summary(), "ICMP") {
+						t.Errorf("ESP event %d not decrypted to ICMP: %s", e.Seq, e.Summary())
 					}
 					continue
 				}
 				h := ikeHeader(t, e)
-				got = append(got, [2]uint64{uint64(h[18]), uint64(*e.MessageID)})
-				if strings.Contains(e.Summary, "undecryptable") && !e.Retransmit {
-					t.Errorf("%s message %d not decrypted: %s (%s)", e.Proto, e.Seq, e.Summary, e.Text)
+				got = append(got, [2]uint64{uint64(h[18]), uint64(*e.MessageID())})
+				if strings.Contains(e.Summary(), "undecryptable") && !e.Retransmit() {
+					t.Errorf("%s message %d not decrypted: %s (%s)", e.Proto(), e.Seq, e.Summary(), e.Text)
 				}
-				if e.Proto == "ikev2" && strings.Contains(e.Summary, "SK {") {
-					if strings.Contains(e.Summary, "undecryptable") {
-						t.Errorf("IKEv2 message %d not decrypted: %s (%s)", e.Seq, e.Summary, e.Text)
+				if e.Proto() == "ikev2" && strings.Contains(e.Summary(), "SK {") {
+					if strings.Contains(e.Summary(), "undecryptable") {
+						t.Errorf("IKEv2 message %d not decrypted: %s (%s)", e.Seq, e.Summary(), e.Text)
 					}
 					decrypted++
 				}

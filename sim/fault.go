@@ -56,16 +56,16 @@ type verdict struct {
 }
 
 func (f *Fault) matches(e *trace.Event) bool {
-	if f.Proto != "" && f.Proto != e.Proto {
+	if f.Proto != "" && f.Proto != e.Proto() {
 		return false
 	}
-	if f.Exchange != "" && f.Exchange != e.Exchange {
+	if f.Exchange != "" && f.Exchange != e.Exchange() {
 		return false
 	}
-	if f.Response != nil && *f.Response != e.Response {
+	if f.Response != nil && *f.Response != e.Response() {
 		return false
 	}
-	return f.From == "" || f.From == e.From
+	return f.From == "" || f.From == e.From()
 }
 
 func (n *Network) applyFaults(e *trace.Event) verdict {

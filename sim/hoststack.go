@@ -365,20 +365,21 @@ func (s *Stack) ICMP(ip *ipsec.IPv4, pkt []byte, ref int) {
 
 // drop records a packet the host discards; ref is the message event it came in as.
 func (s *Stack) drop(pkt []byte, ref int, cause trace.DropCause, reason string) {
-	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: cause, Text: reason, Bytes: pkt})
+	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Text: reason, Wire: &trace.Wire{Ref: ref, Cause: cause, Bytes: pkt}})
 }
 
 // dropIPsec records an inbound packet that ESP or AH (proto) refused, with the refusal as
 // data.
 func (s *Stack) dropIPsec(pkt []byte, ref int, proto string, err error) {
-	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Ref: ref, Cause: espDropCause(err), Text: proto + ": " + err.Error(), Bytes: pkt,
-		IPsec: ipsecDropOf(proto, err)})
+	s.emitDrop(&trace.Event{Kind: trace.KindDrop, Text: proto + ": " + err.Error(), Wire: &trace.Wire{Ref: ref,
+		Cause: espDropCause(err), Bytes: pkt, IPsec: ipsecDropOf(proto, err)}})
 }
 
 // emitDrop records a drop event with the addresses of its packet.
 func (s *Stack) emitDrop(e *trace.Event) {
-	if ip, err := parseIP(e.Bytes); err == nil {
-		e.Src, e.Dst, e.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
+	w := trace.WireOf(e)
+	if ip, err := parseIP(e.Bytes()); err == nil {
+		w.Src, w.Dst, w.Proto = ip.Src.String(), ip.Dst.String(), protoName(ip)
 	}
 	e.Node = s.rec.Node
 	s.rec.Emit(e)

@@ -53,7 +53,8 @@ func (m medium) arrival(now time.Duration) time.Duration {
 // arrival at the far end.
 func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwarded bool) {
 	l := mediumOf(ifc)
-	e := &trace.Event{Kind: trace.KindMessage, From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
+	w := &trace.Wire{From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
+	e := &trace.Event{Kind: trace.KindMessage, Wire: w}
 	describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
 	if verdict.rule != "" {
@@ -80,19 +81,19 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwa
 	if reason == "" {
 		at = l.arrival(n.Sim.Now()) + verdict.delay
 		a := trace.Seconds(at)
-		e.Arrive = &a
+		w.Arrive = &a
 	}
 	ifc.Node.emit(e)
 	if reason != "" {
-		ifc.Node.emit(&trace.Event{Kind: trace.KindDrop, Ref: e.Seq, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
-			Proto: e.Proto, Exchange: e.Exchange, Cause: cause, Text: reason})
+		ifc.Node.emit(&trace.Event{Kind: trace.KindDrop, Text: reason, Wire: &trace.Wire{Ref: e.Seq, From: w.From,
+			To: w.To, Src: w.Src, Dst: w.Dst, Proto: w.Proto, Exchange: w.Exchange, Cause: cause}})
 		return
 	}
 	deliverAt := func(at time.Duration, b []byte, why string) {
 		ref := e.Seq
 		n.Sim.After(at-n.Sim.Now(), func() {
-			r := &trace.Event{Kind: trace.KindRecv, Ref: ref, From: e.From, To: e.To, Src: e.Src, Dst: e.Dst,
-				Proto: e.Proto, Exchange: e.Exchange, Summary: e.Summary, Text: why}
+			r := &trace.Event{Kind: trace.KindRecv, Text: why, Wire: &trace.Wire{Ref: ref, From: w.From, To: w.To,
+				Src: w.Src, Dst: w.Dst, Proto: w.Proto, Exchange: w.Exchange, Summary: w.Summary}}
 			peer.Node.emit(r)
 			peer.Node.Recv = r
 			peer.Node.receive(peer, b, meta, ref)
@@ -118,12 +119,13 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwa
 
 // describe fills in a message event's addresses, protocol, summary and dissection.
 func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
+	w := trace.WireOf(e)
 	ip, err := parseIP(pkt)
 	if err != nil {
-		e.Proto, e.Summary = "ip", "malformed IPv4 packet"
+		w.Proto, w.Summary = "ip", "malformed IPv4 packet"
 		return
 	}
-	e.Proto = protoName(ip)
+	w.Proto = protoName(ip)
 	e.SetDissect(func() *ike.Field { return meta.dissector().IPv4(pkt) })
 	var u ipsec.UDP
 	udp := false
@@ -133,18 +135,18 @@ func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 		udp = err == nil
 	}
 	if udp {
-		e.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
-		e.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
+		w.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
+		w.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
 		if len(u.Payload) == 1 && u.Payload[0] == 0xff {
-			e.Proto, e.Summary = "nat-keepalive", "NAT-keepalive"
+			w.Proto, w.Summary = "nat-keepalive", "NAT-keepalive"
 		} else {
-			e.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
+			w.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
 		}
 	} else {
-		e.Src, e.Dst = ip.Src.String(), ip.Dst.String()
+		w.Src, w.Dst = ip.Src.String(), ip.Dst.String()
 	}
 	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
-		e.Summary = PacketSummary(ip)
+		w.Summary = PacketSummary(ip)
 	}
 	if meta == nil {
 		return
@@ -153,10 +155,10 @@ func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 	case meta.ike != nil:
 		trace.DescribeIKE(e, meta.ike)
 	case meta.sa != nil:
-		e.Proto, e.Summary = "esp", meta.summary
+		w.Proto, w.Summary = "esp", meta.summary
 		if ip.Protocol == ipsec.ProtoAH {
-			e.Proto = "ah"
+			w.Proto = "ah"
 		}
-		e.SPI = trace.Hex32(meta.sa.SPI)
+		w.SPI = trace.Hex32(meta.sa.SPI)
 	}
 }

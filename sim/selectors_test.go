@@ -64,12 +64,12 @@ func TestInboundSelectors(t *testing.T) {
 	for _, e := range s.Trace.Events {
 		if e.Kind == trace.KindDrop && e.Node == "gw" {
 			drops = append(drops, e.Text)
-			if e.Cause != trace.DropSelectors {
-				t.Errorf("drop %q has cause %q, want %q", e.Text, e.Cause, trace.DropSelectors)
+			if e.Cause() != trace.DropSelectors {
+				t.Errorf("drop %q has cause %q, want %q", e.Text, e.Cause(), trace.DropSelectors)
 			}
 		}
 		if e.Kind == trace.KindRecv && e.Node == "host" {
-			reached[e.Summary] = true
+			reached[e.Summary()] = true
 		}
 	}
 	if len(drops) != 1 || !strings.Contains(drops[0], "10.9.9.9") || !strings.Contains(drops[0], "selectors") {

@@ -80,7 +80,7 @@ func TestPingCrossesARouter(t *testing.T) {
 	if p.Answered != 3 {
 		t.Fatalf("%d of 3 answered", p.Answered)
 	}
-	fwd := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Forwarded })
+	fwd := count(n.Sim.Trace, func(e *trace.Event) bool { return e.Kind == trace.KindMessage && e.Forwarded() })
 	if fwd != 6 {
 		t.Errorf("%d forwarded messages, want 6 (3 requests and 3 replies through r)", fwd)
 	}
@@ -115,10 +115,10 @@ func TestLossDuplicationReordering(t *testing.T) {
 	var last uint16
 	reordered := false
 	for _, e := range n.Sim.Trace.Events {
-		if e.Kind == trace.KindRecv && e.Node == "r" && e.From == "a" {
+		if e.Kind == trace.KindRecv && e.Node == "r" && e.From() == "a" {
 			var seq uint16
-			if i := strings.LastIndex(e.Summary, "seq "); i >= 0 {
-				for _, c := range e.Summary[i+4:] {
+			if i := strings.LastIndex(e.Summary(), "seq "); i >= 0 {
+				for _, c := range e.Summary()[i+4:] {
 					seq = seq*10 + uint16(c-'0')
 				}
 			}
@@ -183,8 +183,8 @@ func TestNATRewritesAndMapsBack(t *testing.T) {
 		t.Fatalf("%d of 2 answered through the NAT", p.Answered)
 	}
 	for _, e := range n.Sim.Trace.Events {
-		if e.Kind == trace.KindRecv && e.Node == "out" && !strings.HasPrefix(e.Src, "198.51.100.1") {
-			t.Errorf("outside host sees source %s, want the NAT's address", e.Src)
+		if e.Kind == trace.KindRecv && e.Node == "out" && !strings.HasPrefix(e.Src(), "198.51.100.1") {
+			t.Errorf("outside host sees source %s, want the NAT's address", e.Src())
 		}
 	}
 	if count(n.Sim.Trace, func(e *trace.Event) bool {

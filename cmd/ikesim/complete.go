@@ -91,7 +91,7 @@ func traceNodes(tr *trace.Trace) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, e := range tr.Events {
-		for _, n := range []string{e.Node, e.From, e.To} {
+		for _, n := range []string{e.Node, e.From(), e.To()} {
 			if n != "" && !seen[n] {
 				seen[n] = true
 				out = append(out, n)

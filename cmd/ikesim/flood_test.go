@@ -353,7 +353,7 @@ func TestLiveFlood(t *testing.T) {
 	// The legitimate initiator came through a COOKIE.
 	tr := readTraceFile(t, initTrace)
 	cookie := has(tr, func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && e.From == "b" && e.Exchange == "IKE_SA_INIT" && e.Response && slices.Contains(e.Notifies, "COOKIE")
+		return e.Kind == trace.KindMessage && e.From() == "b" && e.Exchange() == "IKE_SA_INIT" && e.Response() && slices.Contains(e.Notifies(), "COOKIE")
 	})
 	if !cookie || !has(tr, saUp("ike")) {
 		t.Errorf("the initiator's trace: a COOKIE from b %t, IKE SA up %t", cookie, has(tr, saUp("ike")))

@@ -52,8 +52,8 @@ func exportImport(t *testing.T, scenario string) (simulated, imported *trace.Tra
 func ikeMessages(tr *trace.Trace) []string {
 	var out []string
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && !e.Forwarded && strings.HasPrefix(e.Proto, "ike") && e.Exchange != "" {
-			out = append(out, fmt.Sprintf("%s %s %s", e.Proto, e.Exchange, map[bool]string{false: "request", true: "response"}[e.Response]))
+		if e.Kind == trace.KindMessage && !e.Forwarded() && strings.HasPrefix(e.Proto(), "ike") && e.Exchange() != "" {
+			out = append(out, fmt.Sprintf("%s %s %s", e.Proto(), e.Exchange(), map[bool]string{false: "request", true: "response"}[e.Response()]))
 		}
 	}
 	return out
@@ -81,7 +81,7 @@ func TestImportReassemblesFragments(t *testing.T) {
 	_, tr := exportImport(t, "ikev2-fragmentation")
 	var last []*trace.Event
 	for _, e := range tr.Events {
-		if e.Exchange == "IKE_AUTH" {
+		if e.Exchange() == "IKE_AUTH" {
 			last = append(last, e)
 		}
 	}
@@ -90,13 +90,13 @@ func TestImportReassemblesFragments(t *testing.T) {
 	}
 	for i, want := range []string{"HDR, SKF(1/2)", "HDR, SKF(2/2) {IDi, CERT, CERTREQ, IDr, N(INITIAL_CONTACT), AUTH, SAi2, TSi, TSr}",
 		"HDR, SKF(1/2)", "HDR, SKF(2/2) {IDr, CERT, AUTH, SAr2, TSi, TSr}"} {
-		if last[i].Summary != want {
-			t.Errorf("IKE_AUTH datagram %d: %q, want %q", i+1, last[i].Summary, want)
+		if last[i].Summary() != want {
+			t.Errorf("IKE_AUTH datagram %d: %q, want %q", i+1, last[i].Summary(), want)
 		}
 	}
 	// The facts as data: a fragment's payloads, and on the last one the whole message's.
 	for i, want := range []string{"SKF", "SK IDi CERT CERTREQ IDr N AUTH SA TSi TSr", "SKF", "SK IDr CERT AUTH SA TSi TSr"} {
-		if got := strings.Join(last[i].Payloads, " "); got != want {
+		if got := strings.Join(last[i].Payloads(), " "); got != want {
 			t.Errorf("IKE_AUTH datagram %d has payloads %q, want %q", i+1, got, want)
 		}
 	}
@@ -346,11 +346,11 @@ func TestImportVerifiesAHICVs(t *testing.T) {
 	_, tr := exportImport(t, "lab-ah-esp")
 	verified := 0
 	for _, e := range tr.Events {
-		if e.Kind != trace.KindMessage || e.Proto != "ah" {
+		if e.Kind != trace.KindMessage || e.Proto() != "ah" {
 			continue
 		}
-		if !strings.Contains(e.Summary, "(ICV verified) {10.") || !strings.Contains(e.Summary, "ICMP}") {
-			t.Errorf("lab-ah-esp: %s", e.Summary)
+		if !strings.Contains(e.Summary(), "(ICV verified) {10.") || !strings.Contains(e.Summary(), "ICMP}") {
+			t.Errorf("lab-ah-esp: %s", e.Summary())
 		}
 		verified++
 	}

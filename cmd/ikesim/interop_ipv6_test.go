@@ -95,8 +95,8 @@ func TestInteropIPv6(t *testing.T) {
 		var spi string
 		n.waitFor(t, "the IKE_AUTH request offering AH", func(tr *trace.Trace) bool {
 			return has(tr, func(e *trace.Event) bool {
-				for _, s := range e.Creates {
-					if e.Kind == trace.KindMessage && e.From == "ikesim" && e.Exchange == "IKE_AUTH" && s.Proto == "ah" {
+				for _, s := range e.Creates() {
+					if e.Kind == trace.KindMessage && e.From() == "ikesim" && e.Exchange() == "IKE_AUTH" && s.Proto == "ah" {
 						spi = s.SPI
 						return true
 					}
@@ -106,7 +106,7 @@ func TestInteropIPv6(t *testing.T) {
 		})
 		n.waitFor(t, "charon's answer", func(tr *trace.Trace) bool {
 			return has(tr, func(e *trace.Event) bool {
-				return e.Kind == trace.KindMessage && e.From == "charon" && e.Exchange == "IKE_AUTH"
+				return e.Kind == trace.KindMessage && e.From() == "charon" && e.Exchange() == "IKE_AUTH"
 			})
 		})
 		logs := c.logs()

@@ -493,17 +493,17 @@ func liveness(version int, from, to string) func(tr *trace.Trace) bool {
 	if version == 2 {
 		return func(tr *trace.Trace) bool {
 			return has(tr, func(e *trace.Event) bool {
-				return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "INFORMATIONAL" && !e.Response && e.Purpose == "liveness"
+				return e.Kind == trace.KindMessage && e.From() == from && e.Exchange() == "INFORMATIONAL" && !e.Response() && e.Purpose() == "liveness"
 			}) && has(tr, func(e *trace.Event) bool {
-				return e.Kind == trace.KindMessage && e.From == to && e.Exchange == "INFORMATIONAL" && e.Response && slices.Equal(e.Payloads, []string{"SK"})
+				return e.Kind == trace.KindMessage && e.From() == to && e.Exchange() == "INFORMATIONAL" && e.Response() && slices.Equal(e.Payloads(), []string{"SK"})
 			})
 		}
 	}
 	return func(tr *trace.Trace) bool {
 		return has(tr, func(e *trace.Event) bool {
-			return e.Kind == trace.KindMessage && e.From == from && slices.Contains(e.Notifies, "R-U-THERE")
+			return e.Kind == trace.KindMessage && e.From() == from && slices.Contains(e.Notifies(), "R-U-THERE")
 		}) && has(tr, func(e *trace.Event) bool {
-			return e.Kind == trace.KindMessage && e.From == to && slices.Contains(e.Notifies, "R-U-THERE-ACK")
+			return e.Kind == trace.KindMessage && e.From() == to && slices.Contains(e.Notifies(), "R-U-THERE-ACK")
 		})
 	}
 }
@@ -583,7 +583,7 @@ func TestInteropCert(t *testing.T) {
 			var sent bool
 			n.do(func() {
 				sent = has(n.host.Trace, func(e *trace.Event) bool {
-					return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "IKE_AUTH" && slices.Contains(e.Payloads, "CERT")
+					return e.Kind == trace.KindMessage && e.From() == from && e.Exchange() == "IKE_AUTH" && slices.Contains(e.Payloads(), "CERT")
 				})
 			})
 			if !sent {
@@ -921,7 +921,7 @@ func tsharkDecrypts(t *testing.T, pcap string, keys trace.KeyTables, port uint16
 func v1Retransmits(tr *trace.Trace) int {
 	n := 0
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && e.Proto == "ikev1" && e.Retransmit {
+		if e.Kind == trace.KindMessage && e.Proto() == "ikev1" && e.Retransmit() {
 			n++
 		}
 	}

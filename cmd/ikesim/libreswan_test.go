@@ -264,7 +264,7 @@ func offeredSPIs(n *liveNode) map[uint32]bool {
 	spis := map[uint32]bool{}
 	n.do(func() {
 		for _, e := range n.host.Trace.Events {
-			if e.Kind != trace.KindMessage || e.From != "ikesim" || e.Fields() == nil {
+			if e.Kind != trace.KindMessage || e.From() != "ikesim" || e.Fields() == nil {
 				continue
 			}
 			e.Fields().Walk(func(f *ike.Field, _ int) {
@@ -480,8 +480,8 @@ func TestInteropLibreswanMismatch(t *testing.T) {
 			}
 			n.waitFor(t, "NO_PROPOSAL_CHOSEN", func(tr *trace.Trace) bool {
 				return has(tr, func(e *trace.Event) bool {
-					return e.Kind == trace.KindMessage && e.From == from && e.Exchange == "IKE_SA_INIT" && e.Response &&
-						strings.Contains(e.Summary, "N(NO_PROPOSAL_CHOSEN)")
+					return e.Kind == trace.KindMessage && e.From() == from && e.Exchange() == "IKE_SA_INIT" && e.Response() &&
+						strings.Contains(e.Summary(), "N(NO_PROPOSAL_CHOSEN)")
 				})
 			})
 			if ikesimInitiates {

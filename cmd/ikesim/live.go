@@ -378,15 +378,15 @@ func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 	var s string
 	switch e.Kind {
 	case trace.KindMessage:
-		label := e.Summary
-		if e.Exchange != "" {
+		label := e.Summary()
+		if e.Exchange() != "" {
 			kind := "request"
-			if e.Response {
+			if e.Response() {
 				kind = "response"
 			}
-			label = e.Exchange + " " + kind + " " + e.Summary
+			label = e.Exchange() + " " + kind + " " + e.Summary()
 		}
-		s = fmt.Sprintf("%s → %s  %s", e.From, e.To, label)
+		s = fmt.Sprintf("%s → %s  %s", e.From(), e.To(), label)
 	case trace.KindSA:
 		what := "IKE SA"
 		if e.SA.Type == "child" {
@@ -414,7 +414,7 @@ func printEvent(w io.Writer, e *trace.Event, verbose bool) {
 		if !verbose {
 			return
 		}
-		s = fmt.Sprintf("%s: %s: %s → %s", e.Node, e.Machine, e.FromState, e.ToState)
+		s = fmt.Sprintf("%s: %s: %s → %s", e.Node, e.Machine(), e.FromState(), e.ToState())
 	default:
 		return
 	}

@@ -122,8 +122,8 @@ func count(tr *trace.Trace, match func(e *trace.Event) bool) int {
 // cookies, of its header) with a Delete of an IKE SA or ISAKMP SA in it.
 func deleteSent(from string, sa *trace.SARecord) func(e *trace.Event) bool {
 	return func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && e.From == from && e.SPIi == sa.SPIi && e.SPIr == sa.SPIr &&
-			slices.ContainsFunc(e.Deletes, func(d trace.SARef) bool { return d.Proto != "esp" && d.Proto != "ah" })
+		return e.Kind == trace.KindMessage && e.From() == from && e.SPIi() == sa.SPIi && e.SPIr() == sa.SPIr &&
+			slices.ContainsFunc(e.Deletes(), func(d trace.SARef) bool { return d.Proto != "esp" && d.Proto != "ah" })
 	}
 }
 

@@ -167,8 +167,8 @@ func saUp(typ ike.SAType) func(e *trace.Event) bool {
 // summary contains part.
 func received(peer, exchange string, response bool, part string) func(e *trace.Event) bool {
 	return func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && e.From == peer && e.Exchange == exchange && e.Response == response &&
-			strings.Contains(e.Summary, part)
+		return e.Kind == trace.KindMessage && e.From() == peer && e.Exchange() == exchange && e.Response() == response &&
+			strings.Contains(e.Summary(), part)
 	}
 }
 
@@ -231,7 +231,7 @@ func TestLiveAgainstItself(t *testing.T) {
 
 	tr := readTraceFile(t, filepath.Join(dir, "live.jsonl"))
 	if !has(tr, received("gw-b", "INFORMATIONAL", false, "SK {D}")) || !has(tr, func(e *trace.Event) bool {
-		return e.Kind == trace.KindMessage && e.From == "gw-a" && e.Exchange == "INFORMATIONAL" && e.Response
+		return e.Kind == trace.KindMessage && e.From() == "gw-a" && e.Exchange() == "INFORMATIONAL" && e.Response()
 	}) {
 		t.Error("the saved trace lacks gw-b's delete or gw-a's answer")
 	}
@@ -382,10 +382,10 @@ func TestLiveHonoursPingIntervalAndStartActionNone(t *testing.T) {
 		dropped := false
 		var sent []trace.Seconds // the echo requests of the scenario's ping, of 3
 		for _, e := range tr.Events {
-			if e.Kind == trace.KindMessage && e.From == "a" && e.Exchange == "IKE_SA_INIT" && !e.Response {
+			if e.Kind == trace.KindMessage && e.From() == "a" && e.Exchange() == "IKE_SA_INIT" && !e.Response() {
 				inits++
 			}
-			dropped = dropped || (e.Kind == trace.KindDrop && e.Cause == trace.DropPolicy)
+			dropped = dropped || (e.Kind == trace.KindDrop && e.Cause() == trace.DropPolicy)
 			if e.Kind == trace.KindAction && e.Ping != nil && e.Ping.Op == trace.PingRequest && e.Ping.Count == 3 {
 				sent = append(sent, e.T)
 			}
@@ -460,7 +460,7 @@ func TestLiveStreamsItsOutputs(t *testing.T) {
 	}
 	var datagrams int
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && len(e.Bytes) > 0 {
+		if e.Kind == trace.KindMessage && len(e.Bytes()) > 0 {
 			datagrams++
 		}
 	}
@@ -471,8 +471,8 @@ func TestLiveStreamsItsOutputs(t *testing.T) {
 	// Every datagram as a 16-byte record header and its bytes, after the 24-byte file header.
 	want := 24
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindMessage && len(e.Bytes) > 0 {
-			want += 16 + len(e.Bytes)
+		if e.Kind == trace.KindMessage && len(e.Bytes()) > 0 {
+			want += 16 + len(e.Bytes())
 		}
 	}
 	if len(pcap) != want || datagrams < 40 {

@@ -92,7 +92,7 @@ func authExplanation(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	for _, e := range r.Sim.Trace.Events {
-		if e.Kind != trace.KindMessage || e.Exchange != "IKE_AUTH" || e.Response {
+		if e.Kind != trace.KindMessage || e.Exchange() != "IKE_AUTH" || e.Response() {
 			continue
 		}
 		var path []*ike.Field

@@ -161,10 +161,10 @@ var machines = []machine{
 // machineOf names the kind of machine of a state event and the instance of that kind.
 // A trace of format version 1 has no kinds: each machine then stands alone.
 func machineOf(e *trace.Event) (kind, instance string) {
-	if e.MachineKind == "" {
-		return e.Machine, ""
+	if e.MachineKind() == "" {
+		return e.Machine(), ""
 	}
-	return e.MachineKind, e.Instance
+	return e.MachineKind(), e.Instance()
 }
 
 // seen is what a run did to one kind of machine on one node.
@@ -218,8 +218,8 @@ func StatesDOT(d *render.Diagram, node string) ([]byte, error) {
 			runs[k] = s
 			kinds = append(kinds, k)
 		}
-		s.states[e.FromState], s.states[e.ToState] = true, true
-		tr := [2]string{e.FromState, e.ToState}
+		s.states[e.FromState()], s.states[e.ToState()] = true, true
+		tr := [2]string{e.FromState(), e.ToState()}
 		if s.edges[tr] == nil {
 			s.order = append(s.order, tr)
 		}

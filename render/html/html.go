@@ -211,8 +211,8 @@ func Data(d *render.Diagram, o Options) ([]byte, error) {
 				m.To = d.Lanes[r.To].Name
 			}
 			if e := r.Event; e != nil {
-				m.Src, m.Dst = e.Src, e.Dst
-				m.Bytes = hex.EncodeToString(e.Bytes)
+				m.Src, m.Dst = e.Src(), e.Dst()
+				m.Bytes = hex.EncodeToString(e.Bytes())
 				m.Fields = convert(e.Fields(), nil)
 			}
 			s.Msg = m

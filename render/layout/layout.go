@@ -374,12 +374,12 @@ type placer struct {
 // splitLabel parts a message label into its bold head ("IKE_AUTH request") and the
 // payload summary.
 func splitLabel(r render.Row) (head, summary string) {
-	if e := r.Event; r.Exchange != "" && e != nil && e.Exchange == r.Exchange {
+	if e := r.Event; r.Exchange != "" && e != nil && e.Exchange() == r.Exchange {
 		head = r.Exchange + " request"
-		if e.Response {
+		if e.Response() {
 			head = r.Exchange + " response"
 		}
-		return head, e.Summary
+		return head, e.Summary()
 	}
 	return "", r.Label
 }

@@ -60,7 +60,7 @@ func TestLostMessageDrawnLost(t *testing.T) {
 	l := New(d, Options{})
 	var lost, retx int
 	for i, r := range d.Rows {
-		if r.Kind != render.RowMessage || r.Exchange != "IKE_AUTH" || r.Event.Response {
+		if r.Kind != render.RowMessage || r.Exchange != "IKE_AUTH" || r.Event.Response() {
 			continue
 		}
 		if r.Lost {
@@ -87,7 +87,7 @@ func TestLostMessageDrawnLost(t *testing.T) {
 	}
 	c := rendertest.Diagram(t, rendertest.Lossy, render.Options{CollapseRetx: true})
 	for _, r := range c.Rows {
-		if r.Kind == render.RowMessage && r.Exchange == "IKE_AUTH" && !r.Event.Response && (r.Retries != 1 || r.Lost) {
+		if r.Kind == render.RowMessage && r.Exchange == "IKE_AUTH" && !r.Event.Response() && (r.Retries != 1 || r.Lost) {
 			t.Errorf("collapsed: the IKE_AUTH request has %d retries, lost %v; want 1 and delivered", r.Retries, r.Lost)
 		}
 	}

@@ -40,10 +40,10 @@ func (u *UI) showDetail() {
 	switch {
 	case e != nil && (e.Kind == trace.KindMessage || e.Kind == trace.KindRecv || e.Kind == trace.KindDrop) && e.Fields() != nil:
 		f := e.Fields()
-		root = tview.NewTreeNode(tview.Escape(fmt.Sprintf("%s  %s → %s", r.Label, e.From, e.To))).SetSelectable(true)
+		root = tview.NewTreeNode(tview.Escape(fmt.Sprintf("%s  %s → %s", r.Label, e.From(), e.To()))).SetSelectable(true)
 		root.SetReference(rowRef{u.sel})
-		addLayers(root, f, e.Bytes)
-		u.hasHex = len(e.Bytes) > 0
+		addLayers(root, f, e.Bytes())
+		u.hasHex = len(e.Bytes()) > 0
 	default:
 		root = tview.NewTreeNode(tview.Escape(rowLabel(d, r))).SetReference(rowRef{u.sel})
 		for _, line := range render.Details(r) {
@@ -124,11 +124,11 @@ func (u *UI) explain(n *tview.TreeNode) string {
 		fmt.Fprintf(&b, "[::b]step %d[::-] at %.3fs: %s\n", u.stepOf[ref.row]+1, r.T.Seconds(), tview.Escape(rowLabel(u.diagram, r)))
 		if r.Kind == render.RowMessage {
 			if e := r.Event; e != nil {
-				fmt.Fprintf(&b, "%s → %s", tview.Escape(e.From), tview.Escape(e.To))
-				if e.Src != "" {
-					fmt.Fprintf(&b, ", %s → %s", tview.Escape(e.Src), tview.Escape(e.Dst))
+				fmt.Fprintf(&b, "%s → %s", tview.Escape(e.From()), tview.Escape(e.To()))
+				if e.Src() != "" {
+					fmt.Fprintf(&b, ", %s → %s", tview.Escape(e.Src()), tview.Escape(e.Dst()))
 				}
-				fmt.Fprintf(&b, ", %d bytes\n", len(e.Bytes))
+				fmt.Fprintf(&b, ", %d bytes\n", len(e.Bytes()))
 			}
 			for _, t := range r.Tags(true) {
 				fmt.Fprintf(&b, "[red]%s[-]\n", tview.Escape(t))
@@ -240,7 +240,7 @@ func (u *UI) showHex(n *tview.TreeNode) {
 	if !ok {
 		if r, isRow := n.GetReference().(rowRef); isRow && u.hasHex {
 			if e := u.diagram.Rows[r.row].Event; e != nil {
-				ref, ok = fieldRef{f: &ike.Field{}, bytes: e.Bytes}, true
+				ref, ok = fieldRef{f: &ike.Field{}, bytes: e.Bytes()}, true
 			}
 		}
 	}

@@ -153,7 +153,7 @@ func TestStepWithKeys(t *testing.T) {
 	}
 	for i := 0; i < 8; i++ {
 		key(t, u, scr, tcell.KeyRune, '[')
-		if r := u.diagram.Rows[u.curRow()]; r.Kind != render.RowMessage || r.Event.Response {
+		if r := u.diagram.Rows[u.curRow()]; r.Kind != render.RowMessage || r.Event.Response() {
 			t.Fatalf("[ lands on %q, want a request", r.Label)
 		}
 	}
@@ -273,7 +273,7 @@ func TestEventListFiltersAndSearch(t *testing.T) {
 	all := len(u.events.shown)
 	hasESP := func() bool {
 		for _, e := range u.events.shown {
-			if e.Proto == "esp" {
+			if e.Proto() == "esp" {
 				return true
 			}
 		}
@@ -421,7 +421,7 @@ func TestActionDetail(t *testing.T) {
 		t.Fatalf("the action has %d links, want 2 (the message before, the message after)", len(links))
 	}
 	before, after := u.diagram.Rows[links[0].row], u.diagram.Rows[links[1].row]
-	if before.Exchange != "IKE_SA_INIT" || !before.Event.Response || after.Exchange != "IKE_AUTH" || after.Event.Response {
+	if before.Exchange != "IKE_SA_INIT" || !before.Event.Response() || after.Exchange != "IKE_AUTH" || after.Event.Response() {
 		t.Errorf("the links go to %q and %q, want the IKE_SA_INIT response and the IKE_AUTH request", before.Label, after.Label)
 	}
 	u.App().QueueUpdateDraw(func() { u.treeSelected(u.tree.GetRoot().GetChildren()[len(u.tree.GetRoot().GetChildren())-1]) })

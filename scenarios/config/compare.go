@@ -39,10 +39,10 @@ func (m Message) String() string {
 func Messages(tr *trace.Trace) []Message {
 	var out []Message
 	for _, e := range tr.Events {
-		if e.Kind != trace.KindMessage || e.Forwarded || (e.Proto != "ikev1" && e.Proto != "ikev2") {
+		if e.Kind != trace.KindMessage || e.Forwarded() || (e.Proto() != "ikev1" && e.Proto() != "ikev2") {
 			continue
 		}
-		out = append(out, Message{Proto: e.Proto, Exchange: e.Exchange, Response: e.Response, Payloads: payloadTypes(e), From: e.From})
+		out = append(out, Message{Proto: e.Proto(), Exchange: e.Exchange(), Response: e.Response(), Payloads: payloadTypes(e), From: e.From()})
 	}
 	return out
 }
@@ -55,8 +55,8 @@ var shortNames = map[string]string{"NONCE": "Nonce", "VID": "V", "CR": "CERTREQ"
 // Nonce, VID V, R-U-THERE R_U_THERE).
 func payloadTypes(e *trace.Event) []string {
 	var out []string
-	notifies := e.Notifies
-	for _, p := range e.Payloads {
+	notifies := e.Notifies()
+	for _, p := range e.Payloads() {
 		switch {
 		case p == "SK":
 		case p == "N" && len(notifies) > 0:

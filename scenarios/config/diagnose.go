@@ -127,8 +127,8 @@ func failedInTrace(tr *trace.Trace, p Pair, typ ike.SAType) bool {
 	failed := false
 	for _, e := range tr.Events {
 		switch {
-		case e.Kind == trace.KindError && e.SAType == typ &&
-			(e.Node == p.A.Name && e.Conn == p.ConnA || e.Node == p.B.Name && e.Conn == p.ConnB):
+		case e.Kind == trace.KindError && e.SAType() == typ &&
+			(e.Node == p.A.Name && e.Conn() == p.ConnA || e.Node == p.B.Name && e.Conn() == p.ConnB):
 			failed = true
 		case e.Kind == trace.KindSA && e.Op == trace.OpUp && e.SA != nil && e.SA.Type == typ && e.Node == p.A.Name && e.SA.Conn == p.ConnA:
 			return false

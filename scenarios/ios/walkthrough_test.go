@@ -47,8 +47,8 @@ func run(t *testing.T, r *config.Result) (*scenarios.Scenario, *scenarios.Run) {
 func states(tr *trace.Trace, node string, of []string) []string {
 	var out []string
 	for _, e := range tr.Events {
-		if e.Kind == trace.KindState && e.Node == node && slices.Contains(of, e.ToState) {
-			out = append(out, e.ToState)
+		if e.Kind == trace.KindState && e.Node == node && slices.Contains(of, e.ToState()) {
+			out = append(out, e.ToState())
 		}
 	}
 	return out

@@ -260,15 +260,15 @@ func ikeMessages(ev []*trace.Event) []Message {
 	var out []Message
 	count := map[string]int{}
 	for _, e := range ev {
-		if e.Kind != trace.KindMessage || e.Forwarded || (e.Proto != "ikev1" && e.Proto != "ikev2") {
+		if e.Kind != trace.KindMessage || e.Forwarded() || (e.Proto() != "ikev1" && e.Proto() != "ikev2") {
 			continue
 		}
-		key := strings.Join([]string{e.From, e.Proto, e.Exchange, fmt.Sprint(e.Response)}, "|")
+		key := strings.Join([]string{e.From(), e.Proto(), e.Exchange(), fmt.Sprint(e.Response())}, "|")
 		count[key]++
-		m := Message{Index: len(out) + 1, T: time.Duration(e.T).Seconds(), From: e.From, To: e.To, Proto: e.Proto, Exchange: e.Exchange,
-			Response: e.Response, Nth: count[key]}
-		if e.MessageID != nil {
-			m.MessageID = *e.MessageID
+		m := Message{Index: len(out) + 1, T: time.Duration(e.T).Seconds(), From: e.From(), To: e.To(), Proto: e.Proto(), Exchange: e.Exchange(),
+			Response: e.Response(), Nth: count[key]}
+		if e.MessageID() != nil {
+			m.MessageID = *e.MessageID()
 		}
 		out = append(out, m)
 	}

@@ -73,8 +73,9 @@ func (h *Host) SendProtected(out []byte, sa *ipsec.SA, summary string) {
 		h.drop(0, trace.DropOther, fmt.Sprintf("no UDP ends for outbound SA 0x%08x", sa.SPI))
 		return
 	}
-	e := &trace.Event{Kind: trace.KindMessage, From: h.cfg.Node, To: h.peer(ends.remote.Addr()), Src: ends.local.String(),
-		Dst: ends.remote.String(), Proto: "esp", Encap: true, SPI: fmt.Sprintf("%08x", sa.SPI), Summary: summary}
+	e := &trace.Event{Kind: trace.KindMessage, Wire: &trace.Wire{From: h.cfg.Node, To: h.peer(ends.remote.Addr()),
+		Src: ends.local.String(), Dst: ends.remote.String(), Proto: "esp", Encap: true, SPI: fmt.Sprintf("%08x", sa.SPI),
+		Summary: summary}}
 	d := h.dissector()
 	d.SA = func(uint32, netip.Addr) *ipsec.SA { return sa }
 	h.transmit(e, ends.local, ends.remote, outer.Payload, d)
@@ -115,6 +116,7 @@ func (h *Host) SourceFor(dst netip.Addr) netip.Addr {
 // receiveESP opens an ESP packet that came in UDP, whose message event is msg, and
 // handles the packet inside.
 func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.Event) {
+	w := trace.WireOf(msg)
 	ip := &ipsec.IPv4{TTL: 64, Protocol: ipsec.ProtoESP, Src: remote.Addr(), Dst: local.Addr(), Payload: esp}
 	if local.Addr().Is6() {
 		ip.Version = 6
@@ -128,7 +130,7 @@ func (h *Host) receiveESP(local, remote netip.AddrPort, esp []byte, msg *trace.E
 	if in == nil {
 		return
 	}
-	msg.Summary += " {" + sim.PacketSummary(in) + "}"
+	w.Summary += " {" + sim.PacketSummary(in) + "}"
 	h.deliver(in, inner, msg.Seq)
 }
 

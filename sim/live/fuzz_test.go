@@ -35,13 +35,13 @@ func FuzzDatagram(f *testing.F) {
 		for _, e := range h.Trace.Events {
 			switch {
 			case e.Seq <= last:
-			case e.Kind == trace.KindMessage && e.From == "responder":
+			case e.Kind == trace.KindMessage && e.From() == "responder":
 				answered = true
 			case e.Kind == trace.KindMessage:
-				msg = len(e.Bytes) == 28+len(data) && e.Dissection != nil
+				msg = len(e.Bytes()) == 28+len(data) && e.Dissection() != nil
 			case e.Kind == trace.KindRecv:
 				recv = true
-			case e.Kind == trace.KindDrop && e.Ref == last+1 && e.Cause != "":
+			case e.Kind == trace.KindDrop && e.Ref() == last+1 && e.Cause() != "":
 				dropped = true
 			}
 		}

@@ -267,12 +267,12 @@ func (h *Host) call(f func()) {
 		h.curMsg, h.Recv, h.Ref = nil, nil, 0
 		what := "a callback"
 		if msg != nil {
-			what = "a datagram from " + msg.Src
+			what = "a datagram from " + msg.Src()
 		}
 		e := &trace.Event{Kind: trace.KindError, Text: fmt.Sprintf("panic handling %s (a bug in ikesim): %v\n%s", what, v, stack),
 			Failure: &trace.Failure{Reason: ike.FailInternal}}
 		if msg != nil {
-			e.Ref = msg.Seq
+			e.Wire = &trace.Wire{Ref: msg.Seq}
 		}
 		h.emit(e)
 		if msg != nil {
@@ -289,7 +289,7 @@ func (h *Host) window(ev []*trace.Event) {
 		return
 	}
 	for _, e := range ev {
-		h.keptBytes += len(e.Bytes)
+		h.keptBytes += len(e.Bytes())
 	}
 	events := h.Trace.Events
 	if len(events) < h.cfg.Window && h.keptBytes < h.cfg.WindowBytes {
@@ -297,7 +297,7 @@ func (h *Host) window(ev []*trace.Event) {
 	}
 	n, bytes := len(events)/2, 0
 	for _, e := range events[:n] {
-		bytes += len(e.Bytes)
+		bytes += len(e.Bytes())
 	}
 	h.Trace.Forget(n)
 	h.keptBytes -= bytes
@@ -431,28 +431,28 @@ func (h *Host) wire(src, dst netip.AddrPort, id uint16, payload []byte) []byte {
 // datagram handles one datagram from the peer.
 func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
 	peer := h.peer(remote.Addr())
-	msg := &trace.Event{Kind: trace.KindMessage, Node: peer, From: peer, To: h.cfg.Node, Src: remote.String(), Dst: local.String(),
-		Bytes: h.wire(remote, local, 0, data)}
+	w := &trace.Wire{From: peer, To: h.cfg.Node, Src: remote.String(), Dst: local.String(), Bytes: h.wire(remote, local, 0, data)}
+	msg := &trace.Event{Kind: trace.KindMessage, Node: peer, Wire: w}
 	arrive := h.now()
-	msg.Arrive = &arrive
+	w.Arrive = &arrive
 	d := h.dissector()
 	isFramed := framed(local.Port(), remote.Port())
 	switch {
 	case isFramed && isKeepalive(data):
-		msg.Proto, msg.Summary = "nat-keepalive", "NAT-keepalive"
+		w.Proto, w.Summary = "nat-keepalive", "NAT-keepalive"
 	case isFramed && !isMarker(data):
-		msg.Proto = "esp"
-		msg.Summary = espSummary(data)
+		w.Proto = "esp"
+		w.Summary = espSummary(data)
 		d.SA = func(spi uint32, _ netip.Addr) *ipsec.SA { return h.SAD.Inbound(spi) }
 	default:
 		ikeMessage(msg, data, isFramed)
 	}
-	msg.Dissection = d.IPv4(msg.Bytes)
+	w.Dissection = d.IPv4(msg.Bytes())
 	h.emit(msg)
-	recv := &trace.Event{Kind: trace.KindRecv, Ref: msg.Seq, From: msg.From, To: msg.To, Src: msg.Src, Dst: msg.Dst,
-		Proto: msg.Proto, Summary: msg.Summary, MessageID: msg.MessageID}
+	recv := &trace.Event{Kind: trace.KindRecv, Wire: &trace.Wire{Ref: msg.Seq, From: msg.From(), To: msg.To(),
+		Src: msg.Src(), Dst: msg.Dst(), Proto: msg.Proto(), Summary: msg.Summary(), MessageID: msg.MessageID()}}
 	h.emit(recv)
-	switch msg.Proto {
+	switch msg.Proto() {
 	case "nat-keepalive":
 		// Nothing to do: it only keeps a NAT mapping alive.
 	case "esp":
@@ -474,21 +474,22 @@ func (h *Host) datagram(local, remote netip.AddrPort, data []byte) {
 // ikeMessage fills in what the IKE header of a received message says, before the engine
 // reads the rest.
 func ikeMessage(e *trace.Event, data []byte, isFramed bool) {
+	w := trace.WireOf(e)
 	if isFramed {
 		data = data[4:]
 	}
-	e.Proto, e.Summary = "ike", fmt.Sprintf("IKE message (%d bytes)", len(data))
+	w.Proto, w.Summary = "ike", fmt.Sprintf("IKE message (%d bytes)", len(data))
 	if len(data) < 28 {
 		return
 	}
 	switch data[17] >> 4 {
 	case 1:
-		e.Proto = "ikev1"
+		w.Proto = "ikev1"
 	case 2:
-		e.Proto = "ikev2"
+		w.Proto = "ikev2"
 	}
 	id := binary.BigEndian.Uint32(data[20:24])
-	e.MessageID = &id
+	w.MessageID = &id
 }
 
 func espSummary(b []byte) string {

@@ -56,12 +56,12 @@ func newPair(t *testing.T, name, addr, inner, peerName, peerAddr string) *pair {
 		Peers: map[netip.Addr]string{netip.MustParseAddr(peerAddr): peerName},
 		OnEvent: func(e *trace.Event) {
 			switch {
-			case e.Kind == trace.KindRecv && e.Exchange != "":
+			case e.Kind == trace.KindRecv && e.Exchange() != "":
 				kind := "request"
-				if e.Response {
+				if e.Response() {
 					kind = "response"
 				}
-				p.exchanges <- e.Exchange + " " + kind + " received"
+				p.exchanges <- e.Exchange() + " " + kind + " received"
 			case e.Kind == trace.KindAction && e.Ping != nil && e.Ping.Op == trace.PingReply:
 				p.exchanges <- "echo reply received"
 			}
@@ -197,10 +197,10 @@ func TestLiveICMPv6Echo(t *testing.T) {
 		for _, e := range b.host.Trace.Events {
 			switch {
 			case e.Kind == trace.KindDrop:
-				t.Errorf("bob dropped event %d: %s (%s)", e.Ref, e.Cause, e.Text)
-			case e.Kind == trace.KindMessage && e.Proto == "esp" && e.From == "alice":
+				t.Errorf("bob dropped event %d: %s (%s)", e.Ref(), e.Cause(), e.Text)
+			case e.Kind == trace.KindMessage && e.Proto() == "esp" && e.From() == "alice":
 				requests++
-			case e.Kind == trace.KindMessage && e.Proto == "esp" && e.From == "bob":
+			case e.Kind == trace.KindMessage && e.Proto() == "esp" && e.From() == "bob":
 				replies++
 			}
 		}
@@ -218,40 +218,40 @@ func checkTrace(t *testing.T, tr *trace.Trace, me, peer string) {
 		if e.Kind != trace.KindMessage {
 			continue
 		}
-		if e.Dissection == nil || len(e.Bytes) < 28 {
-			t.Errorf("message %d (%s) has no bytes or no dissection", e.Seq, e.Summary)
+		if e.Dissection() == nil || len(e.Bytes()) < 28 {
+			t.Errorf("message %d (%s) has no bytes or no dissection", e.Seq, e.Summary())
 			continue
 		}
 		switch {
-		case e.From == me && e.To == peer:
+		case e.From() == me && e.To() == peer:
 			sent++
-		case e.From == peer && e.To == me:
+		case e.From() == peer && e.To() == me:
 			received++
 		default:
-			t.Errorf("message %d goes from %q to %q", e.Seq, e.From, e.To)
+			t.Errorf("message %d goes from %q to %q", e.Seq, e.From(), e.To())
 		}
-		if e.Proto == "esp" {
+		if e.Proto() == "esp" {
 			esp++
-			if !strings.Contains(e.Summary, "ICMP echo") {
-				t.Errorf("ESP message %d does not show its inner packet: %s", e.Seq, e.Summary)
+			if !strings.Contains(e.Summary(), "ICMP echo") {
+				t.Errorf("ESP message %d does not show its inner packet: %s", e.Seq, e.Summary())
 			}
 		}
-		if e.Exchange == "INFORMATIONAL" && len(e.Deletes) > 0 {
+		if e.Exchange() == "INFORMATIONAL" && len(e.Deletes()) > 0 {
 			deletes++
 		}
 		// Every IKE message, sent or received, dissects from its non-ESP marker on, and
 		// its SK payload decrypted.
-		if strings.HasPrefix(e.Proto, "ikev") {
+		if strings.HasPrefix(e.Proto(), "ikev") {
 			var marker, decrypted bool
-			e.Dissection.Walk(func(f *ike.Field, _ int) {
+			e.Dissection().Walk(func(f *ike.Field, _ int) {
 				marker = marker || f.Name == "Non-ESP Marker"
 				decrypted = decrypted || f.Plain != nil
 			})
 			if !marker {
-				t.Errorf("%s %s: no non-ESP marker in the dissection", e.Exchange, e.Summary)
+				t.Errorf("%s %s: no non-ESP marker in the dissection", e.Exchange(), e.Summary())
 			}
-			if e.Exchange != "IKE_SA_INIT" && !decrypted {
-				t.Errorf("%s %s: SK payload not decrypted in the dissection", e.Exchange, e.Summary)
+			if e.Exchange() != "IKE_SA_INIT" && !decrypted {
+				t.Errorf("%s %s: SK payload not decrypted in the dissection", e.Exchange(), e.Summary())
 			}
 		}
 	}

@@ -77,7 +77,7 @@ func TestPanicIsRecordedAndSurvived(t *testing.T) {
 		h.Do(func() {
 			for _, e := range h.Trace.Events {
 				switch {
-				case e.Kind == trace.KindMessage && e.From != "responder":
+				case e.Kind == trace.KindMessage && e.From() != "responder":
 					msgs = append(msgs, e)
 				case e.Kind == trace.KindError:
 					errs = append(errs, e)
@@ -94,22 +94,22 @@ func TestPanicIsRecordedAndSurvived(t *testing.T) {
 		t.Fatalf("got %d datagrams, %d errors, %d drops; want 2, 1 and 2", len(msgs), len(errs), len(drops))
 	}
 	e := errs[0]
-	if e.Ref != msgs[0].Seq || e.Failure == nil || e.Failure.Reason != ike.FailInternal ||
+	if e.Ref() != msgs[0].Seq || e.Failure == nil || e.Failure.Reason != ike.FailInternal ||
 		!strings.Contains(e.Text, "panicky engine: PANIC in the engine") || !strings.Contains(e.Text, "live.panicky.HandleDatagram") {
-		t.Errorf("the panic's error event: ref %d (the datagram is %d), failure %+v, text:\n%s", e.Ref, msgs[0].Seq, e.Failure, e.Text)
+		t.Errorf("the panic's error event: ref %d (the datagram is %d), failure %+v, text:\n%s", e.Ref(), msgs[0].Seq, e.Failure, e.Text)
 	}
-	if drops[0].Ref != msgs[0].Seq || drops[0].Cause != trace.DropOther {
-		t.Errorf("the panicking datagram's drop: ref %d cause %s; want ref %d cause %s", drops[0].Ref, drops[0].Cause, msgs[0].Seq, trace.DropOther)
+	if drops[0].Ref() != msgs[0].Seq || drops[0].Cause() != trace.DropOther {
+		t.Errorf("the panicking datagram's drop: ref %d cause %s; want ref %d cause %s", drops[0].Ref(), drops[0].Cause(), msgs[0].Seq, trace.DropOther)
 	}
-	if drops[1].Ref != msgs[1].Seq || drops[1].Cause != trace.DropIKE || !bytes.HasSuffix(msgs[1].Bytes, next) {
-		t.Errorf("the next datagram was not handled by the engine: drop ref %d cause %s, datagram %d", drops[1].Ref, drops[1].Cause, msgs[1].Seq)
+	if drops[1].Ref() != msgs[1].Seq || drops[1].Cause() != trace.DropIKE || !bytes.HasSuffix(msgs[1].Bytes(), next) {
+		t.Errorf("the next datagram was not handled by the engine: drop ref %d cause %s, datagram %d", drops[1].Ref(), drops[1].Cause(), msgs[1].Seq)
 	}
 	if !h.Do(func() { panic("a command that panics") }) {
 		t.Error("Do of a panicking command reported the host closed")
 	}
 	var last *trace.Event
 	h.Do(func() { last = h.Trace.Events[len(h.Trace.Events)-1] })
-	if last.Kind != trace.KindError || last.Ref != 0 || !strings.Contains(last.Text, "a command that panics") {
+	if last.Kind != trace.KindError || last.Ref() != 0 || !strings.Contains(last.Text, "a command that panics") {
 		t.Errorf("the panicking command's event: %+v", last)
 	}
 }
@@ -169,7 +169,7 @@ func TestTraceWindow(t *testing.T) {
 				events := h.Trace.Events
 				total := 0
 				for _, e := range events {
-					total += len(e.Bytes)
+					total += len(e.Bytes())
 				}
 				if len(events) > tt.maxEvents || total > tt.maxBytes {
 					t.Fatalf("after datagram %d the trace holds %d events and %d datagram bytes; want at most %d and %d", i+1, len(events), total, tt.maxEvents, tt.maxBytes)
@@ -201,8 +201,8 @@ func TestRealRandomness(t *testing.T) {
 	for _, h := range []*Host{a, b} {
 		h.run(func() { h.datagram(h.Addr(), netip.MustParseAddrPort("127.0.0.2:500"), req) })
 		for _, e := range h.Trace.Events {
-			if e.Kind == trace.KindMessage && e.From == "responder" && e.Exchange == "IKE_SA_INIT" {
-				answers = append(answers, e.Bytes[28:])
+			if e.Kind == trace.KindMessage && e.From() == "responder" && e.Exchange() == "IKE_SA_INIT" {
+				answers = append(answers, e.Bytes()[28:])
 			}
 		}
 	}

@@ -29,8 +29,8 @@ func (h *Host) Send(dg ike.Datagram) {
 	if framed(dg.Local.Port(), dg.Remote.Port()) {
 		data = append(make([]byte, 4), data...) // RFC 3948, Section 2.2: the non-ESP marker
 	}
-	e := &trace.Event{Kind: trace.KindMessage, From: h.cfg.Node, To: h.peer(dg.Remote.Addr()), Src: dg.Local.String(),
-		Dst: dg.Remote.String(), Proto: "ike"}
+	e := &trace.Event{Kind: trace.KindMessage, Wire: &trace.Wire{From: h.cfg.Node, To: h.peer(dg.Remote.Addr()),
+		Src: dg.Local.String(), Dst: dg.Remote.String(), Proto: "ike"}}
 	d := h.dissector()
 	if i := dg.Info; i != nil {
 		trace.DescribeIKE(e, i)
@@ -41,16 +41,17 @@ func (h *Host) Send(dg ike.Datagram) {
 
 // SendKeepalive sends a NAT-keepalive (ike.Transport; RFC 3948, Section 2.3).
 func (h *Host) SendKeepalive(local, remote netip.AddrPort) {
-	e := &trace.Event{Kind: trace.KindMessage, From: h.cfg.Node, To: h.peer(remote.Addr()), Src: local.String(),
-		Dst: remote.String(), Proto: "nat-keepalive", Summary: "NAT-keepalive"}
+	e := &trace.Event{Kind: trace.KindMessage, Wire: &trace.Wire{From: h.cfg.Node, To: h.peer(remote.Addr()),
+		Src: local.String(), Dst: remote.String(), Proto: "nat-keepalive", Summary: "NAT-keepalive"}}
 	h.transmit(e, local, remote, []byte{0xff}, h.dissector())
 }
 
 // transmit records a datagram as the node's message and sends it from the socket of
 // its local port.
 func (h *Host) transmit(e *trace.Event, local, remote netip.AddrPort, data []byte, d ipsec.Dissector) {
-	e.Bytes = h.wire(local, remote, h.NextID(), data)
-	e.Dissection = d.IPv4(e.Bytes)
+	w := trace.WireOf(e)
+	w.Bytes = h.wire(local, remote, h.NextID(), data)
+	w.Dissection = d.IPv4(e.Bytes())
 	h.emit(e)
 	c := h.socks[local.Port()]
 	if c == nil || local.Addr() != h.addr.Addr() {
@@ -115,18 +116,20 @@ func (h *Host) Received(dg ike.Datagram) {
 	h.readAs(dg.Info)
 	h.Recorder.Received(dg)
 	r := h.Recv
-	r.Proto, r.MessageID = h.curMsg.Proto, h.curMsg.MessageID
+	w := trace.WireOf(r)
+	w.Proto, w.MessageID = h.curMsg.Proto(), h.curMsg.MessageID()
 	r.SetDissect(nil)
 }
 
 // readAs describes the message being handled as the engine read it.
 func (h *Host) readAs(i *ike.MessageInfo) {
 	m := h.curMsg
+	w := trace.WireOf(m)
 	trace.DescribeIKE(m, i)
 	if i.Dissect != nil {
 		d := h.dissector()
 		d.IKE = func([]byte) *ike.Field { return i.Dissect() }
-		m.Dissection = d.IPv4(m.Bytes)
+		w.Dissection = d.IPv4(m.Bytes())
 	}
 }
 

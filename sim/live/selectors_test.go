@@ -51,8 +51,8 @@ func TestInboundSelectors(t *testing.T) {
 	for _, e := range h.Trace.Events {
 		if e.Kind == trace.KindDrop {
 			drops = append(drops, e.Text)
-			if e.Cause != trace.DropSelectors {
-				t.Errorf("drop %q has cause %q, want %q", e.Text, e.Cause, trace.DropSelectors)
+			if e.Cause() != trace.DropSelectors {
+				t.Errorf("drop %q has cause %q, want %q", e.Text, e.Cause(), trace.DropSelectors)
 			}
 		}
 		if e.Kind == trace.KindAction && strings.Contains(e.Text, "echo") {

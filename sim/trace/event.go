@@ -95,6 +95,15 @@ func (h *Hex) UnmarshalJSON(b []byte) error {
 
 // Event is one record of the trace. Which fields are set depends on Kind; every event
 // has T, Kind and Node (ScenarioNode for the scenario's own events).
+//
+// The facts that only some kinds carry sit in groups behind pointers, so that the many
+// events that use few fields stay small: Wire (message, recv, drop) and StateFacts
+// (state, error). A group is nil on an event that has none of its facts. Its fields are
+// promoted for the JSON codec, which writes them in place, as if they were the event's
+// own, and leaves a nil group out; programs read them through the methods of the same
+// names, which return the zero value for a nil group (a method shadows the promoted
+// field, so that a read can never dereference a nil group), and write them through the
+// group itself (Event.Wire, or WireOf to make it).
 type Event struct {
 	Seq  int     `json:"seq"`
 	T    Seconds `json:"t"`
@@ -107,6 +116,38 @@ type Event struct {
 	Topology *Topology `json:"topology,omitempty"`
 
 	// message, recv, drop
+	*Wire
+
+	// action, drop, error, info: for people
+	Text string `json:"text,omitempty"`
+
+	// state, error
+	*StateFacts
+
+	// error
+	Failure *Failure `json:"failure,omitempty"`
+
+	// info: why an imported pair of gateway configurations did not come up
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+
+	// timer
+	Timer string   `json:"timer,omitempty"`
+	Op    Op       `json:"op,omitempty"` // timer: start, fire, cancel; sa: up, down
+	Due   *Seconds `json:"due,omitempty"`
+
+	// sa
+	SA *SARecord `json:"sa,omitempty"`
+
+	// action: typed facts some actions carry
+	Ping *PingRecord `json:"ping,omitempty"`
+	NAT  *NATRecord  `json:"nat,omitempty"`
+
+	Weak []string `json:"weak,omitempty"`
+}
+
+// Wire is what message, recv and drop events say of a datagram: where it went, what it
+// is and, for IKE, what the engine read in it; on a drop, why it was lost.
+type Wire struct {
 	From       string     `json:"from,omitempty"` // node names at the two ends of the wire
 	To         string     `json:"to,omitempty"`
 	Src        string     `json:"src,omitempty"` // addr:port (or addr)
@@ -141,10 +182,13 @@ type Event struct {
 	// IPsec is what ESP or AH refused, on a drop with cause esp.
 	IPsec *IPsecDrop `json:"ipsec,omitempty"`
 
-	// action, drop, error, info: for people
-	Text string `json:"text,omitempty"`
+	// lazy makes Dissection when it is first asked for (see Fields).
+	lazy func() *ike.Field
+}
 
-	// state
+// StateFacts is what a state event says of the state machine that changed state; an
+// error event names its SA with SAType, Conn and Child.
+type StateFacts struct {
 	Machine     string     `json:"machine,omitempty"`      // state: for people, "IKE SA site-to-site[1]"
 	MachineKind string     `json:"machine_kind,omitempty"` // state: IKE SA, CHILD_SA, ISAKMP SA, Quick Mode, IPsec SA
 	Instance    string     `json:"instance,omitempty"`     // state: which machine of its kind, "site-to-site[1]"
@@ -153,43 +197,95 @@ type Event struct {
 	Child       string     `json:"child,omitempty"`        // state, error: the Child SA
 	FromState   string     `json:"from_state,omitempty"`
 	ToState     string     `json:"to_state,omitempty"`
-
-	// error
-	Failure *Failure `json:"failure,omitempty"`
-
-	// info: why an imported pair of gateway configurations did not come up
-	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
-
-	// timer
-	Timer string   `json:"timer,omitempty"`
-	Op    Op       `json:"op,omitempty"` // timer: start, fire, cancel; sa: up, down
-	Due   *Seconds `json:"due,omitempty"`
-
-	// sa
-	SA *SARecord `json:"sa,omitempty"`
-
-	// action: typed facts some actions carry
-	Ping *PingRecord `json:"ping,omitempty"`
-	NAT  *NATRecord  `json:"nat,omitempty"`
-
-	Weak []string `json:"weak,omitempty"`
-
-	// lazy makes Dissection when it is first asked for (see Fields).
-	lazy func() *ike.Field
 }
+
+// WireOf returns the event's Wire, giving it one first if it has none: for writers.
+func WireOf(e *Event) *Wire {
+	if e.Wire == nil {
+		e.Wire = &Wire{}
+	}
+	return e.Wire
+}
+
+// zeroWire and zeroState are what the readers of an event without the group read.
+var (
+	zeroWire  Wire
+	zeroState StateFacts
+)
+
+func (e *Event) wire() *Wire {
+	if e.Wire == nil {
+		return &zeroWire
+	}
+	return e.Wire
+}
+
+func (e *Event) state() *StateFacts {
+	if e.StateFacts == nil {
+		return &zeroState
+	}
+	return e.StateFacts
+}
+
+// The readers of Wire's facts (zero without a Wire).
+
+func (e *Event) From() string           { return e.wire().From }
+func (e *Event) To() string             { return e.wire().To }
+func (e *Event) Src() string            { return e.wire().Src }
+func (e *Event) Dst() string            { return e.wire().Dst }
+func (e *Event) Proto() string          { return e.wire().Proto }
+func (e *Event) Exchange() string       { return e.wire().Exchange }
+func (e *Event) Summary() string        { return e.wire().Summary }
+func (e *Event) MessageID() *uint32     { return e.wire().MessageID }
+func (e *Event) Response() bool         { return e.wire().Response }
+func (e *Event) Retransmit() bool       { return e.wire().Retransmit }
+func (e *Event) Forwarded() bool        { return e.wire().Forwarded }
+func (e *Event) Arrive() *Seconds       { return e.wire().Arrive }
+func (e *Event) Ref() int               { return e.wire().Ref }
+func (e *Event) Encap() bool            { return e.wire().Encap }
+func (e *Event) SPI() string            { return e.wire().SPI }
+func (e *Event) Bytes() Hex             { return e.wire().Bytes }
+func (e *Event) Dissection() *ike.Field { return e.wire().Dissection }
+func (e *Event) SPIi() string           { return e.wire().SPIi }
+func (e *Event) SPIr() string           { return e.wire().SPIr }
+func (e *Event) Payloads() []string     { return e.wire().Payloads }
+func (e *Event) Notifies() []string     { return e.wire().Notifies }
+func (e *Event) Errors() []string       { return e.wire().Errors }
+func (e *Event) Group() string          { return e.wire().Group }
+func (e *Event) Purpose() string        { return e.wire().Purpose }
+func (e *Event) Creates() []SARef       { return e.wire().Creates }
+func (e *Event) Rekeys() []SARef        { return e.wire().Rekeys }
+func (e *Event) Deletes() []SARef       { return e.wire().Deletes }
+func (e *Event) Cause() DropCause       { return e.wire().Cause }
+func (e *Event) IPsec() *IPsecDrop      { return e.wire().IPsec }
+
+// The readers of StateFacts (zero without them).
+
+func (e *Event) Machine() string     { return e.state().Machine }
+func (e *Event) MachineKind() string { return e.state().MachineKind }
+func (e *Event) Instance() string    { return e.state().Instance }
+func (e *Event) SAType() ike.SAType  { return e.state().SAType }
+func (e *Event) Conn() string        { return e.state().Conn }
+func (e *Event) Child() string       { return e.state().Child }
+func (e *Event) FromState() string   { return e.state().FromState }
+func (e *Event) ToState() string     { return e.state().ToState }
 
 // Fields returns the event's dissection, making it on first use.
 func (e *Event) Fields() *ike.Field {
-	if e.Dissection == nil && e.lazy != nil {
-		e.Dissection = e.lazy()
-		e.lazy = nil
+	w := e.Wire
+	if w == nil {
+		return nil
 	}
-	return e.Dissection
+	if w.Dissection == nil && w.lazy != nil {
+		w.Dissection = w.lazy()
+		w.lazy = nil
+	}
+	return w.Dissection
 }
 
 // SetDissect makes f the source of the event's dissection, called only when someone
 // looks (Fields).
-func (e *Event) SetDissect(f func() *ike.Field) { e.lazy = f }
+func (e *Event) SetDissect(f func() *ike.Field) { WireOf(e).lazy = f }
 
 // Op says what happened to a timer or an SA.
 type Op string
@@ -483,7 +579,13 @@ func SetReword(f func(string) string) (restore func()) {
 // carries the format's Version; an event without a node belongs to the scenario.
 func (t *Trace) Emit(e *Event) {
 	if reword != nil {
-		e.Text, e.Summary, e.Machine, e.Timer = reword(e.Text), reword(e.Summary), reword(e.Machine), reword(e.Timer)
+		e.Text, e.Timer = reword(e.Text), reword(e.Timer)
+		if e.Wire != nil {
+			e.Wire.Summary = reword(e.Wire.Summary)
+		}
+		if e.StateFacts != nil {
+			e.StateFacts.Machine = reword(e.StateFacts.Machine)
+		}
 		if e.SA != nil {
 			e.SA.Reason = reword(e.SA.Reason)
 		}
@@ -511,11 +613,13 @@ func (t *Trace) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	var c Event
+	var cw Wire
 	for _, e := range t.Events {
 		out := e
-		if e.Dissection == nil && e.lazy != nil {
-			c = *e
-			c.Dissection = e.lazy()
+		if w := e.Wire; w != nil && w.Dissection == nil && w.lazy != nil {
+			c, cw = *e, *w
+			cw.Dissection = w.lazy()
+			c.Wire = &cw
 			out = &c
 		}
 		if err := enc.Encode(out); err != nil {

@@ -54,11 +54,11 @@ func NewPcapWriter(w io.Writer, allHops bool, lt layers.LinkType) (*PcapWriter, 
 
 // Write writes the datagram of a message event; other events write nothing.
 func (p *PcapWriter) Write(e *Event) error {
-	if e.Kind != KindMessage || len(e.Bytes) == 0 || (e.Forwarded && !p.allHops) {
+	if e.Kind != KindMessage || len(e.Bytes()) == 0 || (e.Forwarded() && !p.allHops) {
 		return nil
 	}
-	ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes), Length: len(e.Bytes)}
-	if err := p.w.WritePacket(ci, e.Bytes); err != nil {
+	ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(e.T.Duration()), CaptureLength: len(e.Bytes()), Length: len(e.Bytes())}
+	if err := p.w.WritePacket(ci, e.Bytes()); err != nil {
 		return fmt.Errorf("sim: pcap: %v", err)
 	}
 	return nil
@@ -68,7 +68,7 @@ func (p *PcapWriter) Write(e *Event) error {
 // version) once one of them is IPv6, so that IPv4-only captures stay as they were.
 func linkType(tr *Trace) layers.LinkType {
 	for _, e := range tr.Events {
-		if e.Kind == KindMessage && len(e.Bytes) > 0 && e.Bytes[0]>>4 == 6 {
+		if e.Kind == KindMessage && len(e.Bytes()) > 0 && e.Bytes()[0]>>4 == 6 {
 			return layers.LinkTypeRaw
 		}
 	}
@@ -95,11 +95,11 @@ func WritePcapng(tr *Trace, w io.Writer, allHops bool) error {
 		if last == nil {
 			return nil
 		}
-		ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(last.T.Duration()), CaptureLength: len(last.Bytes), Length: len(last.Bytes)}
-		return pw.WritePacketWithOptions(ci, last.Bytes, pcapgo.NgPacketOptions{Comments: lastNotes})
+		ci := gopacket.CaptureInfo{Timestamp: Epoch.Add(last.T.Duration()), CaptureLength: len(last.Bytes()), Length: len(last.Bytes())}
+		return pw.WritePacketWithOptions(ci, last.Bytes(), pcapgo.NgPacketOptions{Comments: lastNotes})
 	}
 	for _, e := range tr.Events {
-		if e.Kind != KindMessage || len(e.Bytes) == 0 || (e.Forwarded && !allHops) {
+		if e.Kind != KindMessage || len(e.Bytes()) == 0 || (e.Forwarded() && !allHops) {
 			if line := narrationLine(e); line != "" {
 				narration = append(narration, line)
 			}
@@ -127,25 +127,25 @@ func narrationLine(e *Event) string {
 	who := e.Node
 	switch e.Kind {
 	case KindMessage:
-		what := e.Summary
-		if e.Exchange != "" && !strings.HasPrefix(what, e.Exchange) {
+		what := e.Summary()
+		if e.Exchange() != "" && !strings.HasPrefix(what, e.Exchange()) {
 			dir := "request"
-			if e.Response {
+			if e.Response() {
 				dir = "response"
 			}
-			what = e.Exchange + " " + dir + " " + what
+			what = e.Exchange() + " " + dir + " " + what
 		}
-		if e.Retransmit {
+		if e.Retransmit() {
 			what += " (retransmission)"
 		}
-		if e.Forwarded {
-			return fmt.Sprintf("%s forwards %s -> %s: %s", e.Node, e.From, e.To, what)
+		if e.Forwarded() {
+			return fmt.Sprintf("%s forwards %s -> %s: %s", e.Node, e.From(), e.To(), what)
 		}
-		return fmt.Sprintf("%s -> %s: %s", e.From, e.To, what)
+		return fmt.Sprintf("%s -> %s: %s", e.From(), e.To(), what)
 	case KindAction:
 		return who + ": " + e.Text
 	case KindState:
-		return fmt.Sprintf("%s: %s %s -> %s", who, e.Machine, e.FromState, e.ToState)
+		return fmt.Sprintf("%s: %s %s -> %s", who, e.Machine(), e.FromState(), e.ToState())
 	case KindSA:
 		if e.SA == nil {
 			return ""

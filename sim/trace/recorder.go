@@ -38,8 +38,8 @@ func (r *Recorder) Info(text string) { r.emit(&Event{Kind: KindInfo, Text: text}
 
 // State records a state change (ike.Observer).
 func (r *Recorder) State(s ike.StateChange) {
-	r.emit(&Event{Kind: KindState, Machine: s.Machine, MachineKind: s.Kind, Instance: s.Instance, SAType: s.Type, Conn: s.Conn, Child: s.Child,
-		FromState: s.From, ToState: s.To})
+	r.emit(&Event{Kind: KindState, StateFacts: &StateFacts{Machine: s.Machine, MachineKind: s.Kind, Instance: s.Instance,
+		SAType: s.Type, Conn: s.Conn, Child: s.Child, FromState: s.From, ToState: s.To}})
 }
 
 // Error records a failure (ike.Observer).
@@ -59,7 +59,7 @@ func (r *Recorder) Error(f ike.Failure) {
 	if a := f.Auth; a != nil {
 		fr.Auth = &AuthRecord{Payload: a.Payload, Method: a.Method, Received: a.Received, Computed: a.Computed}
 	}
-	r.emit(&Event{Kind: KindError, Text: f.Text, Conn: f.Conn, Child: f.Child, SAType: t, Failure: fr})
+	r.emit(&Event{Kind: KindError, Text: f.Text, Failure: fr, StateFacts: &StateFacts{Conn: f.Conn, Child: f.Child, SAType: t}})
 }
 
 // Errorf records a failure of the host itself, which concerns no exchange.
@@ -79,21 +79,23 @@ func (r *Recorder) Received(dg ike.Datagram) {
 		return
 	}
 	e := r.Recv
-	e.Exchange, e.Summary, e.Response = dg.Info.Exchange, dg.Info.Summary, dg.Info.Response
+	w := WireOf(e)
+	w.Exchange, w.Summary, w.Response = dg.Info.Exchange, dg.Info.Summary, dg.Info.Response
 	id := dg.Info.MessageID
-	e.MessageID = &id
-	e.lazy = dg.Info.Dissect
+	w.MessageID = &id
+	w.lazy = dg.Info.Dissect
 	setFacts(e, &dg.Info.MessageFacts)
 }
 
 // Dropped records an IKE message the engine discarded (ike.Observer).
 func (r *Recorder) Dropped(dg ike.Datagram, reason string) {
-	e := &Event{Kind: KindDrop, Ref: r.Ref, Src: dg.Remote.String(), Dst: dg.Local.String(), Cause: DropIKE, Text: reason}
+	w := &Wire{Ref: r.Ref, Src: dg.Remote.String(), Dst: dg.Local.String(), Cause: DropIKE}
 	if dg.Info != nil {
-		e.Proto = fmt.Sprintf("ikev%d", dg.Info.Version)
-		e.Exchange = dg.Info.Exchange
-		e.lazy = dg.Info.Dissect
+		w.Proto = fmt.Sprintf("ikev%d", dg.Info.Version)
+		w.Exchange = dg.Info.Exchange
+		w.lazy = dg.Info.Dissect
 	}
+	e := &Event{Kind: KindDrop, Text: reason, Wire: w}
 	r.emit(e)
 }
 
@@ -138,35 +140,37 @@ func (r *Recorder) Ping(p PingRecord, text string) {
 // Drop records a datagram or packet the node discards: ref is its message event (0 for
 // one made here), pkt its bytes when the event should carry them.
 func (r *Recorder) Drop(ref int, cause DropCause, text string, pkt []byte) *Event {
-	e := &Event{Kind: KindDrop, Ref: ref, Cause: cause, Text: text, Bytes: pkt}
+	e := &Event{Kind: KindDrop, Text: text, Wire: &Wire{Ref: ref, Cause: cause, Bytes: pkt}}
 	r.emit(e)
 	return e
 }
 
 // DescribeIKE puts what the engine knows of an IKE message on its message event.
 func DescribeIKE(e *Event, i *ike.MessageInfo) {
+	w := WireOf(e)
 	switch i.Version {
 	case 1:
-		e.Proto = "ikev1"
+		w.Proto = "ikev1"
 	case 2:
-		e.Proto = "ikev2"
+		w.Proto = "ikev2"
 	default:
-		e.Proto = fmt.Sprintf("ikev%d", i.Version)
+		w.Proto = fmt.Sprintf("ikev%d", i.Version)
 	}
-	e.Exchange, e.Summary, e.Response, e.Retransmit, e.Weak = i.Exchange, i.Summary, i.Response, i.Retransmit, i.Weak
+	w.Exchange, w.Summary, w.Response, w.Retransmit, e.Weak = i.Exchange, i.Summary, i.Response, i.Retransmit, i.Weak
 	id := i.MessageID
-	e.MessageID = &id
+	w.MessageID = &id
 	setFacts(e, &i.MessageFacts)
 }
 
 // setFacts copies a message's facts onto its event.
 func setFacts(e *Event, f *ike.MessageFacts) {
+	w := WireOf(e)
 	if f.SPIi != 0 || f.SPIr != 0 {
-		e.SPIi, e.SPIr = hex64(f.SPIi), hex64(f.SPIr)
+		w.SPIi, w.SPIr = hex64(f.SPIi), hex64(f.SPIr)
 	}
-	e.Payloads, e.Notifies, e.Purpose = f.Payloads, f.Notifies, string(f.Purpose)
-	e.Errors, e.Group = f.Errors, f.Group
-	e.Creates, e.Rekeys, e.Deletes = saRefs(f.Creates), saRefs(f.Rekeys), saRefs(f.Deletes)
+	w.Payloads, w.Notifies, w.Purpose = f.Payloads, f.Notifies, string(f.Purpose)
+	w.Errors, w.Group = f.Errors, f.Group
+	w.Creates, w.Rekeys, w.Deletes = saRefs(f.Creates), saRefs(f.Rekeys), saRefs(f.Deletes)
 }
 
 func saRefs(refs []ike.SARef) []SARef {

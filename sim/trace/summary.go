@@ -127,31 +127,31 @@ func (z *Summarizer) Add(e *Event) {
 			s.Groups[i].Members++
 		}
 	case KindMessage:
-		if e.Forwarded {
+		if e.Forwarded() {
 			return
 		}
-		k := [2]string{e.Proto, e.Exchange}
+		k := [2]string{e.Proto(), e.Exchange()}
 		x := z.exch[k]
 		if x == nil {
-			x = &ExchangeSummary{Proto: e.Proto, Exchange: e.Exchange}
+			x = &ExchangeSummary{Proto: e.Proto(), Exchange: e.Exchange()}
 			z.exch[k] = x
 		}
 		x.Messages++
-		x.Bytes += len(e.Bytes)
-		if e.Retransmit {
+		x.Bytes += len(e.Bytes())
+		if e.Retransmit() {
 			x.Retransmits++
 			s.Retransmits++
 		}
-		for _, n := range e.Notifies {
+		for _, n := range e.Notifies() {
 			s.Notifies[n]++
 		}
-		if (e.Proto == "ikev2" || e.Proto == "ikev1") && !e.Response && e.SPIi != "" {
-			if _, seen := z.started[saKey{e.Node, e.SPIi}]; !seen {
-				z.started[saKey{e.Node, e.SPIi}] = e.T
+		if (e.Proto() == "ikev2" || e.Proto() == "ikev1") && !e.Response() && e.SPIi() != "" {
+			if _, seen := z.started[saKey{e.Node, e.SPIi()}]; !seen {
+				z.started[saKey{e.Node, e.SPIi()}] = e.T
 			}
 		}
 	case KindDrop:
-		s.Drops[e.Cause]++
+		s.Drops[e.Cause()]++
 	case KindSA:
 		if e.Op != OpUp || e.SA == nil {
 			return
@@ -169,11 +169,11 @@ func (z *Summarizer) Add(e *Event) {
 		}
 		delete(z.started, saKey{e.Node, e.SA.SPIi})
 	case KindError:
-		if e.Conn == "" {
+		if e.Conn() == "" {
 			return
 		}
-		c := z.conn(e.Node, e.Conn)
-		if e.SAType == ike.SATypeChild {
+		c := z.conn(e.Node, e.Conn())
+		if e.SAType() == ike.SATypeChild {
 			c.ChildFailed++
 		} else {
 			c.IKEFailed++

@@ -14,8 +14,8 @@ import (
 func TestSummarize(t *testing.T) {
 	ms := func(n int) Seconds { return Seconds(time.Duration(n) * time.Millisecond) }
 	msg := func(t int, node, exch, spi string, resp, retx, fwd bool) *Event {
-		return &Event{T: ms(t), Kind: KindMessage, Node: node, Proto: "ikev2", Exchange: exch, SPIi: spi, Response: resp,
-			Retransmit: retx, Forwarded: fwd, Bytes: make(Hex, 100)}
+		return &Event{T: ms(t), Kind: KindMessage, Node: node, Wire: &Wire{Proto: "ikev2", Exchange: exch, SPIi: spi,
+			Response: resp, Retransmit: retx, Forwarded: fwd, Bytes: make(Hex, 100)}}
 	}
 	up := func(t int, node, conn string, typ ike.SAType, spi string, init bool) *Event {
 		return &Event{T: ms(t), Kind: KindSA, Node: node, Op: OpUp, SA: &SARecord{Type: typ, Conn: conn, SPIi: spi, Initiator: init}}
@@ -25,7 +25,8 @@ func TestSummarize(t *testing.T) {
 		{Kind: KindTopology, Node: "rw-1", Topology: &Topology{NodeKind: "host", Group: "rw"}},
 		{Kind: KindTopology, Node: "rw-2", Topology: &Topology{NodeKind: "host", Group: "rw"}},
 		msg(0, "rw-1", "IKE_SA_INIT", "a1", false, false, false),
-		{T: ms(2), Kind: KindMessage, Node: "gw", Proto: "ikev2", Exchange: "IKE_SA_INIT", SPIi: "a1", Response: true, Notifies: []string{"COOKIE"}},
+		{T: ms(2), Kind: KindMessage, Node: "gw", Wire: &Wire{Proto: "ikev2", Exchange: "IKE_SA_INIT", SPIi: "a1",
+			Response: true, Notifies: []string{"COOKIE"}}},
 		msg(5, "router", "IKE_SA_INIT", "a1", false, false, true),
 		msg(10, "gw", "IKE_SA_INIT", "a1", true, false, false),
 		msg(20, "rw-2", "IKE_SA_INIT", "b2", false, false, false),
@@ -36,10 +37,10 @@ func TestSummarize(t *testing.T) {
 		up(60, "rw-1", "home", ike.SATypeIKE, "a1", true),
 		up(60, "rw-1", "home", ike.SATypeChild, "", true),
 		up(600, "rw-2", "home", ike.SATypeIKE, "b2", true),
-		{T: ms(700), Kind: KindError, Node: "rw-2", Conn: "home", SAType: ike.SATypeChild},
+		{T: ms(700), Kind: KindError, Node: "rw-2", StateFacts: &StateFacts{Conn: "home", SAType: ike.SATypeChild}},
 		{T: ms(70), Kind: KindAction, Node: "rw-1", Ping: &PingRecord{Op: PingRequest}},
 		{T: ms(80), Kind: KindAction, Node: "rw-1", Ping: &PingRecord{Op: PingReply}},
-		{T: ms(80), Kind: KindDrop, Node: "gw", Cause: DropLoss},
+		{T: ms(80), Kind: KindDrop, Node: "gw", Wire: &Wire{Cause: DropLoss}},
 	}
 	s := Summarize(events)
 	if s.Nodes != 3 || len(s.Groups) != 1 || s.Groups[0] != (GroupCount{"rw", 2}) || s.Events != len(events) || s.End != ms(700) {
@@ -80,7 +81,7 @@ func TestSummarize(t *testing.T) {
 // keeping it on the event, which still makes it when asked (Fields).
 func TestWriteJSONKeepsNoDissection(t *testing.T) {
 	made := 0
-	e := &Event{Kind: KindMessage, Node: "a", Proto: "ikev2"}
+	e := &Event{Kind: KindMessage, Node: "a", Wire: &Wire{Proto: "ikev2"}}
 	e.SetDissect(func() *ike.Field { made++; return &ike.Field{Name: "IKEv2 header"} })
 	tr := &Trace{}
 	tr.Emit(e)
@@ -91,7 +92,7 @@ func TestWriteJSONKeepsNoDissection(t *testing.T) {
 	if !strings.Contains(b.String(), `"IKEv2 header"`) || made != 1 {
 		t.Fatalf("made %d dissections, wrote %s", made, b.String())
 	}
-	if e.Dissection != nil {
+	if e.Dissection() != nil {
 		t.Error("WriteJSON kept the dissection on the event")
 	}
 	if f := e.Fields(); f == nil || f.Name != "IKEv2 header" {
