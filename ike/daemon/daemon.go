@@ -15,6 +15,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -111,7 +112,12 @@ func (e *Core) Add(c *ike.Connection) {
 }
 
 // Action reports what the engine does, for people (ike.Observer.Action).
+// Narration without arguments and without a verb is its own text: no formatting.
 func (e *Core) Action(format string, args ...any) {
+	if len(args) == 0 && !strings.Contains(format, "%") {
+		e.Env.Observer.Action(format)
+		return
+	}
 	e.Env.Observer.Action(fmt.Sprintf(format, args...))
 }
 
