@@ -1,10 +1,12 @@
 package ikev2
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"io"
 	"net/netip"
@@ -51,6 +53,32 @@ type cookieJar struct {
 	// reached[0] is when cookie_threshold was last reached; reached[1+i] when
 	// cookie_threshold_ip was, for an address in bucket i.
 	reached [1 + cookieBuckets]time.Time
+	// macs are HMAC-SHA-256 states keyed with secret and prev, reset for each cookie
+	// rather than keyed anew (hmac.New allocates and hashes the padded key each time).
+	macs [2]keyedMAC
+}
+
+// keyedMAC is an HMAC-SHA-256 keyed with key.
+type keyedMAC struct {
+	key []byte
+	h   hash.Hash
+}
+
+// mac is an HMAC-SHA-256 keyed with secret, reset: one of the jar's two when it holds
+// one with that key, else a new one in place of the one not keyed with the other secret.
+func (j *cookieJar) mac(secret []byte) hash.Hash {
+	for i := range j.macs {
+		if m := &j.macs[i]; m.h != nil && bytes.Equal(m.key, secret) {
+			m.h.Reset()
+			return m.h
+		}
+	}
+	m := &j.macs[0]
+	if m.h != nil && (bytes.Equal(m.key, j.secret) || bytes.Equal(m.key, j.prev)) {
+		m = &j.macs[1]
+	}
+	m.key, m.h = secret, hmac.New(sha256.New, secret)
+	return m.h
 }
 
 func (j *cookieJar) init(rand io.Reader) error {
@@ -81,9 +109,9 @@ func (d *Daemon) rotateCookieSecret(now time.Time) {
 		used.Round(time.Second), j.version, cookieGrace)
 }
 
-// cookieMAC is a cookie's hash over Ni | IPi | SPIi with secret, after its version.
-func cookieMAC(version byte, secret, ni []byte, remote netip.AddrPort, spiI uint64) []byte {
-	h := hmac.New(sha256.New, secret)
+// cookieMAC is a cookie's hash over Ni | IPi | SPIi with a secret, after its version;
+// h is an HMAC-SHA-256 keyed with the secret, reset.
+func cookieMAC(version byte, h hash.Hash, ni []byte, remote netip.AddrPort, spiI uint64) []byte {
 	h.Write(ni)
 	h.Write(remote.Addr().AsSlice())
 	var b [8]byte
@@ -100,7 +128,7 @@ func (d *Daemon) cookieFor(ni []byte, remote netip.AddrPort, spiI uint64) []byte
 	if j.firstUse.IsZero() {
 		j.firstUse = now
 	}
-	return cookieMAC(j.version, j.secret, ni, remote, spiI)
+	return cookieMAC(j.version, j.mac(j.secret), ni, remote, spiI)
 }
 
 // cookieValid reports whether n is a COOKIE this node made for the request: with its
@@ -121,7 +149,7 @@ func (d *Daemon) cookieValid(n *Notify, ni []byte, remote netip.AddrPort, spiI u
 	default:
 		return false
 	}
-	return hmac.Equal(n.Data, cookieMAC(n.Data[0], secret, ni, remote, spiI))
+	return hmac.Equal(n.Data, cookieMAC(n.Data[0], j.mac(secret), ni, remote, spiI))
 }
 
 // cookieRequired says why a request of connection c from address a must bring a

@@ -49,6 +49,12 @@ func TestCookieSecretRotates(t *testing.T) {
 	if valid(c1, ni, from, 7) || !valid(c2, ni, from, 7) {
 		t.Error("11 s after the switch, only cookies of the new secret may verify")
 	}
+	// A third secret: the keyed MACs the daemon keeps follow the secrets.
+	w.run(121 * time.Second)
+	c3 := d.cookieFor(ni, from, 7)
+	if c3[0] != 3 || bytes.Equal(c3, c2) || !valid(c3, ni, from, 7) || !valid(c2, ni, from, 7) || valid(c1, ni, from, 7) {
+		t.Errorf("third secret: cookie %x; the second's %x must verify within the grace, the first's %x not", c3, c2, c1)
+	}
 	// The same seed makes the same secrets: runs are reproducible.
 	w2 := newWorld(t)
 	d2, _ := w2.add(ipB, conn(t, ipB, ipA, p, []string{"aes128-sha256"}, "k"), 2)
