@@ -176,7 +176,8 @@ func (sa *ikeSA) signedOctets(forInitiator bool, id ike.Identity) []byte {
 // RFC 7296, Section 2.15
 func SignedOctets(prf *ike.PRFAlg, realMessage, peerNonce, skp []byte, id ike.Identity) []byte {
 	maced := prf.Sum(skp, idBody(id))
-	return append(append(append([]byte(nil), realMessage...), peerNonce...), maced...)
+	out := make([]byte, 0, len(realMessage)+len(peerNonce)+len(maced))
+	return append(append(append(out, realMessage...), peerNonce...), maced...)
 }
 
 // PSKAuth is the AUTH data of a pre-shared key over signed octets:

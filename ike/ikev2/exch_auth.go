@@ -20,7 +20,11 @@ import (
 const keyPad = "Key Pad for IKEv2"
 
 // idBody is RestOfInitIDPayload / RestOfRespIDPayload: ID type, three reserved bytes, data.
-func idBody(id ike.Identity) []byte { return append([]byte{id.Type, 0, 0, 0}, id.Value...) }
+func idBody(id ike.Identity) []byte {
+	b := make([]byte, 4, 4+len(id.Value))
+	b[0] = id.Type
+	return append(b, id.Value...)
+}
 
 // pskAuth computes the AUTH value for a pre-shared key.
 func (sa *ikeSA) pskAuth(psk []byte, forInitiator bool, id ike.Identity) []byte {
