@@ -74,6 +74,12 @@ func newChaCha20Poly1305(keymat []byte) (Cipher, error) {
 		icv: aead.Overhead()}, nil
 }
 
+// AEAD returns the keyed cipher.AEAD under the transform and the salt its nonces start
+// with, for a caller that builds its own nonces and seals in place (ESP's data path):
+// it shares this keyed state rather than building its own. The AEAD's tag may be
+// longer than the transform's ICV (ENCR_AES_GCM_8).
+func (s *saltedAEAD) AEAD() (cipher.AEAD, []byte) { return s.aead, s.salt }
+
 func (s *saltedAEAD) nonce(iv []byte) []byte {
 	n := make([]byte, 0, len(s.salt)+len(iv))
 	return append(append(n, s.salt...), iv...)

@@ -1,10 +1,7 @@
 package ipsec
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-
-	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/ikesim/ikesim/ike"
 )
@@ -27,31 +24,20 @@ type aeadCipher struct {
 	nonce [12]byte // RFC 4106, Section 4: salt (4 bytes), then the packet's IV (8)
 }
 
-// newAEADCipher returns the in-place form of the transforms that have one, or nil.
-func newAEADCipher(e *ike.EncrAlg, keymat []byte) appendCipher {
-	if e.SaltSize != 4 || e.IVSize != 8 || len(keymat) <= e.SaltSize {
+// newAEADCipher returns the in-place form of c, the transform's ike.Cipher, when it
+// has one, or nil: it seals and opens with c's own keyed AEAD.
+func newAEADCipher(e *ike.EncrAlg, c ike.Cipher) appendCipher {
+	under, ok := c.(interface{ AEAD() (cipher.AEAD, []byte) })
+	if !ok || e.SaltSize != 4 || e.IVSize != 8 {
 		return nil
 	}
-	key, salt := keymat[:len(keymat)-e.SaltSize], keymat[len(keymat)-e.SaltSize:]
-	var aead cipher.AEAD
-	var err error
-	switch e.ID {
-	case ike.ENCR_AES_GCM_12, ike.ENCR_AES_GCM_16:
-		var block cipher.Block
-		if block, err = aes.NewCipher(key); err == nil {
-			aead, err = cipher.NewGCMWithTagSize(block, e.ICVSize)
-		}
-	case ike.ENCR_CHACHA20_POLY1305:
-		aead, err = chacha20poly1305.New(key)
-	default:
+	aead, salt := under.AEAD()
+	if len(salt) != e.SaltSize || aead.Overhead() != e.ICVSize {
 		return nil
 	}
-	if err != nil || aead.Overhead() != e.ICVSize {
-		return nil
-	}
-	c := &aeadCipher{aead: aead}
-	copy(c.nonce[:4], salt)
-	return c
+	f := &aeadCipher{aead: aead}
+	copy(f.nonce[:4], salt)
+	return f
 }
 
 func (c *aeadCipher) AppendSeal(dst, iv, plaintext, aad []byte) []byte {

@@ -212,7 +212,7 @@ func (sa *SA) prepare() error {
 	}
 	sa.cipher = c
 	if sa.fast, _ = c.(appendCipher); sa.fast == nil {
-		sa.fast = newAEADCipher(e, sa.EncrKey)
+		sa.fast = newAEADCipher(e, c)
 	}
 	sa.icvSize = e.ICVSize
 	if err := sa.prepareMAC(); err != nil {

@@ -2,6 +2,7 @@ package ipsec
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -332,15 +333,15 @@ func TestAEADCipherMatchesRegistry(t *testing.T) {
 		for _, bits := range e.KeyBits {
 			keymat := make([]byte, e.KeyBytes(bits))
 			seeded(3).Read(keymat)
-			fast := newAEADCipher(e, keymat)
-			if fast == nil {
-				continue
-			}
-			n++
 			reg, err := e.New(keymat)
 			if err != nil {
 				t.Fatal(err)
 			}
+			fast := newAEADCipher(e, reg)
+			if fast == nil {
+				continue
+			}
+			n++
 			iv, aad, plain := []byte("8 bytes!"), []byte("spi+seq!"), bytes.Repeat([]byte("ESP"), 100)
 			a := fast.AppendSeal(nil, iv, plain, aad)
 			if b := reg.Seal(iv, plain, aad); !bytes.Equal(a, b) {
@@ -357,5 +358,26 @@ func TestAEADCipherMatchesRegistry(t *testing.T) {
 	}
 	if n < 7 { // AES-GCM-12 and -16 with three key sizes, ChaCha20-Poly1305
 		t.Errorf("only %d transforms have an in-place cipher", n)
+	}
+}
+
+// TestAEADCipherSharesRegistryAEAD: an ESP SA with an AEAD transform keys its cipher
+// once; the in-place form seals with the registry cipher's own AEAD.
+func TestAEADCipherSharesRegistryAEAD(t *testing.T) {
+	for _, e := range []*ike.EncrAlg{gcm16, ike.Encr(ike.ENCR_CHACHA20_POLY1305)} {
+		keymat := make([]byte, e.KeyBytes(e.KeyBits[len(e.KeyBits)-1]))
+		seeded(4).Read(keymat)
+		sa := &SA{SPI: 1, Src: gwA, Dst: gwB, Mode: Tunnel, Encr: e, EncrKeyBits: e.KeyBits[len(e.KeyBits)-1], EncrKey: keymat}
+		if err := sa.Init(); err != nil {
+			t.Fatal(err)
+		}
+		fast, ok := sa.fast.(*aeadCipher)
+		under, ok2 := sa.cipher.(interface{ AEAD() (cipher.AEAD, []byte) })
+		if !ok || !ok2 {
+			t.Fatalf("%s: in-place cipher %T, registry cipher %T", e.Name, sa.fast, sa.cipher)
+		}
+		if aead, _ := under.AEAD(); fast.aead != aead {
+			t.Errorf("%s: the in-place cipher keyed an AEAD of its own", e.Name)
+		}
 	}
 }
