@@ -26,11 +26,7 @@ var prfAlgs = []*PRFAlg{
 func hmacPRF(id uint16, name string, h func() hash.Hash, weak bool) *PRFAlg {
 	size := h().Size()
 	return &PRFAlg{ID: id, Name: name, Size: size, KeySize: size, Weak: weak,
-		Sum: func(key, data []byte) []byte {
-			m := hmac.New(h, key)
-			m.Write(data)
-			return m.Sum(nil)
-		},
+		Sum: hmacSum(h),
 		New: func(key []byte) hash.Hash { return hmac.New(h, key) }}
 }
 
