@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -502,25 +503,43 @@ func addPolicy(spd *ipsec.SPD, name string, dir ipsec.Direction, src, dst ike.Tr
 // PacketSummary describes an IPv4 packet in one line, as the trace shows what ESP
 // carries: "ICMP echo request 10.1.0.10 → 10.2.0.20 seq 1".
 func PacketSummary(ip *ipsec.IPv4) string {
+	var buf [96]byte
+	b := buf[:0]
 	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
 		if ic, err := parseICMP(ip); err == nil {
-			name := "ICMP type " + fmt.Sprint(ic.Type)
 			switch {
 			case ic.Type == ipsec.ICMPEchoRequest && !ip.Is6():
-				name = "ICMP echo request"
+				b = append(b, "ICMP echo request"...)
 			case ic.Type == ipsec.ICMPEchoReply && !ip.Is6():
-				name = "ICMP echo reply"
+				b = append(b, "ICMP echo reply"...)
 			case ic.Type == ipsec.ICMPv6EchoRequest:
-				name = "ICMPv6 echo request"
+				b = append(b, "ICMPv6 echo request"...)
 			case ic.Type == ipsec.ICMPv6EchoReply:
-				name = "ICMPv6 echo reply"
+				b = append(b, "ICMPv6 echo reply"...)
 			case ip.Is6():
-				name = "ICMPv6 type " + fmt.Sprint(ic.Type)
+				b = strconv.AppendUint(append(b, "ICMPv6 type "...), uint64(ic.Type), 10)
+			default:
+				b = strconv.AppendUint(append(b, "ICMP type "...), uint64(ic.Type), 10)
 			}
-			return fmt.Sprintf("%s %s → %s seq %d", name, ip.Src, ip.Dst, ic.Seq)
+			b = appendSrcDst(append(b, ' '), ip)
+			return string(strconv.AppendUint(append(b, " seq "...), uint64(ic.Seq), 10))
 		}
 	}
-	return fmt.Sprintf("%s %s → %s", protoName(ip), ip.Src, ip.Dst)
+	return string(appendSrcDst(append(append(b, protoName(ip)...), ' '), ip))
+}
+
+// appendSrcDst appends "src → dst", the addresses as netip.Addr.String writes them.
+func appendSrcDst(b []byte, ip *ipsec.IPv4) []byte {
+	return appendAddr(append(appendAddr(b, ip.Src), " → "...), ip.Dst)
+}
+
+// appendAddr appends a as netip.Addr.String writes it (AppendTo writes the zero Addr
+// as nothing, String as "invalid IP").
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, a.String()...)
+	}
+	return a.AppendTo(b)
 }
 
 // parseICMP reads the ICMP message of an IPv4 packet or the ICMPv6 message of an IPv6

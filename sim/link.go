@@ -55,7 +55,7 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwa
 	l := mediumOf(ifc)
 	w := &trace.Wire{From: ifc.Node.Name, To: peer.Node.Name, Bytes: pkt, Forwarded: forwarded}
 	e := &trace.Event{Kind: trace.KindMessage, Wire: w}
-	describe(e, pkt, meta)
+	n.describe(e, pkt, meta)
 	verdict := n.applyFaults(e)
 	if verdict.rule != "" {
 		e.Text = "fault: " + verdict.rule
@@ -118,9 +118,10 @@ func (n *Network) transmit(ifc, peer *Iface, pkt []byte, meta *PacketMeta, forwa
 }
 
 // describe fills in a message event's addresses, protocol, summary and dissection.
-func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
+func (n *Network) describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 	w := trace.WireOf(e)
-	ip, err := parseIP(pkt)
+	parsed, err := ipsec.ParseIP(pkt)
+	ip := &parsed
 	if err != nil {
 		w.Proto, w.Summary = "ip", "malformed IPv4 packet"
 		return
@@ -135,15 +136,15 @@ func describe(e *trace.Event, pkt []byte, meta *PacketMeta) {
 		udp = err == nil
 	}
 	if udp {
-		w.Src = netip.AddrPortFrom(ip.Src, u.SrcPort).String()
-		w.Dst = netip.AddrPortFrom(ip.Dst, u.DstPort).String()
+		w.Src = n.addrText(netip.AddrPortFrom(ip.Src, u.SrcPort), true)
+		w.Dst = n.addrText(netip.AddrPortFrom(ip.Dst, u.DstPort), true)
 		if len(u.Payload) == 1 && u.Payload[0] == 0xff {
 			w.Proto, w.Summary = "nat-keepalive", "NAT-keepalive"
 		} else {
 			w.Encap = u.SrcPort == ike.PortNATT || u.DstPort == ike.PortNATT
 		}
 	} else {
-		w.Src, w.Dst = ip.Src.String(), ip.Dst.String()
+		w.Src, w.Dst = n.addrText(netip.AddrPortFrom(ip.Src, 0), false), n.addrText(netip.AddrPortFrom(ip.Dst, 0), false)
 	}
 	if ip.Protocol == ipsec.ProtoICMP || ip.Protocol == ipsec.ProtoICMPv6 {
 		w.Summary = PacketSummary(ip)

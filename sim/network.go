@@ -35,6 +35,33 @@ type Network struct {
 	Faults []*Fault
 	// Pings are every ping run so far, in the order they started.
 	Pings []*Ping
+	// addrNames are the texts of the addresses and address:port pairs that message
+	// events name, each made once: a run names the same few of each node again and again.
+	addrNames map[addrName]string
+}
+
+// addrName is an address, or an address and port when withPort.
+type addrName struct {
+	ap       netip.AddrPort
+	withPort bool
+}
+
+// addrText is a.String(), or with withPort a.Addr().String(); the text is made once
+// per network.
+func (n *Network) addrText(a netip.AddrPort, withPort bool) string {
+	k := addrName{a, withPort}
+	if s, ok := n.addrNames[k]; ok {
+		return s
+	}
+	s := a.Addr().String()
+	if withPort {
+		s = a.String()
+	}
+	if n.addrNames == nil {
+		n.addrNames = map[addrName]string{}
+	}
+	n.addrNames[k] = s
+	return s
 }
 
 // NewNetwork makes an empty network on s.
