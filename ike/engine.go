@@ -79,6 +79,15 @@ type MessageFacts struct {
 	Creates, Rekeys, Deletes []SARef
 }
 
+// AddNotify records a notify payload the message carries: its type's name, among the
+// errors too when it reports one.
+func (f *MessageFacts) AddNotify(name string, isError bool) {
+	f.Notifies = append(f.Notifies, name)
+	if isError {
+		f.Errors = append(f.Errors, name)
+	}
+}
+
 // Purpose says what an IKE message is for ("rekey Child SA"), beyond its exchange.
 type Purpose string
 

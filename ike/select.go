@@ -31,8 +31,9 @@ func matchProposal(local, offered Proposal) (Proposal, bool) {
 		return Proposal{}, false
 	}
 	c := Proposal{Protocol: offered.Protocol}
+	var lbuf, obuf [8]Transform // the transforms of one type: no allocation for most proposals
 	for _, typ := range transformTypes {
-		lt, ot := local.of(typ), offered.of(typ)
+		lt, ot := local.appendOf(lbuf[:0], typ), offered.appendOf(obuf[:0], typ)
 		if typ == TransformESN && local.Protocol != ProtoIKE {
 			lt, ot = orNoESN(lt), orNoESN(ot)
 		}
@@ -43,6 +44,9 @@ func matchProposal(local, offered Proposal) (Proposal, bool) {
 		if i < 0 {
 			return Proposal{}, false
 		}
+		if c.Transforms == nil {
+			c.Transforms = make([]Transform, 0, len(transformTypes))
+		}
 		c.Transforms = append(c.Transforms, lt[i])
 	}
 	return c, true
@@ -50,7 +54,7 @@ func matchProposal(local, offered Proposal) (Proposal, bool) {
 
 func orNoESN(ts []Transform) []Transform {
 	if len(ts) == 0 {
-		return []Transform{noESN}
+		return append(ts, noESN)
 	}
 	return ts
 }

@@ -94,10 +94,7 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 		f.Payloads = append(f.Payloads, p.PayloadType().String())
 		switch p := p.(type) {
 		case *Notify:
-			f.Notifies = append(f.Notifies, p.Type.String())
-			if p.Type.IsError() {
-				f.Errors = append(f.Errors, p.Type.String())
-			}
+			f.AddNotify(p.Type.String(), p.Type.IsError())
 		case *SA:
 			for _, prop := range p.Proposals {
 				ref := ike.SARef{Protocol: ike.Protocol(prop.Protocol), SPI: spiNumber(prop.SPI)}

@@ -80,6 +80,9 @@ func withoutDH(ps []ike.Proposal) []ike.Proposal {
 	out := make([]ike.Proposal, len(ps))
 	for i, p := range ps {
 		q := ike.Proposal{Protocol: p.Protocol}
+		if len(p.Transforms) > 0 {
+			q.Transforms = make([]ike.Transform, 0, len(p.Transforms))
+		}
 		for _, t := range p.Transforms {
 			if t.Type != ike.TransformDH {
 				q.Transforms = append(q.Transforms, t)

@@ -75,63 +75,84 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 	if m.Exchange == IKE_SA_INIT && m.Header.SPIi != 0 {
 		f.Creates = append(f.Creates, ike.SARef{Protocol: ike.ProtoIKE, SPI: m.Header.SPIi})
 	}
-	opaque := false
-	n := len(m.Payloads)
+	d := describer{f: f, spiI: m.Header.SPIi}
+	n, notifies := len(m.Payloads), countNotifies(m.Payloads)
 	if e := m.Encrypted(); e != nil {
 		n += len(e.Inner)
+		notifies += countNotifies(e.Inner)
+	} else if n > 0 {
+		d.inner = make([]Payload, 0, n)
 	}
 	if n > 0 {
-		f.Payloads = make([]string, 0, n)
+		d.f.Payloads = make([]string, 0, n)
 	}
-	var inner []Payload
-	var visit func(ps []Payload, top bool)
-	visit = func(ps []Payload, top bool) {
-		for _, p := range ps {
-			f.Payloads = append(f.Payloads, p.PayloadType().String())
-			switch p := p.(type) {
-			case *Notify:
-				f.Notifies = append(f.Notifies, p.Type.String())
-				if p.Type.IsError() {
-					f.Errors = append(f.Errors, p.Type.String())
-				}
-				if p.Type == INVALID_KE_PAYLOAD && len(p.Data) == 2 {
-					f.Group = ike.TransformName(ike.Transform{Type: ike.TransformDH, ID: binary.BigEndian.Uint16(p.Data)})
-				}
-				if p.Type == REKEY_SA && len(p.SPI) > 0 {
-					f.Rekeys = append(f.Rekeys, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(p.SPI)})
-				}
-			case *SA:
-				for _, prop := range p.Proposals {
-					if len(prop.SPI) == 0 {
-						continue
-					}
-					ref := ike.SARef{Protocol: prop.Protocol, SPI: spiNumber(prop.SPI)}
-					if !slices.Contains(f.Creates, ref) {
-						f.Creates = append(f.Creates, ref)
-					}
-				}
-			case *Delete:
-				if p.Protocol == ike.ProtoIKE {
-					f.Deletes = append(f.Deletes, ike.SARef{Protocol: ike.ProtoIKE, SPI: m.Header.SPIi})
-				}
-				for _, spi := range p.SPIs {
-					f.Deletes = append(f.Deletes, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(spi)})
-				}
-			case *Encrypted:
-				opaque = p.Inner == nil && !p.Decrypted && p.Ciphertext != nil
-				inner = p.Inner
-				visit(p.Inner, false)
-			}
-			if top && p.PayloadType() != PayloadSK {
-				inner = append(inner, p)
-			}
+	if notifies > 0 {
+		d.f.Notifies = make([]string, 0, notifies)
+	}
+	d.visit(m.Payloads, true)
+	if !m.IsResponse() && !d.opaque {
+		d.f.Purpose = purposeOf(m.Exchange, d.inner)
+	}
+	return d.f
+}
+
+func countNotifies(ps []Payload) int {
+	n := 0
+	for _, p := range ps {
+		if _, ok := p.(*Notify); ok {
+			n++
 		}
 	}
-	visit(m.Payloads, true)
-	if !m.IsResponse() && !opaque {
-		f.Purpose = purposeOf(m.Exchange, inner)
+	return n
+}
+
+// describer gathers a message's facts payload by payload (Describe).
+type describer struct {
+	f      ike.MessageFacts
+	spiI   uint64
+	inner  []Payload // the payloads inside SK, then those outside it
+	opaque bool      // an SK payload that is not decrypted
+}
+
+func (d *describer) visit(ps []Payload, top bool) {
+	f := &d.f
+	for _, p := range ps {
+		f.Payloads = append(f.Payloads, p.PayloadType().String())
+		switch p := p.(type) {
+		case *Notify:
+			f.AddNotify(p.Type.String(), p.Type.IsError())
+			if p.Type == INVALID_KE_PAYLOAD && len(p.Data) == 2 {
+				f.Group = ike.TransformName(ike.Transform{Type: ike.TransformDH, ID: binary.BigEndian.Uint16(p.Data)})
+			}
+			if p.Type == REKEY_SA && len(p.SPI) > 0 {
+				f.Rekeys = append(f.Rekeys, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(p.SPI)})
+			}
+		case *SA:
+			for _, prop := range p.Proposals {
+				if len(prop.SPI) == 0 {
+					continue
+				}
+				ref := ike.SARef{Protocol: prop.Protocol, SPI: spiNumber(prop.SPI)}
+				if !slices.Contains(f.Creates, ref) {
+					f.Creates = append(f.Creates, ref)
+				}
+			}
+		case *Delete:
+			if p.Protocol == ike.ProtoIKE {
+				f.Deletes = append(f.Deletes, ike.SARef{Protocol: ike.ProtoIKE, SPI: d.spiI})
+			}
+			for _, spi := range p.SPIs {
+				f.Deletes = append(f.Deletes, ike.SARef{Protocol: p.Protocol, SPI: spiNumber(spi)})
+			}
+		case *Encrypted:
+			d.opaque = p.Inner == nil && !p.Decrypted && p.Ciphertext != nil
+			d.inner = p.Inner
+			d.visit(p.Inner, false)
+		}
+		if top && p.PayloadType() != PayloadSK {
+			d.inner = append(d.inner, p)
+		}
 	}
-	return f
 }
 
 // purposeOf says what a request with these payloads (those inside SK) is for.
