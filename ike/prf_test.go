@@ -82,9 +82,10 @@ func TestPRFPlusLimit(t *testing.T) {
 	PRFPlus(p, []byte("k"), nil, 255*p.Size+1)
 }
 
-// TestHMACPRFSumMatchesCryptoHMAC checks each HMAC PRF's Sum, computed on pooled hash
-// states, against crypto/hmac: keys empty, shorter than, as long as and longer than the
-// hash's block (which HMAC hashes first), and one call after another on the same state.
+// TestHMACPRFSumMatchesCryptoHMAC checks each HMAC PRF's Sum and prf+, computed on
+// pooled hash states, against crypto/hmac (prf+ against its keyed New): keys empty,
+// shorter than, as long as and longer than the hash's block (which HMAC hashes first),
+// and one call after another on the same state.
 func TestHMACPRFSumMatchesCryptoHMAC(t *testing.T) {
 	hashes := map[uint16]func() hash.Hash{PRF_HMAC_MD5: md5.New, PRF_HMAC_SHA1: sha1.New,
 		PRF_HMAC_SHA2_256: sha256.New, PRF_HMAC_SHA2_384: sha512.New384, PRF_HMAC_SHA2_512: sha512.New}
@@ -99,7 +100,35 @@ func TestHMACPRFSumMatchesCryptoHMAC(t *testing.T) {
 				if got, want := p.Sum(key, data), m.Sum(nil); !bytes.Equal(got, want) {
 					t.Errorf("%s, %d-byte key, %d bytes: %x, want %x", p.Name, kl, dl, got, want)
 				}
+				viaNew := *p
+				viaNew.hmac = nil
+				if got, want := PRFPlus(p, key, data, 3*p.Size+5), PRFPlus(&viaNew, key, data, 3*p.Size+5); !bytes.Equal(got, want) {
+					t.Errorf("%s prf+, %d-byte key, %d-byte seed: %x, want %x", p.Name, kl, dl, got, want)
+				}
 			}
 		}
+	}
+}
+
+// TestHMACIntegMACMatchesNew checks each HMAC integrity algorithm's MAC, computed on
+// pooled hash states, against the MAC its New keys.
+func TestHMACIntegMACMatchesNew(t *testing.T) {
+	n := 0
+	for _, a := range IntegAlgs() {
+		if a.hmac == nil {
+			continue
+		}
+		n++
+		for _, kl := range []int{a.KeySize, 200} {
+			key, data := bytes.Repeat([]byte{byte(kl)}, kl), []byte("an SK payload, header and all")
+			m := a.New(key)
+			m.Write(data)
+			if got, want := a.MAC(key, data), m.Sum(nil); !bytes.Equal(got, want) {
+				t.Errorf("%s, %d-byte key: %x, want %x", a.Name, kl, got, want)
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d HMAC integrity algorithms", n)
 	}
 }
