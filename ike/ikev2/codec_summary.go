@@ -80,8 +80,8 @@ func Describe(m *Message, initiator bool) ike.MessageFacts {
 	if e := m.Encrypted(); e != nil {
 		n += len(e.Inner)
 		notifies += countNotifies(e.Inner)
-	} else if n > 0 {
-		d.inner = make([]Payload, 0, n)
+	} else if n > 0 && !m.IsResponse() {
+		d.inner = make([]Payload, 0, n) // for purposeOf
 	}
 	if n > 0 {
 		d.f.Payloads = make([]string, 0, n)
