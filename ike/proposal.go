@@ -176,7 +176,8 @@ func ParseProposal(s string, proto Protocol) (Proposal, error) {
 	if proto != ProtoIKE && proto != ProtoESP && proto != ProtoAH {
 		return Proposal{}, fmt.Errorf("ike: proposal %q for unknown protocol %d", s, uint8(proto))
 	}
-	for _, tok := range strings.Split(s, "-") {
+	p.Transforms = make([]Transform, 0, strings.Count(s, "-")+3) // and the implied PRF and ESN
+	for tok := range strings.SplitSeq(s, "-") {
 		name := strings.ToLower(strings.TrimSpace(tok))
 		if name == "" {
 			return Proposal{}, fmt.Errorf("ike: empty algorithm in proposal %q", s)
@@ -195,7 +196,8 @@ func ParseProposal(s string, proto Protocol) (Proposal, error) {
 
 // complete checks a parsed proposal for its protocol and adds the implied transforms.
 func (p *Proposal) complete(s string) error {
-	encr := p.of(TransformENCR)
+	var scratch [8]Transform // the ciphers: no allocation for most proposals
+	encr := p.appendOf(scratch[:0], TransformENCR)
 	aead := 0
 	for _, t := range encr {
 		if a := Encr(t.ID); a != nil && a.AEAD() {
@@ -205,7 +207,9 @@ func (p *Proposal) complete(s string) error {
 	if aead > 0 && aead < len(encr) {
 		return fmt.Errorf("ike: proposal %q mixes AEAD and non-AEAD ciphers; put them in separate proposals", s)
 	}
-	has := func(typ TransformType) bool { return len(p.of(typ)) > 0 }
+	has := func(typ TransformType) bool {
+		return slices.ContainsFunc(p.Transforms, func(t Transform) bool { return t.Type == typ })
+	}
 	proto := p.Protocol
 	switch proto {
 	case ProtoIKE:
