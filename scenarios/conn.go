@@ -45,8 +45,9 @@ func (v *validator) connection(node, name, p string) (*ike.Connection, error) {
 	if c.Version != 1 && c.Version != 2 {
 		v.errorf(p+".version", "IKE version is 1 or 2, not %d", spec.Version)
 	}
-	own := map[netip.Addr]bool{}
-	if n := v.nodes[node]; n != nil {
+	var own map[netip.Addr]bool
+	if n := v.nodes[node]; n != nil && len(spec.LocalAddrs) > 0 {
+		own = map[netip.Addr]bool{}
 		for _, pf := range n.Prefixes() {
 			own[pf.Addr()] = true
 		}
