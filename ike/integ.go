@@ -30,7 +30,7 @@ var integAlgs = []*IntegAlg{
 // as long as the hash output (RFC 2403, RFC 2404, RFC 4868 Section 2.1.1).
 func hmacInteg(id uint16, name string, h func() hash.Hash, icv int, weak bool) *IntegAlg {
 	return &IntegAlg{ID: id, Name: name, KeySize: h().Size(), ICVSize: icv, Weak: weak,
-		New: func(key []byte) hash.Hash { return hmac.New(h, key) }, hmac: newHMACPool(h)}
+		New: func(key []byte) hash.Hash { return hmac.New(h, key) }}
 }
 
 // UncheckedICV is an integrity "algorithm" with an n-byte ICV, no key and no MAC: what

@@ -25,9 +25,13 @@ var prfAlgs = []*PRFAlg{
 // key length is its output length (RFC 7296, Section 2.13).
 func hmacPRF(id uint16, name string, h func() hash.Hash, weak bool) *PRFAlg {
 	size := h().Size()
-	pool := newHMACPool(h)
-	return &PRFAlg{ID: id, Name: name, Size: size, KeySize: size, Weak: weak, Sum: pool.Sum,
-		New: func(key []byte) hash.Hash { return hmac.New(h, key) }, hmac: pool}
+	return &PRFAlg{ID: id, Name: name, Size: size, KeySize: size, Weak: weak,
+		Sum: func(key, data []byte) []byte {
+			m := hmac.New(h, key)
+			m.Write(data)
+			return m.Sum(nil)
+		},
+		New: func(key []byte) hash.Hash { return hmac.New(h, key) }}
 }
 
 // PRFPlus returns the first n bytes of prf+(key, seed) (RFC 7296, Section 2.13):
@@ -43,9 +47,6 @@ func PRFPlus(prf *PRFAlg, key, seed []byte, n int) []byte {
 		panic(fmt.Sprintf("ike: prf+ with %s yields at most %d bytes, %d asked", prf.Name, 255*prf.Size, n))
 	}
 	out := make([]byte, 0, n+prf.Size)
-	if prf.hmac != nil {
-		return prf.hmac.prfPlus(out, key, seed, n)[:n]
-	}
 	if prf.New != nil {
 		// One keyed PRF for every block: T(i) = prf(K, T(i-1) | S | i).
 		m := prf.New(key)

@@ -3,11 +3,7 @@ package ike
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
-	"hash"
 	"testing"
 )
 
@@ -80,55 +76,4 @@ func TestPRFPlusLimit(t *testing.T) {
 		}
 	}()
 	PRFPlus(p, []byte("k"), nil, 255*p.Size+1)
-}
-
-// TestHMACPRFSumMatchesCryptoHMAC checks each HMAC PRF's Sum and prf+, computed on
-// pooled hash states, against crypto/hmac (prf+ against its keyed New): keys empty,
-// shorter than, as long as and longer than the hash's block (which HMAC hashes first),
-// and one call after another on the same state.
-func TestHMACPRFSumMatchesCryptoHMAC(t *testing.T) {
-	hashes := map[uint16]func() hash.Hash{PRF_HMAC_MD5: md5.New, PRF_HMAC_SHA1: sha1.New,
-		PRF_HMAC_SHA2_256: sha256.New, PRF_HMAC_SHA2_384: sha512.New384, PRF_HMAC_SHA2_512: sha512.New}
-	for id, h := range hashes {
-		p := PRF(id)
-		bs := h().BlockSize()
-		for _, kl := range []int{0, 1, p.Size, bs - 1, bs, bs + 1, 3 * bs} {
-			for _, dl := range []int{0, 5, bs, 1000} {
-				key, data := bytes.Repeat([]byte{byte(kl) + 1}, kl), bytes.Repeat([]byte{byte(dl) + 7}, dl)
-				m := hmac.New(h, key)
-				m.Write(data)
-				if got, want := p.Sum(key, data), m.Sum(nil); !bytes.Equal(got, want) {
-					t.Errorf("%s, %d-byte key, %d bytes: %x, want %x", p.Name, kl, dl, got, want)
-				}
-				viaNew := *p
-				viaNew.hmac = nil
-				if got, want := PRFPlus(p, key, data, 3*p.Size+5), PRFPlus(&viaNew, key, data, 3*p.Size+5); !bytes.Equal(got, want) {
-					t.Errorf("%s prf+, %d-byte key, %d-byte seed: %x, want %x", p.Name, kl, dl, got, want)
-				}
-			}
-		}
-	}
-}
-
-// TestHMACIntegMACMatchesNew checks each HMAC integrity algorithm's MAC, computed on
-// pooled hash states, against the MAC its New keys.
-func TestHMACIntegMACMatchesNew(t *testing.T) {
-	n := 0
-	for _, a := range IntegAlgs() {
-		if a.hmac == nil {
-			continue
-		}
-		n++
-		for _, kl := range []int{a.KeySize, 200} {
-			key, data := bytes.Repeat([]byte{byte(kl)}, kl), []byte("an SK payload, header and all")
-			m := a.New(key)
-			m.Write(data)
-			if got, want := a.MAC(key, data), m.Sum(nil); !bytes.Equal(got, want) {
-				t.Errorf("%s, %d-byte key: %x, want %x", a.Name, kl, got, want)
-			}
-		}
-	}
-	if n < 5 {
-		t.Errorf("only %d HMAC integrity algorithms", n)
-	}
 }

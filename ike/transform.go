@@ -88,8 +88,6 @@ type PRFAlg struct {
 	// New, where set, returns the PRF keyed with key as a hash.Hash, so that prf+ can
 	// compute its blocks without keying it again for each one.
 	New func(key []byte) hash.Hash
-	// hmac computes an HMAC PRF's Sum and prf+ on pooled hash states.
-	hmac *hmacPool
 }
 
 // IntegAlg describes an integrity algorithm (IANA "Transform Type 3").
@@ -101,19 +99,6 @@ type IntegAlg struct {
 	Weak    bool
 	// New returns a MAC keyed with key; callers truncate Sum to ICVSize.
 	New func(key []byte) hash.Hash
-	// hmac computes an HMAC's MAC on pooled hash states.
-	hmac *hmacPool
-}
-
-// MAC returns the MAC of data under key, not truncated: callers truncate it to
-// ICVSize. An HMAC computes it on pooled hash states, any other algorithm through New.
-func (a *IntegAlg) MAC(key, data []byte) []byte {
-	if a.hmac != nil {
-		return a.hmac.Sum(key, data)
-	}
-	m := a.New(key)
-	m.Write(data)
-	return m.Sum(nil)
 }
 
 // DHGroup describes a Diffie-Hellman group (IANA "Transform Type 4").

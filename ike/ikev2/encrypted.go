@@ -231,7 +231,9 @@ func (sk *SKCrypto) sealPayload(msg, hdr, plain []byte, rand io.Reader) ([]byte,
 	sealed := c.Seal(iv, plain, aad)
 	msg = append(append(msg, iv...), sealed...)
 	if !sk.Encr.AEAD() {
-		msg = append(msg, sk.Integ.MAC(sk.IntegKey, msg)[:sk.Integ.ICVSize]...)
+		mac := sk.Integ.New(sk.IntegKey)
+		mac.Write(msg)
+		msg = append(msg, mac.Sum(nil)[:sk.Integ.ICVSize]...)
 	}
 	if len(msg) != total {
 		return nil, fmt.Errorf("ikev2: %s sealed %d bytes into %d", sk.Encr.Name, len(plain), len(sealed))
@@ -274,7 +276,9 @@ func (sk *SKCrypto) open(msg []byte, offset int) (*opened, error) {
 		// Authentication [No Checking]"); imported captures only.
 		o.icvOK, o.unchecked = true, true
 	default:
-		o.icvOK = hmac.Equal(sk.Integ.MAC(sk.IntegKey, msg[:len(msg)-icvLen])[:icvLen], o.icv)
+		mac := sk.Integ.New(sk.IntegKey)
+		mac.Write(msg[:len(msg)-icvLen])
+		o.icvOK = hmac.Equal(mac.Sum(nil)[:icvLen], o.icv)
 	}
 	if bs := sk.Encr.BlockSize; bs > 1 && len(o.ciphertext)%bs != 0 {
 		why := fmt.Sprintf("SK ciphertext of %d bytes is not a multiple of the %d-byte block", len(o.ciphertext), bs)
