@@ -13,11 +13,11 @@ import (
 func IKESARecord(sa *ike.IKESAInfo) *SARecord {
 	r := &SARecord{Type: ike.SATypeIKE, Version: sa.Version, Conn: sa.Conn, Local: sa.Local.String(), Remote: sa.Remote.String(),
 		Peer: sa.RemoteID.String(), Initiator: sa.Initiator, Proposal: sa.Proposal.String(),
-		SPIi: hex64(sa.SPIi), SPIr: hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
+		SPIi: Hex64(sa.SPIi), SPIr: Hex64(sa.SPIr), SKei: sa.SKei, SKer: sa.SKer, SKai: sa.SKai, SKar: sa.SKar, EncKey: sa.EncKey}
 	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(sa.Proposal)
 	r.Instance = sa.Instance
 	if sa.RekeyOf != 0 {
-		r.Rekeys = hex64(sa.RekeyOf)
+		r.Rekeys = Hex64(sa.RekeyOf)
 	}
 	return r
 }
@@ -30,13 +30,13 @@ func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
 	}
 	r := &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child, ReqID: c.ReqID, Protocol: protoName(c.Protocol), Local: c.Local.String(), Remote: c.Remote.String(),
 		Proposal: c.Proposal.String(), Mode: mode, Encap: c.Encap,
-		SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut),
+		SPIIn: Hex32(c.SPIIn), SPIOut: Hex32(c.SPIOut),
 		EncrKeyIn: c.EncrKeyIn, IntegKeyIn: c.IntegKeyIn, EncrKeyOut: c.EncrKeyOut, IntegKeyOut: c.IntegKeyOut,
 		LocalTS: Selectors(c.LocalTS), RemoteTS: Selectors(c.RemoteTS), LifeTime: Seconds(c.LifeTime)}
 	r.Encr, r.EncrKeyBits, r.Integ = transformIDs(c.Proposal)
 	r.Instance = c.Instance
 	if c.Rekeyed != 0 {
-		r.Rekeys = hex32(c.Rekeyed)
+		r.Rekeys = Hex32(c.Rekeyed)
 	}
 	return r
 }
@@ -44,7 +44,7 @@ func ChildSARecord(c *ike.ChildSAInfo) *SARecord {
 // ChildSADownRecord describes a Child SA that went down.
 func ChildSADownRecord(c *ike.ChildSAInfo, reason string) *SARecord {
 	return &SARecord{Type: ike.SATypeChild, Conn: c.Conn, Child: c.Child, Instance: c.Instance, ReqID: c.ReqID,
-		Protocol: protoName(c.Protocol), SPIIn: hex32(c.SPIIn), SPIOut: hex32(c.SPIOut), Reason: reason}
+		Protocol: protoName(c.Protocol), SPIIn: Hex32(c.SPIIn), SPIOut: Hex32(c.SPIOut), Reason: reason}
 }
 
 // transformIDs are the encryption transform (with its key length) and the integrity
@@ -58,10 +58,6 @@ func transformIDs(p ike.Proposal) (encr uint16, keyBits int, integ uint16) {
 	}
 	return encr, keyBits, integ
 }
-
-func hex64(v uint64) string { return Hex64(v) }
-
-func hex32(v uint32) string { return Hex32(v) }
 
 // Hex64 writes an IKE SPI as the trace does: 16 lower-case hex digits.
 func Hex64(v uint64) string {

@@ -166,7 +166,7 @@ func DescribeIKE(e *Event, i *ike.MessageInfo) {
 func setFacts(e *Event, f *ike.MessageFacts) {
 	w := WireOf(e)
 	if f.SPIi != 0 || f.SPIr != 0 {
-		w.SPIi, w.SPIr = hex64(f.SPIi), hex64(f.SPIr)
+		w.SPIi, w.SPIr = Hex64(f.SPIi), Hex64(f.SPIr)
 	}
 	w.Payloads, w.Notifies, w.Purpose = f.Payloads, f.Notifies, string(f.Purpose)
 	w.Errors, w.Group = f.Errors, f.Group
@@ -179,9 +179,9 @@ func saRefs(refs []ike.SARef) []SARef {
 	}
 	out := make([]SARef, len(refs))
 	for i, s := range refs {
-		spi := hex32(uint32(s.SPI))
+		spi := Hex32(uint32(s.SPI))
 		if s.Protocol == ike.ProtoIKE {
-			spi = hex64(s.SPI)
+			spi = Hex64(s.SPI)
 		}
 		out[i] = SARef{Proto: protoName(s.Protocol), SPI: spi}
 	}
