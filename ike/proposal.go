@@ -277,7 +277,8 @@ func (p Proposal) String() string {
 	add(p.appendOf(scratch[:0], TransformENCR))
 	integ := p.appendOf(scratch[:0], TransformINTEG)
 	add(integ)
-	if p.Protocol != ProtoIKE || !slices.Equal(p.appendOf(scratch[len(integ):len(integ)], TransformPRF), impliedPRFs(integ)) {
+	var prfs [4]Transform // apart from scratch, which integ may still be using
+	if p.Protocol != ProtoIKE || !slices.Equal(p.appendOf(prfs[:0], TransformPRF), impliedPRFs(integ)) {
 		add(p.appendOf(scratch[:0], TransformPRF))
 	}
 	add(p.appendOf(scratch[:0], TransformDH))

@@ -150,6 +150,23 @@ func TestProposalString(t *testing.T) {
 	}
 }
 
+// TestProposalStringManyTransforms: a proposal from the wire may list any number of
+// transforms of a type. An IKE_SA_INIT whose offer matches nothing is written into the
+// error with String, before the peer is authenticated: nine INTEG transforms made it
+// panic once (slice bounds out of range).
+func TestProposalStringManyTransforms(t *testing.T) {
+	p := Proposal{Protocol: ProtoIKE, Transforms: []Transform{tf(TransformENCR, ENCR_AES_CBC, 128)}}
+	for i := 0; i < 12; i++ {
+		p.Transforms = append(p.Transforms, tf(TransformINTEG, AUTH_HMAC_SHA2_256_128, 0))
+	}
+	p.Transforms = append(p.Transforms, tf(TransformPRF, PRF_HMAC_SHA2_256, 0), tf(TransformDH, 31, 0))
+	got := p.String()
+	want := "aes128" + strings.Repeat("-sha256", 12) + "-x25519"
+	if got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}
+
 func TestProposalWeak(t *testing.T) {
 	for _, tc := range []struct {
 		s     string
