@@ -346,14 +346,29 @@ func (s *SPD) store(dir Direction, sel Selector, l []spdEntry) {
 
 // Remove deletes the policies with this name and reports how many there were.
 func (s *SPD) Remove(name string) int {
+	return len(s.removeWhere(func(p *Policy) bool { return p.Name == name }))
+}
+
+// RemoveChild deletes the policies of one Child SA, those with its name and Reqid, and
+// returns them in lookup order. The Child SAs of one connection share a name (a
+// responder's road warriors, say), each under its own Reqid, and keep theirs.
+func (s *SPD) RemoveChild(name string, reqid uint32) []*Policy {
+	return s.removeWhere(func(p *Policy) bool { return p.Name == name && p.Reqid == reqid })
+}
+
+// removeWhere deletes the policies that match and returns them in lookup order.
+func (s *SPD) removeWhere(match func(*Policy) bool) []*Policy {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	removed := 0
+	var removed []spdEntry
 	drop := func(l []spdEntry) []spdEntry {
-		n := len(l)
-		l = slices.DeleteFunc(l, func(e spdEntry) bool { return e.p.Name == name })
-		removed += n - len(l)
-		return l
+		return slices.DeleteFunc(l, func(e spdEntry) bool {
+			if match(e.p) {
+				removed = append(removed, e)
+				return true
+			}
+			return false
+		})
 	}
 	for dir := range s.dirs {
 		d := &s.dirs[dir]
@@ -366,7 +381,7 @@ func (s *SPD) Remove(name string) int {
 			}
 		}
 	}
-	return removed
+	return inLookupOrder(removed)
 }
 
 // Policies returns the policies in lookup order.
@@ -380,14 +395,19 @@ func (s *SPD) Policies() []*Policy {
 			all = append(all, l...)
 		}
 	}
-	slices.SortFunc(all, func(e, f spdEntry) int {
+	return inLookupOrder(all)
+}
+
+// inLookupOrder sorts entries in lookup order and returns their policies.
+func inLookupOrder(es []spdEntry) []*Policy {
+	slices.SortFunc(es, func(e, f spdEntry) int {
 		if e.before(f) {
 			return -1
 		}
 		return 1
 	})
-	out := make([]*Policy, len(all))
-	for i, e := range all {
+	out := make([]*Policy, len(es))
+	for i, e := range es {
 		out[i] = e.p
 	}
 	return out

@@ -258,3 +258,39 @@ func peakHeap(f func()) uint64 {
 	wg.Wait()
 	return peak
 }
+
+// TestChildDownLeavesOtherPeersPolicies: every road warrior's Child SA on the gateway
+// comes from one connection and child, so their policies share a name, each under its
+// own reqid. When rw-1 deletes its Child SA, the gateway removes rw-1's policies alone:
+// the server's ping to rw-2 afterwards still goes through rw-2's Child SA, never in
+// clear. (The gateway once removed every policy of the name and forwarded it in clear.)
+func TestChildDownLeavesOtherPeersPolicies(t *testing.T) {
+	src := string(RoadWarriors(2, 1)) + `timeline:
+  - {at: 10s, delete: {node: rw-1, connection: home, child: net}}
+  - {at: 20s, ping: {from: server, to: rw-2}}
+`
+	s, err := Parse([]byte(src), "rw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := run(t, s, 1).Sim.Trace
+	var clear, esp int
+	for _, e := range tr.Events {
+		if e.Kind != trace.KindMessage || e.T < 20 || e.From() != "gw" || e.To() != "rw-2" {
+			continue
+		}
+		switch e.Proto() {
+		case "icmp":
+			clear++
+		case "esp":
+			esp++
+		}
+	}
+	if clear != 0 || esp == 0 {
+		t.Errorf("after rw-1's Child SA went down, gw sent rw-2 %d ICMP packets in clear and %d ESP packets; want none in clear", clear, esp)
+	}
+	sum := trace.Summarize(tr.Events)
+	if sum.PingsSent != 3 || sum.PingsAnswered != 3 {
+		t.Errorf("pings: %d sent, %d answered; want 3 of 3", sum.PingsSent, sum.PingsAnswered)
+	}
+}

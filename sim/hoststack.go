@@ -207,9 +207,8 @@ func (s *Stack) ChildSADown(c *ike.ChildSAInfo, reason string) {
 	s.untrackChild(c)
 	var removed []*ipsec.Policy
 	if s.SAD.Outbound(c.ReqID) == nil && !c.TrapOnEnd && !s.trapped(c.ReqID) {
-		name := c.Conn + "/" + c.Child
-		removed = slices.DeleteFunc(s.SPD.Policies(), func(p *ipsec.Policy) bool { return p.Name != name })
-		if n := s.SPD.Remove(name); n > 0 {
+		removed = s.SPD.RemoveChild(c.Conn+"/"+c.Child, c.ReqID)
+		if n := len(removed); n > 0 {
 			s.rec.Action(fmt.Sprintf("Child SA %s is gone and has no trap policy (start_action trigger, dpd_action or close_action trap): remove its %d IPsec policies, so that its traffic no longer starts IKE", c.Child, n))
 		}
 	}
