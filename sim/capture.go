@@ -389,9 +389,13 @@ func (im *importer) sawNodes(from string, src netip.Addr, to string, dst netip.A
 // the capture's events.
 func (im *importer) finish() {
 	ifaces := map[string][]trace.Iface{}
+	order := make(map[string]int, len(im.nodes))
+	for i, n := range im.nodes {
+		order[n] = i
+	}
 	for _, l := range im.links {
 		a, b := l[0], l[1]
-		if slices.Index(im.nodes, b) < slices.Index(im.nodes, a) {
+		if order[b] < order[a] {
 			a, b = b, a
 		}
 		// The link is described on its first end, as the simulator describes it.
