@@ -246,7 +246,12 @@ func Build(tr *trace.Trace, o Options) *Diagram {
 			}
 			r.Kind = RowSA
 			r.Label = saLabel(e)
-		case trace.KindInfo, trace.KindTopology:
+		case trace.KindTopology:
+			if _, shown := lane[e.Node]; !shown {
+				continue // a node left out by --nodes
+			}
+			r.Kind, r.Label = RowNote, e.Text
+		case trace.KindInfo:
 			r.Kind, r.Label = RowNote, e.Text
 		default:
 			continue

@@ -48,7 +48,9 @@ save-keys plugin or 'ikesim live --keys' write them. IKE is found on ports 500 a
 and, by its header, on any other UDP port; --natt-ports names the ports that carry
 RFC 3948 framing (a non-ESP marker before IKE, ESP without it) besides 4500, so that ESP
 on them is found too. Nodes are the IP addresses (address:port when two ends share one).
--o saves the trace for 'ikesim tui' and 'ikesim render'.`,
+A capture of more than 24 nodes prints a summary instead of the diagram, as 'ikesim run'
+does: --diagram draws it anyway, --nodes and --fold pick lanes. -o saves the trace for
+'ikesim tui' and 'ikesim render'.`,
 			Example: `  ikesim import capture.pcap --keys keys
   ikesim import loopback.pcap --natt-ports 15500,14500 -o loopback.jsonl
   ikesim import capture.pcap --keys keys --json | jq .summary`,
@@ -57,6 +59,9 @@ on them is found too. Nodes are the IP addresses (address:port when two ends sha
 		keyDir := cmd.Flags().String("keys", "", "`DIR`ectory with the Wireshark key tables")
 		asJSON := cmd.Flags().Bool("json", false, "print the trace as JSON Lines instead of the diagram")
 		out := cmd.Flags().StringP("output", "o", "", "write the JSON Lines trace to this `FILE` (for ikesim tui and render)")
+		diagram := cmd.Flags().Bool("diagram", false, "draw the diagram even of a capture of more than 24 nodes (default: a summary)")
+		var lanes laneFlags
+		addLaneFlags(cmd, &lanes)
 		var natt portList
 		cmd.Flags().Var(&natt, "natt-ports", "UDP ports besides 4500 that carry the non-ESP marker, e.g. 14500,15500")
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -99,7 +104,8 @@ on them is found too. Nodes are the IP addresses (address:port when two ends sha
 				}
 			}
 			fmt.Fprintf(w, "%s: %d datagrams\n\n", args[0], datagrams)
-			return render.WriteText(w, render.Build(tr, render.Options{}), render.TextOptions{})
+			nodes, _ := render.TraceNodes(tr)
+			return writeDiagram(w, tr, len(nodes), "capture", runOutput{diagram: *diagram, lanes: lanes})
 		}
 		return cmd
 	})

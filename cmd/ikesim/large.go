@@ -86,24 +86,30 @@ type runOutput struct {
 func printRun(w io.Writer, r *scenarios.Run, o runOutput) error {
 	tr := r.Sim.Trace
 	fmt.Fprintf(w, "%s (seed %d)\n\n", r.Scenario.File.Name, r.Seed)
-	if !o.diagram && !o.lanes.set() && len(r.Net.Nodes) > maxDiagramLanes {
-		if err := trace.Summarize(tr.Events).WriteText(w); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "\n(a summary: the run has %d nodes; --diagram draws it, --nodes and --fold pick lanes)\n", len(r.Net.Nodes))
-	} else {
-		ro := render.Options{HideESP: o.hideESP, ShowTimers: o.timers}
-		if err := o.lanes.apply(tr, &ro); err != nil {
-			return err
-		}
-		if err := render.WriteText(w, render.Build(tr, ro), render.TextOptions{}); err != nil {
-			return err
-		}
+	if err := writeDiagram(w, tr, len(r.Net.Nodes), "run", o); err != nil {
+		return err
 	}
 	if len(r.Scenario.File.Expect) > 0 {
 		fmt.Fprintf(w, "\nExpectations:\n%s", scenarios.FormatResults(scenarios.Grade(r.Scenario, tr)))
 	}
 	return nil
+}
+
+// writeDiagram prints the text diagram of tr, a run or a capture (what) of this many
+// nodes; of more than maxDiagramLanes, unless --diagram or lanes picked, its summary.
+func writeDiagram(w io.Writer, tr *trace.Trace, nodes int, what string, o runOutput) error {
+	if !o.diagram && !o.lanes.set() && nodes > maxDiagramLanes {
+		if err := trace.Summarize(tr.Events).WriteText(w); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(w, "\n(a summary: the %s has %d nodes; --diagram draws it, --nodes and --fold pick lanes)\n", what, nodes)
+		return err
+	}
+	ro := render.Options{HideESP: o.hideESP, ShowTimers: o.timers}
+	if err := o.lanes.apply(tr, &ro); err != nil {
+		return err
+	}
+	return render.WriteText(w, render.Build(tr, ro), render.TextOptions{})
 }
 
 // progressAfter is how long a run goes before its progress line shows.

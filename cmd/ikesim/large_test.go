@@ -102,3 +102,37 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("no progress line in %q", out)
 	}
 }
+
+// TestImportOfManyNodes: a capture of more than 24 nodes imports as a summary, as a run
+// of as many does (drawing its 31 lanes took minutes at 10,000); --diagram draws it and
+// --nodes picks lanes by pattern.
+func TestImportOfManyNodes(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "thirty.pcap")
+	if out, err := ikesim(t, "pcap", writeGroupScenario(t), "-o", pcap); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tests := []struct {
+		args      []string
+		want, not []string
+	}{
+		{nil, []string{"31 nodes", "ikev2 IKE_SA_INIT", "the capture has 31 nodes; --diagram draws it"}, []string{"IKE_SA_INIT request"}},
+		{[]string{"--diagram"}, []string{"IKE_SA_INIT request", "172.16.1.30"}, []string{"a summary"}},
+		{[]string{"--nodes", "172.16.0.1,172.16.1.1?"}, []string{"IKE_SA_INIT request", "172.16.1.10"}, []string{"172.16.1.20", "a summary"}},
+	}
+	for _, tt := range tests {
+		out, err := ikesim(t, append([]string{"import", pcap}, tt.args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tt.args, err, out)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: the output lacks %q", tt.args, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(out, w) {
+				t.Errorf("%v: the output has %q", tt.args, w)
+			}
+		}
+	}
+}
