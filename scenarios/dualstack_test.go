@@ -93,3 +93,56 @@ func TestDualStackAddressesValidated(t *testing.T) {
 		}
 	}
 }
+
+// TestVirtualIPOfTheOtherFamily: a dual-stack road warrior leased an IPv4 virtual IP
+// pings the server's IPv6 address outside the tunnel from its own IPv6 address, not
+// from the IPv4 virtual IP (a source of the wrong family, as live mode never picks).
+func TestVirtualIPOfTheOtherFamily(t *testing.T) {
+	tr := gradeYAML(t, `name: vip-other-family
+duration: 10s
+topology:
+  nodes:
+    - {name: laptop, kind: host, address: "172.16.1.10/16 fd00:1::10/64"}
+    - {name: gw, kind: gateway, addresses: ["172.16.0.1/16 fd00:1::1/64", "10.0.0.1/24 fd00:2::1/64", 10.10.10.254/24]}
+    - {name: server, kind: host, address: "10.0.0.10/24 fd00:2::10/64"}
+  links:
+    - {between: [laptop, gw]}
+    - {between: [gw, server]}
+connections:
+  laptop:
+    home:
+      remote_addrs: [172.16.0.1]
+      proposals: [aes128-sha256-x25519]
+      local: {id: laptop.example}
+      remote: {id: gw.example}
+      vips: [0.0.0.0]
+      children:
+        net: {local_ts: [dynamic], remote_ts: [10.0.0.0/24], start_action: start}
+  gw:
+    rw:
+      local_addrs: [172.16.0.1]
+      proposals: [aes128-sha256-x25519]
+      local: {id: gw.example}
+      remote: {id: laptop.example}
+      pools: [10.10.10.0/24]
+      children:
+        net: {local_ts: [10.0.0.0/24], remote_ts: [10.10.10.0/24]}
+secrets:
+  - {ids: [laptop.example, gw.example], secret: "a secret"}
+timeline:
+  - {at: 2s, ping: {from: laptop, to: 10.0.0.10}}
+  - {at: 3s, ping: {from: laptop, to: "fd00:2::10"}}
+expect:
+  - pings: {from: laptop, answered: 2, of: 2}
+    says: "The ping to the IPv4 address goes through the tunnel, the one to the IPv6 address around it."
+`)
+	var srcs []string
+	for _, e := range tr.Events {
+		if e.Kind == trace.KindMessage && e.From() == "laptop" && (e.Proto() == "icmp" || e.Proto() == "icmpv6") {
+			srcs = append(srcs, e.Src())
+		}
+	}
+	if !slices.Equal(srcs, []string{"fd00:1::10"}) {
+		t.Errorf("laptop sends ICMP in clear from %v, want only fd00:1::10", srcs)
+	}
+}

@@ -102,7 +102,7 @@ func (nd *Node) PrepareChildSAs(*ike.ChildSAInfo, *ipsec.SA, *ipsec.SA) {}
 // SourceFor is the source of a packet the node makes for dst (StackHost): its virtual
 // IP, else the address of the interface toward dst.
 func (nd *Node) SourceFor(dst netip.Addr) netip.Addr {
-	if nd.VirtualIP.IsValid() {
+	if nd.VirtualIP.IsValid() && nd.VirtualIP.Is6() == dst.Is6() {
 		return nd.VirtualIP
 	}
 	return nd.sourceFor(dst)

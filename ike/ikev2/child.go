@@ -321,14 +321,28 @@ func (sa *ikeSA) pickChildConfig(tsi, tsr []ike.TrafficSelector) (*ike.ChildConf
 
 // dynamicTS is a child's selectors with dynamic (none written) resolved, as swanctl's
 // dynamic is: this side's address on the IKE SA (local), the peer's or the virtual IP
-// leased to it (remote). A side that asks for a virtual IP keeps its own empty until
-// it has one.
+// leased to it (remote). A side that asks for a virtual IP proposes its own as the
+// whole range of each family it asks for until it has one, as strongSwan does
+// (child_create.c proposes 0.0.0.0/0 for a virtual IP not yet assigned), and the
+// responder narrows it to the lease; then the virtual IP.
 func (sa *ikeSA) dynamicTS(ts []ike.TrafficSelector, local bool) []ike.TrafficSelector {
-	if len(ts) > 0 || local && sa.conn.RequestVIP {
+	if len(ts) > 0 {
 		return ts
+	}
+	if c := sa.conn; local && (c.RequestVIP || c.RequestVIP6) && !sa.ownVIP.IsValid() {
+		var full []ike.TrafficSelector
+		if c.RequestVIP {
+			full = append(full, ike.TSFromPrefix(netip.MustParsePrefix("0.0.0.0/0")))
+		}
+		if c.RequestVIP6 {
+			full = append(full, ike.TSFromPrefix(netip.MustParsePrefix("::/0")))
+		}
+		return full
 	}
 	a := sa.remote.Addr()
 	switch {
+	case local && sa.ownVIP.IsValid():
+		a = sa.ownVIP
 	case local:
 		a = sa.local.Addr()
 	case sa.peerVIP.IsValid():
