@@ -46,7 +46,7 @@ type addrName struct {
 	withPort bool
 }
 
-// addrText is a.String(), or with withPort a.Addr().String(); the text is made once
+// addrText is a.Addr().String(), or with withPort a.String(); the text is made once
 // per network.
 func (n *Network) addrText(a netip.AddrPort, withPort bool) string {
 	k := addrName{a, withPort}
