@@ -375,7 +375,7 @@ func (x *peerIndex) sweep() {
 // of returns the IKE SAs with the peer id that came up, and perhaps went down since.
 func (x *peerIndex) of(id ike.Identity) []*ikeSA { return x.by[identityKey(id)] }
 
-// remoteID is the peer's identity, as info reports it: the connection's, or the one the
+// remoteID is the peer's identity (info reports it): the connection's, or the one the
 // peer proved when the connection takes any.
 func (sa *ikeSA) remoteID() ike.Identity {
 	if id := sa.conn.Remote.ID; len(id.Value) > 0 {

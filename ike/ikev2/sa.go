@@ -602,10 +602,7 @@ func (sa *ikeSA) info() *ike.IKESAInfo {
 	if sa.conn != nil {
 		i.Conn = sa.conn.Name
 		i.LocalID = sa.conn.Local.ID
-		i.RemoteID = sa.conn.Remote.ID
-		if len(i.RemoteID.Value) == 0 { // hook (auth.go): a peer of any identity, as it proved
-			i.RemoteID = sa.ext.peerID
-		}
+		i.RemoteID = sa.remoteID()
 	}
 	return i
 }
