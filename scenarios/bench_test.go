@@ -11,7 +11,7 @@ package scenarios
 // computations. Building the topology is set up outside the timed part; dissections are
 // made when someone reads the trace, so they are not part of it either. The handshake
 // also reports x25519-pairs/op: the same ratio in CPU time, against X25519 key exchanges
-// measured at its start.
+// sampled all through the run, with the timer stopped (see baseline).
 
 import (
 	"math/rand/v2"
@@ -60,20 +60,22 @@ func BenchmarkHandshakeX25519(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Building the topology is not part of the handshake: networks are built in batches
-	// outside the timer (stopping the timer per run would cost more than it hides).
+	// outside the timer (stopping the timer per run would cost more than it hides), and
+	// the baseline is sampled there too.
 	const batch = 50
 	runs := make([]*Run, 0, batch)
-	pair := x25519PairCPU(b, 200)
+	base := newBaseline(b)
 	var cpu time.Duration
 	defer func() {
 		// The CPU time of a handshake over that of one X25519 key exchange, measured
 		// here: steadier than wall-clock ratios on a loaded machine.
-		b.ReportMetric(float64(cpu)/float64(b.N)/float64(pair), "x25519-pairs/op")
+		b.ReportMetric(float64(cpu)/float64(b.N)/float64(base.pair()), "x25519-pairs/op")
 	}()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if len(runs) == 0 {
 			b.StopTimer()
+			base.sample(20)
 			for j := 0; j < batch; j++ {
 				r, err := Build(s, uint64(i+j))
 				if err != nil {
