@@ -43,22 +43,24 @@ func (s *Sim) Time() time.Time { return Epoch.Add(s.now) }
 
 // Scheduled is a pending callback.
 type Scheduled struct {
-	at        time.Duration
-	seq       uint64
-	fn        func()
-	index     int
-	cancelled bool
+	at    time.Duration
+	seq   uint64
+	fn    func()
+	sim   *Sim
+	index int // in the queue; -1 once it has run or is cancelled
 }
 
 // At is when the callback is due.
 func (e *Scheduled) At() time.Duration { return e.at }
 
-// Cancel removes the callback if it has not run; it reports whether it was pending.
+// Cancel removes the callback from the queue if it has not run; it reports whether it
+// was pending.
 func (e *Scheduled) Cancel() bool {
-	if e.cancelled || e.index < 0 {
+	if e.index < 0 {
 		return false
 	}
-	e.cancelled = true
+	heap.Remove(&e.sim.queue, e.index)
+	e.fn = nil
 	return true
 }
 
@@ -68,7 +70,7 @@ func (s *Sim) After(d time.Duration, fn func()) *Scheduled {
 		d = 0
 	}
 	s.seq++
-	e := &Scheduled{at: s.now + d, seq: s.seq, fn: fn}
+	e := &Scheduled{at: s.now + d, seq: s.seq, fn: fn, sim: s}
 	heap.Push(&s.queue, e)
 	return e
 }
@@ -76,21 +78,16 @@ func (s *Sim) After(d time.Duration, fn func()) *Scheduled {
 // Step runs the next due callback; it reports false when the queue is empty or the
 // next callback lies beyond until.
 func (s *Sim) Step(until time.Duration) bool {
-	for s.queue.Len() > 0 {
-		e := s.queue[0]
-		if e.at > until {
-			return false
-		}
-		heap.Pop(&s.queue)
-		if e.cancelled {
-			continue
-		}
-		s.now = e.at
-		s.handled++
-		e.fn()
-		return true
+	if s.queue.Len() == 0 || s.queue[0].at > until {
+		return false
 	}
-	return false
+	e := heap.Pop(&s.queue).(*Scheduled)
+	s.now = e.at
+	s.handled++
+	fn := e.fn
+	e.fn = nil
+	fn()
+	return true
 }
 
 // Run runs callbacks until the queue is empty or the next one lies beyond until, then
@@ -109,8 +106,7 @@ func (s *Sim) Run(until time.Duration) {
 	}
 }
 
-// Pending reports how many callbacks are queued (cancelled ones included until they
-// reach the front).
+// Pending reports how many callbacks are queued: neither run nor cancelled.
 func (s *Sim) Pending() int { return s.queue.Len() }
 
 type eventQueue []*Scheduled

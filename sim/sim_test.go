@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,46 @@ func TestSchedulerRunsInTimeThenInsertionOrder(t *testing.T) {
 	}
 	if s.Now() != 10*time.Second {
 		t.Errorf("clock at %v after Run(10s)", s.Now())
+	}
+}
+
+// TestCancelledCallbacksLeaveTheQueue: cancelled callbacks leave the queue at once (a
+// retransmission timer cancelled by its response, 10,000 times, left 10,000 entries
+// behind until they were due), and the rest run in time order, then in the order they
+// were scheduled.
+func TestCancelledCallbacksLeaveTheQueue(t *testing.T) {
+	s := New(1)
+	type job struct {
+		at  time.Duration
+		seq int
+	}
+	var ran []job
+	var keep []job
+	var cancel []*Scheduled
+	for i := range 10000 {
+		j := job{time.Duration(i*7919%100) * time.Millisecond, i}
+		e := s.After(j.at, func() { ran = append(ran, j) })
+		if i%5 == 0 {
+			keep = append(keep, j)
+		} else {
+			cancel = append(cancel, e)
+		}
+	}
+	for _, e := range cancel {
+		if !e.Cancel() {
+			t.Fatal("Cancel of a pending callback reported false")
+		}
+	}
+	if s.Pending() != len(keep) {
+		t.Errorf("%d callbacks queued after cancelling %d of %d, want %d", s.Pending(), len(cancel), len(cancel)+len(keep), len(keep))
+	}
+	s.Run(time.Second)
+	slices.SortStableFunc(keep, func(a, b job) int { return cmp.Compare(a.at, b.at) })
+	if !slices.Equal(ran, keep) {
+		t.Errorf("ran %d callbacks, want %d in time order then in the order scheduled", len(ran), len(keep))
+	}
+	if s.Pending() != 0 {
+		t.Errorf("%d callbacks queued after the run", s.Pending())
 	}
 }
 
