@@ -275,7 +275,8 @@ func (s *Stack) protect(reqid uint32, ip *ipsec.IPv4, pkt []byte, ref int) {
 		return
 	}
 	s.countedOut(sa)
-	s.host.SendProtected(out, sa, fmt.Sprintf("%s SPI 0x%08x seq %d {%s}", ipsecName(out, sa), sa.SPI, sa.Stats().Packets, PacketSummary(ip)))
+	s.host.SendProtected(out, sa, ipsecName(out, sa)+" SPI 0x"+trace.Hex32(sa.SPI)+" seq "+strconv.FormatUint(sa.Stats().Packets, 10)+
+		" {"+PacketSummary(ip)+"}")
 }
 
 // ipsecName names the IPsec protocols of an outbound packet: "ESP", "AH", or "AH+ESP"
@@ -299,10 +300,10 @@ func (s *Stack) acquire(pol *ipsec.Policy, pkt []byte, meta *PacketMeta) {
 	}
 	s.acquired[pol.Reqid] = append(q, queued{pkt, meta})
 	if len(q) > 0 {
-		s.rec.Action(fmt.Sprintf("Queue the packet: the IPsec SA for policy %s is still being negotiated", pol.Name))
+		s.rec.Action("Queue the packet: the IPsec SA for policy " + pol.Name + " is still being negotiated")
 		return
 	}
-	s.rec.Action(fmt.Sprintf("Packet matches IPsec policy %s but no SA exists: queue it and ask IKE for an SA (acquire)", pol.Name))
+	s.rec.Action("Packet matches IPsec policy " + pol.Name + " but no SA exists: queue it and ask IKE for an SA (acquire)")
 	if s.IKE == nil {
 		s.rec.Action("No IKE daemon on this node: the packet waits in vain")
 		return
@@ -331,11 +332,11 @@ func (s *Stack) Unprotect(pkt []byte, ref int) (*ipsec.IPv4, []byte) {
 	s.countedIn(sa)
 	switch {
 	case sa.IsAH():
-		s.rec.Action(fmt.Sprintf("Verify AH (SPI 0x%08x, ICV over the packet and its addresses, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+		s.rec.Action("Verify AH (SPI 0x" + trace.Hex32(sa.SPI) + ", ICV over the packet and its addresses, sequence checked by the anti-replay window): " + PacketSummary(ip))
 	case proto == "AH":
-		s.rec.Action(fmt.Sprintf("Verify AH, then decrypt the ESP inside it (ESP SPI 0x%08x): %s", sa.SPI, PacketSummary(ip)))
+		s.rec.Action("Verify AH, then decrypt the ESP inside it (ESP SPI 0x" + trace.Hex32(sa.SPI) + "): " + PacketSummary(ip))
 	default:
-		s.rec.Action(fmt.Sprintf("Decrypt ESP (SPI 0x%08x, sequence checked by the anti-replay window): %s", sa.SPI, PacketSummary(ip)))
+		s.rec.Action("Decrypt ESP (SPI 0x" + trace.Hex32(sa.SPI) + ", sequence checked by the anti-replay window): " + PacketSummary(ip))
 	}
 	return ip, inner
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -48,7 +49,7 @@ func (ch *childSA) protocol() ike.Protocol {
 
 func (ch *childSA) name() string { return "CHILD_SA " + ch.instance() }
 
-func (ch *childSA) instance() string { return fmt.Sprintf("%s{%d}", ch.cfg.Name, ch.serial) }
+func (ch *childSA) instance() string { return ch.cfg.Name + "{" + strconv.Itoa(ch.serial) + "}" }
 
 func (ch *childSA) setState(s string) {
 	if ch.state == s {
@@ -141,7 +142,7 @@ func (sa *ikeSA) installChild(cfg *ike.ChildConfig, p ike.Proposal, spiIn, spiOu
 	case encr.AEAD():
 		keys = "an AEAD key with its salt for each direction, and no integrity key (RFC 4106, Section 8.1)"
 	}
-	sa.d.action("Derive Child SA keys: KEYMAT = prf+(SK_d, %s): %s", seed, keys)
+	sa.d.say("Derive Child SA keys: KEYMAT = prf+(SK_d, " + seed + "): " + keys)
 	sa.serialChild()
 	ch := &childSA{sa: sa, cfg: cfg, spiIn: spiIn, spiOut: spiOut, proposal: p, localTS: localTS, remoteTS: remoteTS,
 		serial: sa.d.childSerial, born: sa.d.env.Clock.Now(), ni: ni, nr: nr}

@@ -230,6 +230,26 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestTrafficSelectorErrors: a TS payload's body that does not parse is refused with
+// the selector it is in, at the offset of the byte that does not fit.
+func TestTrafficSelectorErrors(t *testing.T) {
+	v4 := "07 00 0010 0000 ffff 0a000000 0a0000ff"
+	for _, tt := range []struct{ name, hex, want string }{
+		{"short header", "02 000000 " + v4 + "07 00 00", "traffic selector 2 header truncated: 3 bytes left"},
+		{"length past the end", "01 000000 07 00 0100 0000", "traffic selector 1: selector length 256 does not fit the 6 bytes left"},
+		{"IPv4 range of 12 bytes", "01 000000 07 00 000c 0000 ffff 0a000000", "traffic selector 1: TS_IPV4_ADDR_RANGE selector length 12, want 16"},
+		{"bytes after the last", "01 000000 " + v4 + "ff", "1 unexpected bytes after 1 traffic selectors"},
+	} {
+		b, err := hex.DecodeString(strings.ReplaceAll(tt.hex, " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := new(TS).unmarshalBody(b); err == nil || err.Error() != tt.want {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
 func fmtHex(format, np, length string) string {
 	return strings.Replace(strings.Replace(format, "%s", np, 1), "%s", length, 1)
 }

@@ -77,6 +77,9 @@ var _ ike.Daemon = (*Daemon)(nil)
 
 func (d *Daemon) action(format string, args ...any) { d.core.Action(format, args...) }
 
+// say reports an action whose text is written already: nothing to format.
+func (d *Daemon) say(text string) { d.env.Observer.Action(text) }
+
 // failure reports a failure that ends an exchange (ike.Observer.Error): of sa (nil: of
 // no SA yet), about its Child SA child ("": none), with the notify sent or received (0:
 // none).

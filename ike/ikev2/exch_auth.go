@@ -200,7 +200,7 @@ func (sa *ikeSA) establish() {
 	sa.d.peers.add(sa)
 	sa.ext.pad = nil // AUTH is done
 	sa.d.env.Observer.IKESAUp(sa.info())
-	sa.d.action("%s established between %s and %s (%s)", sa.name(), sa.local, sa.remote, sa.proposal)
+	sa.d.say(sa.name() + " established between " + sa.local.String() + " and " + sa.remote.String() + " (" + sa.proposal.String() + ")")
 	sa.armTimers()
 }
 

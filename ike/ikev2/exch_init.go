@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/ikesim/ikesim/ike"
@@ -70,15 +71,20 @@ func offersGroup(ps []ike.Proposal, g uint16) bool {
 // initNarration says what building an IKE_SA_INIT request does: a first request
 // generates its KEi and Ni; a retry with a COOKIE re-sends the very same SAi1, KEi and
 // Ni (RFC 7296, Section 2.6); a retry for another group computes only a new KEi.
-func initNarration(props []string, group string, niLen int, cookie, freshKE, freshNi bool) string {
+func initNarration(proposals []ike.Proposal, group string, niLen int, cookie, freshKE, freshNi bool) string {
+	if cookie && !freshKE {
+		return "Send IKE_SA_INIT again with N(COOKIE) first, followed by the same SAi1, KEi and Ni as before (RFC 7296, Section 2.6): nothing new is generated"
+	}
+	props := make([]string, len(proposals))
+	for i, p := range proposals {
+		props[i] = p.String()
+	}
 	switch {
 	case freshKE && freshNi:
 		return fmt.Sprintf("Offer IKE proposals %v; generate a Diffie-Hellman private value and compute KEi for group %s; generate nonce Ni (%d bytes)",
 			props, group, niLen)
 	case freshKE:
 		return fmt.Sprintf("Offer IKE proposals %v again; generate a new Diffie-Hellman private value and compute KEi for group %s; keep nonce Ni", props, group)
-	case cookie:
-		return "Send IKE_SA_INIT again with N(COOKIE) first, followed by the same SAi1, KEi and Ni as before (RFC 7296, Section 2.6): nothing new is generated"
 	}
 	return fmt.Sprintf("Offer IKE proposals %v again with the same KEi (group %s) and Ni", props, group)
 }
@@ -105,11 +111,7 @@ func (sa *ikeSA) sendInit() {
 	if sa.ni == nil {
 		sa.ni, freshNi = d.core.Random(nonceSize), true
 	}
-	props := make([]string, len(sa.conn.Proposals))
-	for i, p := range sa.conn.Proposals {
-		props[i] = p.String()
-	}
-	d.action("%s", initNarration(props, sa.dh.Name, len(sa.ni), sa.cookie != nil, freshKE, freshNi))
+	d.say(initNarration(sa.conn.Proposals, sa.dh.Name, len(sa.ni), sa.cookie != nil, freshKE, freshNi))
 	var ps []Payload
 	if sa.cookie != nil {
 		ps = append(ps, &Notify{Type: COOKIE, Data: sa.cookie})
@@ -232,7 +234,7 @@ func (sa *ikeSA) onInitResponse(dg ike.Datagram, infoIn *ike.MessageInfo, m *Mes
 			sa.initRejectedNotify = n.Type
 			sa.d.failure(sa, "", n.Type, ike.FailPeerNotify, "%s: %s", sa.name(), text)
 		} else {
-			sa.d.action("%s", strings.ToUpper(text[:1])+text[1:])
+			sa.d.say(strings.ToUpper(text[:1]) + text[1:])
 		}
 	}
 }
@@ -326,7 +328,7 @@ func (sa *ikeSA) takeInitReply(m *Message) (unusable string) {
 func (sa *ikeSA) floatPorts() {
 	var moved bool
 	if sa.local, sa.remote, moved = ike.FloatPorts(sa.local, sa.remote); !moved {
-		sa.d.action("%s", ike.StayOnPorts(sa.local, sa.remote))
+		sa.d.say(ike.StayOnPorts(sa.local, sa.remote))
 		return
 	}
 	sa.d.action("A NAT is in the path: move IKE to UDP port 4500 (with the non-ESP marker) for IKE_AUTH and ESP in UDP")
@@ -377,8 +379,8 @@ func (sa *ikeSA) deriveFrom(gir []byte) {
 		// hold its key and salt.
 		keys = "SK_d, SK_ei, SK_er (each the AEAD key and its salt), SK_pi, SK_pr; no SK_a: the cipher's tag protects integrity"
 	}
-	sa.d.action("Compute the Diffie-Hellman shared secret g^ir (%d bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive %s with prf+",
-		len(gir), keys)
+	sa.d.say("Compute the Diffie-Hellman shared secret g^ir (" + strconv.Itoa(len(gir)) +
+		" bytes); generate SKEYSEED = prf(Ni | Nr, g^ir) and derive " + keys + " with prf+")
 }
 
 // replyStateless answers an IKE_SA_INIT request without making state.

@@ -474,19 +474,23 @@ func (p *TS) unmarshalBody(body []byte) error {
 		}
 		p.Selectors = append(p.Selectors, ts)
 	}
-	return r.done(fmt.Sprintf("%d traffic selectors", n))
+	if len(r.s) != 0 { // the text only for the error
+		return r.done(fmt.Sprintf("%d traffic selectors", n))
+	}
+	return nil
 }
 
 func (ts *TrafficSelector) unmarshal(r *reader, num int) error {
 	var length uint16
-	field := fmt.Sprintf("traffic selector %d", num)
-	if err := r.readHeader(tsHeaderLen, field+" header", func(s *cryptobyte.String) bool {
-		return s.ReadUint8((*uint8)(&ts.Type)) && s.ReadUint8(&ts.IPProtocol) && s.ReadUint16(&length)
-	}); err != nil {
-		return err
+	if len(r.s) < tsHeaderLen {
+		return r.short(fmt.Sprintf("traffic selector %d header", num))
 	}
+	r.s.ReadUint8((*uint8)(&ts.Type))
+	r.s.ReadUint8(&ts.IPProtocol)
+	r.s.ReadUint16(&length)
+	field := func() string { return fmt.Sprintf("traffic selector %d", num) }
 	if length < tsHeaderLen || int(length)-tsHeaderLen > len(r.s) {
-		return r.fail("%s: selector length %d does not fit the %d bytes left", field, length, len(r.s)+tsHeaderLen)
+		return r.fail("%s: selector length %d does not fit the %d bytes left", field(), length, len(r.s)+tsHeaderLen)
 	}
 	var body cryptobyte.String
 	r.s.ReadBytes((*[]byte)(&body), int(length)-tsHeaderLen)
@@ -496,7 +500,7 @@ func (ts *TrafficSelector) unmarshal(r *reader, num int) error {
 		return nil
 	}
 	if len(body) != 4+2*size {
-		return r.fail("%s: %v selector length %d, want %d", field, ts.Type, length, tsHeaderLen+4+2*size)
+		return r.fail("%s: %v selector length %d, want %d", field(), ts.Type, length, tsHeaderLen+4+2*size)
 	}
 	var start, end []byte
 	body.ReadUint16(&ts.StartPort)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/ikesim/ikesim/ike"
@@ -300,7 +301,7 @@ func (sa *ikeSA) markChildTask() {
 
 func (sa *ikeSA) armRetransmit(r *request) {
 	d, tries := daemon.Backoff(sa.conn, r.tries)
-	r.timer = sa.d.env.Clock.AfterFunc(d, fmt.Sprintf("retransmit %s request %d", r.exchange, r.id), func() {
+	r.timer = sa.d.env.Clock.AfterFunc(d, "retransmit "+r.exchange.String()+" request "+strconv.FormatUint(uint64(r.id), 10), func() {
 		if sa.outstanding != r {
 			return
 		}
