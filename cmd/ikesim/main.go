@@ -20,6 +20,7 @@ import (
 
 	"github.com/ikesim/ikesim/ike"
 	"github.com/ikesim/ikesim/scenarios"
+	"github.com/ikesim/ikesim/sim"
 )
 
 // usageError is a bad command line: one line on stderr, exit code 2.
@@ -44,6 +45,7 @@ var commands []func() *cobra.Command
 func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd) }
 
 func main() {
+	sim.TuneGC() // a run's trace lives until the process ends: collect less often
 	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
