@@ -10,8 +10,9 @@ import (
 const (
 	// GCPercent lets the heap grow to five times what was live after a collection.
 	GCPercent = 400
-	// GCMemoryShare is the share of the machine's memory at which the collector works
-	// harder again (a soft limit, debug.SetMemoryLimit).
+	// GCMemoryShare is the share of the memory the process may use (the machine's, or
+	// its container's limit) at which the collector works harder again (a soft limit,
+	// debug.SetMemoryLimit).
 	GCMemoryShare = 0.5
 )
 
@@ -21,7 +22,8 @@ const (
 // collector marks the whole trace again each time the heap doubles, and at 10,000 road
 // warriors that was about a fifth of the run's CPU time, for memory that was never
 // garbage. With GCPercent the collector runs a quarter as often; the soft limit at
-// GCMemoryShare of the machine's memory brings it back when memory gets short. It
+// GCMemoryShare of the memory the process may use brings it back when memory gets
+// short. It
 // returns a function that puts back the settings it changed.
 func TuneGC() (restore func()) {
 	percent, limit := -2, int64(-1)
