@@ -21,10 +21,11 @@ const (
 // trace, which lives as long as the run is looked at: with Go's default (GOGC=100) the
 // collector marks the whole trace again each time the heap doubles, and at 10,000 road
 // warriors that was about a fifth of the run's CPU time, for memory that was never
-// garbage. With GCPercent the collector runs a quarter as often; the soft limit at
-// GCMemoryShare of the memory the process may use brings it back when memory gets
-// short. It
-// returns a function that puts back the settings it changed.
+// garbage. With GCPercent the collector waits until the heap has grown to five times
+// what was live after a collection, not twice; the soft limit at GCMemoryShare of the
+// memory the process may use brings it back when memory gets short. A daemon on real
+// sockets keeps Go's default (ikesim live). TuneGC returns a function that puts back
+// the settings it changed.
 func TuneGC() (restore func()) {
 	percent, limit := -2, int64(-1)
 	if os.Getenv("GOGC") == "" {

@@ -126,6 +126,9 @@ completes the trace and pcap, and writes the key tables asked for.`,
 		f.StringVar(&o.keys, "keys", "", "`DIR`ectory for the Wireshark key tables of the SAs")
 		cmd.RegisterFlagCompletionFunc("node", completeNode)
 		cmd.RegisterFlagCompletionFunc("peer", completePeer)
+		// A daemon facing the network: its memory must stay bounded under a flood, so it
+		// keeps Go's default garbage collector (TestLiveFlood).
+		cmd.Annotations = map[string]string{annotationGC: gcDefault}
 		return cmd
 	})
 }

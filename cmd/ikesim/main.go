@@ -44,8 +44,20 @@ var commands []func() *cobra.Command
 // register adds a subcommand; each command's file calls it from its init function.
 func register(newCmd func() *cobra.Command) { commands = append(commands, newCmd) }
 
+// tuneGC is set by main: a command that runs simulations sets the garbage collector for
+// a heap that is mostly a trace (sim.TuneGC), unless it says gcDefault in its
+// annotations, as live does: a daemon on real sockets whose memory must stay bounded
+// under a flood. Tests that call run leave their process's collector alone.
+var tuneGC bool
+
+// annotationGC is the annotation by which a command asks for Go's default collector.
+const (
+	annotationGC = "gc"
+	gcDefault    = "default"
+)
+
 func main() {
-	sim.TuneGC() // a run's trace lives until the process ends: collect less often
+	tuneGC = true
 	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
@@ -116,6 +128,11 @@ terminal it prints its text diagram instead.`,
 				return runDiagram(cmd.OutOrStdout(), scenarios.Default, &seedFlag{}, runOutput{})
 			}
 			return walkthrough(scenarios.Default, &seedFlag{}, laneFlags{})
+		},
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if tuneGC && cmd.Annotations[annotationGC] != gcDefault {
+				sim.TuneGC()
+			}
 		},
 		SilenceErrors: true,
 		SilenceUsage:  true,
