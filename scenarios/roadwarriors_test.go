@@ -231,8 +231,8 @@ func liveHeap() uint64 {
 // run (a sample of two each time tick finds 20 ms of wall-clock time gone since the last
 // one), so that the samples see the machine as the run does: on these shared machines
 // a core's speed changes by a third within seconds, and a single measurement before the
-// run, however long, could land on either side of such a change (one of 300 exchanges
-// moved a road-warrior run's ratio by up to 40%). A sample's time is the CPU time of its
+// run, however long, could land on either side of such a change (a single measurement
+// of 300 exchanges moved a road-warrior run's ratio by up to 40%). A sample's time is the CPU time of its
 // own thread, not of the process: the collector's work for the run on the other core is
 // the run's. The benchmark takes the samples' time off the run's.
 type baseline struct {
