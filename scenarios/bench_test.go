@@ -141,7 +141,7 @@ func x25519Pair(b *testing.B, i int) {
 // message codecs, the simulated network and the trace. Per handshake (RFC 7296):
 //   - SKEYSEED = prf(Ni | Nr, g^ir) once on each side (Section 2.14);
 //   - prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) for SK_d, SK_ei, SK_er, SK_pi and SK_pr on
-//     each side, and prf+(SK_d, Ni | Nr) for the Child SA's four keys (Section 2.17);
+//     each side, and prf+(SK_d, Ni | Nr) for the Child SA's two, one a direction (Section 2.17);
 //   - on each side, prf(PSK, "Key Pad for IKEv2") once, then for its own AUTH and for
 //     checking the peer's: prf(SK_p, ID body) and prf(padded key, signed octets: the
 //     IKE_SA_INIT message, the peer's nonce and that MAC) (Section 2.15);
