@@ -153,11 +153,7 @@ func BenchmarkHandshakeCryptoFloor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := Build(s, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r.Execute()
+	r := run(b, s, 1)
 	// The lengths of the four IKE messages as sent, in the order sent.
 	var sizes []int
 	for i := range r.Sim.Trace.Events {

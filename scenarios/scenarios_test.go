@@ -8,7 +8,7 @@ import (
 	"github.com/ikesim/ikesim/sim/trace"
 )
 
-func run(t *testing.T, s *Scenario, seed uint64) *Run {
+func run(t testing.TB, s *Scenario, seed uint64) *Run {
 	t.Helper()
 	r, err := Build(s, seed)
 	if err != nil {
